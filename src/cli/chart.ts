@@ -1,0 +1,63 @@
+/**
+ * Terminal charts of series: one sparkline per key, so a trend reads at a
+ * glance. Pure: returns text.
+ *
+ * @module
+ */
+
+import type { Metrics, Point } from "../protocol.ts";
+
+const BARS = "▁▂▃▄▅▆▇█";
+
+/**
+ * A sparkline of `values`, resampled to at most `width` characters (each
+ * character the mean of its bucket); a flat series is drawn mid-height.
+ *
+ * @example
+ * ```ts
+ * import { sparkline } from "./chart.ts";
+ *
+ * sparkline([1, 2, 3, 4, 5, 6, 7, 8]); // "▁▂▃▄▅▆▇█"
+ * ```
+ */
+export function sparkline(values: readonly number[], width = 60): string {
+  const buckets = resample(values, width);
+  const min = Math.min(...buckets);
+  const max = Math.max(...buckets);
+  return buckets.map((v) =>
+    max === min
+      ? BARS[3]
+      : BARS[Math.round((v - min) / (max - min) * (BARS.length - 1))]
+  ).join("");
+}
+
+function resample(values: readonly number[], width: number): number[] {
+  if (values.length <= width) return [...values];
+  return Array.from({ length: width }, (_, i) => {
+    const from = Math.floor(i * values.length / width);
+    const to = Math.floor((i + 1) * values.length / width);
+    const slice = values.slice(from, to);
+    return slice.reduce((a, b) => a + b, 0) / slice.length;
+  });
+}
+
+function range(points: Point[]): string {
+  const values = points.map(([, v]) => v);
+  return `min ${Math.min(...values)}  max ${Math.max(...values)}  last ${
+    values.at(-1)
+  }`;
+}
+
+/** One line per key: name, sparkline, min/max/last and point count. */
+export function chartMetrics(metrics: Metrics, width = 60): string {
+  const keys = Object.keys(metrics);
+  if (keys.length === 0) return "(no points)\n";
+  const pad = Math.max(...keys.map((k) => k.length));
+  return keys.map((key) => {
+    const points = metrics[key];
+    const line = sparkline(points.map(([, v]) => v), width);
+    return `${key.padEnd(pad)}  ${line}  ${
+      range(points)
+    }  (${points.length} points)`;
+  }).join("\n") + "\n";
+}

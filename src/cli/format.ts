@@ -1,0 +1,65 @@
+/**
+ * Renders a `get` answer for people (an aligned table) or scripts (JSON,
+ * CSV). Pure: returns text, prints nothing.
+ *
+ * @module
+ */
+
+import type { Metrics } from "../protocol.ts";
+
+/** The output formats of `metrics get`. */
+export type Format = "table" | "json" | "csv";
+
+/** Every {@link Format}, for usage checks and help. */
+export const FORMATS: readonly Format[] = ["table", "json", "csv"];
+
+/** ISO-8601 UTC time of a Unix timestamp in seconds. */
+export function isoTime(seconds: number): string {
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime())
+    ? "-"
+    : date.toISOString().replace(".000Z", "Z");
+}
+
+/** One row per point: key, ISO time, raw seconds, value. */
+function rows(metrics: Metrics): string[][] {
+  return Object.entries(metrics).flatMap(([key, points]) =>
+    points.map(([ts, value]) => [key, isoTime(ts), String(ts), String(value)])
+  );
+}
+
+/** Renders `metrics` in `format`; every format ends with a newline. */
+export function formatMetrics(metrics: Metrics, format: Format): string {
+  switch (format) {
+    case "json":
+      return JSON.stringify(metrics, null, 2) + "\n";
+    case "csv":
+      return ["key,time,timestamp,value", ...rows(metrics).map(csvRow)]
+        .join("\n") + "\n";
+    case "table":
+      return table(["KEY", "TIME", "TIMESTAMP", "VALUE"], rows(metrics));
+  }
+}
+
+function csvRow(cells: string[]): string {
+  return cells.map((cell) =>
+    /[",\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell
+  )
+    .join(",");
+}
+
+/** Left-aligned columns, the last (numeric) one right-aligned. */
+function table(header: string[], body: string[][]): string {
+  if (body.length === 0) return "(no points)\n";
+  const all = [header, ...body];
+  const widths = header.map((_, i) =>
+    Math.max(...all.map((row) => row[i].length))
+  );
+  const last = header.length - 1;
+  return all.map((row) =>
+    row.map((cell, i) =>
+      i === last ? cell.padStart(widths[i]) : cell.padEnd(widths[i])
+    )
+      .join("  ")
+  ).join("\n") + "\n";
+}
