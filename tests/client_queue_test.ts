@@ -119,7 +119,7 @@ Deno.test("resent puts keep their original order", async () => {
 Deno.test("the stats invariant holds at every settle under faults", async () => {
   let count = 0;
   await using server = new StubServer((conn) =>
-    conn.respond((line) => {
+    conn.respond(() => {
       // Every 7th request gets an error, every 50th drops the connection.
       if (++count % 50 === 0) throw new Deno.errors.ConnectionReset("cut");
       return count % 7 === 0 ? "error\nwrong command\n\n" : `ok\n\n`;

@@ -1,0 +1,144 @@
+/**
+ * `metrics serve`: runs the embedded server until SIGINT or SIGTERM.
+ *
+ * @module
+ */
+
+import { parseArgs } from "@std/cli/parse-args";
+import { type FsyncMode, serve, type ServerOptions } from "../server/mod.ts";
+import { type Command, UsageError } from "./command.ts";
+
+const HELP = `Usage: metrics serve [options]
+
+Runs the metrics server until SIGINT or SIGTERM, then stops gracefully:
+stops accepting, answers what was received, flushes the log, exits 0.
+Prints "listening on HOST:PORT" on stdout once it accepts connections.
+
+Options:
+  --host HOST           address to listen on (default 127.0.0.1)
+  --port PORT           TCP port; 0 picks a free one (default 8888)
+  --data DIR            keep points in an append-only log in DIR, replayed
+                        at start (default: in memory only, lost on exit)
+  --fsync MODE          batch: fsync before acknowledging each batch, an
+                        acknowledged put survives power loss (default);
+                        interval: fsync every --fsync-interval ms, an
+                        acknowledged put survives a crash of the process
+  --fsync-interval MS   milliseconds between fsyncs in interval mode
+                        (default 1000)
+  --max-line-bytes N    longest request line; a longer one gets an error
+                        and its connection is closed (default 65536)
+  --max-connections N   connections served at once (default 1024)
+  --idle-timeout S      seconds before an idle connection is closed;
+                        0 never (default 300)
+  -h, --help            show this help
+`;
+
+const VALUE_FLAGS = [
+  "host",
+  "port",
+  "data",
+  "fsync",
+  "fsync-interval",
+  "max-line-bytes",
+  "max-connections",
+  "idle-timeout",
+] as const;
+
+/** Reads a numeric flag; `serve` checks its range. */
+function numberFlag(
+  name: string,
+  text: string | undefined,
+): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value)) {
+    throw new UsageError(`--${name} expects a number, got "${text}"`);
+  }
+  return value;
+}
+
+function fsyncFlag(text: string | undefined): FsyncMode | undefined {
+  if (text === undefined || text === "batch" || text === "interval") {
+    return text;
+  }
+  throw new UsageError(`--fsync expects batch or interval, got "${text}"`);
+}
+
+function parseOptions(args: string[]): ServerOptions | "help" {
+  const flags = parseArgs(args, {
+    string: VALUE_FLAGS,
+    boolean: ["help"],
+    alias: { h: "help" },
+    unknown: (arg: string): boolean => {
+      if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
+      return true;
+    },
+  });
+  if (flags.help) return "help";
+  if (flags._.length > 0) {
+    throw new UsageError(`unexpected argument "${flags._[0]}"`);
+  }
+  return {
+    hostname: flags.host,
+    port: numberFlag("port", flags.port),
+    dataDir: flags.data,
+    fsync: fsyncFlag(flags.fsync),
+    fsyncInterval: numberFlag("fsync-interval", flags["fsync-interval"]),
+    maxLineBytes: numberFlag("max-line-bytes", flags["max-line-bytes"]),
+    maxConnections: numberFlag("max-connections", flags["max-connections"]),
+    idleTimeout: numberFlag("idle-timeout", flags["idle-timeout"]),
+  };
+}
+
+/** Resolves with the name of the first SIGINT or SIGTERM. */
+function nextStopSignal(): Promise<Deno.Signal> {
+  // Windows has no SIGTERM listener.
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT"]
+    : ["SIGINT", "SIGTERM"];
+  return new Promise((resolve) => {
+    const handlers = signals.map((signal) => {
+      const handler = (): void => {
+        handlers.forEach(([s, h]) => Deno.removeSignalListener(s, h));
+        resolve(signal);
+      };
+      Deno.addSignalListener(signal, handler);
+      return [signal, handler] as const;
+    });
+  });
+}
+
+async function run(args: string[]): Promise<number> {
+  const options = parseOptions(args);
+  if (options === "help") {
+    console.log(HELP);
+    return 0;
+  }
+  let server;
+  try {
+    server = await serve(options);
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(error.message);
+    throw error;
+  }
+  console.log(`listening on ${server.hostname}:${server.port}`);
+  console.error(
+    options.dataDir === undefined
+      ? "storage: in memory only; points are lost when the server stops (keep them with --data DIR)"
+      : `storage: append-only log in ${options.dataDir} (fsync: ${
+        options.fsync ?? "batch"
+      })`,
+  );
+  const signal = await nextStopSignal();
+  console.error(`${signal}: shutting down`);
+  await server.close();
+  return 0;
+}
+
+/** `metrics serve`. */
+export const serveCommand: Command = {
+  name: "serve",
+  summary: "run the metrics server (in memory, or durable with --data DIR)",
+  help: HELP,
+  run,
+};

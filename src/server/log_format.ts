@@ -1,0 +1,252 @@
+/**
+ * The bytes of the append-only log. A file is an 8-byte magic `MTRCLOG1`
+ * followed by frames; each frame is one batch written in one go:
+ *
+ * ```text
+ * frame  = u32 payload length | u32 CRC-32 of payload | payload
+ * payload = record*
+ * record = u32 key length | key (UTF-8) | u32 count | count * (f64 timestamp | f64 value)
+ * ```
+ *
+ * Integers and floats are little-endian. A frame whose length runs past the
+ * end of the file or whose CRC does not match ends the valid log: that is
+ * how a torn or corrupt tail is detected.
+ *
+ * @module
+ */
+
+import { crc32 } from "./crc32.ts";
+import type { StoredPoint } from "./storage.ts";
+
+/** The first bytes of every log file. */
+export const MAGIC: Uint8Array = new TextEncoder().encode("MTRCLOG1");
+/** Bytes before a frame's payload: length and CRC. */
+const FRAME_HEADER_BYTES = 8;
+const POINT_BYTES = 16;
+const INITIAL_CAPACITY = 64 * 1024;
+const encoder = new TextEncoder();
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Builds one frame from records; `take` seals it and starts the next. */
+export class FrameWriter {
+  #buf = new Uint8Array(INITIAL_CAPACITY);
+  #view = new DataView(this.#buf.buffer);
+  #length = FRAME_HEADER_BYTES;
+  #pointCount = 0;
+
+  /** Bytes of the frame so far, header included. */
+  get byteLength(): number {
+    return this.#length;
+  }
+
+  /** Points in the frame so far. */
+  get pointCount(): number {
+    return this.#pointCount;
+  }
+
+  /** Appends points, one record per run of the same key. */
+  appendPoints(points: readonly StoredPoint[]): void {
+    for (let i = 0; i < points.length;) {
+      const key = points[i].key;
+      let end = i + 1;
+      while (end < points.length && points[end].key === key) end++;
+      this.#record(key, end - i);
+      for (; i < end; i++) this.#point(points[i].timestamp, points[i].value);
+    }
+  }
+
+  /** Appends `timestamps[from..to)` and their values as one record. */
+  appendRun(
+    key: string,
+    timestamps: ArrayLike<number>,
+    values: ArrayLike<number>,
+    from: number,
+    to: number,
+  ): void {
+    this.#record(key, to - from);
+    for (let i = from; i < to; i++) this.#point(timestamps[i], values[i]);
+  }
+
+  /** Seals the frame (length and CRC) and returns its bytes. */
+  take(): Uint8Array {
+    const frame = this.#buf.subarray(0, this.#length);
+    const payload = frame.subarray(FRAME_HEADER_BYTES);
+    this.#view.setUint32(0, payload.length, true);
+    this.#view.setUint32(4, crc32(payload), true);
+    // The caller writes `frame` asynchronously: never reuse its memory.
+    this.#buf = new Uint8Array(INITIAL_CAPACITY);
+    this.#view = new DataView(this.#buf.buffer);
+    this.#length = FRAME_HEADER_BYTES;
+    this.#pointCount = 0;
+    return frame;
+  }
+
+  #record(key: string, count: number): void {
+    this.#reserve(8 + key.length * 3 + count * POINT_BYTES);
+    const keyAt = this.#length + 4;
+    const { written } = encoder.encodeInto(key, this.#buf.subarray(keyAt));
+    this.#view.setUint32(this.#length, written, true);
+    this.#view.setUint32(keyAt + written, count, true);
+    this.#length = keyAt + written + 4;
+    this.#pointCount += count;
+  }
+
+  /** Space is reserved by `#record` for its points. */
+  #point(timestamp: number, value: number): void {
+    this.#view.setFloat64(this.#length, timestamp, true);
+    this.#view.setFloat64(this.#length + 8, value, true);
+    this.#length += POINT_BYTES;
+  }
+
+  #reserve(count: number): void {
+    const needed = this.#length + count;
+    if (needed <= this.#buf.length) return;
+    const grown = new Uint8Array(Math.max(needed, this.#buf.length * 2));
+    grown.set(this.#buf.subarray(0, this.#length));
+    this.#buf = grown;
+    this.#view = new DataView(grown.buffer);
+  }
+}
+
+/** Receives each point read back from a log, in log order. */
+export type PointVisitor = (
+  key: string,
+  timestamp: number,
+  value: number,
+) => void;
+
+/**
+ * Checks the record structure of a payload whose CRC matched, so a frame is
+ * applied whole or not at all. Returns false if it is malformed.
+ */
+function isWellFormed(payload: Uint8Array): boolean {
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
+  let at = 0;
+  while (at < payload.length) {
+    if (at + 4 > payload.length) return false;
+    const countAt = at + 4 + view.getUint32(at, true);
+    if (countAt + 4 > payload.length) return false;
+    at = countAt + 4 + view.getUint32(countAt, true) * POINT_BYTES;
+  }
+  return at === payload.length;
+}
+
+/** Visits every point of a well-formed payload; returns how many. */
+function visitPayload(payload: Uint8Array, visit: PointVisitor): number {
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
+  let at = 0;
+  let visited = 0;
+  while (at < payload.length) {
+    const keyLength = view.getUint32(at, true);
+    const key = utf8.decode(payload.subarray(at + 4, at + 4 + keyLength));
+    const countAt = at + 4 + keyLength;
+    const count = view.getUint32(countAt, true);
+    at = countAt + 4;
+    for (let i = 0; i < count; i++, at += POINT_BYTES) {
+      visit(key, view.getFloat64(at, true), view.getFloat64(at + 8, true));
+    }
+    visited += count;
+  }
+  return visited;
+}
+
+/** What {@link readLog} found. */
+export interface LogScan {
+  /** Bytes from the start of the file up to the end of the last good frame. */
+  readonly validBytes: number;
+  /** Bytes in the file. */
+  readonly fileBytes: number;
+  /** Points visited. */
+  readonly pointCount: number;
+  /** Why reading stopped before the end of the file, if it did. */
+  readonly problem?: string;
+}
+
+/**
+ * Reads a log from the start of `file`, visiting each point of every good
+ * frame, and stops at the first torn or corrupt frame. A file shorter than
+ * the magic that is a prefix of it (a torn creation) counts as empty.
+ *
+ * @throws {Error} when the file does not start with {@link MAGIC}: it is
+ * not a log, and must not be truncated.
+ */
+export async function readLog(
+  file: Deno.FsFile,
+  visit: PointVisitor,
+): Promise<LogScan> {
+  const fileBytes = (await file.stat()).size;
+  const reader = new ChunkReader(file);
+  const head = await reader.read(Math.min(MAGIC.length, fileBytes));
+  if (head === undefined || !head.every((byte, i) => byte === MAGIC[i])) {
+    throw new Error("the file does not start with the metrics log magic");
+  }
+  if (fileBytes < MAGIC.length) {
+    return { validBytes: 0, fileBytes, pointCount: 0 };
+  }
+  let validBytes = MAGIC.length;
+  let pointCount = 0;
+  for (;;) {
+    const header = await reader.read(FRAME_HEADER_BYTES);
+    if (header === undefined) {
+      return validBytes === fileBytes
+        ? { validBytes, fileBytes, pointCount }
+        : { validBytes, fileBytes, pointCount, problem: "a torn frame header" };
+    }
+    const view = new DataView(header.buffer, header.byteOffset, 8);
+    const length = view.getUint32(0, true);
+    const checksum = view.getUint32(4, true);
+    const end = validBytes + FRAME_HEADER_BYTES + length;
+    const payload = end <= fileBytes ? await reader.read(length) : undefined;
+    const problem = payload === undefined
+      ? "a frame runs past the end of the file"
+      : crc32(payload) !== checksum
+      ? "a frame fails its CRC-32 check"
+      : !isWellFormed(payload)
+      ? "a frame holds malformed records"
+      : undefined;
+    if (problem !== undefined) {
+      return { validBytes, fileBytes, pointCount, problem };
+    }
+    pointCount += visitPayload(payload!, visit);
+    validBytes = end;
+  }
+}
+
+/** Reads a file sequentially in exact-size pieces. */
+class ChunkReader {
+  readonly #file: Deno.FsFile;
+  #buf = new Uint8Array(1024 * 1024);
+  #start = 0;
+  #end = 0;
+
+  constructor(file: Deno.FsFile) {
+    this.#file = file;
+  }
+
+  /**
+   * The next `count` bytes (a view valid until the next call), or
+   * `undefined` at the end of the file before `count` bytes.
+   */
+  async read(count: number): Promise<Uint8Array | undefined> {
+    if (this.#end - this.#start < count) {
+      const used = this.#end - this.#start;
+      if (count > this.#buf.length) {
+        const grown = new Uint8Array(count);
+        grown.set(this.#buf.subarray(this.#start, this.#end));
+        this.#buf = grown;
+      } else {
+        this.#buf.copyWithin(0, this.#start, this.#end);
+      }
+      this.#start = 0;
+      this.#end = used;
+      while (this.#end < count) {
+        const n = await this.#file.read(this.#buf.subarray(this.#end));
+        if (n === null) return undefined;
+        this.#end += n;
+      }
+    }
+    const bytes = this.#buf.subarray(this.#start, this.#start + count);
+    this.#start += count;
+    return bytes;
+  }
+}

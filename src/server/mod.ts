@@ -1,0 +1,36 @@
+/**
+ * The embedded metrics server: speaks the plain-text protocol of
+ * PROTOCOL.md (`put key value timestamp`, `get key`, `get *`), keeps points
+ * in memory or in an append-only log that survives crashes, and stays up
+ * under any input.
+ *
+ * Storage sits behind the {@link Storage} interface, so another backend
+ * can take the place of memory or the log.
+ *
+ * @example Start a server on a free port, then close it
+ * ```ts
+ * import { serve } from "@metrics/client/server";
+ *
+ * await using server = await serve({ port: 0 });
+ * console.log(`listening on ${server.hostname}:${server.port}`);
+ * ```
+ *
+ * @example Keep points across restarts, forced to disk every second
+ * ```ts ignore
+ * import { serve } from "@metrics/client/server";
+ *
+ * const server = await serve({
+ *   dataDir: "./metrics-data",
+ *   fsync: "interval",
+ *   fsyncInterval: 1000,
+ * });
+ * Deno.addSignalListener("SIGINT", () => server.close());
+ * ```
+ *
+ * @module
+ */
+
+export { serve } from "./server.ts";
+export type { MetricsServer, ServerOptions } from "./server.ts";
+export type { FsyncMode } from "./log_store.ts";
+export type { Series, Storage, StoredPoint } from "./storage.ts";

@@ -1,0 +1,56 @@
+/**
+ * The responses to one read, gathered into one buffer so they leave in one
+ * write.
+ *
+ * @module
+ */
+
+const encoder = new TextEncoder();
+const INITIAL_CAPACITY = 16 * 1024;
+
+/** A growable byte buffer of response bytes. */
+export class OutputBuffer {
+  #buf = new Uint8Array(INITIAL_CAPACITY);
+  #length = 0;
+
+  /** Bytes gathered. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Appends raw bytes. */
+  append(bytes: Uint8Array): void {
+    this.#reserve(bytes.length);
+    this.#buf.set(bytes, this.#length);
+    this.#length += bytes.length;
+  }
+
+  /** Appends `text` as UTF-8. */
+  appendText(text: string): void {
+    // A UTF-16 unit never takes more than 3 UTF-8 bytes.
+    this.#reserve(text.length * 3);
+    const { written } = encoder.encodeInto(
+      text,
+      this.#buf.subarray(this.#length),
+    );
+    this.#length += written;
+  }
+
+  /**
+   * The gathered bytes, then empties the buffer. The view is valid until
+   * the next append.
+   */
+  take(): Uint8Array {
+    const bytes = this.#buf.subarray(0, this.#length);
+    this.#length = 0;
+    return bytes;
+  }
+
+  #reserve(count: number): void {
+    const needed = this.#length + count;
+    if (needed <= this.#buf.length) return;
+    const grown = new Uint8Array(Math.max(needed, this.#buf.length * 2));
+    grown.set(this.#buf.subarray(0, this.#length));
+    this.#buf = grown;
+  }
+}

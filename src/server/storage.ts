@@ -1,0 +1,52 @@
+/**
+ * The storage interface the network code talks to, so another backend (a
+ * remote time-series database) can replace the built-in ones.
+ *
+ * @module
+ */
+
+/** One measurement to store: `value` at `timestamp` (Unix seconds). */
+export interface StoredPoint {
+  /** Metric name: valid on the wire and never `*`. */
+  readonly key: string;
+  /** Unix time in whole seconds, a safe integer. */
+  readonly timestamp: number;
+  /** A finite float. */
+  readonly value: number;
+}
+
+/**
+ * The points of one key, sorted by timestamp ascending, one value per
+ * timestamp. `timestamps[i]` belongs with `values[i]`.
+ */
+export interface Series {
+  /** Metric name. */
+  readonly key: string;
+  /** Unix seconds, strictly ascending. */
+  readonly timestamps: ArrayLike<number>;
+  /** Values, as long as `timestamps`. */
+  readonly values: ArrayLike<number>;
+}
+
+/**
+ * Where the server keeps points. Every method may answer synchronously or
+ * with a promise. The server answers `ok` to a put only after `put`
+ * settled, and calls `put` with each batch of puts read together, in order.
+ *
+ * A returned {@link Series} may be a live view of the backend's memory: the
+ * server reads it synchronously, before it awaits anything else.
+ */
+export interface Storage {
+  /**
+   * Stores a batch; within it and across batches the last write of a
+   * (key, timestamp) wins. Rejecting fails the whole batch: the server then
+   * closes the connection without acknowledging any of it.
+   */
+  put(points: readonly StoredPoint[]): Promise<void> | void;
+  /** The points of `key`, or `undefined` when none were stored. */
+  get(key: string): Series | undefined | Promise<Series | undefined>;
+  /** Every key's points, keys in the order they were first stored. */
+  getAll(): Iterable<Series> | Promise<Iterable<Series>>;
+  /** Makes everything stored durable (if it can) and releases resources. */
+  close(): Promise<void> | void;
+}

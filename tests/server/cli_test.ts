@@ -1,0 +1,55 @@
+import { assertEquals, assertMatch } from "@std/assert";
+import denoJson from "../../deno.json" with { type: "json" };
+import { runCli } from "./helpers.ts";
+
+Deno.test("metrics --version prints the version of deno.json", async () => {
+  const { code, stdout } = await runCli(["--version"]);
+  assertEquals([code, stdout], [0, `metrics ${denoJson.version}\n`]);
+});
+
+Deno.test("metrics --help lists the serve command and exits 0", async () => {
+  const { code, stdout } = await runCli(["--help"]);
+  assertEquals(code, 0);
+  assertMatch(stdout, /Usage: metrics <command>/);
+  assertMatch(stdout, /\n {2}serve +run the metrics server/);
+});
+
+Deno.test("metrics serve --help describes every option and exits 0", async () => {
+  const { code, stdout } = await runCli(["serve", "--help"]);
+  assertEquals(code, 0);
+  for (
+    const option of [
+      "--host",
+      "--port",
+      "--data",
+      "--fsync ",
+      "--fsync-interval",
+      "--max-line-bytes",
+      "--max-connections",
+      "--idle-timeout",
+    ]
+  ) {
+    assertMatch(stdout, new RegExp(`\n  ${option}`));
+  }
+});
+
+Deno.test("bad usage exits 2 with a hint on stderr", async (t) => {
+  const cases: [string[], RegExp][] = [
+    [[], /Usage: metrics <command>/],
+    [["bogus"], /unknown command "bogus"/],
+    [["serve", "--bogus"], /unknown option --bogus/],
+    [["serve", "--port", "abc"], /--port expects a number/],
+    [["serve", "--port", "70000"], /invalid port 70000/],
+    [["serve", "--fsync", "never"], /--fsync expects batch or interval/],
+    [["serve", "--max-connections", "0"], /invalid maxConnections 0/],
+    [["serve", "extra"], /unexpected argument "extra"/],
+  ];
+  for (const [args, message] of cases) {
+    await t.step(args.join(" ") || "(no arguments)", async () => {
+      const { code, stdout, stderr } = await runCli(args);
+      assertEquals(code, 2);
+      assertEquals(stdout, "");
+      assertMatch(stderr, message);
+    });
+  }
+});

@@ -1,0 +1,59 @@
+import { assertEquals } from "@std/assert";
+import { Client } from "../../mod.ts";
+import { serve } from "../../src/server/mod.ts";
+
+Deno.test("the project's Client puts and gets through the server", async () => {
+  await using server = await serve({ port: 0 });
+  await using client = new Client(server.hostname, server.port, { timeout: 5 });
+  await client.put("palm.cpu", 0.5, { timestamp: 1150864247 });
+  await client.put("palm.cpu", 2.0, { timestamp: 1150864248 });
+  await client.put("palm.cpu", 0.5, { timestamp: 1150864248 });
+  await client.put("eardrum.cpu", 3, { timestamp: 1150864250 });
+  assertEquals(await client.get("palm.cpu"), {
+    "palm.cpu": [[1150864247, 0.5], [1150864248, 0.5]],
+  });
+  assertEquals(await client.get("*"), {
+    "palm.cpu": [[1150864247, 0.5], [1150864248, 0.5]],
+    "eardrum.cpu": [[1150864250, 3]],
+  });
+  assertEquals(await client.get("unknown"), {});
+});
+
+Deno.test("the project's Client pipelines 10,000 puts into the server", async () => {
+  await using server = await serve({ port: 0 });
+  await using client = new Client(server.hostname, server.port, {
+    timeout: 20,
+    maxInFlight: 256,
+  });
+  const count = 10_000;
+  await Promise.all(
+    Array.from(
+      { length: count },
+      (_, i) => client.put(`load.${i % 10}`, i / 8, { timestamp: i }),
+    ),
+  );
+  const all = await client.get("*");
+  assertEquals(Object.keys(all).length, 10);
+  assertEquals(all["load.3"].length, count / 10);
+  assertEquals(all["load.3"][999], [9993, 9993 / 8]);
+});
+
+Deno.test("the project's Client gets the points a durable server kept across a restart", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    {
+      await using server = await serve({ port: 0, dataDir, log: () => {} });
+      await using client = new Client(server.hostname, server.port, {
+        timeout: 5,
+      });
+      await client.put("kept", 4200000, { timestamp: 1503320872 });
+    }
+    await using server = await serve({ port: 0, dataDir, log: () => {} });
+    await using client = new Client(server.hostname, server.port, {
+      timeout: 5,
+    });
+    assertEquals(await client.get("kept"), { kept: [[1503320872, 4200000]] });
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

@@ -1,0 +1,235 @@
+/**
+ * Test helpers: a raw socket that sends exact bytes and reads whole
+ * responses, and a spawner for `cli.ts serve` as a child process.
+ *
+ * @module
+ */
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** How long a helper waits for bytes before failing the test. */
+const WAIT_MS = 10_000;
+
+/** A TCP connection that speaks raw bytes, for byte-exact assertions. */
+export class RawSocket implements AsyncDisposable {
+  readonly #conn: Deno.TcpConn;
+  #received = "";
+  #closed = false;
+  #eof = false;
+
+  private constructor(conn: Deno.TcpConn) {
+    this.#conn = conn;
+  }
+
+  /** Connects to `127.0.0.1:port`. */
+  static async connect(port: number): Promise<RawSocket> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn.setNoDelay(true);
+    return new RawSocket(conn);
+  }
+
+  /** Writes `data` (text as UTF-8) in one write. */
+  async send(data: string | Uint8Array): Promise<void> {
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    for (let at = 0; at < bytes.length;) {
+      at += await this.#conn.write(bytes.subarray(at));
+    }
+  }
+
+  /**
+   * Reads until `count` whole responses (each ended by an empty line)
+   * arrived; returns them, each with its closing `\n\n`.
+   */
+  async responses(count: number): Promise<string[]> {
+    const found: string[] = [];
+    await this.#readUntil(() => {
+      for (;;) {
+        if (found.length === count) return true;
+        const end = this.#received.indexOf("\n\n");
+        if (end === -1) return false;
+        found.push(this.#received.slice(0, end + 2));
+        this.#received = this.#received.slice(end + 2);
+      }
+    }, `${count} responses`);
+    return found;
+  }
+
+  /** Reads until the server closes; returns the bytes left, as text. */
+  async rest(): Promise<string> {
+    await this.#readUntil(() => this.#eof, "the server to close");
+    const rest = this.#received;
+    this.#received = "";
+    return rest;
+  }
+
+  async #readUntil(done: () => boolean, what: string): Promise<void> {
+    const buf = new Uint8Array(64 * 1024);
+    const timer = setTimeout(() => this.close(), WAIT_MS);
+    try {
+      while (!done()) {
+        if (this.#eof) {
+          throw new Error(`connection closed while waiting for ${what}`);
+        }
+        let count: number | null;
+        try {
+          count = await this.#conn.read(buf);
+        } catch (error) {
+          if (this.#closed) {
+            throw new Error(
+              `timed out waiting for ${what}; got ${
+                JSON.stringify(this.#received)
+              }`,
+            );
+          }
+          // A reset by the server counts as its close.
+          if (error instanceof Deno.errors.ConnectionReset) count = null;
+          else throw error;
+        }
+        if (count === null) this.#eof = true;
+        else this.#received += decoder.decode(buf.subarray(0, count));
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Closes the connection (once). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#conn.close();
+  }
+
+  /** Same as `close`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+}
+
+/** Sends `requests` on a fresh connection; returns the responses, joined. */
+export async function exchange(
+  port: number,
+  requests: string,
+  count: number,
+): Promise<string> {
+  await using socket = await RawSocket.connect(port);
+  await socket.send(requests);
+  return (await socket.responses(count)).join("");
+}
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const CLI = `${ROOT}cli.ts`;
+/** The permissions `metrics serve` needs, and no more. */
+const DENO_RUN = [
+  "run",
+  "--allow-net=127.0.0.1",
+  "--allow-read",
+  "--allow-write",
+];
+
+/** A `cli.ts serve --port 0` child process. */
+export class ServerProcess implements AsyncDisposable {
+  /** The port it printed on stdout. */
+  readonly port: number;
+  readonly #child: Deno.ChildProcess;
+  readonly #stderr: { text: string };
+  readonly #drained: Promise<void>;
+
+  private constructor(
+    child: Deno.ChildProcess,
+    port: number,
+    stderr: { text: string },
+    drained: Promise<void>,
+  ) {
+    this.#child = child;
+    this.port = port;
+    this.#stderr = stderr;
+    this.#drained = drained;
+  }
+
+  /** Starts `cli.ts serve --port 0 ...args` and waits for its port. */
+  static async start(args: string[] = []): Promise<ServerProcess> {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [...DENO_RUN, CLI, "serve", "--port", "0", ...args],
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stderr = { text: "" };
+    const stderrDone = collect(child.stderr, (text) => stderr.text += text);
+    let stdout = "";
+    const { promise: portKnown, resolve, reject } = Promise.withResolvers<
+      number
+    >();
+    const stdoutDone = collect(child.stdout, (text) => {
+      stdout += text;
+      const match = stdout.match(/listening on [^\s]+:(\d+)\n/);
+      if (match) resolve(Number(match[1]));
+    }).then(() => reject(new Error(`no port printed; stderr: ${stderr.text}`)));
+    const drained = Promise.all([stderrDone, stdoutDone]).then(() => {});
+    try {
+      return new ServerProcess(child, await portKnown, stderr, drained);
+    } catch (error) {
+      await drained;
+      await child.status;
+      throw error;
+    }
+  }
+
+  /** Everything written to stderr so far. */
+  get stderr(): string {
+    return this.#stderr.text;
+  }
+
+  /** Sends `signal` and resolves with the exit status once output ended. */
+  async stop(signal: Deno.Signal): Promise<Deno.CommandStatus> {
+    try {
+      this.#child.kill(signal);
+    } catch {
+      // Already exited.
+    }
+    const status = await this.#child.status;
+    await this.#drained;
+    return status;
+  }
+
+  /** Kills it (SIGKILL) unless it exited, and waits for it. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop("SIGKILL");
+  }
+}
+
+/** Reads a stream to its end as text, handing each piece to `onText`. */
+async function collect(
+  stream: ReadableStream<Uint8Array>,
+  onText: (text: string) => void,
+): Promise<void> {
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    onText(text);
+  }
+}
+
+/** Runs `cli.ts ...args` to completion; returns code, stdout and stderr. */
+export async function runCli(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      "--allow-read",
+      "--allow-write",
+      CLI,
+      ...args,
+    ],
+    stdin: "null",
+  }).output();
+  return {
+    code,
+    stdout: decoder.decode(stdout),
+    stderr: decoder.decode(stderr),
+  };
+}

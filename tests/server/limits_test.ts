@@ -1,0 +1,214 @@
+import { assert, assertEquals, assertRejects } from "@std/assert";
+import { serve } from "../../src/server/mod.ts";
+import type { Storage, StoredPoint } from "../../src/server/mod.ts";
+import { MemoryStore } from "../../src/server/memory_store.ts";
+import { exchange, RawSocket } from "./helpers.ts";
+
+const OK = "ok\n\n";
+const ERROR = "error\nwrong command\n\n";
+
+Deno.test("an over-long line gets the error, then the connection closes", async () => {
+  const messages: string[] = [];
+  await using server = await serve({
+    port: 0,
+    maxLineBytes: 64,
+    log: (m) => messages.push(m),
+  });
+  await using socket = await RawSocket.connect(server.port);
+  await socket.send(`put k 1 1\nget ${"x".repeat(100)}\nput k 2 2\n`);
+  assertEquals(await socket.responses(2), [OK, ERROR]);
+  assertEquals(await socket.rest(), "");
+  assert(messages.some((m) => m.includes("maxLineBytes")));
+  assertEquals(await exchange(server.port, "get k\n", 1), "ok\nk 1.0 1\n\n");
+});
+
+Deno.test("a line of exactly maxLineBytes is served", async () => {
+  await using server = await serve({ port: 0, maxLineBytes: 64 });
+  const key = "k".repeat(64 - "get ".length);
+  assertEquals(await exchange(server.port, `get ${key}\n`, 1), OK);
+});
+
+Deno.test("an endless line without newline is cut off once past the limit", async () => {
+  await using server = await serve({
+    port: 0,
+    maxLineBytes: 1024,
+    log: () => {},
+  });
+  await using socket = await RawSocket.connect(server.port);
+  const junk = new Uint8Array(64 * 1024).fill(0x61);
+  // The server closes mid-stream; a write may then fail: that is the point.
+  const sent = (async () => {
+    try {
+      for (let i = 0; i < 160; i++) await socket.send(junk);
+    } catch {
+      return false;
+    }
+    return true;
+  })();
+  assertEquals(await socket.responses(1), [ERROR]);
+  assertEquals(await socket.rest(), "");
+  await sent;
+});
+
+Deno.test("connections past maxConnections are closed, the others served", async () => {
+  await using server = await serve({
+    port: 0,
+    maxConnections: 2,
+    log: () => {},
+  });
+  await using first = await RawSocket.connect(server.port);
+  await using second = await RawSocket.connect(server.port);
+  await first.send("get a\n");
+  await second.send("get a\n");
+  assertEquals([await first.responses(1), await second.responses(1)], [
+    [OK],
+    [OK],
+  ]);
+  await using third = await RawSocket.connect(server.port);
+  assertEquals(await third.rest(), "");
+  first.close();
+  // The slot frees once the server noticed the close; until then a new
+  // connection is closed at once, so each attempt ends quickly.
+  let served = false;
+  for (let attempt = 0; attempt < 50 && !served; attempt++) {
+    await using next = await RawSocket.connect(server.port);
+    served = await next.send("get a\n").then(() => next.responses(1)).then(
+      (answers) => answers[0] === OK,
+      () => false,
+    );
+    if (!served) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert(served, "no connection served after one closed");
+  await second.send("get a\n");
+  assertEquals(await second.responses(1), [OK]);
+});
+
+Deno.test("an idle connection is closed after idleTimeout", async () => {
+  const messages: string[] = [];
+  await using server = await serve({
+    port: 0,
+    idleTimeout: 0.2,
+    log: (m) => messages.push(m),
+  });
+  await using socket = await RawSocket.connect(server.port);
+  await socket.send("get a\n");
+  assertEquals(await socket.responses(1), [OK]);
+  const started = Date.now();
+  assertEquals(await socket.rest(), "");
+  const waited = Date.now() - started;
+  assert(waited >= 150 && waited < 3000, `closed after ${waited} ms`);
+  assert(messages.some((m) => m.startsWith("closing idle connection")));
+});
+
+Deno.test("a connection that keeps sending is not idle", async () => {
+  await using server = await serve({ port: 0, idleTimeout: 0.3 });
+  await using socket = await RawSocket.connect(server.port);
+  for (let i = 0; i < 8; i++) {
+    await socket.send("get a\n");
+    assertEquals(await socket.responses(1), [OK]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+});
+
+Deno.test("a peer that never reads its answers is closed after idleTimeout", async () => {
+  const storage = new MemoryStore();
+  for (let i = 0; i < 50_000; i++) storage.upsert("big", i, i);
+  const messages: string[] = [];
+  await using server = await serve({
+    port: 0,
+    storage,
+    idleTimeout: 0.3,
+    log: (m) => messages.push(m),
+  });
+  await using socket = await RawSocket.connect(server.port);
+  // 40 answers of about 1 MB each: far more than the socket buffers hold.
+  await socket.send("get *\n".repeat(40));
+  for (let i = 0; i < 100 && messages.length === 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assertEquals(messages.map((m) => m.split(" from ")[0]), [
+    "closing idle connection",
+  ]);
+  const received = await socket.rest();
+  assert(received.split("\n\n").length - 1 < 40, "every answer arrived");
+});
+
+/** Holds each put until released, to catch the server mid-request. */
+class GatedStore extends MemoryStore implements Storage {
+  readonly entered = Promise.withResolvers<void>();
+  readonly gate = Promise.withResolvers<void>();
+  override async put(points: readonly StoredPoint[]): Promise<void> {
+    this.entered.resolve();
+    await this.gate.promise;
+    super.put(points);
+  }
+  closed = false;
+  override close(): void {
+    this.closed = true;
+  }
+}
+
+Deno.test("close answers what was received, then closes connections and storage", async () => {
+  const storage = new GatedStore();
+  const server = await serve({ port: 0, storage });
+  await using busy = await RawSocket.connect(server.port);
+  await using idle = await RawSocket.connect(server.port);
+  await idle.send("get a\n");
+  assertEquals(await idle.responses(1), [OK]);
+  await busy.send("put k 1 1\nget k\n");
+  await storage.entered.promise;
+  const closing = server.close();
+  await assertRejects(() => RawSocket.connect(server.port));
+  storage.gate.resolve();
+  assertEquals(await busy.responses(2), [OK, "ok\nk 1.0 1\n\n"]);
+  assertEquals(await busy.rest(), "");
+  assertEquals(await idle.rest(), "");
+  await closing;
+  assert(storage.closed);
+  await server.close();
+});
+
+Deno.test("port 0 picks a free port, and a port in use is an error", async () => {
+  await using server = await serve({ port: 0 });
+  assert(server.port > 0);
+  assertEquals(server.hostname, "127.0.0.1");
+  await assertRejects(
+    () => serve({ port: server.port }),
+    Deno.errors.AddrInUse,
+  );
+});
+
+Deno.test("invalid options are refused with a RangeError", async (t) => {
+  const cases: Parameters<typeof serve>[0][] = [
+    { port: -1 },
+    { port: 65536 },
+    { port: 1.5 },
+    { maxLineBytes: 0 },
+    { maxConnections: 0 },
+    { idleTimeout: -1 },
+    { idleTimeout: NaN },
+    { fsyncInterval: 0 },
+    { fsync: "never" as "batch" },
+    { dataDir: "/tmp/x", storage: new MemoryStore() },
+  ];
+  for (const options of cases) {
+    await t.step(JSON.stringify(options), async () => {
+      await assertRejects(() => serve({ port: 0, ...options }), RangeError);
+    });
+  }
+});
+
+Deno.test("a get * of 100,000 points, written out in pieces, arrives whole", async () => {
+  const storage = new MemoryStore();
+  for (let i = 0; i < 100_000; i++) storage.upsert(`key.${i % 7}`, i, i / 4);
+  await using server = await serve({ port: 0, storage });
+  const [all] = await (async () => {
+    await using socket = await RawSocket.connect(server.port);
+    await socket.send("get *\n");
+    return await socket.responses(1);
+  })();
+  const lines = all.split("\n");
+  assertEquals(lines.length, 100_000 + 3);
+  assertEquals(lines.slice(0, 3), ["ok", "key.0 0.0 0", "key.0 1.75 7"]);
+  assertEquals(lines.at(-3), "key.6 24998.5 99994");
+});

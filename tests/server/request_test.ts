@@ -1,0 +1,172 @@
+import { assertEquals } from "@std/assert";
+import {
+  ERROR_RESPONSE,
+  formatSeries,
+  formatValue,
+  OK_RESPONSE,
+  parseRequest,
+} from "../../src/server/request.ts";
+
+const decoder = new TextDecoder();
+
+Deno.test("parseRequest reads a put", () => {
+  assertEquals(parseRequest("put palm.cpu 0.5 1150864247"), {
+    kind: "put",
+    key: "palm.cpu",
+    value: 0.5,
+    timestamp: 1150864247,
+  });
+});
+
+Deno.test("parseRequest reads get of a key and of *", () => {
+  assertEquals(parseRequest("get palm.cpu"), { kind: "get", key: "palm.cpu" });
+  assertEquals(parseRequest("get *"), { kind: "get", key: "*" });
+});
+
+Deno.test("parseRequest is lenient with spaces, tabs and a trailing \\r", async (t) => {
+  for (
+    const line of [
+      "  put k 2 3",
+      "put k 2 3  ",
+      "put   k  2   3",
+      "put k 2 3\r",
+      "\tput\tk\t2\t3",
+    ]
+  ) {
+    await t.step(JSON.stringify(line), () => {
+      assertEquals(parseRequest(line), {
+        kind: "put",
+        key: "k",
+        value: 2,
+        timestamp: 3,
+      });
+    });
+  }
+});
+
+Deno.test("parseRequest treats empty and whitespace-only lines as blank", () => {
+  for (const line of ["", " ", "\r", " \t \r"]) {
+    assertEquals(parseRequest(line), { kind: "blank" }, JSON.stringify(line));
+  }
+});
+
+Deno.test("parseRequest refuses every malformed request", async (t) => {
+  for (
+    const line of [
+      "got test_key",
+      "GET test_key",
+      "Put k 1 2",
+      "get",
+      "get a b",
+      "put k 1",
+      "put k 1 2 3",
+      "put k",
+      "put",
+      "put k 0,5 1",
+      "put k abc 1",
+      "put k nan 1",
+      "put k NaN 1",
+      "put k inf 1",
+      "put k Infinity 1",
+      "put k 1e999 1",
+      "put k 0x10 1",
+      "put k 1 1.5",
+      "put k 1 1e3",
+      "put k 1 abc",
+      "put k 1 99999999999999999999",
+      "put * 1 2",
+      "get k\u0001",
+      "put k\u0000 1 2",
+      "ok",
+    ]
+  ) {
+    await t.step(JSON.stringify(line), () => {
+      assertEquals(parseRequest(line), { kind: "invalid" });
+    });
+  }
+});
+
+Deno.test("parseRequest refuses a line that was not UTF-8 (null)", () => {
+  assertEquals(parseRequest(null), { kind: "invalid" });
+});
+
+Deno.test("parseRequest accepts float forms and negative integers", () => {
+  const cases: [string, number, number][] = [
+    ["put k 12.0 1", 12, 1],
+    ["put k -0.5 -1", -0.5, -1],
+    ["put k .5 0", 0.5, 0],
+    ["put k 1e-7 2", 1e-7, 2],
+    ["put k +3 +4", 3, 4],
+  ];
+  for (const [line, value, timestamp] of cases) {
+    assertEquals(parseRequest(line), {
+      kind: "put",
+      key: "k",
+      value,
+      timestamp,
+    });
+  }
+});
+
+Deno.test("parseRequest keeps a non-ASCII key", () => {
+  assertEquals(parseRequest("put темп.cpu 1 2"), {
+    kind: "put",
+    key: "темп.cpu",
+    value: 1,
+    timestamp: 2,
+  });
+});
+
+Deno.test("the response constants are the protocol's bytes", () => {
+  assertEquals(decoder.decode(OK_RESPONSE), "ok\n\n");
+  assertEquals(decoder.decode(ERROR_RESPONSE), "error\nwrong command\n\n");
+});
+
+Deno.test("formatValue prints integral values with .0, others shortest", () => {
+  const cases: [number, string][] = [
+    [12, "12.0"],
+    [10, "10.0"],
+    [0, "0.0"],
+    [-0, "-0.0"],
+    [-3, "-3.0"],
+    [4200000, "4200000.0"],
+    [1e20, "100000000000000000000.0"],
+    [1e21, "1e+21"],
+    [2.156, "2.156"],
+    [0.5, "0.5"],
+    [0.1 + 0.2, "0.30000000000000004"],
+    [1e-7, "1e-7"],
+  ];
+  for (const [value, text] of cases) {
+    assertEquals(formatValue(value), text, String(value));
+  }
+});
+
+Deno.test("formatSeries writes one data line per point", () => {
+  const chunks: string[] = [];
+  formatSeries(
+    { key: "k", timestamps: [1, 2], values: [0.5, 2] },
+    (text) => chunks.push(text),
+  );
+  assertEquals(chunks, ["k 0.5 1\nk 2.0 2\n"]);
+});
+
+Deno.test("formatSeries hands a huge series over in several chunks", () => {
+  const count = 20_000;
+  const timestamps = Array.from({ length: count }, (_, i) => i);
+  const chunks: string[] = [];
+  formatSeries(
+    { key: "key", timestamps, values: timestamps },
+    (text) => chunks.push(text),
+  );
+  const lines = chunks.join("").split("\n");
+  assertEquals(chunks.length > 1, true);
+  assertEquals(lines.length, count + 1);
+  assertEquals(lines[count - 1], `key ${count - 1}.0 ${count - 1}`);
+});
+
+Deno.test("formatSeries emits nothing for an empty series", () => {
+  const chunks: string[] = [];
+  formatSeries({ key: "k", timestamps: [], values: [] }, (t) => chunks.push(t));
+  assertEquals(chunks, []);
+});
