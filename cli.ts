@@ -14,10 +14,27 @@
  */
 
 import denoJson from "./deno.json" with { type: "json" };
+import { ClientError } from "./src/errors.ts";
+import { collectCommand } from "./src/cli/collect.ts";
 import { type Command, UsageError } from "./src/cli/command.ts";
+import { demoCommand } from "./src/cli/demo.ts";
+import { getCommand } from "./src/cli/get.ts";
+import { importCommand } from "./src/cli/import.ts";
+import { putCommand } from "./src/cli/put.ts";
 import { serveCommand } from "./src/cli/serve.ts";
+import { alarm } from "./src/cli/style.ts";
 
-const COMMANDS: readonly Command[] = [serveCommand];
+const COMMANDS: readonly Command[] = [
+  putCommand,
+  getCommand,
+  importCommand,
+  collectCommand,
+  serveCommand,
+  demoCommand,
+];
+
+/** Flags every client command takes, also before the command's name. */
+const GLOBAL_FLAGS = ["--server", "--timeout"];
 
 const HELP =
   `metrics ${denoJson.version}: store and read measurements over the plain-text metrics protocol
@@ -31,13 +48,40 @@ ${
   }
 
 Options:
-  -h, --help      show this help; metrics <command> --help for a command's
-  -V, --version   print the version
+  --server HOST:PORT  the server (default $METRICS_SERVER, else 127.0.0.1:8888)
+  --timeout SECONDS   how long each request may take (default 10)
+  -h, --help          show this help; metrics <command> --help for a command's
+  -V, --version       print the version
+
+Examples:
+  metrics demo
+  metrics serve --data ./data
+  metrics put palm.cpu 23.7
+  metrics get '*' --chart
+  metrics import points.txt
+  metrics collect --interval 10s
+
+Exit codes: 0 success, 1 the server or network failed, 2 bad usage or input.
 `;
+
+/** Moves global flags given before the command's name to after it. */
+function hoistGlobalFlags(args: string[]): string[] {
+  const globals: string[] = [];
+  let i = 0;
+  while (i < args.length) {
+    const [name] = args[i].split("=", 1);
+    if (!GLOBAL_FLAGS.includes(name)) break;
+    const takesNext = !args[i].includes("=");
+    globals.push(...args.slice(i, i + (takesNext ? 2 : 1)));
+    i += takesNext ? 2 : 1;
+  }
+  const [command, ...rest] = args.slice(i);
+  return command === undefined ? globals : [command, ...globals, ...rest];
+}
 
 /** Runs the tool with `args`; resolves to the exit code. */
 export async function main(args: string[]): Promise<number> {
-  const [first, ...rest] = args;
+  const [first, ...rest] = hoistGlobalFlags(args);
   if (first === "--help" || first === "-h") {
     console.log(HELP);
     return 0;
@@ -55,6 +99,10 @@ export async function main(args: string[]): Promise<number> {
     if (command === undefined) {
       throw new UsageError(`unknown command "${first}"`);
     }
+    if (rest.includes("--help") || rest.includes("-h")) {
+      console.log(command.help);
+      return 0;
+    }
     return await command.run(rest);
   } catch (error) {
     if (error instanceof UsageError) {
@@ -64,10 +112,12 @@ export async function main(args: string[]): Promise<number> {
       console.error(`metrics: ${error.message}\nRun "${help}" for usage.`);
       return 2;
     }
-    console.error(
-      `metrics: ${error instanceof Error ? error.message : String(error)}`,
-    );
-    return 1;
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`${alarm("metrics:", Deno.stderr)} ${message}`);
+    // A key or value the server could never accept is bad input.
+    return error instanceof ClientError && error.kind === "invalid_argument"
+      ? 2
+      : 1;
   }
 }
 

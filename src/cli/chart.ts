@@ -58,6 +58,6 @@ export function chartMetrics(metrics: Metrics, width = 60): string {
     const line = sparkline(points.map(([, v]) => v), width);
     return `${key.padEnd(pad)}  ${line}  ${
       range(points)
-    }  (${points.length} points)`;
+    }  (${points.length} point${points.length === 1 ? "" : "s"})`;
   }).join("\n") + "\n";
 }

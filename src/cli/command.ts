@@ -1,9 +1,11 @@
 /**
- * What every subcommand of the `metrics` tool provides, and the error that
- * means bad usage (exit code 2).
+ * What every subcommand of the `metrics` tool provides, the error that
+ * means bad usage (exit code 2), and the flag parsing they share.
  *
  * @module
  */
+
+import { parseArgs } from "@std/cli/parse-args";
 
 /** One subcommand of the `metrics` tool. */
 export interface Command {
@@ -24,4 +26,64 @@ export class UsageError extends Error {
     super(message);
     this.name = "UsageError";
   }
+}
+
+/** Parsed flags: each value flag as a string, each boolean as a boolean. */
+export type Flags<S extends string, B extends string> =
+  & { [K in S]?: string }
+  & { [K in B]: boolean }
+  & { help: boolean; _: string[] };
+
+/** `-5`, `-0.5`, `-.5`: a value, not a flag. */
+const NEGATIVE_NUMBER = /^-\.?\d/;
+/** Hides a leading `-` from `parseArgs`; no argument starts with it. */
+const ESCAPE = "\u0000";
+
+function unescape(value: unknown): unknown {
+  return typeof value === "string" && value.startsWith(ESCAPE)
+    ? value.slice(ESCAPE.length)
+    : value;
+}
+
+/**
+ * Parses `args` with `@std/cli`: value flags stay strings (so does every
+ * positional argument: `parseArgs` would turn `1e3` into `1000`), a negative
+ * number is a value (`parseArgs` would read `-5` as a flag), `-h` is
+ * `--help`, and an unknown flag is a {@link UsageError}.
+ */
+export function parseFlags<S extends string, B extends string = never>(
+  args: string[],
+  spec: { string: readonly S[]; boolean?: readonly B[] },
+): Flags<S, B> {
+  const escaped = args.map((arg) =>
+    NEGATIVE_NUMBER.test(arg) ? ESCAPE + arg : arg
+  );
+  const flags = parseArgs(escaped, {
+    string: [...spec.string, "_"],
+    boolean: [...(spec.boolean ?? []), "help"],
+    alias: { h: "help" },
+    unknown: (arg: string): boolean => {
+      if (arg.startsWith("-") && arg !== "-") {
+        throw new UsageError(`unknown option ${arg}`);
+      }
+      return true;
+    },
+  });
+  for (const [name, value] of Object.entries(flags)) {
+    flags[name] = Array.isArray(value) ? value.map(unescape) : unescape(value);
+  }
+  return flags as Flags<S, B>;
+}
+
+/** Reads a numeric flag; the caller checks its range. */
+export function numberFlag(
+  name: string,
+  text: string | undefined,
+): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value)) {
+    throw new UsageError(`--${name} expects a number, got "${text}"`);
+  }
+  return value;
 }

@@ -7,25 +7,29 @@
  */
 
 import { statfsSync } from "node:fs";
+import { cpus } from "node:os";
 import type { ImportPoint } from "./import_lines.ts";
 
-/** Cumulative CPU jiffies from `/proc/stat`. */
+/** Cumulative CPU time, from `node:os` `cpus()`. */
 export interface CpuTimes {
-  /** Jiffies not idle. */
+  /** Milliseconds not idle, all cores. */
   busy: number;
-  /** All jiffies. */
+  /** All milliseconds, all cores. */
   total: number;
 }
 
-/** Parses the aggregate `cpu` line of `/proc/stat`. */
-export function parseProcStat(text: string): CpuTimes | undefined {
-  const line = text.split("\n").find((l) => l.startsWith("cpu "));
-  if (!line) return undefined;
-  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
-  const total = ticks.reduce((a, b) => a + b, 0);
-  // Fields 4 and 5 are idle and iowait.
-  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
-  return { busy: total - idle, total };
+/** Sums the per-core times of `node:os` `cpus()` into busy and total. */
+export function cpuTimes(
+  cores: readonly { times: Record<string, number> }[],
+): CpuTimes {
+  let busy = 0;
+  let total = 0;
+  for (const { times } of cores) {
+    const all = Object.values(times).reduce((a, b) => a + b, 0);
+    total += all;
+    busy += all - (times.idle ?? 0);
+  }
+  return { busy, total };
 }
 
 /** Total bytes received and sent, from `/proc/net/dev`, loopback excluded. */
@@ -47,11 +51,15 @@ export function hostPrefix(hostname: string): string {
   return hostname.replace(/[^\w.-]/g, "_") || "localhost";
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
+/**
+ * `/proc/net/dev`, or why it cannot be read: Deno 2.9 lets a program read
+ * `/proc` and `/sys` files only with `--allow-all`.
+ */
+async function readNetDev(): Promise<string | Error> {
   try {
-    return await Deno.readTextFile(path);
-  } catch {
-    return undefined; // not Linux, or no permission: skip that metric
+    return await Deno.readTextFile("/proc/net/dev");
+  } catch (error) {
+    return error as Error;
   }
 }
 
@@ -63,16 +71,31 @@ export class MachineSampler {
   readonly #prefix: string;
   #cpu: CpuTimes | undefined;
   #net: { rx: number; tx: number; at: number } | undefined;
+  readonly #notes = new Set<string>();
+  readonly #onNote: (note: string) => void;
 
-  private constructor(prefix: string) {
+  private constructor(prefix: string, onNote: (note: string) => void) {
     this.#prefix = prefix;
+    this.#onNote = onNote;
   }
 
-  /** Creates a sampler and takes the baseline for the first deltas. */
-  static async start(prefix: string): Promise<MachineSampler> {
-    const sampler = new MachineSampler(prefix);
+  /**
+   * Creates a sampler and takes the baseline for the first deltas.
+   * `onNote` hears, once each, why a metric cannot be sampled.
+   */
+  static async start(
+    prefix: string,
+    onNote: (note: string) => void,
+  ): Promise<MachineSampler> {
+    const sampler = new MachineSampler(prefix, onNote);
     await sampler.sample(Math.floor(Date.now() / 1000));
     return sampler;
+  }
+
+  #note(note: string): void {
+    if (this.#notes.has(note)) return;
+    this.#notes.add(note);
+    this.#onNote(note);
   }
 
   /** One point per metric, all stamped `timestamp` (Unix seconds). */
@@ -87,8 +110,8 @@ export class MachineSampler {
         });
       }
     };
-    const cpu = parseProcStat(await readOptional("/proc/stat") ?? "");
-    if (cpu && this.#cpu && cpu.total > this.#cpu.total) {
+    const cpu = cpuTimes(cpus());
+    if (this.#cpu && cpu.total > this.#cpu.total) {
       add(
         "cpu",
         100 * (cpu.busy - this.#cpu.busy) / (cpu.total - this.#cpu.total),
@@ -104,8 +127,10 @@ export class MachineSampler {
     );
     const disk = statfsSync("/");
     add("disk", 100 * (disk.blocks - disk.bfree) / disk.blocks);
-    const netText = await readOptional("/proc/net/dev");
-    if (netText !== undefined) {
+    const netText = await readNetDev();
+    if (netText instanceof Error) {
+      this.#note(`net.rx and net.tx are not sampled: ${netText.message}`);
+    } else {
       const net = { ...parseNetDev(netText), at: performance.now() };
       if (this.#net && net.at > this.#net.at) {
         const seconds = (net.at - this.#net.at) / 1000;

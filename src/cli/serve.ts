@@ -4,9 +4,9 @@
  * @module
  */
 
-import { parseArgs } from "@std/cli/parse-args";
 import { type FsyncMode, serve, type ServerOptions } from "../server/mod.ts";
-import { type Command, UsageError } from "./command.ts";
+import { type Command, numberFlag, parseFlags, UsageError } from "./command.ts";
+import { stopSignal } from "./signals.ts";
 
 const HELP = `Usage: metrics serve [options]
 
@@ -31,6 +31,10 @@ Options:
   --idle-timeout S      seconds before an idle connection is closed;
                         0 never (default 300)
   -h, --help            show this help
+
+Examples:
+  metrics serve
+  metrics serve --port 0 --data ./data --fsync interval --fsync-interval 200
 `;
 
 const VALUE_FLAGS = [
@@ -44,19 +48,6 @@ const VALUE_FLAGS = [
   "idle-timeout",
 ] as const;
 
-/** Reads a numeric flag; `serve` checks its range. */
-function numberFlag(
-  name: string,
-  text: string | undefined,
-): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value)) {
-    throw new UsageError(`--${name} expects a number, got "${text}"`);
-  }
-  return value;
-}
-
 function fsyncFlag(text: string | undefined): FsyncMode | undefined {
   if (text === undefined || text === "batch" || text === "interval") {
     return text;
@@ -64,17 +55,8 @@ function fsyncFlag(text: string | undefined): FsyncMode | undefined {
   throw new UsageError(`--fsync expects batch or interval, got "${text}"`);
 }
 
-function parseOptions(args: string[]): ServerOptions | "help" {
-  const flags = parseArgs(args, {
-    string: VALUE_FLAGS,
-    boolean: ["help"],
-    alias: { h: "help" },
-    unknown: (arg: string): boolean => {
-      if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
-      return true;
-    },
-  });
-  if (flags.help) return "help";
+function parseOptions(args: string[]): ServerOptions {
+  const flags = parseFlags(args, { string: VALUE_FLAGS });
   if (flags._.length > 0) {
     throw new UsageError(`unexpected argument "${flags._[0]}"`);
   }
@@ -90,30 +72,8 @@ function parseOptions(args: string[]): ServerOptions | "help" {
   };
 }
 
-/** Resolves with the name of the first SIGINT or SIGTERM. */
-function nextStopSignal(): Promise<Deno.Signal> {
-  // Windows has no SIGTERM listener.
-  const signals: Deno.Signal[] = Deno.build.os === "windows"
-    ? ["SIGINT"]
-    : ["SIGINT", "SIGTERM"];
-  return new Promise((resolve) => {
-    const handlers = signals.map((signal) => {
-      const handler = (): void => {
-        handlers.forEach(([s, h]) => Deno.removeSignalListener(s, h));
-        resolve(signal);
-      };
-      Deno.addSignalListener(signal, handler);
-      return [signal, handler] as const;
-    });
-  });
-}
-
 async function run(args: string[]): Promise<number> {
   const options = parseOptions(args);
-  if (options === "help") {
-    console.log(HELP);
-    return 0;
-  }
   let server;
   try {
     server = await serve(options);
@@ -129,8 +89,11 @@ async function run(args: string[]): Promise<number> {
         options.fsync ?? "batch"
       })`,
   );
-  const signal = await nextStopSignal();
-  console.error(`${signal}: shutting down`);
+  using stop = stopSignal();
+  await new Promise((resolve) =>
+    stop.signal.addEventListener("abort", resolve)
+  );
+  console.error(`${stop.signal.reason}: shutting down`);
   await server.close();
   return 0;
 }

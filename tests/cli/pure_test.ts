@@ -2,11 +2,7 @@ import { assertEquals, assertMatch } from "@std/assert";
 import { formatMetrics, isoTime } from "../../src/cli/format.ts";
 import { chartMetrics, sparkline } from "../../src/cli/chart.ts";
 import { parseImportLine } from "../../src/cli/import_lines.ts";
-import {
-  hostPrefix,
-  parseNetDev,
-  parseProcStat,
-} from "../../src/cli/machine.ts";
+import { cpuTimes, hostPrefix, parseNetDev } from "../../src/cli/machine.ts";
 import type { Metrics } from "../../mod.ts";
 
 const metrics: Metrics = Object.assign(Object.create(null), {
@@ -38,8 +34,14 @@ Deno.test("csv format has a header and one row per point", () => {
   );
 });
 
-Deno.test("json format is the get result", () => {
-  assertEquals(JSON.parse(formatMetrics(metrics, "json")), { ...metrics });
+Deno.test("json format is the get result, one line per series", () => {
+  const text = formatMetrics(metrics, "json");
+  assertEquals(JSON.parse(text), { ...metrics });
+  assertEquals(
+    text,
+    '{\n  "palm.cpu": [[1150864247,0.5],[1150864248,2]],\n  "eardrum.memory": [[1503320872,4200000]]\n}\n',
+  );
+  assertEquals(formatMetrics(Object.create(null), "json"), "{}\n");
 });
 
 Deno.test("isoTime of a timestamp beyond Date's range is a dash", () => {
@@ -60,6 +62,7 @@ Deno.test("chart draws one line per key with min, max and last", () => {
   const text = chartMetrics(metrics);
   const lines = text.trimEnd().split("\n");
   assertEquals(lines.length, 2);
+  assertMatch(lines[1], /\(1 point\)$/);
   assertMatch(
     lines[0],
     /^palm\.cpu +▁█ +min 0\.5 +max 2 +last 2 +\(2 points\)$/,
@@ -94,15 +97,14 @@ Deno.test("import lines: key value [timestamp]", () => {
   }
 });
 
-Deno.test("/proc parsers read CPU jiffies and non-loopback bytes", () => {
+Deno.test("CPU times sum over cores; net bytes exclude loopback", () => {
   assertEquals(
-    parseProcStat("cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 1 2 3 4\n"),
-    {
-      busy: 150,
-      total: 1000,
-    },
+    cpuTimes([
+      { times: { user: 100, nice: 0, sys: 50, idle: 800, irq: 50 } },
+      { times: { user: 10, nice: 0, sys: 0, idle: 90, irq: 0 } },
+    ]),
+    { busy: 210, total: 1100 },
   );
-  assertEquals(parseProcStat("nothing"), undefined);
   const dev = "Inter-| head\n face | head\n" +
     "    lo: 999 1 0 0 0 0 0 0 999 1 0 0 0 0 0 0\n" +
     "  eth0: 100 1 0 0 0 0 0 0 200 1 0 0 0 0 0 0\n" +

@@ -5,6 +5,8 @@
  * @module
  */
 
+import denoJson from "../../deno.json" with { type: "json" };
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -119,15 +121,17 @@ export async function exchange(
   return (await socket.responses(count)).join("");
 }
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const CLI = `${ROOT}cli.ts`;
-/** The permissions `metrics serve` needs, and no more. */
-const DENO_RUN = [
-  "run",
-  "--allow-net=127.0.0.1",
-  "--allow-read",
-  "--allow-write",
-];
+/** The project root, and `cli.ts` in it. */
+export const ROOT: string = new URL("../../", import.meta.url).pathname;
+export const CLI: string = `${ROOT}cli.ts`;
+/**
+ * The permissions the compiled binary gets (`deno task compile`), so the
+ * tests run `cli.ts` exactly as the binary would run.
+ */
+export const CLI_PERMISSIONS: string[] = denoJson.tasks.compile.split(" ")
+  .filter((arg) => arg.startsWith("--allow-"));
+/** `deno run` with the binary's permissions: prefix of every CLI spawn. */
+export const DENO_RUN: string[] = ["run", ...CLI_PERMISSIONS];
 
 /** A `cli.ts serve --port 0` child process. */
 export class ServerProcess implements AsyncDisposable {
@@ -203,7 +207,7 @@ export class ServerProcess implements AsyncDisposable {
 }
 
 /** Reads a stream to its end as text, handing each piece to `onText`. */
-async function collect(
+export async function collect(
   stream: ReadableStream<Uint8Array>,
   onText: (text: string) => void,
 ): Promise<void> {
@@ -212,21 +216,33 @@ async function collect(
   }
 }
 
+/** What `runCli` may give the child besides its arguments. */
+export interface CliInput {
+  /** Written to its standard input, then closed. */
+  stdin?: string;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+}
+
 /** Runs `cli.ts ...args` to completion; returns code, stdout and stderr. */
 export async function runCli(
   args: string[],
+  input: CliInput = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net=127.0.0.1",
-      "--allow-read",
-      "--allow-write",
-      CLI,
-      ...args,
-    ],
-    stdin: "null",
-  }).output();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...DENO_RUN, CLI, ...args],
+    cwd: ROOT,
+    env: input.env,
+    stdin: input.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (input.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(input.stdin));
+    await writer.close();
+  }
+  const { code, stdout, stderr } = await child.output();
   return {
     code,
     stdout: decoder.decode(stdout),

@@ -1,0 +1,159 @@
+/**
+ * `metrics collect`: an agent that samples this machine every interval and
+ * puts the points, keeping unacknowledged ones across a server restart.
+ *
+ * @module
+ */
+
+import { isValidKey } from "../protocol.ts";
+import {
+  CLIENT_FLAGS,
+  CLIENT_FLAGS_HELP,
+  clientFromFlags,
+} from "./client_flags.ts";
+import { type Command, numberFlag, parseFlags, UsageError } from "./command.ts";
+import { hostPrefix, MachineSampler } from "./machine.ts";
+import { Outbox, type OutboxCounts, type PointSink } from "./outbox.ts";
+import { sleep, stopSignal } from "./signals.ts";
+
+const HELP = `Usage: metrics collect [options]
+
+Samples this machine every interval and puts the points:
+  PREFIX.cpu             CPU busy percent since the previous sample
+  PREFIX.load1           1-minute load average
+  PREFIX.memory          memory in use, bytes
+  PREFIX.memory_percent  memory in use, percent
+  PREFIX.disk            disk space in use on /, percent
+  PREFIX.net.rx/.net.tx  network bytes per second, loopback excluded (Deno
+                         reads /proc/net/dev only with --allow-all: run
+                         with -A to include them)
+Points the server did not acknowledge are kept (up to --buffer) and sent
+again, so a server restart loses nothing; beyond the buffer the oldest are
+dropped and counted. Ctrl-C stops after a last flush. Exits 0 when every
+sample was acknowledged, 1 otherwise.
+
+Options:
+  --interval DURATION  time between samples: 10s, 500ms, 1m (default 10s)
+  --count N            stop after N samples (default: run until Ctrl-C)
+  --prefix NAME        metric name prefix (default: this host's name)
+  --buffer N           points kept while the server is unreachable
+                       (default 10000)
+${CLIENT_FLAGS_HELP}
+  -h, --help           show this help
+
+Examples:
+  metrics collect --interval 10s
+  metrics collect --interval 1s --count 5 --prefix palm
+`;
+
+/** Parses `10s`, `500ms`, `1m`, `1.5s` or plain seconds into milliseconds. */
+export function parseDuration(text: string): number {
+  const match = text.trim().match(/^(\d+(?:\.\d+)?)(ms|s|m|h)?$/);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match?.[2] ?? "s"];
+  const ms = match ? Number(match[1]) * (unit ?? 1000) : NaN;
+  if (!(ms > 0)) {
+    throw new UsageError(
+      `--interval expects a duration like 10s, 500ms or 1m, got "${text}"`,
+    );
+  }
+  return ms;
+}
+
+/** What {@link collectSamples} needs. */
+export interface CollectOptions {
+  /** Where points go. */
+  sink: PointSink;
+  /** Metric name prefix. */
+  prefix: string;
+  /** Milliseconds between samples. */
+  intervalMs: number;
+  /** Samples to take; unbounded when undefined. */
+  count?: number;
+  /** Points kept while the server is unreachable. */
+  buffer: number;
+  /** Stops the loop (after a last flush). */
+  signal: AbortSignal;
+  /** Receives one status line per sample. */
+  report: (line: string) => void;
+}
+
+/** Takes samples until `count` or `signal`, then flushes once more. */
+export async function collectSamples(
+  options: CollectOptions,
+): Promise<OutboxCounts & { samples: number }> {
+  const { sink, prefix, intervalMs, count, buffer, signal, report } = options;
+  const outbox = new Outbox(sink, buffer);
+  const sampler = await MachineSampler.start(prefix, report);
+  let samples = 0;
+  while (count === undefined || samples < count) {
+    await sleep(intervalMs, signal);
+    if (signal.aborted) break;
+    const points = await sampler.sample(Math.floor(Date.now() / 1000));
+    samples++;
+    outbox.add(points);
+    const error = await outbox.flush();
+    const { acknowledged, waiting, dropped } = outbox.counts;
+    report(
+      error
+        ? `sample ${samples}: ${points.length} points; server unreachable (${error.message}); ${waiting} waiting, ${dropped} dropped`
+        : `sample ${samples}: ${points.length} points; ${acknowledged} acknowledged in all`,
+    );
+  }
+  if (outbox.counts.waiting > 0) await outbox.flush();
+  return { ...outbox.counts, samples };
+}
+
+function positiveInteger(
+  name: string,
+  text: string | undefined,
+): number | undefined {
+  const value = numberFlag(name, text);
+  if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+    throw new UsageError(
+      `--${name} expects a whole number above 0, got ${value}`,
+    );
+  }
+  return value;
+}
+
+async function run(args: string[]): Promise<number> {
+  const flags = parseFlags(args, {
+    string: [...CLIENT_FLAGS, "interval", "count", "prefix", "buffer"],
+  });
+  if (flags._.length > 0) {
+    throw new UsageError(`unexpected argument "${flags._[0]}"`);
+  }
+  const intervalMs = parseDuration(flags.interval ?? "10s");
+  const count = positiveInteger("count", flags.count);
+  const buffer = positiveInteger("buffer", flags.buffer) ?? 10_000;
+  const prefix = flags.prefix ?? hostPrefix(Deno.hostname());
+  if (!isValidKey(prefix)) {
+    throw new UsageError(
+      `--prefix must be a metric name without spaces, got "${prefix}"`,
+    );
+  }
+  await using client = clientFromFlags(flags, { maxInFlight: 64 });
+  using stop = stopSignal();
+  const result = await collectSamples({
+    sink: client,
+    prefix,
+    intervalMs,
+    count,
+    buffer,
+    signal: stop.signal,
+    report: (line) => console.error(line),
+  });
+  console.log(
+    `samples ${result.samples}, acknowledged ${result.acknowledged}, rejected ${result.rejected}, ` +
+      `dropped ${result.dropped}, not delivered ${result.waiting}`,
+  );
+  return result.rejected + result.dropped + result.waiting === 0 ? 0 : 1;
+}
+
+/** `metrics collect`. */
+export const collectCommand: Command = {
+  name: "collect",
+  summary: "sample this machine (cpu, memory, disk, network) every interval",
+  help: HELP,
+  run,
+};

@@ -1,0 +1,192 @@
+/**
+ * `metrics import [FILE|-]`: bulk load of `key value [timestamp]` lines,
+ * pipelined, with a progress bar on a terminal and an exact summary.
+ *
+ * @module
+ */
+
+import { TextLineStream } from "@std/streams/text-line-stream";
+import { ClientError } from "../errors.ts";
+import {
+  CLIENT_FLAGS,
+  CLIENT_FLAGS_HELP,
+  clientFromFlags,
+} from "./client_flags.ts";
+import { type Command, numberFlag, parseFlags, UsageError } from "./command.ts";
+import { parseImportLine } from "./import_lines.ts";
+import { alarm } from "./style.ts";
+
+const HELP = `Usage: metrics import [FILE|-] [options]
+
+Loads points from FILE, or standard input (- or no FILE), one per line in
+the Graphite plaintext shape: KEY VALUE [TIMESTAMP] (Unix seconds; default
+now). Blank lines are skipped; a bad line is reported with its number and
+skipped. Prints a summary; exits 0 when every line landed, 1 when the
+server rejected a point or could not be reached (the import stops there),
+2 when the input had bad lines.
+
+Options:
+  --pipeline N        requests in flight at once (default 256)
+${CLIENT_FLAGS_HELP}
+  -h, --help          show this help
+
+Examples:
+  metrics import points.txt
+  printf 'palm.cpu 0.5 1150864247\\npalm.cpu 2.0 1150864248\\n' | metrics import -
+`;
+
+/** At most this many line numbers are listed in the summary. */
+const LISTED_LINES = 20;
+
+function lineList(lines: number[]): string {
+  const shown = lines.slice(0, LISTED_LINES).join(", ");
+  return lines.length > LISTED_LINES ? `${shown}, ...` : shown;
+}
+
+/** A one-line progress bar on stderr, redrawn at most 10 times a second. */
+class Progress {
+  readonly #total: number | undefined;
+  readonly #started = performance.now();
+  readonly #enabled = Deno.stderr.isTerminal();
+  #drawn = 0;
+
+  constructor(total: number | undefined) {
+    this.#total = total;
+  }
+
+  update(points: number, bytes: number): void {
+    const now = performance.now();
+    if (!this.#enabled || now - this.#drawn < 100) return;
+    this.#drawn = now;
+    const rate = Math.round(points / ((now - this.#started) / 1000));
+    let bar = "";
+    if (this.#total) {
+      const done = Math.min(1, bytes / this.#total);
+      const filled = Math.round(done * 30);
+      bar = ` [${"#".repeat(filled)}${".".repeat(30 - filled)}] ${
+        Math.round(done * 100)
+      }%`;
+    }
+    this.#write(`\r${points} points${bar} ${rate} points/s\x1b[K`);
+  }
+
+  clear(): void {
+    if (this.#enabled && this.#drawn > 0) this.#write("\r\x1b[K");
+  }
+
+  #write(text: string): void {
+    Deno.stderr.writeSync(new TextEncoder().encode(text));
+  }
+}
+
+async function openInput(
+  file: string,
+): Promise<{ stream: ReadableStream<Uint8Array>; size?: number }> {
+  if (file === "-") return { stream: Deno.stdin.readable };
+  try {
+    const handle = await Deno.open(file);
+    return { stream: handle.readable, size: (await handle.stat()).size };
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+async function run(args: string[]): Promise<number> {
+  const flags = parseFlags(args, { string: [...CLIENT_FLAGS, "pipeline"] });
+  const [file = "-", ...extra] = flags._;
+  if (extra.length > 0) {
+    throw new UsageError(`unexpected argument "${extra[0]}"`);
+  }
+  const pipeline = numberFlag("pipeline", flags.pipeline) ?? 256;
+  if (!Number.isInteger(pipeline) || pipeline < 1 || pipeline > 65536) {
+    throw new UsageError(
+      `--pipeline expects a whole number from 1 to 65536, got ${pipeline}`,
+    );
+  }
+  await using client = clientFromFlags(flags, {
+    maxInFlight: pipeline,
+    maxPending: pipeline,
+  });
+  const input = await openInput(file);
+  const warn = (line: number, message: string): void =>
+    console.error(`line ${line}: ${message}`);
+  const progress = new Progress(input.size);
+  const now = Math.floor(Date.now() / 1000);
+  const started = performance.now();
+  const bad: number[] = [];
+  const rejected: number[] = [];
+  let sent = 0;
+  let acknowledged = 0;
+  let stoppedBy: { line: number; error: ClientError } | undefined;
+  let window: Promise<void>[] = [];
+  let lineNo = 0;
+  let bytes = 0;
+  // Typed here: the npm build of std ships no type declarations.
+  const lines: ReadableStream<string> = input.stream.pipeThrough(
+    new TextDecoderStream(),
+  ).pipeThrough(
+    new TextLineStream(),
+  );
+  for await (const line of lines) {
+    lineNo++;
+    bytes += line.length + 1;
+    const point = parseImportLine(line, now);
+    if (point === null) continue;
+    if ("error" in point) {
+      bad.push(lineNo);
+      warn(lineNo, point.error);
+      continue;
+    }
+    const at = lineNo;
+    sent++;
+    window.push(
+      client.put(point.key, point.value, { timestamp: point.timestamp }).then(
+        () => void acknowledged++,
+        (error: ClientError) => {
+          if (error.kind === "server_error") {
+            rejected.push(at);
+            warn(at, error.message);
+          } else {
+            stoppedBy ??= { line: at, error };
+          }
+        },
+      ),
+    );
+    if (window.length >= pipeline) {
+      await Promise.all(window);
+      window = [];
+      progress.update(acknowledged, bytes);
+      if (stoppedBy) break;
+    }
+  }
+  await Promise.all(window);
+  progress.clear();
+  const seconds = (performance.now() - started) / 1000;
+  rejected.sort((a, b) => a - b);
+  console.log(
+    `sent ${sent}, acknowledged ${acknowledged}, rejected ${rejected.length}` +
+      (rejected.length ? ` (lines ${lineList(rejected)})` : "") +
+      `, bad lines ${bad.length}` +
+      (bad.length ? ` (lines ${lineList(bad)})` : "") +
+      ` in ${seconds.toFixed(2)} s (${
+        Math.round(acknowledged / seconds)
+      } points/s)`,
+  );
+  if (stoppedBy) {
+    console.error(
+      `${
+        alarm("stopped", Deno.stderr)
+      } at line ${stoppedBy.line}: ${stoppedBy.error.message}`,
+    );
+    return 1;
+  }
+  return rejected.length > 0 ? 1 : bad.length > 0 ? 2 : 0;
+}
+
+/** `metrics import`. */
+export const importCommand: Command = {
+  name: "import",
+  summary: "bulk load 'key value [timestamp]' lines from a file or stdin",
+  help: HELP,
+  run,
+};

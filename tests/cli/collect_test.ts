@@ -1,0 +1,150 @@
+import { assert, assertEquals, assertMatch } from "@std/assert";
+import { Client } from "../../mod.ts";
+import { serve } from "../../src/server/mod.ts";
+import { CLI, collect, DENO_RUN, ROOT, runCli } from "../server/helpers.ts";
+
+const quiet = { log: (): void => {} };
+
+/** `cli.ts collect ...` in a child process, its stderr watched live. */
+class Collector implements AsyncDisposable {
+  readonly #child: Deno.ChildProcess;
+  readonly #output: Promise<void>;
+  #stdout = "";
+  stderr = "";
+  #waiters: (() => void)[] = [];
+
+  constructor(args: string[]) {
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: [...DENO_RUN, CLI, "collect", ...args],
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#output = Promise.all([
+      collect(this.#child.stdout, (text) => this.#stdout += text),
+      collect(this.#child.stderr, (text) => {
+        this.stderr += text;
+        this.#waiters.forEach((wake) => wake());
+      }),
+    ]).then(() => {});
+  }
+
+  /** Resolves once stderr matches `pattern` (fails after 15 s). */
+  async waitFor(pattern: RegExp): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    while (!pattern.test(this.stderr)) {
+      assert(Date.now() < deadline, `no ${pattern} in stderr: ${this.stderr}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(wake, 200);
+        function wake(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.#waiters.push(wake);
+      });
+      this.#waiters = [];
+    }
+  }
+
+  kill(signal: Deno.Signal): void {
+    this.#child.kill(signal);
+  }
+
+  /** Waits for the exit; resolves to its code and stdout. */
+  async done(): Promise<{ code: number; stdout: string }> {
+    const { code } = await this.#child.status;
+    await this.#output;
+    return { code, stdout: this.#stdout };
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      this.#child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    await this.done();
+  }
+}
+
+Deno.test("collect survives a server restart without losing samples", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const first = await serve({ port: 0, dataDir, ...quiet });
+    const port = first.port;
+    await using collector = new Collector([
+      "--interval=1s",
+      "--count=4",
+      "--prefix=palm",
+      "--timeout=1",
+      `--server=127.0.0.1:${port}`,
+    ]);
+    await collector.waitFor(/^sample 1: .* acknowledged/m);
+    await first.close(); // the server goes down...
+    await collector.waitFor(/^sample 2: .*server unreachable/m);
+    await using second = await serve({ port, dataDir, ...quiet }); // ...and comes back
+    const { code, stdout } = await collector.done();
+    assertEquals(code, 0, collector.stderr);
+    assertMatch(
+      stdout,
+      /^samples 4, acknowledged \d+, rejected 0, dropped 0, not delivered 0\n$/,
+    );
+    await using client = new Client("127.0.0.1", second.port);
+    const metrics = await client.get("*");
+    for (const key of ["palm.memory", "palm.disk", "palm.load1", "palm.cpu"]) {
+      // One point per sample (cpu has no baseline delta before sample 1).
+      assertEquals(
+        metrics[key]?.length,
+        4,
+        `${key}: ${JSON.stringify(metrics[key])}`,
+      );
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("collect stops on Ctrl-C after flushing, exit 0", async () => {
+  await using server = await serve({ port: 0, ...quiet });
+  await using collector = new Collector([
+    "--interval=300ms",
+    "--prefix=palm",
+    `--server=127.0.0.1:${server.port}`,
+  ]);
+  await collector.waitFor(/^sample 1: /m);
+  collector.kill("SIGINT");
+  const { code, stdout } = await collector.done();
+  assertEquals(code, 0, collector.stderr);
+  assertMatch(
+    stdout,
+    /^samples [1-9]\d*, acknowledged [1-9]\d*, rejected 0, dropped 0, not delivered 0\n$/,
+  );
+});
+
+Deno.test("collect says once why network bytes are not sampled", async () => {
+  await using server = await serve({ port: 0, ...quiet });
+  const { code, stderr } = await runCli([
+    "collect",
+    "--interval=100ms",
+    "--count=2",
+    `--server=127.0.0.1:${server.port}`,
+  ]);
+  assertEquals(code, 0);
+  // The binary has no --allow-all, which Deno requires for /proc/net/dev.
+  assertEquals(stderr.match(/net\.rx and net\.tx are not sampled/g)?.length, 1);
+});
+
+Deno.test("demo serves, collects, and prints a table and a chart", async () => {
+  const { code, stdout, stderr } = await runCli(["demo"]);
+  assertEquals(code, 0, stderr);
+  assertMatch(
+    stderr,
+    /^demo: server listening on 127\.0\.0\.1:\d+ \(in memory\)/,
+  );
+  assertMatch(stdout, /^KEY +TIME +TIMESTAMP +VALUE$/m);
+  assertMatch(
+    stdout,
+    /^\S+\.memory +[▁▂▃▄▅▆▇█]{3} +min \d+ +max \d+ +last \d+ +\(3 points\)$/m,
+  );
+});
