@@ -31,7 +31,15 @@ const INTEGER_TEXT = /^[+-]?\d+$/;
  * refuses it.)
  */
 export function isValidKey(key: string): boolean {
-  return key.length > 0 && key.isWellFormed() && !FORBIDDEN_IN_KEY.test(key);
+  // Fast path: printable ASCII (0x21-0x7e) is always valid, no regex needed.
+  let i = 0;
+  while (i < key.length) {
+    const code = key.charCodeAt(i);
+    if (code <= 0x20 || code >= 0x7f) break;
+    i++;
+  }
+  if (i === key.length) return key.length > 0;
+  return key.isWellFormed() && !FORBIDDEN_IN_KEY.test(key);
 }
 
 /**
@@ -129,6 +137,11 @@ export interface ResponseFrame {
 const NL = 0x0a;
 const OK = "ok";
 const ERROR = "error";
+/** The answer to nearly every request (`ok\n\n`), shared so it costs no allocation. */
+const OK_EMPTY: ResponseFrame = Object.freeze({
+  status: OK,
+  body: new Uint8Array(0),
+});
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 function malformed(message: string, cause?: unknown): ClientError {
@@ -157,6 +170,11 @@ function malformed(message: string, cause?: unknown): ClientError {
 export class ResponseParser {
   readonly #maxResponseBytes: number;
   #buf = new Uint8Array(64 * 1024);
+  /**
+   * `#buf` up to `#end`, remade once per `push`: `indexOf` on it stops at
+   * the received bytes instead of scanning the whole buffer.
+   */
+  #filled = this.#buf.subarray(0, 0);
   #start = 0;
   #end = 0;
   /** Where to resume the search for `\n\n`, so no byte is scanned twice. */
@@ -178,6 +196,7 @@ export class ResponseParser {
     if (this.#buf.length - this.#end < chunk.length) this.#makeRoom(chunk);
     this.#buf.set(chunk, this.#end);
     this.#end += chunk.length;
+    this.#filled = this.#buf.subarray(0, this.#end);
   }
 
   #makeRoom(chunk: Uint8Array): void {
@@ -202,7 +221,7 @@ export class ResponseParser {
    * `maxResponseBytes` or its status line is not UTF-8.
    */
   next(): ResponseFrame | undefined {
-    const buf = this.#buf;
+    const buf = this.#filled;
     const end = this.#end;
     let i = Math.max(this.#scan, this.#start);
     for (;;) {
@@ -231,10 +250,13 @@ export class ResponseParser {
         `a response of ${size} bytes exceeds maxResponseBytes (${this.#maxResponseBytes}); raise the option if such answers are expected`,
       );
     }
-    const buf = this.#buf;
+    const buf = this.#filled;
+    // Fast path for the answer to nearly every request: `ok\n\n`.
+    if (blank === start + 2 && buf[start] === 0x6f && buf[start + 1] === 0x6b) {
+      return OK_EMPTY;
+    }
     const statusEnd = buf.indexOf(NL, start);
     const body = buf.subarray(statusEnd + 1, blank + 1);
-    // Fast path for the answer to nearly every request.
     if (
       statusEnd - start === 2 && buf[start] === 0x6f && buf[start + 1] === 0x6b
     ) {
@@ -246,6 +268,7 @@ export class ResponseParser {
   /** Drops everything buffered (after the connection it came from broke). */
   reset(): void {
     this.#start = this.#end = this.#scan = 0;
+    this.#filled = this.#buf.subarray(0, 0);
   }
 }
 

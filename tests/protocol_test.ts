@@ -11,6 +11,7 @@ import {
   decodePutResponse,
   encodeGet,
   encodePut,
+  isValidKey,
   parseFloatText,
   parseIntegerText,
   type ResponseFrame,
@@ -317,4 +318,37 @@ Deno.test("fifo keeps order through shift, drain and unshiftAll", () => {
   ]);
   assertEquals(q.shift(), undefined);
   assertEquals(q.length, 0);
+});
+
+Deno.test("isValidKey: the printable-ASCII fast path and the general path agree", () => {
+  for (let code = 0; code < 0x300; code++) {
+    const char = String.fromCharCode(code);
+    const expected = !/[\s\p{Cc}]/u.test(char);
+    assertEquals(isValidKey(`a${char}b`), expected, `U+${code.toString(16)}`);
+    assertEquals(isValidKey(char), expected, `U+${code.toString(16)}`);
+  }
+  assertEquals(isValidKey(""), false);
+  assertEquals(isValidKey("palm.cpu"), true);
+  assertEquals(isValidKey("ключ"), true);
+  assertEquals(isValidKey("a\u2028b"), false);
+  assertEquals(isValidKey("a\ud800b"), false); // lone surrogate
+});
+
+Deno.test("ResponseParser shares one frame for ok with no data, and ignores stale bytes", () => {
+  const parser = new ResponseParser(1024);
+  const encoder = new TextEncoder();
+  parser.push(encoder.encode("ok\npalm.cpu 1 2\n\nok\n\nok\n\n"));
+  const withData = parser.next()!;
+  assertEquals(withData.status, "ok");
+  assertEquals(new TextDecoder().decode(withData.body), "palm.cpu 1 2\n");
+  const first = parser.next()!;
+  assertStrictEquals(parser.next(), first);
+  assertEquals(first.status, "ok");
+  assertEquals(first.body.length, 0);
+  // The buffer still holds the old bytes (with `\n\n`) past what arrives now.
+  parser.push(encoder.encode("ok\n"));
+  assertEquals(parser.next(), undefined);
+  parser.push(encoder.encode("\n"));
+  assertStrictEquals(parser.next(), first);
+  assertEquals(parser.next(), undefined);
 });
