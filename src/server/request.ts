@@ -75,6 +75,59 @@ function splitFields(line: string, max: number): string[] {
  */
 export function parseRequest(line: string | null): Request {
   if (line === null) return INVALID;
+  return parseCanonicalPut(line) ?? parseRequestFields(line);
+}
+
+const DOT = 0x2e;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+
+/**
+ * Fast path for nearly every line a client sends:
+ * `put <key> <plain decimal> <integer>` with single spaces, no exponent.
+ * Returns `undefined` for anything else, which then takes the general path
+ * ({@link parseRequestFields}); so it only ever accepts lines the general
+ * path parses to the same request.
+ */
+export function parseCanonicalPut(line: string): PutRequest | undefined {
+  if (!line.startsWith("put ")) return undefined;
+  const sp1 = line.indexOf(" ", 4);
+  const sp2 = sp1 === -1 ? -1 : line.indexOf(" ", sp1 + 1);
+  if (sp2 === -1) return undefined;
+  const key = line.slice(4, sp1);
+  if (key === "*" || !isValidKey(key)) return undefined;
+  // Value: optional sign, digits with at most one dot, at least one digit.
+  let digits = 0;
+  let dots = 0;
+  for (let i = sp1 + 1; i < sp2; i++) {
+    const code = line.charCodeAt(i);
+    if (code >= DIGIT_0 && code <= DIGIT_9) digits++;
+    else if (code === DOT) dots++;
+    else if (!(i === sp1 + 1 && (code === MINUS || code === PLUS))) {
+      return undefined;
+    }
+  }
+  if (digits === 0 || dots > 1) return undefined;
+  const value = Number(line.slice(sp1 + 1, sp2));
+  if (!Number.isFinite(value)) return undefined;
+  // Timestamp: optional sign and 1 to 15 digits, so always a safe integer.
+  const tsStart = line.charCodeAt(sp2 + 1) === MINUS ||
+      line.charCodeAt(sp2 + 1) === PLUS
+    ? sp2 + 2
+    : sp2 + 1;
+  if (line.length === tsStart || line.length - tsStart > 15) return undefined;
+  for (let i = tsStart; i < line.length; i++) {
+    const code = line.charCodeAt(i);
+    if (code < DIGIT_0 || code > DIGIT_9) return undefined;
+  }
+  const timestamp = Number(line.slice(sp2 + 1));
+  return { kind: "put", key, value, timestamp };
+}
+
+/** The general path of {@link parseRequest}: any spacing, every check. */
+export function parseRequestFields(line: string): Request {
   const fields = splitFields(line, 4);
   const [command, key] = fields;
   if (fields.length === 0) return BLANK;

@@ -4,7 +4,9 @@ import {
   formatSeries,
   formatValue,
   OK_RESPONSE,
+  parseCanonicalPut,
   parseRequest,
+  parseRequestFields,
 } from "../../src/server/request.ts";
 
 const decoder = new TextDecoder();
@@ -169,4 +171,57 @@ Deno.test("formatSeries emits nothing for an empty series", () => {
   const chunks: string[] = [];
   formatSeries({ key: "k", timestamps: [], values: [] }, (t) => chunks.push(t));
   assertEquals(chunks, []);
+});
+
+Deno.test("parseCanonicalPut takes the common put and agrees with the general path", () => {
+  for (
+    const line of [
+      "put palm.cpu 0.5 1150864247",
+      "put k 12 0",
+      "put k -1.25 -5",
+      "put k +2. +3",
+      "put k .5 1",
+      "put k -0 -0",
+      "put k 1 999999999999999",
+      "put ключ 1 2",
+    ]
+  ) {
+    const fast = parseCanonicalPut(line);
+    assertEquals(fast, parseRequestFields(line), line);
+    assertEquals(parseRequest(line), fast, line);
+  }
+});
+
+Deno.test("parseCanonicalPut leaves every other line to the general path", () => {
+  for (
+    const line of [
+      "put k 1e-7 1",
+      "put k 1 1e3",
+      "put k 1 1.5",
+      "put k 1 9999999999999999",
+      "put k 0,5 1",
+      "put k . 1",
+      "put k - 1",
+      "put k 1.2.3 1",
+      "put k 1 -",
+      "put k 1 ",
+      "put k 1 2 3",
+      "put * 1 2",
+      "put  k 1 2",
+      "put k  1 2",
+      "put k 1  2",
+      "put k 1 2\r",
+      "put k\t1 2",
+      "put k 1",
+      "put k",
+      "put ",
+      "get k",
+      "Put k 1 2",
+      "put k nan 1",
+      `put k ${"9".repeat(400)} 1`,
+    ]
+  ) {
+    assertEquals(parseCanonicalPut(line), undefined, line);
+    assertEquals(parseRequest(line), parseRequestFields(line), line);
+  }
 });
