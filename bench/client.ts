@@ -1,0 +1,407 @@
+/**
+ * A bench client process: runs one {@link ClientTask} (JSON in
+ * `Deno.args[0]`) and prints a {@link ClientResult} as JSON on stdout.
+ * Every loop stops at `count` points or after `seconds`, whichever first.
+ *
+ * @module
+ */
+
+import { Client } from "../mod.ts";
+import {
+  type ClientResult,
+  type ClientTask,
+  HOST,
+  keyOf,
+  memoryNow,
+  putLine,
+  retained,
+  timestampOf,
+  valueOf,
+} from "./common.ts";
+
+const NL = 0x0a;
+const encoder = new TextEncoder();
+/** Lines per chunk written by the raw writer. */
+const CHUNK_LINES = 8192;
+/** The raw writer stops writing while this many answers are outstanding. */
+const MAX_UNANSWERED = 256 * 1024;
+/**
+ * `Client` pipelined: puts started together, then awaited together. Past
+ * about 8192 outstanding calls their objects outlive V8's young generation
+ * and garbage collection costs 2-3x the throughput (measured), so 4096.
+ */
+const WINDOW = 4096;
+
+async function connect(port: number): Promise<Deno.TcpConn> {
+  const conn = await Deno.connect({ hostname: HOST, port });
+  conn.setNoDelay(true);
+  return conn;
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.length;) {
+    at += await conn.write(bytes.subarray(at));
+  }
+}
+
+function countNewlines(buf: Uint8Array, n: number): number {
+  const read = buf.subarray(0, n);
+  let count = 0;
+  for (let at = read.indexOf(NL); at !== -1; at = read.indexOf(NL, at + 1)) {
+    count++;
+  }
+  return count;
+}
+
+/**
+ * The floor: pre-encoded lines written in large chunks while a read loop
+ * counts answers (`ok\n\n` is two `\n`). `fresh` encodes distinct points
+ * for each chunk (the embedded server then stores new points); otherwise
+ * one chunk is encoded once and sent again and again.
+ */
+async function rawPipelined(task: ClientTask): Promise<ClientResult> {
+  const conn = await connect(task.port);
+  const first = task.first ?? 0;
+  const encodeChunk = (from: number, lines: number): Uint8Array => {
+    let text = "";
+    for (let i = from; i < from + lines; i++) text += putLine(i);
+    return encoder.encode(text);
+  };
+  const repeated = task.fresh ? undefined : encodeChunk(first, CHUNK_LINES);
+  let answered = 0;
+  let wake: (() => void) | undefined;
+  const reading = (async (): Promise<void> => {
+    const buf = new Uint8Array(1024 * 1024);
+    let newlines = 0;
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) throw new Error("the server closed the connection");
+      newlines += countNewlines(buf, n);
+      answered = newlines >> 1;
+      wake?.();
+      if (answered >= task.count) return;
+    }
+  })();
+  const started = performance.now();
+  const deadline = started + task.seconds * 1000;
+  let sent = 0;
+  while (sent < task.count && performance.now() < deadline) {
+    if (sent - answered >= MAX_UNANSWERED) {
+      await new Promise<void>((resolve) => wake = resolve);
+      wake = undefined;
+      continue;
+    }
+    const lines = Math.min(CHUNK_LINES, task.count - sent);
+    const chunk = repeated === undefined
+      ? encodeChunk(first + sent, lines)
+      : repeated.subarray(
+        0,
+        lines === CHUNK_LINES ? undefined : lineEnd(repeated, lines),
+      );
+    await writeAll(conn, chunk);
+    sent += lines;
+  }
+  // Stopped early by the deadline: wait for what was sent.
+  while (answered < sent) {
+    await new Promise<void>((resolve) => wake = resolve);
+    wake = undefined;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  conn.close();
+  await reading.catch(() => {});
+  return { points: sent, seconds };
+}
+
+/** Offset just past the `lines`-th `\n` of `chunk`. */
+function lineEnd(chunk: Uint8Array, lines: number): number {
+  let at = -1;
+  for (let i = 0; i < lines; i++) at = chunk.indexOf(NL, at + 1);
+  return at + 1;
+}
+
+/** The floor for latency: one pre-encoded line, then wait for its answer. */
+async function rawSequential(task: ClientTask): Promise<ClientResult> {
+  const conn = await connect(task.port);
+  const lines = Array.from(
+    { length: 1000 },
+    (_, i) => encoder.encode(putLine(i)),
+  );
+  const buf = new Uint8Array(64 * 1024);
+  const started = performance.now();
+  const deadline = started + task.seconds * 1000;
+  let points = 0;
+  while (points < task.count && performance.now() < deadline) {
+    await writeAll(conn, lines[points % lines.length]);
+    for (let newlines = 0; newlines < 2;) {
+      const n = await conn.read(buf);
+      if (n === null) throw new Error("the server closed the connection");
+      newlines += countNewlines(buf, n);
+    }
+    points++;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  conn.close();
+  return { points, seconds };
+}
+
+/** `Client.put` pipelined: windows of puts started at once, then awaited. */
+async function clientPipelined(task: ClientTask): Promise<ClientResult> {
+  const client = await Client.connect(HOST, task.port, {
+    maxInFlight: WINDOW,
+    maxPending: WINDOW,
+  });
+  const first = task.first ?? 0;
+  const started = performance.now();
+  const deadline = started + task.seconds * 1000;
+  let points = 0;
+  while (points < task.count && performance.now() < deadline) {
+    const window = Math.min(WINDOW, task.count - points);
+    const puts: Promise<void>[] = [];
+    for (let i = first + points; i < first + points + window; i++) {
+      puts.push(
+        client.put(keyOf(i), valueOf(i), { timestamp: timestampOf(i) }),
+      );
+    }
+    await Promise.all(puts);
+    points += window;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await client.close();
+  return { points, seconds };
+}
+
+/** `Client.put` sequential: await each put. */
+async function clientSequential(task: ClientTask): Promise<ClientResult> {
+  const client = await Client.connect(HOST, task.port);
+  const started = performance.now();
+  const deadline = started + task.seconds * 1000;
+  let points = 0;
+  while (points < task.count && performance.now() < deadline) {
+    await client.put(keyOf(points), valueOf(points), {
+      timestamp: timestampOf(points),
+    });
+    points++;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await client.close();
+  return { points, seconds };
+}
+
+/**
+ * The naive way: string concatenation, `conn.write` per request, and a
+ * fresh buffer and decode per read until the answer is complete.
+ */
+async function naivePut(conn: Deno.Conn, i: number): Promise<void> {
+  const line = "put " + keyOf(i) + " " + valueOf(i) + " " + timestampOf(i) +
+    "\n";
+  await conn.write(new TextEncoder().encode(line));
+  let answer = "";
+  while (!answer.endsWith("\n\n")) {
+    const buf = new Uint8Array(1024);
+    const n = await conn.read(buf);
+    if (n === null) throw new Error("the server closed the connection");
+    answer += new TextDecoder().decode(buf.subarray(0, n));
+  }
+  if (answer !== "ok\n\n") throw new Error(`unexpected answer ${answer}`);
+}
+
+/** Naive: one connection, await each put. */
+async function naiveSequential(task: ClientTask): Promise<ClientResult> {
+  const conn = await Deno.connect({ hostname: HOST, port: task.port });
+  const started = performance.now();
+  const deadline = started + task.seconds * 1000;
+  let points = 0;
+  while (points < task.count && performance.now() < deadline) {
+    await naivePut(conn, points);
+    points++;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  conn.close();
+  return { points, seconds };
+}
+
+/** Naive: a new connection for every put. */
+async function naiveConnect(task: ClientTask): Promise<ClientResult> {
+  const started = performance.now();
+  const deadline = started + task.seconds * 1000;
+  let points = 0;
+  while (points < task.count && performance.now() < deadline) {
+    const conn = await Deno.connect({ hostname: HOST, port: task.port });
+    try {
+      await naivePut(conn, points);
+    } finally {
+      conn.close();
+    }
+    points++;
+  }
+  return { points, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * Round-trip latency of the raw floor, `Client.put` and the naive way,
+ * interleaved in short rounds on the same server so that a noisy neighbour
+ * slows all three alike. Reports the median round of each, in seconds per
+ * put (`points` and `seconds` are the Client's).
+ */
+async function sequentialCompare(task: ClientTask): Promise<ClientResult> {
+  const ROUND = 200;
+  const conn = await connect(task.port);
+  const naive = await Deno.connect({ hostname: HOST, port: task.port });
+  const client = await Client.connect(HOST, task.port);
+  const lines = Array.from(
+    { length: ROUND },
+    (_, i) => encoder.encode(putLine(i)),
+  );
+  const buf = new Uint8Array(64 * 1024);
+  const raw = async (i: number): Promise<void> => {
+    await writeAll(conn, lines[i % ROUND]);
+    for (let newlines = 0; newlines < 2;) {
+      const n = await conn.read(buf);
+      if (n === null) throw new Error("the server closed the connection");
+      newlines += countNewlines(buf, n);
+    }
+  };
+  const ways: ((i: number) => Promise<void>)[] = [
+    raw,
+    (i) => client.put(keyOf(i), valueOf(i), { timestamp: timestampOf(i) }),
+    (i) => naivePut(naive, i),
+  ];
+  const rounds: number[][] = [[], [], []];
+  const deadline = performance.now() + task.seconds * 1000;
+  for (
+    let r = 0;
+    r * ROUND * 3 < task.count && performance.now() < deadline;
+    r++
+  ) {
+    for (let w = 0; w < ways.length; w++) {
+      const started = performance.now();
+      for (let i = 0; i < ROUND; i++) await ways[w](r * ROUND + i);
+      rounds[w].push((performance.now() - started) / 1000 / ROUND);
+    }
+  }
+  conn.close();
+  naive.close();
+  await client.close();
+  const [rawSeconds, clientSeconds, naiveSeconds] = rounds.map(median);
+  return {
+    points: rounds[1].length * ROUND,
+    seconds: clientSeconds * rounds[1].length * ROUND,
+    extra: {
+      rawSeconds,
+      clientSeconds,
+      naiveSeconds,
+      rounds: rounds[1].length,
+    },
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Many connections, each awaiting one put after another. */
+async function many(
+  task: ClientTask,
+  open: (port: number) => Promise<(i: number) => Promise<void>>,
+  close: (put: (i: number) => Promise<void>) => Promise<void>,
+): Promise<ClientResult> {
+  const connections = task.connections ?? 100;
+  const puts = await Promise.all(
+    Array.from({ length: connections }, () => open(task.port)),
+  );
+  const started = performance.now();
+  const deadline = started + task.seconds * 1000;
+  let points = 0;
+  await Promise.all(puts.map(async (put, c) => {
+    for (
+      let i = c;
+      points < task.count && performance.now() < deadline;
+      i += connections
+    ) {
+      await put(i);
+      points++;
+    }
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  await Promise.all(puts.map(close));
+  return { points, seconds };
+}
+
+const rawConns = new Map<(i: number) => Promise<void>, Deno.TcpConn>();
+const clients = new Map<(i: number) => Promise<void>, Client>();
+
+/** Many raw connections: the floor for many connections. */
+function rawMany(task: ClientTask): Promise<ClientResult> {
+  const lines = Array.from(
+    { length: 1000 },
+    (_, i) => encoder.encode(putLine(i)),
+  );
+  return many(task, async (port) => {
+    const conn = await connect(port);
+    const buf = new Uint8Array(1024);
+    const put = async (i: number): Promise<void> => {
+      await writeAll(conn, lines[i % lines.length]);
+      for (let newlines = 0; newlines < 2;) {
+        const n = await conn.read(buf);
+        if (n === null) throw new Error("the server closed the connection");
+        newlines += countNewlines(buf, n);
+      }
+    };
+    rawConns.set(put, conn);
+    return put;
+  }, (put) => {
+    rawConns.get(put)?.close();
+    return Promise.resolve();
+  });
+}
+
+/** Many `Client`s, each awaiting one put after another. */
+function clientMany(task: ClientTask): Promise<ClientResult> {
+  return many(task, async (port) => {
+    const client = await Client.connect(HOST, port);
+    const put = (i: number): Promise<void> =>
+      client.put(keyOf(i), valueOf(i), { timestamp: timestampOf(i) });
+    clients.set(put, client);
+    return put;
+  }, (put) => clients.get(put)?.close() ?? Promise.resolve());
+}
+
+/**
+ * Loads `count` points with the raw writer, then times `get *` with a
+ * `Client` and measures the heap its answer holds.
+ */
+async function getAll(task: ClientTask): Promise<ClientResult> {
+  const loaded = await rawPipelined({ ...task, fresh: true, seconds: 600 });
+  const client = await Client.connect(HOST, task.port, {
+    maxResponseBytes: 1024 * 1024 * 1024,
+  });
+  const before = retained(memoryNow());
+  const started = performance.now();
+  const metrics = await client.get("*");
+  const seconds = (performance.now() - started) / 1000;
+  const heapBytes = retained(memoryNow()) - before;
+  let gotPoints = 0;
+  for (const key in metrics) gotPoints += metrics[key].length;
+  await client.close();
+  return { points: loaded.points, seconds, heapBytes, gotPoints };
+}
+
+const MODES: Record<
+  ClientTask["mode"],
+  (task: ClientTask) => Promise<ClientResult>
+> = {
+  "raw-pipelined": rawPipelined,
+  "raw-sequential": rawSequential,
+  "client-pipelined": clientPipelined,
+  "client-sequential": clientSequential,
+  "naive-sequential": naiveSequential,
+  "naive-connect": naiveConnect,
+  "raw-many": rawMany,
+  "client-many": clientMany,
+  "get-all": getAll,
+  "sequential-compare": sequentialCompare,
+};
+
+const task = JSON.parse(Deno.args[0]) as ClientTask;
+console.log(JSON.stringify(await MODES[task.mode](task)));

@@ -1,0 +1,532 @@
+/**
+ * `deno task bench`: measures the client and the server against the raw
+ * socket floor and against the naive way, in one run on one machine, and
+ * prints one table of figures with their ratio to the floor.
+ *
+ * Each figure runs a server process (`bench/server.ts`) and a client process
+ * (`bench/client.ts`), so client and server never share a core's event
+ * loop. Every step is bounded in points and seconds, and every child is
+ * killed past a deadline.
+ *
+ * Flags:
+ * - `--quick`: smaller counts (memory stages up to 100k points), for a
+ *   smoke run of about 10 s. The default run stores up to 10M points
+ *   (about 400 MB in the server) and takes about 30 s.
+ * - `--json`: print the figures as JSON on stdout (the table goes to
+ *   stderr); `--json=FILE` writes them to FILE.
+ *
+ * @module
+ */
+
+import type { ClientResult, ClientTask, MemoryReport } from "./common.ts";
+import { retained } from "./common.ts";
+
+/** One line of the table. */
+export interface Figure {
+  /** Group in the table. */
+  readonly group: string;
+  /** What was measured. */
+  readonly name: string;
+  /** The measured number, in `unit`. */
+  readonly value: number;
+  /** `puts/s`, `µs`, `ms`, `B/point`. */
+  readonly unit: string;
+  /** `value` divided by the floor's value of the same kind, if any. */
+  readonly ratio?: number;
+  /** Which floor `ratio` compares with. */
+  readonly floor?: string;
+  /** The issue's target, in words. */
+  readonly target?: string;
+  /** Whether the target is met. */
+  readonly met?: boolean;
+}
+
+const args = new Set(Deno.args);
+const QUICK = args.has("--quick");
+const jsonArg = Deno.args.find((arg) => arg.startsWith("--json"));
+const JSON_FILE = jsonArg?.startsWith("--json=") ? jsonArg.slice(7) : undefined;
+const JSON_STDOUT = jsonArg === "--json";
+/** Scales point counts; seconds bound every loop anyway. */
+const SCALE = QUICK ? 0.1 : 1;
+const M = 1_000_000;
+const CHILD_DEADLINE_MS = 120_000;
+
+const here = new URL(".", import.meta.url);
+const SERVER_SCRIPT = new URL("server.ts", here).pathname;
+const CLIENT_SCRIPT = new URL("client.ts", here).pathname;
+
+function denoArgs(script: string, task: unknown, extra: string[]): string[] {
+  return [
+    "run",
+    "--quiet",
+    "--allow-net=127.0.0.1",
+    "--v8-flags=--expose-gc,--max-old-space-size=4096",
+    ...extra,
+    script,
+    JSON.stringify(task),
+  ];
+}
+
+/** A server process; `stop()` ends it. */
+class ServerProcess {
+  readonly port: number;
+  readonly #child: Deno.ChildProcess;
+  readonly #lines: AsyncIterator<string>;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
+
+  private constructor(
+    child: Deno.ChildProcess,
+    lines: AsyncIterator<string>,
+    port: number,
+  ) {
+    this.#child = child;
+    this.#lines = lines;
+    this.#stdin = child.stdin.getWriter();
+    this.port = port;
+  }
+
+  static async start(task: unknown, dataDir?: string): Promise<ServerProcess> {
+    const extra = dataDir === undefined
+      ? []
+      : [`--allow-read=${dataDir}`, `--allow-write=${dataDir}`];
+    const child = new Deno.Command(Deno.execPath(), {
+      args: denoArgs(SERVER_SCRIPT, task, extra),
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+      signal: AbortSignal.timeout(CHILD_DEADLINE_MS * 3),
+    }).spawn();
+    const lines = readLines(child.stdout);
+    const first = await lines.next();
+    const match = first.done
+      ? null
+      : /listening on .*:(\d+)$/.exec(first.value);
+    if (match === null) {
+      throw new Error(`bench server did not start: ${first.value}`);
+    }
+    return new ServerProcess(child, lines, Number(match[1]));
+  }
+
+  /** Heap and external bytes of the server after a full GC. */
+  async memory(): Promise<MemoryReport> {
+    await this.#stdin.write(new TextEncoder().encode("mem\n"));
+    const line = await this.#lines.next();
+    if (line.done) throw new Error("bench server exited");
+    return JSON.parse(line.value) as MemoryReport;
+  }
+
+  async stop(): Promise<void> {
+    await this.#stdin.close();
+    const status = await this.#child.status;
+    if (!status.success) throw new Error(`bench server failed: ${status.code}`);
+  }
+}
+
+async function* readLines(
+  stream: ReadableStream<Uint8Array>,
+): AsyncGenerator<string> {
+  let pending = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    pending += text;
+    let nl: number;
+    while ((nl = pending.indexOf("\n")) !== -1) {
+      yield pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+    }
+  }
+  if (pending !== "") yield pending;
+}
+
+/** Runs a client process to completion and returns its result. */
+async function runClient(task: ClientTask): Promise<ClientResult> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: denoArgs(CLIENT_SCRIPT, task, []),
+    stdout: "piped",
+    stderr: "inherit",
+    signal: AbortSignal.timeout(CHILD_DEADLINE_MS),
+  }).output();
+  const text = new TextDecoder().decode(output.stdout).trim();
+  if (!output.success) {
+    throw new Error(
+      `bench client ${task.mode} failed (${output.code}): ${text}`,
+    );
+  }
+  return JSON.parse(text.slice(text.lastIndexOf("\n") + 1)) as ClientResult;
+}
+
+/** Starts a server, runs `body` against it, stops it. */
+async function withServer<T>(
+  task: unknown,
+  body: (server: ServerProcess) => Promise<T>,
+  dataDir?: string,
+): Promise<T> {
+  const server = await ServerProcess.start(task, dataDir);
+  try {
+    return await body(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+const rate = (result: ClientResult): number => result.points / result.seconds;
+
+function progress(message: string): void {
+  console.error(`bench: ${message}`);
+}
+
+const FLOOR = { kind: "floor" } as const;
+const MEMORY = { kind: "metrics" } as const;
+const count = (n: number): number => Math.max(1000, Math.round(n * SCALE));
+
+async function run(): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const add = (figure: Figure): void => {
+    figures.push(figure);
+    progress(`${figure.name}: ${format(figure.value)} ${figure.unit}`);
+  };
+
+  // 1-3: against the minimal server.
+  progress("against the minimal server");
+  const floor = await withServer(FLOOR, async (server) => {
+    const port = server.port;
+    const pipelined = await runClient({
+      mode: "raw-pipelined",
+      port,
+      count: count(4 * M),
+      seconds: 3,
+    });
+    const client = await runClient({
+      mode: "client-pipelined",
+      port,
+      count: count(2 * M),
+      seconds: 4,
+    });
+    const sequential = await runClient({
+      mode: "sequential-compare",
+      port,
+      count: count(90_000),
+      seconds: 6,
+    });
+    const naiveConnect = await runClient({
+      mode: "naive-connect",
+      port,
+      count: count(5000),
+      seconds: 2,
+    });
+    const rawMany = await runClient({
+      mode: "raw-many",
+      port,
+      count: count(M),
+      seconds: 3,
+      connections: 100,
+    });
+    return { pipelined, sequential, client, naiveConnect, rawMany };
+  });
+  const floorRate = rate(floor.pipelined);
+  const seq = floor.sequential.extra ?? {};
+  const floorMicros = seq.rawSeconds * 1e6;
+  const vsRate = (result: ClientResult): number => rate(result) / floorRate;
+  const vsLatency = (seconds: number): number => seconds * 1e6 / floorMicros;
+  const group1 = "client vs minimal server";
+  add({
+    group: group1,
+    name: "raw floor, pipelined (pre-encoded chunks)",
+    value: floorRate,
+    unit: "puts/s",
+    ratio: 1,
+    floor: "pipelined",
+  });
+  const clientRatio = vsRate(floor.client);
+  add({
+    group: group1,
+    name: "Client.put pipelined (windows of 4096)",
+    value: rate(floor.client),
+    unit: "puts/s",
+    ratio: clientRatio,
+    floor: "pipelined",
+    target: ">= 0.50",
+    met: clientRatio >= 0.5,
+  });
+  add({
+    group: group1,
+    name: "naive: new connection per put",
+    value: rate(floor.naiveConnect),
+    unit: "puts/s",
+    ratio: vsRate(floor.naiveConnect),
+    floor: "pipelined",
+  });
+  add({
+    group: group1,
+    name: "raw floor, sequential round trip",
+    value: floorMicros,
+    unit: "µs/put",
+    ratio: 1,
+    floor: "sequential",
+  });
+  const seqRatio = vsLatency(seq.clientSeconds);
+  add({
+    group: group1,
+    name: "Client.put sequential (await each)",
+    value: seq.clientSeconds * 1e6,
+    unit: "µs/put",
+    ratio: seqRatio,
+    floor: "sequential",
+    target: "<= 1.30",
+    met: seqRatio <= 1.3,
+  });
+  add({
+    group: group1,
+    name: "naive sequential (concat, write, read per put)",
+    value: seq.naiveSeconds * 1e6,
+    unit: "µs/put",
+    ratio: vsLatency(seq.naiveSeconds),
+    floor: "sequential",
+  });
+  add({
+    group: group1,
+    name: "raw floor, 100 connections sequential",
+    value: rate(floor.rawMany),
+    unit: "puts/s",
+    ratio: vsRate(floor.rawMany),
+    floor: "pipelined",
+  });
+
+  // 4: end to end against the embedded server.
+  progress("against the embedded server");
+  const group4 = "end to end, embedded server";
+  const ingest = await withServer(MEMORY, (server) =>
+    runClient({
+      mode: "raw-pipelined",
+      port: server.port,
+      count: count(M),
+      seconds: 10,
+      fresh: true,
+    }));
+  const ingestRate = rate(ingest);
+  add({
+    group: group4,
+    name: "server ingest in memory (raw writer, 1 conn)",
+    value: ingestRate,
+    unit: "puts/s",
+    ratio: ingestRate / floorRate,
+    floor: "pipelined",
+    target: ">= 1,000,000/s",
+    met: ingestRate >= M,
+  });
+  const e2eMemory = await withServer(MEMORY, (server) =>
+    runClient({
+      mode: "client-pipelined",
+      port: server.port,
+      count: count(M),
+      seconds: 10,
+    }));
+  add({
+    group: group4,
+    name: "Client pipelined -> server in memory",
+    value: rate(e2eMemory),
+    unit: "puts/s",
+    ratio: vsRate(e2eMemory),
+    floor: "pipelined",
+  });
+  for (const fsync of ["batch", "interval"] as const) {
+    const dataDir = await Deno.makeTempDir({ prefix: "metrics-bench-" });
+    try {
+      const result = await withServer(
+        { kind: "metrics", dataDir, fsync },
+        (server) =>
+          runClient({
+            mode: "client-pipelined",
+            port: server.port,
+            count: count(M),
+            seconds: 10,
+          }),
+        dataDir,
+      );
+      add({
+        group: group4,
+        name: `Client pipelined -> server --data, fsync ${fsync}`,
+        value: rate(result),
+        unit: "puts/s",
+        ratio: vsRate(result),
+        floor: "pipelined",
+      });
+    } finally {
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  }
+  const seqServer = await withServer(MEMORY, (server) =>
+    runClient({
+      mode: "sequential-compare",
+      port: server.port,
+      count: count(30_000),
+      seconds: 3,
+    }));
+  const seqServerSeconds = seqServer.extra?.clientSeconds ?? NaN;
+  add({
+    group: group4,
+    name: "Client sequential -> server in memory",
+    value: seqServerSeconds * 1e6,
+    unit: "µs/put",
+    // Interleaved with raw round trips to the same server in the same
+    // process: latency drifts with the neighbours, the ratio does not.
+    ratio: seqServerSeconds / (seqServer.extra?.rawSeconds ?? NaN),
+    floor: "raw seq, same server",
+  });
+
+  // 7: many connections.
+  const manyResult = await withServer(MEMORY, (server) =>
+    runClient({
+      mode: "client-many",
+      port: server.port,
+      count: count(M),
+      seconds: 3,
+      connections: 100,
+    }));
+  add({
+    group: group4,
+    name: "100 Clients sequential -> server in memory",
+    value: rate(manyResult),
+    unit: "puts/s",
+    ratio: rate(manyResult) / rate(floor.rawMany),
+    floor: "100 conns",
+  });
+
+  // 5: get * of many points.
+  const getPoints = count(M);
+  const group5 = `get * of ${label(getPoints)} points`;
+  progress(group5);
+  const got = await withServer(MEMORY, (server) =>
+    runClient({
+      mode: "get-all",
+      port: server.port,
+      count: getPoints,
+      seconds: 60,
+    }));
+  if (got.gotPoints !== getPoints) {
+    throw new Error(`get * returned ${got.gotPoints} of ${getPoints} points`);
+  }
+  add({
+    group: group5,
+    name: "time to answer and parse",
+    value: got.seconds * 1000,
+    unit: "ms",
+  });
+  add({
+    group: group5,
+    name: "rate",
+    value: getPoints / got.seconds,
+    unit: "points/s",
+    ratio: getPoints / got.seconds / floorRate,
+    floor: "pipelined",
+  });
+  add({
+    group: group5,
+    name: "client heap held by the result",
+    value: (got.heapBytes ?? 0) / getPoints,
+    unit: "B/point",
+  });
+
+  // 6: server memory and ingest as the store grows.
+  const stages = [10_000, 100_000, M, 10 * M]
+    .filter((n) => !QUICK || n <= 100_000);
+  const group6 = "server memory and ingest as it grows";
+  progress(group6);
+  await withServer(MEMORY, async (server) => {
+    const base = retained(await server.memory());
+    let stored = 0;
+    for (const size of stages) {
+      const result = await runClient({
+        mode: "raw-pipelined",
+        port: server.port,
+        count: size - stored,
+        seconds: 60,
+        first: stored,
+        fresh: true,
+      });
+      if (result.points !== size - stored) {
+        throw new Error(`stage ${size} stored only ${result.points} points`);
+      }
+      stored = size;
+      const bytes = (retained(await server.memory()) - base) / size;
+      const big = size >= M;
+      add({
+        group: group6,
+        name: `ingest, points ${label(size - result.points)} to ${label(size)}`,
+        value: rate(result),
+        unit: "puts/s",
+        ratio: vsRate(result),
+        floor: "pipelined",
+      });
+      add({
+        group: group6,
+        name: `memory at ${label(size)} points`,
+        value: bytes,
+        unit: "B/point",
+        target: big ? "<= 40" : undefined,
+        met: big ? bytes <= 40 : undefined,
+      });
+    }
+  });
+  return figures;
+}
+
+function label(n: number): string {
+  if (n >= M && n % M === 0) return `${n / M}M`;
+  if (n >= 1000 && n % 1000 === 0) return `${n / 1000}k`;
+  return `${n}`;
+}
+
+function format(value: number): string {
+  if (value >= 100) return Math.round(value).toLocaleString("en-US");
+  return value.toFixed(value >= 10 ? 1 : 2);
+}
+
+/** The figures as a Markdown table. */
+export function table(figures: readonly Figure[]): string {
+  const rows = [
+    ["figure", "value", "ratio to floor", "target"],
+    ...figures.map((f) => [
+      `${f.group}: ${f.name}`,
+      `${format(f.value)} ${f.unit}`,
+      f.ratio === undefined ? "" : `${f.ratio.toFixed(2)}x ${f.floor}`,
+      f.target === undefined ? "" : `${f.target} ${f.met ? "met" : "NOT met"}`,
+    ]),
+  ];
+  const widths = rows[0].map((_, c) =>
+    Math.max(...rows.map((r) => r[c].length))
+  );
+  const line = (cells: string[]): string =>
+    `| ${cells.map((cell, c) => cell.padEnd(widths[c])).join(" | ")} |`;
+  return [
+    line(rows[0]),
+    `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`,
+    ...rows.slice(1).map(line),
+  ].join("\n");
+}
+
+const started = performance.now();
+const figures = await run();
+const seconds = Math.round((performance.now() - started) / 1000);
+const cores = navigator.hardwareConcurrency;
+const header = `deno ${Deno.version.deno}, ${cores} cores, ${seconds} s${
+  QUICK ? ", --quick" : ""
+}`;
+const report = `${header}\n\n${table(figures)}\n`;
+const json = JSON.stringify(
+  {
+    deno: Deno.version.deno,
+    cores,
+    quick: QUICK,
+    seconds,
+    figures,
+  },
+  null,
+  2,
+);
+if (JSON_STDOUT) {
+  console.error(report);
+  console.log(json);
+} else {
+  console.log(report);
+  if (JSON_FILE !== undefined) await Deno.writeTextFile(JSON_FILE, json + "\n");
+}

@@ -1,0 +1,118 @@
+/**
+ * A bench server process. `Deno.args[0]` is JSON:
+ * - `{"kind":"floor"}`: the minimal server, the fastest thing possible. It
+ *   counts `\n` bytes and answers `ok\n\n` for each, nothing else.
+ * - `{"kind":"metrics", "dataDir"?, "fsync"?}`: the embedded server.
+ *
+ * Prints `listening on HOST:PORT`. Each `mem` line on stdin prints a
+ * {@link MemoryReport} as JSON; end of stdin stops the server.
+ *
+ * @module
+ */
+
+import { serve } from "../src/server/mod.ts";
+import type { FsyncMode } from "../src/server/mod.ts";
+import { HOST, memoryNow } from "./common.ts";
+
+interface ServerTask {
+  readonly kind: "floor" | "metrics";
+  readonly dataDir?: string;
+  readonly fsync?: FsyncMode;
+}
+
+const NL = 0x0a;
+/** `ok\n\n` repeated, so many answers leave in one write. */
+const ANSWERS = new TextEncoder().encode("ok\n\n".repeat(64 * 1024));
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.length;) {
+    at += await conn.write(bytes.subarray(at));
+  }
+}
+
+/** One minimal connection: every `\n` read is one request, answered `ok`. */
+async function floorSession(conn: Deno.TcpConn): Promise<void> {
+  conn.setNoDelay(true);
+  const buf = new Uint8Array(1024 * 1024);
+  try {
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      const read = buf.subarray(0, n);
+      let requests = 0;
+      for (
+        let at = read.indexOf(NL);
+        at !== -1;
+        at = read.indexOf(NL, at + 1)
+      ) {
+        requests++;
+      }
+      while (requests > 0) {
+        const now = Math.min(requests, ANSWERS.length / 4);
+        await writeAll(conn, ANSWERS.subarray(0, now * 4));
+        requests -= now;
+      }
+    }
+  } catch {
+    // The bench client left; nothing to report.
+  } finally {
+    conn.close();
+  }
+}
+
+function startFloor(): () => Promise<void> {
+  const listener = Deno.listen({ hostname: HOST, port: 0 });
+  const sessions = new Set<Promise<void>>();
+  const accepting = (async (): Promise<void> => {
+    try {
+      for await (const conn of listener) {
+        const session = floorSession(conn);
+        sessions.add(session);
+        session.finally(() => sessions.delete(session));
+      }
+    } catch {
+      // Listener closed.
+    }
+  })();
+  console.log(`listening on ${HOST}:${listener.addr.port}`);
+  return async () => {
+    listener.close();
+    await accepting;
+    await Promise.all(sessions);
+  };
+}
+
+async function main(): Promise<void> {
+  const task = JSON.parse(Deno.args[0]) as ServerTask;
+  let stop: () => Promise<void>;
+  if (task.kind === "floor") {
+    stop = startFloor();
+  } else {
+    const server = await serve({
+      hostname: HOST,
+      port: 0,
+      dataDir: task.dataDir,
+      fsync: task.fsync,
+      log: () => {},
+    });
+    console.log(`listening on ${server.hostname}:${server.port}`);
+    stop = () => server.close();
+  }
+  const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
+  let pending = "";
+  for await (const text of lines) {
+    pending += text;
+    for (
+      let nl = pending.indexOf("\n");
+      nl !== -1;
+      nl = pending.indexOf("\n")
+    ) {
+      const command = pending.slice(0, nl).trim();
+      pending = pending.slice(nl + 1);
+      if (command === "mem") console.log(JSON.stringify(memoryNow()));
+    }
+  }
+  await stop();
+}
+
+await main();
