@@ -15,6 +15,7 @@
  * @module
  */
 
+import { withRoom } from "./grow.ts";
 import { crc32 } from "./crc32.ts";
 import type { StoredPoint } from "./storage.ts";
 
@@ -99,12 +100,10 @@ export class FrameWriter {
   }
 
   #reserve(count: number): void {
-    const needed = this.#length + count;
-    if (needed <= this.#buf.length) return;
-    const grown = new Uint8Array(Math.max(needed, this.#buf.length * 2));
-    grown.set(this.#buf.subarray(0, this.#length));
-    this.#buf = grown;
-    this.#view = new DataView(grown.buffer);
+    const buf = withRoom(this.#buf, this.#length, count);
+    if (buf === this.#buf) return;
+    this.#buf = buf;
+    this.#view = new DataView(buf.buffer);
   }
 }
 

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { withRoom } from "./grow.ts";
+
 const encoder = new TextEncoder();
 const INITIAL_CAPACITY = 16 * 1024;
 
@@ -47,10 +49,6 @@ export class OutputBuffer {
   }
 
   #reserve(count: number): void {
-    const needed = this.#length + count;
-    if (needed <= this.#buf.length) return;
-    const grown = new Uint8Array(Math.max(needed, this.#buf.length * 2));
-    grown.set(this.#buf.subarray(0, this.#length));
-    this.#buf = grown;
+    this.#buf = withRoom(this.#buf, this.#length, count);
   }
 }
