@@ -1,7 +1,14 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { Client } from "../../mod.ts";
 import { serve } from "../../src/server/mod.ts";
-import { CLI, collect, DENO_RUN, ROOT, runCli } from "../server/helpers.ts";
+import {
+  CLI,
+  collect,
+  DENO_RUN,
+  ROOT,
+  runCli,
+  tempDir,
+} from "../server/helpers.ts";
 
 const quiet = { log: (): void => {} };
 
@@ -69,39 +76,36 @@ class Collector implements AsyncDisposable {
 }
 
 Deno.test("collect survives a server restart without losing samples", async () => {
-  const dataDir = await Deno.makeTempDir();
-  try {
-    const first = await serve({ port: 0, dataDir, ...quiet });
-    const port = first.port;
-    await using collector = new Collector([
-      "--interval=1s",
-      "--count=4",
-      "--prefix=palm",
-      "--timeout=1",
-      `--server=127.0.0.1:${port}`,
-    ]);
-    await collector.waitFor(/^sample 1: .* acknowledged/m);
-    await first.close(); // the server goes down...
-    await collector.waitFor(/^sample 2: .*server unreachable/m);
-    await using second = await serve({ port, dataDir, ...quiet }); // ...and comes back
-    const { code, stdout } = await collector.done();
-    assertEquals(code, 0, collector.stderr);
-    assertMatch(
-      stdout,
-      /^samples 4, acknowledged \d+, rejected 0, dropped 0, not delivered 0\n$/,
+  await using tmp = await tempDir();
+  const dataDir = tmp.path;
+  const first = await serve({ port: 0, dataDir, ...quiet });
+  const port = first.port;
+  await using collector = new Collector([
+    "--interval=1s",
+    "--count=4",
+    "--prefix=palm",
+    "--timeout=1",
+    `--server=127.0.0.1:${port}`,
+  ]);
+  await collector.waitFor(/^sample 1: .* acknowledged/m);
+  await first.close(); // the server goes down...
+  await collector.waitFor(/^sample 2: .*server unreachable/m);
+  await using second = await serve({ port, dataDir, ...quiet }); // ...and comes back
+  const { code, stdout } = await collector.done();
+  assertEquals(code, 0, collector.stderr);
+  assertMatch(
+    stdout,
+    /^samples 4, acknowledged \d+, rejected 0, dropped 0, not delivered 0\n$/,
+  );
+  await using client = new Client("127.0.0.1", second.port);
+  const metrics = await client.get("*");
+  for (const key of ["palm.memory", "palm.disk", "palm.load1", "palm.cpu"]) {
+    // One point per sample (cpu has no baseline delta before sample 1).
+    assertEquals(
+      metrics[key]?.length,
+      4,
+      `${key}: ${JSON.stringify(metrics[key])}`,
     );
-    await using client = new Client("127.0.0.1", second.port);
-    const metrics = await client.get("*");
-    for (const key of ["palm.memory", "palm.disk", "palm.load1", "palm.cpu"]) {
-      // One point per sample (cpu has no baseline delta before sample 1).
-      assertEquals(
-        metrics[key]?.length,
-        4,
-        `${key}: ${JSON.stringify(metrics[key])}`,
-      );
-    }
-  } finally {
-    await Deno.remove(dataDir, { recursive: true });
   }
 });
 

@@ -1,6 +1,7 @@
 import { assertEquals } from "@std/assert";
 import { Client } from "../../mod.ts";
 import { serve } from "../../src/server/mod.ts";
+import { tempDir } from "./helpers.ts";
 
 Deno.test("the project's Client puts and gets through the server", async () => {
   await using server = await serve({ port: 0 });
@@ -39,21 +40,18 @@ Deno.test("the project's Client pipelines 10,000 puts into the server", async ()
 });
 
 Deno.test("the project's Client gets the points a durable server kept across a restart", async () => {
-  const dataDir = await Deno.makeTempDir();
-  try {
-    {
-      await using server = await serve({ port: 0, dataDir, log: () => {} });
-      await using client = new Client(server.hostname, server.port, {
-        timeout: 5,
-      });
-      await client.put("kept", 4200000, { timestamp: 1503320872 });
-    }
+  await using tmp = await tempDir();
+  const dataDir = tmp.path;
+  {
     await using server = await serve({ port: 0, dataDir, log: () => {} });
     await using client = new Client(server.hostname, server.port, {
       timeout: 5,
     });
-    assertEquals(await client.get("kept"), { kept: [[1503320872, 4200000]] });
-  } finally {
-    await Deno.remove(dataDir, { recursive: true });
+    await client.put("kept", 4200000, { timestamp: 1503320872 });
   }
+  await using server = await serve({ port: 0, dataDir, log: () => {} });
+  await using client = new Client(server.hostname, server.port, {
+    timeout: 5,
+  });
+  assertEquals(await client.get("kept"), { kept: [[1503320872, 4200000]] });
 });

@@ -249,3 +249,12 @@ export async function runCli(
     stderr: decoder.decode(stderr),
   };
 }
+
+/** A temporary directory, removed with all it holds when disposed. */
+export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir();
+  return {
+    path,
+    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
+  };
+}

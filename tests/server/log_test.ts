@@ -2,6 +2,7 @@ import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
 import { FrameWriter, MAGIC, readLog } from "../../src/server/log_format.ts";
 import { LogStore } from "../../src/server/log_store.ts";
 import type { Storage, StoredPoint } from "../../src/server/storage.ts";
+import { tempDir } from "./helpers.ts";
 
 type Point = [key: string, timestamp: number, value: number];
 
@@ -51,76 +52,61 @@ const A: StoredPoint[] = [
 const B: StoredPoint[] = [{ key: "b", timestamp: 9, value: 12 }];
 
 Deno.test("readLog reads back every point FrameWriter wrote", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await writeLogFile(`${dir}/log`, [A, B]);
-    const result = await scan(`${dir}/log`);
-    assertEquals(result.problem, undefined);
-    assertEquals(result.validBytes, result.fileBytes);
-    assertEquals(
-      result.seen,
-      [...A, ...B].map((p) => [p.key, p.timestamp, p.value]),
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await writeLogFile(`${dir}/log`, [A, B]);
+  const result = await scan(`${dir}/log`);
+  assertEquals(result.problem, undefined);
+  assertEquals(result.validBytes, result.fileBytes);
+  assertEquals(
+    result.seen,
+    [...A, ...B].map((p) => [p.key, p.timestamp, p.value]),
+  );
 });
 
 Deno.test("readLog stops before a torn last frame, cut at any byte", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const [first, second] = await writeLogFile(`${dir}/log`, [A, B]);
-    const whole = await Deno.readFile(`${dir}/log`);
-    const goodEnd = MAGIC.length + first.length;
-    for (let cut = goodEnd + 1; cut < goodEnd + second.length; cut++) {
-      await Deno.writeFile(`${dir}/log`, whole.subarray(0, cut));
-      const result = await scan(`${dir}/log`);
-      assertEquals(result.validBytes, goodEnd, `cut at ${cut}`);
-      assertEquals(result.seen.length, A.length);
-      assert(result.problem !== undefined);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const [first, second] = await writeLogFile(`${dir}/log`, [A, B]);
+  const whole = await Deno.readFile(`${dir}/log`);
+  const goodEnd = MAGIC.length + first.length;
+  for (let cut = goodEnd + 1; cut < goodEnd + second.length; cut++) {
+    await Deno.writeFile(`${dir}/log`, whole.subarray(0, cut));
+    const result = await scan(`${dir}/log`);
+    assertEquals(result.validBytes, goodEnd, `cut at ${cut}`);
+    assertEquals(result.seen.length, A.length);
+    assert(result.problem !== undefined);
   }
 });
 
 Deno.test("readLog detects a flipped byte in any part of a frame", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const [first, second] = await writeLogFile(`${dir}/log`, [A, B]);
-    const whole = await Deno.readFile(`${dir}/log`);
-    const goodEnd = MAGIC.length + first.length;
-    for (let at = goodEnd; at < goodEnd + second.length; at++) {
-      const corrupt = whole.slice();
-      corrupt[at] ^= 0x40;
-      await Deno.writeFile(`${dir}/log`, corrupt);
-      const result = await scan(`${dir}/log`);
-      assertEquals(result.validBytes, goodEnd, `flip at ${at}`);
-      assertEquals(result.seen.length, A.length);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const [first, second] = await writeLogFile(`${dir}/log`, [A, B]);
+  const whole = await Deno.readFile(`${dir}/log`);
+  const goodEnd = MAGIC.length + first.length;
+  for (let at = goodEnd; at < goodEnd + second.length; at++) {
+    const corrupt = whole.slice();
+    corrupt[at] ^= 0x40;
+    await Deno.writeFile(`${dir}/log`, corrupt);
+    const result = await scan(`${dir}/log`);
+    assertEquals(result.validBytes, goodEnd, `flip at ${at}`);
+    assertEquals(result.seen.length, A.length);
   }
 });
 
 Deno.test("readLog refuses a file that is not a metrics log", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.writeTextFile(`${dir}/log`, "put a 1 2\n");
-    await assertRejects(() => scan(`${dir}/log`), Error, "magic");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await Deno.writeTextFile(`${dir}/log`, "put a 1 2\n");
+  await assertRejects(() => scan(`${dir}/log`), Error, "magic");
 });
 
 Deno.test("readLog counts a torn magic as an empty log", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.writeFile(`${dir}/log`, MAGIC.subarray(0, 3));
-    assertEquals((await scan(`${dir}/log`)).validBytes, 0);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await Deno.writeFile(`${dir}/log`, MAGIC.subarray(0, 3));
+  assertEquals((await scan(`${dir}/log`)).validBytes, 0);
 });
 
 /** Opens a LogStore on `dir` collecting its messages. */
@@ -132,135 +118,114 @@ function open(dir: string, messages: string[] = [], compactMinPoints?: number) {
 }
 
 Deno.test("LogStore keeps puts across a close and reopen", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const store = await open(dir);
-    await store.put(A);
-    await store.put(B);
-    await store.close();
-    const reopened = await open(dir);
-    assertEquals(await contents(reopened), await contents(store));
-    assertEquals((await contents(reopened)).length, 4);
-    await reopened.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const store = await open(dir);
+  await store.put(A);
+  await store.put(B);
+  await store.close();
+  const reopened = await open(dir);
+  assertEquals(await contents(reopened), await contents(store));
+  assertEquals((await contents(reopened)).length, 4);
+  await reopened.close();
 });
 
 Deno.test("LogStore drops a torn tail with a warning and appends after it", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const [first] = await writeLogFile(`${dir}/metrics.log`, [A, B]);
-    const size = (await Deno.stat(`${dir}/metrics.log`)).size;
-    await Deno.truncate(`${dir}/metrics.log`, size - 3);
-    const messages: string[] = [];
-    const store = await open(dir, messages);
-    assertMatch(messages.join("\n"), /warning: .*dropping the last \d+ bytes/);
-    assertEquals(
-      (await Deno.stat(`${dir}/metrics.log`)).size,
-      MAGIC.length + first.length,
-    );
-    await store.put(B);
-    await store.close();
-    const reopened = await open(dir);
-    assertEquals((await contents(reopened)).length, 4);
-    await reopened.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const [first] = await writeLogFile(`${dir}/metrics.log`, [A, B]);
+  const size = (await Deno.stat(`${dir}/metrics.log`)).size;
+  await Deno.truncate(`${dir}/metrics.log`, size - 3);
+  const messages: string[] = [];
+  const store = await open(dir, messages);
+  assertMatch(messages.join("\n"), /warning: .*dropping the last \d+ bytes/);
+  assertEquals(
+    (await Deno.stat(`${dir}/metrics.log`)).size,
+    MAGIC.length + first.length,
+  );
+  await store.put(B);
+  await store.close();
+  const reopened = await open(dir);
+  assertEquals((await contents(reopened)).length, 4);
+  await reopened.close();
 });
 
 Deno.test("LogStore refuses to open a file that is not its log", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.writeTextFile(`${dir}/metrics.log`, "precious data\n");
-    await assertRejects(() => open(dir), Error, "not start with");
-    assertEquals(
-      await Deno.readTextFile(`${dir}/metrics.log`),
-      "precious data\n",
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await Deno.writeTextFile(`${dir}/metrics.log`, "precious data\n");
+  await assertRejects(() => open(dir), Error, "not start with");
+  assertEquals(
+    await Deno.readTextFile(`${dir}/metrics.log`),
+    "precious data\n",
+  );
 });
 
 Deno.test("LogStore compacts a log that rewrites the same second", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const messages: string[] = [];
-    const store = await open(dir, messages, 100);
-    for (let i = 0; i < 2000; i++) {
-      await store.put([
-        { key: "a", timestamp: 1, value: i },
-        { key: "b", timestamp: i % 10, value: i },
-      ]);
-    }
-    await store.close();
-    assertMatch(messages.join("\n"), /compacted/);
-    // 11 live points; the log holds at most about 2 * 100 puts.
-    const { size } = await Deno.stat(`${dir}/metrics.log`);
-    assert(size < 250 * 30, `log of ${size} bytes`);
-    const reopened = await open(dir);
-    const points = await contents(reopened);
-    assertEquals(points[0], ["a", 1, 1999]);
-    assertEquals(
-      points.slice(1),
-      [...Array(10)].map((_, t) => ["b", t, 1990 + t]),
-    );
-    await reopened.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const messages: string[] = [];
+  const store = await open(dir, messages, 100);
+  for (let i = 0; i < 2000; i++) {
+    await store.put([
+      { key: "a", timestamp: 1, value: i },
+      { key: "b", timestamp: i % 10, value: i },
+    ]);
   }
+  await store.close();
+  assertMatch(messages.join("\n"), /compacted/);
+  // 11 live points; the log holds at most about 2 * 100 puts.
+  const { size } = await Deno.stat(`${dir}/metrics.log`);
+  assert(size < 250 * 30, `log of ${size} bytes`);
+  const reopened = await open(dir);
+  const points = await contents(reopened);
+  assertEquals(points[0], ["a", 1, 1999]);
+  assertEquals(
+    points.slice(1),
+    [...Array(10)].map((_, t) => ["b", t, 1990 + t]),
+  );
+  await reopened.close();
 });
 
 Deno.test("LogStore compacts a long log when it opens", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const same = Array.from(
-      { length: 500 },
-      (_, i) => [{ key: "a", timestamp: 1, value: i }],
-    );
-    await writeLogFile(`${dir}/metrics.log`, same);
-    const before = (await Deno.stat(`${dir}/metrics.log`)).size;
-    const store = await open(dir, [], 100);
-    await store.close();
-    assert((await Deno.stat(`${dir}/metrics.log`)).size < before / 10);
-    const reopened = await open(dir);
-    assertEquals(await contents(reopened), [["a", 1, 499]]);
-    await reopened.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const same = Array.from(
+    { length: 500 },
+    (_, i) => [{ key: "a", timestamp: 1, value: i }],
+  );
+  await writeLogFile(`${dir}/metrics.log`, same);
+  const before = (await Deno.stat(`${dir}/metrics.log`)).size;
+  const store = await open(dir, [], 100);
+  await store.close();
+  assert((await Deno.stat(`${dir}/metrics.log`)).size < before / 10);
+  const reopened = await open(dir);
+  assertEquals(await contents(reopened), [["a", 1, 499]]);
+  await reopened.close();
 });
 
 Deno.test("LogStore in interval mode keeps puts across a close", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const store = await LogStore.open(dir, {
-      fsync: "interval",
-      fsyncInterval: 10,
-      log: () => {},
-    });
-    await store.put(A);
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    await store.put(B);
-    await store.close();
-    const reopened = await open(dir);
-    assertEquals((await contents(reopened)).length, 4);
-    await reopened.close();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const store = await LogStore.open(dir, {
+    fsync: "interval",
+    fsyncInterval: 10,
+    log: () => {},
+  });
+  await store.put(A);
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  await store.put(B);
+  await store.close();
+  const reopened = await open(dir);
+  assertEquals((await contents(reopened)).length, 4);
+  await reopened.close();
 });
 
 Deno.test("LogStore rejects puts after close", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const store = await open(dir);
-    await store.close();
-    await store.close();
-    await assertRejects(async () => await store.put(A), Error, "closed");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const store = await open(dir);
+  await store.close();
+  await store.close();
+  await assertRejects(async () => await store.put(A), Error, "closed");
 });
