@@ -91,6 +91,17 @@ export interface MetricsServer extends AsyncDisposable {
 const ACCEPT_RETRY_MS = 100;
 
 /**
+ * Accept errors that only mean one peer reset before it was accepted (a
+ * health check, a port scan): skip it and accept the next one at once.
+ * Pausing on these let dead connections pile up and starved live ones.
+ */
+const PEER_GONE = [
+  Deno.errors.NotConnected,
+  Deno.errors.ConnectionReset,
+  Deno.errors.ConnectionAborted,
+];
+
+/**
  * Starts a metrics server and resolves once it listens.
  *
  * @example
@@ -218,6 +229,7 @@ class Server implements MetricsServer {
         conn = await this.#listener.accept();
       } catch (error) {
         if (this.#closing) return;
+        if (PEER_GONE.some((type) => error instanceof type)) continue;
         log(`error: accepting a connection failed: ${error}`);
         await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
         continue;
