@@ -88,7 +88,7 @@ function fail(message: string): never {
 
 /**
  * Encodes `put <key> <value> <timestamp>\n`. The value is written in
- * JavaScript's shortest round-trip form (`301`, `0.5`, `1e-7`).
+ * JavaScript's shortest round-trip form (`301`, `0.5`, `1e-7`, `-0`).
  *
  * @throws {ClientError} `invalid_argument` for a key that is empty, `*` or
  * holds whitespace or control characters, a value that is not a finite
@@ -110,7 +110,9 @@ export function encodePut(
       } for "${key}": use whole Unix seconds, e.g. Math.floor(Date.now() / 1000)`,
     );
   }
-  return `put ${key} ${value} ${timestamp}\n`;
+  // String(-0) is "0": keep the sign the server stores and prints.
+  const text = Object.is(value, -0) ? "-0" : String(value);
+  return `put ${key} ${text} ${timestamp}\n`;
 }
 
 /**

@@ -61,6 +61,7 @@ Deno.test("encodePut writes values in JavaScript's shortest form", () => {
   assertEquals(encodePut("k", 2.0, 1), "put k 2 1\n");
   assertEquals(encodePut("k", -1.25, -5), "put k -1.25 -5\n");
   assertEquals(encodePut("k", 1e-7, 1), "put k 1e-7 1\n");
+  assertEquals(encodePut("k", -0, 1), "put k -0 1\n");
   assertEquals(encodePut("k", 0.1 + 0.2, 1), "put k 0.30000000000000004 1\n");
 });
 
