@@ -174,6 +174,12 @@ export class Client implements AsyncDisposable {
   #writing = false;
   #writeBuf = new Uint8Array(64 * 1024);
   #scheduled = false;
+  /**
+   * Connections lost in a row with requests unanswered; backs off the
+   * reconnect, so a server that accepts and drops at once does not use up
+   * every retry within milliseconds. Any answer resets it.
+   */
+  #drops = 0;
   /** The first connect's failure, kept for the next call when none waited. */
   #deferredError: ClientError | undefined;
   readonly #opened: Promise<void>;
@@ -196,8 +202,9 @@ export class Client implements AsyncDisposable {
   ) as Record<ClientErrorKind, number>;
 
   /**
-   * Creates the client and starts connecting at once. A failed connect
-   * rejects the calls waiting for it (or the next call) with a `connection`
+   * Creates the client and starts connecting at once, retrying up to
+   * `retries` times with backoff. When every attempt failed, the calls
+   * waiting for it (or else the next call) reject with a `connection`
    * {@link ClientError}; it is never an unhandled rejection. Use
    * {@link Client.connect} to wait for the connection instead.
    *
@@ -241,7 +248,7 @@ export class Client implements AsyncDisposable {
     );
     this.#signal = options.signal;
     this.#signal?.addEventListener("abort", this.#onAbort);
-    this.#opened = this.#connect(0, true);
+    this.#opened = this.#connect(this.#retries, true);
     // Marked handled here; Client.connect still sees the rejection.
     this.#connectTask = this.#opened.catch(() => {});
     if (this.#signal?.aborted) this.#onAbort();
@@ -489,10 +496,12 @@ export class Client implements AsyncDisposable {
     this.#connecting = true;
     try {
       for (let attempt = 0; attempt <= retries; attempt++) {
-        if (attempt > 0) {
+        // Failed attempts and dropped connections both count as retries.
+        const retry = attempt + this.#drops;
+        if (retry > 0) {
           await this.#sleep(
             backoffDelay(
-              attempt - 1,
+              retry - 1,
               this.#retryDelayMs,
               this.#maxRetryDelayMs,
             ),
@@ -567,6 +576,7 @@ export class Client implements AsyncDisposable {
         );
       }
       request.inFlight = false;
+      this.#drops = 0;
       try {
         this.#settle(request, undefined, request.decode(frame));
       } catch (error) {
@@ -592,6 +602,7 @@ export class Client implements AsyncDisposable {
     this.#conn = undefined;
     conn.close();
     this.#parser.reset();
+    if (this.#inFlight.length > 0) this.#drops++;
     const resend: Request[] = [];
     for (const request of this.#inFlight.drain()) {
       request.inFlight = false;

@@ -196,6 +196,24 @@ Deno.test("a server that always closes mid-response fails the call after its ret
   assertEquals(server.accepted, 3);
 });
 
+Deno.test("resends after dropped connections wait a backoff", async () => {
+  await using server = new StubServer(async (conn) => {
+    await conn.expect("get k\n"); // then closes without an answer
+  });
+  await using client = new Client(host, server.port, {
+    retries: 3,
+    retryDelay: 0.05,
+  });
+  const started = performance.now();
+  await rejectsWith(client.get("k"), "connection");
+  // Drops 1, 2, 3 wait at least 25 + 50 + 100 ms (half of each cap).
+  assert(
+    performance.now() - started >= 175,
+    `${performance.now() - started} ms`,
+  );
+  assertEquals(server.accepted, 4);
+});
+
 Deno.test("maxPending bounds the queue: beyond it a call fails at once", async () => {
   await using server = new StubServer((conn) => conn.respond(() => "ok\n\n"));
   await using client = new Client(host, server.port, { maxPending: 2 });

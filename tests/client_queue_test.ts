@@ -72,11 +72,13 @@ Deno.test("reconnect after a server restart loses no acknowledged put", async ()
     timeout: 10,
   });
   const acked: string[] = [];
+  const failures: unknown[] = [];
   const puts = Array.from(
     { length: 2000 },
     (_, i) =>
       client.put(`seq.${i}`, i, { timestamp: 1000 + i }).then(
         () => acked.push(`put seq.${i} ${i} ${1000 + i}`),
+        (error) => failures.push(error),
       ),
   );
   await delay(5);
@@ -84,6 +86,7 @@ Deno.test("reconnect after a server restart loses no acknowledged put", async ()
   await delay(50);
   await using second = new StubServer((conn) => conn.respond(answer), port);
   await Promise.all(puts);
+  assertEquals(failures, []);
   assertEquals(acked.length, 2000);
   const stored = new Set(received);
   assertEquals(acked.filter((line) => !stored.has(line)), []);
