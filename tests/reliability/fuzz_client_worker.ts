@@ -1,0 +1,102 @@
+/**
+ * Worker: runs the response-parser properties of `response_fuzz.ts` and
+ * reports progress, so the test can tell a hang from slow work.
+ *
+ * Message in: `{ seed, runs: { random, mutated, splits } }`.
+ * Messages out: `{ progress }`, then `{ done, figures, failure? }`.
+ *
+ * @module
+ */
+
+/// <reference lib="deno.worker" />
+
+import fc from "fast-check";
+import {
+  checkAgainstReference,
+  checkEverySplit,
+  counter,
+  maxArb,
+  mutatedArb,
+  randomArb,
+  streamArb,
+} from "./response_fuzz.ts";
+
+/** What the test asks for. */
+export interface FuzzRequest {
+  seed: number;
+  runs: { random: number; mutated: number; splits: number };
+}
+
+/** What the worker answers at the end. */
+export interface FuzzResult {
+  done: true;
+  inputs: Record<string, number>;
+  frames: number;
+  clientErrors: number;
+  failure: string | undefined;
+}
+
+const cutsArb = fc.array(fc.nat(), { maxLength: 6 });
+
+self.onmessage = (event: MessageEvent<FuzzRequest>) => {
+  const { seed, runs } = event.data;
+  let last = 0;
+  const tick = (): void => {
+    if (counter.inputs - last >= 2000) {
+      last = counter.inputs;
+      self.postMessage({ progress: counter.inputs });
+    }
+  };
+  const inputs: Record<string, number> = {};
+  let failure: string | undefined;
+  const phases: [string, number, fc.IPropertyWithHooks<unknown>][] = [
+    [
+      "random",
+      runs.random,
+      fc.property(randomArb, cutsArb, maxArb, (bytes, cuts, max) => {
+        checkAgainstReference(bytes, cuts, max);
+        tick();
+      }),
+    ],
+    [
+      "mutated",
+      runs.mutated,
+      fc.property(
+        fc.oneof(mutatedArb, streamArb),
+        cutsArb,
+        maxArb,
+        (bytes, cuts, max) => {
+          checkAgainstReference(bytes, cuts, max);
+          tick();
+        },
+      ),
+    ],
+    [
+      "splits",
+      runs.splits,
+      fc.property(fc.oneof(mutatedArb, streamArb), maxArb, (bytes, max) => {
+        checkEverySplit(bytes, max);
+        tick();
+      }),
+    ],
+  ];
+  for (const [name, numRuns, property] of phases) {
+    const before = counter.inputs;
+    const details = fc.check(property, { seed, numRuns });
+    inputs[name] = counter.inputs - before;
+    if (details.failed) {
+      failure = `${name}: ${details.errorInstance}\n${
+        fc.defaultReportMessage(details)
+      }`;
+      break;
+    }
+  }
+  const result: FuzzResult = {
+    done: true,
+    inputs,
+    frames: counter.frames,
+    clientErrors: counter.clientErrors,
+    failure,
+  };
+  self.postMessage(result);
+};
