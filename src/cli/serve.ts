@@ -4,7 +4,12 @@
  * @module
  */
 
-import { type FsyncMode, serve, type ServerOptions } from "../server/mod.ts";
+import {
+  type FsyncMode,
+  serve,
+  type ServerOptions,
+  VictoriaMetricsStore,
+} from "../server/mod.ts";
 import { type Command, numberFlag, parseFlags, UsageError } from "./command.ts";
 import { stopSignal } from "./signals.ts";
 
@@ -30,11 +35,18 @@ Options:
   --max-connections N   connections served at once (default 1024)
   --idle-timeout S      seconds before an idle connection is closed;
                         0 never (default 300)
+  --storage victoriametrics=URL[,URL]
+                        keep points in VictoriaMetrics instead, as a
+                        stateless front-end: one single-node URL, or a
+                        vminsert and a vmselect URL; it must run with
+                        -dedup.minScrapeInterval=1s (checked at start)
   -h, --help            show this help
 
 Examples:
   metrics serve
   metrics serve --port 0 --data ./data --fsync interval --fsync-interval 200
+  metrics serve --storage victoriametrics=http://127.0.0.1:8428
+  metrics serve --storage victoriametrics=http://vminsert:8480/insert/0/prometheus,http://vmselect:8481/select/0/prometheus
 `;
 
 const VALUE_FLAGS = [
@@ -46,7 +58,20 @@ const VALUE_FLAGS = [
   "max-line-bytes",
   "max-connections",
   "idle-timeout",
+  "storage",
 ] as const;
+
+/** `--storage victoriametrics=URL[,URL]`: the URLs, or undefined. */
+function storageFlag(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const match = text.match(/^victoriametrics=(.+)$/);
+  if (!match) {
+    throw new UsageError(
+      `--storage expects victoriametrics=URL[,URL], got "${text}"`,
+    );
+  }
+  return match[1].split(",");
+}
 
 function fsyncFlag(text: string | undefined): FsyncMode | undefined {
   if (text === undefined || text === "batch" || text === "interval") {
@@ -55,7 +80,9 @@ function fsyncFlag(text: string | undefined): FsyncMode | undefined {
   throw new UsageError(`--fsync expects batch or interval, got "${text}"`);
 }
 
-function parseOptions(args: string[]): ServerOptions {
+function parseOptions(
+  args: string[],
+): ServerOptions & { victoriaMetrics?: string[] } {
   const flags = parseFlags(args, { string: VALUE_FLAGS });
   if (flags._.length > 0) {
     throw new UsageError(`unexpected argument "${flags._[0]}"`);
@@ -69,13 +96,22 @@ function parseOptions(args: string[]): ServerOptions {
     maxLineBytes: numberFlag("max-line-bytes", flags["max-line-bytes"]),
     maxConnections: numberFlag("max-connections", flags["max-connections"]),
     idleTimeout: numberFlag("idle-timeout", flags["idle-timeout"]),
+    victoriaMetrics: storageFlag(flags.storage),
   };
 }
 
 async function run(args: string[]): Promise<number> {
-  const options = parseOptions(args);
+  const { victoriaMetrics, ...options } = parseOptions(args);
+  if (victoriaMetrics !== undefined && options.dataDir !== undefined) {
+    throw new UsageError("give --storage or --data, not both");
+  }
   let server;
   try {
+    if (victoriaMetrics !== undefined) {
+      options.storage = await VictoriaMetricsStore.open({
+        urls: victoriaMetrics,
+      });
+    }
     server = await serve(options);
   } catch (error) {
     if (error instanceof RangeError) throw new UsageError(error.message);
@@ -83,7 +119,9 @@ async function run(args: string[]): Promise<number> {
   }
   console.log(`listening on ${server.hostname}:${server.port}`);
   console.error(
-    options.dataDir === undefined
+    options.storage instanceof VictoriaMetricsStore
+      ? `storage: VictoriaMetrics (${options.storage.urls.kind}), import ${options.storage.urls.importUrl}, export ${options.storage.urls.exportUrl}; durability and last write wins per second come from VictoriaMetrics`
+      : options.dataDir === undefined
       ? "storage: in memory only; points are lost when the server stops (keep them with --data DIR)"
       : `storage: append-only log in ${options.dataDir} (fsync: ${
         options.fsync ?? "batch"

@@ -34,3 +34,9 @@ export { serve } from "./server.ts";
 export type { MetricsServer, ServerOptions } from "./server.ts";
 export type { FsyncMode } from "./log_store.ts";
 export type { Series, Storage, StoredPoint } from "./storage.ts";
+export { VictoriaMetricsStore } from "./victoriametrics.ts";
+export type {
+  VictoriaMetricsOptions,
+  VictoriaMetricsStats,
+} from "./victoriametrics.ts";
+export type { VictoriaMetricsUrls } from "./victoriametrics_wire.ts";

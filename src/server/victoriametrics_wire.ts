@@ -1,0 +1,473 @@
+/**
+ * The pure parts of the VictoriaMetrics backend, without I/O: URL building
+ * for single-node and cluster installations, the JSON-lines import body,
+ * export parsing, the backend's flags, which points it can store, and the
+ * front-end's memory of its own recent writes (read-your-writes).
+ *
+ * @module
+ */
+
+import type { Series, StoredPoint } from "./storage.ts";
+
+/** The HTTP endpoints the backend talks to. */
+export interface VictoriaMetricsUrls {
+  /** `"single"` for one VictoriaMetrics process, `"cluster"` for vminsert and vmselect. */
+  readonly kind: "single" | "cluster";
+  /** Where puts go: `.../api/v1/import` (JSON lines). */
+  readonly importUrl: string;
+  /** Where gets come from: `.../api/v1/export`. */
+  readonly exportUrl: string;
+  /** The `/metrics` pages whose `flag{...}` lines are checked at start. */
+  readonly metricsUrls: readonly string[];
+  /** Single node only: makes recent points searchable (meant for tests). */
+  readonly forceFlushUrl?: string;
+}
+
+const INSERT_PATH = /^(.*)\/insert\/(\d+(?::\d+)?)\/prometheus$/;
+const SELECT_PATH = /^(.*)\/select\/(\d+(?::\d+)?)\/prometheus$/;
+
+/**
+ * Builds the endpoints from base URLs: one single-node URL
+ * (`http://127.0.0.1:8428`, optionally with a path prefix), or a cluster's
+ * vminsert and vmselect URLs in either order
+ * (`http://vminsert:8480/insert/0/prometheus`,
+ * `http://vmselect:8481/select/0/prometheus`; the tenant may be
+ * `accountID:projectID`).
+ *
+ * @throws {RangeError} for a URL that is not http(s), or a cluster URL
+ * without its other half.
+ */
+export function victoriaMetricsUrls(
+  urls: readonly string[],
+): VictoriaMetricsUrls {
+  const parsed = urls.map(parseBase);
+  if (parsed.length === 1 && parsed[0].role === "single") {
+    const base = parsed[0].base;
+    return {
+      kind: "single",
+      importUrl: `${base}/api/v1/import`,
+      exportUrl: `${base}/api/v1/export`,
+      metricsUrls: [`${base}/metrics`],
+      forceFlushUrl: `${base}/internal/force_flush`,
+    };
+  }
+  const insert = parsed.filter((url) => url.role === "insert");
+  const select = parsed.filter((url) => url.role === "select");
+  if (
+    parsed.length !== 2 || insert.length !== 1 || select.length !== 1
+  ) {
+    throw new RangeError(
+      `expected one single-node URL (http://127.0.0.1:8428) or a vminsert and a vmselect URL (http://vminsert:8480/insert/0/prometheus,http://vmselect:8481/select/0/prometheus), got ${
+        urls.join(",")
+      }`,
+    );
+  }
+  return {
+    kind: "cluster",
+    importUrl: `${insert[0].base}/api/v1/import`,
+    exportUrl: `${select[0].base}/api/v1/export`,
+    metricsUrls: [`${insert[0].origin}/metrics`, `${select[0].origin}/metrics`],
+  };
+}
+
+interface Base {
+  readonly role: "single" | "insert" | "select";
+  /** The URL without trailing slash, query or fragment. */
+  readonly base: string;
+  /** Scheme, host and port, plus any path prefix before `/insert`. */
+  readonly origin: string;
+}
+
+function parseBase(text: string): Base {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new RangeError(`invalid VictoriaMetrics URL "${text}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new RangeError(
+      `invalid VictoriaMetrics URL "${text}": use http:// or https://`,
+    );
+  }
+  const path = url.pathname.replace(/\/+$/, "");
+  const base = `${url.origin}${path}`;
+  const insert = path.match(INSERT_PATH);
+  if (insert) return { role: "insert", base, origin: url.origin + insert[1] };
+  const select = path.match(SELECT_PATH);
+  if (select) return { role: "select", base, origin: url.origin + select[1] };
+  return { role: "single", base, origin: base };
+}
+
+/**
+ * The import body for a batch: one JSON line per key, each with its
+ * points in the batch's order, the last write of a (key, second) kept,
+ * timestamps in milliseconds (seconds × 1000).
+ */
+export function encodeImport(points: readonly StoredPoint[]): string {
+  const keys = new Map<string, Map<number, number>>();
+  for (const { key, timestamp, value } of points) {
+    let series = keys.get(key);
+    if (series === undefined) keys.set(key, series = new Map());
+    // Re-inserting moves the second to the end: the last write is last.
+    series.delete(timestamp);
+    series.set(timestamp, value);
+  }
+  let body = "";
+  for (const [key, series] of keys) {
+    const values: number[] = [];
+    const timestamps: number[] = [];
+    for (const [timestamp, value] of series) {
+      timestamps.push(timestamp * 1000);
+      // JSON has no -0; VictoriaMetrics stores 0 anyway.
+      values.push(value === 0 ? 0 : value);
+    }
+    body += `{"metric":{"__name__":${JSON.stringify(key)}},"values":[${
+      values.join(",")
+    }],"timestamps":[${timestamps.join(",")}]}\n`;
+  }
+  return body;
+}
+
+/**
+ * The `match[]` selector of a key's series, or of every series for `*`.
+ * The key is quoted as a JSON string, which MetricsQL reads back exactly.
+ */
+export function exportSelector(key: string): string {
+  return key === "*" ? '{__name__=~".+"}' : `{__name__=${JSON.stringify(key)}}`;
+}
+
+/**
+ * The export URL's query for `key` (or `*`): from the epoch to `endSeconds`
+ * (pass a time past every storable point, e.g. now plus three days).
+ */
+export function exportUrl(
+  exportBase: string,
+  key: string,
+  endSeconds: number,
+): string {
+  const query = new URLSearchParams({
+    "match[]": exportSelector(key),
+    start: "0",
+    end: String(endSeconds),
+  });
+  return `${exportBase}?${query}`;
+}
+
+/**
+ * Collects export lines (`{"metric":{"__name__":...},"values":[...],
+ * "timestamps":[...]}`) into series. A series may come in several lines
+ * (one per stored block); later lines win for the same second.
+ */
+export class ExportParser {
+  readonly #keys = new Map<string, Map<number, number>>();
+  #rest = "";
+
+  /** Takes a chunk of the response text, which may end mid-line. */
+  push(text: string): void {
+    const lines = (this.#rest + text).split("\n");
+    this.#rest = lines.pop() ?? "";
+    for (const line of lines) this.#line(line);
+  }
+
+  /** Ends the input and returns the series sorted by key name, each by time. */
+  finish(): Series[] {
+    this.#line(this.#rest);
+    this.#rest = "";
+    return [...this.#keys].sort(([a], [b]) => compareKeys(a, b)).map((
+      [key, points],
+    ) => toSeries(key, points));
+  }
+
+  #line(line: string): void {
+    if (line.trim() === "") return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      throw new Error(
+        `VictoriaMetrics export sent a line that is not JSON: ${
+          line.slice(0, 200)
+        }`,
+      );
+    }
+    const { metric, values, timestamps } = (parsed ?? {}) as {
+      metric?: { __name__?: unknown };
+      values?: unknown;
+      timestamps?: unknown;
+    };
+    const key = metric?.__name__;
+    if (
+      typeof key !== "string" || !Array.isArray(values) ||
+      !Array.isArray(timestamps) || values.length !== timestamps.length
+    ) {
+      throw new Error(
+        `VictoriaMetrics export sent an unexpected line: ${line.slice(0, 200)}`,
+      );
+    }
+    let points = this.#keys.get(key);
+    if (points === undefined) this.#keys.set(key, points = new Map());
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      const ms = timestamps[i];
+      if (typeof value !== "number" || typeof ms !== "number") {
+        throw new Error(
+          `VictoriaMetrics export sent a point that is not a number: ${
+            line.slice(0, 200)
+          }`,
+        );
+      }
+      points.set(Math.floor(ms / 1000), value);
+    }
+  }
+}
+
+/** Orders keys by UTF-16 code units, the same everywhere. */
+export function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function toSeries(key: string, points: Map<number, number>): Series {
+  const timestamps = [...points.keys()].sort((a, b) => a - b);
+  return {
+    key,
+    timestamps,
+    values: timestamps.map((timestamp) => points.get(timestamp) as number),
+  };
+}
+
+/**
+ * Overlays `recent` points (key → second → value) on `series`: a recent
+ * point replaces a stored one of the same second. Returns a new series.
+ */
+export function mergeSeries(
+  key: string,
+  series: Series | undefined,
+  recent: ReadonlyMap<number, number> | undefined,
+): Series | undefined {
+  if (recent === undefined || recent.size === 0) return series;
+  const points = new Map<number, number>();
+  if (series !== undefined) {
+    for (let i = 0; i < series.timestamps.length; i++) {
+      points.set(series.timestamps[i], series.values[i]);
+    }
+  }
+  for (const [timestamp, value] of recent) points.set(timestamp, value);
+  return toSeries(key, points);
+}
+
+/** Reads the `flag{name="...", value="..."}` lines of a `/metrics` page. */
+export function parseFlags(metrics: string): Map<string, string> {
+  const flags = new Map<string, string>();
+  const pattern = /^flag\{name="((?:[^"\\]|\\.)*)", value="((?:[^"\\]|\\.)*)"/;
+  for (const line of metrics.split("\n")) {
+    const match = line.match(pattern);
+    if (match) flags.set(unescape(match[1]), unescape(match[2]));
+  }
+  return flags;
+}
+
+function unescape(text: string): string {
+  return text.replace(
+    /\\(.)/g,
+    (_, char: string) => char === "n" ? "\n" : char,
+  );
+}
+
+const UNIT_MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 7 * 86_400_000,
+  y: 365 * 86_400_000,
+};
+
+/**
+ * Milliseconds of a VictoriaMetrics duration (`1s`, `1000ms`, `1m0s`,
+ * `100y`, `2w`); a bare number counts `bareUnitMs` each (months, 31 days,
+ * for `-retentionPeriod`). `undefined` when it cannot be read.
+ */
+export function parseDuration(
+  text: string,
+  bareUnitMs = 31 * 86_400_000,
+): number | undefined {
+  const trimmed = text.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * bareUnitMs;
+  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== trimmed) {
+    return undefined;
+  }
+  return parts.reduce((ms, [, n, unit]) => ms + Number(n) * UNIT_MS[unit], 0);
+}
+
+/** What the backend's flags allow, from {@link checkFlags}. */
+export interface BackendLimits {
+  /** `-retentionPeriod` in ms, when known. */
+  readonly retentionMs?: number;
+  /** `-maxLabelValueLen`: longest key in UTF-8 bytes, when known. */
+  readonly maxKeyBytes?: number;
+}
+
+/**
+ * Checks one `/metrics` page's flags: `-dedup.minScrapeInterval` must be
+ * exactly 1s (last write wins per second; a longer one would merge
+ * different seconds, none would keep every rewrite). Returns the limits it
+ * read, or throws an `Error` that says what to change.
+ */
+export function checkFlags(
+  url: string,
+  flags: ReadonlyMap<string, string>,
+): BackendLimits {
+  const dedup = flags.get("dedup.minScrapeInterval");
+  if (dedup === undefined) {
+    throw new Error(
+      `${url} lists no flag "dedup.minScrapeInterval", so last write wins per (key, second) cannot be checked; run VictoriaMetrics with -dedup.minScrapeInterval=1s`,
+    );
+  }
+  if (parseDuration(dedup, NaN) !== 1000) {
+    throw new Error(
+      `VictoriaMetrics at ${url} runs with -dedup.minScrapeInterval=${dedup}; it must be 1s so that each (key, second) keeps one value and different seconds stay apart`,
+    );
+  }
+  const retention = flags.get("retentionPeriod");
+  const maxLabel = flags.get("maxLabelValueLen");
+  return {
+    retentionMs: retention === undefined ? undefined : parseDuration(retention),
+    maxKeyBytes: maxLabel === undefined ? undefined : Number(maxLabel),
+  };
+}
+
+/** VictoriaMetrics drops points more than two days ahead of its clock. */
+export const MAX_FUTURE_MS = 2 * 86_400_000;
+/** Points this close to a limit are refused too, for clock skew. */
+export const LIMIT_MARGIN_MS = 3_600_000;
+
+/**
+ * Why VictoriaMetrics would drop `point` (it answers 2xx and drops it
+ * silently), or `undefined` when it stores it: a negative timestamp, one
+ * older than the retention, one more than two days ahead, or a key over
+ * `-maxLabelValueLen`.
+ */
+export function unstorable(
+  point: StoredPoint,
+  nowMs: number,
+  limits: BackendLimits,
+): string | undefined {
+  const ms = point.timestamp * 1000;
+  if (ms < 0) {
+    return `timestamp ${point.timestamp} is before 1970, which VictoriaMetrics cannot store`;
+  }
+  if (
+    limits.retentionMs !== undefined &&
+    ms < nowMs - limits.retentionMs + LIMIT_MARGIN_MS
+  ) {
+    return `timestamp ${point.timestamp} is outside VictoriaMetrics' retention period`;
+  }
+  if (ms > nowMs + MAX_FUTURE_MS - LIMIT_MARGIN_MS) {
+    return `timestamp ${point.timestamp} is more than two days ahead, which VictoriaMetrics drops`;
+  }
+  if (
+    limits.maxKeyBytes !== undefined &&
+    point.key.length * 3 > limits.maxKeyBytes &&
+    new TextEncoder().encode(point.key).length > limits.maxKeyBytes
+  ) {
+    return `key of ${point.key.length} characters is longer than VictoriaMetrics' -maxLabelValueLen (${limits.maxKeyBytes} bytes)`;
+  }
+  return undefined;
+}
+
+/**
+ * The points this front-end wrote in the last `windowMs`, so that its own
+ * `get` answers include them before VictoriaMetrics makes them searchable.
+ * Kept in one-second generations; at most `maxPoints` points (older
+ * generations are forgotten first, counted in {@link RecentWrites.evicted}).
+ */
+export class RecentWrites {
+  readonly #windowMs: number;
+  readonly #maxPoints: number;
+  /** Oldest first; each maps key → second → value. */
+  #generations: { at: number; keys: Map<string, Map<number, number>> }[] = [];
+  #points = 0;
+  #evicted = 0;
+
+  /** Keeps writes for `windowMs`, at most `maxPoints` of them. */
+  constructor(windowMs: number, maxPoints: number) {
+    this.#windowMs = windowMs;
+    this.#maxPoints = maxPoints;
+  }
+
+  /** Points held now. */
+  get size(): number {
+    return this.#points;
+  }
+
+  /** Points forgotten before their window ended because of `maxPoints`. */
+  get evicted(): number {
+    return this.#evicted;
+  }
+
+  /** Records points that VictoriaMetrics accepted at `nowMs`. */
+  add(points: readonly StoredPoint[], nowMs: number): void {
+    if (this.#windowMs <= 0) return;
+    this.expire(nowMs);
+    let last = this.#generations.at(-1);
+    if (last === undefined || nowMs - last.at >= 1000) {
+      last = { at: nowMs, keys: new Map() };
+      this.#generations.push(last);
+    }
+    for (const { key, timestamp, value } of points) {
+      let series = last.keys.get(key);
+      if (series === undefined) last.keys.set(key, series = new Map());
+      const size = series.size;
+      series.set(timestamp, value);
+      this.#points += series.size - size;
+    }
+    while (this.#points > this.#maxPoints && this.#generations.length > 1) {
+      const dropped = this.#drop();
+      this.#evicted += dropped;
+    }
+  }
+
+  /** Forgets generations older than the window. */
+  expire(nowMs: number): void {
+    while (
+      this.#generations.length > 0 &&
+      nowMs - this.#generations[0].at > this.#windowMs
+    ) {
+      this.#drop();
+    }
+  }
+
+  /** The recent points of `key` (second → value), newest write winning. */
+  get(key: string, nowMs: number): Map<number, number> | undefined {
+    this.expire(nowMs);
+    let found: Map<number, number> | undefined;
+    for (const generation of this.#generations) {
+      const series = generation.keys.get(key);
+      if (series === undefined) continue;
+      found ??= new Map();
+      for (const [timestamp, value] of series) found.set(timestamp, value);
+    }
+    return found;
+  }
+
+  /** Every key with recent points. */
+  keys(nowMs: number): Set<string> {
+    this.expire(nowMs);
+    const keys = new Set<string>();
+    for (const generation of this.#generations) {
+      for (const key of generation.keys.keys()) keys.add(key);
+    }
+    return keys;
+  }
+
+  #drop(): number {
+    const generation = this.#generations.shift();
+    let count = 0;
+    for (const series of generation?.keys.values() ?? []) count += series.size;
+    this.#points -= count;
+    return count;
+  }
+}

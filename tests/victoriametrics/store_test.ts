@@ -1,0 +1,212 @@
+/**
+ * The VictoriaMetrics backend against a scripted HTTP stub: batching,
+ * failures, timeouts and the buffer bound, without a real VictoriaMetrics.
+ */
+
+import { assertEquals, assertRejects } from "@std/assert";
+import { serve, VictoriaMetricsStore } from "../../src/server/mod.ts";
+import { RawSocket } from "../server/helpers.ts";
+
+const FLAGS =
+  'flag{name="dedup.minScrapeInterval", value="1s", is_set="true"} 1\n' +
+  'flag{name="retentionPeriod", value="100y", is_set="true"} 1\n';
+
+/** An HTTP server on 127.0.0.1 that answers imports as `importer` says. */
+class StubBackend implements AsyncDisposable {
+  readonly imports: string[] = [];
+  readonly #server: Deno.HttpServer<Deno.NetAddr>;
+  readonly url: string;
+
+  constructor(
+    importer: (request: Request) => Promise<Response> | Response,
+    metrics: string = FLAGS,
+  ) {
+    this.#server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      async (request) => {
+        const path = new URL(request.url).pathname;
+        if (path === "/metrics") return new Response(metrics);
+        if (path === "/api/v1/export") return new Response("");
+        if (path === "/api/v1/import") {
+          this.imports.push(await request.text());
+          return importer(request);
+        }
+        return new Response("not found", { status: 404 });
+      },
+    );
+    this.url = `http://127.0.0.1:${this.#server.addr.port}`;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#server.shutdown();
+  }
+}
+
+/** Answers after 600 ms, long past the store's timeout in these tests. */
+function hang(): Promise<Response> {
+  return new Promise((resolve) =>
+    setTimeout(() => resolve(new Response("late", { status: 503 })), 600)
+  );
+}
+
+Deno.test("puts from several connections within flushInterval share one import request", async () => {
+  await using backend = new StubBackend(() =>
+    new Response(null, { status: 204 })
+  );
+  const storage = await VictoriaMetricsStore.open({
+    log: () => {},
+    urls: [backend.url],
+    flushInterval: 50,
+  });
+  await using server = await serve({ port: 0, storage, log: () => {} });
+  const sockets = await Promise.all(
+    [0, 1, 2].map(() => RawSocket.connect(server.port)),
+  );
+  try {
+    await Promise.all(
+      sockets.map((socket, i) => socket.send(`put k${i} ${i} 1150864247\n`)),
+    );
+    for (const socket of sockets) {
+      assertEquals(await socket.responses(1), ["ok\n\n"]);
+    }
+  } finally {
+    for (const socket of sockets) socket.close();
+  }
+  assertEquals(backend.imports.length, 1);
+  assertEquals(backend.imports[0].trim().split("\n").length, 3);
+  assertEquals(storage.stats().batches, 1);
+});
+
+Deno.test("a batch VictoriaMetrics keeps refusing closes its connection unacknowledged", async () => {
+  await using backend = new StubBackend(() =>
+    new Response("cannot store", { status: 500 })
+  );
+  const messages: string[] = [];
+  const storage = await VictoriaMetricsStore.open({
+    urls: [backend.url],
+    retries: 2,
+    log: (message) => messages.push(message),
+  });
+  await using server = await serve({
+    port: 0,
+    storage,
+    log: (message) => messages.push(message),
+  });
+  await using socket = await RawSocket.connect(server.port);
+  await socket.send("put k 1 1150864247\nput k 2 1150864248\n");
+  assertEquals(await socket.rest(), "");
+  assertEquals(backend.imports.length, 3);
+  assertEquals(messages.some((m) => m.includes("HTTP 500")), true);
+  assertEquals(storage.stats().failedPoints, 2);
+});
+
+Deno.test("a hung VictoriaMetrics: requests time out, the buffer stays bounded, puts fail", async () => {
+  await using backend = new StubBackend(hang);
+  const storage = await VictoriaMetricsStore.open({
+    log: () => {},
+    urls: [backend.url],
+    timeout: 300,
+    retries: 0,
+    maxBufferedPoints: 2,
+    bufferWait: 100,
+  });
+  try {
+    const first = storage.put([{ key: "a", timestamp: 1, value: 1 }]);
+    const second = storage.put([{ key: "b", timestamp: 1, value: 1 }]);
+    // The buffer holds 2 points: a third waits 100 ms for room, then fails.
+    await assertRejects(
+      () => storage.put([{ key: "c", timestamp: 1, value: 1 }]),
+      Error,
+      "not keeping up",
+    );
+    assertEquals(storage.stats().buffered, 2);
+    await assertRejects(() => first, Error, "timed out");
+    await assertRejects(() => second, Error, "timed out");
+    assertEquals(storage.stats().bufferTimeouts, 1);
+    assertEquals(storage.stats().buffered, 0);
+  } finally {
+    await storage.close();
+  }
+});
+
+Deno.test("a put waiting for room gets in once VictoriaMetrics catches up", async () => {
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => release = resolve);
+  await using backend = new StubBackend(async () => {
+    await gate;
+    return new Response(null, { status: 204 });
+  });
+  const storage = await VictoriaMetricsStore.open({
+    log: () => {},
+    urls: [backend.url],
+    maxBufferedPoints: 1,
+    bufferWait: 5000,
+  });
+  try {
+    const first = storage.put([{ key: "a", timestamp: 1, value: 1 }]);
+    const second = storage.put([{ key: "b", timestamp: 1, value: 1 }]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assertEquals(storage.stats().buffered, 1);
+    release();
+    await first;
+    await second;
+    assertEquals(backend.imports.length, 2);
+  } finally {
+    await storage.close();
+  }
+});
+
+Deno.test("a point VictoriaMetrics would drop silently is refused before sending", async () => {
+  await using backend = new StubBackend(() =>
+    new Response(null, { status: 204 })
+  );
+  const storage = await VictoriaMetricsStore.open({ urls: [backend.url] });
+  try {
+    for (const timestamp of [-1, Math.floor(Date.now() / 1000) + 3 * 86_400]) {
+      await assertRejects(
+        () => storage.put([{ key: "k", timestamp, value: 1 }]),
+        Error,
+        "refusing put",
+      );
+    }
+    assertEquals(backend.imports.length, 0);
+  } finally {
+    await storage.close();
+  }
+});
+
+Deno.test("open refuses a backend whose flags cannot give last write wins", async (t) => {
+  for (
+    const [name, metrics, message] of [
+      ["no dedup flag", "", "lists no flag"],
+      [
+        "dedup of a minute",
+        'flag{name="dedup.minScrapeInterval", value="1m0s", is_set="true"} 1\n',
+        "must be 1s",
+      ],
+    ]
+  ) {
+    await t.step(name, async () => {
+      await using backend = new StubBackend(
+        () => new Response(null, { status: 204 }),
+        metrics,
+      );
+      await assertRejects(
+        () => VictoriaMetricsStore.open({ urls: [backend.url] }),
+        Error,
+        message,
+      );
+    });
+  }
+});
+
+Deno.test("open fails clearly when VictoriaMetrics is not reachable", async () => {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  await assertRejects(
+    () => VictoriaMetricsStore.open({ urls: [`http://127.0.0.1:${port}`] }),
+    Error,
+    "cannot reach VictoriaMetrics",
+  );
+});

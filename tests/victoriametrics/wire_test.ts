@@ -1,0 +1,219 @@
+import { assertEquals, assertThrows } from "@std/assert";
+import {
+  checkFlags,
+  encodeImport,
+  ExportParser,
+  exportSelector,
+  exportUrl,
+  mergeSeries,
+  parseDuration,
+  parseFlags,
+  RecentWrites,
+  unstorable,
+  victoriaMetricsUrls,
+} from "../../src/server/victoriametrics_wire.ts";
+
+Deno.test("URLs: a single node serves import, export, metrics and force_flush", () => {
+  assertEquals(victoriaMetricsUrls(["http://127.0.0.1:8428/"]), {
+    kind: "single",
+    importUrl: "http://127.0.0.1:8428/api/v1/import",
+    exportUrl: "http://127.0.0.1:8428/api/v1/export",
+    metricsUrls: ["http://127.0.0.1:8428/metrics"],
+    forceFlushUrl: "http://127.0.0.1:8428/internal/force_flush",
+  });
+});
+
+Deno.test("URLs: a single node behind a path prefix keeps the prefix", () => {
+  assertEquals(
+    victoriaMetricsUrls(["https://proxy.example/vm"]).importUrl,
+    "https://proxy.example/vm/api/v1/import",
+  );
+});
+
+Deno.test("URLs: a cluster's vminsert and vmselect, in either order, with tenants", () => {
+  const expected = {
+    kind: "cluster",
+    importUrl: "http://vminsert:8480/insert/0/prometheus/api/v1/import",
+    exportUrl: "http://vmselect:8481/select/0/prometheus/api/v1/export",
+    metricsUrls: [
+      "http://vminsert:8480/metrics",
+      "http://vmselect:8481/metrics",
+    ],
+  };
+  assertEquals(
+    victoriaMetricsUrls([
+      "http://vminsert:8480/insert/0/prometheus",
+      "http://vmselect:8481/select/0/prometheus/",
+    ]),
+    expected,
+  );
+  assertEquals(
+    victoriaMetricsUrls([
+      "http://vmselect:8481/select/0/prometheus",
+      "http://vminsert:8480/insert/0/prometheus",
+    ]),
+    expected,
+  );
+  assertEquals(
+    victoriaMetricsUrls([
+      "http://lb/vm/insert/7:3/prometheus",
+      "http://lb/vm/select/7:3/prometheus",
+    ]).metricsUrls,
+    ["http://lb/vm/metrics", "http://lb/vm/metrics"],
+  );
+});
+
+Deno.test("URLs: half a cluster, two single nodes or a non-http URL are refused", () => {
+  for (
+    const urls of [
+      ["http://vminsert:8480/insert/0/prometheus"],
+      ["http://a:8428", "http://b:8428"],
+      ["ftp://a:8428"],
+      ["not a url"],
+      [],
+    ]
+  ) {
+    assertThrows(() => victoriaMetricsUrls(urls), RangeError);
+  }
+});
+
+Deno.test("import body: one JSON line per key, milliseconds, last write of a second kept", () => {
+  const body = encodeImport([
+    { key: "palm.cpu", timestamp: 1150864247, value: 0.5 },
+    { key: "palm.cpu", timestamp: 1150864248, value: 2 },
+    { key: 'a"b', timestamp: 1, value: -0 },
+    { key: "palm.cpu", timestamp: 1150864248, value: 0.5 },
+  ]);
+  assertEquals(
+    body,
+    '{"metric":{"__name__":"palm.cpu"},"values":[0.5,0.5],"timestamps":[1150864247000,1150864248000]}\n' +
+      '{"metric":{"__name__":"a\\"b"},"values":[0],"timestamps":[1000]}\n',
+  );
+  for (const line of body.trim().split("\n")) JSON.parse(line);
+});
+
+Deno.test("export selector quotes the key exactly; * matches every series", () => {
+  assertEquals(exportSelector("palm.cpu"), '{__name__="palm.cpu"}');
+  assertEquals(exportSelector('a"b\\c'), '{__name__="a\\"b\\\\c"}');
+  assertEquals(exportSelector("*"), '{__name__=~".+"}');
+  const url = new URL(exportUrl("http://h/api/v1/export", "k", 99));
+  assertEquals(url.searchParams.get("match[]"), '{__name__="k"}');
+  assertEquals(url.searchParams.get("start"), "0");
+  assertEquals(url.searchParams.get("end"), "99");
+});
+
+Deno.test("export parser: lines split anywhere, blocks merged, sorted by key and time", () => {
+  const text =
+    '{"metric":{"__name__":"b"},"values":[2,1],"timestamps":[30000,10000]}\n' +
+    '{"metric":{"__name__":"a"},"values":[4],"timestamps":[10000]}\n' +
+    '{"metric":{"__name__":"b"},"values":[9],"timestamps":[20000]}\n';
+  const parser = new ExportParser();
+  for (let i = 0; i < text.length; i += 7) parser.push(text.slice(i, i + 7));
+  assertEquals(
+    parser.finish().map((
+      s,
+    ) => [s.key, Array.from(s.timestamps), Array.from(s.values)]),
+    [["a", [10], [4]], ["b", [10, 20, 30], [1, 9, 2]]],
+  );
+});
+
+Deno.test("export parser: a line that is not the expected JSON fails loudly", () => {
+  for (
+    const line of [
+      "not json",
+      '{"metric":{},"values":[1],"timestamps":[1]}',
+      '{"metric":{"__name__":"a"},"values":[1,2],"timestamps":[1]}',
+      '{"metric":{"__name__":"a"},"values":["x"],"timestamps":[1]}',
+    ]
+  ) {
+    const parser = new ExportParser();
+    assertThrows(() => {
+      parser.push(line + "\n");
+      parser.finish();
+    }, Error);
+  }
+});
+
+Deno.test("merge: recent points fill in and replace stored ones of the same second", () => {
+  const merged = mergeSeries(
+    "k",
+    { key: "k", timestamps: [1, 3], values: [10, 30] },
+    new Map([[3, 33], [2, 22]]),
+  );
+  assertEquals(Array.from(merged?.timestamps ?? []), [1, 2, 3]);
+  assertEquals(Array.from(merged?.values ?? []), [10, 22, 33]);
+  assertEquals(mergeSeries("k", undefined, undefined), undefined);
+});
+
+Deno.test("flags: parsed from /metrics; dedup must be exactly one second", () => {
+  const page = [
+    "# HELP ...",
+    'flag{name="dedup.minScrapeInterval", value="1s", is_set="true"} 1',
+    'flag{name="retentionPeriod", value="100y", is_set="true"} 1',
+    'flag{name="maxLabelValueLen", value="16384", is_set="false"} 1',
+    'vm_rows{type="x"} 5',
+  ].join("\n");
+  assertEquals(checkFlags("u", parseFlags(page)), {
+    retentionMs: 100 * 365 * 86_400_000,
+    maxKeyBytes: 16384,
+  });
+  for (const value of ["0s", "2s", "1m0s", "500ms"]) {
+    assertThrows(
+      () => checkFlags("u", new Map([["dedup.minScrapeInterval", value]])),
+      Error,
+      "must be 1s",
+    );
+  }
+  assertThrows(() => checkFlags("u", new Map()), Error, "lists no flag");
+  assertEquals(
+    checkFlags("u", new Map([["dedup.minScrapeInterval", "1000ms"]])),
+    { retentionMs: undefined, maxKeyBytes: undefined },
+  );
+});
+
+Deno.test("durations: Go and VictoriaMetrics forms; a bare number is months", () => {
+  assertEquals(parseDuration("1s"), 1000);
+  assertEquals(parseDuration("1m30s"), 90_000);
+  assertEquals(parseDuration("2w"), 14 * 86_400_000);
+  assertEquals(parseDuration("12"), 12 * 31 * 86_400_000);
+  assertEquals(parseDuration("1x"), undefined);
+  assertEquals(parseDuration("1s junk"), undefined);
+});
+
+Deno.test("unstorable: what VictoriaMetrics would drop silently is named", () => {
+  const now = Date.UTC(2026, 0, 1);
+  const limits = { retentionMs: 365 * 86_400_000, maxKeyBytes: 8 };
+  const at = (timestamp: number, key = "k") =>
+    unstorable({ key, timestamp, value: 1 }, now, limits);
+  assertEquals(at(now / 1000), undefined);
+  assertEquals(at(now / 1000 + 86_400), undefined);
+  assertEquals(at(-1)?.includes("before 1970"), true);
+  assertEquals(at(now / 1000 - 400 * 86_400)?.includes("retention"), true);
+  assertEquals(at(now / 1000 + 3 * 86_400)?.includes("two days"), true);
+  assertEquals(at(now / 1000, "€€€")?.includes("maxLabelValueLen"), true);
+  assertEquals(at(now / 1000, "12345678"), undefined);
+  assertEquals(
+    unstorable({ key: "k", timestamp: 0, value: 1 }, now, {}),
+    undefined,
+  );
+});
+
+Deno.test("recent writes: newest wins, expire after the window, bounded in points", () => {
+  const recent = new RecentWrites(10_000, 3);
+  recent.add([{ key: "k", timestamp: 1, value: 1 }], 0);
+  recent.add([{ key: "k", timestamp: 1, value: 2 }], 2000);
+  assertEquals(recent.get("k", 3000), new Map([[1, 2]]));
+  assertEquals([...recent.keys(3000)], ["k"]);
+  assertEquals(recent.get("k", 11_000), new Map([[1, 2]]));
+  assertEquals(recent.get("k", 12_001), undefined);
+  assertEquals(recent.size, 0);
+  recent.add([{ key: "a", timestamp: 1, value: 1 }], 20_000);
+  recent.add([
+    { key: "b", timestamp: 1, value: 1 },
+    { key: "b", timestamp: 2, value: 1 },
+    { key: "b", timestamp: 3, value: 1 },
+  ], 21_000);
+  assertEquals(recent.get("a", 21_000), undefined);
+  assertEquals(recent.evicted, 1);
+  assertEquals(recent.size, 3);
+});
