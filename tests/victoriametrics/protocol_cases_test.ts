@@ -1,37 +1,8 @@
-import { assertEquals } from "@std/assert";
 import { serve, VictoriaMetricsStore } from "../../src/server/mod.ts";
+import { assertEquals } from "@std/assert";
 import { RawSocket } from "../server/helpers.ts";
-import {
-  byKeyName,
-  PROTOCOL_CASES,
-  type ProtocolCase,
-} from "./protocol_cases.ts";
+import { byKeyName, play, PROTOCOL_CASES } from "../server/protocol_cases.ts";
 import { VictoriaMetricsProcess, VM_SKIP_REASON } from "./vm_process.ts";
-
-/** Runs one case on a fresh connection to `port`. */
-async function play(
-  port: number,
-  protocolCase: ProtocolCase,
-  order: "first-seen" | "by-name",
-): Promise<void> {
-  await using socket = await RawSocket.connect(port);
-  for (const step of protocolCase.steps) {
-    await socket.send(step.send);
-    const expected = step.anyKeyOrder && order === "by-name"
-      ? step.expect.map(byKeyName)
-      : step.expect;
-    assertEquals(await socket.responses(expected.length), expected);
-  }
-}
-
-Deno.test("protocol cases: the embedded server", async (t) => {
-  for (const protocolCase of PROTOCOL_CASES) {
-    await t.step(protocolCase.name, async () => {
-      await using server = await serve({ port: 0, log: () => {} });
-      await play(server.port, protocolCase, "first-seen");
-    });
-  }
-});
 
 Deno.test({
   name:

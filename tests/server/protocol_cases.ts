@@ -11,6 +11,9 @@
  * @module
  */
 
+import { assertEquals } from "@std/assert";
+import { RawSocket } from "./helpers.ts";
+
 const OK = "ok\n\n";
 const ERROR = "error\nwrong command\n\n";
 
@@ -204,3 +207,19 @@ export const PROTOCOL_CASES: readonly ProtocolCase[] = [
   },
   { name: "3000 pipelined puts with gets and errors", steps: [pipelined()] },
 ];
+
+/** Runs one case on a fresh connection to `port`. */
+export async function play(
+  port: number,
+  protocolCase: ProtocolCase,
+  order: "first-seen" | "by-name",
+): Promise<void> {
+  await using socket = await RawSocket.connect(port);
+  for (const step of protocolCase.steps) {
+    await socket.send(step.send);
+    const expected = step.anyKeyOrder && order === "by-name"
+      ? step.expect.map(byKeyName)
+      : step.expect;
+    assertEquals(await socket.responses(expected.length), expected);
+  }
+}
