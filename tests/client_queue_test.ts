@@ -64,7 +64,15 @@ for (const maxInFlight of [1, 64]) {
 Deno.test("reconnect after a server restart loses no acknowledged put", async () => {
   const received: string[] = [];
   const answer = (line: string): string => (received.push(line), "ok\n\n");
-  const first = new StubServer((conn) => conn.respond(answer));
+  // The first server answers 500 puts, then goes silent until it is closed.
+  const silent = Promise.withResolvers<void>();
+  const first = new StubServer(async (conn) => {
+    for (let i = 0; i < 500; i++) {
+      await conn.send(answer((await conn.readLine())!));
+    }
+    silent.resolve();
+    while (await conn.readLine() !== null);
+  });
   const port = first.port;
   await using client = new Client(host, port, {
     maxInFlight: 16,
@@ -81,7 +89,7 @@ Deno.test("reconnect after a server restart loses no acknowledged put", async ()
         (error) => failures.push(error),
       ),
   );
-  await delay(5);
+  await silent.promise;
   await first.close(); // the server goes away mid-stream
   await delay(50);
   await using second = new StubServer((conn) => conn.respond(answer), port);
