@@ -16,6 +16,8 @@ const WAIT_MS = 10_000;
 /** A TCP connection that speaks raw bytes, for byte-exact assertions. */
 export class RawSocket implements AsyncDisposable {
   readonly #conn: Deno.TcpConn;
+  /** Streaming: a character may arrive split across two reads. */
+  readonly #decoder = new TextDecoder();
   #received = "";
   #closed = false;
   #eof = false;
@@ -89,7 +91,11 @@ export class RawSocket implements AsyncDisposable {
           else throw error;
         }
         if (count === null) this.#eof = true;
-        else this.#received += decoder.decode(buf.subarray(0, count));
+        else {
+          this.#received += this.#decoder.decode(buf.subarray(0, count), {
+            stream: true,
+          });
+        }
       }
     } finally {
       clearTimeout(timer);

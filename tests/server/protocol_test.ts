@@ -130,3 +130,17 @@ Deno.test("a failing storage closes that connection unanswered, the server stays
   assertEquals(messages.some((m) => m.includes("disk on fire")), true);
   assertEquals(await exchange(server.port, "get k\n", 1), OK);
 });
+
+Deno.test("a multi-byte key split across TCP reads comes back whole", async () => {
+  await using server = await quietServer();
+  await using socket = await RawSocket.connect(server.port);
+  // Enough points that the answer spans many reads, splitting "ключ"
+  // somewhere for the reader.
+  const puts = Array.from({ length: 20_000 }, (_, i) => `put ключ ${i} ${i}\n`);
+  await socket.send(puts.join(""));
+  await socket.responses(puts.length);
+  await socket.send("get ключ\n");
+  const [answer] = await socket.responses(1);
+  assertEquals(answer.includes("\ufffd"), false);
+  assertEquals(answer.split("\n").length, 20_000 + 3);
+});
