@@ -14,6 +14,7 @@ import {
   type ClientErrorKind,
 } from "./errors.ts";
 import { Fifo } from "./fifo.ts";
+import { sleep } from "./sleep.ts";
 import {
   decodeGetResponse,
   decodePutResponse,
@@ -499,12 +500,9 @@ export class Client implements AsyncDisposable {
         // Failed attempts and dropped connections both count as retries.
         const retry = attempt + this.#drops;
         if (retry > 0) {
-          await this.#sleep(
-            backoffDelay(
-              retry - 1,
-              this.#retryDelayMs,
-              this.#maxRetryDelayMs,
-            ),
+          await sleep(
+            backoffDelay(retry - 1, this.#retryDelayMs, this.#maxRetryDelayMs),
+            this.#teardown.signal,
           );
         }
         if (this.#terminated || (!first && this.#pending === 0)) return;
@@ -539,20 +537,6 @@ export class Client implements AsyncDisposable {
       this.#settle(r, error);
     }
     throw error;
-  }
-
-  /** Waits `ms`, or less if the client is torn down meanwhile. */
-  #sleep(ms: number): Promise<void> {
-    const { promise, resolve } = Promise.withResolvers<void>();
-    const timer = setTimeout(done, ms);
-    const signal = this.#teardown.signal;
-    signal.addEventListener("abort", done);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    return promise;
   }
 
   #onData(conn: Connection, chunk: Uint8Array): void {

@@ -14,7 +14,8 @@ import {
 import { type Command, numberFlag, parseFlags, UsageError } from "./command.ts";
 import { hostPrefix, MachineSampler } from "./machine.ts";
 import { Outbox, type OutboxCounts, type PointSink } from "./outbox.ts";
-import { sleep, stopSignal } from "./signals.ts";
+import { sleep } from "../sleep.ts";
+import { stopSignal } from "./signals.ts";
 
 const HELP = `Usage: metrics collect [options]
 
