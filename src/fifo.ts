@@ -26,6 +26,11 @@ export class Fifo<T> {
     this.#items.push(item);
   }
 
+  /** The front item without removing it, or `undefined` when empty. */
+  peek(): T | undefined {
+    return this.#items[this.#head];
+  }
+
   /** Removes and returns the front item, or `undefined` when empty. */
   shift(): T | undefined {
     if (this.#head === this.#items.length) return undefined;

@@ -42,6 +42,7 @@ export class Session {
   #reading = false;
   #stopping = false;
   #closed = false;
+  #refusals = 0;
 
   /** Takes ownership of `conn`; call `run` to serve it. */
   constructor(conn: Deno.TcpConn, options: SessionOptions) {
@@ -139,6 +140,12 @@ export class Session {
     for (const line of lines) {
       const request = parseRequest(line);
       if (request.kind === "put") {
+        const refusal = this.#storage.refusal?.(request);
+        if (refusal !== undefined) {
+          this.#refused(refusal);
+          this.#out.append(ERROR_RESPONSE);
+          continue;
+        }
         // `#out` is written only after the batch is stored, so `ok` now is safe.
         batch.push(request);
         this.#out.append(OK_RESPONSE);
@@ -152,6 +159,15 @@ export class Session {
       }
     }
     if (batch.length > 0) await this.#storage.put(batch);
+  }
+
+  /** Logs the first refused put of this connection (one line, not a flood). */
+  #refused(reason: string): void {
+    if (this.#refusals++ === 0) {
+      this.#log(
+        `answering error to a put from ${this.peer} (further ones on this connection are not logged): ${reason}`,
+      );
+    }
   }
 
   async #get(key: string): Promise<void> {

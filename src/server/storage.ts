@@ -43,6 +43,12 @@ export interface Storage {
    * closes the connection without acknowledging any of it.
    */
   put(points: readonly StoredPoint[]): Promise<void> | void;
+  /**
+   * Why `point` can never be stored here, or `undefined` (a backend with
+   * narrower limits than the protocol's). Asked before a put joins a
+   * batch; the server answers such a put `error` instead of storing it.
+   */
+  refusal?(point: StoredPoint): string | undefined;
   /** The points of `key`, or `undefined` when none were stored. */
   get(key: string): Series | undefined | Promise<Series | undefined>;
   /** Every key's points, keys in the order they were first stored. */

@@ -13,9 +13,14 @@
  * - At most `maxBufferedPoints` points wait for VictoriaMetrics; a put
  *   that finds the buffer full waits up to `bufferWait` ms for room, then
  *   rejects. Nothing is dropped silently.
+ * - Each second is written at a millisecond slot inside it that grows with
+ *   every rewrite, so VictoriaMetrics' dedup keeps the last write (see
+ *   `victoriametrics_order.ts`).
  * - `get` reads `/api/v1/export` and overlays the points this front-end
  *   wrote in the last `recentWindow` seconds, which VictoriaMetrics may not
  *   show yet (read-your-writes through one front-end).
+ * - Points VictoriaMetrics would drop are refused one by one
+ *   ({@link VictoriaMetricsStore.refusal}): the server answers them `error`.
  *
  * @example Serve the protocol on top of a single-node VictoriaMetrics
  * ```ts ignore
@@ -38,15 +43,19 @@ import {
   encodeImport,
   ExportParser,
   exportUrl,
-  MAX_FUTURE_MS,
   mergeSeries,
   parseDuration,
   parseFlags,
-  RecentWrites,
+  type StoredSeries,
   unstorable,
   type VictoriaMetricsUrls,
   victoriaMetricsUrls,
 } from "./victoriametrics_wire.ts";
+import {
+  MAX_FUTURE_MS,
+  RecentWrites,
+  type Writes,
+} from "./victoriametrics_order.ts";
 
 /** Options of {@link VictoriaMetricsStore.open}. */
 export interface VictoriaMetricsOptions {
@@ -91,15 +100,15 @@ export interface VictoriaMetricsOptions {
    */
   retries?: number;
   /**
-   * Seconds this front-end merges its own acknowledged writes into its
-   * `get` answers, covering VictoriaMetrics' delay before new points are
-   * searchable; `0` turns it off.
+   * Seconds, at least, this front-end remembers its own acknowledged writes:
+   * it merges them into its `get` answers, covering VictoriaMetrics' delay
+   * before new points are searchable, and orders fast rewrites after them.
    * @default {30}
    */
   recentWindow?: number;
   /**
-   * Most recent points kept for read-your-writes; past it the oldest
-   * second is forgotten early (logged).
+   * Most recent points remembered; past it the oldest are forgotten early
+   * (logged), and a fast rewrite of them may no longer win.
    * @default {1000000}
    */
   maxRecentPoints?: number;
@@ -138,8 +147,13 @@ export interface VictoriaMetricsStats {
   readonly bufferTimeouts: number;
   /** Points waiting to be sent or in the request in flight. */
   readonly buffered: number;
-  /** Points kept for read-your-writes. */
+  /** Points remembered for read-your-writes and rewrite order. */
   readonly recent: number;
+  /**
+   * Rewrites sent without a larger slot than the write before them (every
+   * slot of the second used), so VictoriaMetrics may keep either value.
+   */
+  readonly unordered: number;
 }
 
 interface Waiting {
@@ -155,6 +169,8 @@ interface RoomWaiter {
 }
 
 const BACKOFF_MS = 100;
+/** The shortest time between two log lines about recent writes. */
+const MEMORY_LOG_MS = 60_000;
 
 /** Keeps points in VictoriaMetrics; see the module documentation. */
 export class VictoriaMetricsStore implements Storage {
@@ -184,6 +200,8 @@ export class VictoriaMetricsStore implements Storage {
   /** Aborts retry pauses and requests when the store closes for good. */
   readonly #abort = new AbortController();
   #evictionLogged = 0;
+  #unorderedLogged = 0;
+  #memoryLoggedAt = -Infinity;
   #stats = {
     batches: 0,
     points: 0,
@@ -234,7 +252,7 @@ export class VictoriaMetricsStore implements Storage {
         ["bufferWait", options.bufferWait, 0],
         ["timeout", options.timeout, 1],
         ["retries", options.retries, 0],
-        ["recentWindow", options.recentWindow, 0],
+        ["recentWindow", options.recentWindow, 1],
         ["maxRecentPoints", options.maxRecentPoints, 1],
       ] as const
     ) {
@@ -279,23 +297,35 @@ export class VictoriaMetricsStore implements Storage {
       ...this.#stats,
       buffered: this.#queuedPoints + this.#inFlightPoints,
       recent: this.#recent.size,
+      unordered: this.#recent.unordered,
     };
+  }
+
+  /**
+   * Why `point` cannot be stored, or `undefined`: VictoriaMetrics would
+   * drop it silently (before 1970, outside the retention, more than two
+   * days ahead, a key over `-maxLabelValueLen`), or it rewrites a second
+   * with a new value after every slot of that second was used, so it could
+   * not be ordered after the previous write.
+   */
+  refusal(point: StoredPoint): string | undefined {
+    return unstorable(point, Date.now(), this.#limits) ??
+      (this.#recent.exhausted(point.key, point.timestamp, point.value)
+        ? `second ${point.timestamp} of "${point.key}" was rewritten too often through this front-end to order another value after the last`
+        : undefined);
   }
 
   /**
    * Queues the batch for the next import request; resolves once
    * VictoriaMetrics accepted it. Rejects, storing nothing of it, when a
-   * point cannot be stored there (before 1970, outside the retention, more
-   * than two days ahead, a key over `-maxLabelValueLen`), when the buffer
-   * stays full for `bufferWait` ms, or when the request fails after every
-   * retry.
+   * point has a {@link VictoriaMetricsStore.refusal}, when the buffer stays
+   * full for `bufferWait` ms, or when the request fails after every retry.
    */
   async put(points: readonly StoredPoint[]): Promise<void> {
     if (this.#closed) throw new Error("VictoriaMetrics storage is closed");
     if (points.length === 0) return;
-    const now = Date.now();
     for (const point of points) {
-      const reason = unstorable(point, now, this.#limits);
+      const reason = this.refusal(point);
       if (reason !== undefined) {
         throw new Error(`refusing put of "${point.key}": ${reason}`);
       }
@@ -459,11 +489,12 @@ export class VictoriaMetricsStore implements Storage {
       const points = batch.length === 1
         ? batch[0].points
         : batch.flatMap((waiting) => waiting.points);
-      const error = await this.#import(encodeImport(points));
+      const writes = this.#recent.plan(points, Date.now());
+      const error = await this.#import(encodeImport(writes));
       if (error === undefined) {
         this.#stats.batches++;
         this.#stats.points += size;
-        this.#remember(points);
+        this.#remember(writes);
         for (const waiting of batch) waiting.resolve();
       } else {
         this.#stats.failedPoints += size;
@@ -482,16 +513,29 @@ export class VictoriaMetricsStore implements Storage {
     }
   }
 
-  #remember(points: readonly StoredPoint[]): void {
-    this.#recent.add(points, Date.now());
-    const evicted = this.#recent.evicted;
+  #remember(writes: Writes): void {
+    const now = Date.now();
+    this.#recent.add(writes, now);
+    // At most one line a minute: a long import of old points evicts often.
+    if (now - this.#memoryLoggedAt < MEMORY_LOG_MS) return;
+    const { evicted, unordered } = this.#recent;
     if (evicted > this.#evictionLogged) {
       this.#log(
-        `read-your-writes: ${
+        `recent writes: ${
           evicted - this.#evictionLogged
-        } recent points forgotten early (maxRecentPoints reached)`,
+        } points forgotten early (maxRecentPoints reached); a fast rewrite of them may not win`,
       );
       this.#evictionLogged = evicted;
+      this.#memoryLoggedAt = now;
+    }
+    if (unordered > this.#unorderedLogged) {
+      this.#log(
+        `recent writes: ${
+          unordered - this.#unorderedLogged
+        } rewrites found every slot of their second used; VictoriaMetrics may keep the value before them`,
+      );
+      this.#unorderedLogged = unordered;
+      this.#memoryLoggedAt = now;
     }
   }
 
@@ -533,7 +577,7 @@ export class VictoriaMetricsStore implements Storage {
   }
 
   /** Exports `key` (or `*`) with retries, parsed as it streams in. */
-  async #export(key: string): Promise<Series[]> {
+  async #export(key: string): Promise<StoredSeries[]> {
     const end = Math.ceil((Date.now() + MAX_FUTURE_MS) / 1000) + 86_400;
     const url = exportUrl(this.urls.exportUrl, key, end);
     let lastError: Error | undefined;

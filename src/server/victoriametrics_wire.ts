@@ -1,13 +1,21 @@
 /**
  * The pure parts of the VictoriaMetrics backend, without I/O: URL building
  * for single-node and cluster installations, the JSON-lines import body,
- * export parsing, the backend's flags, which points it can store, and the
- * front-end's memory of its own recent writes (read-your-writes).
+ * export parsing, merging stored and recent points, the backend's flags,
+ * and which points it can store.
  *
  * @module
  */
 
 import type { Series, StoredPoint } from "./storage.ts";
+import {
+  MAX_FUTURE_MS,
+  secondOfMs,
+  slotMs,
+  slotOfMs,
+  type Writes,
+  type Written,
+} from "./victoriametrics_order.ts";
 
 /** The HTTP endpoints the backend talks to. */
 export interface VictoriaMetricsUrls {
@@ -100,25 +108,16 @@ function parseBase(text: string): Base {
 }
 
 /**
- * The import body for a batch: one JSON line per key, each with its
- * points in the batch's order, the last write of a (key, second) kept,
- * timestamps in milliseconds (seconds × 1000).
+ * The import body for a batch's writes (see `RecentWrites.plan`): one JSON
+ * line per key, each second at its slot's millisecond.
  */
-export function encodeImport(points: readonly StoredPoint[]): string {
-  const keys = new Map<string, Map<number, number>>();
-  for (const { key, timestamp, value } of points) {
-    let series = keys.get(key);
-    if (series === undefined) keys.set(key, series = new Map());
-    // Re-inserting moves the second to the end: the last write is last.
-    series.delete(timestamp);
-    series.set(timestamp, value);
-  }
+export function encodeImport(writes: Writes): string {
   let body = "";
-  for (const [key, series] of keys) {
+  for (const [key, series] of writes) {
     const values: number[] = [];
     const timestamps: number[] = [];
-    for (const [timestamp, value] of series) {
-      timestamps.push(timestamp * 1000);
+    for (const [second, { value, slot }] of series) {
+      timestamps.push(slotMs(second, slot));
       // JSON has no -0; VictoriaMetrics stores 0 anyway.
       values.push(value === 0 ? 0 : value);
     }
@@ -154,13 +153,21 @@ export function exportUrl(
   return `${exportBase}?${query}`;
 }
 
+/** A series read from VictoriaMetrics, with each point's slot. */
+export interface StoredSeries extends Series {
+  /** The slot each point was stored at (see `victoriametrics_order.ts`). */
+  readonly slots: readonly number[];
+}
+
 /**
  * Collects export lines (`{"metric":{"__name__":...},"values":[...],
- * "timestamps":[...]}`) into series. A series may come in several lines
- * (one per stored block); later lines win for the same second.
+ * "timestamps":[...]}`) into series. Each millisecond timestamp counts for
+ * the second of its dedup interval (rounded up); a series may come in
+ * several lines (one per stored block), and per second the largest
+ * timestamp wins, as in VictoriaMetrics' dedup.
  */
 export class ExportParser {
-  readonly #keys = new Map<string, Map<number, number>>();
+  readonly #keys = new Map<string, Map<number, Written>>();
   #rest = "";
 
   /** Takes a chunk of the response text, which may end mid-line. */
@@ -171,7 +178,7 @@ export class ExportParser {
   }
 
   /** Ends the input and returns the series sorted by key name, each by time. */
-  finish(): Series[] {
+  finish(): StoredSeries[] {
     this.#line(this.#rest);
     this.#rest = "";
     return [...this.#keys].sort(([a], [b]) => compareKeys(a, b)).map((
@@ -210,14 +217,22 @@ export class ExportParser {
     for (let i = 0; i < values.length; i++) {
       const value = values[i];
       const ms = timestamps[i];
-      if (typeof value !== "number" || typeof ms !== "number") {
+      if (
+        typeof value !== "number" || typeof ms !== "number" ||
+        !Number.isSafeInteger(ms)
+      ) {
         throw new Error(
           `VictoriaMetrics export sent a point that is not a number: ${
             line.slice(0, 200)
           }`,
         );
       }
-      points.set(Math.floor(ms / 1000), value);
+      const second = secondOfMs(ms);
+      const slot = slotOfMs(ms);
+      const kept = points.get(second);
+      if (kept === undefined || slot >= kept.slot) {
+        points.set(second, { value, slot });
+      }
     }
   }
 }
@@ -227,32 +242,48 @@ export function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function toSeries(key: string, points: Map<number, number>): Series {
+function toSeries(
+  key: string,
+  points: ReadonlyMap<number, Written>,
+): StoredSeries {
   const timestamps = [...points.keys()].sort((a, b) => a - b);
-  return {
-    key,
-    timestamps,
-    values: timestamps.map((timestamp) => points.get(timestamp) as number),
-  };
+  const values: number[] = [];
+  const slots: number[] = [];
+  for (const timestamp of timestamps) {
+    const { value, slot } = points.get(timestamp) as Written;
+    values.push(value);
+    slots.push(slot);
+  }
+  return { key, timestamps, values, slots };
 }
 
 /**
- * Overlays `recent` points (key → second → value) on `series`: a recent
- * point replaces a stored one of the same second. Returns a new series.
+ * Overlays this front-end's `recent` writes (second → value and slot) on
+ * the `stored` series: a recent write wins where VictoriaMetrics does not
+ * show its second yet or shows it at a smaller slot (an older write).
+ * Returns a new series, or `stored` itself when there is nothing to add.
  */
 export function mergeSeries(
   key: string,
-  series: Series | undefined,
-  recent: ReadonlyMap<number, number> | undefined,
-): Series | undefined {
-  if (recent === undefined || recent.size === 0) return series;
-  const points = new Map<number, number>();
-  if (series !== undefined) {
-    for (let i = 0; i < series.timestamps.length; i++) {
-      points.set(series.timestamps[i], series.values[i]);
+  stored: StoredSeries | undefined,
+  recent: ReadonlyMap<number, Written> | undefined,
+): StoredSeries | undefined {
+  if (recent === undefined || recent.size === 0) return stored;
+  const points = new Map<number, Written>();
+  if (stored !== undefined) {
+    for (let i = 0; i < stored.timestamps.length; i++) {
+      points.set(stored.timestamps[i], {
+        value: stored.values[i],
+        slot: stored.slots[i],
+      });
     }
   }
-  for (const [timestamp, value] of recent) points.set(timestamp, value);
+  for (const [second, written] of recent) {
+    const kept = points.get(second);
+    if (kept === undefined || written.slot > kept.slot) {
+      points.set(second, written);
+    }
+  }
   return toSeries(key, points);
 }
 
@@ -339,14 +370,12 @@ export function checkFlags(
   };
 }
 
-/** VictoriaMetrics drops points more than two days ahead of its clock. */
-export const MAX_FUTURE_MS = 2 * 86_400_000;
 /** Points this close to a limit are refused too, for clock skew. */
 export const LIMIT_MARGIN_MS = 3_600_000;
 
 /**
  * Why VictoriaMetrics would drop `point` (it answers 2xx and drops it
- * silently), or `undefined` when it stores it: a negative timestamp, one
+ * silently), or `undefined` when it stores it: a timestamp before 1, one
  * older than the retention, one more than two days ahead, or a key over
  * `-maxLabelValueLen`.
  */
@@ -356,8 +385,9 @@ export function unstorable(
   limits: BackendLimits,
 ): string | undefined {
   const ms = point.timestamp * 1000;
-  if (ms < 0) {
-    return `timestamp ${point.timestamp} is before 1970, which VictoriaMetrics cannot store`;
+  // Second 0 would need negative milliseconds for its rewrite slots.
+  if (point.timestamp < 1) {
+    return `timestamp ${point.timestamp} is before 1970-01-01T00:00:01Z, which VictoriaMetrics cannot store`;
   }
   if (
     limits.retentionMs !== undefined &&
@@ -376,98 +406,4 @@ export function unstorable(
     return `key of ${point.key.length} characters is longer than VictoriaMetrics' -maxLabelValueLen (${limits.maxKeyBytes} bytes)`;
   }
   return undefined;
-}
-
-/**
- * The points this front-end wrote in the last `windowMs`, so that its own
- * `get` answers include them before VictoriaMetrics makes them searchable.
- * Kept in one-second generations; at most `maxPoints` points (older
- * generations are forgotten first, counted in {@link RecentWrites.evicted}).
- */
-export class RecentWrites {
-  readonly #windowMs: number;
-  readonly #maxPoints: number;
-  /** Oldest first; each maps key → second → value. */
-  #generations: { at: number; keys: Map<string, Map<number, number>> }[] = [];
-  #points = 0;
-  #evicted = 0;
-
-  /** Keeps writes for `windowMs`, at most `maxPoints` of them. */
-  constructor(windowMs: number, maxPoints: number) {
-    this.#windowMs = windowMs;
-    this.#maxPoints = maxPoints;
-  }
-
-  /** Points held now. */
-  get size(): number {
-    return this.#points;
-  }
-
-  /** Points forgotten before their window ended because of `maxPoints`. */
-  get evicted(): number {
-    return this.#evicted;
-  }
-
-  /** Records points that VictoriaMetrics accepted at `nowMs`. */
-  add(points: readonly StoredPoint[], nowMs: number): void {
-    if (this.#windowMs <= 0) return;
-    this.expire(nowMs);
-    let last = this.#generations.at(-1);
-    if (last === undefined || nowMs - last.at >= 1000) {
-      last = { at: nowMs, keys: new Map() };
-      this.#generations.push(last);
-    }
-    for (const { key, timestamp, value } of points) {
-      let series = last.keys.get(key);
-      if (series === undefined) last.keys.set(key, series = new Map());
-      const size = series.size;
-      series.set(timestamp, value);
-      this.#points += series.size - size;
-    }
-    while (this.#points > this.#maxPoints && this.#generations.length > 1) {
-      const dropped = this.#drop();
-      this.#evicted += dropped;
-    }
-  }
-
-  /** Forgets generations older than the window. */
-  expire(nowMs: number): void {
-    while (
-      this.#generations.length > 0 &&
-      nowMs - this.#generations[0].at > this.#windowMs
-    ) {
-      this.#drop();
-    }
-  }
-
-  /** The recent points of `key` (second → value), newest write winning. */
-  get(key: string, nowMs: number): Map<number, number> | undefined {
-    this.expire(nowMs);
-    let found: Map<number, number> | undefined;
-    for (const generation of this.#generations) {
-      const series = generation.keys.get(key);
-      if (series === undefined) continue;
-      found ??= new Map();
-      for (const [timestamp, value] of series) found.set(timestamp, value);
-    }
-    return found;
-  }
-
-  /** Every key with recent points. */
-  keys(nowMs: number): Set<string> {
-    this.expire(nowMs);
-    const keys = new Set<string>();
-    for (const generation of this.#generations) {
-      for (const key of generation.keys.keys()) keys.add(key);
-    }
-    return keys;
-  }
-
-  #drop(): number {
-    const generation = this.#generations.shift();
-    let count = 0;
-    for (const series of generation?.keys.values() ?? []) count += series.size;
-    this.#points -= count;
-    return count;
-  }
 }

@@ -46,10 +46,11 @@ function pipelined(): ProtocolStep {
   let send = "";
   const expect: string[] = [];
   let data = "ok\n";
+  // Timestamps from 1: VictoriaMetrics cannot store second 0 (README).
   for (let i = 0; i < 3000; i++) {
-    send += `put p ${i} ${i}\n`;
+    send += `put p ${i} ${i + 1}\n`;
     expect.push(OK);
-    data += `p ${i}.0 ${i}\n`;
+    data += `p ${i}.0 ${i + 1}\n`;
     if (i % 1000 === 999) {
       send += "get nope\nbad request\n";
       expect.push(OK, ERROR);

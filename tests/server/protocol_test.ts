@@ -131,6 +131,40 @@ Deno.test("a failing storage closes that connection unanswered, the server stays
   assertEquals(await exchange(server.port, "get k\n", 1), OK);
 });
 
+/** A backend that cannot store negative values. */
+class NonNegativeStore extends MemoryStore {
+  readonly batches: number[] = [];
+  refusal(point: StoredPoint): string | undefined {
+    return point.value < 0 ? "no negative values here" : undefined;
+  }
+  override put(points: readonly StoredPoint[]): void {
+    this.batches.push(points.length);
+    super.put(points);
+  }
+}
+
+Deno.test("a put the storage refuses is answered error in order; the rest is stored", async () => {
+  const storage = new NonNegativeStore();
+  const messages: string[] = [];
+  await using server = await serve({
+    port: 0,
+    storage,
+    log: (message) => messages.push(message),
+  });
+  assertEquals(
+    await exchange(
+      server.port,
+      "put k 1 1\nput k -1 2\nput k -2 3\nput k 4 4\nget k\n",
+      5,
+    ),
+    OK + ERROR + ERROR + OK + "ok\nk 1.0 1\nk 4.0 4\n\n",
+  );
+  assertEquals(storage.batches, [2]);
+  // One line per connection, however many puts it refuses.
+  assertEquals(messages.length, 1);
+  assertEquals(messages[0].includes("no negative values here"), true);
+});
+
 Deno.test("a multi-byte key split across TCP reads comes back whole", async () => {
   await using server = await quietServer();
   await using socket = await RawSocket.connect(server.port);

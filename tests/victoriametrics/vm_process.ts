@@ -132,6 +132,16 @@ export class VictoriaMetricsProcess implements AsyncDisposable {
     if (!response.ok) throw new Error(`force_flush: HTTP ${response.status}`);
   }
 
+  /** Asks it to merge its parts now (`/internal/force_merge`). */
+  async forceMerge(): Promise<void> {
+    const response = await fetch(`${this.url}/internal/force_merge`, {
+      client: this.#client(),
+      signal: AbortSignal.timeout(60_000),
+    });
+    await response.body?.cancel();
+    if (!response.ok) throw new Error(`force_merge: HTTP ${response.status}`);
+  }
+
   #client(): Deno.HttpClient {
     return this.#http ??= Deno.createHttpClient({});
   }

@@ -8,10 +8,10 @@ import {
   mergeSeries,
   parseDuration,
   parseFlags,
-  RecentWrites,
   unstorable,
   victoriaMetricsUrls,
 } from "../../src/server/victoriametrics_wire.ts";
+import type { Writes } from "../../src/server/victoriametrics_order.ts";
 
 Deno.test("URLs: a single node serves import, export, metrics and force_flush", () => {
   assertEquals(victoriaMetricsUrls(["http://127.0.0.1:8428/"]), {
@@ -77,17 +77,22 @@ Deno.test("URLs: half a cluster, two single nodes or a non-http URL are refused"
   }
 });
 
-Deno.test("import body: one JSON line per key, milliseconds, last write of a second kept", () => {
-  const body = encodeImport([
-    { key: "palm.cpu", timestamp: 1150864247, value: 0.5 },
-    { key: "palm.cpu", timestamp: 1150864248, value: 2 },
-    { key: 'a"b', timestamp: 1, value: -0 },
-    { key: "palm.cpu", timestamp: 1150864248, value: 0.5 },
+Deno.test("import body: one JSON line per key, each second at its slot's millisecond", () => {
+  const writes: Writes = new Map([
+    [
+      "palm.cpu",
+      new Map([[1150864247, { value: 0.5, slot: 999 }], [1150864248, {
+        value: 2,
+        slot: 0,
+      }]]),
+    ],
+    ['a"b', new Map([[1, { value: -0, slot: 5 }]])],
   ]);
+  const body = encodeImport(writes);
   assertEquals(
     body,
-    '{"metric":{"__name__":"palm.cpu"},"values":[0.5,0.5],"timestamps":[1150864247000,1150864248000]}\n' +
-      '{"metric":{"__name__":"a\\"b"},"values":[0],"timestamps":[1000]}\n',
+    '{"metric":{"__name__":"palm.cpu"},"values":[0.5,2],"timestamps":[1150864247000,1150864247001]}\n' +
+      '{"metric":{"__name__":"a\\"b"},"values":[0],"timestamps":[6]}\n',
   );
   for (const line of body.trim().split("\n")) JSON.parse(line);
 });
@@ -112,9 +117,26 @@ Deno.test("export parser: lines split anywhere, blocks merged, sorted by key and
   assertEquals(
     parser.finish().map((
       s,
-    ) => [s.key, Array.from(s.timestamps), Array.from(s.values)]),
-    [["a", [10], [4]], ["b", [10, 20, 30], [1, 9, 2]]],
+    ) => [s.key, Array.from(s.timestamps), Array.from(s.values), s.slots]),
+    [["a", [10], [4], [999]], ["b", [10, 20, 30], [1, 9, 2], [
+      999,
+      999,
+      999,
+    ]]],
   );
+});
+
+Deno.test("export parser: a millisecond counts for its dedup interval, the largest winning", () => {
+  // VictoriaMetrics' 1 s dedup interval of second 10 is (9000, 10000] ms.
+  const parser = new ExportParser();
+  parser.push(
+    '{"metric":{"__name__":"k"},"values":[1,2,3],"timestamps":[9001,9500,10001]}\n' +
+      '{"metric":{"__name__":"k"},"values":[4],"timestamps":[9400]}\n',
+  );
+  const [series] = parser.finish();
+  assertEquals(Array.from(series.timestamps), [10, 11]);
+  assertEquals(Array.from(series.values), [2, 3]);
+  assertEquals(series.slots, [499, 0]);
 });
 
 Deno.test("export parser: a line that is not the expected JSON fails loudly", () => {
@@ -134,14 +156,18 @@ Deno.test("export parser: a line that is not the expected JSON fails loudly", ()
   }
 });
 
-Deno.test("merge: recent points fill in and replace stored ones of the same second", () => {
+Deno.test("merge: a recent write fills in, and replaces a stored point of a smaller slot only", () => {
   const merged = mergeSeries(
     "k",
-    { key: "k", timestamps: [1, 3], values: [10, 30] },
-    new Map([[3, 33], [2, 22]]),
+    { key: "k", timestamps: [1, 3, 4], values: [10, 30, 40], slots: [5, 5, 9] },
+    new Map([[3, { value: 33, slot: 6 }], [2, { value: 22, slot: 0 }], [4, {
+      value: 44,
+      slot: 9,
+    }]]),
   );
-  assertEquals(Array.from(merged?.timestamps ?? []), [1, 2, 3]);
-  assertEquals(Array.from(merged?.values ?? []), [10, 22, 33]);
+  assertEquals(Array.from(merged?.timestamps ?? []), [1, 2, 3, 4]);
+  // Second 4: same slot, so VictoriaMetrics' copy is the one every front-end shows.
+  assertEquals(Array.from(merged?.values ?? []), [10, 22, 33, 40]);
   assertEquals(mergeSeries("k", undefined, undefined), undefined);
 });
 
@@ -192,28 +218,9 @@ Deno.test("unstorable: what VictoriaMetrics would drop silently is named", () =>
   assertEquals(at(now / 1000 + 3 * 86_400)?.includes("two days"), true);
   assertEquals(at(now / 1000, "€€€")?.includes("maxLabelValueLen"), true);
   assertEquals(at(now / 1000, "12345678"), undefined);
+  assertEquals(at(0)?.includes("before 1970-01-01T00:00:01Z"), true);
   assertEquals(
-    unstorable({ key: "k", timestamp: 0, value: 1 }, now, {}),
+    unstorable({ key: "k", timestamp: 1, value: 1 }, now, {}),
     undefined,
   );
-});
-
-Deno.test("recent writes: newest wins, expire after the window, bounded in points", () => {
-  const recent = new RecentWrites(10_000, 3);
-  recent.add([{ key: "k", timestamp: 1, value: 1 }], 0);
-  recent.add([{ key: "k", timestamp: 1, value: 2 }], 2000);
-  assertEquals(recent.get("k", 3000), new Map([[1, 2]]));
-  assertEquals([...recent.keys(3000)], ["k"]);
-  assertEquals(recent.get("k", 11_000), new Map([[1, 2]]));
-  assertEquals(recent.get("k", 12_001), undefined);
-  assertEquals(recent.size, 0);
-  recent.add([{ key: "a", timestamp: 1, value: 1 }], 20_000);
-  recent.add([
-    { key: "b", timestamp: 1, value: 1 },
-    { key: "b", timestamp: 2, value: 1 },
-    { key: "b", timestamp: 3, value: 1 },
-  ], 21_000);
-  assertEquals(recent.get("a", 21_000), undefined);
-  assertEquals(recent.evicted, 1);
-  assertEquals(recent.size, 3);
 });
