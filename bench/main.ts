@@ -10,7 +10,7 @@
  *
  * Flags:
  * - `--quick`: smaller counts (memory stages up to 100k points), for a
- *   smoke run of about 10 s. The default run stores up to 10M points
+ *   smoke run of about 15 s. The default run stores up to 10M points
  *   (about 400 MB in the server) and takes about 30 s.
  * - `--json`: print the figures as JSON on stdout (the table goes to
  *   stderr); `--json=FILE` writes them to FILE.
@@ -20,6 +20,7 @@
 
 import type { ClientResult, ClientTask, MemoryReport } from "./common.ts";
 import { retained } from "./common.ts";
+import type { VictoriaMetricsFigure } from "./victoriametrics.ts";
 
 /** One line of the table. */
 export interface Figure {
@@ -54,6 +55,7 @@ const CHILD_DEADLINE_MS = 120_000;
 const here = new URL(".", import.meta.url);
 const SERVER_SCRIPT = new URL("server.ts", here).pathname;
 const CLIENT_SCRIPT = new URL("client.ts", here).pathname;
+const VM_SCRIPT = new URL("victoriametrics.ts", here).pathname;
 
 function denoArgs(script: string, task: unknown, extra: string[]): string[] {
   return [
@@ -467,7 +469,42 @@ async function run(): Promise<Figure[]> {
       });
     }
   });
+
+  // 7: scaling out, in its own process (it starts VictoriaMetrics).
+  const group7 = "scaling out on VictoriaMetrics";
+  progress(group7);
+  for (const figure of await victoriaMetricsFigures()) {
+    add({ group: group7, ...figure });
+  }
   return figures;
+}
+
+/** `bench/victoriametrics.ts --json`: none when VictoriaMetrics is missing. */
+async function victoriaMetricsFigures(): Promise<VictoriaMetricsFigure[]> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--allow-net=127.0.0.1",
+      "--allow-run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      VM_SCRIPT,
+      "--json",
+      ...(QUICK ? ["--quick"] : []),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+    signal: AbortSignal.timeout(CHILD_DEADLINE_MS),
+  }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  if (!output.success) {
+    throw new Error(
+      `bench/victoriametrics.ts failed (${output.code}): ${text}`,
+    );
+  }
+  return JSON.parse(text) as VictoriaMetricsFigure[];
 }
 
 function label(n: number): string {

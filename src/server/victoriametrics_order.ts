@@ -76,15 +76,12 @@ export interface Written {
 /** What a batch writes: key → second → value and slot, last write kept. */
 export type Writes = Map<string, Map<number, Written>>;
 
-interface Remembered extends Written {
-  /** When it was last written (ms). */
-  writtenAt: number;
-}
-
-interface Entry {
+/** One remembered (key, second); one object serves the map and the line. */
+interface Entry extends Written {
   readonly key: string;
   readonly second: number;
-  readonly remembered: Remembered;
+  /** When it was last written (ms). */
+  writtenAt: number;
   /** When it (re)joined the line (ms). */
   queuedAt: number;
 }
@@ -103,7 +100,7 @@ interface Entry {
 export class RecentWrites {
   readonly #windowMs: number;
   readonly #maxPoints: number;
-  readonly #keys = new Map<string, Map<number, Remembered>>();
+  readonly #keys = new Map<string, Map<number, Entry>>();
   /** One entry per remembered (key, second), roughly oldest first. */
   readonly #line = new Fifo<Entry>();
   #points = 0;
@@ -183,9 +180,16 @@ export class RecentWrites {
       for (const [second, { value, slot }] of series) {
         const last = seconds.get(second);
         if (last === undefined) {
-          const remembered = { value, slot, writtenAt: nowMs };
-          seconds.set(second, remembered);
-          this.#line.push({ key, second, remembered, queuedAt: nowMs });
+          const entry = {
+            key,
+            second,
+            value,
+            slot,
+            writtenAt: nowMs,
+            queuedAt: nowMs,
+          };
+          seconds.set(second, entry);
+          this.#line.push(entry);
           this.#points++;
           continue;
         }
@@ -214,11 +218,10 @@ export class RecentWrites {
       entry = this.#line.peek()
     ) {
       this.#line.shift();
-      const { remembered, second } = entry;
-      if (nowMs - remembered.writtenAt <= this.#windowMs) {
-        entry.queuedAt = remembered.writtenAt;
+      if (nowMs - entry.writtenAt <= this.#windowMs) {
+        entry.queuedAt = entry.writtenAt;
         this.#line.push(entry);
-      } else if (remembered.slot >= clockSlot(second, nowMs)) {
+      } else if (entry.slot >= clockSlot(entry.second, nowMs)) {
         entry.queuedAt = nowMs;
         this.#line.push(entry);
       } else {
