@@ -120,7 +120,7 @@ async function run(args: string[]): Promise<number> {
   console.log(`listening on ${server.hostname}:${server.port}`);
   console.error(
     options.storage instanceof VictoriaMetricsStore
-      ? `storage: VictoriaMetrics (${options.storage.urls.kind}), import ${options.storage.urls.importUrl}, export ${options.storage.urls.exportUrl}; durability and one value per second come from VictoriaMetrics (rewrites of a second: see README)`
+      ? `storage: VictoriaMetrics (${options.storage.urls.kind}), import ${options.storage.urls.importUrl}, export ${options.storage.urls.exportUrl}; durability and one value per second come from VictoriaMetrics, last write wins from millisecond slots (README: Scaling out)`
       : options.dataDir === undefined
       ? "storage: in memory only; points are lost when the server stops (keep them with --data DIR)"
       : `storage: append-only log in ${options.dataDir} (fsync: ${
