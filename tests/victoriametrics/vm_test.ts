@@ -15,6 +15,7 @@ import {
 } from "../../src/server/mod.ts";
 import { RawSocket, runCli, ServerProcess } from "../server/helpers.ts";
 import { VictoriaMetricsProcess, VM_SKIP_REASON } from "./vm_process.ts";
+import { ClusterProxy } from "./cluster_proxy.ts";
 
 const ignore = VM_SKIP_REASON !== undefined;
 
@@ -255,6 +256,55 @@ Deno.test({
     ]);
     assertEquals(code, 1);
     assert(stderr.includes("must be 1s"), stderr);
+  },
+});
+
+Deno.test({
+  name:
+    "cluster URLs: puts go to vminsert's and gets to vmselect's tenant paths (proxies to a real VictoriaMetrics)",
+  ignore,
+  async fn() {
+    await using vm = await VictoriaMetricsProcess.start();
+    await using vminsert = new ClusterProxy("insert", "7:3", vm.url);
+    await using vmselect = new ClusterProxy("select", "7:3", vm.url);
+    const cluster = (): Promise<VictoriaMetricsStore> =>
+      VictoriaMetricsStore.open({
+        urls: [vmselect.url, vminsert.url],
+        log: () => {},
+      });
+    await using a = await serve({
+      port: 0,
+      storage: await cluster(),
+      log: () => {},
+    });
+    await using toA = new Client("127.0.0.1", a.port, { timeout: 10 });
+    await toA.put("tenant.cpu", 1, { timestamp: 1150864247 });
+    await toA.put("tenant.cpu", 2, { timestamp: 1150864247 });
+    assertEquals(await toA.get("tenant.cpu"), {
+      "tenant.cpu": [[1150864247, 2]],
+    });
+    await vm.forceFlush();
+    await using b = await serve({
+      port: 0,
+      storage: await cluster(),
+      log: () => {},
+    });
+    await using toB = new Client("127.0.0.1", b.port, { timeout: 10 });
+    assertEquals(await toB.get("*"), { "tenant.cpu": [[1150864247, 2]] });
+    assertEquals(
+      new Set(vminsert.paths),
+      new Set([
+        "/metrics",
+        "/insert/7:3/prometheus/api/v1/import",
+      ]),
+    );
+    assertEquals(
+      new Set(vmselect.paths),
+      new Set([
+        "/metrics",
+        "/select/7:3/prometheus/api/v1/export",
+      ]),
+    );
   },
 });
 
