@@ -123,23 +123,22 @@ export class VictoriaMetricsProcess implements AsyncDisposable {
   }
 
   /** Makes accepted points searchable now (`/internal/force_flush`). */
-  async forceFlush(): Promise<void> {
-    const response = await fetch(`${this.url}/internal/force_flush`, {
-      client: this.#client(),
-      signal: AbortSignal.timeout(10_000),
-    });
-    await response.body?.cancel();
-    if (!response.ok) throw new Error(`force_flush: HTTP ${response.status}`);
+  forceFlush(): Promise<void> {
+    return this.#internal("force_flush", 10_000);
   }
 
   /** Asks it to merge its parts now (`/internal/force_merge`). */
-  async forceMerge(): Promise<void> {
-    const response = await fetch(`${this.url}/internal/force_merge`, {
+  forceMerge(): Promise<void> {
+    return this.#internal("force_merge", 60_000);
+  }
+
+  async #internal(name: string, timeout: number): Promise<void> {
+    const response = await fetch(`${this.url}/internal/${name}`, {
       client: this.#client(),
-      signal: AbortSignal.timeout(60_000),
+      signal: AbortSignal.timeout(timeout),
     });
     await response.body?.cancel();
-    if (!response.ok) throw new Error(`force_merge: HTTP ${response.status}`);
+    if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
   }
 
   #client(): Deno.HttpClient {

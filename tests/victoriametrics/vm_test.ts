@@ -78,10 +78,8 @@ Deno.test({
   ignore,
   async fn() {
     await using vm = await VictoriaMetricsProcess.start();
-    await using a = await frontEnd(vm);
-    await using b = await frontEnd(vm);
-    await using toA = new Client("127.0.0.1", a.port, { timeout: 10 });
-    await using toB = new Client("127.0.0.1", b.port, { timeout: 10 });
+    await using pair = await twoFrontEnds(vm);
+    const { toA, toB } = pair;
     const windows: Record<string, number> = {};
     for (
       const [what, timestamp] of [["new key", 1150864247], [
@@ -137,6 +135,40 @@ function lastWrites(puts: [string, number, number][]): Map<string, number> {
   return last;
 }
 
+/** Two front-ends on `vm` with a Client on each; disposing closes all four. */
+async function twoFrontEnds(
+  vm: VictoriaMetricsProcess,
+): Promise<{ toA: Client; toB: Client } & AsyncDisposable> {
+  const servers = [await frontEnd(vm), await frontEnd(vm)];
+  const [toA, toB] = servers.map((server) =>
+    new Client("127.0.0.1", server.port, { timeout: 10 })
+  );
+  return {
+    toA,
+    toB,
+    async [Symbol.asyncDispose]() {
+      await Promise.all([toA.close(), toB.close()]);
+      await Promise.all(servers.map((server) => server.close()));
+    },
+  };
+}
+
+/**
+ * Each written second shows its last write in `puts`, read through a new
+ * front-end after a flush, and again after a restart and a forced merge.
+ */
+async function assertLastWritesWin(
+  vm: VictoriaMetricsProcess,
+  puts: [string, number, number][],
+): Promise<void> {
+  const expected = lastWrites(puts);
+  await vm.forceFlush();
+  assertEquals(await readAll(vm), expected);
+  await vm.restart();
+  await vm.forceMerge();
+  assertEquals(await readAll(vm), expected);
+}
+
 Deno.test({
   name:
     "last write wins through one front-end, read through another, after a restart and a merge",
@@ -153,15 +185,10 @@ Deno.test({
         if (i % 50 === 49) await vm.forceFlush();
       }
     }
-    const expected = lastWrites(puts);
     const rewritten = new Set(puts.map(([k, v, t]) => `${k} ${t} ${v}`)).size -
-      expected.size;
+      lastWrites(puts).size;
     assert(rewritten > 100, `only ${rewritten} rewrites`);
-    await vm.forceFlush();
-    assertEquals(await readAll(vm), expected);
-    await vm.restart();
-    await vm.forceMerge();
-    assertEquals(await readAll(vm), expected);
+    await assertLastWritesWin(vm, puts);
   },
 });
 
@@ -171,10 +198,8 @@ Deno.test({
   ignore,
   async fn() {
     await using vm = await VictoriaMetricsProcess.start();
-    await using a = await frontEnd(vm);
-    await using b = await frontEnd(vm);
-    await using toA = new Client("127.0.0.1", a.port, { timeout: 10 });
-    await using toB = new Client("127.0.0.1", b.port, { timeout: 10 });
+    await using pair = await twoFrontEnds(vm);
+    const { toA, toB } = pair;
     // A second ~1-2 s old: the clock's slots there are ~0.1 s wide, and
     // each round comes 0.3 s after the last, through the other front-end.
     const second = Math.floor(Date.now() / 1000) - 1;
@@ -191,11 +216,7 @@ Deno.test({
       );
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
-    await vm.forceFlush();
-    const expected = lastWrites(puts);
-    assertEquals(await readAll(vm), expected);
-    await vm.restart();
-    assertEquals(await readAll(vm), expected);
+    await assertLastWritesWin(vm, puts);
   },
 });
 
