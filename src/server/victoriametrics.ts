@@ -17,8 +17,9 @@
  *   every rewrite, so VictoriaMetrics' dedup keeps the last write (see
  *   `victoriametrics_order.ts`).
  * - `get` reads `/api/v1/export` and overlays the points this front-end
- *   wrote in the last `recentWindow` seconds, which VictoriaMetrics may not
- *   show yet (read-your-writes through one front-end).
+ *   remembers writing (at least `recentWindow` seconds) where
+ *   VictoriaMetrics does not show them yet (read-your-writes through one
+ *   front-end).
  * - Points VictoriaMetrics would drop are refused one by one
  *   ({@link VictoriaMetricsStore.refusal}): the server answers them `error`.
  *
@@ -171,6 +172,13 @@ interface RoomWaiter {
 const BACKOFF_MS = 100;
 /** The shortest time between two log lines about recent writes. */
 const MEMORY_LOG_MS = 60_000;
+/** What the counters of recent writes mean, for the log. */
+const MEMORY_NEWS = {
+  evicted:
+    "points forgotten early (maxRecentPoints reached); a fast rewrite of them may not win",
+  unordered:
+    "rewrites found every slot of their second used; VictoriaMetrics may keep the value before them",
+} as const;
 
 /** Keeps points in VictoriaMetrics; see the module documentation. */
 export class VictoriaMetricsStore implements Storage {
@@ -199,8 +207,8 @@ export class VictoriaMetricsStore implements Storage {
   readonly #http: Deno.HttpClient;
   /** Aborts retry pauses and requests when the store closes for good. */
   readonly #abort = new AbortController();
-  #evictionLogged = 0;
-  #unorderedLogged = 0;
+  /** The counts of {@link MEMORY_NEWS} already logged. */
+  #memoryLogged = { evicted: 0, unordered: 0 };
   #memoryLoggedAt = -Infinity;
   #stats = {
     batches: 0,
@@ -303,8 +311,8 @@ export class VictoriaMetricsStore implements Storage {
 
   /**
    * Why `point` cannot be stored, or `undefined`: VictoriaMetrics would
-   * drop it silently (before 1970, outside the retention, more than two
-   * days ahead, a key over `-maxLabelValueLen`), or it rewrites a second
+   * drop it silently (before 1970-01-01T00:00:01Z, outside the retention,
+   * more than two days ahead, a key over `-maxLabelValueLen`), or it rewrites a second
    * with a new value after every slot of that second was used, so it could
    * not be ordered after the previous write.
    */
@@ -518,24 +526,17 @@ export class VictoriaMetricsStore implements Storage {
     this.#recent.add(writes, now);
     // At most one line a minute: a long import of old points evicts often.
     if (now - this.#memoryLoggedAt < MEMORY_LOG_MS) return;
-    const { evicted, unordered } = this.#recent;
-    if (evicted > this.#evictionLogged) {
-      this.#log(
-        `recent writes: ${
-          evicted - this.#evictionLogged
-        } points forgotten early (maxRecentPoints reached); a fast rewrite of them may not win`,
-      );
-      this.#evictionLogged = evicted;
-      this.#memoryLoggedAt = now;
-    }
-    if (unordered > this.#unorderedLogged) {
-      this.#log(
-        `recent writes: ${
-          unordered - this.#unorderedLogged
-        } rewrites found every slot of their second used; VictoriaMetrics may keep the value before them`,
-      );
-      this.#unorderedLogged = unordered;
-      this.#memoryLoggedAt = now;
+    for (const kind of ["evicted", "unordered"] as const) {
+      const count = this.#recent[kind];
+      if (count > this.#memoryLogged[kind]) {
+        this.#log(
+          `recent writes: ${count - this.#memoryLogged[kind]} ${
+            MEMORY_NEWS[kind]
+          }`,
+        );
+        this.#memoryLogged[kind] = count;
+        this.#memoryLoggedAt = now;
+      }
     }
   }
 

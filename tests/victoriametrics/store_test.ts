@@ -3,7 +3,7 @@
  * failures, timeouts and the buffer bound, without a real VictoriaMetrics.
  */
 
-import { assertEquals, assertRejects } from "@std/assert";
+import { assert, assertEquals, assertRejects } from "@std/assert";
 import { serve, VictoriaMetricsStore } from "../../src/server/mod.ts";
 import { RawSocket } from "../server/helpers.ts";
 
@@ -162,7 +162,9 @@ Deno.test("a point VictoriaMetrics would drop silently is refused before sending
   );
   const storage = await VictoriaMetricsStore.open({ urls: [backend.url] });
   try {
-    for (const timestamp of [-1, Math.floor(Date.now() / 1000) + 3 * 86_400]) {
+    for (
+      const timestamp of [-1, 0, Math.floor(Date.now() / 1000) + 3 * 86_400]
+    ) {
       await assertRejects(
         () => storage.put([{ key: "k", timestamp, value: 1 }]),
         Error,
@@ -170,6 +172,71 @@ Deno.test("a point VictoriaMetrics would drop silently is refused before sending
       );
     }
     assertEquals(backend.imports.length, 0);
+  } finally {
+    await storage.close();
+  }
+});
+
+Deno.test("a second rewritten past its last slot: a new value is answered error, the same value ok", async () => {
+  await using backend = new StubBackend(() =>
+    new Response(null, { status: 204 })
+  );
+  const logs: string[] = [];
+  const storage = await VictoriaMetricsStore.open({
+    urls: [backend.url],
+    flushInterval: 0,
+    log: (line) => logs.push(line),
+  });
+  await using server = await serve({
+    port: 0,
+    storage,
+    log: (line) => logs.push(line),
+  });
+  await using socket = await RawSocket.connect(server.port);
+  // Sequential rewrites of a 2006 second, each its own import request: the
+  // clock does not move there, so each takes the last slot plus one.
+  let value = 0;
+  for (; value < 1000; value++) {
+    await socket.send(`put old ${value} 1150864247\n`);
+    const [answer] = await socket.responses(1);
+    if (answer !== "ok\n\n") {
+      assertEquals(answer, "error\nwrong command\n\n");
+      break;
+    }
+  }
+  const last = value - 1;
+  assert(last > 200 && last < 400, `refused after ${value} writes`);
+  // The last acknowledged value went out in the last slot, ms 1150864247000.
+  assertEquals(
+    JSON.parse(backend.imports.at(-1) as string).timestamps,
+    [1150864247000],
+  );
+  await socket.send(`put old ${last} 1150864247\nget old\n`);
+  assertEquals(await socket.responses(2), [
+    "ok\n\n",
+    `ok\nold ${last}.0 1150864247\n\n`,
+  ]);
+  assertEquals(storage.stats().unordered, 0);
+  assert(logs.some((line) => line.includes("rewritten too often")), logs[0]);
+});
+
+Deno.test("recent writes forgotten early for maxRecentPoints are logged", async () => {
+  await using backend = new StubBackend(() =>
+    new Response(null, { status: 204 })
+  );
+  const logs: string[] = [];
+  const storage = await VictoriaMetricsStore.open({
+    urls: [backend.url],
+    maxRecentPoints: 2,
+    log: (line) => logs.push(line),
+  });
+  try {
+    await storage.put(
+      [1, 2, 3].map((i) => ({ key: "k", timestamp: 1150864247 + i, value: i })),
+    );
+    assertEquals(storage.stats().recent, 2);
+    assertEquals(logs.length, 1, logs.join("\n"));
+    assert(logs[0].includes("1 points forgotten early"), logs[0]);
   } finally {
     await storage.close();
   }
