@@ -42,7 +42,7 @@ export class Session {
   #reading = false;
   #stopping = false;
   #closed = false;
-  #refusals = 0;
+  #refusalLogged = false;
 
   /** Takes ownership of `conn`; call `run` to serve it. */
   constructor(conn: Deno.TcpConn, options: SessionOptions) {
@@ -163,7 +163,8 @@ export class Session {
 
   /** Logs the first refused put of this connection (one line, not a flood). */
   #refused(reason: string): void {
-    if (this.#refusals++ === 0) {
+    if (!this.#refusalLogged) {
+      this.#refusalLogged = true;
       this.#log(
         `answering error to a put from ${this.peer} (further ones on this connection are not logged): ${reason}`,
       );

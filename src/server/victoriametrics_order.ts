@@ -11,7 +11,7 @@
  *
  * - slots `0` to `CLOCK_SLOTS - 1` come from the clock: a monotone map of the
  *   write's age relative to `s`, fine for recent seconds (milliseconds)
- *   and coarse for old ones (about 4.3% of the age), so that front-ends that
+ *   and coarse for old ones (about 4.4% of the age), so that front-ends that
  *   share nothing but a clock still order rewrites made far enough apart;
  * - the slots above order rewrites through one front-end that come faster
  *   than the clock's resolution: each such rewrite takes the front-end's
