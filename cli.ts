@@ -14,7 +14,7 @@
  */
 
 import denoJson from "./deno.json" with { type: "json" };
-import { ClientError } from "./src/errors.ts";
+import { ClientError } from "./src/client/errors.ts";
 import { collectCommand } from "./src/cli/collect.ts";
 import { type Command, UsageError } from "./src/cli/command.ts";
 import { demoCommand } from "./src/cli/demo.ts";

@@ -20,8 +20,12 @@
  * @module
  */
 
-export { Client } from "./src/client.ts";
-export type { ClientOptions, ClientStats, PutOptions } from "./src/client.ts";
-export { ClientError } from "./src/errors.ts";
-export type { ClientErrorKind } from "./src/errors.ts";
-export type { Metrics, Point } from "./src/protocol.ts";
+export { Client } from "./src/client/client.ts";
+export type {
+  ClientOptions,
+  ClientStats,
+  PutOptions,
+} from "./src/client/client.ts";
+export { ClientError } from "./src/client/errors.ts";
+export type { ClientErrorKind } from "./src/client/errors.ts";
+export type { Metrics, Point } from "./src/protocol/grammar.ts";

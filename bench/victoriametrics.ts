@@ -26,7 +26,7 @@ import {
 import {
   VictoriaMetricsProcess,
   VM_SKIP_REASON,
-} from "../tests/victoriametrics/vm_process.ts";
+} from "../tests/helpers/victoriametrics.ts";
 
 /** One measured figure. */
 export interface VictoriaMetricsFigure {

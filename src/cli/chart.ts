@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Metrics, Point } from "../protocol.ts";
+import type { Metrics, Point } from "../protocol/grammar.ts";
 
 const BARS = "▁▂▃▄▅▆▇█";
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Client, type ClientOptions } from "../client.ts";
+import { Client, type ClientOptions } from "../client/client.ts";
 import { numberFlag, UsageError } from "./command.ts";
 
 /** Value flags of every client command. */

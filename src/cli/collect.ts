@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isValidKey } from "../protocol.ts";
+import { isValidKey } from "../protocol/grammar.ts";
 import {
   CLIENT_FLAGS,
   CLIENT_FLAGS_HELP,
@@ -14,7 +14,7 @@ import {
 import { type Command, numberFlag, parseFlags, UsageError } from "./command.ts";
 import { hostPrefix, MachineSampler } from "./machine.ts";
 import { Outbox, type OutboxCounts, type PointSink } from "./outbox.ts";
-import { sleep } from "../sleep.ts";
+import { sleep } from "../internal/delay.ts";
 import { stopSignal } from "./signals.ts";
 
 const HELP = `Usage: metrics collect [options]

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Client } from "../client.ts";
+import { Client } from "../client/client.ts";
 import { serve } from "../server/mod.ts";
 import { chartMetrics } from "./chart.ts";
 import { collectSamples } from "./collect.ts";

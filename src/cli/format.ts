@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Metrics } from "../protocol.ts";
+import type { Metrics } from "../protocol/grammar.ts";
 
 /** The output formats of `metrics get`. */
 export type Format = "table" | "json" | "csv";

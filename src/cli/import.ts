@@ -6,7 +6,7 @@
  */
 
 import { TextLineStream } from "@std/streams/text-line-stream";
-import type { ClientError } from "../errors.ts";
+import type { ClientError } from "../client/errors.ts";
 import {
   CLIENT_FLAGS,
   CLIENT_FLAGS_HELP,

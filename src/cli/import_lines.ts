@@ -5,7 +5,11 @@
  * @module
  */
 
-import { isValidKey, parseFloatText, parseIntegerText } from "../protocol.ts";
+import {
+  isValidKey,
+  parseFloatText,
+  parseIntegerText,
+} from "../protocol/grammar.ts";
 
 /** A line that parsed: what to `put`. */
 export interface ImportPoint {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ClientError } from "../errors.ts";
+import { ClientError } from "../client/errors.ts";
 import type { ImportPoint } from "./import_lines.ts";
 
 /** Where points go: `Client` fits. */

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { parseFloatText, parseIntegerText } from "../protocol.ts";
+import { parseFloatText, parseIntegerText } from "../protocol/grammar.ts";
 import {
   CLIENT_FLAGS,
   CLIENT_FLAGS_HELP,

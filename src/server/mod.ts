@@ -32,11 +32,11 @@
 
 export { serve } from "./server.ts";
 export type { MetricsServer, ServerOptions } from "./server.ts";
-export type { FsyncMode } from "./log_store.ts";
-export type { Series, Storage, StoredPoint } from "./storage.ts";
-export { VictoriaMetricsStore } from "./victoriametrics.ts";
+export type { FsyncMode } from "./storage/log/store.ts";
+export type { Series, Storage, StoredPoint } from "./storage/storage.ts";
+export { VictoriaMetricsStore } from "./storage/victoriametrics/store.ts";
 export type {
   VictoriaMetricsOptions,
   VictoriaMetricsStats,
-} from "./victoriametrics.ts";
-export type { VictoriaMetricsUrls } from "./victoriametrics_wire.ts";
+} from "./storage/victoriametrics/store.ts";
+export type { VictoriaMetricsUrls } from "./storage/victoriametrics/wire.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { withRoom } from "./grow.ts";
+import { withRoom } from "../internal/grow.ts";
 
 const encoder = new TextEncoder();
 const INITIAL_CAPACITY = 16 * 1024;

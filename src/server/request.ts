@@ -5,8 +5,12 @@
  * @module
  */
 
-import { isValidKey, parseFloatText, parseIntegerText } from "../protocol.ts";
-import type { Series } from "./storage.ts";
+import {
+  isValidKey,
+  parseFloatText,
+  parseIntegerText,
+} from "../protocol/grammar.ts";
+import type { Series } from "./storage/storage.ts";
 
 /** `put <key> <value> <timestamp>`: also the point to store. */
 export interface PutRequest {

@@ -5,10 +5,10 @@
  * @module
  */
 
-import { type FsyncMode, LogStore } from "./log_store.ts";
-import { MemoryStore } from "./memory_store.ts";
+import { type FsyncMode, LogStore } from "./storage/log/store.ts";
+import { MemoryStore } from "./storage/memory.ts";
 import { Session } from "./session.ts";
-import type { Storage } from "./storage.ts";
+import type { Storage } from "./storage/storage.ts";
 
 /** Options of {@link serve}. */
 export interface ServerOptions {

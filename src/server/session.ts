@@ -13,8 +13,8 @@ import {
   OK_RESPONSE,
   parseRequest,
 } from "./request.ts";
-import type { Storage, StoredPoint } from "./storage.ts";
-import { writeAll } from "./write_all.ts";
+import type { Storage, StoredPoint } from "./storage/storage.ts";
+import { writeAll } from "../internal/write_all.ts";
 
 /** Response bytes gathered before a long `get` writes them out. */
 const WRITE_CHUNK = 1024 * 1024;

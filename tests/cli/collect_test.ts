@@ -8,7 +8,7 @@ import {
   ROOT,
   runCli,
   tempDir,
-} from "../server/helpers.ts";
+} from "../helpers/server.ts";
 
 const quiet = { log: (): void => {} };
 

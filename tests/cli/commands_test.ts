@@ -2,7 +2,7 @@ import { assert, assertEquals, assertMatch } from "@std/assert";
 import { Client } from "../../mod.ts";
 import { serve } from "../../src/server/mod.ts";
 import { closedPort, StubServer } from "../helpers/stub_server.ts";
-import { runCli } from "../server/helpers.ts";
+import { runCli } from "../helpers/server.ts";
 
 const quiet = { log: (): void => {} };
 

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { serve } from "../../src/server/mod.ts";
-import { CLI, DENO_RUN, tempDir } from "../server/helpers.ts";
+import { CLI, DENO_RUN, tempDir } from "../helpers/server.ts";
 
 /** util-linux `script` runs a command on a pseudo-terminal. */
 const SCRIPT = "/usr/bin/script";

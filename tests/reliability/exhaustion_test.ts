@@ -8,7 +8,7 @@
 import { assert, assertEquals } from "@std/assert";
 import net from "node:net";
 import { Client } from "../../mod.ts";
-import { exchange, ServerProcess } from "../server/helpers.ts";
+import { exchange, ServerProcess } from "../helpers/server.ts";
 import { noUnhandledRejections, scale, sleep } from "./config.ts";
 import { figures } from "./workload.ts";
 

@@ -8,7 +8,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { Client } from "../../mod.ts";
 import { serve } from "../../src/server/mod.ts";
-import { ServerProcess } from "../server/helpers.ts";
+import { ServerProcess } from "../helpers/server.ts";
 import type { ClientStats } from "../../mod.ts";
 import { runProbe, trend } from "./probe.ts";
 import { noUnhandledRejections, scale, seed, sleep, within } from "./config.ts";

@@ -11,7 +11,7 @@ import { assert, assertEquals } from "@std/assert";
 import fc from "fast-check";
 import { Client, ClientError } from "../../mod.ts";
 import { serve } from "../../src/server/mod.ts";
-import { RawSocket } from "../server/helpers.ts";
+import { RawSocket } from "../helpers/server.ts";
 import { noUnhandledRejections, scale, seed, sleep } from "./config.ts";
 import { figures } from "./workload.ts";
 

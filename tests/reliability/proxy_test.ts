@@ -5,7 +5,7 @@
 
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { type StubConn, StubServer } from "../helpers/stub_server.ts";
-import { RawSocket } from "../server/helpers.ts";
+import { RawSocket } from "../helpers/server.ts";
 import { noUnhandledRejections, sleep } from "./config.ts";
 import { FaultProxy } from "./proxy.ts";
 

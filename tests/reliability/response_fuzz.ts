@@ -11,12 +11,12 @@
  */
 
 import fc from "fast-check";
-import { ClientError } from "../../src/errors.ts";
+import { ClientError } from "../../src/client/errors.ts";
 import {
   decodeGetResponse,
   decodePutResponse,
-  ResponseParser,
-} from "../../src/protocol.ts";
+} from "../../src/client/codec.ts";
+import { ResponseParser } from "../../src/client/response_parser.ts";
 
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder("utf-8", { fatal: true });

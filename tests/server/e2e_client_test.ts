@@ -1,7 +1,7 @@
 import { assertEquals } from "@std/assert";
 import { Client } from "../../mod.ts";
 import { serve } from "../../src/server/mod.ts";
-import { tempDir } from "./helpers.ts";
+import { tempDir } from "../helpers/server.ts";
 
 Deno.test("the project's Client puts and gets through the server", async () => {
   await using server = await serve({ port: 0 });

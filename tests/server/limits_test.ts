@@ -1,8 +1,8 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { serve } from "../../src/server/mod.ts";
 import type { Storage, StoredPoint } from "../../src/server/mod.ts";
-import { MemoryStore } from "../../src/server/memory_store.ts";
-import { exchange, RawSocket } from "./helpers.ts";
+import { MemoryStore } from "../../src/server/storage/memory.ts";
+import { exchange, RawSocket } from "../helpers/server.ts";
 
 const OK = "ok\n\n";
 const ERROR = "error\nwrong command\n\n";

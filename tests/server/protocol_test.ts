@@ -1,9 +1,9 @@
 import { assertEquals } from "@std/assert";
 import { serve } from "../../src/server/mod.ts";
 import type { Series, Storage, StoredPoint } from "../../src/server/mod.ts";
-import { MemoryStore } from "../../src/server/memory_store.ts";
-import { exchange, RawSocket } from "./helpers.ts";
-import { play, PROTOCOL_CASES } from "./protocol_cases.ts";
+import { MemoryStore } from "../../src/server/storage/memory.ts";
+import { exchange, RawSocket } from "../helpers/server.ts";
+import { play, PROTOCOL_CASES } from "../helpers/protocol_cases.ts";
 
 const OK = "ok\n\n";
 const ERROR = "error\nwrong command\n\n";
@@ -14,7 +14,7 @@ function quietServer(options: Parameters<typeof serve>[0] = {}) {
 }
 
 Deno.test("protocol cases: the embedded server answers each exactly", async (t) => {
-  // The same table runs against VictoriaMetrics in tests/victoriametrics/.
+  // The same table runs against VictoriaMetrics in tests/server/storage/victoriametrics/.
   for (const protocolCase of PROTOCOL_CASES) {
     await t.step(protocolCase.name, async () => {
       await using server = await quietServer();

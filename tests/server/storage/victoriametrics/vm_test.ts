@@ -6,16 +6,19 @@
  */
 
 import { assert, assertEquals, assertRejects } from "@std/assert";
-import { Client, ClientError } from "../../mod.ts";
+import { Client, ClientError } from "../../../../mod.ts";
 import {
   type MetricsServer,
   serve,
   type VictoriaMetricsOptions,
   VictoriaMetricsStore,
-} from "../../src/server/mod.ts";
-import { RawSocket, runCli, ServerProcess } from "../server/helpers.ts";
-import { VictoriaMetricsProcess, VM_SKIP_REASON } from "./vm_process.ts";
-import { ClusterProxy } from "./cluster_proxy.ts";
+} from "../../../../src/server/mod.ts";
+import { RawSocket, runCli, ServerProcess } from "../../../helpers/server.ts";
+import {
+  VictoriaMetricsProcess,
+  VM_SKIP_REASON,
+} from "../../../helpers/victoriametrics.ts";
+import { ClusterProxy } from "../../../helpers/cluster_proxy.ts";
 
 const ignore = VM_SKIP_REASON !== undefined;
 

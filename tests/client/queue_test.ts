@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "@std/assert";
-import { Client, ClientError, type ClientStats } from "../mod.ts";
-import { delay, StubServer } from "./helpers/stub_server.ts";
+import { Client, ClientError, type ClientStats } from "../../mod.ts";
+import { delay, StubServer } from "../helpers/stub_server.ts";
 
 const host = "127.0.0.1";
 
@@ -205,7 +205,7 @@ async function runScript(
   source: string,
   port: number,
 ): Promise<{ code: number; stdout: string; ms: number }> {
-  const modUrl = new URL("../mod.ts", import.meta.url).href;
+  const modUrl = new URL("../../mod.ts", import.meta.url).href;
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args: [

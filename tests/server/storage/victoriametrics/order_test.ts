@@ -7,7 +7,7 @@ import {
   slotMs,
   slotOfMs,
   SLOTS,
-} from "../../src/server/victoriametrics_order.ts";
+} from "../../../../src/server/storage/victoriametrics/order.ts";
 
 const NOW = Date.UTC(2026, 10, 26);
 const NOW_S = NOW / 1000;

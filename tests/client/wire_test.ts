@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";
-import { Client } from "../mod.ts";
-import { StubServer } from "./helpers/stub_server.ts";
+import { Client } from "../../mod.ts";
+import { StubServer } from "../helpers/stub_server.ts";
 
 const host = "127.0.0.1";
 

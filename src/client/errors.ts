@@ -76,3 +76,15 @@ export class ClientError extends Error {
     this.kind = kind;
   }
 }
+
+/** A `malformed_response` error: the server's answer broke the protocol. */
+export function malformedResponse(
+  message: string,
+  cause?: unknown,
+): ClientError {
+  return new ClientError(
+    "malformed_response",
+    `malformed response from the server: ${message}`,
+    cause === undefined ? undefined : { cause },
+  );
+}

@@ -1,8 +1,15 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
-import { FrameWriter, MAGIC, readLog } from "../../src/server/log_format.ts";
-import { LogStore } from "../../src/server/log_store.ts";
-import type { Storage, StoredPoint } from "../../src/server/storage.ts";
-import { tempDir } from "./helpers.ts";
+import {
+  FrameWriter,
+  MAGIC,
+  readLog,
+} from "../../../../src/server/storage/log/format.ts";
+import { LogStore } from "../../../../src/server/storage/log/store.ts";
+import type {
+  Storage,
+  StoredPoint,
+} from "../../../../src/server/storage/storage.ts";
+import { tempDir } from "../../../helpers/server.ts";
 
 type Point = [key: string, timestamp: number, value: number];
 

@@ -1,5 +1,10 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { exchange, RawSocket, runCli, ServerProcess } from "./helpers.ts";
+import {
+  exchange,
+  RawSocket,
+  runCli,
+  ServerProcess,
+} from "../../../helpers/server.ts";
 
 const OK = "ok\n\n";
 

@@ -1,6 +1,6 @@
 import { assertEquals } from "@std/assert";
-import { ColumnSeries } from "../../src/server/series.ts";
-import { MemoryStore } from "../../src/server/memory_store.ts";
+import { ColumnSeries } from "../../../src/server/storage/series.ts";
+import { MemoryStore } from "../../../src/server/storage/memory.ts";
 
 function points(series: ColumnSeries): [number, number][] {
   const { timestamps, values } = series;

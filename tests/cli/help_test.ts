@@ -1,6 +1,6 @@
 import { assertEquals, assertMatch } from "@std/assert";
 import denoJson from "../../deno.json" with { type: "json" };
-import { runCli } from "./helpers.ts";
+import { runCli } from "../helpers/server.ts";
 
 Deno.test("metrics --version prints the version of deno.json", async () => {
   const { code, stdout } = await runCli(["--version"]);

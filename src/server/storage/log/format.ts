@@ -15,9 +15,9 @@
  * @module
  */
 
-import { withRoom } from "./grow.ts";
+import { withRoom } from "../../../internal/grow.ts";
 import { crc32 } from "./crc32.ts";
-import type { StoredPoint } from "./storage.ts";
+import type { StoredPoint } from "../storage.ts";
 
 /** The first bytes of every log file. */
 export const MAGIC: Uint8Array = new TextEncoder().encode("MTRCLOG1");

@@ -36,7 +36,7 @@
  * @module
  */
 
-import type { Series, Storage, StoredPoint } from "./storage.ts";
+import type { Series, Storage, StoredPoint } from "../storage.ts";
 import {
   type BackendLimits,
   checkFlags,
@@ -51,12 +51,8 @@ import {
   unstorable,
   type VictoriaMetricsUrls,
   victoriaMetricsUrls,
-} from "./victoriametrics_wire.ts";
-import {
-  MAX_FUTURE_MS,
-  RecentWrites,
-  type Writes,
-} from "./victoriametrics_order.ts";
+} from "./wire.ts";
+import { MAX_FUTURE_MS, RecentWrites, type Writes } from "./order.ts";
 
 /** Options of {@link VictoriaMetricsStore.open}. */
 export interface VictoriaMetricsOptions {

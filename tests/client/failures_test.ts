@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertInstanceOf } from "@std/assert";
-import { Client, ClientError, type ClientErrorKind } from "../mod.ts";
-import { closedPort, delay, StubServer } from "./helpers/stub_server.ts";
+import { Client, ClientError, type ClientErrorKind } from "../../mod.ts";
+import { closedPort, delay, StubServer } from "../helpers/stub_server.ts";
 
 const host = "127.0.0.1";
 
@@ -117,7 +117,7 @@ Deno.test("a call to a server that never answers times out", async () => {
   const elapsed = performance.now() - started;
   assert(elapsed >= 190 && elapsed < 1000, `${elapsed} ms`);
   // Created at the call: the stack names this file.
-  assert(error.stack?.includes("client_failures_test.ts"), error.stack);
+  assert(error.stack?.includes("failures_test.ts"), error.stack);
 });
 
 Deno.test("a timed-out call drops its connection so a late answer is never misread", async () => {

@@ -20,8 +20,8 @@
  * @module
  */
 
-import { Fifo } from "../fifo.ts";
-import type { StoredPoint } from "./storage.ts";
+import { Fifo } from "../../../internal/fifo.ts";
+import type { StoredPoint } from "../storage.ts";
 
 /** Milliseconds in VictoriaMetrics' one-second dedup interval. */
 export const SLOTS = 1000;

@@ -10,8 +10,8 @@ import {
   parseFlags,
   unstorable,
   victoriaMetricsUrls,
-} from "../../src/server/victoriametrics_wire.ts";
-import type { Writes } from "../../src/server/victoriametrics_order.ts";
+} from "../../../../src/server/storage/victoriametrics/wire.ts";
+import type { Writes } from "../../../../src/server/storage/victoriametrics/order.ts";
 
 Deno.test("URLs: a single node serves import, export, metrics and force_flush", () => {
   assertEquals(victoriaMetricsUrls(["http://127.0.0.1:8428/"]), {

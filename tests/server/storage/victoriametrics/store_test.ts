@@ -4,8 +4,8 @@
  */
 
 import { assert, assertEquals, assertRejects } from "@std/assert";
-import { serve, VictoriaMetricsStore } from "../../src/server/mod.ts";
-import { RawSocket } from "../server/helpers.ts";
+import { serve, VictoriaMetricsStore } from "../../../../src/server/mod.ts";
+import { RawSocket } from "../../../helpers/server.ts";
 
 const FLAGS =
   'flag{name="dedup.minScrapeInterval", value="1s", is_set="true"} 1\n' +

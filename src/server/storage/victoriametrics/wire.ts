@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Series, StoredPoint } from "./storage.ts";
+import type { Series, StoredPoint } from "../storage.ts";
 import {
   MAX_FUTURE_MS,
   secondOfMs,
@@ -15,7 +15,7 @@ import {
   slotOfMs,
   type Writes,
   type Written,
-} from "./victoriametrics_order.ts";
+} from "./order.ts";
 
 /** The HTTP endpoints the backend talks to. */
 export interface VictoriaMetricsUrls {

@@ -12,7 +12,7 @@
  */
 
 import { assertEquals } from "@std/assert";
-import { RawSocket } from "./helpers.ts";
+import { RawSocket } from "./server.ts";
 
 const OK = "ok\n\n";
 const ERROR = "error\nwrong command\n\n";

@@ -1,15 +1,15 @@
 /**
  * The durable {@link Storage}: every point in memory, plus an append-only
  * log in a directory, replayed at start and compacted when it holds far
- * more points than are live. File format: `log_format.ts`.
+ * more points than are live. File format: `format.ts`.
  *
  * @module
  */
 
-import { FrameWriter, MAGIC, readLog } from "./log_format.ts";
-import { MemoryStore } from "./memory_store.ts";
-import type { Series, Storage, StoredPoint } from "./storage.ts";
-import { writeAll } from "./write_all.ts";
+import { FrameWriter, MAGIC, readLog } from "./format.ts";
+import { MemoryStore } from "../memory.ts";
+import type { Series, Storage, StoredPoint } from "../storage.ts";
+import { writeAll } from "../../../internal/write_all.ts";
 
 /**
  * When the log is forced to disk.

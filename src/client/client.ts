@@ -6,24 +6,23 @@
  * @module
  */
 
-import { backoffDelay } from "./backoff.ts";
+import { backoffDelay } from "../internal/backoff.ts";
 import { Connection } from "./connection.ts";
 import {
   CLIENT_ERROR_KINDS,
   ClientError,
   type ClientErrorKind,
 } from "./errors.ts";
-import { Fifo } from "./fifo.ts";
-import { sleep } from "./sleep.ts";
+import { Fifo } from "../internal/fifo.ts";
+import { sleep } from "../internal/delay.ts";
 import {
   decodeGetResponse,
   decodePutResponse,
   encodeGet,
   encodePut,
-  type Metrics,
-  type ResponseFrame,
-  ResponseParser,
-} from "./protocol.ts";
+} from "./codec.ts";
+import type { Metrics } from "../protocol/grammar.ts";
+import { type ResponseFrame, ResponseParser } from "./response_parser.ts";
 
 /** Options of {@link Client}. Durations are in seconds, like timestamps. */
 export interface ClientOptions {

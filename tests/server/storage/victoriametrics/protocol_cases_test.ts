@@ -1,8 +1,15 @@
-import { serve, VictoriaMetricsStore } from "../../src/server/mod.ts";
+import { serve, VictoriaMetricsStore } from "../../../../src/server/mod.ts";
 import { assertEquals } from "@std/assert";
-import { RawSocket } from "../server/helpers.ts";
-import { byKeyName, play, PROTOCOL_CASES } from "../server/protocol_cases.ts";
-import { VictoriaMetricsProcess, VM_SKIP_REASON } from "./vm_process.ts";
+import { RawSocket } from "../../../helpers/server.ts";
+import {
+  byKeyName,
+  play,
+  PROTOCOL_CASES,
+} from "../../../helpers/protocol_cases.ts";
+import {
+  VictoriaMetricsProcess,
+  VM_SKIP_REASON,
+} from "../../../helpers/victoriametrics.ts";
 
 Deno.test({
   name:

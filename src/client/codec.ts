@@ -1,0 +1,177 @@
+/**
+ * Requests and answers of docs/protocol.md as pure functions on strings and
+ * bytes: request encoding with argument validation, and decoding of framed
+ * answers into results or errors. No I/O, so every byte can be tested alone.
+ *
+ * @module
+ */
+
+import { ClientError, malformedResponse as malformed } from "./errors.ts";
+import {
+  isValidKey,
+  type Metrics,
+  parseFloatText,
+  parseIntegerText,
+  type Point,
+} from "../protocol/grammar.ts";
+import { decodeUtf8 as decode, type ResponseFrame } from "./response_parser.ts";
+
+const OK = "ok";
+const ERROR = "error";
+
+function invalid(message: string): ClientError {
+  return new ClientError("invalid_argument", message);
+}
+
+function checkKey(key: unknown, what: "put" | "get"): string {
+  if (typeof key !== "string" || !isValidKey(key)) {
+    return fail(
+      `invalid ${what} key ${
+        JSON.stringify(key)
+      }: use a non-empty string without whitespace or control characters`,
+    );
+  }
+  if (what === "put" && key === "*") {
+    return fail(
+      'invalid put key "*": it is reserved for get; choose a metric name',
+    );
+  }
+  return key;
+}
+
+function fail(message: string): never {
+  throw invalid(message);
+}
+
+/**
+ * Encodes `put <key> <value> <timestamp>\n`. The value is written in
+ * JavaScript's shortest round-trip form (`301`, `0.5`, `1e-7`, `-0`).
+ *
+ * @throws {ClientError} `invalid_argument` for a key that is empty, `*` or
+ * holds whitespace or control characters, a value that is not a finite
+ * number, or a timestamp that is not a safe integer (Unix seconds).
+ */
+export function encodePut(
+  key: string,
+  value: number,
+  timestamp: number,
+): string {
+  checkKey(key, "put");
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    fail(`invalid value ${String(value)} for "${key}": use a finite number`);
+  }
+  if (!Number.isSafeInteger(timestamp)) {
+    fail(
+      `invalid timestamp ${
+        String(timestamp)
+      } for "${key}": use whole Unix seconds, e.g. Math.floor(Date.now() / 1000)`,
+    );
+  }
+  // String(-0) is "0": keep the sign the server stores and prints.
+  const text = Object.is(value, -0) ? "-0" : String(value);
+  return `put ${key} ${text} ${timestamp}\n`;
+}
+
+/**
+ * Encodes `get <key>\n`; `*` asks for every key.
+ *
+ * @throws {ClientError} `invalid_argument` for a key that is empty or holds
+ * whitespace or control characters.
+ */
+export function encodeGet(key: string): string {
+  return `get ${checkKey(key, "get")}\n`;
+}
+
+/** Fails unless the frame is `error`; returns the `ClientError` to raise. */
+function serverError(frame: ResponseFrame): ClientError {
+  if (frame.status !== ERROR) {
+    return malformed(
+      `unknown status ${
+        JSON.stringify(frame.status)
+      }; check that host and port point at a metrics server`,
+    );
+  }
+  const detail = decode(frame.body).trimEnd().replaceAll("\n", "; ");
+  return new ClientError(
+    "server_error",
+    `server rejected the request: ${
+      detail || "error"
+    }; check the key, value and timestamp`,
+  );
+}
+
+/**
+ * Checks the answer to a `put`: exactly `ok\n\n`.
+ *
+ * @throws {ClientError} `server_error` for `error`, `malformed_response` for
+ * anything else (an unknown status, data after `ok`).
+ */
+export function decodePutResponse(frame: ResponseFrame): void {
+  if (frame.status === OK && frame.body.length === 0) return;
+  if (frame.status === OK) {
+    throw malformed(
+      `unexpected data after the ok to a put: ${
+        JSON.stringify(decode(frame.body).slice(0, 80))
+      }`,
+    );
+  }
+  throw serverError(frame);
+}
+
+/**
+ * Decodes the answer to a `get` into {@link Metrics}: each data line must be
+ * exactly `<key> <float> <integer>`; each key's points come out sorted by
+ * timestamp (stable, so duplicates keep the server's order).
+ *
+ * @throws {ClientError} `server_error` for `error`, `malformed_response` for
+ * an unknown status or a bad data line.
+ */
+export function decodeGetResponse(frame: ResponseFrame): Metrics {
+  if (frame.status !== OK) throw serverError(frame);
+  const metrics: Metrics = Object.create(null);
+  const text = decode(frame.body);
+  let unsorted: Set<Point[]> | undefined;
+  for (let pos = 0; pos < text.length;) {
+    const eol = text.indexOf("\n", pos);
+    const sp1 = text.indexOf(" ", pos);
+    const sp2 = sp1 === -1 ? -1 : text.indexOf(" ", sp1 + 1);
+    const sp3 = sp2 === -1 ? -1 : text.indexOf(" ", sp2 + 1);
+    if (sp1 <= pos || sp2 === -1 || sp2 > eol || (sp3 !== -1 && sp3 < eol)) {
+      throw badLine(text, pos, eol, "expected exactly `key value timestamp`");
+    }
+    const key = text.slice(pos, sp1);
+    const value = parseFloatText(text.slice(sp1 + 1, sp2));
+    const timestamp = parseIntegerText(text.slice(sp2 + 1, eol));
+    if (value === undefined) {
+      throw badLine(text, pos, eol, "the value is not a float");
+    }
+    if (timestamp === undefined) {
+      throw badLine(text, pos, eol, "the timestamp is not an integer");
+    }
+    let points = metrics[key];
+    if (points === undefined) {
+      if (!isValidKey(key)) throw badLine(text, pos, eol, "invalid key");
+      points = metrics[key] = [];
+    } else if (points[points.length - 1][0] > timestamp) {
+      (unsorted ??= new Set()).add(points);
+    }
+    points.push([timestamp, value]);
+    pos = eol + 1;
+  }
+  // Array.prototype.sort is stable, which keeps duplicates in server order.
+  unsorted?.forEach((points) => points.sort((a, b) => a[0] - b[0]));
+  return metrics;
+}
+
+function badLine(
+  text: string,
+  start: number,
+  eol: number,
+  why: string,
+): ClientError {
+  return malformed(
+    `${why} in data line ${
+      JSON.stringify(text.slice(start, eol).slice(0, 80))
+    }; check that host and port point at a metrics server`,
+  );
+}

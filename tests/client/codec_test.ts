@@ -1,0 +1,186 @@
+import { assert, assertEquals, assertStrictEquals } from "@std/assert";
+import {
+  decodeGetResponse,
+  decodePutResponse,
+  encodeGet,
+  encodePut,
+} from "../../src/client/codec.ts";
+import {
+  type ResponseFrame,
+  ResponseParser,
+} from "../../src/client/response_parser.ts";
+import { assertKind } from "../helpers/client_error.ts";
+
+const encoder = new TextEncoder();
+const bytes = (text: string): Uint8Array => encoder.encode(text);
+
+function frameOf(text: string): ResponseFrame {
+  const parser = new ResponseParser(1 << 20);
+  parser.push(bytes(text));
+  const frame = parser.next();
+  if (!frame) throw new Error(`no complete frame in ${JSON.stringify(text)}`);
+  return frame;
+}
+
+Deno.test("encodePut writes values in JavaScript's shortest form", () => {
+  assertEquals(encodePut("palm.cpu", 301, 1), "put palm.cpu 301 1\n");
+  assertEquals(
+    encodePut("palm.cpu", 0.5, 1150864247),
+    "put palm.cpu 0.5 1150864247\n",
+  );
+  assertEquals(encodePut("k", 2.0, 1), "put k 2 1\n");
+  assertEquals(encodePut("k", -1.25, -5), "put k -1.25 -5\n");
+  assertEquals(encodePut("k", 1e-7, 1), "put k 1e-7 1\n");
+  assertEquals(encodePut("k", -0, 1), "put k -0 1\n");
+  assertEquals(encodePut("k", 0.1 + 0.2, 1), "put k 0.30000000000000004 1\n");
+});
+
+Deno.test("encodePut rejects keys that could break the wire", async (t) => {
+  for (
+    const key of [
+      "",
+      "*",
+      "a b",
+      "a\tb",
+      "a\nput x 1 2",
+      "a\r",
+      "a\0",
+      "\u00a0",
+      "a\u2028",
+      "\ud800",
+    ]
+  ) {
+    await t.step(JSON.stringify(key), () => {
+      assertKind(() => encodePut(key, 1, 1), "invalid_argument");
+    });
+  }
+  assertKind(() => encodePut(7 as unknown as string, 1, 1), "invalid_argument");
+});
+
+Deno.test("encodePut rejects values that are not finite numbers", () => {
+  for (const value of [NaN, Infinity, -Infinity, "1" as unknown as number]) {
+    assertKind(() => encodePut("k", value, 1), "invalid_argument");
+  }
+});
+
+Deno.test("encodePut rejects timestamps that are not safe integers", () => {
+  for (const ts of [1.5, NaN, 2 ** 53, Infinity, "1" as unknown as number]) {
+    const error = assertKind(() => encodePut("k", 1, ts), "invalid_argument");
+    assert(error.message.includes("Unix seconds"), error.message);
+  }
+});
+
+Deno.test("encodeGet accepts * and rejects bad keys", () => {
+  assertEquals(encodeGet("*"), "get *\n");
+  assertEquals(encodeGet("palm.cpu"), "get palm.cpu\n");
+  for (const key of ["", "a b", "a\n"]) {
+    assertKind(() => encodeGet(key), "invalid_argument");
+  }
+});
+
+Deno.test("decodePutResponse accepts exactly ok", () => {
+  decodePutResponse(frameOf("ok\n\n"));
+  const error = assertKind(
+    () => decodePutResponse(frameOf("error\nwrong command\n\n")),
+    "server_error",
+  );
+  assert(error.message.includes("wrong command"), error.message);
+  assertKind(
+    () => decodePutResponse(frameOf("ok\nk 1 2\n\n")),
+    "malformed_response",
+  );
+  assertKind(() => decodePutResponse(frameOf("OK\n\n")), "malformed_response");
+  assertKind(() => decodePutResponse(frameOf("\n\n")), "malformed_response");
+});
+
+Deno.test("decodeGetResponse returns the PROTOCOL.md example", () => {
+  const metrics = decodeGetResponse(
+    frameOf(
+      "ok\npalm.cpu 0.5 1150864247\npalm.cpu 0.5 1150864248\neardrum.cpu 3.0 1150864250\n\n",
+    ),
+  );
+  assertEquals({ ...metrics }, {
+    "palm.cpu": [[1150864247, 0.5], [1150864248, 0.5]],
+    "eardrum.cpu": [[1150864250, 3]],
+  });
+  assertStrictEquals(Object.getPrototypeOf(metrics), null);
+});
+
+Deno.test("decodeGetResponse of ok without data is empty", () => {
+  assertEquals(Object.keys(decodeGetResponse(frameOf("ok\n\n"))), []);
+});
+
+Deno.test("decodeGetResponse sorts each key by timestamp, stably", () => {
+  const metrics = decodeGetResponse(
+    frameOf("ok\na 1 30\nb 9 5\na 2 10\na 3 30\na 4 10\nb 8 1\n\n"),
+  );
+  assertEquals(metrics["a"], [[10, 2], [10, 4], [30, 1], [30, 3]]);
+  assertEquals(metrics["b"], [[1, 8], [5, 9]]);
+});
+
+Deno.test("decodeGetResponse keeps __proto__ and constructor as data", () => {
+  const metrics = decodeGetResponse(
+    frameOf("ok\n__proto__ 1 1\nconstructor 2 2\ntoString 3 3\n\n"),
+  );
+  assertEquals(metrics["__proto__"], [[1, 1]]);
+  assertEquals(metrics["constructor"], [[2, 2]]);
+  assertEquals(Object.keys(metrics), ["__proto__", "constructor", "toString"]);
+  assertStrictEquals(Object.getPrototypeOf(metrics), null);
+});
+
+Deno.test("decodeGetResponse rejects malformed data lines", async (t) => {
+  const lines = [
+    "palm.cpu 0,5 1150864248",
+    "palm.cpu abc 1",
+    "palm.cpu 1 1.5",
+    "palm.cpu nan 1",
+    "palm.cpu 1",
+    "palm.cpu 1 2 3",
+    "palm.cpu  1 2",
+    " palm.cpu 1 2",
+    "palm.cpu 1 2 ",
+    "palm.cpu 1 2\r",
+    "ok",
+    "error",
+    "a\tb 1 2",
+  ];
+  for (const line of lines) {
+    await t.step(JSON.stringify(line), () => {
+      assertKind(
+        () => decodeGetResponse(frameOf(`ok\ngood 1 1\n${line}\n\n`)),
+        "malformed_response",
+      );
+    });
+  }
+  await t.step("unknown status", () => {
+    assertKind(
+      () => decodeGetResponse(frameOf("okay\n\n")),
+      "malformed_response",
+    );
+  });
+  await t.step("invalid UTF-8", () => {
+    const parser = new ResponseParser(64);
+    parser.push(
+      new Uint8Array([
+        0x6f,
+        0x6b,
+        0x0a,
+        0xff,
+        0x20,
+        0x31,
+        0x20,
+        0x31,
+        0x0a,
+        0x0a,
+      ]),
+    );
+    const frame = parser.next()!;
+    assertKind(() => decodeGetResponse(frame), "malformed_response");
+  });
+  await t.step("server error", () => {
+    assertKind(
+      () => decodeGetResponse(frameOf("error\nwrong command\n\n")),
+      "server_error",
+    );
+  });
+});

@@ -1,0 +1,89 @@
+import { assert, assertEquals, assertStrictEquals } from "@std/assert";
+import { ResponseParser } from "../../src/client/response_parser.ts";
+import { assertKind } from "../helpers/client_error.ts";
+
+const encoder = new TextEncoder();
+const bytes = (text: string): Uint8Array => encoder.encode(text);
+
+/** Every frame of `text`, fed to a fresh parser in the given chunks. */
+function frames(chunks: string[], max = 1024): [string, string][] {
+  const parser = new ResponseParser(max);
+  const out: [string, string][] = [];
+  for (const chunk of chunks) {
+    parser.push(bytes(chunk));
+    for (let f = parser.next(); f; f = parser.next()) {
+      out.push([f.status, new TextDecoder().decode(f.body)]);
+    }
+  }
+  return out;
+}
+
+Deno.test("parser splits merged responses", () => {
+  assertEquals(frames(["ok\n\nok\na 1 2\n\nerror\nwrong command\n\n"]), [
+    ["ok", ""],
+    ["ok", "a 1 2\n"],
+    ["error", "wrong command\n"],
+  ]);
+});
+
+Deno.test("parser gives the same frames for every split point", () => {
+  const stream =
+    "ok\n\nok\npalm.cpu 2.0 1150864247\npalm.cpu 0.5 1150864248\n\n" +
+    "error\nwrong command\n\nok\n\n";
+  const whole = frames([stream]);
+  assertEquals(whole.length, 4);
+  for (let i = 0; i <= stream.length; i++) {
+    for (let j = i; j <= stream.length; j++) {
+      assertEquals(
+        frames([stream.slice(0, i), stream.slice(i, j), stream.slice(j)]),
+        whole,
+        `split at ${i}, ${j}`,
+      );
+    }
+  }
+  assertEquals(frames([...stream]), whole, "one byte at a time");
+});
+
+Deno.test("parser waits for the closing empty line", () => {
+  assertEquals(frames(["ok\n", "a 1 2\n"]), []);
+  assertEquals(frames(["ok\n", "a 1 2\n", "\n"]), [["ok", "a 1 2\n"]]);
+});
+
+Deno.test("parser refuses a response beyond maxResponseBytes", () => {
+  const parser = new ResponseParser(16);
+  parser.push(bytes("ok\n" + "k 1 2\n".repeat(3)));
+  const error = assertKind(() => parser.next(), "malformed_response");
+  assert(error.message.includes("maxResponseBytes"), error.message);
+  // A complete frame larger than the bound is refused too.
+  const merged = new ResponseParser(8);
+  merged.push(bytes("ok\nk 1 2\n\n"));
+  assertKind(() => merged.next(), "malformed_response");
+});
+
+Deno.test("parser memory stays bounded by maxResponseBytes", () => {
+  const parser = new ResponseParser(1024);
+  for (let i = 0; i < 10_000; i++) {
+    parser.push(bytes("ok\n\n"));
+    assertEquals(parser.next()?.status, "ok");
+  }
+  assertEquals(parser.buffered, 0);
+});
+
+Deno.test("ResponseParser shares one frame for ok with no data, and ignores stale bytes", () => {
+  const parser = new ResponseParser(1024);
+  const encoder = new TextEncoder();
+  parser.push(encoder.encode("ok\npalm.cpu 1 2\n\nok\n\nok\n\n"));
+  const withData = parser.next()!;
+  assertEquals(withData.status, "ok");
+  assertEquals(new TextDecoder().decode(withData.body), "palm.cpu 1 2\n");
+  const first = parser.next()!;
+  assertStrictEquals(parser.next(), first);
+  assertEquals(first.status, "ok");
+  assertEquals(first.body.length, 0);
+  // The buffer still holds the old bytes (with `\n\n`) past what arrives now.
+  parser.push(encoder.encode("ok\n"));
+  assertEquals(parser.next(), undefined);
+  parser.push(encoder.encode("\n"));
+  assertStrictEquals(parser.next(), first);
+  assertEquals(parser.next(), undefined);
+});
