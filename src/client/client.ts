@@ -1,5 +1,5 @@
 /**
- * The public contract of PROTOCOL.md: `Client` with `put`, `get`, `close`,
+ * The public contract of docs/protocol.md: `Client` with `put`, `get`, `close`,
  * its options, its bounded request queue, reconnect with resend, timeouts
  * and exact counts.
  *
@@ -135,7 +135,7 @@ const encoder = new TextEncoder();
 const MiB = 1024 * 1024;
 
 /**
- * A connection to a metrics server speaking the protocol of PROTOCOL.md.
+ * A connection to a metrics server speaking the protocol of docs/protocol.md.
  * The connection opens when the client is created and is kept for every
  * call; calls made without awaiting are queued and answered in order.
  *

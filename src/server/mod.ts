@@ -1,6 +1,6 @@
 /**
  * The embedded metrics server: speaks the plain-text protocol of
- * PROTOCOL.md (`put key value timestamp`, `get key`, `get *`), keeps points
+ * docs/protocol.md (`put key value timestamp`, `get key`, `get *`), keeps points
  * in memory or in an append-only log that survives crashes, and stays up
  * under any input.
  *

@@ -1,5 +1,5 @@
 /**
- * Requests and responses of PROTOCOL.md as pure functions: parse one line,
+ * Requests and responses of docs/protocol.md as pure functions: parse one line,
  * format values and data lines. No I/O, so every byte is testable alone.
  *
  * @module

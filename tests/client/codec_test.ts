@@ -93,7 +93,7 @@ Deno.test("decodePutResponse accepts exactly ok", () => {
   assertKind(() => decodePutResponse(frameOf("\n\n")), "malformed_response");
 });
 
-Deno.test("decodeGetResponse returns the PROTOCOL.md example", () => {
+Deno.test("decodeGetResponse returns the docs/protocol.md example", () => {
   const metrics = decodeGetResponse(
     frameOf(
       "ok\npalm.cpu 0.5 1150864247\npalm.cpu 0.5 1150864248\neardrum.cpu 3.0 1150864250\n\n",

@@ -53,7 +53,7 @@ Deno.test("the default timestamp is taken when put is called, not when written",
   assertEquals(lines, ["put k 1 1000", "put k 2 1000"]);
 });
 
-Deno.test("get parses the PROTOCOL.md example", async () => {
+Deno.test("get parses the docs/protocol.md example", async () => {
   await using server = new StubServer(async (conn) => {
     await conn.expect("get palm.cpu\n");
     await conn.send(

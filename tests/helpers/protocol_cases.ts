@@ -91,7 +91,7 @@ export const PROTOCOL_CASES: readonly ProtocolCase[] = [
     steps: [{ send: "get nothing.here\nget *\n", expect: [OK, OK] }],
   },
   {
-    name: "last write wins per key and second (PROTOCOL.md's example)",
+    name: "last write wins per key and second (docs/protocol.md's example)",
     steps: [{
       send:
         "put palm.cpu 0.5 1150864247\nput palm.cpu 2.0 1150864248\nput palm.cpu 0.5 1150864248\nget palm.cpu\n",

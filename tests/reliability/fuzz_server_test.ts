@@ -1,7 +1,7 @@
 /**
  * Fuzzing of the server over real sockets: random and mutated requests,
  * split at random points. Every complete line gets exactly the answer a
- * reference model written from PROTOCOL.md and README expects (`ok` with
+ * reference model written from docs/protocol.md and README expects (`ok` with
  * the model's data, or `error`), the server never crashes, and a
  * well-formed client connected beside the fuzzer keeps working. Replay a
  * failure with `RELIABILITY_SEED=<seed>`.
@@ -29,7 +29,7 @@ type Parsed =
   | { kind: "get"; key: string }
   | { kind: "put"; key: string; value: number; time: number };
 
-/** What one request line means, read straight from PROTOCOL.md/README. */
+/** What one request line means, read straight from docs/protocol.md. */
 function referenceRequest(line: Uint8Array): Parsed {
   let text: string;
   try {
@@ -246,7 +246,7 @@ async function wellFormedClient(
   return { ops };
 }
 
-Deno.test("fuzz: the server answers every complete line per PROTOCOL.md while a well-formed client keeps working", async () => {
+Deno.test("fuzz: the server answers every complete line per docs/protocol.md while a well-formed client keeps working", async () => {
   await using _guard = noUnhandledRejections();
   const runSeed = seed();
   const messages: string[] = [];

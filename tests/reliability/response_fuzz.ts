@@ -3,7 +3,7 @@
  * bytes, mutations of valid responses, every split point. Each input is fed
  * to `ResponseParser` and both decoders and must end as parsed results or
  * `ClientError`s, never another exception; the outcome must match a small
- * reference decoder written from PROTOCOL.md, however the bytes are split.
+ * reference decoder written from docs/protocol.md, however the bytes are split.
  *
  * Runs inside `fuzz_client_worker.ts`, so a hang can be caught from outside.
  *
@@ -110,7 +110,7 @@ const KEY = /^[^\s\p{Cc}]+$/u;
 const FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const INTEGER = /^[+-]?\d+$/;
 
-/** PROTOCOL.md's get data, decoded the slow, obvious way. */
+/** docs/protocol.md's get data, decoded the slow, obvious way. */
 function referenceGet(body: string): string {
   const metrics = new Map<string, number[][]>();
   for (const line of body.split("\n").slice(0, -1)) {
@@ -133,7 +133,7 @@ function referenceGet(body: string): string {
   return `ok ${canonical(Object.fromEntries(metrics))}`;
 }
 
-/** The reference: what PROTOCOL.md says each frame of `bytes` means. */
+/** The reference: what docs/protocol.md says each frame of `bytes` means. */
 export function reference(bytes: Uint8Array, max: number): Trace {
   const trace: Trace = { frames: [], parserError: undefined };
   let pos = 0;
