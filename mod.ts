@@ -21,11 +21,8 @@
  */
 
 export { Client } from "./src/client/client.ts";
-export type {
-  ClientOptions,
-  ClientStats,
-  PutOptions,
-} from "./src/client/client.ts";
+export type { ClientStats } from "./src/client/stats.ts";
+export type { ClientOptions, PutOptions } from "./src/client/options.ts";
 export { ClientError } from "./src/client/errors.ts";
 export type { ClientErrorKind } from "./src/client/errors.ts";
 export type { Metrics, Point } from "./src/protocol/grammar.ts";

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { Client, type ClientOptions } from "../client/client.ts";
+import { Client } from "../client/client.ts";
+import type { ClientOptions } from "../client/options.ts";
 import { numberFlag, UsageError } from "./command.ts";
 
 /** Value flags of every client command. */

@@ -8,11 +8,8 @@
 
 import { backoffDelay } from "../internal/backoff.ts";
 import { Connection } from "./connection.ts";
-import {
-  CLIENT_ERROR_KINDS,
-  ClientError,
-  type ClientErrorKind,
-} from "./errors.ts";
+import { ClientError, connectError } from "./errors.ts";
+import { type ClientStats, Counters } from "./stats.ts";
 import { Fifo } from "../internal/fifo.ts";
 import { sleep } from "../internal/delay.ts";
 import {
@@ -23,101 +20,12 @@ import {
 } from "./codec.ts";
 import type { Metrics } from "../protocol/grammar.ts";
 import { type ResponseFrame, ResponseParser } from "./response_parser.ts";
-
-/** Options of {@link Client}. Durations are in seconds, like timestamps. */
-export interface ClientOptions {
-  /**
-   * Seconds each call may take, from the call to the answer, including
-   * queueing, connecting and reconnecting; also bounds each connect attempt.
-   * A call past it rejects with a `timeout` {@link ClientError} and, if its
-   * request was already written, the connection is dropped so a late answer
-   * can never be taken for another request's.
-   * @default {undefined} no timeout
-   */
-  timeout?: number;
-  /**
-   * Closes the client when aborted: pending calls reject with a `closed`
-   * {@link ClientError} whose `cause` is the abort reason.
-   * @default {undefined}
-   */
-  signal?: AbortSignal;
-  /**
-   * How many requests may be written before their answers arrive. 1 waits
-   * for each answer before writing the next request, which every server
-   * handles; raise it to pipeline against servers that answer merged
-   * requests correctly (the embedded server does).
-   * @default {1}
-   */
-  maxInFlight?: number;
-  /**
-   * How many calls may wait (queued or written) at once; past it a call
-   * rejects at once with a `queue_full` {@link ClientError}, so memory stays
-   * bounded while a server is down.
-   * @default {100000}
-   */
-  maxPending?: number;
-  /**
-   * Largest response accepted, in bytes. A larger one fails its call with
-   * `malformed_response` and drops the connection instead of eating memory.
-   * @default {134217728} 128 MiB, about 3 million points of `get *`
-   */
-  maxResponseBytes?: number;
-  /**
-   * How often to retry after a failure: connect attempts after the first one
-   * failed, and resends of a request whose connection broke before its
-   * answer. Each retry waits an exponential backoff with jitter.
-   * @default {5}
-   */
-  retries?: number;
-  /**
-   * Seconds before the first retry; each later one doubles it.
-   * @default {0.05}
-   */
-  retryDelay?: number;
-  /**
-   * Longest pause between retries, in seconds.
-   * @default {2}
-   */
-  maxRetryDelay?: number;
-  /**
-   * Seconds `close()` waits for pending calls to be answered before it
-   * rejects the rest with a `closed` {@link ClientError}.
-   * @default {10}
-   */
-  closeTimeout?: number;
-}
-
-/** Options of {@link Client.put}. */
-export interface PutOptions {
-  /**
-   * Unix time of the measurement in whole **seconds** (not milliseconds).
-   * @default {Math.floor(Date.now() / 1000)} taken when `put` is called
-   */
-  timestamp?: number;
-}
-
-/**
- * Exact counts since the client was created. At every moment
- * `called === acknowledged + failed + pending`.
- */
-export interface ClientStats {
-  /** Calls of `put` and `get`, including rejected ones. */
-  called: number;
-  /** Calls that resolved: the server answered `ok`. */
-  acknowledged: number;
-  /** Calls that rejected, of every kind. */
-  failed: number;
-  /** Rejected calls by {@link ClientErrorKind}. */
-  failedByKind: Record<ClientErrorKind, number>;
-  /** Calls not yet settled (queued or written). */
-  pending: number;
-  /** Requests written to a socket, resends included. */
-  sent: number;
-  /** Requests written again after their connection broke. */
-  resent: number;
-  /** Connections opened after the first one. */
-  reconnects: number;
-}
+import {
+  type ClientOptions,
+  type PutOptions,
+  resolveClientOptions,
+  type ResolvedClientOptions,
+} from "./options.ts";
 
 interface Request {
   readonly line: string;
@@ -132,7 +40,6 @@ interface Request {
 }
 
 const encoder = new TextEncoder();
-const MiB = 1024 * 1024;
 
 /**
  * A connection to a metrics server speaking the protocol of docs/protocol.md.
@@ -153,13 +60,7 @@ const MiB = 1024 * 1024;
 export class Client implements AsyncDisposable {
   readonly #hostname: string;
   readonly #port: number;
-  readonly #timeoutMs: number | undefined;
-  readonly #maxInFlight: number;
-  readonly #maxPending: number;
-  readonly #retries: number;
-  readonly #retryDelayMs: number;
-  readonly #maxRetryDelayMs: number;
-  readonly #closeTimeoutMs: number;
+  readonly #options: ResolvedClientOptions;
   readonly #signal: AbortSignal | undefined;
   readonly #parser: ResponseParser;
 
@@ -189,17 +90,7 @@ export class Client implements AsyncDisposable {
   #terminated = false;
   readonly #teardown = new AbortController();
   #onDrained: (() => void) | undefined;
-  readonly #stats = {
-    called: 0,
-    acknowledged: 0,
-    failed: 0,
-    sent: 0,
-    resent: 0,
-    connects: 0,
-  };
-  readonly #failedByKind = Object.fromEntries(
-    CLIENT_ERROR_KINDS.map((kind) => [kind, 0]),
-  ) as Record<ClientErrorKind, number>;
+  readonly #stats = new Counters();
 
   /**
    * Creates the client and starts connecting at once, retrying up to
@@ -214,41 +105,13 @@ export class Client implements AsyncDisposable {
    * @throws {ClientError} `invalid_argument` for a bad host, port or option.
    */
   constructor(hostname: string, port: number, options: ClientOptions = {}) {
-    if (typeof hostname !== "string" || hostname === "") {
-      throw new ClientError(
-        "invalid_argument",
-        `invalid host ${JSON.stringify(hostname)}: use a host name or address`,
-      );
-    }
+    this.#options = resolveClientOptions(hostname, port, options);
     this.#hostname = hostname;
-    this.#port = integerOption("port", port, 0, 65535);
-    this.#timeoutMs = options.timeout === undefined
-      ? undefined
-      : secondsOption("timeout", options.timeout, false);
-    this.#maxInFlight = integerOption("maxInFlight", options.maxInFlight ?? 1);
-    this.#maxPending = integerOption(
-      "maxPending",
-      options.maxPending ?? 100_000,
-    );
-    this.#parser = new ResponseParser(
-      integerOption("maxResponseBytes", options.maxResponseBytes ?? 128 * MiB),
-    );
-    this.#retries = integerOption("retries", options.retries ?? 5, 0);
-    this.#retryDelayMs = secondsOption(
-      "retryDelay",
-      options.retryDelay ?? 0.05,
-    );
-    this.#maxRetryDelayMs = secondsOption(
-      "maxRetryDelay",
-      options.maxRetryDelay ?? 2,
-    );
-    this.#closeTimeoutMs = secondsOption(
-      "closeTimeout",
-      options.closeTimeout ?? 10,
-    );
+    this.#port = port;
+    this.#parser = new ResponseParser(this.#options.maxResponseBytes);
     this.#signal = options.signal;
     this.#signal?.addEventListener("abort", this.#onAbort);
-    this.#opened = this.#connect(this.#retries, true);
+    this.#opened = this.#connect(this.#options.retries, true);
     // Marked handled here; Client.connect still sees the rejection.
     this.#connectTask = this.#opened.catch(() => {});
     if (this.#signal?.aborted) this.#onAbort();
@@ -317,18 +180,7 @@ export class Client implements AsyncDisposable {
 
   /** A snapshot of the client's counts; see {@link ClientStats}. */
   stats(): ClientStats {
-    const { called, acknowledged, failed, sent, resent, connects } =
-      this.#stats;
-    return {
-      called,
-      acknowledged,
-      failed,
-      failedByKind: { ...this.#failedByKind },
-      pending: this.#pending,
-      sent,
-      resent,
-      reconnects: Math.max(0, connects - 1),
-    };
+    return this.#stats.snapshot(this.#pending);
   }
 
   /**
@@ -364,7 +216,7 @@ export class Client implements AsyncDisposable {
         ),
       );
     }
-    if (this.#pending >= this.#maxPending) {
+    if (this.#pending >= this.#options.maxPending) {
       return this.#refuse(
         new ClientError(
           "queue_full",
@@ -378,7 +230,7 @@ export class Client implements AsyncDisposable {
       return this.#refuse(error);
     }
     const { promise, resolve, reject } = Promise.withResolvers<T>();
-    const timeoutMs = this.#timeoutMs;
+    const timeoutMs = this.#options.timeoutMs;
     // Created here so its stack points at the caller's line.
     const timeoutError = timeoutMs === undefined ? undefined : new ClientError(
       "timeout",
@@ -405,13 +257,8 @@ export class Client implements AsyncDisposable {
   }
 
   #refuse<T>(error: ClientError): Promise<T> {
-    this.#countFailure(error);
+    this.#stats.failure(error.kind);
     return Promise.reject(error);
-  }
-
-  #countFailure(error: ClientError): void {
-    this.#stats.failed++;
-    this.#failedByKind[error.kind]++;
   }
 
   #settle(request: Request, error?: ClientError, value?: unknown): void {
@@ -419,7 +266,7 @@ export class Client implements AsyncDisposable {
     request.settled = true;
     if (request.timer !== undefined) clearTimeout(request.timer);
     if (error) {
-      this.#countFailure(error);
+      this.#stats.failure(error.kind);
       request.reject(error);
     } else {
       this.#stats.acknowledged++;
@@ -447,12 +294,14 @@ export class Client implements AsyncDisposable {
     const conn = this.#conn;
     if (!conn) {
       if (!this.#connecting) {
-        this.#connectTask = this.#connect(this.#retries).catch(() => {});
+        this.#connectTask = this.#connect(this.#options.retries).catch(
+          () => {},
+        );
       }
       return;
     }
     let batch = "";
-    while (this.#inFlight.length < this.#maxInFlight) {
+    while (this.#inFlight.length < this.#options.maxInFlight) {
       const request = this.#queue.shift();
       if (!request) break;
       if (request.settled) continue; // timed out while queued
@@ -500,7 +349,11 @@ export class Client implements AsyncDisposable {
         const retry = attempt + this.#drops;
         if (retry > 0) {
           await sleep(
-            backoffDelay(retry - 1, this.#retryDelayMs, this.#maxRetryDelayMs),
+            backoffDelay(
+              retry - 1,
+              this.#options.retryDelayMs,
+              this.#options.maxRetryDelayMs,
+            ),
             this.#teardown.signal,
           );
         }
@@ -510,7 +363,10 @@ export class Client implements AsyncDisposable {
           conn = await Connection.open(this.#hostname, this.#port, {
             onData: (chunk) => this.#onData(conn!, chunk),
             onEnd: (error) => this.#lost(conn!, error),
-          }, { timeoutMs: this.#timeoutMs, signal: this.#teardown.signal });
+          }, {
+            timeoutMs: this.#options.timeoutMs,
+            signal: this.#teardown.signal,
+          });
           if (this.#terminated) return conn.close();
           this.#conn = conn;
           this.#stats.connects++;
@@ -590,7 +446,7 @@ export class Client implements AsyncDisposable {
     for (const request of this.#inFlight.drain()) {
       request.inFlight = false;
       if (request.settled) continue;
-      if (request.writes > this.#retries) {
+      if (request.writes > this.#options.retries) {
         this.#settle(
           request,
           new ClientError(
@@ -628,7 +484,7 @@ export class Client implements AsyncDisposable {
     if (this.#pending > 0) {
       const { promise, resolve } = Promise.withResolvers<void>();
       this.#onDrained = resolve;
-      const timer = setTimeout(resolve, this.#closeTimeoutMs);
+      const timer = setTimeout(resolve, this.#options.closeTimeoutMs);
       await promise;
       clearTimeout(timer);
     }
@@ -636,7 +492,7 @@ export class Client implements AsyncDisposable {
       new ClientError(
         "closed",
         `the client was closed before the server answered (closeTimeout ${
-          this.#closeTimeoutMs / 1000
+          this.#options.closeTimeoutMs / 1000
         } s); the request may or may not have been stored`,
       ),
     );
@@ -655,53 +511,4 @@ export class Client implements AsyncDisposable {
     }
     this.#conn?.close();
   }
-}
-
-function connectError(
-  hostname: string,
-  port: number,
-  attempts: number,
-  cause: unknown,
-): ClientError {
-  const timedOut = cause instanceof Deno.errors.TimedOut;
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  return new ClientError(
-    timedOut ? "timeout" : "connection",
-    `could not connect to ${hostname}:${port} (${attempts} attempt${
-      attempts === 1 ? "" : "s"
-    }: ${reason}); check that the server is running and the address is right`,
-    { cause },
-  );
-}
-
-function integerOption(
-  name: string,
-  value: number,
-  min = 1,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ClientError(
-      "invalid_argument",
-      `invalid ${name} ${String(value)}: use a whole number from ${min}${
-        max === Number.MAX_SAFE_INTEGER ? " up" : ` to ${max}`
-      }`,
-    );
-  }
-  return value;
-}
-
-/** Validates a duration in seconds and returns it in milliseconds. */
-function secondsOption(name: string, value: number, zero = true): number {
-  const ok = typeof value === "number" && Number.isFinite(value) &&
-    (zero ? value >= 0 : value > 0);
-  if (!ok) {
-    throw new ClientError(
-      "invalid_argument",
-      `invalid ${name} ${String(value)}: use a number of seconds, ${
-        zero ? "0 or more" : "more than 0"
-      }`,
-    );
-  }
-  return value * 1000;
 }

@@ -88,3 +88,21 @@ export function malformedResponse(
     cause === undefined ? undefined : { cause },
   );
 }
+
+/** A `connection` (or `timeout`) error after every connect attempt failed. */
+export function connectError(
+  hostname: string,
+  port: number,
+  attempts: number,
+  cause: unknown,
+): ClientError {
+  const timedOut = cause instanceof Deno.errors.TimedOut;
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new ClientError(
+    timedOut ? "timeout" : "connection",
+    `could not connect to ${hostname}:${port} (${attempts} attempt${
+      attempts === 1 ? "" : "s"
+    }: ${reason}); check that the server is running and the address is right`,
+    { cause },
+  );
+}

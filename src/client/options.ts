@@ -1,0 +1,138 @@
+/**
+ * The options of `Client` and `Client.put`, their defaults and their checks:
+ * every number is validated before a socket is opened.
+ *
+ * @module
+ */
+
+import { ClientError } from "./errors.ts";
+import { checkInteger, checkNumber, type Fail } from "../internal/options.ts";
+
+/** Options of {@link Client}. Durations are in seconds, like timestamps. */
+export interface ClientOptions {
+  /**
+   * Seconds each call may take, from the call to the answer, including
+   * queueing, connecting and reconnecting; also bounds each connect attempt.
+   * A call past it rejects with a `timeout` {@link ClientError} and, if its
+   * request was already written, the connection is dropped so a late answer
+   * can never be taken for another request's.
+   * @default {undefined} no timeout
+   */
+  timeout?: number;
+  /**
+   * Closes the client when aborted: pending calls reject with a `closed`
+   * {@link ClientError} whose `cause` is the abort reason.
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
+  /**
+   * How many requests may be written before their answers arrive. 1 waits
+   * for each answer before writing the next request, which every server
+   * handles; raise it to pipeline against servers that answer merged
+   * requests correctly (the embedded server does).
+   * @default {1}
+   */
+  maxInFlight?: number;
+  /**
+   * How many calls may wait (queued or written) at once; past it a call
+   * rejects at once with a `queue_full` {@link ClientError}, so memory stays
+   * bounded while a server is down.
+   * @default {100000}
+   */
+  maxPending?: number;
+  /**
+   * Largest response accepted, in bytes. A larger one fails its call with
+   * `malformed_response` and drops the connection instead of eating memory.
+   * @default {134217728} 128 MiB, about 3 million points of `get *`
+   */
+  maxResponseBytes?: number;
+  /**
+   * How often to retry after a failure: connect attempts after the first one
+   * failed, and resends of a request whose connection broke before its
+   * answer. Each retry waits an exponential backoff with jitter.
+   * @default {5}
+   */
+  retries?: number;
+  /**
+   * Seconds before the first retry; each later one doubles it.
+   * @default {0.05}
+   */
+  retryDelay?: number;
+  /**
+   * Longest pause between retries, in seconds.
+   * @default {2}
+   */
+  maxRetryDelay?: number;
+  /**
+   * Seconds `close()` waits for pending calls to be answered before it
+   * rejects the rest with a `closed` {@link ClientError}.
+   * @default {10}
+   */
+  closeTimeout?: number;
+}
+
+/** Options of {@link Client.put}. */
+export interface PutOptions {
+  /**
+   * Unix time of the measurement in whole **seconds** (not milliseconds).
+   * @default {Math.floor(Date.now() / 1000)} taken when `put` is called
+   */
+  timestamp?: number;
+}
+
+/** {@link ClientOptions} checked, with defaults filled in, durations in ms. */
+export interface ResolvedClientOptions {
+  readonly timeoutMs: number | undefined;
+  readonly maxInFlight: number;
+  readonly maxPending: number;
+  readonly maxResponseBytes: number;
+  readonly retries: number;
+  readonly retryDelayMs: number;
+  readonly maxRetryDelayMs: number;
+  readonly closeTimeoutMs: number;
+}
+
+const MiB = 1024 * 1024;
+const invalidArgument: Fail = (message) =>
+  new ClientError("invalid_argument", message);
+
+/**
+ * Checks the constructor's arguments and fills in the defaults.
+ *
+ * @throws {ClientError} `invalid_argument` for a bad host, port or option.
+ */
+export function resolveClientOptions(
+  hostname: string,
+  port: number,
+  options: ClientOptions,
+): ResolvedClientOptions {
+  if (typeof hostname !== "string" || hostname === "") {
+    throw invalidArgument(
+      `invalid host ${JSON.stringify(hostname)}: use a host name or address`,
+    );
+  }
+  const integer = (name: string, value: number, min = 1, max?: number) =>
+    checkInteger(name, value, min, max, invalidArgument);
+  const ms = (name: string, value: number, above = false) =>
+    checkNumber(name, value, 0, {
+      above,
+      unit: "a number of seconds",
+      fail: invalidArgument,
+    }) * 1000;
+  integer("port", port, 0, 65535);
+  return {
+    timeoutMs: options.timeout === undefined
+      ? undefined
+      : ms("timeout", options.timeout, true),
+    maxInFlight: integer("maxInFlight", options.maxInFlight ?? 1),
+    maxPending: integer("maxPending", options.maxPending ?? 100_000),
+    maxResponseBytes: integer(
+      "maxResponseBytes",
+      options.maxResponseBytes ?? 128 * MiB,
+    ),
+    retries: integer("retries", options.retries ?? 5, 0),
+    retryDelayMs: ms("retryDelay", options.retryDelay ?? 0.05),
+    maxRetryDelayMs: ms("maxRetryDelay", options.maxRetryDelay ?? 2),
+    closeTimeoutMs: ms("closeTimeout", options.closeTimeout ?? 10),
+  };
+}
