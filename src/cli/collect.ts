@@ -14,7 +14,8 @@ import {
 import { type Command, numberFlag, parseFlags, UsageError } from "./command.ts";
 import { hostPrefix, MachineSampler } from "./machine.ts";
 import { Outbox, type OutboxCounts, type PointSink } from "./outbox.ts";
-import { sleep } from "../internal/delay.ts";
+import { delay } from "../internal/delay.ts";
+import { parseDuration } from "../internal/duration.ts";
 import { stopSignal } from "./signals.ts";
 
 const HELP = `Usage: metrics collect [options]
@@ -47,12 +48,10 @@ Examples:
   metrics collect --interval 1s --count 5 --prefix palm
 `;
 
-/** Parses `10s`, `500ms`, `1m`, `1.5s` or plain seconds into milliseconds. */
-export function parseDuration(text: string): number {
-  const match = text.trim().match(/^(\d+(?:\.\d+)?)(ms|s|m|h)?$/);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match?.[2] ?? "s"];
-  const ms = match ? Number(match[1]) * (unit ?? 1000) : NaN;
-  if (!(ms > 0)) {
+/** Parses `--interval`: `10s`, `500ms`, `1m`, `1m30s` or plain seconds, in ms. */
+export function intervalFlag(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || !(ms > 0)) {
     throw new UsageError(
       `--interval expects a duration like 10s, 500ms or 1m, got "${text}"`,
     );
@@ -87,7 +86,7 @@ export async function collectSamples(
   const sampler = await MachineSampler.start(prefix, report);
   let samples = 0;
   while (count === undefined || samples < count) {
-    await sleep(intervalMs, signal);
+    await delay(intervalMs, signal);
     if (signal.aborted) break;
     const points = await sampler.sample(Math.floor(Date.now() / 1000));
     samples++;
@@ -124,7 +123,7 @@ async function run(args: string[]): Promise<number> {
   if (flags._.length > 0) {
     throw new UsageError(`unexpected argument "${flags._[0]}"`);
   }
-  const intervalMs = parseDuration(flags.interval ?? "10s");
+  const intervalMs = intervalFlag(flags.interval ?? "10s");
   const count = positiveInteger("count", flags.count);
   const buffer = positiveInteger("buffer", flags.buffer) ?? 10_000;
   const prefix = flags.prefix ?? hostPrefix(Deno.hostname());

@@ -11,7 +11,7 @@ import { Connection } from "./connection.ts";
 import { ClientError, connectError } from "./errors.ts";
 import { type ClientStats, Counters } from "./stats.ts";
 import { Fifo } from "../internal/fifo.ts";
-import { sleep } from "../internal/delay.ts";
+import { delay } from "../internal/delay.ts";
 import {
   decodeGetResponse,
   decodePutResponse,
@@ -348,7 +348,7 @@ export class Client implements AsyncDisposable {
         // Failed attempts and dropped connections both count as retries.
         const retry = attempt + this.#drops;
         if (retry > 0) {
-          await sleep(
+          await delay(
             backoffDelay(
               retry - 1,
               this.#options.retryDelayMs,

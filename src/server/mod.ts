@@ -38,5 +38,5 @@ export { VictoriaMetricsStore } from "./storage/victoriametrics/store.ts";
 export type {
   VictoriaMetricsOptions,
   VictoriaMetricsStats,
-} from "./storage/victoriametrics/store.ts";
+} from "./storage/victoriametrics/options.ts";
 export type { VictoriaMetricsUrls } from "./storage/victoriametrics/wire.ts";

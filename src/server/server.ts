@@ -9,6 +9,7 @@ import { type FsyncMode, LogStore } from "./storage/log/store.ts";
 import { MemoryStore } from "./storage/memory.ts";
 import { Session } from "./session.ts";
 import type { Storage } from "./storage/storage.ts";
+import { checkInteger } from "../internal/options.ts";
 
 /** Options of {@link serve}. */
 export interface ServerOptions {
@@ -117,7 +118,7 @@ const PEER_GONE = [
 export async function serve(
   options: ServerOptions = {},
 ): Promise<MetricsServer> {
-  const port = integer("port", options.port ?? 8888, 0, 65535);
+  const port = checkInteger("port", options.port ?? 8888, 0, 65535);
   const maxLineBytes = integer("maxLineBytes", options.maxLineBytes ?? 65536);
   const maxConnections = integer(
     "maxConnections",
@@ -168,13 +169,9 @@ export async function serve(
   });
 }
 
-function integer(name: string, value: number, min = 1, max = 2 ** 31): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(
-      `invalid ${name} ${value}: use an integer from ${min} to ${max}`,
-    );
-  }
-  return value;
+/** Server options are whole numbers that fit a timer: below 2^31. */
+function integer(name: string, value: number, min = 1): number {
+  return checkInteger(name, value, min, 2 ** 31 - 1);
 }
 
 interface Limits {

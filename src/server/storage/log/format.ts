@@ -16,7 +16,7 @@
  */
 
 import { withRoom } from "../../../internal/grow.ts";
-import { crc32 } from "./crc32.ts";
+import { crc32 } from "node:zlib";
 import type { StoredPoint } from "../storage.ts";
 
 /** The first bytes of every log file. */

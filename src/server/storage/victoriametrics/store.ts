@@ -15,7 +15,7 @@
  *   rejects. Nothing is dropped silently.
  * - Each second is written at a millisecond slot inside it that grows with
  *   every rewrite, so VictoriaMetrics' dedup keeps the last write (see
- *   `victoriametrics_order.ts`).
+ *   `order.ts`).
  * - `get` reads `/api/v1/export` and overlays the points this front-end
  *   remembers writing (at least `recentWindow` seconds) where
  *   VictoriaMetrics does not show them yet (read-your-writes through one
@@ -45,7 +45,7 @@ import {
   ExportParser,
   exportUrl,
   mergeSeries,
-  parseDuration,
+  MONTH_MS,
   parseFlags,
   type StoredSeries,
   unstorable,
@@ -53,105 +53,14 @@ import {
   victoriaMetricsUrls,
 } from "./wire.ts";
 import { MAX_FUTURE_MS, RecentWrites, type Writes } from "./order.ts";
-
-/** Options of {@link VictoriaMetricsStore.open}. */
-export interface VictoriaMetricsOptions {
-  /**
-   * Base URLs: one single-node URL (`http://127.0.0.1:8428`), or a
-   * cluster's vminsert and vmselect URLs
-   * (`http://vminsert:8480/insert/0/prometheus`,
-   * `http://vmselect:8481/select/0/prometheus`).
-   */
-  urls: readonly string[];
-  /**
-   * Milliseconds puts are gathered before one import request is sent
-   * (while a request is in flight, they gather until it ends).
-   * @default {5}
-   */
-  flushInterval?: number;
-  /**
-   * Points in one import request; a batch this big is sent at once.
-   * @default {20000}
-   */
-  maxBatchPoints?: number;
-  /**
-   * Points that may wait for VictoriaMetrics at once (the memory bound).
-   * @default {200000}
-   */
-  maxBufferedPoints?: number;
-  /**
-   * Milliseconds a put waits for room in a full buffer before it fails
-   * (its connection is then closed unacknowledged).
-   * @default {5000}
-   */
-  bufferWait?: number;
-  /**
-   * Milliseconds each HTTP request may take, body included.
-   * @default {10000}
-   */
-  timeout?: number;
-  /**
-   * Retries of a failed request (network error, timeout, non-2xx), with
-   * exponential backoff from 100 ms; then its puts or get fail.
-   * @default {3}
-   */
-  retries?: number;
-  /**
-   * Seconds, at least, this front-end remembers its own acknowledged writes:
-   * it merges them into its `get` answers, covering VictoriaMetrics' delay
-   * before new points are searchable, and orders fast rewrites after them.
-   * @default {30}
-   */
-  recentWindow?: number;
-  /**
-   * Most recent points remembered; past it the oldest are forgotten early
-   * (logged), and a fast rewrite of them may no longer win.
-   * @default {1000000}
-   */
-  maxRecentPoints?: number;
-  /**
-   * Check at start that every reachable `/metrics` page shows
-   * `-dedup.minScrapeInterval=1s`, and read `-retentionPeriod` and
-   * `-maxLabelValueLen` from it; refuse to start otherwise.
-   * @default {true}
-   */
-  verifySettings?: boolean;
-  /**
-   * The backend's retention when its flags cannot be read (a cluster's
-   * vmstorage), in VictoriaMetrics' syntax (`100y`, `12` months); points
-   * older than it are refused instead of silently dropped.
-   * @default {undefined} read from the flags; unchecked if absent
-   */
-  retentionPeriod?: string;
-  /**
-   * Receives diagnostics.
-   * @default {console.error}
-   */
-  log?: (message: string) => void;
-}
-
-/** Counters of a {@link VictoriaMetricsStore}. */
-export interface VictoriaMetricsStats {
-  /** Import requests VictoriaMetrics accepted. */
-  readonly batches: number;
-  /** Points in them. */
-  readonly points: number;
-  /** Failed HTTP attempts (each retry counts). */
-  readonly failedAttempts: number;
-  /** Points whose put failed after every retry. */
-  readonly failedPoints: number;
-  /** Puts that failed waiting for room in a full buffer. */
-  readonly bufferTimeouts: number;
-  /** Points waiting to be sent or in the request in flight. */
-  readonly buffered: number;
-  /** Points remembered for read-your-writes and rewrite order. */
-  readonly recent: number;
-  /**
-   * Rewrites sent without a larger slot than the write before them (every
-   * slot of the second used), so VictoriaMetrics may keep either value.
-   */
-  readonly unordered: number;
-}
+import { VictoriaMetricsHttp } from "./http.ts";
+import { PointBudget } from "./budget.ts";
+import { parseDuration } from "../../../internal/duration.ts";
+import {
+  checkVictoriaMetricsOptions,
+  type VictoriaMetricsOptions,
+  type VictoriaMetricsStats,
+} from "./options.ts";
 
 interface Waiting {
   readonly points: readonly StoredPoint[];
@@ -159,13 +68,6 @@ interface Waiting {
   readonly reject: (error: Error) => void;
 }
 
-interface RoomWaiter {
-  readonly size: number;
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
-}
-
-const BACKOFF_MS = 100;
 /** The shortest time between two log lines about recent writes. */
 const MEMORY_LOG_MS = 60_000;
 /** What the counters of recent writes mean, for the log. */
@@ -182,9 +84,6 @@ export class VictoriaMetricsStore implements Storage {
   readonly urls: VictoriaMetricsUrls;
   readonly #flushInterval: number;
   readonly #maxBatchPoints: number;
-  readonly #maxBufferedPoints: number;
-  readonly #bufferWait: number;
-  readonly #timeout: number;
   readonly #retries: number;
   readonly #limits: BackendLimits;
   readonly #log: (message: string) => void;
@@ -192,42 +91,37 @@ export class VictoriaMetricsStore implements Storage {
   /** Puts not yet in a request, oldest first. */
   #queue: Waiting[] = [];
   #queuedPoints = 0;
-  #inFlightPoints = 0;
-  #reserved = 0;
-  #roomWaiters: RoomWaiter[] = [];
+  readonly #budget: PointBudget;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #sending: Promise<void> | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
-  /** Its own connection pool, closed with the store. */
-  readonly #http: Deno.HttpClient;
-  /** Aborts retry pauses and requests when the store closes for good. */
-  readonly #abort = new AbortController();
+  /** Its own connection pool and retries, closed with the store. */
+  readonly #http: VictoriaMetricsHttp;
   /** The counts of {@link MEMORY_NEWS} already logged. */
   #memoryLogged = { evicted: 0, unordered: 0 };
   #memoryLoggedAt = -Infinity;
   #stats = {
     batches: 0,
     points: 0,
-    failedAttempts: 0,
     failedPoints: 0,
-    bufferTimeouts: 0,
   };
 
   private constructor(
     urls: VictoriaMetricsUrls,
     limits: BackendLimits,
     options: VictoriaMetricsOptions,
-    http: Deno.HttpClient,
+    http: VictoriaMetricsHttp,
   ) {
     this.urls = urls;
     this.#http = http;
     this.#limits = limits;
     this.#flushInterval = options.flushInterval ?? 5;
     this.#maxBatchPoints = options.maxBatchPoints ?? 20_000;
-    this.#maxBufferedPoints = options.maxBufferedPoints ?? 200_000;
-    this.#bufferWait = options.bufferWait ?? 5000;
-    this.#timeout = options.timeout ?? 10_000;
+    this.#budget = new PointBudget(
+      options.maxBufferedPoints ?? 200_000,
+      options.bufferWait ?? 5000,
+    );
     this.#retries = options.retries ?? 3;
     this.#log = options.log ?? console.error;
     this.#recent = new RecentWrites(
@@ -248,27 +142,10 @@ export class VictoriaMetricsStore implements Storage {
     options: VictoriaMetricsOptions,
   ): Promise<VictoriaMetricsStore> {
     const urls = victoriaMetricsUrls(options.urls);
-    for (
-      const [name, value, min] of [
-        ["flushInterval", options.flushInterval, 0],
-        ["maxBatchPoints", options.maxBatchPoints, 1],
-        ["maxBufferedPoints", options.maxBufferedPoints, 1],
-        ["bufferWait", options.bufferWait, 0],
-        ["timeout", options.timeout, 1],
-        ["retries", options.retries, 0],
-        ["recentWindow", options.recentWindow, 1],
-        ["maxRecentPoints", options.maxRecentPoints, 1],
-      ] as const
-    ) {
-      if (value !== undefined && !(Number.isFinite(value) && value >= min)) {
-        throw new RangeError(
-          `invalid ${name} ${value}: use a number >= ${min}`,
-        );
-      }
-    }
+    checkVictoriaMetricsOptions(options);
     let limits: BackendLimits = {};
     if (options.retentionPeriod !== undefined) {
-      const retentionMs = parseDuration(options.retentionPeriod);
+      const retentionMs = parseDuration(options.retentionPeriod, MONTH_MS);
       if (retentionMs === undefined) {
         throw new RangeError(
           `invalid retentionPeriod "${options.retentionPeriod}": use VictoriaMetrics' syntax, e.g. 100y or 12`,
@@ -276,11 +153,14 @@ export class VictoriaMetricsStore implements Storage {
       }
       limits = { retentionMs };
     }
-    const http = Deno.createHttpClient({});
+    const http = new VictoriaMetricsHttp(
+      options.timeout ?? 10_000,
+      options.retries ?? 3,
+    );
     try {
       if (options.verifySettings ?? true) {
         for (const url of urls.metricsUrls) {
-          const text = await fetchText(http, url, options.timeout ?? 10_000);
+          const text = await http.text(url);
           const found = checkFlags(url, parseFlags(text));
           limits = {
             retentionMs: limits.retentionMs ?? found.retentionMs,
@@ -299,7 +179,9 @@ export class VictoriaMetricsStore implements Storage {
   stats(): VictoriaMetricsStats {
     return {
       ...this.#stats,
-      buffered: this.#queuedPoints + this.#inFlightPoints,
+      failedAttempts: this.#http.failedAttempts,
+      bufferTimeouts: this.#budget.timeouts,
+      buffered: this.#budget.used,
       recent: this.#recent.size,
       unordered: this.#recent.unordered,
     };
@@ -334,8 +216,7 @@ export class VictoriaMetricsStore implements Storage {
         throw new Error(`refusing put of "${point.key}": ${reason}`);
       }
     }
-    await this.#room(points.length);
-    this.#reserved -= points.length;
+    await this.#budget.take(points.length);
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     this.#queue.push({ points, resolve, reject });
     this.#queuedPoints += points.length;
@@ -389,74 +270,20 @@ export class VictoriaMetricsStore implements Storage {
     if (this.urls.forceFlushUrl === undefined) {
       throw new Error("force_flush exists on single-node VictoriaMetrics only");
     }
-    await fetchText(this.#http, this.urls.forceFlushUrl, this.#timeout);
+    await this.#http.text(this.urls.forceFlushUrl);
   }
 
   async #shutdown(): Promise<void> {
     this.#closed = true;
     // The server closes storage after its connections, so nothing should
     // wait for room; whatever does is failed, never acknowledged.
-    for (const waiter of this.#roomWaiters.splice(0)) {
-      waiter.reject(new Error("VictoriaMetrics storage is closed"));
-    }
+    this.#budget.failAll(new Error("VictoriaMetrics storage is closed"));
     while (this.#sending !== undefined || this.#queue.length > 0) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
       await (this.#sending ?? this.#send());
     }
-    this.#abort.abort();
     this.#http.close();
-  }
-
-  /** Points queued, in flight, or admitted and about to be queued. */
-  #used(): number {
-    return this.#queuedPoints + this.#inFlightPoints + this.#reserved;
-  }
-
-  #fits(size: number): boolean {
-    const used = this.#used();
-    return used === 0 || used + size <= this.#maxBufferedPoints;
-  }
-
-  /**
-   * Reserves room for `size` points, waiting in line up to `bufferWait`
-   * ms when the buffer is full. A batch larger than the whole buffer gets
-   * in when the buffer is empty.
-   */
-  async #room(size: number): Promise<void> {
-    if (this.#roomWaiters.length === 0 && this.#fits(size)) {
-      this.#reserved += size;
-      return;
-    }
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
-    const waiter: RoomWaiter = { size, resolve, reject };
-    this.#roomWaiters.push(waiter);
-    const timer = setTimeout(() => {
-      this.#roomWaiters = this.#roomWaiters.filter((w) => w !== waiter);
-      this.#stats.bufferTimeouts++;
-      this.#admit();
-      reject(
-        new Error(
-          `VictoriaMetrics is not keeping up: ${this.#used()} points waited for it over ${this.#bufferWait} ms`,
-        ),
-      );
-    }, this.#bufferWait);
-    try {
-      await promise;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Lets waiting puts in, in order, while they fit. */
-  #admit(): void {
-    while (
-      this.#roomWaiters.length > 0 && this.#fits(this.#roomWaiters[0].size)
-    ) {
-      const next = this.#roomWaiters.shift() as RoomWaiter;
-      this.#reserved += next.size;
-      next.resolve();
-    }
   }
 
   #schedule(): void {
@@ -487,7 +314,6 @@ export class VictoriaMetricsStore implements Storage {
       size += next.points.length;
     }
     this.#queuedPoints -= size;
-    this.#inFlightPoints = size;
     try {
       if (batch.length === 0) return;
       const points = batch.length === 1
@@ -510,9 +336,8 @@ export class VictoriaMetricsStore implements Storage {
         for (const waiting of batch) waiting.reject(error);
       }
     } finally {
-      this.#inFlightPoints = 0;
       this.#sending = undefined;
-      this.#admit();
+      this.#budget.release(size);
       if (this.#queue.length > 0 && !this.#closed) this.#schedule();
     }
   }
@@ -538,137 +363,41 @@ export class VictoriaMetricsStore implements Storage {
 
   /** POSTs one import body with retries; the last error, or undefined. */
   async #import(body: string): Promise<Error | undefined> {
-    let lastError: Error | undefined;
-    for (let attempt = 0; attempt <= this.#retries; attempt++) {
-      if (attempt > 0) {
-        const stopped = await pause(
-          BACKOFF_MS * 2 ** (attempt - 1),
-          this.#abort.signal,
-        );
-        if (stopped) break;
-      }
-      try {
-        const response = await fetch(this.urls.importUrl, {
+    try {
+      await this.#http.request({
+        what: "import",
+        url: this.urls.importUrl,
+        label: this.urls.importUrl,
+        init: {
           method: "POST",
           body,
           headers: { "content-type": "application/json" },
-          client: this.#http,
-          signal: AbortSignal.timeout(this.#timeout),
-        });
-        const text = await response.text();
-        if (response.ok) return undefined;
-        lastError = new Error(
-          `HTTP ${response.status} from ${this.urls.importUrl}: ${
-            text.slice(0, 300)
-          }`,
-        );
-      } catch (error) {
-        lastError = new Error(
-          `import request to ${this.urls.importUrl} failed: ${describe(error)}`,
-          { cause: error },
-        );
-      }
-      this.#stats.failedAttempts++;
+        },
+        read: (response) => response.text(),
+      });
+    } catch (error) {
+      return error as Error;
     }
-    return lastError;
   }
 
   /** Exports `key` (or `*`) with retries, parsed as it streams in. */
-  async #export(key: string): Promise<StoredSeries[]> {
+  #export(key: string): Promise<StoredSeries[]> {
     const end = Math.ceil((Date.now() + MAX_FUTURE_MS) / 1000) + 86_400;
-    const url = exportUrl(this.urls.exportUrl, key, end);
-    let lastError: Error | undefined;
-    for (let attempt = 0; attempt <= this.#retries; attempt++) {
-      if (attempt > 0) {
-        if (await pause(BACKOFF_MS * 2 ** (attempt - 1), this.#abort.signal)) {
-          break;
-        }
-      }
-      try {
-        const response = await fetch(url, {
-          client: this.#http,
-          signal: AbortSignal.timeout(this.#timeout),
-        });
-        if (!response.ok) {
-          const text = await response.text();
-          lastError = new Error(
-            `HTTP ${response.status} from ${this.urls.exportUrl}: ${
-              text.slice(0, 300)
-            }`,
-          );
-        } else {
-          const parser = new ExportParser();
-          if (response.body !== null) {
-            for await (
-              const text of response.body.pipeThrough(new TextDecoderStream())
-            ) {
-              parser.push(text);
-            }
+    return this.#http.request({
+      what: "export",
+      url: exportUrl(this.urls.exportUrl, key, end),
+      label: this.urls.exportUrl,
+      read: async (response) => {
+        const parser = new ExportParser();
+        if (response.body !== null) {
+          for await (
+            const text of response.body.pipeThrough(new TextDecoderStream())
+          ) {
+            parser.push(text);
           }
-          return parser.finish();
         }
-      } catch (error) {
-        lastError = new Error(
-          `export request to ${this.urls.exportUrl} failed: ${describe(error)}`,
-          { cause: error },
-        );
-      }
-      this.#stats.failedAttempts++;
-    }
-    throw lastError ?? new Error("VictoriaMetrics storage is closed");
-  }
-}
-
-/** GETs `url` and returns its body; throws on failure or non-2xx. */
-async function fetchText(
-  client: Deno.HttpClient,
-  url: string,
-  timeout: number,
-): Promise<string> {
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      client,
-      signal: AbortSignal.timeout(timeout),
-    });
-  } catch (error) {
-    throw new Error(
-      `cannot reach VictoriaMetrics at ${url}: ${describe(error)}`,
-      {
-        cause: error,
+        return parser.finish();
       },
-    );
+    });
   }
-  const text = await response.text();
-  if (!response.ok) {
-    throw new Error(
-      `VictoriaMetrics at ${url} answered HTTP ${response.status}: ${
-        text.slice(0, 300)
-      }`,
-    );
-  }
-  return text;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof DOMException && error.name === "TimeoutError") {
-    return "timed out";
-  }
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Waits `ms`; resolves true early when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve(false);
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -16,6 +16,10 @@ import {
   type Writes,
   type Written,
 } from "./order.ts";
+import { parseDuration } from "../../../internal/duration.ts";
+
+/** VictoriaMetrics reads a bare `-retentionPeriod` number as months of 31 days. */
+export const MONTH_MS = 31 * 86_400_000;
 
 /** The HTTP endpoints the backend talks to. */
 export interface VictoriaMetricsUrls {
@@ -305,34 +309,6 @@ function unescape(text: string): string {
   );
 }
 
-const UNIT_MS: Record<string, number> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 7 * 86_400_000,
-  y: 365 * 86_400_000,
-};
-
-/**
- * Milliseconds of a VictoriaMetrics duration (`1s`, `1000ms`, `1m0s`,
- * `100y`, `2w`); a bare number counts `bareUnitMs` each (months, 31 days,
- * for `-retentionPeriod`). `undefined` when it cannot be read.
- */
-export function parseDuration(
-  text: string,
-  bareUnitMs = 31 * 86_400_000,
-): number | undefined {
-  const trimmed = text.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * bareUnitMs;
-  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== trimmed) {
-    return undefined;
-  }
-  return parts.reduce((ms, [, n, unit]) => ms + Number(n) * UNIT_MS[unit], 0);
-}
-
 /** What the backend's flags allow, from {@link checkFlags}. */
 export interface BackendLimits {
   /** `-retentionPeriod` in ms, when known. */
@@ -365,7 +341,9 @@ export function checkFlags(
   const retention = flags.get("retentionPeriod");
   const maxLabel = flags.get("maxLabelValueLen");
   return {
-    retentionMs: retention === undefined ? undefined : parseDuration(retention),
+    retentionMs: retention === undefined
+      ? undefined
+      : parseDuration(retention, MONTH_MS),
     maxKeyBytes: maxLabel === undefined ? undefined : Number(maxLabel),
   };
 }

@@ -10,6 +10,7 @@ import type {
   StoredPoint,
 } from "../../../../src/server/storage/storage.ts";
 import { tempDir } from "../../../helpers/server.ts";
+import { BATCHES } from "./fixture_points.ts";
 
 type Point = [key: string, timestamp: number, value: number];
 
@@ -235,4 +236,22 @@ Deno.test("LogStore rejects puts after close", async () => {
   await store.close();
   await store.close();
   await assertRejects(async () => await store.put(A), Error, "closed");
+});
+
+Deno.test("a log written by the first build's CRC-32 code replays, and new frames are byte-identical", async () => {
+  const fixture = new URL("./fixtures/v1.log", import.meta.url).pathname;
+  const written = await Deno.readFile(fixture);
+  const frames = BATCHES.map((batch) => {
+    const writer = new FrameWriter();
+    writer.appendPoints(batch);
+    return writer.take();
+  });
+  assertEquals(concat([MAGIC, ...frames]), written);
+  const { seen, ...result } = await scan(fixture);
+  assertEquals(result.validBytes, written.length);
+  assertEquals(result.problem, undefined);
+  assertEquals(
+    seen,
+    BATCHES.flat().map((p): Point => [p.key, p.timestamp, p.value]),
+  );
 });

@@ -6,11 +6,12 @@ import {
   exportSelector,
   exportUrl,
   mergeSeries,
-  parseDuration,
+  MONTH_MS,
   parseFlags,
   unstorable,
   victoriaMetricsUrls,
 } from "../../../../src/server/storage/victoriametrics/wire.ts";
+import { parseDuration } from "../../../../src/internal/duration.ts";
 import type { Writes } from "../../../../src/server/storage/victoriametrics/order.ts";
 
 Deno.test("URLs: a single node serves import, export, metrics and force_flush", () => {
@@ -201,7 +202,7 @@ Deno.test("durations: Go and VictoriaMetrics forms; a bare number is months", ()
   assertEquals(parseDuration("1s"), 1000);
   assertEquals(parseDuration("1m30s"), 90_000);
   assertEquals(parseDuration("2w"), 14 * 86_400_000);
-  assertEquals(parseDuration("12"), 12 * 31 * 86_400_000);
+  assertEquals(parseDuration("12", MONTH_MS), 12 * 31 * 86_400_000);
   assertEquals(parseDuration("1x"), undefined);
   assertEquals(parseDuration("1s junk"), undefined);
 });
