@@ -1,7 +1,7 @@
 /**
  * One table of protocol exchanges (requests → exact responses), run
- * against the embedded server and against a front-end on VictoriaMetrics,
- * so both backends are held to the same answers.
+ * against every storage backend (memory, the log, a front-end on
+ * VictoriaMetrics), so all are held to the same answers.
  *
  * The one documented difference: `get *` lists keys in first-seen order
  * on the embedded store and by name on VictoriaMetrics (which does not
@@ -223,4 +223,22 @@ export async function play(
       : step.expect;
     assertEquals(await socket.responses(expected.length), expected);
   }
+}
+
+/** Every `get` request of a case, as one write, and how many there are. */
+export function getsOf(
+  protocolCase: ProtocolCase,
+): { requests: string; count: number } {
+  const gets = protocolCase.steps.flatMap((step) => {
+    const text = typeof step.send === "string"
+      ? step.send
+      : new TextDecoder().decode(step.send);
+    return text.split("\n").map((line) => line.trim()).filter((line) =>
+      /^get\s+\S+$/.test(line)
+    );
+  });
+  return {
+    requests: gets.map((line) => `${line}\n`).join(""),
+    count: gets.length,
+  };
 }

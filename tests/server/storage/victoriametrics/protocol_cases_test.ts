@@ -3,6 +3,7 @@ import { assertEquals } from "@std/assert";
 import { RawSocket } from "../../../helpers/server.ts";
 import {
   byKeyName,
+  getsOf,
   play,
   PROTOCOL_CASES,
 } from "../../../helpers/protocol_cases.ts";
@@ -60,21 +61,13 @@ Deno.test({
           assertEquals(await viaA.responses(expected.length), expected);
         }
         await vm.forceFlush();
-        const gets = protocolCase.steps.flatMap((step) => {
-          const text = typeof step.send === "string"
-            ? step.send
-            : new TextDecoder().decode(step.send);
-          return text.split("\n").map((line) => line.trim()).filter((line) =>
-            /^get\s+\S+$/.test(line)
-          );
-        });
-        if (gets.length === 0) return;
-        const requests = gets.map((line) => `${line}\n`).join("");
+        const { requests, count } = getsOf(protocolCase);
+        if (count === 0) return;
         await viaA.send(requests);
         await viaB.send(requests);
         assertEquals(
-          await viaB.responses(gets.length),
-          await viaA.responses(gets.length),
+          await viaB.responses(count),
+          await viaA.responses(count),
         );
       });
     }
