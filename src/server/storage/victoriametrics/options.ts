@@ -114,24 +114,22 @@ export interface VictoriaMetricsStats {
 export function checkVictoriaMetricsOptions(
   options: VictoriaMetricsOptions,
 ): void {
-  for (
-    const [name, value, min] of [
-      ["flushInterval", options.flushInterval, 0],
-      ["bufferWait", options.bufferWait, 0],
-      ["timeout", options.timeout, 1],
-      ["recentWindow", options.recentWindow, 1],
-    ] as const
-  ) {
+  const numbers = [
+    ["flushInterval", options.flushInterval, 0],
+    ["bufferWait", options.bufferWait, 0],
+    ["timeout", options.timeout, 1],
+    ["recentWindow", options.recentWindow, 1],
+  ] as const;
+  const counts = [
+    ["maxBatchPoints", options.maxBatchPoints, 1],
+    ["maxBufferedPoints", options.maxBufferedPoints, 1],
+    ["retries", options.retries, 0],
+    ["maxRecentPoints", options.maxRecentPoints, 1],
+  ] as const;
+  for (const [name, value, min] of numbers) {
     if (value !== undefined) checkNumber(name, value, min);
   }
-  for (
-    const [name, value, min] of [
-      ["maxBatchPoints", options.maxBatchPoints, 1],
-      ["maxBufferedPoints", options.maxBufferedPoints, 1],
-      ["retries", options.retries, 0],
-      ["maxRecentPoints", options.maxRecentPoints, 1],
-    ] as const
-  ) {
+  for (const [name, value, min] of counts) {
     if (value !== undefined) checkInteger(name, value, min);
   }
 }
