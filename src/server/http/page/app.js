@@ -14,6 +14,10 @@
 
   const $ = (id) => document.getElementById(id);
   const number = new Intl.NumberFormat("en", { maximumSignificantDigits: 6 });
+  const compact = new Intl.NumberFormat("en", {
+    notation: "compact",
+    maximumSignificantDigits: 4,
+  });
   const state = {
     range: 3600,
     filter: "",
@@ -73,7 +77,7 @@
     name.title = entry.key;
     const last = document.createElement("span");
     last.className = "last";
-    last.textContent = entry.last ? number.format(entry.last.value) : "";
+    last.textContent = entry.last ? compact.format(entry.last.value) : "";
     button.append(name, sparkline(entry.spark), last);
     const item = document.createElement("li");
     item.append(button);
