@@ -56,6 +56,7 @@ const here = new URL(".", import.meta.url);
 const SERVER_SCRIPT = new URL("server.ts", here).pathname;
 const CLIENT_SCRIPT = new URL("client.ts", here).pathname;
 const VM_SCRIPT = new URL("victoriametrics.ts", here).pathname;
+const DASHBOARD_SCRIPT = new URL("dashboard.ts", here).pathname;
 
 function denoArgs(script: string, task: unknown, extra: string[]): string[] {
   return [
@@ -473,14 +474,29 @@ async function run(): Promise<Figure[]> {
   // 7: scaling out, in its own process (it starts VictoriaMetrics).
   const group7 = "scaling out on VictoriaMetrics";
   progress(group7);
-  for (const figure of await victoriaMetricsFigures()) {
+  for (const figure of await childFigures<VictoriaMetricsFigure>(VM_SCRIPT)) {
     add({ group: group7, ...figure });
+  }
+
+  // 8: the HTTP side, in its own process (it starts Chromium).
+  const group8 = "HTTP API and page";
+  progress(group8);
+  for (
+    const figure of await childFigures<Omit<Figure, "group">>(
+      DASHBOARD_SCRIPT,
+    )
+  ) {
+    add({ group: group8, ...figure });
   }
   return figures;
 }
 
-/** `bench/victoriametrics.ts --json`: none when VictoriaMetrics is missing. */
-async function victoriaMetricsFigures(): Promise<VictoriaMetricsFigure[]> {
+/**
+ * Runs `script --json` in its own process (`bench/victoriametrics.ts`,
+ * `bench/dashboard.ts`) and returns its figures; each leaves out what it
+ * cannot run (VictoriaMetrics or Chromium missing).
+ */
+async function childFigures<T>(script: string): Promise<T[]> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -490,7 +506,7 @@ async function victoriaMetricsFigures(): Promise<VictoriaMetricsFigure[]> {
       "--allow-read",
       "--allow-write",
       "--allow-env",
-      VM_SCRIPT,
+      script,
       "--json",
       ...(QUICK ? ["--quick"] : []),
     ],
@@ -501,10 +517,10 @@ async function victoriaMetricsFigures(): Promise<VictoriaMetricsFigure[]> {
   const text = new TextDecoder().decode(output.stdout);
   if (!output.success) {
     throw new Error(
-      `bench/victoriametrics.ts failed (${output.code}): ${text}`,
+      `${script} failed (${output.code}): ${text}`,
     );
   }
-  return JSON.parse(text) as VictoriaMetricsFigure[];
+  return JSON.parse(text) as T[];
 }
 
 function label(n: number): string {

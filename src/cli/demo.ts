@@ -1,7 +1,8 @@
 /**
  * `metrics demo`: the whole job on embedded defaults, in one command. It
  * starts a server in this process on a free port (in memory), collects a few
- * samples of this machine, reads them back and prints them with a chart.
+ * samples of this machine, reads them back and prints them with a chart,
+ * and serves the live page (docs/dashboard.md) while it runs.
  *
  * @module
  */
@@ -13,28 +14,44 @@ import { collectSamples } from "./collect.ts";
 import { type Command, parseFlags, UsageError } from "./command.ts";
 import { formatMetrics } from "./format.ts";
 import { hostPrefix } from "./machine.ts";
+import { httpFlag } from "./serve.ts";
 import { stopSignal } from "./signals.ts";
 
 const SAMPLES = 3;
 
-const HELP = `Usage: metrics demo
+const HELP = `Usage: metrics demo [options]
 
 Starts a metrics server in this process on a free port (in memory),
 collects ${SAMPLES} samples of this machine one second apart, reads them back
 with get '*' and prints them as a table and a chart. Nothing to set up.
+The server's live page (every key, a chart, live updates) is served over
+HTTP meanwhile; its URL is printed first.
 
-Example:
+Options:
+  --http [HOST:]PORT  where the page is served (default 127.0.0.1:0, a
+                      free port)
+  --keep              after printing, keep sampling every second and
+                      serving the page until Ctrl-C
+  -h, --help          show this help
+
+Examples:
   metrics demo
+  metrics demo --keep --http 8080
 `;
 
 async function run(args: string[]): Promise<number> {
-  const flags = parseFlags(args, { string: [] });
+  const flags = parseFlags(args, { string: ["http"], boolean: ["keep"] });
   if (flags._.length > 0) {
     throw new UsageError(`unexpected argument "${flags._[0]}"`);
   }
-  await using server = await serve({ port: 0, log: () => {} });
+  await using server = await serve({
+    port: 0,
+    log: () => {},
+    http: httpFlag(flags.http ?? "0"),
+  });
   console.error(
     `demo: server listening on ${server.hostname}:${server.port} (in memory); ` +
+      `page on ${server.http?.url}; ` +
       `collecting ${SAMPLES} samples of this machine, 1 s apart`,
   );
   await using client = new Client(server.hostname, server.port, {
@@ -42,19 +59,27 @@ async function run(args: string[]): Promise<number> {
     maxInFlight: 64,
   });
   using stop = stopSignal();
-  const result = await collectSamples({
-    sink: client,
-    prefix: hostPrefix(Deno.hostname()),
-    intervalMs: 1000,
-    count: SAMPLES,
-    buffer: 1000,
-    signal: stop.signal,
-    report: (line) => console.error(line),
-  });
+  const collect = (count: number | undefined) =>
+    collectSamples({
+      sink: client,
+      prefix: hostPrefix(Deno.hostname()),
+      intervalMs: 1000,
+      count,
+      buffer: 1000,
+      signal: stop.signal,
+      report: (line) => console.error(line),
+    });
+  const result = await collect(SAMPLES);
   const metrics = await client.get("*");
   console.log(formatMetrics(metrics, "table"));
   console.log(chartMetrics(metrics, 30));
-  return result.acknowledged > 0 && result.waiting === 0 ? 0 : 1;
+  const ok = result.acknowledged > 0 && result.waiting === 0;
+  if (!flags.keep || stop.signal.aborted) return ok ? 0 : 1;
+  console.error(
+    `demo: sampling every second; page on ${server.http?.url}; Ctrl-C to stop`,
+  );
+  const kept = await collect(undefined);
+  return ok && kept.waiting === 0 ? 0 : 1;
 }
 
 /** `metrics demo`. */

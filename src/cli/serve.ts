@@ -6,6 +6,7 @@
 
 import {
   type FsyncMode,
+  type HttpOptions,
   serve,
   type ServerOptions,
   VictoriaMetricsStore,
@@ -17,7 +18,8 @@ const HELP = `Usage: metrics serve [options]
 
 Runs the metrics server until SIGINT or SIGTERM, then stops gracefully:
 stops accepting, answers what was received, flushes the log, exits 0.
-Prints "listening on HOST:PORT" on stdout once it accepts connections.
+Prints "listening on HOST:PORT" on stdout once it accepts connections,
+then "page on URL" when --http is given.
 
 Options:
   --host HOST           address to listen on (default 127.0.0.1)
@@ -40,10 +42,15 @@ Options:
                         stateless front-end: one single-node URL, or a
                         vminsert and a vmselect URL; it must run with
                         -dedup.minScrapeInterval=1s (checked at start)
+  --http [HOST:]PORT    also serve a live page of every key, a JSON API
+                        and /metrics (Prometheus) over HTTP on PORT
+                        (HOST defaults to 127.0.0.1; off unless given;
+                        see docs/dashboard.md)
   -h, --help            show this help
 
 Examples:
   metrics serve
+  metrics serve --http 8080
   metrics serve --port 0 --data ./data --fsync interval --fsync-interval 200
   metrics serve --storage victoriametrics=http://127.0.0.1:8428
   metrics serve --storage victoriametrics=http://vminsert:8480/insert/0/prometheus,http://vmselect:8481/select/0/prometheus
@@ -59,6 +66,7 @@ const VALUE_FLAGS = [
   "max-connections",
   "idle-timeout",
   "storage",
+  "http",
 ] as const;
 
 /** `--storage victoriametrics=URL[,URL]`: the URLs, or undefined. */
@@ -71,6 +79,23 @@ function storageFlag(text: string | undefined): string[] | undefined {
     );
   }
   return match[1].split(",");
+}
+
+/**
+ * `--http [HOST:]PORT`: `8080`, `0.0.0.0:8080`, `[::1]:8080`; the host
+ * defaults to 127.0.0.1 so the page is not exposed unless asked.
+ */
+export function httpFlag(text: string | undefined): HttpOptions | undefined {
+  if (text === undefined) return undefined;
+  const match = text.match(/^(?:(\[[^\]]+\]|[^:\s]+):)?(\d{1,5})$/);
+  const port = Number(match?.[2]);
+  if (!match || port > 65535) {
+    throw new UsageError(
+      `--http expects [HOST:]PORT with PORT from 0 to 65535, got "${text}"`,
+    );
+  }
+  const host = match[1]?.replace(/^\[(.*)\]$/, "$1");
+  return { hostname: host ?? "127.0.0.1", port };
 }
 
 function fsyncFlag(text: string | undefined): FsyncMode | undefined {
@@ -97,6 +122,7 @@ function parseOptions(
     maxConnections: numberFlag("max-connections", flags["max-connections"]),
     idleTimeout: numberFlag("idle-timeout", flags["idle-timeout"]),
     victoriaMetrics: storageFlag(flags.storage),
+    http: httpFlag(flags.http),
   };
 }
 
@@ -118,6 +144,7 @@ async function run(args: string[]): Promise<number> {
     throw error;
   }
   console.log(`listening on ${server.hostname}:${server.port}`);
+  if (server.http !== undefined) console.log(`page on ${server.http.url}`);
   console.error(
     options.storage instanceof VictoriaMetricsStore
       ? `storage: VictoriaMetrics (${options.storage.urls.kind}), import ${options.storage.urls.importUrl}, export ${options.storage.urls.exportUrl}; durability and one value per second come from VictoriaMetrics, last write wins from millisecond slots (README: Scaling out)`

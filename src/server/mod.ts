@@ -31,9 +31,15 @@
  */
 
 export { serve } from "./server.ts";
-export type { MetricsServer, ServerOptions } from "./server.ts";
+export type { HttpAddress, MetricsServer, ServerOptions } from "./server.ts";
+export type { HttpOptions } from "./http/server.ts";
 export type { FsyncMode } from "./storage/log/store.ts";
-export type { Series, Storage, StoredPoint } from "./storage/storage.ts";
+export type {
+  Series,
+  Storage,
+  StorageSize,
+  StoredPoint,
+} from "./storage/storage.ts";
 export { VictoriaMetricsStore } from "./storage/victoriametrics/store.ts";
 export type {
   VictoriaMetricsOptions,

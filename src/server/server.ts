@@ -5,6 +5,8 @@
  * @module
  */
 
+import { ServerCounters } from "./counters.ts";
+import { type HttpOptions, type HttpServer, serveHttp } from "./http/server.ts";
 import { type FsyncMode, LogStore } from "./storage/log/store.ts";
 import { MemoryStore } from "./storage/memory.ts";
 import { Session } from "./session.ts";
@@ -67,11 +69,27 @@ export interface ServerOptions {
    */
   storage?: Storage;
   /**
+   * Also serve the page, the JSON API and `/metrics` over HTTP (docs/
+   * dashboard.md) at this address; off unless given.
+   * @default {undefined}
+   */
+  http?: HttpOptions;
+  /**
    * Receives diagnostics: storage summary and warnings, closed and refused
    * connections.
    * @default {console.error}
    */
   log?: (message: string) => void;
+}
+
+/** Where the HTTP side of a {@link MetricsServer} listens. */
+export interface HttpAddress {
+  /** The address it listens on. */
+  readonly hostname: string;
+  /** The port it listens on. */
+  readonly port: number;
+  /** The page's URL, `http://HOST:PORT/`. */
+  readonly url: string;
 }
 
 /** A running server, from {@link serve}. */
@@ -80,6 +98,8 @@ export interface MetricsServer extends AsyncDisposable {
   readonly hostname: string;
   /** The port it listens on (the one picked, when asked for `0`). */
   readonly port: number;
+  /** Where the HTTP side listens, when `http` was given. */
+  readonly http?: HttpAddress;
   /**
    * Stops gracefully: stops accepting, answers what was received, closes
    * the connections and the storage (the log is flushed and forced to
@@ -143,6 +163,7 @@ export async function serve(
     throw new RangeError("give storage or dataDir, not both");
   }
   const log = options.log ?? console.error;
+  const counters = new ServerCounters();
   const storage = options.storage ??
     (options.dataDir === undefined
       ? new MemoryStore()
@@ -150,23 +171,40 @@ export async function serve(
         fsync: options.fsync,
         fsyncInterval,
         log,
+        onSync: (seconds) => counters.fsync.observe(seconds),
       }));
-  let listener: Deno.TcpListener;
+  let listener: Deno.TcpListener | undefined;
+  let http: HttpServer | undefined;
   try {
     listener = Deno.listen({
       hostname: options.hostname ?? "127.0.0.1",
       port,
     });
+    if (options.http !== undefined) {
+      http = serveHttp(options.http, {
+        storage,
+        counters,
+        logPath: storage instanceof LogStore ? storage.path : undefined,
+        log,
+      });
+    }
   } catch (error) {
+    listener?.close();
     await storage.close();
     throw error;
   }
-  return new Server(listener, storage, {
-    maxLineBytes,
-    maxConnections,
-    idleTimeoutMs: idleTimeout * 1000,
-    log,
-  });
+  return new Server(
+    listener,
+    storage,
+    {
+      maxLineBytes,
+      maxConnections,
+      idleTimeoutMs: idleTimeout * 1000,
+      log,
+    },
+    counters,
+    http,
+  );
 }
 
 /** Server options are whole numbers that fit a timer: below 2^31. */
@@ -184,9 +222,12 @@ interface Limits {
 class Server implements MetricsServer {
   readonly hostname: string;
   readonly port: number;
+  readonly http: HttpAddress | undefined;
   readonly #listener: Deno.TcpListener;
   readonly #storage: Storage;
   readonly #limits: Limits;
+  readonly #counters: ServerCounters;
+  readonly #http: HttpServer | undefined;
   /** Each live session and the promise of its `run`. */
   readonly #sessions = new Map<Session, Promise<void>>();
   readonly #accepting: Promise<void>;
@@ -195,9 +236,19 @@ class Server implements MetricsServer {
   #refusing = false;
   #closing: Promise<void> | undefined;
 
-  constructor(listener: Deno.TcpListener, storage: Storage, limits: Limits) {
+  constructor(
+    listener: Deno.TcpListener,
+    storage: Storage,
+    limits: Limits,
+    counters: ServerCounters,
+    http: HttpServer | undefined,
+  ) {
     this.hostname = listener.addr.hostname;
     this.port = listener.addr.port;
+    this.#counters = counters;
+    this.#http = http;
+    this.http = http &&
+      { hostname: http.hostname, port: http.port, url: http.url };
     this.#listener = listener;
     this.#storage = storage;
     this.#limits = limits;
@@ -238,6 +289,7 @@ class Server implements MetricsServer {
           );
         }
         this.#refusing = true;
+        this.#counters.connectionsRefused++;
         conn.close();
         continue;
       }
@@ -253,14 +305,21 @@ class Server implements MetricsServer {
     } catch {
       // The peer already left; the first read will say so.
     }
+    const counters = this.#counters;
     const session = new Session(conn, {
       storage: this.#storage,
       maxLineBytes,
       log,
+      counters,
     });
+    counters.connectionsAccepted++;
+    counters.connectionsOpen++;
     this.#sessions.set(
       session,
-      session.run().finally(() => this.#sessions.delete(session)),
+      session.run().finally(() => {
+        counters.connectionsOpen--;
+        this.#sessions.delete(session);
+      }),
     );
   }
 
@@ -276,6 +335,7 @@ class Server implements MetricsServer {
   }
 
   async #shutdown(): Promise<void> {
+    await this.#http?.close();
     this.#listener.close();
     await this.#accepting;
     for (const session of this.#sessions.keys()) session.stop();

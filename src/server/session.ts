@@ -13,6 +13,7 @@ import {
   OK_RESPONSE,
   parseRequest,
 } from "./request.ts";
+import type { ServerCounters } from "./counters.ts";
 import type { Storage, StoredPoint } from "./storage/storage.ts";
 import { writeAll } from "../internal/write_all.ts";
 
@@ -27,6 +28,8 @@ export interface SessionOptions {
   readonly maxLineBytes: number;
   /** Receives diagnostics. */
   readonly log: (message: string) => void;
+  /** Counts requests, errors and stored puts. */
+  readonly counters: ServerCounters;
 }
 
 /** Serves one connection until the peer closes it or the server stops. */
@@ -36,6 +39,7 @@ export class Session {
   readonly #conn: Deno.TcpConn;
   readonly #storage: Storage;
   readonly #log: (message: string) => void;
+  readonly #counters: ServerCounters;
   readonly #reader: LineReader;
   readonly #out = new OutputBuffer();
   #waitingSince: number | undefined;
@@ -50,6 +54,7 @@ export class Session {
     this.peer = `${conn.remoteAddr.hostname}:${conn.remoteAddr.port}`;
     this.#storage = options.storage;
     this.#log = options.log;
+    this.#counters = options.counters;
     this.#reader = new LineReader(options.maxLineBytes);
   }
 
@@ -76,6 +81,7 @@ export class Session {
         if (tooLong) this.#out.append(ERROR_RESPONSE);
         await this.#send();
         if (tooLong) {
+          this.#counters.errors.too_long++;
           this.#log(
             `closing connection from ${this.peer}: a line exceeds maxLineBytes`,
           );
@@ -87,6 +93,7 @@ export class Session {
       const peerLeft = error instanceof Deno.errors.ConnectionReset ||
         error instanceof Deno.errors.BrokenPipe;
       if (!this.#closed && !peerLeft) {
+        this.#counters.errors.connection++;
         this.#log(`closing connection from ${this.peer}: ${error}`);
       }
     } finally {
@@ -139,6 +146,7 @@ export class Session {
     let batch: StoredPoint[] = [];
     for (const line of lines) {
       const request = parseRequest(line);
+      if (request.kind !== "blank") this.#counters.requests[request.kind]++;
       if (request.kind === "put") {
         const refusal = this.#storage.refusal?.(request);
         if (refusal !== undefined) {
@@ -151,18 +159,27 @@ export class Session {
         this.#out.append(OK_RESPONSE);
       } else if (request.kind === "get") {
         // A get sees every put before it on this connection.
-        if (batch.length > 0) await this.#storage.put(batch);
+        await this.#store(batch);
         batch = [];
         await this.#get(request.key);
       } else if (request.kind === "invalid") {
+        this.#counters.errors.invalid++;
         this.#out.append(ERROR_RESPONSE);
       }
     }
-    if (batch.length > 0) await this.#storage.put(batch);
+    await this.#store(batch);
+  }
+
+  /** Stores a batch of puts, if any, and counts them. */
+  async #store(batch: readonly StoredPoint[]): Promise<void> {
+    if (batch.length === 0) return;
+    await this.#storage.put(batch);
+    this.#counters.stored(batch.length);
   }
 
   /** Logs the first refused put of this connection (one line, not a flood). */
   #refused(reason: string): void {
+    this.#counters.errors.refused++;
     if (!this.#refusalLogged) {
       this.#refusalLogged = true;
       this.#log(

@@ -6,7 +6,7 @@
  */
 
 import { ColumnSeries } from "./series.ts";
-import type { Series, Storage, StoredPoint } from "./storage.ts";
+import type { Series, Storage, StorageSize, StoredPoint } from "./storage.ts";
 
 /** Keeps every point in memory; lost when the process ends. */
 export class MemoryStore implements Storage {
@@ -43,6 +43,11 @@ export class MemoryStore implements Storage {
   /** Every key's points, in first-seen key order. */
   getAll(): Iterable<Series> {
     return this.#series.values();
+  }
+
+  /** Keys and points held. */
+  size(): StorageSize {
+    return { keys: this.#series.size, points: this.#pointCount };
   }
 
   /** Nothing to release. */

@@ -28,6 +28,14 @@ export interface Series {
   readonly values: ArrayLike<number>;
 }
 
+/** Counts of what a {@link Storage} holds. */
+export interface StorageSize {
+  /** Distinct keys. */
+  readonly keys: number;
+  /** Distinct (key, timestamp) points. */
+  readonly points: number;
+}
+
 /**
  * Where the server keeps points. Every method may answer synchronously or
  * with a promise. The server answers `ok` to a put only after `put`
@@ -53,6 +61,11 @@ export interface Storage {
   get(key: string): Series | undefined | Promise<Series | undefined>;
   /** Every key's points, keys in the order they were first stored. */
   getAll(): Iterable<Series> | Promise<Iterable<Series>>;
+  /**
+   * How many keys and points are stored, if the backend knows without
+   * reading them (for the server's `/metrics` page).
+   */
+  size?(): StorageSize;
   /** Makes everything stored durable (if it can) and releases resources. */
   close(): Promise<void> | void;
 }

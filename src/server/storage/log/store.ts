@@ -8,7 +8,7 @@
 
 import { FrameWriter, MAGIC, readLog } from "./format.ts";
 import { MemoryStore } from "../memory.ts";
-import type { Series, Storage, StoredPoint } from "../storage.ts";
+import type { Series, Storage, StorageSize, StoredPoint } from "../storage.ts";
 import { writeAll } from "../../../internal/write_all.ts";
 
 /**
@@ -44,6 +44,12 @@ export interface LogStoreOptions {
    * @default {console.error}
    */
   log?: (message: string) => void;
+  /**
+   * Told how many seconds each fsync of the log took (for the server's
+   * `/metrics` page).
+   * @default {undefined}
+   */
+  onSync?: (seconds: number) => void;
 }
 
 const LOG_NAME = "metrics.log";
@@ -60,6 +66,7 @@ export class LogStore implements Storage {
   readonly #memory: MemoryStore;
   readonly #fsync: FsyncMode;
   readonly #log: (message: string) => void;
+  readonly #onSync: ((seconds: number) => void) | undefined;
   #compactMinPoints: number;
   #file: Deno.FsFile;
   /** Points in the log file, overwritten ones included. */
@@ -92,6 +99,7 @@ export class LogStore implements Storage {
     this.#fsync = options.fsync ?? "batch";
     this.#compactMinPoints = options.compactMinPoints ?? 100_000;
     this.#log = options.log ?? console.error;
+    this.#onSync = options.onSync;
     if (this.#fsync === "interval") {
       this.#timer = setInterval(
         () => this.#syncIfNeeded(),
@@ -182,6 +190,11 @@ export class LogStore implements Storage {
     return this.#memory.getAll();
   }
 
+  /** Keys and points held. */
+  size(): StorageSize {
+    return this.#memory.size();
+  }
+
   /**
    * Writes and forces to disk what is pending, then closes the file.
    * Rejects if the log could not be written. Safe to call more than once.
@@ -193,7 +206,7 @@ export class LogStore implements Storage {
   async #shutdown(): Promise<void> {
     clearInterval(this.#timer);
     try {
-      await this.#serially(() => this.#file.syncData());
+      await this.#serially(() => this.#sync(this.#file));
     } finally {
       this.#file.close();
     }
@@ -220,15 +233,22 @@ export class LogStore implements Storage {
     const points = this.#frame.pointCount;
     await writeAll(this.#file, this.#frame.take());
     this.#logPoints += points;
-    if (this.#fsync === "batch") await this.#file.syncData();
+    if (this.#fsync === "batch") await this.#sync(this.#file);
     else this.#unsynced = true;
     this.#compactIfDue();
+  }
+
+  /** Forces `file` to disk, timing it for `onSync`. */
+  async #sync(file: Deno.FsFile): Promise<void> {
+    const started = performance.now();
+    await file.syncData();
+    this.#onSync?.((performance.now() - started) / 1000);
   }
 
   #syncIfNeeded(): void {
     if (!this.#unsynced || this.#closing) return;
     this.#unsynced = false;
-    this.#serially(() => this.#file.syncData()).catch((error) =>
+    this.#serially(() => this.#sync(this.#file)).catch((error) =>
       this.#log(`error: cannot fsync ${this.path}: ${error}`)
     );
   }

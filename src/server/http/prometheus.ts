@@ -1,0 +1,149 @@
+/**
+ * The server's counters in the Prometheus text exposition format (version
+ * 0.0.4), for `/metrics`. Pure: the caller gathers the numbers.
+ *
+ * @module
+ */
+
+import type { ServerCounters } from "../counters.ts";
+import type { StorageSize } from "../storage/storage.ts";
+
+/** Content type of the Prometheus text format. */
+export const PROMETHEUS_CONTENT_TYPE =
+  "text/plain; version=0.0.4; charset=utf-8";
+
+/** What `/metrics` shows besides the counters. */
+export interface Gauges {
+  /** Keys and points stored, when the backend knows them cheaply. */
+  readonly size?: StorageSize;
+  /** Bytes of the append-only log, when there is one. */
+  readonly logBytes?: number;
+  /** Puts stored per second, recent average. */
+  readonly putsPerSecond: number;
+}
+
+/** A number as Prometheus writes it. */
+function sample(value: number): string {
+  if (Number.isNaN(value)) return "NaN";
+  if (value === Infinity) return "+Inf";
+  if (value === -Infinity) return "-Inf";
+  return `${value}`;
+}
+
+/** `# HELP` and `# TYPE` lines, then one sample line per entry. */
+function family(
+  name: string,
+  type: "counter" | "gauge",
+  help: string,
+  samples: readonly (readonly [labels: string, value: number])[],
+): string {
+  let text = `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
+  for (const [labels, value] of samples) {
+    text += `${name}${labels} ${sample(value)}\n`;
+  }
+  return text;
+}
+
+/** Samples of one labelled counter: `{label="key"} value` per entry. */
+function labelled(
+  label: string,
+  record: Readonly<Record<string, number>>,
+): [string, number][] {
+  return Object.entries(record).map((
+    [name, value],
+  ) => [`{${label}="${name}"}`, value]);
+}
+
+/**
+ * Formats `counters` and `gauges` as Prometheus text.
+ *
+ * @example
+ * ```ts
+ * import { ServerCounters } from "../counters.ts";
+ * import { formatPrometheus } from "./prometheus.ts";
+ *
+ * const text = formatPrometheus(new ServerCounters(), { putsPerSecond: 0 });
+ * text.includes("metrics_connections_open 0\n"); // true
+ * ```
+ */
+export function formatPrometheus(
+  counters: ServerCounters,
+  gauges: Gauges,
+): string {
+  const fsync = counters.fsync;
+  let cumulative = 0;
+  const buckets = fsync.counts.map((count, i): string => {
+    cumulative += count;
+    const le = i < fsync.bounds.length ? `${fsync.bounds[i]}` : "+Inf";
+    return `metrics_fsync_duration_seconds_bucket{le="${le}"} ${cumulative}\n`;
+  });
+  const parts = [
+    family("metrics_connections_open", "gauge", "Connections served now.", [
+      ["", counters.connectionsOpen],
+    ]),
+    family(
+      "metrics_connections_accepted_total",
+      "counter",
+      "Connections accepted and served.",
+      [["", counters.connectionsAccepted]],
+    ),
+    family(
+      "metrics_connections_refused_total",
+      "counter",
+      "Connections closed at once because maxConnections were open.",
+      [["", counters.connectionsRefused]],
+    ),
+    family(
+      "metrics_requests_total",
+      "counter",
+      "Request lines by command.",
+      labelled("command", counters.requests),
+    ),
+    family(
+      "metrics_errors_total",
+      "counter",
+      "Error answers and connections closed by an error, by kind.",
+      labelled("kind", counters.errors),
+    ),
+    family(
+      "metrics_puts_stored_total",
+      "counter",
+      "Puts stored and acknowledged.",
+      [["", counters.pointsPut]],
+    ),
+    family(
+      "metrics_puts_per_second",
+      "gauge",
+      "Puts stored per second, averaged over the last 10 s.",
+      [["", gauges.putsPerSecond]],
+    ),
+  ];
+  if (gauges.size !== undefined) {
+    parts.push(
+      family("metrics_keys_stored", "gauge", "Distinct keys stored.", [
+        ["", gauges.size.keys],
+      ]),
+      family(
+        "metrics_points_stored",
+        "gauge",
+        "Distinct (key, timestamp) points stored.",
+        [["", gauges.size.points]],
+      ),
+    );
+  }
+  if (gauges.logBytes !== undefined) {
+    parts.push(
+      family("metrics_log_bytes", "gauge", "Size of the append-only log.", [
+        ["", gauges.logBytes],
+      ]),
+    );
+  }
+  parts.push(
+    "# HELP metrics_fsync_duration_seconds Time each fsync of the log took.\n" +
+      "# TYPE metrics_fsync_duration_seconds histogram\n" +
+      buckets.join("") +
+      `metrics_fsync_duration_seconds_sum ${sample(fsync.sum)}\n` +
+      `metrics_fsync_duration_seconds_count ${fsync.count}\n`,
+  );
+  return parts.join("");
+}
