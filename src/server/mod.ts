@@ -34,6 +34,7 @@ export { serve } from "./server.ts";
 export type { MetricsServer, ServerOptions } from "./server.ts";
 export type { FsyncMode } from "./storage/log/store.ts";
 export type { Series, Storage, StoredPoint } from "./storage/storage.ts";
+export { StorageRefusal } from "./storage/storage.ts";
 export { VictoriaMetricsStore } from "./storage/victoriametrics/store.ts";
 export type {
   VictoriaMetricsOptions,

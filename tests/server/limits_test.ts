@@ -5,7 +5,7 @@ import { MemoryStore } from "../../src/server/storage/memory.ts";
 import { exchange, RawSocket } from "../helpers/server.ts";
 
 const OK = "ok\n\n";
-const ERROR = "error\nwrong command\n\n";
+const TOO_LONG = "error\nline too long\n\n";
 
 Deno.test("an over-long line gets the error, then the connection closes", async () => {
   const messages: string[] = [];
@@ -16,7 +16,7 @@ Deno.test("an over-long line gets the error, then the connection closes", async 
   });
   await using socket = await RawSocket.connect(server.port);
   await socket.send(`put k 1 1\nget ${"x".repeat(100)}\nput k 2 2\n`);
-  assertEquals(await socket.responses(2), [OK, ERROR]);
+  assertEquals(await socket.responses(2), [OK, TOO_LONG]);
   assertEquals(await socket.rest(), "");
   assert(messages.some((m) => m.includes("maxLineBytes")));
   assertEquals(await exchange(server.port, "get k\n", 1), "ok\nk 1.0 1\n\n");
@@ -45,7 +45,7 @@ Deno.test("an endless line without newline is cut off once past the limit", asyn
     }
     return true;
   })();
-  assertEquals(await socket.responses(1), [ERROR]);
+  assertEquals(await socket.responses(1), [TOO_LONG]);
   assertEquals(await socket.rest(), "");
   await sent;
 });
