@@ -189,6 +189,18 @@ export class ServerProcess implements AsyncDisposable {
     }
   }
 
+  /** The process id, to measure its memory. */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  /** Resident memory of the process now, in MiB (Linux `/proc`). */
+  async rssMiB(): Promise<number> {
+    const status = await Deno.readTextFile(`/proc/${this.pid}/status`);
+    const kib = Number(status.match(/^VmRSS:\s+(\d+) kB/m)?.[1]);
+    return kib / 1024;
+  }
+
   /** Everything written to stderr so far. */
   get stderr(): string {
     return this.#stderr.text;
