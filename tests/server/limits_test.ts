@@ -54,6 +54,7 @@ Deno.test("connections past maxConnections are closed, the others served", async
   await using server = await serve({
     port: 0,
     maxConnections: 2,
+    maxConnectionsPerPeer: 2,
     log: () => {},
   });
   await using first = await RawSocket.connect(server.port);
