@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
+import net from "node:net";
 import { serve } from "../../src/server/mod.ts";
 import type { Storage, StoredPoint } from "../../src/server/mod.ts";
 import { MemoryStore } from "../../src/server/storage/memory.ts";
@@ -188,6 +189,10 @@ Deno.test("invalid options are refused with a RangeError", async (t) => {
     { maxConnections: 0 },
     { idleTimeout: -1 },
     { idleTimeout: NaN },
+    { shutdownTimeout: -1 },
+    { maxConnectionsPerPeer: 0 },
+    { maxKeys: 0 },
+    { maxPoints: 0.5 },
     { fsyncInterval: 0 },
     { fsync: "never" as "batch" },
     { dataDir: "/tmp/x", storage: new MemoryStore() },
@@ -212,4 +217,112 @@ Deno.test("a get * of 100,000 points, written out in pieces, arrives whole", asy
   assertEquals(lines.length, 100_000 + 3);
   assertEquals(lines.slice(0, 3), ["ok", "key.0 0.0 0", "key.0 1.75 7"]);
   assertEquals(lines.at(-3), "key.6 24998.5 99994");
+});
+
+Deno.test("maxConnectionsPerPeer closes one address's extra connections, not another's", async () => {
+  const messages: string[] = [];
+  await using server = await serve({
+    port: 0,
+    maxConnectionsPerPeer: 2,
+    log: (m) => messages.push(m),
+  });
+  await using first = await RawSocket.connect(server.port);
+  await using second = await RawSocket.connect(server.port);
+  await first.send("get a\n");
+  await second.send("get a\n");
+  await first.responses(1);
+  await second.responses(1);
+  await using third = await RawSocket.connect(server.port);
+  assertEquals(await third.rest(), "");
+  assert(messages.some((m) => m.includes("maxConnectionsPerPeer (2)")));
+  // Another address of this machine is another peer.
+  const other = net.connect({
+    host: "127.0.0.1",
+    port: server.port,
+    localAddress: "127.0.0.2",
+  });
+  const answer = await new Promise<string>((resolve, reject) => {
+    other.once("error", reject);
+    other.once("connect", () => other.write("get a\n"));
+    other.once("data", (data) => resolve(data.toString()));
+  }).finally(() => other.destroy());
+  assertEquals(answer, OK);
+});
+
+/** Sends each request and waits for its answer before the next. */
+async function oneByOne(port: number, requests: string[]): Promise<string> {
+  await using socket = await RawSocket.connect(port);
+  let answers = "";
+  for (const request of requests) {
+    await socket.send(request);
+    answers += (await socket.responses(1))[0];
+  }
+  return answers;
+}
+
+Deno.test("past maxKeys a put of a new key is answered too many keys, and the connection goes on", async () => {
+  await using server = await serve({ port: 0, maxKeys: 2, log: () => {} });
+  assertEquals(
+    await oneByOne(server.port, [
+      "put a 1 1\n",
+      "put b 1 1\n",
+      "put c 1 1\n",
+      "put a 2 2\n",
+      "get c\n",
+    ]),
+    OK + OK + "error\ntoo many keys\n\n" + OK + OK,
+  );
+});
+
+Deno.test("past maxPoints a put of a new point is answered too many points; a rewrite is served", async () => {
+  await using server = await serve({ port: 0, maxPoints: 2, log: () => {} });
+  assertEquals(
+    await oneByOne(server.port, [
+      "put a 1 1\n",
+      "put a 2 2\n",
+      "put a 3 3\n",
+      "put a 5 2\n",
+    ]),
+    OK + OK + "error\ntoo many points\n\n" + OK,
+  );
+});
+
+Deno.test("close gives up on a peer that does not read after shutdownTimeout", async () => {
+  const storage = new MemoryStore();
+  for (let i = 0; i < 50_000; i++) storage.upsert("big", i, i);
+  await using server = await serve({
+    port: 0,
+    storage,
+    idleTimeout: 0,
+    shutdownTimeout: 0.3,
+    log: () => {},
+  });
+  await using socket = await RawSocket.connect(server.port);
+  await socket.send("get *\n".repeat(40));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const started = performance.now();
+  await server.close();
+  const took = performance.now() - started;
+  assert(took >= 250 && took < 2000, `close took ${took} ms`);
+});
+
+Deno.test("terminate closes a peer that does not read at once", async () => {
+  const storage = new MemoryStore();
+  for (let i = 0; i < 50_000; i++) storage.upsert("big", i, i);
+  await using server = await serve({
+    port: 0,
+    storage,
+    idleTimeout: 0,
+    shutdownTimeout: 60,
+    log: () => {},
+  });
+  await using socket = await RawSocket.connect(server.port);
+  await socket.send("get *\n".repeat(40));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const started = performance.now();
+  const closing = server.close();
+  await server.terminate();
+  await closing;
+  const took = performance.now() - started;
+  assert(took < 1000, `terminate took ${took} ms`);
 });

@@ -157,11 +157,12 @@ export class LogStore implements Storage {
       write: true,
       create: true,
     });
+    if (!await lock.tryLock(true)) {
+      lock.close();
+      throw new Error(`${dir} is in use by another metrics server`);
+    }
     let file: Deno.FsFile | undefined;
     try {
-      if (!await lock.tryLock(true)) {
-        throw new Error(`${dir} is in use by another metrics server`);
-      }
       await Deno.remove(`${path}.compact`).catch(ignoreNotFound);
       const started = performance.now();
       const memory = new MemoryStore(options);
