@@ -134,7 +134,7 @@ Deno.test("a failing storage closes that connection unanswered, the server stays
 /** A backend that cannot store negative values. */
 class NonNegativeStore extends MemoryStore {
   readonly batches: number[] = [];
-  refusal(point: StoredPoint): string | undefined {
+  override refusal(point: StoredPoint): string | undefined {
     return point.value < 0 ? "no negative values here" : undefined;
   }
   override put(points: readonly StoredPoint[]): void {

@@ -42,7 +42,11 @@ export interface Series {
  * ```
  */
 export class StorageRefusal extends Error {
-  /** @param reason One line: what the peer is told after `error`. */
+  /**
+   * Makes a refusal.
+   * @param reason One line: what the peer is told after `error`.
+   * @param options `cause`: the failure behind the refusal.
+   */
   constructor(reason: string, options?: ErrorOptions) {
     super(reason, options);
     this.name = "StorageRefusal";
