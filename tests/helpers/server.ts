@@ -194,11 +194,14 @@ export class ServerProcess implements AsyncDisposable {
     return this.#child.pid;
   }
 
-  /** Resident memory of the process now, in MiB (Linux `/proc`). */
+  /** Resident memory of the process now, in MiB (from `ps`). */
   async rssMiB(): Promise<number> {
-    const status = await Deno.readTextFile(`/proc/${this.pid}/status`);
-    const kib = Number(status.match(/^VmRSS:\s+(\d+) kB/m)?.[1]);
-    return kib / 1024;
+    const { stdout } = await new Deno.Command("ps", {
+      args: ["-o", "rss=", "-p", String(this.pid)],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return Number(decoder.decode(stdout).trim()) / 1024;
   }
 
   /** Everything written to stderr so far. */
