@@ -50,6 +50,22 @@ Deno.test("an endless line without newline is cut off once past the limit", asyn
   await sent;
 });
 
+/**
+ * Whether a fresh connection is served within about a second. A slot frees
+ * once the server noticed a close; until then a new connection is closed at
+ * once, so each attempt ends quickly.
+ */
+async function servedSoon(port: number): Promise<boolean> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    await using next = await RawSocket.connect(port);
+    const served = await next.send("get a\n").then(() => next.responses(1))
+      .then((answers) => answers[0] === OK, () => false);
+    if (served) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
+}
+
 Deno.test("connections past maxConnections are closed, the others served", async () => {
   await using server = await serve({
     port: 0,
@@ -70,16 +86,10 @@ Deno.test("connections past maxConnections are closed, the others served", async
   first.close();
   // The slot frees once the server noticed the close; until then a new
   // connection is closed at once, so each attempt ends quickly.
-  let served = false;
-  for (let attempt = 0; attempt < 50 && !served; attempt++) {
-    await using next = await RawSocket.connect(server.port);
-    served = await next.send("get a\n").then(() => next.responses(1)).then(
-      (answers) => answers[0] === OK,
-      () => false,
-    );
-    if (!served) await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  assert(served, "no connection served after one closed");
+  assert(
+    await servedSoon(server.port),
+    "no connection served after one closed",
+  );
   await second.send("get a\n");
   assertEquals(await second.responses(1), [OK]);
 });
@@ -236,16 +246,10 @@ Deno.test("maxConnectionsPerPeer closes one address's extra connections, not ano
   assert(messages.some((m) => m.includes("maxConnectionsPerPeer (2)")));
   // The address's slot frees once one of its connections ends.
   first.close();
-  let served = false;
-  for (let attempt = 0; attempt < 50 && !served; attempt++) {
-    await using next = await RawSocket.connect(server.port);
-    served = await next.send("get a\n").then(() => next.responses(1)).then(
-      (answers) => answers[0] === OK,
-      () => false,
-    );
-    if (!served) await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  assert(served, "no connection served after one closed");
+  assert(
+    await servedSoon(server.port),
+    "no connection served after one closed",
+  );
 });
 
 /** Sends each request and waits for its answer before the next. */
@@ -286,19 +290,26 @@ Deno.test("past maxPoints a put of a new point is answered too many points; a re
   );
 });
 
-Deno.test("close gives up on a peer that does not read after shutdownTimeout", async () => {
+/** A server with a big key and a peer that asked for it 40 times, unread. */
+async function stuckPeer(shutdownTimeout: number) {
   const storage = new MemoryStore();
   for (let i = 0; i < 50_000; i++) storage.upsert("big", i, i);
-  await using server = await serve({
+  const server = await serve({
     port: 0,
     storage,
     idleTimeout: 0,
-    shutdownTimeout: 0.3,
+    shutdownTimeout,
     log: () => {},
   });
-  await using socket = await RawSocket.connect(server.port);
+  const socket = await RawSocket.connect(server.port);
   await socket.send("get *\n".repeat(40));
   await new Promise((resolve) => setTimeout(resolve, 100));
+  return { server, socket };
+}
+
+Deno.test("close gives up on a peer that does not read after shutdownTimeout", async () => {
+  const { server, socket } = await stuckPeer(0.3);
+  await using _socket = socket;
   const started = performance.now();
   await server.close();
   const took = performance.now() - started;
@@ -306,18 +317,8 @@ Deno.test("close gives up on a peer that does not read after shutdownTimeout", a
 });
 
 Deno.test("terminate closes a peer that does not read at once", async () => {
-  const storage = new MemoryStore();
-  for (let i = 0; i < 50_000; i++) storage.upsert("big", i, i);
-  await using server = await serve({
-    port: 0,
-    storage,
-    idleTimeout: 0,
-    shutdownTimeout: 60,
-    log: () => {},
-  });
-  await using socket = await RawSocket.connect(server.port);
-  await socket.send("get *\n".repeat(40));
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  const { server, socket } = await stuckPeer(60);
+  await using _socket = socket;
   const started = performance.now();
   const closing = server.close();
   await server.terminate();
