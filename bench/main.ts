@@ -19,7 +19,7 @@
  */
 
 import type { ClientResult, ClientTask, MemoryReport } from "./common.ts";
-import { retained } from "./common.ts";
+import { HOST, retained } from "./common.ts";
 import type { VictoriaMetricsFigure } from "./victoriametrics.ts";
 
 /** One line of the table. */
@@ -155,6 +155,36 @@ async function runClient(task: ClientTask): Promise<ClientResult> {
     );
   }
   return JSON.parse(text.slice(text.lastIndexOf("\n") + 1)) as ClientResult;
+}
+
+/** Puts one point under each of `count` distinct keys, pipelined. */
+async function putDistinctKeys(port: number, count: number): Promise<void> {
+  const conn = await Deno.connect({ hostname: HOST, port });
+  try {
+    const writing = (async () => {
+      const encoder = new TextEncoder();
+      for (let from = 0; from < count; from += 10_000) {
+        let text = "";
+        for (let i = from; i < Math.min(count, from + 10_000); i++) {
+          text += `put host${i % 1000}.metric.${i} 0.5 1700000000\n`;
+        }
+        const bytes = encoder.encode(text);
+        for (let at = 0; at < bytes.length;) {
+          at += await conn.write(bytes.subarray(at));
+        }
+      }
+    })();
+    const buf = new Uint8Array(64 * 1024);
+    // Each `ok\n\n` holds two newlines.
+    for (let newlines = 0; newlines < 2 * count;) {
+      const n = await conn.read(buf);
+      if (n === null) throw new Error("the server closed the connection");
+      for (let i = 0; i < n; i++) if (buf[i] === 0x0a) newlines++;
+    }
+    await writing;
+  } finally {
+    conn.close();
+  }
 }
 
 /** Starts a server, runs `body` against it, stops it. */
@@ -469,6 +499,29 @@ async function run(): Promise<Figure[]> {
         met: big ? bytes <= 40 : undefined,
       });
     }
+  });
+
+  // 6b: many keys of one point each (one sample per host and metric).
+  const keys = 200_000;
+  await withServer(MEMORY, async (server) => {
+    const before = await server.memory();
+    await putDistinctKeys(server.port, keys);
+    const after = await server.memory();
+    const rssPerKey = (after.rss - before.rss) / keys;
+    add({
+      group: group6,
+      name: `server RSS per one-point key (${label(keys)} keys)`,
+      value: rssPerKey,
+      unit: "B/key",
+      target: "<= 400",
+      met: rssPerKey <= 400,
+    });
+    add({
+      group: group6,
+      name: `server heap per one-point key (${label(keys)} keys)`,
+      value: (retained(after) - retained(before)) / keys,
+      unit: "B/key",
+    });
   });
 
   // 7: scaling out, in its own process (it starts VictoriaMetrics).

@@ -18,6 +18,8 @@ const HELP = `Usage: metrics serve [options]
 
 Runs the metrics server until SIGINT or SIGTERM, then stops gracefully:
 stops accepting, answers what was received, flushes the log, exits 0.
+Peers still busy after --shutdown-timeout are disconnected; a second
+signal disconnects them at once. The log is flushed and fsynced either way.
 Prints "listening on HOST:PORT" on stdout once it accepts connections,
 then "page on URL" when --http is given.
 
@@ -35,6 +37,15 @@ Options:
   --max-line-bytes N    longest request line; a longer one gets an error
                         and its connection is closed (default 65536)
   --max-connections N   connections served at once (default 1024)
+  --max-connections-per-peer N
+                        connections served at once from one address
+                        (default: a quarter of --max-connections)
+  --max-keys N          most keys kept; a put of a new key past it is
+                        answered "error: too many keys" (default 1000000)
+  --max-points N        most points kept; a put of a new point past it is
+                        answered "error: too many points" (default
+                        100000000, about 1.6 GB of memory)
+  --shutdown-timeout S  seconds to wait on peers when stopping (default 10)
   --idle-timeout S      seconds before an idle connection is closed;
                         0 never (default 300)
   --storage victoriametrics=URL[,URL]
@@ -64,6 +75,10 @@ const VALUE_FLAGS = [
   "fsync-interval",
   "max-line-bytes",
   "max-connections",
+  "max-connections-per-peer",
+  "max-keys",
+  "max-points",
+  "shutdown-timeout",
   "idle-timeout",
   "storage",
   "http",
@@ -120,6 +135,13 @@ function parseOptions(
     fsyncInterval: numberFlag("fsync-interval", flags["fsync-interval"]),
     maxLineBytes: numberFlag("max-line-bytes", flags["max-line-bytes"]),
     maxConnections: numberFlag("max-connections", flags["max-connections"]),
+    maxConnectionsPerPeer: numberFlag(
+      "max-connections-per-peer",
+      flags["max-connections-per-peer"],
+    ),
+    maxKeys: numberFlag("max-keys", flags["max-keys"]),
+    maxPoints: numberFlag("max-points", flags["max-points"]),
+    shutdownTimeout: numberFlag("shutdown-timeout", flags["shutdown-timeout"]),
     idleTimeout: numberFlag("idle-timeout", flags["idle-timeout"]),
     victoriaMetrics: storageFlag(flags.storage),
     http: httpFlag(flags.http),
@@ -159,6 +181,12 @@ async function run(args: string[]): Promise<number> {
     stop.signal.addEventListener("abort", resolve)
   );
   console.error(`${stop.signal.reason}: shutting down`);
+  // A second signal: disconnect every peer now; the log is still fsynced.
+  using again = stopSignal();
+  again.signal.addEventListener("abort", () => {
+    console.error(`${again.signal.reason}: disconnecting every peer now`);
+    server.terminate();
+  });
   await server.close();
   return 0;
 }

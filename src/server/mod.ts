@@ -40,6 +40,7 @@ export type {
   StorageSize,
   StoredPoint,
 } from "./storage/storage.ts";
+export { StorageRefusal } from "./storage/storage.ts";
 export { VictoriaMetricsStore } from "./storage/victoriametrics/store.ts";
 export type {
   VictoriaMetricsOptions,

@@ -44,18 +44,24 @@ const INVALID: Request = { kind: "invalid" };
 
 /** Bytes of `ok\n\n`: the answer to a put and to a get of nothing. */
 export const OK_RESPONSE: Uint8Array = new TextEncoder().encode("ok\n\n");
-/** Bytes of the one error response the protocol has. */
-export const ERROR_RESPONSE: Uint8Array = new TextEncoder().encode(
-  "error\nwrong command\n\n",
-);
+/** Bytes of the answer to a malformed request. */
+export const ERROR_RESPONSE: Uint8Array = errorResponse("wrong command");
+
+/**
+ * The bytes of an `error` answer saying why (`storage full`, `too many
+ * keys`): the reason's first line, as the protocol allows one line.
+ */
+export function errorResponse(reason: string): Uint8Array {
+  const line = reason.split("\n", 1)[0].trim() || "refused";
+  return new TextEncoder().encode(`error\n${line}\n\n`);
+}
 
 const SPACE = 0x20;
 const TAB = 0x09;
-const CR = 0x0d;
 
-/** Field separators: humans type several spaces, telnet sends `\r\n`. */
+/** Field separators: humans type several spaces or tabs. */
 function isSeparator(code: number): boolean {
-  return code === SPACE || code === TAB || code === CR;
+  return code === SPACE || code === TAB;
 }
 
 /** Splits on runs of separators; stops after `max + 1` fields. */
@@ -79,7 +85,9 @@ function splitFields(line: string, max: number): string[] {
  */
 export function parseRequest(line: string | null): Request {
   if (line === null) return INVALID;
-  return parseCanonicalPut(line) ?? parseRequestFields(line);
+  // Telnet ends lines with `\r\n`: one `\r` before the `\n` is no field.
+  const text = line.endsWith("\r") ? line.slice(0, -1) : line;
+  return parseCanonicalPut(text) ?? parseRequestFields(text);
 }
 
 const DOT = 0x2e;
@@ -155,26 +163,38 @@ export function formatValue(value: number): string {
   return Object.is(value, -0) ? "-0.0" : `${value}.0`;
 }
 
-/** Characters of data lines gathered before they are handed on. */
-const TEXT_CHUNK = 64 * 1024;
-
 /**
- * Formats the data lines of a series (`<key> <value> <timestamp>\n` each),
- * handing them to `emit` in chunks so a huge series never becomes one
- * huge string.
+ * Formats the data lines (`<key> <value> <timestamp>\n` each) of `series`
+ * from index `from` on, stopping once the text reaches `maxChars` or the
+ * series ends; returns the text and the index of the first point left out.
+ * A huge series so becomes many bounded pieces, never one huge string.
  */
-export function formatSeries(
+export function formatPoints(
   series: Series,
-  emit: (text: string) => void,
-): void {
+  from: number,
+  maxChars: number,
+): { text: string; next: number } {
   const { key, timestamps, values } = series;
   let text = "";
-  for (let i = 0; i < timestamps.length; i++) {
+  let i = from;
+  while (i < timestamps.length && text.length < maxChars) {
     text += `${key} ${formatValue(values[i])} ${timestamps[i]}\n`;
-    if (text.length >= TEXT_CHUNK) {
-      emit(text);
-      text = "";
-    }
+    i++;
   }
-  if (text !== "") emit(text);
+  return { text, next: i };
+}
+
+/** The first index of ascending `timestamps` holding a timestamp > `after`. */
+export function indexAfter(
+  timestamps: ArrayLike<number>,
+  after: number,
+): number {
+  let low = 0;
+  let high = timestamps.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (timestamps[mid] <= after) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }

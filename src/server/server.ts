@@ -11,7 +11,7 @@ import { type FsyncMode, LogStore } from "./storage/log/store.ts";
 import { MemoryStore } from "./storage/memory.ts";
 import { Session } from "./session.ts";
 import type { Storage } from "./storage/storage.ts";
-import { checkInteger } from "../internal/options.ts";
+import { checkInteger, checkNumber } from "../internal/options.ts";
 
 /** Options of {@link serve}. */
 export interface ServerOptions {
@@ -57,6 +57,34 @@ export interface ServerOptions {
    */
   maxConnections?: number;
   /**
+   * Connections served at once from one address, so one peer cannot take
+   * every slot; more from it are closed as soon as accepted.
+   * @default {a quarter of maxConnections}
+   */
+  maxConnectionsPerPeer?: number;
+  /**
+   * Seconds {@link MetricsServer.close} waits for connections to take
+   * their answers before it closes them anyway, so a peer that stops
+   * reading cannot hold shutdown.
+   * @default {10}
+   */
+  shutdownTimeout?: number;
+  /**
+   * Most keys the built-in storage holds (in memory or with `dataDir`); a
+   * put of a new key past it is answered `error` `too many keys`. A cap can
+   * be passed by the puts of one read of each connection.
+   * @default {1000000}
+   */
+  maxKeys?: number;
+  /**
+   * Most points the built-in storage holds; a put of a new point past it is
+   * answered `error` `too many points` (rewriting a stored point is still
+   * served). A point takes 16 bytes of memory, plus up to half again of
+   * slack as series grow.
+   * @default {100000000}
+   */
+  maxPoints?: number;
+  /**
    * Seconds a connection may wait on its peer (for a request, or for the
    * peer to take an answer) before it is closed; `0` never closes one.
    * @default {300}
@@ -64,7 +92,8 @@ export interface ServerOptions {
   idleTimeout?: number;
   /**
    * Another backend to keep points in, instead of memory or `dataDir`.
-   * The server closes it on {@link MetricsServer.close}.
+   * The server closes it on {@link MetricsServer.close}. `maxKeys` and
+   * `maxPoints` do not apply to it.
    * @default {undefined}
    */
   storage?: Storage;
@@ -102,10 +131,18 @@ export interface MetricsServer extends AsyncDisposable {
   readonly http?: HttpAddress;
   /**
    * Stops gracefully: stops accepting, answers what was received, closes
-   * the connections and the storage (the log is flushed and forced to
-   * disk). Safe to call more than once.
+   * the connections (any still busy after `shutdownTimeout`, unanswered)
+   * and the storage (the log is flushed and forced to disk). Safe to call
+   * more than once.
    */
   close(): Promise<void>;
+  /**
+   * Stops at once: like {@link MetricsServer.close}, but closes every
+   * connection now, without waiting for answers to be taken. The storage
+   * is still closed (the log flushed and forced to disk) before it
+   * resolves.
+   */
+  terminate(): Promise<void>;
 }
 
 /** Pause after a failed accept (say, out of file descriptors). */
@@ -144,12 +181,19 @@ export async function serve(
     "maxConnections",
     options.maxConnections ?? 1024,
   );
-  const idleTimeout = options.idleTimeout ?? 300;
-  if (!(idleTimeout >= 0 && idleTimeout <= 2_000_000)) {
-    throw new RangeError(
-      `invalid idleTimeout ${idleTimeout}: use seconds from 0 (none) up`,
-    );
-  }
+  const maxConnectionsPerPeer = integer(
+    "maxConnectionsPerPeer",
+    options.maxConnectionsPerPeer ?? Math.max(1, maxConnections >>> 2),
+  );
+  const idleTimeout = seconds("idleTimeout", options.idleTimeout ?? 300);
+  const shutdownTimeout = seconds(
+    "shutdownTimeout",
+    options.shutdownTimeout ?? 10,
+  );
+  const caps = {
+    maxKeys: integer("maxKeys", options.maxKeys ?? 1_000_000),
+    maxPoints: checkInteger("maxPoints", options.maxPoints ?? 100_000_000),
+  };
   const fsyncInterval = integer("fsyncInterval", options.fsyncInterval ?? 1000);
   if (
     options.fsync !== undefined &&
@@ -166,12 +210,13 @@ export async function serve(
   const counters = new ServerCounters();
   const storage = options.storage ??
     (options.dataDir === undefined
-      ? new MemoryStore()
+      ? new MemoryStore(caps)
       : await LogStore.open(options.dataDir, {
         fsync: options.fsync,
         fsyncInterval,
         log,
         onSync: (seconds) => counters.fsync.observe(seconds),
+        ...caps,
       }));
   let listener: Deno.TcpListener | undefined;
   let http: HttpServer | undefined;
@@ -199,7 +244,9 @@ export async function serve(
     {
       maxLineBytes,
       maxConnections,
+      maxConnectionsPerPeer,
       idleTimeoutMs: idleTimeout * 1000,
+      shutdownTimeoutMs: shutdownTimeout * 1000,
       log,
     },
     counters,
@@ -212,10 +259,17 @@ function integer(name: string, value: number, min = 1): number {
   return checkInteger(name, value, min, 2 ** 31 - 1);
 }
 
+/** Seconds from 0 (none) up; timers take up to 2^31-1 ms. */
+function seconds(name: string, value: number): number {
+  return checkNumber(name, value, 0, { max: 2_000_000, unit: "seconds" });
+}
+
 interface Limits {
   readonly maxLineBytes: number;
   readonly maxConnections: number;
+  readonly maxConnectionsPerPeer: number;
   readonly idleTimeoutMs: number;
+  readonly shutdownTimeoutMs: number;
   readonly log: (message: string) => void;
 }
 
@@ -232,8 +286,12 @@ class Server implements MetricsServer {
   readonly #sessions = new Map<Session, Promise<void>>();
   readonly #accepting: Promise<void>;
   readonly #idleTimer: ReturnType<typeof setInterval> | undefined;
+  /** Live sessions per peer address. */
+  readonly #perPeer = new Map<string, number>();
   /** Refusals are logged once per stretch at the limit, not per connection. */
   #refusing = false;
+  /** Peers refused at their own limit, logged once per stretch. */
+  readonly #refusedPeers = new Set<string>();
   #closing: Promise<void> | undefined;
 
   constructor(
@@ -265,12 +323,17 @@ class Server implements MetricsServer {
     return this.#closing ??= this.#shutdown();
   }
 
+  terminate(): Promise<void> {
+    this.#closeSessions();
+    return this.close();
+  }
+
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
   async #accept(): Promise<void> {
-    const { maxConnections, log } = this.#limits;
+    const { maxConnections, maxConnectionsPerPeer, log } = this.#limits;
     while (!this.#closing) {
       let conn: Deno.TcpConn;
       try {
@@ -294,6 +357,18 @@ class Server implements MetricsServer {
         continue;
       }
       this.#refusing = false;
+      const host = conn.remoteAddr.hostname;
+      if ((this.#perPeer.get(host) ?? 0) >= maxConnectionsPerPeer) {
+        if (!this.#refusedPeers.has(host)) {
+          log(
+            `refusing connections from ${host}: maxConnectionsPerPeer (${maxConnectionsPerPeer}) reached`,
+          );
+        }
+        this.#refusedPeers.add(host);
+        conn.close();
+        continue;
+      }
+      this.#refusedPeers.delete(host);
       this.#start(conn);
     }
   }
@@ -314,11 +389,16 @@ class Server implements MetricsServer {
     });
     counters.connectionsAccepted++;
     counters.connectionsOpen++;
+    const host = session.peerHost;
+    this.#perPeer.set(host, (this.#perPeer.get(host) ?? 0) + 1);
     this.#sessions.set(
       session,
       session.run().finally(() => {
         counters.connectionsOpen--;
         this.#sessions.delete(session);
+        const left = this.#perPeer.get(host)! - 1;
+        if (left === 0) this.#perPeer.delete(host);
+        else this.#perPeer.set(host, left);
       }),
     );
   }
@@ -334,15 +414,26 @@ class Server implements MetricsServer {
     }
   }
 
+  #closeSessions(): void {
+    for (const session of this.#sessions.keys()) session.close();
+  }
+
   async #shutdown(): Promise<void> {
     await this.#http?.close();
     this.#listener.close();
     await this.#accepting;
     for (const session of this.#sessions.keys()) session.stop();
-    // The idle timer still runs: it ends a session stuck on a peer that
-    // does not read its answers.
-    await Promise.all(this.#sessions.values());
-    clearInterval(this.#idleTimer);
+    // A peer that does not take its answers cannot hold shutdown longer.
+    const deadline = setTimeout(
+      () => this.#closeSessions(),
+      this.#limits.shutdownTimeoutMs,
+    );
+    try {
+      await Promise.all(this.#sessions.values());
+    } finally {
+      clearTimeout(deadline);
+      clearInterval(this.#idleTimer);
+    }
     await this.#storage.close();
   }
 }

@@ -1,6 +1,8 @@
 /**
- * One client connection: read lines, answer each request in order, one
- * write per read.
+ * One client connection: read lines, answer each request in order. Answers
+ * are written as they are produced, so a connection holds a bounded amount
+ * of output, and it gives the event loop back after a bounded amount of
+ * work, so no connection waits behind another's flood or `get *`.
  *
  * @module
  */
@@ -9,16 +11,36 @@ import { LineReader } from "./line_reader.ts";
 import { OutputBuffer } from "./output.ts";
 import {
   ERROR_RESPONSE,
-  formatSeries,
+  errorResponse,
+  formatPoints,
+  indexAfter,
   OK_RESPONSE,
   parseRequest,
 } from "./request.ts";
 import type { ServerCounters } from "./counters.ts";
-import type { Storage, StoredPoint } from "./storage/storage.ts";
+import {
+  type Series,
+  type Storage,
+  StorageRefusal,
+  type StoredPoint,
+} from "./storage/storage.ts";
 import { writeAll } from "../internal/write_all.ts";
 
-/** Response bytes gathered before a long `get` writes them out. */
-const WRITE_CHUNK = 1024 * 1024;
+/**
+ * Output gathered before it is written. Nothing more is read or produced
+ * until it is written, so this (plus one piece of a series) bounds the
+ * unwritten output of a connection.
+ */
+const FLUSH_BYTES = 256 * 1024;
+/** Characters of data lines formatted at a time. */
+const PIECE_CHARS = 64 * 1024;
+/**
+ * Work a connection does before it gives the event loop back: one unit per
+ * request line and per 64 bytes of output.
+ */
+const TURN_WORK = 4096;
+
+const LINE_TOO_LONG = errorResponse("line too long");
 
 /** What a {@link Session} needs from its server. */
 export interface SessionOptions {
@@ -32,10 +54,17 @@ export interface SessionOptions {
   readonly counters: ServerCounters;
 }
 
+/** Gives the event loop back: other connections' reads and writes run. */
+function yieldTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 /** Serves one connection until the peer closes it or the server stops. */
 export class Session {
   /** `host:port` of the peer, for diagnostics. */
   readonly peer: string;
+  /** The peer's address alone, for the per-address limit. */
+  readonly peerHost: string;
   readonly #conn: Deno.TcpConn;
   readonly #storage: Storage;
   readonly #log: (message: string) => void;
@@ -47,10 +76,13 @@ export class Session {
   #stopping = false;
   #closed = false;
   #refusalLogged = false;
+  /** Work done since the event loop was last given back. */
+  #work = 0;
 
   /** Takes ownership of `conn`; call `run` to serve it. */
   constructor(conn: Deno.TcpConn, options: SessionOptions) {
     this.#conn = conn;
+    this.peerHost = conn.remoteAddr.hostname;
     this.peer = `${conn.remoteAddr.hostname}:${conn.remoteAddr.port}`;
     this.#storage = options.storage;
     this.#log = options.log;
@@ -78,8 +110,8 @@ export class Session {
         this.#reader.filled(count);
         const { lines, tooLong } = this.#reader.take();
         await this.#answer(lines);
-        if (tooLong) this.#out.append(ERROR_RESPONSE);
-        await this.#send();
+        if (tooLong) this.#out.append(LINE_TOO_LONG);
+        await this.#flush();
         if (tooLong) {
           this.#counters.errors.too_long++;
           this.#log(
@@ -110,7 +142,7 @@ export class Session {
     if (this.#reading) this.close();
   }
 
-  /** Closes the connection now; a pending read ends `run`. */
+  /** Closes the connection now; a pending read or write ends `run`. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -126,9 +158,24 @@ export class Session {
     }
   }
 
-  /** Writes the gathered responses. */
-  #send(): Promise<void> {
-    return this.#wait(writeAll(this.#conn, this.#out.take()));
+  /** Writes the gathered output, if any. */
+  async #flush(): Promise<void> {
+    if (this.#out.length === 0) return;
+    this.#work += this.#out.length >>> 6;
+    await this.#wait(writeAll(this.#conn, this.#out.take()));
+  }
+
+  /**
+   * Called between pieces of work: writes the output once it is large, and
+   * gives the event loop back once this connection's turn is used up.
+   */
+  async #pace(): Promise<void> {
+    if (this.#out.length >= FLUSH_BYTES) await this.#flush();
+    if (this.#work >= TURN_WORK) {
+      this.#work = 0;
+      await this.#flush();
+      await yieldTurn();
+    }
   }
 
   /** Marks the time spent in `io` as waiting on the peer. */
@@ -141,40 +188,67 @@ export class Session {
     }
   }
 
-  /** Answers every line in order into `#out`; puts are stored in batches. */
+  /**
+   * Answers every line in order. Puts are stored in batches; the answers
+   * of a batch wait in `answers` (`undefined` for each of its puts) until
+   * it is stored, since `ok` may only leave after that.
+   */
   async #answer(lines: readonly (string | null)[]): Promise<void> {
-    let batch: StoredPoint[] = [];
+    const batch: StoredPoint[] = [];
+    const answers: (Uint8Array | undefined)[] = [];
     for (const line of lines) {
+      this.#work++;
       const request = parseRequest(line);
       if (request.kind !== "blank") this.#counters.requests[request.kind]++;
       if (request.kind === "put") {
         const refusal = this.#storage.refusal?.(request);
-        if (refusal !== undefined) {
+        if (refusal === undefined) {
+          batch.push(request);
+          answers.push(undefined);
+        } else {
           this.#refused(refusal);
-          this.#out.append(ERROR_RESPONSE);
-          continue;
+          answers.push(errorResponse(refusal));
         }
-        // `#out` is written only after the batch is stored, so `ok` now is safe.
-        batch.push(request);
-        this.#out.append(OK_RESPONSE);
-      } else if (request.kind === "get") {
-        // A get sees every put before it on this connection.
-        await this.#store(batch);
-        batch = [];
-        await this.#get(request.key);
       } else if (request.kind === "invalid") {
         this.#counters.errors.invalid++;
-        this.#out.append(ERROR_RESPONSE);
+        answers.push(ERROR_RESPONSE);
+      } else if (request.kind === "get") {
+        // A get sees every put before it on this connection.
+        await this.#store(batch, answers);
+        await this.#get(request.key);
+      }
+      if (this.#work >= TURN_WORK) {
+        await this.#store(batch, answers);
+        await this.#pace();
       }
     }
-    await this.#store(batch);
+    await this.#store(batch, answers);
   }
 
-  /** Stores a batch of puts, if any, and counts them. */
-  async #store(batch: readonly StoredPoint[]): Promise<void> {
-    if (batch.length === 0) return;
-    await this.#storage.put(batch);
-    this.#counters.stored(batch.length);
+  /**
+   * Stores `batch` and moves `answers` to the output: `ok` for each put, or
+   * `error` with the reason if the storage refused the batch. Empties both.
+   * Rejects if the storage failed otherwise.
+   */
+  async #store(
+    batch: StoredPoint[],
+    answers: (Uint8Array | undefined)[],
+  ): Promise<void> {
+    let put = OK_RESPONSE;
+    if (batch.length > 0) {
+      try {
+        await this.#storage.put(batch);
+        this.#counters.stored(batch.length);
+      } catch (error) {
+        // Any other failure closes the connection unanswered (see Storage).
+        if (!(error instanceof StorageRefusal)) throw error;
+        this.#refused(error.message);
+        put = errorResponse(error.message);
+      }
+    }
+    for (const answer of answers) this.#out.append(answer ?? put);
+    batch.length = 0;
+    answers.length = 0;
   }
 
   /** Logs the first refused put of this connection (one line, not a flood). */
@@ -189,18 +263,34 @@ export class Session {
   }
 
   async #get(key: string): Promise<void> {
-    const out = this.#out;
-    const emit = (text: string): void => out.appendText(text);
-    out.appendText("ok\n");
+    this.#out.appendText("ok\n");
     if (key === "*") {
+      // A live iterator: keys added meanwhile are visited too.
       for (const series of await this.#storage.getAll()) {
-        formatSeries(series, emit);
-        if (out.length >= WRITE_CHUNK) await this.#send();
+        await this.#stream(series);
       }
     } else {
       const series = await this.#storage.get(key);
-      if (series !== undefined) formatSeries(series, emit);
+      if (series !== undefined) await this.#stream(series);
     }
-    out.appendText("\n");
+    this.#out.appendText("\n");
+  }
+
+  /**
+   * Writes the data lines of `series` piece by piece. The series may change
+   * while a piece is written: each piece resumes after the last timestamp
+   * written, so the answer stays sorted with one line per timestamp.
+   */
+  async #stream(series: Series): Promise<void> {
+    let from = 0;
+    for (;;) {
+      const { text, next } = formatPoints(series, from, PIECE_CHARS);
+      this.#out.appendText(text);
+      this.#work += text.length >>> 6;
+      if (next >= series.timestamps.length) return;
+      const last = series.timestamps[next - 1];
+      await this.#pace();
+      from = indexAfter(series.timestamps, last);
+    }
   }
 }

@@ -189,6 +189,21 @@ export class ServerProcess implements AsyncDisposable {
     }
   }
 
+  /** The process id, to measure its memory. */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  /** Resident memory of the process now, in MiB (from `ps`). */
+  async rssMiB(): Promise<number> {
+    const { stdout } = await new Deno.Command("ps", {
+      args: ["-o", "rss=", "-p", String(this.pid)],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return Number(decoder.decode(stdout).trim()) / 1024;
+  }
+
   /** Everything written to stderr so far. */
   get stderr(): string {
     return this.#stderr.text;

@@ -5,7 +5,7 @@ import { MemoryStore } from "../../src/server/storage/memory.ts";
 import { exchange, RawSocket } from "../helpers/server.ts";
 
 const OK = "ok\n\n";
-const ERROR = "error\nwrong command\n\n";
+const TOO_LONG = "error\nline too long\n\n";
 
 Deno.test("an over-long line gets the error, then the connection closes", async () => {
   const messages: string[] = [];
@@ -16,7 +16,7 @@ Deno.test("an over-long line gets the error, then the connection closes", async 
   });
   await using socket = await RawSocket.connect(server.port);
   await socket.send(`put k 1 1\nget ${"x".repeat(100)}\nput k 2 2\n`);
-  assertEquals(await socket.responses(2), [OK, ERROR]);
+  assertEquals(await socket.responses(2), [OK, TOO_LONG]);
   assertEquals(await socket.rest(), "");
   assert(messages.some((m) => m.includes("maxLineBytes")));
   assertEquals(await exchange(server.port, "get k\n", 1), "ok\nk 1.0 1\n\n");
@@ -45,15 +45,32 @@ Deno.test("an endless line without newline is cut off once past the limit", asyn
     }
     return true;
   })();
-  assertEquals(await socket.responses(1), [ERROR]);
+  assertEquals(await socket.responses(1), [TOO_LONG]);
   assertEquals(await socket.rest(), "");
   await sent;
 });
+
+/**
+ * Whether a fresh connection is served within about a second. A slot frees
+ * once the server noticed a close; until then a new connection is closed at
+ * once, so each attempt ends quickly.
+ */
+async function servedSoon(port: number): Promise<boolean> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    await using next = await RawSocket.connect(port);
+    const served = await next.send("get a\n").then(() => next.responses(1))
+      .then((answers) => answers[0] === OK, () => false);
+    if (served) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
+}
 
 Deno.test("connections past maxConnections are closed, the others served", async () => {
   await using server = await serve({
     port: 0,
     maxConnections: 2,
+    maxConnectionsPerPeer: 2,
     log: () => {},
   });
   await using first = await RawSocket.connect(server.port);
@@ -69,16 +86,10 @@ Deno.test("connections past maxConnections are closed, the others served", async
   first.close();
   // The slot frees once the server noticed the close; until then a new
   // connection is closed at once, so each attempt ends quickly.
-  let served = false;
-  for (let attempt = 0; attempt < 50 && !served; attempt++) {
-    await using next = await RawSocket.connect(server.port);
-    served = await next.send("get a\n").then(() => next.responses(1)).then(
-      (answers) => answers[0] === OK,
-      () => false,
-    );
-    if (!served) await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  assert(served, "no connection served after one closed");
+  assert(
+    await servedSoon(server.port),
+    "no connection served after one closed",
+  );
   await second.send("get a\n");
   assertEquals(await second.responses(1), [OK]);
 });
@@ -187,6 +198,10 @@ Deno.test("invalid options are refused with a RangeError", async (t) => {
     { maxConnections: 0 },
     { idleTimeout: -1 },
     { idleTimeout: NaN },
+    { shutdownTimeout: -1 },
+    { maxConnectionsPerPeer: 0 },
+    { maxKeys: 0 },
+    { maxPoints: 0.5 },
     { fsyncInterval: 0 },
     { fsync: "never" as "batch" },
     { dataDir: "/tmp/x", storage: new MemoryStore() },
@@ -211,4 +226,103 @@ Deno.test("a get * of 100,000 points, written out in pieces, arrives whole", asy
   assertEquals(lines.length, 100_000 + 3);
   assertEquals(lines.slice(0, 3), ["ok", "key.0 0.0 0", "key.0 1.75 7"]);
   assertEquals(lines.at(-3), "key.6 24998.5 99994");
+});
+
+Deno.test("maxConnectionsPerPeer closes one address's extra connections, not another's", async () => {
+  const messages: string[] = [];
+  await using server = await serve({
+    port: 0,
+    maxConnectionsPerPeer: 2,
+    log: (m) => messages.push(m),
+  });
+  await using first = await RawSocket.connect(server.port);
+  await using second = await RawSocket.connect(server.port);
+  await first.send("get a\n");
+  await second.send("get a\n");
+  await first.responses(1);
+  await second.responses(1);
+  await using third = await RawSocket.connect(server.port);
+  assertEquals(await third.rest(), "");
+  assert(messages.some((m) => m.includes("maxConnectionsPerPeer (2)")));
+  // The address's slot frees once one of its connections ends.
+  first.close();
+  assert(
+    await servedSoon(server.port),
+    "no connection served after one closed",
+  );
+});
+
+/** Sends each request and waits for its answer before the next. */
+async function oneByOne(port: number, requests: string[]): Promise<string> {
+  await using socket = await RawSocket.connect(port);
+  let answers = "";
+  for (const request of requests) {
+    await socket.send(request);
+    answers += (await socket.responses(1))[0];
+  }
+  return answers;
+}
+
+Deno.test("past maxKeys a put of a new key is answered too many keys, and the connection goes on", async () => {
+  await using server = await serve({ port: 0, maxKeys: 2, log: () => {} });
+  assertEquals(
+    await oneByOne(server.port, [
+      "put a 1 1\n",
+      "put b 1 1\n",
+      "put c 1 1\n",
+      "put a 2 2\n",
+      "get c\n",
+    ]),
+    OK + OK + "error\ntoo many keys\n\n" + OK + OK,
+  );
+});
+
+Deno.test("past maxPoints a put of a new point is answered too many points; a rewrite is served", async () => {
+  await using server = await serve({ port: 0, maxPoints: 2, log: () => {} });
+  assertEquals(
+    await oneByOne(server.port, [
+      "put a 1 1\n",
+      "put a 2 2\n",
+      "put a 3 3\n",
+      "put a 5 2\n",
+    ]),
+    OK + OK + "error\ntoo many points\n\n" + OK,
+  );
+});
+
+/** A server with a big key and a peer that asked for it 40 times, unread. */
+async function stuckPeer(shutdownTimeout: number) {
+  const storage = new MemoryStore();
+  for (let i = 0; i < 50_000; i++) storage.upsert("big", i, i);
+  const server = await serve({
+    port: 0,
+    storage,
+    idleTimeout: 0,
+    shutdownTimeout,
+    log: () => {},
+  });
+  const socket = await RawSocket.connect(server.port);
+  await socket.send("get *\n".repeat(40));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  return { server, socket };
+}
+
+Deno.test("close gives up on a peer that does not read after shutdownTimeout", async () => {
+  const { server, socket } = await stuckPeer(0.3);
+  await using _socket = socket;
+  const started = performance.now();
+  await server.close();
+  const took = performance.now() - started;
+  assert(took >= 250 && took < 2000, `close took ${took} ms`);
+});
+
+Deno.test("terminate closes a peer that does not read at once", async () => {
+  const { server, socket } = await stuckPeer(60);
+  await using _socket = socket;
+  const started = performance.now();
+  const closing = server.close();
+  await server.terminate();
+  await closing;
+  const took = performance.now() - started;
+  assert(took < 1000, `terminate took ${took} ms`);
 });

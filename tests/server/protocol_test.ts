@@ -134,7 +134,7 @@ Deno.test("a failing storage closes that connection unanswered, the server stays
 /** A backend that cannot store negative values. */
 class NonNegativeStore extends MemoryStore {
   readonly batches: number[] = [];
-  refusal(point: StoredPoint): string | undefined {
+  override refusal(point: StoredPoint): string | undefined {
     return point.value < 0 ? "no negative values here" : undefined;
   }
   override put(points: readonly StoredPoint[]): void {
@@ -142,6 +142,8 @@ class NonNegativeStore extends MemoryStore {
     super.put(points);
   }
 }
+
+const REFUSED = "error\nno negative values here\n\n";
 
 Deno.test("a put the storage refuses is answered error in order; the rest is stored", async () => {
   const storage = new NonNegativeStore();
@@ -157,7 +159,7 @@ Deno.test("a put the storage refuses is answered error in order; the rest is sto
       "put k 1 1\nput k -1 2\nput k -2 3\nput k 4 4\nget k\n",
       5,
     ),
-    OK + ERROR + ERROR + OK + "ok\nk 1.0 1\nk 4.0 4\n\n",
+    OK + REFUSED + REFUSED + OK + "ok\nk 1.0 1\nk 4.0 4\n\n",
   );
   assertEquals(storage.batches, [2]);
   // One line per connection, however many puts it refuses.

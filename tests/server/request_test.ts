@@ -1,8 +1,10 @@
-import { assertEquals } from "@std/assert";
+import { assert, assertEquals } from "@std/assert";
 import {
   ERROR_RESPONSE,
-  formatSeries,
+  errorResponse,
+  formatPoints,
   formatValue,
+  indexAfter,
   OK_RESPONSE,
   parseCanonicalPut,
   parseRequest,
@@ -144,33 +146,65 @@ Deno.test("formatValue prints integral values with .0, others shortest", () => {
   }
 });
 
-Deno.test("formatSeries writes one data line per point", () => {
-  const chunks: string[] = [];
-  formatSeries(
-    { key: "k", timestamps: [1, 2], values: [0.5, 2] },
-    (text) => chunks.push(text),
+Deno.test("formatPoints writes one data line per point", () => {
+  assertEquals(
+    formatPoints({ key: "k", timestamps: [1, 2], values: [0.5, 2] }, 0, 1000),
+    { text: "k 0.5 1\nk 2.0 2\n", next: 2 },
   );
-  assertEquals(chunks, ["k 0.5 1\nk 2.0 2\n"]);
 });
 
-Deno.test("formatSeries hands a huge series over in several chunks", () => {
+Deno.test("formatPoints stops once the text reaches maxChars, and resumes from next", () => {
   const count = 20_000;
   const timestamps = Array.from({ length: count }, (_, i) => i);
-  const chunks: string[] = [];
-  formatSeries(
-    { key: "key", timestamps, values: timestamps },
-    (text) => chunks.push(text),
-  );
-  const lines = chunks.join("").split("\n");
-  assertEquals(chunks.length > 1, true);
+  const series = { key: "key", timestamps, values: timestamps };
+  const pieces: string[] = [];
+  for (let from = 0; from < count;) {
+    const { text, next } = formatPoints(series, from, 64 * 1024);
+    assert(text.length < 64 * 1024 + 32, `a piece of ${text.length} chars`);
+    pieces.push(text);
+    from = next;
+  }
+  const lines = pieces.join("").split("\n");
+  assert(pieces.length > 1);
   assertEquals(lines.length, count + 1);
   assertEquals(lines[count - 1], `key ${count - 1}.0 ${count - 1}`);
 });
 
-Deno.test("formatSeries emits nothing for an empty series", () => {
-  const chunks: string[] = [];
-  formatSeries({ key: "k", timestamps: [], values: [] }, (t) => chunks.push(t));
-  assertEquals(chunks, []);
+Deno.test("formatPoints gives nothing for an empty series", () => {
+  assertEquals(
+    formatPoints({ key: "k", timestamps: [], values: [] }, 0, 10),
+    { text: "", next: 0 },
+  );
+});
+
+Deno.test("indexAfter finds the first timestamp after a given one", () => {
+  const timestamps = [1, 3, 5];
+  assertEquals([0, 1, 2, 3, 5, 6].map((t) => indexAfter(timestamps, t)), [
+    0,
+    1,
+    1,
+    2,
+    3,
+    3,
+  ]);
+});
+
+Deno.test("a \\r inside a line is no field separator; only a trailing one is ignored", () => {
+  assertEquals(parseRequest("put k\r1 2"), { kind: "invalid" });
+  assertEquals(parseRequest("get\rk"), { kind: "invalid" });
+  assertEquals(parseRequest("put k 1 2\r\r"), { kind: "invalid" });
+  assertEquals(parseRequest("get k\r"), { kind: "get", key: "k" });
+});
+
+Deno.test("errorResponse says why in one line", () => {
+  assertEquals(
+    decoder.decode(errorResponse("storage full")),
+    "error\nstorage full\n\n",
+  );
+  assertEquals(
+    decoder.decode(errorResponse("too many keys\nmore detail")),
+    "error\ntoo many keys\n\n",
+  );
 });
 
 Deno.test("parseCanonicalPut takes the common put and agrees with the general path", () => {
@@ -210,7 +244,6 @@ Deno.test("parseCanonicalPut leaves every other line to the general path", () =>
       "put  k 1 2",
       "put k  1 2",
       "put k 1  2",
-      "put k 1 2\r",
       "put k\t1 2",
       "put k 1",
       "put k",

@@ -1,6 +1,8 @@
 /**
- * The in-memory {@link Storage}: one {@link ColumnSeries} per key, keys in
- * first-seen order (a `Map` keeps insertion order).
+ * The in-memory {@link Storage}: keys in first-seen order (a `Map` keeps
+ * insertion order). A key with one point (a common shape: many keys, one
+ * sample each) costs a slot in one shared column, not an object of its
+ * own; from its second point on it gets a {@link ColumnSeries}.
  *
  * @module
  */
@@ -8,14 +10,50 @@
 import { ColumnSeries } from "./series.ts";
 import type { Series, Storage, StorageSize, StoredPoint } from "./storage.ts";
 
+/** Caps of a {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * Most keys; a put of a new key past it is refused (`too many keys`).
+   * @default {Infinity}
+   */
+  maxKeys?: number;
+  /**
+   * Most points; a put of a new point past it is refused (`too many
+   * points`), a rewrite of a stored one is not.
+   * @default {Infinity}
+   */
+  maxPoints?: number;
+}
+
+const INITIAL_SLOTS = 1024;
+
 /** Keeps every point in memory; lost when the process ends. */
 export class MemoryStore implements Storage {
-  readonly #series = new Map<string, ColumnSeries>();
+  /** Each key's series, or for a one-point key its slot in `#singles`. */
+  readonly #series = new Map<string, ColumnSeries | number>();
+  /** Timestamp and value of each one-point key, side by side. */
+  #singles = new Float64Array(2 * INITIAL_SLOTS);
+  #slotsUsed = 0;
+  /** Slots of keys that grew a second point, to reuse. */
+  readonly #freeSlots: number[] = [];
+  readonly #maxKeys: number;
+  readonly #maxPoints: number;
   #pointCount = 0;
+
+  /** @param options Caps; none by default. */
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#maxKeys = options.maxKeys ?? Infinity;
+    this.#maxPoints = options.maxPoints ?? Infinity;
+  }
 
   /** Number of distinct (key, timestamp) points stored. */
   get pointCount(): number {
     return this.#pointCount;
+  }
+
+  /** Number of keys stored. */
+  get keyCount(): number {
+    return this.#series.size;
   }
 
   /** Stores each point in order; the last write of a (key, second) wins. */
@@ -27,22 +65,52 @@ export class MemoryStore implements Storage {
 
   /** Stores one point without allocating a {@link StoredPoint}. */
   upsert(key: string, timestamp: number, value: number): void {
-    let series = this.#series.get(key);
-    if (series === undefined) {
-      series = new ColumnSeries(key);
+    const entry = this.#series.get(key);
+    if (entry === undefined) {
+      const slot = this.#slot();
+      this.#singles[2 * slot] = timestamp;
+      this.#singles[2 * slot + 1] = value;
+      // A key sliced from a request would keep the whole request alive.
+      this.#series.set(flatCopy(key), slot);
+      this.#pointCount++;
+    } else if (typeof entry !== "number") {
+      if (entry.upsert(timestamp, value)) this.#pointCount++;
+    } else if (this.#singles[2 * entry] === timestamp) {
+      this.#singles[2 * entry + 1] = value;
+    } else {
+      const series = new ColumnSeries(key);
+      series.upsert(this.#singles[2 * entry], this.#singles[2 * entry + 1]);
+      series.upsert(timestamp, value);
       this.#series.set(key, series);
+      this.#freeSlots.push(entry);
+      this.#pointCount++;
     }
-    if (series.upsert(timestamp, value)) this.#pointCount++;
+  }
+
+  /** Past a cap, why `point` is refused; else `undefined`. */
+  refusal(point: StoredPoint): string | undefined {
+    const entry = this.#series.get(point.key);
+    if (entry === undefined && this.#series.size >= this.#maxKeys) {
+      return "too many keys";
+    }
+    if (this.#pointCount < this.#maxPoints) return undefined;
+    const stored = entry === undefined
+      ? false
+      : typeof entry === "number"
+      ? this.#singles[2 * entry] === point.timestamp
+      : entry.has(point.timestamp);
+    return stored ? undefined : "too many points";
   }
 
   /** The points of `key`, or `undefined`. */
   get(key: string): Series | undefined {
-    return this.#series.get(key);
+    const entry = this.#series.get(key);
+    return entry === undefined ? undefined : this.#view(key, entry);
   }
 
-  /** Every key's points, in first-seen key order. */
-  getAll(): Iterable<Series> {
-    return this.#series.values();
+  /** Every key's points, in first-seen key order; keys added meanwhile too. */
+  *getAll(): Iterable<Series> {
+    for (const [key, entry] of this.#series) yield this.#view(key, entry);
   }
 
   /** Keys and points held. */
@@ -52,4 +120,30 @@ export class MemoryStore implements Storage {
 
   /** Nothing to release. */
   close(): void {}
+
+  #view(key: string, entry: ColumnSeries | number): Series {
+    if (typeof entry !== "number") return entry;
+    const timestamps = [this.#singles[2 * entry]];
+    return { key, timestamps, values: [this.#singles[2 * entry + 1]] };
+  }
+
+  /** A free slot in `#singles`, growing it by half when full. */
+  #slot(): number {
+    const free = this.#freeSlots.pop();
+    if (free !== undefined) return free;
+    if (2 * this.#slotsUsed === this.#singles.length) {
+      const grown = new Float64Array(
+        this.#singles.length + (this.#singles.length >>> 1),
+      );
+      grown.set(this.#singles);
+      this.#singles = grown;
+    }
+    return this.#slotsUsed++;
+  }
+}
+
+/** A copy of `text` that shares no memory with the string it came from. */
+function flatCopy(text: string): string {
+  // V8 shares memory with the source only for slices of 13 chars or more.
+  return text.length < 13 ? text : (" " + text).slice(1);
 }

@@ -37,6 +37,12 @@ export class ColumnSeries implements Series {
     return this.#values.subarray(0, this.#length);
   }
 
+  /** Whether a point at `timestamp` is stored. */
+  has(timestamp: number): boolean {
+    const at = this.#lowerBound(timestamp);
+    return at < this.#length && this.#timestamps[at] === timestamp;
+  }
+
   /**
    * Stores `value` at `timestamp`, replacing the value already there.
    * Returns whether the point is new (not a replacement).

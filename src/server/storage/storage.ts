@@ -37,6 +37,31 @@ export interface StorageSize {
 }
 
 /**
+ * A batch this storage will not take now, for a reason the peer should
+ * read: `storage full`, `too many keys`. Thrown (rejected) by
+ * {@link Storage.put}; the message is one short line.
+ *
+ * @example
+ * ```ts
+ * import { StorageRefusal } from "./storage.ts";
+ *
+ * const refusal = new StorageRefusal("storage full");
+ * console.log(refusal.message); // "storage full"
+ * ```
+ */
+export class StorageRefusal extends Error {
+  /**
+   * Makes a refusal.
+   * @param reason One line: what the peer is told after `error`.
+   * @param options `cause`: the failure behind the refusal.
+   */
+  constructor(reason: string, options?: ErrorOptions) {
+    super(reason, options);
+    this.name = "StorageRefusal";
+  }
+}
+
+/**
  * Where the server keeps points. Every method may answer synchronously or
  * with a promise. The server answers `ok` to a put only after `put`
  * settled, and calls `put` with each batch of puts read together, in order.
@@ -47,8 +72,11 @@ export interface StorageSize {
 export interface Storage {
   /**
    * Stores a batch; within it and across batches the last write of a
-   * (key, timestamp) wins. Rejecting fails the whole batch: the server then
-   * closes the connection without acknowledging any of it.
+   * (key, timestamp) wins. Rejecting fails the whole batch: with a
+   * {@link StorageRefusal} the server answers each of its puts `error` with
+   * the refusal's message and keeps the connection; with any other error
+   * it closes the connection without acknowledging any of it (so a client
+   * resends on a new one).
    */
   put(points: readonly StoredPoint[]): Promise<void> | void;
   /**

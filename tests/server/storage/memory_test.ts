@@ -1,8 +1,10 @@
-import { assertEquals } from "@std/assert";
+import { assert, assertEquals } from "@std/assert";
+import { runProbe } from "../../reliability/probe.ts";
 import { ColumnSeries } from "../../../src/server/storage/series.ts";
 import { MemoryStore } from "../../../src/server/storage/memory.ts";
+import type { Series } from "../../../src/server/storage/storage.ts";
 
-function points(series: ColumnSeries): [number, number][] {
+function points(series: Series): [number, number][] {
   const { timestamps, values } = series;
   return Array.from(timestamps, (t, i) => [t, values[i]]);
 }
@@ -61,4 +63,57 @@ Deno.test("MemoryStore keeps keys in first-seen order and counts points", () => 
   assertEquals(store.pointCount, 3);
   assertEquals(Array.from(store.get("b")?.values ?? []), [1, 3]);
   assertEquals(store.get("c"), undefined);
+});
+
+Deno.test("a one-point key grows into a series, keeping its point and key order", () => {
+  const store = new MemoryStore();
+  store.upsert("a", 10, 1);
+  store.upsert("b", 5, 2);
+  store.upsert("a", 10, 1.5);
+  assertEquals(store.pointCount, 2);
+  assertEquals(points(store.get("a")!), [[10, 1.5]]);
+  store.upsert("a", 7, 3);
+  store.upsert("c", 1, 1);
+  assertEquals(store.pointCount, 4);
+  assertEquals(points(store.get("a")!), [[7, 3], [10, 1.5]]);
+  assertEquals(
+    [...store.getAll()].map((series) => [series.key, points(series)]),
+    [["a", [[7, 3], [10, 1.5]]], ["b", [[5, 2]]], ["c", [[1, 1]]]],
+  );
+});
+
+Deno.test("maxKeys refuses a new key past it, not a stored one", () => {
+  const store = new MemoryStore({ maxKeys: 2 });
+  store.put([{ key: "a", timestamp: 1, value: 1 }, {
+    key: "b",
+    timestamp: 1,
+    value: 1,
+  }]);
+  assertEquals(
+    store.refusal({ key: "c", timestamp: 1, value: 1 }),
+    "too many keys",
+  );
+  assertEquals(store.refusal({ key: "a", timestamp: 2, value: 1 }), undefined);
+});
+
+Deno.test("maxPoints refuses a new point past it, not a rewrite", () => {
+  const store = new MemoryStore({ maxPoints: 3 });
+  for (const [key, timestamp] of [["a", 1], ["b", 1], ["b", 2]] as const) {
+    store.upsert(key, timestamp, 0);
+  }
+  const refusal = (key: string, timestamp: number): string | undefined =>
+    store.refusal({ key, timestamp, value: 9 });
+  assertEquals(refusal("a", 2), "too many points");
+  assertEquals(refusal("c", 1), "too many points");
+  assertEquals(refusal("a", 1), undefined);
+  assertEquals(refusal("b", 2), undefined);
+});
+
+Deno.test("a one-point key costs under 150 bytes of heap", async () => {
+  const { bytesPerKey } = await runProbe<{ bytesPerKey: number }>(
+    "../server/storage/memory_per_key_probe.ts",
+    {},
+  );
+  console.log(`${bytesPerKey.toFixed(0)} bytes of heap per one-point key`);
+  assert(bytesPerKey < 150, `${bytesPerKey} bytes per key`);
 });

@@ -9,8 +9,9 @@
  * ```
  *
  * Integers and floats are little-endian. A frame whose length runs past the
- * end of the file or whose CRC does not match ends the valid log: that is
- * how a torn or corrupt tail is detected.
+ * end of the file or whose CRC does not match is damaged: a torn tail, or
+ * a corrupt byte. Reading skips it and resynchronises on the next offset
+ * where a whole frame checks out, so one bad byte costs one frame.
  *
  * @module
  */
@@ -149,6 +150,14 @@ function visitPayload(payload: Uint8Array, visit: PointVisitor): number {
   return visited;
 }
 
+/** Bytes `[from, to)` of a log skipped as damaged. */
+export interface SkippedRange {
+  /** Offset of the first damaged byte (a frame that did not check out). */
+  readonly from: number;
+  /** Offset of the next good frame, or the file's size. */
+  readonly to: number;
+}
+
 /** What {@link readLog} found. */
 export interface LogScan {
   /** Bytes from the start of the file up to the end of the last good frame. */
@@ -157,17 +166,20 @@ export interface LogScan {
   readonly fileBytes: number;
   /** Points visited. */
   readonly pointCount: number;
-  /** Why reading stopped before the end of the file, if it did. */
+  /** What was wrong with the first damaged frame, if one was. */
   readonly problem?: string;
+  /** Damaged ranges skipped, in file order; empty for a sound log. */
+  readonly skipped: readonly SkippedRange[];
 }
 
 /**
  * Reads a log from the start of `file`, visiting each point of every good
- * frame, and stops at the first torn or corrupt frame. A file shorter than
- * the magic that is a prefix of it (a torn creation) counts as empty.
+ * frame. A damaged frame is skipped up to the next offset holding a frame
+ * whose length and CRC check out. A file shorter than the magic that is a
+ * prefix of it (a torn creation) counts as empty.
  *
  * @throws {Error} when the file does not start with {@link MAGIC}: it is
- * not a log, and must not be truncated.
+ * not a log, and must not be touched.
  */
 export async function readLog(
   file: Deno.FsFile,
@@ -175,40 +187,109 @@ export async function readLog(
 ): Promise<LogScan> {
   const fileBytes = (await file.stat()).size;
   const reader = new ChunkReader(file);
+  await reader.seek(0);
   const head = await reader.read(Math.min(MAGIC.length, fileBytes));
   if (head === undefined || !head.every((byte, i) => byte === MAGIC[i])) {
     throw new Error("the file does not start with the metrics log magic");
   }
   if (fileBytes < MAGIC.length) {
-    return { validBytes: 0, fileBytes, pointCount: 0 };
+    return { validBytes: 0, fileBytes, pointCount: 0, skipped: [] };
   }
-  let validBytes = MAGIC.length;
+  let at = MAGIC.length;
+  let validBytes = at;
   let pointCount = 0;
-  for (;;) {
-    const header = await reader.read(FRAME_HEADER_BYTES);
-    if (header === undefined) {
-      return validBytes === fileBytes
-        ? { validBytes, fileBytes, pointCount }
-        : { validBytes, fileBytes, pointCount, problem: "a torn frame header" };
+  let problem: string | undefined;
+  const skipped: SkippedRange[] = [];
+  while (at < fileBytes) {
+    const frame = await readFrame(reader, at, fileBytes);
+    if (typeof frame !== "string") {
+      pointCount += visitPayload(frame.payload, visit);
+      at = validBytes = frame.end;
+      continue;
     }
-    const view = new DataView(header.buffer, header.byteOffset, 8);
-    const length = view.getUint32(0, true);
-    const checksum = view.getUint32(4, true);
-    const end = validBytes + FRAME_HEADER_BYTES + length;
-    const payload = end <= fileBytes ? await reader.read(length) : undefined;
-    const problem = payload === undefined
-      ? "a frame runs past the end of the file"
-      : crc32(payload) !== checksum
-      ? "a frame fails its CRC-32 check"
-      : !isWellFormed(payload)
-      ? "a frame holds malformed records"
-      : undefined;
-    if (problem !== undefined) {
-      return { validBytes, fileBytes, pointCount, problem };
-    }
-    pointCount += visitPayload(payload!, visit);
-    validBytes = end;
+    problem ??= frame;
+    const next = await nextGoodFrame(file, at + 1, fileBytes);
+    skipped.push({ from: at, to: next ?? fileBytes });
+    if (next === undefined) break;
+    await reader.seek(next);
+    at = next;
   }
+  return { validBytes, fileBytes, pointCount, problem, skipped };
+}
+
+/** The frame at `at` (its payload and end), or what is wrong with it. */
+async function readFrame(
+  reader: ChunkReader,
+  at: number,
+  fileBytes: number,
+): Promise<{ payload: Uint8Array; end: number } | string> {
+  const header = await reader.read(FRAME_HEADER_BYTES);
+  if (header === undefined) return "a torn frame header";
+  const view = new DataView(header.buffer, header.byteOffset, 8);
+  const length = view.getUint32(0, true);
+  const checksum = view.getUint32(4, true);
+  const end = at + FRAME_HEADER_BYTES + length;
+  const payload = end <= fileBytes ? await reader.read(length) : undefined;
+  if (payload === undefined) return "a frame runs past the end of the file";
+  if (crc32(payload) !== checksum) return "a frame fails its CRC-32 check";
+  if (!isWellFormed(payload)) return "a frame holds malformed records";
+  return { payload, end };
+}
+
+/** Bytes of the file scanned at a time when resynchronising. */
+const SCAN_WINDOW = 1024 * 1024;
+
+/**
+ * The first offset from `from` on where a non-empty, well-formed frame
+ * whose CRC matches starts, or `undefined`.
+ */
+async function nextGoodFrame(
+  file: Deno.FsFile,
+  from: number,
+  fileBytes: number,
+): Promise<number | undefined> {
+  for (let base = from; base + FRAME_HEADER_BYTES < fileBytes;) {
+    const window = await readAt(
+      file,
+      base,
+      Math.min(SCAN_WINDOW + FRAME_HEADER_BYTES, fileBytes - base),
+    );
+    const view = new DataView(window.buffer);
+    const last = Math.min(SCAN_WINDOW, window.length - FRAME_HEADER_BYTES);
+    for (let i = 0; i <= last; i++) {
+      const length = view.getUint32(i, true);
+      const end = i + FRAME_HEADER_BYTES + length;
+      if (length === 0 || base + end > fileBytes) continue;
+      const payload = end <= window.length
+        ? window.subarray(i + FRAME_HEADER_BYTES, end)
+        : await readAt(file, base + i + FRAME_HEADER_BYTES, length);
+      if (
+        crc32(payload) === view.getUint32(i + 4, true) &&
+        isWellFormed(payload)
+      ) {
+        return base + i;
+      }
+    }
+    base += last + 1;
+  }
+  return undefined;
+}
+
+/** `count` bytes of `file` from `offset` (fewer at the end of the file). */
+async function readAt(
+  file: Deno.FsFile,
+  offset: number,
+  count: number,
+): Promise<Uint8Array> {
+  await file.seek(offset, Deno.SeekMode.Start);
+  const buf = new Uint8Array(count);
+  let filled = 0;
+  while (filled < count) {
+    const n = await file.read(buf.subarray(filled));
+    if (n === null) break;
+    filled += n;
+  }
+  return buf.subarray(0, filled);
 }
 
 /** Reads a file sequentially in exact-size pieces. */
@@ -220,6 +301,12 @@ class ChunkReader {
 
   constructor(file: Deno.FsFile) {
     this.#file = file;
+  }
+
+  /** Goes to `offset` of the file, dropping what was buffered. */
+  async seek(offset: number): Promise<void> {
+    await this.#file.seek(offset, Deno.SeekMode.Start);
+    this.#start = this.#end = 0;
   }
 
   /**

@@ -3,12 +3,31 @@
  * log in a directory, replayed at start and compacted when it holds far
  * more points than are live. File format: `format.ts`.
  *
+ * Memory holds every acknowledged point, so whenever the file cannot be
+ * trusted (deleted, truncated or replaced under the server, or a write
+ * failed) a fresh log is written from memory. A damaged log found at start
+ * is copied aside before anything is changed.
+ *
  * @module
  */
 
-import { FrameWriter, MAGIC, readLog } from "./format.ts";
-import { MemoryStore } from "../memory.ts";
-import type { Series, Storage, StorageSize, StoredPoint } from "../storage.ts";
+import { FrameWriter, type LogScan, MAGIC } from "./format.ts";
+import {
+  copyAside,
+  ignoreNotFound,
+  lockDirectory,
+  syncDirectory,
+  writeSnapshot,
+} from "./files.ts";
+import { replay } from "./recovery.ts";
+import { MemoryStore, type MemoryStoreOptions } from "../memory.ts";
+import {
+  type Series,
+  type Storage,
+  StorageRefusal,
+  type StorageSize,
+  type StoredPoint,
+} from "../storage.ts";
 import { writeAll } from "../../../internal/write_all.ts";
 
 /**
@@ -22,7 +41,7 @@ import { writeAll } from "../../../internal/write_all.ts";
 export type FsyncMode = "batch" | "interval";
 
 /** Options of {@link LogStore.open}. */
-export interface LogStoreOptions {
+export interface LogStoreOptions extends MemoryStoreOptions {
   /**
    * When the log is forced to disk; see {@link FsyncMode}.
    * @default {"batch"}
@@ -40,7 +59,13 @@ export interface LogStoreOptions {
    */
   compactMinPoints?: number;
   /**
-   * Receives diagnostics: replay summary, dropped tails, failures.
+   * Seconds between attempts to write a fresh log after a write failed;
+   * puts are refused (`storage full`) until one succeeds.
+   * @default {1}
+   */
+  retryInterval?: number;
+  /**
+   * Receives diagnostics: replay summary, damaged logs, failures.
    * @default {console.error}
    */
   log?: (message: string) => void;
@@ -53,10 +78,9 @@ export interface LogStoreOptions {
 }
 
 const LOG_NAME = "metrics.log";
-/** Points per record in a compacted log, so no frame gets huge. */
-const COMPACT_RUN = 64 * 1024;
-/** Bytes gathered before a compaction frame is written. */
-const COMPACT_FRAME_BYTES = 1024 * 1024;
+/** Held locked while a server uses the directory. */
+/** Least time between two checks that the log file is still ours. */
+const WATCH_MS = 5;
 
 /** Keeps points in memory and in an append-only log in a directory. */
 export class LogStore implements Storage {
@@ -67,8 +91,13 @@ export class LogStore implements Storage {
   readonly #fsync: FsyncMode;
   readonly #log: (message: string) => void;
   readonly #onSync: ((seconds: number) => void) | undefined;
+  readonly #lock: Deno.FsFile;
   #compactMinPoints: number;
   #file: Deno.FsFile;
+  /** Bytes this store wrote to the file: its size, unless someone else wrote. */
+  #bytes: number;
+  /** When the file was last checked (`performance.now()`). */
+  #checkedAt = -Infinity;
   /** Points in the log file, overwritten ones included. */
   #logPoints: number;
   /** Puts taken but not yet written, for the next commit. */
@@ -77,8 +106,12 @@ export class LogStore implements Storage {
   #commit: Promise<void> | undefined;
   /** File work runs one task at a time, in this chain. */
   #tail: Promise<void> = Promise.resolve();
-  /** Set when a write failed: the log may end in a torn frame. */
+  /**
+   * Set when a write failed: the log may end in a torn frame, so nothing
+   * is appended until a fresh log is written; puts are refused meanwhile.
+   */
   #failure: Error | undefined;
+  readonly #retryTimer: ReturnType<typeof setInterval>;
   #compacting = false;
   #unsynced = false;
   readonly #timer: ReturnType<typeof setInterval> | undefined;
@@ -86,20 +119,27 @@ export class LogStore implements Storage {
 
   private constructor(
     dir: string,
+    lock: Deno.FsFile,
     file: Deno.FsFile,
     memory: MemoryStore,
-    logPoints: number,
+    scan: LogScan,
     options: LogStoreOptions,
   ) {
     this.#dir = dir;
     this.path = `${dir}/${LOG_NAME}`;
+    this.#lock = lock;
     this.#file = file;
     this.#memory = memory;
-    this.#logPoints = logPoints;
+    this.#logPoints = scan.pointCount;
+    this.#bytes = scan.fileBytes;
     this.#fsync = options.fsync ?? "batch";
     this.#compactMinPoints = options.compactMinPoints ?? 100_000;
     this.#log = options.log ?? console.error;
     this.#onSync = options.onSync;
+    this.#retryTimer = setInterval(
+      () => this.#retry(),
+      (options.retryInterval ?? 1) * 1000,
+    );
     if (this.#fsync === "interval") {
       this.#timer = setInterval(
         () => this.#syncIfNeeded(),
@@ -109,12 +149,14 @@ export class LogStore implements Storage {
   }
 
   /**
-   * Opens (or creates) the log in `dir` and replays it into memory. A torn
-   * or corrupt tail is dropped with a warning; the log is compacted at once
-   * if it is due.
+   * Locks `dir`, opens (or creates) the log in it and replays it into
+   * memory. A damaged log is copied aside (`metrics.log.damaged-<time>`)
+   * and every good frame in it replayed; then a torn tail is cut off, or a
+   * log damaged in the middle is rewritten from memory. The log is
+   * compacted at once if it is due.
    *
-   * @throws {Error} when the directory cannot be used or `metrics.log` in
-   * it is not a metrics log.
+   * @throws {Error} when another server uses `dir`, the directory cannot
+   * be used, or `metrics.log` in it is not a metrics log.
    */
   static async open(
     dir: string,
@@ -123,43 +165,27 @@ export class LogStore implements Storage {
     const log = options.log ?? console.error;
     const path = `${dir}/${LOG_NAME}`;
     await Deno.mkdir(dir, { recursive: true });
-    await Deno.remove(`${path}.compact`).catch(ignoreNotFound);
-    const started = performance.now();
-    const memory = new MemoryStore();
-    const file = await Deno.open(path, {
-      read: true,
-      append: true,
-      create: true,
-    });
+    const lock = await lockDirectory(dir);
+    let file: Deno.FsFile | undefined;
     try {
-      const scan = await readLog(
-        file,
-        (key, timestamp, value) => memory.upsert(key, timestamp, value),
-      );
-      if (scan.validBytes === 0) {
-        await file.truncate(0);
-        await writeAll(file, MAGIC);
-        await file.syncData();
-        await syncDirectory(dir);
-      } else if (scan.problem !== undefined) {
-        log(
-          `warning: ${path}: ${scan.problem} at byte ${scan.validBytes}; dropping the last ${
-            scan.fileBytes - scan.validBytes
-          } bytes (a torn or corrupt tail, never acknowledged if torn by a crash)`,
-        );
-        await file.truncate(scan.validBytes);
-        await file.syncData();
+      await Deno.remove(`${path}.compact`).catch(ignoreNotFound);
+      const memory = new MemoryStore(options);
+      file = await Deno.open(path, { read: true, append: true, create: true });
+      const { scan, rewrite } = await replay(dir, path, file, memory, log);
+      const store = new LogStore(dir, lock, file, memory, scan, options);
+      if (rewrite) {
+        try {
+          await store.#serially(() => store.#rewrite());
+        } catch (error) {
+          await store.close().catch(() => {});
+          throw error;
+        }
       }
-      log(
-        `replayed ${scan.pointCount} puts (${memory.pointCount} points) from ${path} in ${
-          Math.round(performance.now() - started)
-        } ms`,
-      );
-      const store = new LogStore(dir, file, memory, scan.pointCount, options);
       store.#compactIfDue();
       return store;
     } catch (error) {
-      file.close();
+      file?.close();
+      lock.close();
       throw new Error(`cannot open the metrics log ${path}: ${error}`, {
         cause: error,
       });
@@ -172,12 +198,29 @@ export class LogStore implements Storage {
    * a write runs share the next write and fsync.
    */
   put(points: readonly StoredPoint[]): Promise<void> {
-    const failure = this.#failure ??
-      (this.#closing ? new Error("the log store is closed") : undefined);
-    if (failure !== undefined) return Promise.reject(failure);
+    if (this.#closing) {
+      return Promise.reject(new Error("the log store is closed"));
+    }
+    if (this.#failure !== undefined) {
+      return Promise.reject(new StorageRefusal(reasonOf(this.#failure)));
+    }
     this.#memory.put(points);
     this.#frame.appendPoints(points);
-    return this.#commit ??= this.#serially(() => this.#write());
+    // A failed write is a refusal with a reason, not a broken connection.
+    return this.#commit ??= this.#serially(() => this.#write()).catch(
+      (error) => {
+        throw new StorageRefusal(reasonOf(error), { cause: error });
+      },
+    );
+  }
+
+  /**
+   * Why `point` is refused now: the log cannot be written (until a retry
+   * succeeds), or a cap (`maxKeys`, `maxPoints`) is reached.
+   */
+  refusal(point: StoredPoint): string | undefined {
+    if (this.#failure !== undefined) return reasonOf(this.#failure);
+    return this.#memory.refusal(point);
   }
 
   /** The points of `key`, or `undefined`. */
@@ -205,33 +248,105 @@ export class LogStore implements Storage {
 
   async #shutdown(): Promise<void> {
     clearInterval(this.#timer);
+    clearInterval(this.#retryTimer);
     try {
-      await this.#serially(() => this.#sync(this.#file));
+      // A last chance for a failed log, and a last check that it is ours.
+      if (this.#failure !== undefined) {
+        await this.#serially(() => this.#rewrite(), true);
+      }
+      this.#checkedAt = -Infinity;
+      await this.#serially(async () => {
+        await this.#watch();
+        await this.#sync(this.#file);
+      });
     } finally {
       this.#file.close();
+      this.#lock.close();
     }
   }
 
   /**
    * Runs `task` after every task queued before it. A failed task leaves
    * the log possibly ending in a torn frame, after which appended frames
-   * would never be replayed: so every later task fails too.
+   * would never be replayed: so every later task fails too, until a fresh
+   * log is written (a task run with `evenIfFailed`).
    */
-  #serially(task: () => Promise<void>): Promise<void> {
+  #serially(
+    task: () => Promise<void>,
+    evenIfFailed = false,
+  ): Promise<void> {
     const run = this.#tail.then(() => {
-      if (this.#failure) throw this.#failure;
+      if (this.#failure && !evenIfFailed) throw this.#failure;
       return task();
     });
     this.#tail = run.catch((error) => {
+      if (this.#failure === undefined) {
+        this.#log(
+          `error: cannot write ${this.path}; refusing puts until it can be written again: ${error}`,
+        );
+      }
       this.#failure ??= error instanceof Error ? error : new Error(`${error}`);
     });
     return run;
   }
 
+  /** After a failure: tries to write a fresh log, and takes puts again. */
+  #retry(): void {
+    if (this.#failure === undefined || this.#closing) return;
+    this.#serially(async () => {
+      await this.#rewrite();
+      this.#failure = undefined;
+      this.#log(`${this.path} is written again; taking puts`);
+    }, true).catch(() => {});
+  }
+
+  /**
+   * Notices (at most every {@link WATCH_MS} ms) that the file at the path
+   * is no longer the log this store writes: deleted, truncated, replaced or
+   * written by someone else. Then writes a fresh log from memory, which
+   * holds every acknowledged point, keeping a copy of any foreign bytes.
+   */
+  async #watch(): Promise<void> {
+    const now = performance.now();
+    if (now - this.#checkedAt < WATCH_MS) return;
+    this.#checkedAt = now;
+    let problem: string | undefined;
+    let foreign = false;
+    try {
+      const [onDisk, open] = await Promise.all([
+        Deno.stat(this.path),
+        this.#file.stat(),
+      ]);
+      if (onDisk.ino !== open.ino || onDisk.dev !== open.dev) {
+        problem = "was replaced by another file";
+        foreign = true;
+      } else if (onDisk.size < this.#bytes) {
+        problem = `was truncated to ${onDisk.size} of ${this.#bytes} bytes`;
+      } else if (onDisk.size > this.#bytes) {
+        problem = `grew by ${onDisk.size - this.#bytes} bytes not written here`;
+        foreign = true;
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      problem = "was deleted";
+    }
+    if (problem === undefined) return;
+    const copy = foreign ? await copyAside(this.path, "replaced") : undefined;
+    this.#log(
+      `warning: ${this.path} ${problem} while in use; writing a fresh log from memory${
+        copy === undefined ? "" : ` (the file found is kept as ${copy})`
+      }`,
+    );
+    await this.#rewrite();
+  }
+
   async #write(): Promise<void> {
     this.#commit = undefined;
+    await this.#watch();
     const points = this.#frame.pointCount;
-    await writeAll(this.#file, this.#frame.take());
+    const frame = this.#frame.take();
+    await writeAll(this.#file, frame);
+    this.#bytes += frame.length;
     this.#logPoints += points;
     if (this.#fsync === "batch") await this.#sync(this.#file);
     else this.#unsynced = true;
@@ -261,28 +376,13 @@ export class LogStore implements Storage {
     this.#serially(() => this.#compact()).catch(() => {});
   }
 
-  /**
-   * Rewrites the log from memory: a temporary file, fsync, rename over the
-   * log, fsync the directory. Puts that land while the snapshot is written
-   * are appended to the new log after it, so its replay ends in the live
-   * state whatever the snapshot caught of them.
-   */
+  /** Rewrites the log from memory once it holds mostly overwritten points. */
   async #compact(): Promise<void> {
     const started = performance.now();
     const before = this.#logPoints;
-    const temp = `${this.path}.compact`;
-    let file: Deno.FsFile | undefined;
-    let written = 0;
     try {
-      file = await Deno.open(temp, { append: true, create: true });
-      await file.truncate(0);
-      await writeAll(file, MAGIC);
-      written = await this.#writeSnapshot(file);
-      await file.syncData();
-      await Deno.rename(temp, this.path);
+      await this.#rewrite();
     } catch (error) {
-      file?.close();
-      await Deno.remove(temp).catch(ignoreNotFound);
       // The old log is intact; try again only once it has doubled.
       this.#compactMinPoints = 2 * this.#logPoints;
       this.#log(`warning: cannot compact ${this.path}, keeping it: ${error}`);
@@ -290,47 +390,51 @@ export class LogStore implements Storage {
     } finally {
       this.#compacting = false;
     }
-    this.#file.close();
-    this.#file = file;
-    this.#logPoints = written;
-    await syncDirectory(this.#dir);
     this.#log(
-      `compacted ${this.path}: ${before} puts to ${written} points in ${
+      `compacted ${this.path}: ${before} puts to ${this.#logPoints} points in ${
         Math.round(performance.now() - started)
       } ms`,
     );
   }
 
-  async #writeSnapshot(file: Deno.FsFile): Promise<number> {
-    const frame = new FrameWriter();
-    let written = 0;
-    const flush = async (): Promise<void> => {
-      written += frame.pointCount;
-      await writeAll(file, frame.take());
-    };
-    for (const series of this.#memory.getAll()) {
-      for (let from = 0; from < series.timestamps.length; from += COMPACT_RUN) {
-        // Fresh views each run: the series may have grown during a write.
-        const { timestamps, values } = series;
-        const to = Math.min(from + COMPACT_RUN, timestamps.length);
-        frame.appendRun(series.key, timestamps, values, from, to);
-        if (frame.byteLength >= COMPACT_FRAME_BYTES) await flush();
+  /**
+   * Writes a fresh log from memory: a temporary file, fsync, rename over
+   * the log, fsync the directory; then appends go to it. Puts that land
+   * while the snapshot is written are appended to the new log after it, so
+   * its replay ends in the live state whatever the snapshot caught of them.
+   * On failure the current log is left as it was.
+   */
+  async #rewrite(): Promise<void> {
+    const temp = `${this.path}.compact`;
+    let file: Deno.FsFile | undefined;
+    let written: number;
+    try {
+      file = await Deno.open(temp, { append: true, create: true });
+      await file.truncate(0);
+      await writeAll(file, MAGIC);
+      written = await writeSnapshot(file, this.#memory.getAll());
+      await file.syncData();
+      await Deno.rename(temp, this.path);
+    } catch (error) {
+      // Remove the temporary file only if it is ours.
+      if (file !== undefined) {
+        file.close();
+        await Deno.remove(temp).catch(() => {});
       }
+      throw error;
     }
-    if (frame.pointCount > 0) await flush();
-    return written;
+    this.#file.close();
+    this.#file = file;
+    this.#bytes = (await file.stat()).size;
+    this.#logPoints = written;
+    this.#checkedAt = performance.now();
+    await syncDirectory(this.#dir);
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await Deno.open(dir, { read: true });
-  try {
-    await handle.sync();
-  } finally {
-    handle.close();
-  }
-}
-
-function ignoreNotFound(error: unknown): void {
-  if (!(error instanceof Deno.errors.NotFound)) throw error;
+/** What a refused put is told while the log cannot be written. */
+function reasonOf(error: unknown): string {
+  return /No space left|os error 28|quota/i.test(`${error}`)
+    ? "storage full"
+    : "storage unavailable";
 }

@@ -146,7 +146,7 @@ Deno.test("LogStore drops a torn tail with a warning and appends after it", asyn
   await Deno.truncate(`${dir}/metrics.log`, size - 3);
   const messages: string[] = [];
   const store = await open(dir, messages);
-  assertMatch(messages.join("\n"), /warning: .*dropping the last \d+ bytes/);
+  assertMatch(messages.join("\n"), /warning: .*cut off the last \d+ bytes/);
   assertEquals(
     (await Deno.stat(`${dir}/metrics.log`)).size,
     MAGIC.length + first.length,

@@ -200,7 +200,10 @@ Deno.test("a second rewritten past its last slot: a new value is answered error,
     await socket.send(`put old ${value} 1150864247\n`);
     const [answer] = await socket.responses(1);
     if (answer !== "ok\n\n") {
-      assertEquals(answer, "error\nwrong command\n\n");
+      assertEquals(
+        answer,
+        `error\nsecond 1150864247 of "old" was rewritten too often through this front-end to order another value after the last\n\n`,
+      );
       break;
     }
   }

@@ -243,8 +243,8 @@ Deno.test({
       "put early 1 0\nput ahead 1 99999999999\nput fine 1 1150864247\nget fine\n",
     );
     assertEquals(await socket.responses(4), [
-      "error\nwrong command\n\n",
-      "error\nwrong command\n\n",
+      "error\ntimestamp 0 is before 1970-01-01T00:00:01Z, which VictoriaMetrics cannot store\n\n",
+      "error\ntimestamp 99999999999 is more than two days ahead, which VictoriaMetrics drops\n\n",
       "ok\n\n",
       "ok\nfine 1.0 1150864247\n\n",
     ]);

@@ -1,0 +1,29 @@
+/**
+ * Heap retained per key by a {@link MemoryStore} of 100,000 one-point keys
+ * whose names are sliced from request lines, as the server's are. Run by
+ * memory_test.ts with `--expose-gc`.
+ *
+ * @module
+ */
+
+import { MemoryStore } from "../../../src/server/storage/memory.ts";
+import { report, retainedHeapMiB } from "../../reliability/probe.ts";
+
+const KEYS = 100_000;
+const before = retainedHeapMiB();
+const store = new MemoryStore();
+for (let from = 0; from < KEYS; from += 2000) {
+  // One decoded read of many lines, as the line reader makes.
+  const lines = Array.from(
+    { length: 2000 },
+    (_, i) => `put host.example.cpu.${from + i} 0.5 1700000000\n`,
+  ).join("");
+  for (let at = 0; at < lines.length;) {
+    const end = lines.indexOf("\n", at);
+    const line = lines.slice(at, end);
+    store.upsert(line.slice(4, line.indexOf(" ", 4)), 1700000000, 0.5);
+    at = end + 1;
+  }
+}
+const bytesPerKey = (retainedHeapMiB() - before) * 2 ** 20 / store.keyCount;
+report({ bytesPerKey });
