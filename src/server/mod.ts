@@ -32,6 +32,8 @@
 
 export { serve } from "./server.ts";
 export type { MetricsServer, ServerOptions } from "./server.ts";
+export type { AccessStats } from "./access.ts";
+export type { TlsCertificate } from "./listeners.ts";
 export type { FsyncMode } from "./storage/log/store.ts";
 export type { Series, Storage, StoredPoint } from "./storage/storage.ts";
 export { VictoriaMetricsStore } from "./storage/victoriametrics/store.ts";

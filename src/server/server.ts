@@ -10,6 +10,8 @@ import { MemoryStore } from "./storage/memory.ts";
 import { Session } from "./session.ts";
 import type { Storage } from "./storage/storage.ts";
 import { checkInteger } from "../internal/options.ts";
+import { AccessGuard, type AccessStats } from "./access.ts";
+import { openListeners, type TlsCertificate } from "./listeners.ts";
 
 /** Options of {@link serve}. */
 export interface ServerOptions {
@@ -67,6 +69,26 @@ export interface ServerOptions {
    */
   storage?: Storage;
   /**
+   * Speak TLS on `hostname:port` with this certificate and key (PEM text);
+   * a client that does not is closed after a failed handshake.
+   * @default {undefined} plain TCP
+   */
+  tls?: TlsCertificate;
+  /**
+   * With `tls`: also serve plain TCP on this port of 127.0.0.1 only, for
+   * local clients; `0` picks a free one (read it from
+   * {@link MetricsServer.plainPort}).
+   * @default {undefined} no plain port
+   */
+  plainPort?: number;
+  /**
+   * CIDR blocks of the peers that may connect (`10.0.0.0/8`,
+   * `2001:db8::/32`, or one address); others are closed at accept and
+   * logged at most once a minute per address.
+   * @default {undefined} every peer
+   */
+  allowFrom?: string[];
+  /**
    * Receives diagnostics: storage summary and warnings, closed and refused
    * connections.
    * @default {console.error}
@@ -80,6 +102,10 @@ export interface MetricsServer extends AsyncDisposable {
   readonly hostname: string;
   /** The port it listens on (the one picked, when asked for `0`). */
   readonly port: number;
+  /** The plain-TCP port on 127.0.0.1 next to a TLS one, if asked for. */
+  readonly plainPort: number | undefined;
+  /** Refused peers and failed TLS handshakes since the start. */
+  accessStats(): AccessStats;
   /**
    * Stops gracefully: stops accepting, answers what was received, closes
    * the connections and the storage (the log is flushed and forced to
@@ -143,6 +169,7 @@ export async function serve(
     throw new RangeError("give storage or dataDir, not both");
   }
   const log = options.log ?? console.error;
+  const access = new AccessGuard(options.allowFrom, log);
   const storage = options.storage ??
     (options.dataDir === undefined
       ? new MemoryStore()
@@ -151,22 +178,26 @@ export async function serve(
         fsyncInterval,
         log,
       }));
-  let listener: Deno.TcpListener;
+  let listeners: Deno.Listener[];
   try {
-    listener = Deno.listen({
+    listeners = openListeners({
       hostname: options.hostname ?? "127.0.0.1",
       port,
+      tls: options.tls,
+      plainPort: options.plainPort === undefined
+        ? undefined
+        : checkInteger("plainPort", options.plainPort, 0, 65535),
     });
   } catch (error) {
     await storage.close();
     throw error;
   }
-  return new Server(listener, storage, {
+  return new Server(listeners, storage, {
     maxLineBytes,
     maxConnections,
     idleTimeoutMs: idleTimeout * 1000,
     log,
-  });
+  }, access);
 }
 
 /** Server options are whole numbers that fit a timer: below 2^31. */
@@ -184,7 +215,9 @@ interface Limits {
 class Server implements MetricsServer {
   readonly hostname: string;
   readonly port: number;
-  readonly #listener: Deno.TcpListener;
+  readonly plainPort: number | undefined;
+  readonly #listeners: Deno.Listener[];
+  readonly #access: AccessGuard;
   readonly #storage: Storage;
   readonly #limits: Limits;
   /** Each live session and the promise of its `run`. */
@@ -195,13 +228,22 @@ class Server implements MetricsServer {
   #refusing = false;
   #closing: Promise<void> | undefined;
 
-  constructor(listener: Deno.TcpListener, storage: Storage, limits: Limits) {
-    this.hostname = listener.addr.hostname;
-    this.port = listener.addr.port;
-    this.#listener = listener;
+  constructor(
+    listeners: Deno.Listener[],
+    storage: Storage,
+    limits: Limits,
+    access: AccessGuard,
+  ) {
+    const [main, plain] = listeners.map((l) => l.addr as Deno.NetAddr);
+    this.hostname = main.hostname;
+    this.port = main.port;
+    this.plainPort = plain?.port;
+    this.#listeners = listeners;
+    this.#access = access;
     this.#storage = storage;
     this.#limits = limits;
-    this.#accepting = this.#accept();
+    this.#accepting = Promise.all(listeners.map((l) => this.#accept(l)))
+      .then(() => {});
     if (limits.idleTimeoutMs > 0) {
       this.#idleTimer = setInterval(
         () => this.#closeIdle(),
@@ -218,12 +260,16 @@ class Server implements MetricsServer {
     return this.close();
   }
 
-  async #accept(): Promise<void> {
+  accessStats(): AccessStats {
+    return this.#access.stats();
+  }
+
+  async #accept(listener: Deno.Listener): Promise<void> {
     const { maxConnections, log } = this.#limits;
     while (!this.#closing) {
-      let conn: Deno.TcpConn;
+      let conn: Deno.Conn;
       try {
-        conn = await this.#listener.accept();
+        conn = await listener.accept();
       } catch (error) {
         if (this.#closing) return;
         if (PEER_GONE.some((type) => error instanceof type)) continue;
@@ -231,6 +277,7 @@ class Server implements MetricsServer {
         await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
         continue;
       }
+      if (!this.#access.admit(conn)) continue;
       if (this.#sessions.size >= maxConnections) {
         if (!this.#refusing) {
           log(
@@ -246,10 +293,11 @@ class Server implements MetricsServer {
     }
   }
 
-  #start(conn: Deno.TcpConn): void {
+  #start(conn: Deno.Conn): void {
     const { maxLineBytes, log } = this.#limits;
     try {
-      conn.setNoDelay(true);
+      // A TLS connection has no such method (its socket is Deno's).
+      (conn as Partial<Deno.TcpConn>).setNoDelay?.(true);
     } catch {
       // The peer already left; the first read will say so.
     }
@@ -257,6 +305,11 @@ class Server implements MetricsServer {
       storage: this.#storage,
       maxLineBytes,
       log,
+      onHandshakeError: (error) =>
+        this.#access.handshakeFailed(
+          (conn.remoteAddr as Deno.NetAddr).hostname,
+          error,
+        ),
     });
     this.#sessions.set(
       session,
@@ -276,7 +329,7 @@ class Server implements MetricsServer {
   }
 
   async #shutdown(): Promise<void> {
-    this.#listener.close();
+    for (const listener of this.#listeners) listener.close();
     await this.#accepting;
     for (const session of this.#sessions.keys()) session.stop();
     // The idle timer still runs: it ends a session stuck on a peer that

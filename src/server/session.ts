@@ -27,13 +27,16 @@ export interface SessionOptions {
   readonly maxLineBytes: number;
   /** Receives diagnostics. */
   readonly log: (message: string) => void;
+  /** Hears of a failed TLS handshake (the session then ends quietly). */
+  readonly onHandshakeError?: (error: unknown) => void;
 }
 
 /** Serves one connection until the peer closes it or the server stops. */
 export class Session {
   /** `host:port` of the peer, for diagnostics. */
   readonly peer: string;
-  readonly #conn: Deno.TcpConn;
+  readonly #conn: Deno.Conn;
+  readonly #onHandshakeError: ((error: unknown) => void) | undefined;
   readonly #storage: Storage;
   readonly #log: (message: string) => void;
   readonly #reader: LineReader;
@@ -45,9 +48,11 @@ export class Session {
   #refusalLogged = false;
 
   /** Takes ownership of `conn`; call `run` to serve it. */
-  constructor(conn: Deno.TcpConn, options: SessionOptions) {
+  constructor(conn: Deno.Conn, options: SessionOptions) {
     this.#conn = conn;
-    this.peer = `${conn.remoteAddr.hostname}:${conn.remoteAddr.port}`;
+    const { hostname, port } = conn.remoteAddr as Deno.NetAddr;
+    this.peer = `${hostname}:${port}`;
+    this.#onHandshakeError = options.onHandshakeError;
     this.#storage = options.storage;
     this.#log = options.log;
     this.#reader = new LineReader(options.maxLineBytes);
@@ -67,6 +72,7 @@ export class Session {
    */
   async run(): Promise<void> {
     try {
+      if (!(await this.#handshake())) return;
       while (!this.#stopping) {
         const count = await this.#wait(this.#read());
         if (count === null) break;
@@ -108,6 +114,26 @@ export class Session {
     if (this.#closed) return;
     this.#closed = true;
     this.#conn.close();
+  }
+
+  /**
+   * Finishes a TLS handshake before the first read, so a failed one is
+   * told apart from a broken request. Counts as waiting on the peer: the
+   * idle timeout and `stop()` end a peer that never completes it.
+   */
+  async #handshake(): Promise<boolean> {
+    const conn = this.#conn as Partial<Deno.TlsConn>;
+    if (conn.handshake === undefined) return true;
+    this.#reading = true;
+    try {
+      await this.#wait(conn.handshake());
+      return true;
+    } catch (error) {
+      if (!this.#closed) this.#onHandshakeError?.(error);
+      return false;
+    } finally {
+      this.#reading = false;
+    }
   }
 
   async #read(): Promise<number | null> {
