@@ -90,8 +90,10 @@ export class Session {
       }
     } catch (error) {
       // A peer that resets or leaves mid-answer is its own business.
+      // UnexpectedEof: a TLS peer left without its close_notify.
       const peerLeft = error instanceof Deno.errors.ConnectionReset ||
-        error instanceof Deno.errors.BrokenPipe;
+        error instanceof Deno.errors.BrokenPipe ||
+        error instanceof Deno.errors.UnexpectedEof;
       if (!this.#closed && !peerLeft) {
         this.#log(`closing connection from ${this.peer}: ${error}`);
       }
