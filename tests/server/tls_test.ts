@@ -124,7 +124,7 @@ Deno.test({
   async fn() {
     const { server: pair } = await certs();
     const server = await serve({ port: 0, tls: pair, log: () => {} });
-    await using socket = await RawSocket.connect(server.port);
+    await using _stalled = await RawSocket.connect(server.port);
     await new Promise((resolve) => setTimeout(resolve, 50));
     const started = performance.now();
     await server.close();
