@@ -149,6 +149,7 @@ async function clientPipelined(task: ClientTask): Promise<ClientResult> {
   const client = await Client.connect(HOST, task.port, {
     maxInFlight: WINDOW,
     maxPending: WINDOW,
+    tls: task.caCerts && { caCerts: task.caCerts },
   });
   const first = task.first ?? 0;
   const started = performance.now();

@@ -50,6 +50,8 @@ export interface ClientTask {
   readonly connections?: number;
   /** Raw writers only: send distinct lines rather than one repeated chunk. */
   readonly fresh?: boolean;
+  /** `client-pipelined` only: speak TLS, trusting these CA certificates. */
+  readonly caCerts?: string[];
 }
 
 /** The loops a client child can run. */

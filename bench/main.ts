@@ -20,6 +20,7 @@
 
 import type { ClientResult, ClientTask, MemoryReport } from "./common.ts";
 import { HOST, retained } from "./common.ts";
+import { certs, OPENSSL_MISSING } from "../tests/helpers/certs.ts";
 import type { VictoriaMetricsFigure } from "./victoriametrics.ts";
 
 /** One line of the table. */
@@ -323,6 +324,45 @@ async function run(): Promise<Figure[]> {
     ratio: vsRate(floor.rawMany),
     floor: "pipelined",
   });
+
+  // TLS: the same pipelined puts over plain TCP and over TLS, back to back.
+  if (OPENSSL_MISSING) {
+    progress(`TLS figures skipped: ${OPENSSL_MISSING}`);
+  } else {
+    progress("pipelined puts over TLS and plain TCP");
+    const { server: pair, ca } = await certs();
+    const pipelinedOver = (tls: boolean): Promise<ClientResult> =>
+      withServer(
+        { ...MEMORY, tls: tls ? pair : undefined },
+        (server) =>
+          runClient({
+            mode: "client-pipelined",
+            port: server.port,
+            count: count(2 * M),
+            seconds: 4,
+            caCerts: tls ? [ca] : undefined,
+          }),
+      );
+    const plain = rate(await pipelinedOver(false));
+    const tls = rate(await pipelinedOver(true));
+    const groupTls = "TLS vs plain TCP, embedded server";
+    add({
+      group: groupTls,
+      name: "Client.put pipelined, plain TCP",
+      value: plain,
+      unit: "puts/s",
+      ratio: 1,
+      floor: "plain TCP",
+    });
+    add({
+      group: groupTls,
+      name: "Client.put pipelined, TLS",
+      value: tls,
+      unit: "puts/s",
+      ratio: tls / plain,
+      floor: "plain TCP",
+    });
+  }
 
   // 4: end to end against the embedded server.
   progress("against the embedded server");

@@ -11,13 +11,15 @@
  */
 
 import { serve } from "../src/server/mod.ts";
-import type { FsyncMode } from "../src/server/mod.ts";
+import type { FsyncMode, TlsCertificate } from "../src/server/mod.ts";
 import { HOST, memoryNow } from "./common.ts";
 
 interface ServerTask {
   readonly kind: "floor" | "metrics";
   readonly dataDir?: string;
   readonly fsync?: FsyncMode;
+  /** Serve TLS with this certificate. */
+  readonly tls?: TlsCertificate;
 }
 
 const NL = 0x0a;
@@ -93,6 +95,7 @@ async function main(): Promise<void> {
       port: 0,
       dataDir: task.dataDir,
       fsync: task.fsync,
+      tls: task.tls,
       log: () => {},
     });
     console.log(`listening on ${server.hostname}:${server.port}`);

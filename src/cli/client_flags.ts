@@ -1,6 +1,7 @@
 /**
  * The flags every client command shares: `--server HOST:PORT` (default
- * `$METRICS_SERVER`, else `127.0.0.1:8888`) and `--timeout SECONDS`.
+ * `$METRICS_SERVER`, else `127.0.0.1:8888`) and `--timeout SECONDS`, and
+ * TLS: `--tls`, `--ca FILE`, or a `tls://HOST:PORT` server.
  *
  * @module
  */
@@ -10,7 +11,10 @@ import type { ClientOptions } from "../client/options.ts";
 import { numberFlag, UsageError } from "./command.ts";
 
 /** Value flags of every client command. */
-export const CLIENT_FLAGS = ["server", "timeout"] as const;
+export const CLIENT_FLAGS = ["server", "timeout", "ca"] as const;
+
+/** Boolean flags of every client command. */
+export const CLIENT_BOOLEAN_FLAGS = ["tls"] as const;
 
 /** The CLI's timeout when `--timeout` is not given: a CLI never hangs. */
 export const DEFAULT_TIMEOUT_SECONDS = 10;
@@ -18,7 +22,10 @@ export const DEFAULT_TIMEOUT_SECONDS = 10;
 /** Help lines for {@link CLIENT_FLAGS}. */
 export const CLIENT_FLAGS_HELP =
   `  --server HOST:PORT  the server (default $METRICS_SERVER, else 127.0.0.1:8888)
-  --timeout SECONDS   how long each request may take (default ${DEFAULT_TIMEOUT_SECONDS})`;
+  --timeout SECONDS   how long each request may take (default ${DEFAULT_TIMEOUT_SECONDS})
+  --tls               speak TLS (also: --server tls://HOST:PORT); the server's
+                      certificate must be valid for HOST
+  --ca FILE           trust the PEM CA certificate(s) in FILE (implies --tls)`;
 
 /** Where to connect. */
 export interface ServerAddress {
@@ -26,18 +33,22 @@ export interface ServerAddress {
   hostname: string;
   /** TCP port. */
   port: number;
+  /** Given as `tls://HOST:PORT`. */
+  tls: boolean;
 }
 
-/** Parses `host:port` or `[v6addr]:port`. */
+/** Parses `host:port` or `[v6addr]:port`, either after `tls://`. */
 export function parseServerAddress(text: string): ServerAddress {
-  const match = text.match(/^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/);
-  const port = Number(match?.[3]);
+  const match = text.match(
+    /^(tls:\/\/)?(?:\[([^\]]+)\]|([^:\s/]+)):(\d{1,5})$/,
+  );
+  const port = Number(match?.[4]);
   if (!match || port < 1 || port > 65535) {
     throw new UsageError(
-      `--server expects HOST:PORT (e.g. 127.0.0.1:8888), got "${text}"`,
+      `--server expects HOST:PORT or tls://HOST:PORT (e.g. 127.0.0.1:8888), got "${text}"`,
     );
   }
-  return { hostname: match[1] ?? match[2], port };
+  return { hostname: match[2] ?? match[3], port, tls: match[1] !== undefined };
 }
 
 function serverFromEnv(): string | undefined {
@@ -55,14 +66,31 @@ export function serverAddress(flag: string | undefined): ServerAddress {
 
 /** A client for the flags' server, timeout and any further options. */
 export function clientFromFlags(
-  flags: { server?: string; timeout?: string },
+  flags: { server?: string; timeout?: string; ca?: string; tls?: boolean },
   options: ClientOptions = {},
 ): Client {
-  const { hostname, port } = serverAddress(flags.server);
+  const { hostname, port, tls } = serverAddress(flags.server);
   const timeout = numberFlag("timeout", flags.timeout) ??
     DEFAULT_TIMEOUT_SECONDS;
   if (!(timeout > 0)) {
     throw new UsageError(`--timeout expects seconds above 0, got ${timeout}`);
   }
-  return new Client(hostname, port, { timeout, ...options });
+  return new Client(hostname, port, {
+    timeout,
+    tls: tlsFromFlags(tls || flags.tls === true, flags.ca),
+    ...options,
+  });
+}
+
+/** `--tls` and `--ca FILE` (read here: one clear line when it cannot be). */
+function tlsFromFlags(
+  tls: boolean,
+  caFile: string | undefined,
+): ClientOptions["tls"] {
+  if (caFile === undefined) return tls;
+  try {
+    return { caCerts: [Deno.readTextFileSync(caFile)] };
+  } catch (error) {
+    throw new Error(`cannot read --ca ${caFile}: ${(error as Error).message}`);
+  }
 }

@@ -7,6 +7,7 @@
 
 import { isValidKey } from "../protocol/grammar.ts";
 import {
+  CLIENT_BOOLEAN_FLAGS,
   CLIENT_FLAGS,
   CLIENT_FLAGS_HELP,
   clientFromFlags,
@@ -119,6 +120,7 @@ function positiveInteger(
 async function run(args: string[]): Promise<number> {
   const flags = parseFlags(args, {
     string: [...CLIENT_FLAGS, "interval", "count", "prefix", "buffer"],
+    boolean: CLIENT_BOOLEAN_FLAGS,
   });
   if (flags._.length > 0) {
     throw new UsageError(`unexpected argument "${flags._[0]}"`);

@@ -7,6 +7,7 @@
 
 import { chartMetrics } from "./chart.ts";
 import {
+  CLIENT_BOOLEAN_FLAGS,
   CLIENT_FLAGS,
   CLIENT_FLAGS_HELP,
   clientFromFlags,
@@ -35,7 +36,7 @@ Examples:
 async function run(args: string[]): Promise<number> {
   const flags = parseFlags(args, {
     string: [...CLIENT_FLAGS, "format"],
-    boolean: ["chart"],
+    boolean: [...CLIENT_BOOLEAN_FLAGS, "chart"],
   });
   if (flags.help) return console.log(HELP), 0;
   const [key, ...extra] = flags._;

@@ -8,6 +8,7 @@
 import { TextLineStream } from "@std/streams/text-line-stream";
 import type { ClientError } from "../client/errors.ts";
 import {
+  CLIENT_BOOLEAN_FLAGS,
   CLIENT_FLAGS,
   CLIENT_FLAGS_HELP,
   clientFromFlags,
@@ -92,7 +93,10 @@ async function openInput(
 }
 
 async function run(args: string[]): Promise<number> {
-  const flags = parseFlags(args, { string: [...CLIENT_FLAGS, "pipeline"] });
+  const flags = parseFlags(args, {
+    string: [...CLIENT_FLAGS, "pipeline"],
+    boolean: CLIENT_BOOLEAN_FLAGS,
+  });
   const [file = "-", ...extra] = flags._;
   if (extra.length > 0) {
     throw new UsageError(`unexpected argument "${extra[0]}"`);

@@ -6,6 +6,7 @@
 
 import { parseFloatText, parseIntegerText } from "../protocol/grammar.ts";
 import {
+  CLIENT_BOOLEAN_FLAGS,
   CLIENT_FLAGS,
   CLIENT_FLAGS_HELP,
   clientFromFlags,
@@ -27,7 +28,10 @@ Examples:
 `;
 
 async function run(args: string[]): Promise<number> {
-  const flags = parseFlags(args, { string: CLIENT_FLAGS });
+  const flags = parseFlags(args, {
+    string: CLIENT_FLAGS,
+    boolean: CLIENT_BOOLEAN_FLAGS,
+  });
   if (flags.help) return console.log(HELP), 0;
   const [key, valueText, tsText, ...extra] = flags._;
   if (valueText === undefined || extra.length > 0) {

@@ -9,6 +9,7 @@ import {
   type HttpOptions,
   serve,
   type ServerOptions,
+  type TlsCertificate,
   VictoriaMetricsStore,
 } from "../server/mod.ts";
 import { type Command, numberFlag, parseFlags, UsageError } from "./command.ts";
@@ -57,6 +58,16 @@ Options:
                         and /metrics (Prometheus) over HTTP on PORT
                         (HOST defaults to 127.0.0.1; off unless given;
                         see docs/dashboard.md)
+  --tls-cert FILE       speak TLS on --host:--port with this PEM certificate
+                        chain (give --tls-key too); plain-TCP clients are
+                        refused after a failed handshake
+  --tls-key FILE        the certificate's PEM private key
+  --plain-port PORT     with TLS: also serve plain TCP on 127.0.0.1:PORT only,
+                        for local clients (default: no plain port)
+  --allow-from CIDR[,CIDR]
+                        accept only peers in these blocks (IPv4 or IPv6,
+                        e.g. 10.0.0.0/8,::1); others are closed at accept,
+                        logged at most once a minute per address
   -h, --help            show this help
 
 Examples:
@@ -64,6 +75,7 @@ Examples:
   metrics serve --http 8080
   metrics serve --port 0 --data ./data --fsync interval --fsync-interval 200
   metrics serve --storage victoriametrics=http://127.0.0.1:8428
+  metrics serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --allow-from 10.0.0.0/8
   metrics serve --storage victoriametrics=http://vminsert:8480/insert/0/prometheus,http://vmselect:8481/select/0/prometheus
 `;
 
@@ -82,6 +94,10 @@ const VALUE_FLAGS = [
   "idle-timeout",
   "storage",
   "http",
+  "tls-cert",
+  "tls-key",
+  "plain-port",
+  "allow-from",
 ] as const;
 
 /** `--storage victoriametrics=URL[,URL]`: the URLs, or undefined. */
@@ -120,9 +136,36 @@ function fsyncFlag(text: string | undefined): FsyncMode | undefined {
   throw new UsageError(`--fsync expects batch or interval, got "${text}"`);
 }
 
+/** The TLS flags' files, read; one clear line when they cannot be. */
+async function tlsFlags(
+  certFile: string | undefined,
+  keyFile: string | undefined,
+): Promise<TlsCertificate | undefined> {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    throw new UsageError("give --tls-cert and --tls-key together");
+  }
+  const read = async (flag: string, path: string): Promise<string> => {
+    try {
+      return await Deno.readTextFile(path);
+    } catch (error) {
+      throw new Error(
+        `cannot read ${flag} ${path}: ${(error as Error).message}`,
+      );
+    }
+  };
+  return {
+    cert: await read("--tls-cert", certFile),
+    key: await read("--tls-key", keyFile),
+  };
+}
+
 function parseOptions(
   args: string[],
-): ServerOptions & { victoriaMetrics?: string[] } {
+): ServerOptions & {
+  victoriaMetrics?: string[];
+  tlsFiles: [string | undefined, string | undefined];
+} {
   const flags = parseFlags(args, { string: VALUE_FLAGS });
   if (flags._.length > 0) {
     throw new UsageError(`unexpected argument "${flags._[0]}"`);
@@ -145,14 +188,18 @@ function parseOptions(
     idleTimeout: numberFlag("idle-timeout", flags["idle-timeout"]),
     victoriaMetrics: storageFlag(flags.storage),
     http: httpFlag(flags.http),
+    tlsFiles: [flags["tls-cert"], flags["tls-key"]],
+    plainPort: numberFlag("plain-port", flags["plain-port"]),
+    allowFrom: flags["allow-from"]?.split(","),
   };
 }
 
 async function run(args: string[]): Promise<number> {
-  const { victoriaMetrics, ...options } = parseOptions(args);
+  const { victoriaMetrics, tlsFiles, ...options } = parseOptions(args);
   if (victoriaMetrics !== undefined && options.dataDir !== undefined) {
     throw new UsageError("give --storage or --data, not both");
   }
+  options.tls = await tlsFlags(...tlsFiles);
   let server;
   try {
     if (victoriaMetrics !== undefined) {
@@ -167,6 +214,15 @@ async function run(args: string[]): Promise<number> {
   }
   console.log(`listening on ${server.hostname}:${server.port}`);
   if (server.http !== undefined) console.log(`page on ${server.http.url}`);
+  if (options.tls) {
+    console.error(
+      `TLS on ${server.hostname}:${server.port}; plain TCP ${
+        server.plainPort === undefined
+          ? "off"
+          : `on 127.0.0.1:${server.plainPort}`
+      }`,
+    );
+  }
   console.error(
     options.storage instanceof VictoriaMetricsStore
       ? `storage: VictoriaMetrics (${options.storage.urls.kind}), import ${options.storage.urls.importUrl}, export ${options.storage.urls.exportUrl}; durability and one value per second come from VictoriaMetrics, last write wins from millisecond slots (README: Scaling out)`

@@ -366,6 +366,7 @@ export class Client implements AsyncDisposable {
           }, {
             timeoutMs: this.#options.timeoutMs,
             signal: this.#teardown.signal,
+            tls: this.#options.tls,
           });
           if (this.#terminated) return conn.close();
           this.#conn = conn;

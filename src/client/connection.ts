@@ -6,6 +6,13 @@
  * @module
  */
 
+import {
+  looksLikeTls,
+  startTls,
+  type TlsOptions,
+  tlsPortError,
+} from "./tls.ts";
+
 /** Bytes read from the socket per `read` call, into one reused buffer. */
 const READ_BUFFER_BYTES = 64 * 1024;
 
@@ -26,11 +33,14 @@ export interface OpenOptions {
   timeoutMs?: number;
   /** Give up connecting when this aborts. */
   signal?: AbortSignal;
+  /** Speak TLS, verifying the server's certificate for `hostname`. */
+  tls?: TlsOptions;
 }
 
 /** A connected socket with its read loop running. */
 export class Connection {
-  readonly #conn: Deno.TcpConn;
+  readonly #conn: Deno.Conn;
+  readonly #tls: boolean;
   readonly #events: ConnectionEvents;
   #closed = false;
   /** Settles (never rejects) once the read loop has stopped. */
@@ -46,7 +56,7 @@ export class Connection {
     events: ConnectionEvents,
     options: OpenOptions = {},
   ): Promise<Connection> {
-    const { timeoutMs, signal } = options;
+    const { timeoutMs, signal, tls } = options;
     const deadline = new AbortController();
     const timer = timeoutMs === undefined ? undefined : setTimeout(
       () =>
@@ -56,15 +66,15 @@ export class Connection {
       timeoutMs,
     );
     try {
-      const conn = await Deno.connect({
-        hostname,
-        port,
-        signal: signal
-          ? AbortSignal.any([signal, deadline.signal])
-          : deadline.signal,
-      });
+      const abort = signal
+        ? AbortSignal.any([signal, deadline.signal])
+        : deadline.signal;
+      const conn = await Deno.connect({ hostname, port, signal: abort });
       conn.setNoDelay(true);
-      return new Connection(conn, events);
+      // TLS on the connected socket (not `Deno.connectTls`, which takes no
+      // signal): Nagle stays off and the handshake has the same deadline.
+      const socket = tls ? await startTls(conn, hostname, tls, abort) : conn;
+      return new Connection(socket, events, tls !== undefined);
     } catch (error) {
       throw deadline.signal.aborted ? deadline.signal.reason : error;
     } finally {
@@ -72,8 +82,9 @@ export class Connection {
     }
   }
 
-  private constructor(conn: Deno.TcpConn, events: ConnectionEvents) {
+  private constructor(conn: Deno.Conn, events: ConnectionEvents, tls: boolean) {
     this.#conn = conn;
+    this.#tls = tls;
     this.#events = events;
     this.done = this.#readLoop();
   }
@@ -107,6 +118,7 @@ export class Connection {
   async #readLoop(): Promise<void> {
     const buf = new Uint8Array(READ_BUFFER_BYTES);
     let ended: Error;
+    let checkFirst = !this.#tls;
     try {
       for (;;) {
         const n = await this.#conn.read(buf);
@@ -118,6 +130,11 @@ export class Connection {
         }
         // The owner may have closed us while this read was resolving.
         if (this.#closed) return;
+        if (checkFirst && looksLikeTls(buf.subarray(0, n))) {
+          ended = tlsPortError();
+          break;
+        }
+        checkFirst = false;
         this.#events.onData(buf.subarray(0, n));
       }
     } catch (error) {

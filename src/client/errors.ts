@@ -4,6 +4,8 @@
  * @module
  */
 
+import { TlsHandshakeError } from "./tls.ts";
+
 /**
  * What went wrong in a failed call, as {@link ClientError.kind}.
  *
@@ -98,11 +100,15 @@ export function connectError(
 ): ClientError {
   const timedOut = cause instanceof Deno.errors.TimedOut;
   const reason = cause instanceof Error ? cause.message : String(cause);
+  // A certificate problem says its own fix; the server is running.
+  const advice = cause instanceof TlsHandshakeError
+    ? ""
+    : "; check that the server is running and the address is right";
   return new ClientError(
     timedOut ? "timeout" : "connection",
     `could not connect to ${hostname}:${port} (${attempts} attempt${
       attempts === 1 ? "" : "s"
-    }: ${reason}); check that the server is running and the address is right`,
+    }: ${reason})${advice}`,
     { cause },
   );
 }

@@ -7,6 +7,7 @@
 
 import { ClientError } from "./errors.ts";
 import { checkInteger, checkNumber, type Fail } from "../internal/options.ts";
+import type { TlsOptions } from "./tls.ts";
 
 /** Options of {@link Client}. Durations are in seconds, like timestamps. */
 export interface ClientOptions {
@@ -69,6 +70,16 @@ export interface ClientOptions {
    * @default {10}
    */
   closeTimeout?: number;
+  /**
+   * Speak TLS to a server started with a certificate (`metrics serve
+   * --tls-cert`): `true` trusts the system's CAs, `{ caCerts }` adds PEM
+   * certificates of private CAs. The server's certificate must be valid
+   * for `hostname`; a refused one fails connecting with a `connection`
+   * {@link ClientError} that names the problem (unknown CA, wrong host
+   * name, expired). Reconnect and resend work as over plain TCP.
+   * @default {false} plain TCP
+   */
+  tls?: boolean | TlsOptions;
 }
 
 /** Options of {@link Client.put}. */
@@ -90,6 +101,7 @@ export interface ResolvedClientOptions {
   readonly retryDelayMs: number;
   readonly maxRetryDelayMs: number;
   readonly closeTimeoutMs: number;
+  readonly tls: TlsOptions | undefined;
 }
 
 const MiB = 1024 * 1024;
@@ -134,5 +146,23 @@ export function resolveClientOptions(
     retryDelayMs: ms("retryDelay", options.retryDelay ?? 0.05),
     maxRetryDelayMs: ms("maxRetryDelay", options.maxRetryDelay ?? 2),
     closeTimeoutMs: ms("closeTimeout", options.closeTimeout ?? 10),
+    tls: resolveTls(options.tls),
   };
+}
+
+function resolveTls(tls: ClientOptions["tls"]): TlsOptions | undefined {
+  if (tls === undefined || tls === false) return undefined;
+  if (tls === true) return {};
+  const caCerts = tls?.caCerts;
+  if (
+    typeof tls !== "object" ||
+    (caCerts !== undefined &&
+      !(Array.isArray(caCerts) &&
+        caCerts.every((pem) => typeof pem === "string" && pem !== "")))
+  ) {
+    throw invalidArgument(
+      "invalid tls option: use true, or { caCerts: [PEM text, ...] }",
+    );
+  }
+  return { caCerts };
 }

@@ -31,8 +31,11 @@
  */
 
 export { serve } from "./server.ts";
-export type { HttpAddress, MetricsServer, ServerOptions } from "./server.ts";
+export type { HttpAddress, MetricsServer } from "./server.ts";
+export type { ServerOptions } from "./options.ts";
 export type { HttpOptions } from "./http/server.ts";
+export type { AccessStats } from "./access.ts";
+export type { TlsCertificate } from "./listeners.ts";
 export type { FsyncMode } from "./storage/log/store.ts";
 export type {
   Series,

@@ -6,110 +6,14 @@
  */
 
 import { ServerCounters } from "./counters.ts";
-import { type HttpOptions, type HttpServer, serveHttp } from "./http/server.ts";
-import { type FsyncMode, LogStore } from "./storage/log/store.ts";
+import { type HttpServer, serveHttp } from "./http/server.ts";
+import { LogStore } from "./storage/log/store.ts";
+import { checkServerOptions, type ServerOptions } from "./options.ts";
 import { MemoryStore } from "./storage/memory.ts";
 import { Session } from "./session.ts";
 import type { Storage } from "./storage/storage.ts";
-import { checkInteger, checkNumber } from "../internal/options.ts";
-
-/** Options of {@link serve}. */
-export interface ServerOptions {
-  /**
-   * Address to listen on.
-   * @default {"127.0.0.1"}
-   */
-  hostname?: string;
-  /**
-   * TCP port to listen on; `0` picks a free one (read it from
-   * {@link MetricsServer.port}).
-   * @default {8888}
-   */
-  port?: number;
-  /**
-   * Directory of the append-only log that keeps points across restarts;
-   * created if missing. Without it points live in memory only.
-   * @default {undefined} in memory only
-   */
-  dataDir?: string;
-  /**
-   * When the log is forced to disk (with `dataDir`): `"batch"` before each
-   * batch of puts is acknowledged (an acknowledged put survives power loss),
-   * `"interval"` every `fsyncInterval` ms (an acknowledged put survives a
-   * crash of the process; power loss may lose the last interval).
-   * @default {"batch"}
-   */
-  fsync?: FsyncMode;
-  /**
-   * Milliseconds between forced writes in `"interval"` mode.
-   * @default {1000}
-   */
-  fsyncInterval?: number;
-  /**
-   * Longest request line in bytes, without its `\n`. A longer line is
-   * answered with an error and its connection closed.
-   * @default {65536}
-   */
-  maxLineBytes?: number;
-  /**
-   * Connections served at once; more are closed as soon as accepted.
-   * @default {1024}
-   */
-  maxConnections?: number;
-  /**
-   * Connections served at once from one address, so one peer cannot take
-   * every slot; more from it are closed as soon as accepted.
-   * @default {a quarter of maxConnections}
-   */
-  maxConnectionsPerPeer?: number;
-  /**
-   * Seconds {@link MetricsServer.close} waits for connections to take
-   * their answers before it closes them anyway, so a peer that stops
-   * reading cannot hold shutdown.
-   * @default {10}
-   */
-  shutdownTimeout?: number;
-  /**
-   * Most keys the built-in storage holds (in memory or with `dataDir`); a
-   * put of a new key past it is answered `error` `too many keys`. A cap can
-   * be passed by the puts of one read of each connection.
-   * @default {1000000}
-   */
-  maxKeys?: number;
-  /**
-   * Most points the built-in storage holds; a put of a new point past it is
-   * answered `error` `too many points` (rewriting a stored point is still
-   * served). A point takes 16 bytes of memory, plus up to half again of
-   * slack as series grow.
-   * @default {100000000}
-   */
-  maxPoints?: number;
-  /**
-   * Seconds a connection may wait on its peer (for a request, or for the
-   * peer to take an answer) before it is closed; `0` never closes one.
-   * @default {300}
-   */
-  idleTimeout?: number;
-  /**
-   * Another backend to keep points in, instead of memory or `dataDir`.
-   * The server closes it on {@link MetricsServer.close}. `maxKeys` and
-   * `maxPoints` do not apply to it.
-   * @default {undefined}
-   */
-  storage?: Storage;
-  /**
-   * Also serve the page, the JSON API and `/metrics` over HTTP (docs/
-   * dashboard.md) at this address; off unless given.
-   * @default {undefined}
-   */
-  http?: HttpOptions;
-  /**
-   * Receives diagnostics: storage summary and warnings, closed and refused
-   * connections.
-   * @default {console.error}
-   */
-  log?: (message: string) => void;
-}
+import { AccessGuard, type AccessStats } from "./access.ts";
+import { openListeners } from "./listeners.ts";
 
 /** Where the HTTP side of a {@link MetricsServer} listens. */
 export interface HttpAddress {
@@ -129,6 +33,10 @@ export interface MetricsServer extends AsyncDisposable {
   readonly port: number;
   /** Where the HTTP side listens, when `http` was given. */
   readonly http?: HttpAddress;
+  /** The plain-TCP port on 127.0.0.1 next to a TLS one, if asked for. */
+  readonly plainPort: number | undefined;
+  /** Refused peers and failed TLS handshakes since the start. */
+  accessStats(): AccessStats;
   /**
    * Stops gracefully: stops accepting, answers what was received, closes
    * the connections (any still busy after `shutdownTimeout`, unanswered)
@@ -175,39 +83,20 @@ const PEER_GONE = [
 export async function serve(
   options: ServerOptions = {},
 ): Promise<MetricsServer> {
-  const port = checkInteger("port", options.port ?? 8888, 0, 65535);
-  const maxLineBytes = integer("maxLineBytes", options.maxLineBytes ?? 65536);
-  const maxConnections = integer(
-    "maxConnections",
-    options.maxConnections ?? 1024,
-  );
-  const maxConnectionsPerPeer = integer(
-    "maxConnectionsPerPeer",
-    options.maxConnectionsPerPeer ?? Math.max(1, maxConnections >>> 2),
-  );
-  const idleTimeout = seconds("idleTimeout", options.idleTimeout ?? 300);
-  const shutdownTimeout = seconds(
-    "shutdownTimeout",
-    options.shutdownTimeout ?? 10,
-  );
-  const caps = {
-    maxKeys: integer("maxKeys", options.maxKeys ?? 1_000_000),
-    maxPoints: checkInteger("maxPoints", options.maxPoints ?? 100_000_000),
-  };
-  const fsyncInterval = integer("fsyncInterval", options.fsyncInterval ?? 1000);
-  if (
-    options.fsync !== undefined &&
-    !["batch", "interval"].includes(options.fsync)
-  ) {
-    throw new RangeError(
-      `invalid fsync ${options.fsync}: use "batch" or "interval"`,
-    );
-  }
-  if (options.storage !== undefined && options.dataDir !== undefined) {
-    throw new RangeError("give storage or dataDir, not both");
-  }
+  const {
+    port,
+    maxLineBytes,
+    maxConnections,
+    maxConnectionsPerPeer,
+    idleTimeout,
+    shutdownTimeout,
+    caps,
+    fsyncInterval,
+    plainPort,
+  } = checkServerOptions(options);
   const log = options.log ?? console.error;
   const counters = new ServerCounters();
+  const access = new AccessGuard(options.allowFrom, log);
   const storage = options.storage ??
     (options.dataDir === undefined
       ? new MemoryStore(caps)
@@ -218,12 +107,14 @@ export async function serve(
         onSync: (seconds) => counters.fsync.observe(seconds),
         ...caps,
       }));
-  let listener: Deno.TcpListener | undefined;
+  let listeners: Deno.Listener[] = [];
   let http: HttpServer | undefined;
   try {
-    listener = Deno.listen({
+    listeners = openListeners({
       hostname: options.hostname ?? "127.0.0.1",
       port,
+      tls: options.tls,
+      plainPort,
     });
     if (options.http !== undefined) {
       http = serveHttp(options.http, {
@@ -234,12 +125,12 @@ export async function serve(
       });
     }
   } catch (error) {
-    listener?.close();
+    for (const listener of listeners) listener.close();
     await storage.close();
     throw error;
   }
   return new Server(
-    listener,
+    listeners,
     storage,
     {
       maxLineBytes,
@@ -251,17 +142,8 @@ export async function serve(
     },
     counters,
     http,
+    access,
   );
-}
-
-/** Server options are whole numbers that fit a timer: below 2^31. */
-function integer(name: string, value: number, min = 1): number {
-  return checkInteger(name, value, min, 2 ** 31 - 1);
-}
-
-/** Seconds from 0 (none) up; timers take up to 2^31-1 ms. */
-function seconds(name: string, value: number): number {
-  return checkNumber(name, value, 0, { max: 2_000_000, unit: "seconds" });
 }
 
 interface Limits {
@@ -277,7 +159,9 @@ class Server implements MetricsServer {
   readonly hostname: string;
   readonly port: number;
   readonly http: HttpAddress | undefined;
-  readonly #listener: Deno.TcpListener;
+  readonly plainPort: number | undefined;
+  readonly #listeners: Deno.Listener[];
+  readonly #access: AccessGuard;
   readonly #storage: Storage;
   readonly #limits: Limits;
   readonly #counters: ServerCounters;
@@ -295,22 +179,27 @@ class Server implements MetricsServer {
   #closing: Promise<void> | undefined;
 
   constructor(
-    listener: Deno.TcpListener,
+    listeners: Deno.Listener[],
     storage: Storage,
     limits: Limits,
     counters: ServerCounters,
     http: HttpServer | undefined,
+    access: AccessGuard,
   ) {
-    this.hostname = listener.addr.hostname;
-    this.port = listener.addr.port;
+    const [main, plain] = listeners.map((l) => l.addr as Deno.NetAddr);
+    this.hostname = main.hostname;
+    this.port = main.port;
+    this.plainPort = plain?.port;
     this.#counters = counters;
     this.#http = http;
     this.http = http &&
       { hostname: http.hostname, port: http.port, url: http.url };
-    this.#listener = listener;
+    this.#listeners = listeners;
+    this.#access = access;
     this.#storage = storage;
     this.#limits = limits;
-    this.#accepting = this.#accept();
+    this.#accepting = Promise.all(listeners.map((l) => this.#accept(l)))
+      .then(() => {});
     if (limits.idleTimeoutMs > 0) {
       this.#idleTimer = setInterval(
         () => this.#closeIdle(),
@@ -332,12 +221,16 @@ class Server implements MetricsServer {
     return this.close();
   }
 
-  async #accept(): Promise<void> {
+  accessStats(): AccessStats {
+    return this.#access.stats();
+  }
+
+  async #accept(listener: Deno.Listener): Promise<void> {
     const { maxConnections, maxConnectionsPerPeer, log } = this.#limits;
     while (!this.#closing) {
-      let conn: Deno.TcpConn;
+      let conn: Deno.Conn;
       try {
-        conn = await this.#listener.accept();
+        conn = await listener.accept();
       } catch (error) {
         if (this.#closing) return;
         if (PEER_GONE.some((type) => error instanceof type)) continue;
@@ -345,6 +238,7 @@ class Server implements MetricsServer {
         await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
         continue;
       }
+      if (!this.#access.admit(conn)) continue;
       if (this.#sessions.size >= maxConnections) {
         if (!this.#refusing) {
           log(
@@ -357,7 +251,7 @@ class Server implements MetricsServer {
         continue;
       }
       this.#refusing = false;
-      const host = conn.remoteAddr.hostname;
+      const host = (conn.remoteAddr as Deno.NetAddr).hostname;
       if ((this.#perPeer.get(host) ?? 0) >= maxConnectionsPerPeer) {
         if (!this.#refusedPeers.has(host)) {
           log(
@@ -373,10 +267,11 @@ class Server implements MetricsServer {
     }
   }
 
-  #start(conn: Deno.TcpConn): void {
+  #start(conn: Deno.Conn): void {
     const { maxLineBytes, log } = this.#limits;
     try {
-      conn.setNoDelay(true);
+      // A TLS connection has no such method (its socket is Deno's).
+      (conn as Partial<Deno.TcpConn>).setNoDelay?.(true);
     } catch {
       // The peer already left; the first read will say so.
     }
@@ -386,6 +281,11 @@ class Server implements MetricsServer {
       maxLineBytes,
       log,
       counters,
+      onHandshakeError: (error) =>
+        this.#access.handshakeFailed(
+          (conn.remoteAddr as Deno.NetAddr).hostname,
+          error,
+        ),
     });
     counters.connectionsAccepted++;
     counters.connectionsOpen++;
@@ -420,7 +320,7 @@ class Server implements MetricsServer {
 
   async #shutdown(): Promise<void> {
     await this.#http?.close();
-    this.#listener.close();
+    for (const listener of this.#listeners) listener.close();
     await this.#accepting;
     for (const session of this.#sessions.keys()) session.stop();
     // A peer that does not take its answers cannot hold shutdown longer.

@@ -52,6 +52,8 @@ export interface SessionOptions {
   readonly log: (message: string) => void;
   /** Counts requests, errors and stored puts. */
   readonly counters: ServerCounters;
+  /** Hears of a failed TLS handshake (the session then ends quietly). */
+  readonly onHandshakeError?: (error: unknown) => void;
 }
 
 /** Gives the event loop back: other connections' reads and writes run. */
@@ -65,7 +67,8 @@ export class Session {
   readonly peer: string;
   /** The peer's address alone, for the per-address limit. */
   readonly peerHost: string;
-  readonly #conn: Deno.TcpConn;
+  readonly #conn: Deno.Conn;
+  readonly #onHandshakeError: ((error: unknown) => void) | undefined;
   readonly #storage: Storage;
   readonly #log: (message: string) => void;
   readonly #counters: ServerCounters;
@@ -80,10 +83,12 @@ export class Session {
   #work = 0;
 
   /** Takes ownership of `conn`; call `run` to serve it. */
-  constructor(conn: Deno.TcpConn, options: SessionOptions) {
+  constructor(conn: Deno.Conn, options: SessionOptions) {
     this.#conn = conn;
-    this.peerHost = conn.remoteAddr.hostname;
-    this.peer = `${conn.remoteAddr.hostname}:${conn.remoteAddr.port}`;
+    const { hostname, port } = conn.remoteAddr as Deno.NetAddr;
+    this.peerHost = hostname;
+    this.peer = `${hostname}:${port}`;
+    this.#onHandshakeError = options.onHandshakeError;
     this.#storage = options.storage;
     this.#log = options.log;
     this.#counters = options.counters;
@@ -104,6 +109,7 @@ export class Session {
    */
   async run(): Promise<void> {
     try {
+      if (!(await this.#handshake())) return;
       while (!this.#stopping) {
         const count = await this.#wait(this.#read());
         if (count === null) break;
@@ -122,8 +128,10 @@ export class Session {
       }
     } catch (error) {
       // A peer that resets or leaves mid-answer is its own business.
+      // UnexpectedEof: a TLS peer left without its close_notify.
       const peerLeft = error instanceof Deno.errors.ConnectionReset ||
-        error instanceof Deno.errors.BrokenPipe;
+        error instanceof Deno.errors.BrokenPipe ||
+        error instanceof Deno.errors.UnexpectedEof;
       if (!this.#closed && !peerLeft) {
         this.#counters.errors.connection++;
         this.#log(`closing connection from ${this.peer}: ${error}`);
@@ -147,6 +155,26 @@ export class Session {
     if (this.#closed) return;
     this.#closed = true;
     this.#conn.close();
+  }
+
+  /**
+   * Finishes a TLS handshake before the first read, so a failed one is
+   * told apart from a broken request. Counts as waiting on the peer: the
+   * idle timeout and `stop()` end a peer that never completes it.
+   */
+  async #handshake(): Promise<boolean> {
+    const conn = this.#conn as Partial<Deno.TlsConn>;
+    if (conn.handshake === undefined) return true;
+    this.#reading = true;
+    try {
+      await this.#wait(conn.handshake());
+      return true;
+    } catch (error) {
+      if (!this.#closed) this.#onHandshakeError?.(error);
+      return false;
+    } finally {
+      this.#reading = false;
+    }
   }
 
   async #read(): Promise<number | null> {

@@ -14,6 +14,8 @@ import { runProbe, trend } from "./probe.ts";
 import { noUnhandledRejections, scale, seed, sleep, within } from "./config.ts";
 import { FaultProxy } from "./proxy.ts";
 import { Rng } from "./rng.ts";
+import { certFiles, certs, OPENSSL_MISSING } from "../helpers/certs.ts";
+import type { TlsCertificate } from "../../src/server/mod.ts";
 import {
   checkRewrites,
   checkUnique,
@@ -53,6 +55,23 @@ function assertCounts(client: Client, issued: number): void {
   assertEquals(stats.pending, 0, "calls still pending");
 }
 
+/** The wire between client and server: plain TCP, or TLS over it. */
+type Transport = "tcp" | "tls";
+
+/** Each end's TLS settings for a run over `transport`. */
+async function tlsEnds(transport: Transport): Promise<{
+  server?: TlsCertificate;
+  client?: { caCerts: string[] };
+}> {
+  if (transport === "tcp") return {};
+  const { server, ca } = await certs();
+  return { server, client: { caCerts: [ca] } };
+}
+
+/** Runs over TLS are skipped, with the reason printed, without openssl. */
+const ignoreTls = (transport: Transport): boolean =>
+  transport === "tls" && OPENSSL_MISSING !== undefined;
+
 /** How puts are issued: one pipelining client, or many sequential ones. */
 type Mode = "pipelined" | "sequential";
 const SEQUENTIAL_CLIENTS = 16;
@@ -67,13 +86,15 @@ async function throughCuts(
   puts: readonly PutSpec[],
   /** Which client issues put `i`, so each (key, second) stays with one. */
   owner: (i: number) => number,
+  transport: Transport = "tcp",
 ): Promise<{
   outcomes: (Outcome | undefined)[];
   stored: Awaited<ReturnType<typeof readAll>>;
   line: Record<string, unknown>;
 }> {
   const runSeed = seed();
-  await using server = await serve({ port: 0, log: quiet });
+  const tls = await tlsEnds(transport);
+  await using server = await serve({ port: 0, log: quiet, tls: tls.server });
   await using proxy = await FaultProxy.start({
     targetPort: server.port,
     faults: randomCuts(runSeed, { maxUp: 64 * 1024, maxDown: 8 * 1024 }),
@@ -88,6 +109,7 @@ async function throughCuts(
       await using client = new Client("127.0.0.1", proxy.port, {
         ...THROUGH_CUTS,
         maxInFlight: mode === "pipelined" ? 64 : 1,
+        tls: tls.client,
       });
       const specs = mine.map((i) => puts[i]);
       const results = mode === "pipelined"
@@ -108,9 +130,10 @@ async function throughCuts(
   assert(stats.finCuts >= 10 && stats.rstCuts >= 10, "too few cuts injected");
   return {
     outcomes,
-    stored: await readAll(server.hostname, server.port),
+    stored: await readAll(server.hostname, server.port, tls.client),
     line: {
       test: name,
+      transport,
       seed: runSeed,
       puts: puts.length,
       clients,
@@ -125,15 +148,32 @@ async function throughCuts(
   };
 }
 
-for (const mode of ["pipelined", "sequential"] as const) {
-  Deno.test(`faults: every resolved put is stored exactly through random cuts (${mode})`, async () => {
+/**
+ * Mode, transport, puts. Over TLS every reconnect costs a handshake that
+ * cuts land in too, so fewer puts keep the run near the others' time.
+ */
+const CUT_RUNS: readonly [Mode, Transport, number][] = [
+  ["pipelined", "tcp", PUTS],
+  ["sequential", "tcp", PUTS],
+  ["pipelined", "tls", Math.round(PUTS * 0.3)],
+];
+
+for (const [mode, transport, count] of CUT_RUNS) {
+  Deno.test({
+    name:
+      `faults: every resolved put is stored exactly through random cuts (${mode}${
+        transport === "tls" ? ", over TLS" : ""
+      })`,
+    ignore: ignoreTls(transport),
+  }, async () => {
     await using _guard = noUnhandledRejections();
-    const puts = uniquePuts(PUTS, 1000, mode);
+    const puts = uniquePuts(count, 1000, `${mode}.${transport}`);
     const { outcomes, stored, line } = await throughCuts(
       `unique-${mode}`,
       mode,
       puts,
       (i) => i % 1000,
+      transport,
     );
     const check = checkUnique(puts, outcomes, stored);
     console.log(
@@ -200,15 +240,37 @@ async function dataDir(): Promise<AsyncDisposable & { path: string }> {
   };
 }
 
-for (const fsync of ["batch", "interval"] as const) {
-  Deno.test(`faults: no acknowledged put is lost when the server is killed with SIGKILL and restarted (fsync ${fsync})`, async () => {
+const KILL_RUNS: readonly ["batch" | "interval", Transport][] = [
+  ["batch", "tcp"],
+  ["interval", "tcp"],
+  ["batch", "tls"],
+];
+
+for (const [fsync, transport] of KILL_RUNS) {
+  Deno.test({
+    name:
+      `faults: no acknowledged put is lost when the server is killed with SIGKILL and restarted (fsync ${fsync}${
+        transport === "tls" ? ", over TLS" : ""
+      })`,
+    ignore: ignoreTls(transport),
+  }, async () => {
     await using _guard = noUnhandledRejections();
     await using dir = await dataDir();
+    const tls = await tlsEnds(transport);
+    await using files = await certFiles(
+      tls.server
+        ? { "cert.pem": tls.server.cert, "key.pem": tls.server.key }
+        : {},
+    );
     const args = ["--data", dir.path, "--fsync", fsync];
     if (fsync === "interval") args.push("--fsync-interval", "60000");
+    if (tls.server) {
+      args.push("--tls-cert", files.path("cert.pem"));
+      args.push("--tls-key", files.path("key.pem"));
+    }
     const total = scale(40_000, 400_000);
     const kills = scale(3, 10);
-    const puts = uniquePuts(total, 100, `crash.${fsync}`);
+    const puts = uniquePuts(total, 100, `crash.${fsync}.${transport}`);
     const tally = newTally();
     let server = await ServerProcess.start(args);
     const port = server.port;
@@ -222,6 +284,7 @@ for (const fsync of ["batch", "interval"] as const) {
         retries: 30,
         retryDelay: 0.01,
         maxRetryDelay: 0.2,
+        tls: tls.client,
       });
       const run = putAll(client, puts, 1000, tally);
       for (let k = 1; k <= kills; k++) {
@@ -247,12 +310,13 @@ for (const fsync of ["batch", "interval"] as const) {
     const check = checkUnique(
       puts,
       outcomes,
-      await readAll("127.0.0.1", restarted.port),
+      await readAll("127.0.0.1", restarted.port, tls.client),
     );
     console.log(
       `faults: ${
         figures({
           test: `kill9-${fsync}`,
+          transport,
           puts: total,
           kills: restarts,
           acked: tally.ok,

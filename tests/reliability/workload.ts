@@ -6,7 +6,12 @@
  * @module
  */
 
-import { Client, ClientError, type ClientErrorKind } from "../../mod.ts";
+import {
+  Client,
+  ClientError,
+  type ClientErrorKind,
+  type ClientOptions,
+} from "../../mod.ts";
 import type { CutKind, ProxyOptions } from "./proxy.ts";
 import { Rng } from "./rng.ts";
 
@@ -106,8 +111,12 @@ export async function putSequentially(
 export type Stored = Map<string, Map<number, number>>;
 
 /** Reads every point with `get *` on a fresh, direct connection. */
-export async function readAll(hostname: string, port: number): Promise<Stored> {
-  await using client = new Client(hostname, port, { timeout: 60 });
+export async function readAll(
+  hostname: string,
+  port: number,
+  tls?: ClientOptions["tls"],
+): Promise<Stored> {
+  await using client = new Client(hostname, port, { timeout: 60, tls });
   const all = await client.get("*");
   const stored: Stored = new Map();
   for (const [key, points] of Object.entries(all)) {
