@@ -8,6 +8,7 @@
 
 import { AllowList } from "./allow_list.ts";
 import { LogThrottle } from "./log_throttle.ts";
+import type { ServerCounters } from "./counters.ts";
 
 /** Counts of who was kept out, since the server started. */
 export interface AccessStats {
@@ -26,19 +27,22 @@ export class AccessGuard {
   readonly #log: (message: string) => void;
   readonly #refusals = new LogThrottle();
   readonly #handshakes = new LogThrottle();
-  #refusedPeers = 0;
-  #tlsHandshakeFailures = 0;
+  readonly #counters: ServerCounters;
 
   /**
    * @param allowFrom CIDR blocks of the peers allowed; all when undefined.
+   * @param log Receives the throttled lines.
+   * @param counters Where refusals and failed handshakes are counted.
    * @throws {RangeError} for an invalid block.
    */
   constructor(
     allowFrom: readonly string[] | undefined,
     log: (message: string) => void,
+    counters: ServerCounters,
   ) {
     this.#allowList = allowFrom && new AllowList(allowFrom);
     this.#log = log;
+    this.#counters = counters;
   }
 
   /** Whether `conn`'s peer may connect; closes it when not. */
@@ -47,7 +51,7 @@ export class AccessGuard {
     if (!list) return true;
     const address = (conn.remoteAddr as Deno.NetAddr).hostname;
     if (list.allows(address)) return true;
-    this.#refusedPeers++;
+    this.#counters.connectionsRefused.allow_list++;
     conn.close();
     if (this.#refusals.shouldLog(address, Date.now())) {
       this.#log(
@@ -59,7 +63,7 @@ export class AccessGuard {
 
   /** Counts a failed TLS handshake with `address`, and logs it throttled. */
   handshakeFailed(address: string, error: unknown): void {
-    this.#tlsHandshakeFailures++;
+    this.#counters.tlsHandshakeFailures++;
     if (!this.#handshakes.shouldLog(address, Date.now())) return;
     const reason = error instanceof Error ? error.message : String(error);
     const hint = /InvalidContentType|corrupt message/.test(reason)
@@ -73,8 +77,8 @@ export class AccessGuard {
   /** A snapshot of the counts. */
   stats(): AccessStats {
     return {
-      refusedPeers: this.#refusedPeers,
-      tlsHandshakeFailures: this.#tlsHandshakeFailures,
+      refusedPeers: this.#counters.connectionsRefused.allow_list,
+      tlsHandshakeFailures: this.#counters.tlsHandshakeFailures,
     };
   }
 }

@@ -9,6 +9,12 @@
 /** Requests a session tells apart. */
 export type RequestKind = "put" | "get" | "invalid";
 
+/** Why a connection was closed as soon as it was accepted. */
+export type RefusalReason =
+  | "max_connections"
+  | "max_connections_per_peer"
+  | "allow_list";
+
 /** Why a session answered `error` or closed a connection early. */
 export type ErrorKind = "invalid" | "refused" | "too_long" | "connection";
 
@@ -65,8 +71,14 @@ export class Histogram {
 export class ServerCounters {
   /** Connections accepted and served. */
   connectionsAccepted = 0;
-  /** Connections closed at once because `maxConnections` were open. */
-  connectionsRefused = 0;
+  /** Connections closed as soon as they were accepted, by reason. */
+  readonly connectionsRefused: Record<RefusalReason, number> = {
+    max_connections: 0,
+    max_connections_per_peer: 0,
+    allow_list: 0,
+  };
+  /** TLS handshakes that failed. */
+  tlsHandshakeFailures = 0;
   /** Connections served now. */
   connectionsOpen = 0;
   /** Requests by command. */

@@ -96,7 +96,7 @@ export async function serve(
   } = checkServerOptions(options);
   const log = options.log ?? console.error;
   const counters = new ServerCounters();
-  const access = new AccessGuard(options.allowFrom, log);
+  const access = new AccessGuard(options.allowFrom, log, counters);
   const storage = options.storage ??
     (options.dataDir === undefined
       ? new MemoryStore(caps)
@@ -246,7 +246,7 @@ class Server implements MetricsServer {
           );
         }
         this.#refusing = true;
-        this.#counters.connectionsRefused++;
+        this.#counters.connectionsRefused.max_connections++;
         conn.close();
         continue;
       }
@@ -259,6 +259,7 @@ class Server implements MetricsServer {
           );
         }
         this.#refusedPeers.add(host);
+        this.#counters.connectionsRefused.max_connections_per_peer++;
         conn.close();
         continue;
       }

@@ -4,7 +4,13 @@
  * handshakes, and peers outside `allowFrom`.
  */
 
-import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStringIncludes,
+} from "@std/assert";
 import { serve } from "../../src/server/mod.ts";
 import { Client } from "../../mod.ts";
 import { certFiles, certs, needsOpenssl } from "../helpers/certs.ts";
@@ -200,6 +206,7 @@ Deno.test("allow-list: peers outside allowFrom are closed at accept, counted, an
     port: 0,
     allowFrom: ["10.0.0.0/8", "127.0.0.2"],
     log: (m) => logged.push(m),
+    http: { port: 0 },
   });
   for (let i = 0; i < 5; i++) {
     await using socket = await RawSocket.connect(server.port);
@@ -207,6 +214,11 @@ Deno.test("allow-list: peers outside allowFrom are closed at accept, counted, an
     assertEquals(await socket.rest(), "");
   }
   assertEquals(server.accessStats().refusedPeers, 5);
+  const metrics = await (await fetch(`${server.http!.url}metrics`)).text();
+  assertStringIncludes(
+    metrics,
+    '\nmetrics_connections_refused_total{reason="allow_list"} 5\n',
+  );
   assertEquals(logged, [
     "refused a connection from 127.0.0.1: not in the allow-list (10.0.0.0/8,127.0.0.2); this address is logged at most once a minute",
   ]);

@@ -90,8 +90,14 @@ export function formatPrometheus(
     family(
       "metrics_connections_refused_total",
       "counter",
-      "Connections closed at once because maxConnections were open.",
-      [["", counters.connectionsRefused]],
+      "Connections closed as soon as accepted, by reason.",
+      labelled("reason", counters.connectionsRefused),
+    ),
+    family(
+      "metrics_tls_handshake_failures_total",
+      "counter",
+      "TLS handshakes that failed (plain-TCP clients, untrusted certificates).",
+      [["", counters.tlsHandshakeFailures]],
     ),
     family(
       "metrics_requests_total",

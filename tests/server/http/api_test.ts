@@ -254,7 +254,8 @@ Deno.test("/metrics counts connections, requests by command, errors and stored p
     const line of [
       "metrics_connections_open 1",
       "metrics_connections_accepted_total 1",
-      "metrics_connections_refused_total 0",
+      'metrics_connections_refused_total{reason="max_connections"} 0',
+      "metrics_tls_handshake_failures_total 0",
       'metrics_requests_total{command="put"} 3',
       'metrics_requests_total{command="get"} 1',
       'metrics_requests_total{command="invalid"} 1',
@@ -276,7 +277,10 @@ Deno.test("/metrics counts refused connections past maxConnections", async () =>
   await using second = await RawSocket.connect(server.port);
   assertEquals(await second.rest(), "");
   const text = await (await fetch(`${server.url}metrics`)).text();
-  assertStringIncludes(text, "\nmetrics_connections_refused_total 1\n");
+  assertStringIncludes(
+    text,
+    '\nmetrics_connections_refused_total{reason="max_connections"} 1\n',
+  );
 });
 
 Deno.test("/metrics shows the log's size and fsync latencies with a data directory", async () => {
