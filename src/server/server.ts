@@ -33,14 +33,14 @@ export interface ServerOptions {
   /**
    * When the log is forced to disk (with `dataDir`): `"batch"` before each
    * batch of puts is acknowledged (an acknowledged put survives power loss),
-   * `"interval"` every `fsyncInterval` ms (an acknowledged put survives a
+   * `"interval"` every `fsyncInterval` seconds (an acknowledged put survives a
    * crash of the process; power loss may lose the last interval).
    * @default {"batch"}
    */
   fsync?: FsyncMode;
   /**
-   * Milliseconds between forced writes in `"interval"` mode.
-   * @default {1000}
+   * Seconds between forced writes in `"interval"` mode (`0.2` is 200 ms).
+   * @default {1}
    */
   fsyncInterval?: number;
   /**
@@ -130,7 +130,12 @@ export async function serve(
       `invalid idleTimeout ${idleTimeout}: use seconds from 0 (none) up`,
     );
   }
-  const fsyncInterval = integer("fsyncInterval", options.fsyncInterval ?? 1000);
+  const fsyncInterval = options.fsyncInterval ?? 1;
+  if (!(fsyncInterval >= 0.001 && fsyncInterval <= 2_000_000)) {
+    throw new RangeError(
+      `invalid fsyncInterval ${fsyncInterval}: use seconds from 0.001 to 2000000`,
+    );
+  }
   if (
     options.fsync !== undefined &&
     !["batch", "interval"].includes(options.fsync)
@@ -148,7 +153,7 @@ export async function serve(
       ? new MemoryStore()
       : await LogStore.open(options.dataDir, {
         fsync: options.fsync,
-        fsyncInterval,
+        fsyncInterval: Math.round(fsyncInterval * 1000),
         log,
       }));
   let listener: Deno.TcpListener;

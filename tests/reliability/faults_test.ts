@@ -205,7 +205,7 @@ for (const fsync of ["batch", "interval"] as const) {
     await using _guard = noUnhandledRejections();
     await using dir = await dataDir();
     const args = ["--data", dir.path, "--fsync", fsync];
-    if (fsync === "interval") args.push("--fsync-interval", "60000");
+    if (fsync === "interval") args.push("--fsync-interval", "60s");
     const total = scale(40_000, 400_000);
     const kills = scale(3, 10);
     const puts = uniquePuts(total, 100, `crash.${fsync}`);

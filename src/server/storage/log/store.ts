@@ -15,7 +15,7 @@ import { writeAll } from "../../../internal/write_all.ts";
  * When the log is forced to disk.
  * - `"batch"`: before each batch is acknowledged; an acknowledged put
  *   survives a crash of the machine (power loss).
- * - `"interval"`: every `fsyncInterval` ms; a put is acknowledged once
+ * - `"interval"`: every `fsyncInterval` (`serve`: seconds); a put is acknowledged once
  *   written to the operating system, so it survives a crash (`kill -9`) of
  *   the process, and a power loss may lose the last interval.
  */
