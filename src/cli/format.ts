@@ -5,6 +5,7 @@
  * @module
  */
 
+import stringWidth from "string-width";
 import type { Metrics } from "../protocol/grammar.ts";
 
 /** The output formats of `metrics get`. */
@@ -56,18 +57,41 @@ function csvRow(cells: string[]): string {
     .join(",");
 }
 
+/** Columns a string takes on a terminal: CJK and emoji take two. */
+export function displayWidth(text: string): number {
+  // Plain ASCII, nearly every key: its length, without the Unicode tables.
+  return /^[\x20-\x7e]*$/.test(text) ? text.length : stringWidth(text);
+}
+
+/** `text` padded with spaces to `width` terminal columns, on `side`. */
+export function pad(
+  text: string,
+  width: number,
+  side: "end" | "start" = "end",
+): string {
+  const fill = " ".repeat(Math.max(0, width - displayWidth(text)));
+  return side === "end" ? text + fill : fill + text;
+}
+
+/** The widest display width of each column (a loop: any number of rows). */
+export function columnWidths(rows: readonly string[][]): number[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, displayWidth(cell));
+    });
+  }
+  return widths;
+}
+
 /** Left-aligned columns, the last (numeric) one right-aligned. */
 function table(header: string[], body: string[][]): string {
   if (body.length === 0) return "(no points)\n";
   const all = [header, ...body];
-  const widths = header.map((_, i) =>
-    Math.max(...all.map((row) => row[i].length))
-  );
+  const widths = columnWidths(all);
   const last = header.length - 1;
   return all.map((row) =>
-    row.map((cell, i) =>
-      i === last ? cell.padStart(widths[i]) : cell.padEnd(widths[i])
-    )
+    row.map((cell, i) => pad(cell, widths[i], i === last ? "start" : "end"))
       .join("  ")
   ).join("\n") + "\n";
 }

@@ -152,7 +152,8 @@ export class LogStore implements Storage {
       return store;
     } catch (error) {
       file.close();
-      throw new Error(`cannot open the metrics log ${path}: ${error}`, {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`cannot open the metrics log ${path}: ${reason}`, {
         cause: error,
       });
     }
