@@ -32,6 +32,6 @@ Deno.test({
     assertEquals(code, 0, screen);
     assertMatch(screen, /\r\d+ points \[[#.]{30}\] \d+% \d+ points\/s/);
     // The bar is erased before the summary.
-    assert(screen.includes("\r\x1b[Ksent 5000, acknowledged 5000"), screen);
+    assert(screen.includes("\r\x1b[Kacknowledged 5000, rejected 0"), screen);
   },
 });
