@@ -6,7 +6,7 @@
  */
 
 import type { Metrics, Point } from "../protocol/grammar.ts";
-import { columnWidths, pad } from "./format.ts";
+import { maxWidth, pad } from "./format.ts";
 
 const BARS = "▁▂▃▄▅▆▇█";
 
@@ -61,7 +61,7 @@ function range(points: Point[]): string {
 export function chartMetrics(metrics: Metrics, width = 60): string {
   const keys = Object.keys(metrics);
   if (keys.length === 0) return "(no points)\n";
-  const [keyWidth] = columnWidths(keys.map((key) => [key]));
+  const keyWidth = maxWidth(keys);
   return keys.map((key) => {
     const points = metrics[key];
     const line = sparkline(points.map(([, v]) => v), width);
