@@ -10,6 +10,49 @@ function shellQuote(arg: string): string {
   return `'${arg.replaceAll("'", "'\\''")}'`;
 }
 
+/** Runs `cli.ts import FILE` on a pseudo-terminal; resolves to the screen. */
+async function importOnTerminal(
+  file: string,
+  port: number,
+): Promise<{ code: number; screen: string }> {
+  const command = [Deno.execPath(), ...DENO_RUN, CLI, "import", file]
+    .concat(["--pipeline", "16", "--server", `127.0.0.1:${port}`])
+    .map(shellQuote).join(" ");
+  const { code, stdout } = await new Deno.Command(SCRIPT, {
+    args: ["-qec", command, "/dev/null"],
+    stdin: "null",
+  }).output();
+  return { code, screen: new TextDecoder().decode(stdout) };
+}
+
+Deno.test({
+  name: "import warnings get lines of their own, never the progress bar's",
+  ignore: !hasScript,
+  async fn() {
+    await using server = await serve({ port: 0, log: () => {} });
+    await using tmp = await tempDir();
+    const file = `${tmp.path}/points.txt`;
+    // A bad line every 1,000: some come while the bar is drawn.
+    await Deno.writeTextFile(
+      file,
+      Array.from(
+        { length: 20_000 },
+        (_, i) => i % 1000 === 999 ? `bad ${i} x` : `k ${i} ${i}`,
+      ).join("\n"),
+    );
+    const { code, screen } = await importOnTerminal(file, server.port);
+    assertEquals(code, 2, screen);
+    assertMatch(screen, /points\/s/); // the bar was drawn
+    // What a terminal shows of each line: the text after its last \r.
+    const shown = screen.split("\r\n").map((line) => line.split("\r").at(-1)!);
+    const warnings = shown.filter((line) => /line \d+:/.test(line));
+    assertEquals(warnings.length, 20, screen);
+    for (const line of warnings) {
+      assertMatch(line, /^(\x1b\[K)?line \d+: timestamp "x"/);
+    }
+  },
+});
+
 Deno.test({
   name: "import draws a progress bar when stderr is a terminal",
   ignore: !hasScript, // shown as ignored: no util-linux script here
@@ -21,14 +64,7 @@ Deno.test({
       file,
       Array.from({ length: 5000 }, (_, i) => `k ${i} ${i}`).join("\n"),
     );
-    const command = [Deno.execPath(), ...DENO_RUN, CLI, "import", file]
-      .concat(["--pipeline", "16", "--server", `127.0.0.1:${server.port}`])
-      .map(shellQuote).join(" ");
-    const { code, stdout } = await new Deno.Command(SCRIPT, {
-      args: ["-qec", command, "/dev/null"],
-      stdin: "null",
-    }).output();
-    const screen = new TextDecoder().decode(stdout);
+    const { code, screen } = await importOnTerminal(file, server.port);
     assertEquals(code, 0, screen);
     assertMatch(screen, /\r\d+ points \[[#.]{30}\] \d+% \d+ points\/s/);
     // The bar is erased before the summary.
