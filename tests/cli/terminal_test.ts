@@ -10,13 +10,19 @@ function shellQuote(arg: string): string {
   return `'${arg.replaceAll("'", "'\\''")}'`;
 }
 
-/** Runs `cli.ts import FILE` on a pseudo-terminal; resolves to the screen. */
+/**
+ * Imports `lines` from a file into a fresh server, on a pseudo-terminal;
+ * resolves to the exit code and what the terminal received.
+ */
 async function importOnTerminal(
-  file: string,
-  port: number,
+  lines: string[],
 ): Promise<{ code: number; screen: string }> {
+  await using server = await serve({ port: 0, log: () => {} });
+  await using tmp = await tempDir();
+  const file = `${tmp.path}/points.txt`;
+  await Deno.writeTextFile(file, lines.join("\n"));
   const command = [Deno.execPath(), ...DENO_RUN, CLI, "import", file]
-    .concat(["--pipeline", "16", "--server", `127.0.0.1:${port}`])
+    .concat(["--pipeline", "16", "--server", `127.0.0.1:${server.port}`])
     .map(shellQuote).join(" ");
   const { code, stdout } = await new Deno.Command(SCRIPT, {
     args: ["-qec", command, "/dev/null"],
@@ -29,18 +35,13 @@ Deno.test({
   name: "import warnings get lines of their own, never the progress bar's",
   ignore: !hasScript,
   async fn() {
-    await using server = await serve({ port: 0, log: () => {} });
-    await using tmp = await tempDir();
-    const file = `${tmp.path}/points.txt`;
     // A bad line every 1,000: some come while the bar is drawn.
-    await Deno.writeTextFile(
-      file,
+    const { code, screen } = await importOnTerminal(
       Array.from(
         { length: 20_000 },
         (_, i) => i % 1000 === 999 ? `bad ${i} x` : `k ${i} ${i}`,
-      ).join("\n"),
+      ),
     );
-    const { code, screen } = await importOnTerminal(file, server.port);
     assertEquals(code, 2, screen);
     assertMatch(screen, /points\/s/); // the bar was drawn
     // What a terminal shows of each line: the text after its last \r.
@@ -57,14 +58,9 @@ Deno.test({
   name: "import draws a progress bar when stderr is a terminal",
   ignore: !hasScript, // shown as ignored: no util-linux script here
   async fn() {
-    await using server = await serve({ port: 0, log: () => {} });
-    await using tmp = await tempDir();
-    const file = `${tmp.path}/points.txt`;
-    await Deno.writeTextFile(
-      file,
-      Array.from({ length: 5000 }, (_, i) => `k ${i} ${i}`).join("\n"),
+    const { code, screen } = await importOnTerminal(
+      Array.from({ length: 5000 }, (_, i) => `k ${i} ${i}`),
     );
-    const { code, screen } = await importOnTerminal(file, server.port);
     assertEquals(code, 0, screen);
     assertMatch(screen, /\r\d+ points \[[#.]{30}\] \d+% \d+ points\/s/);
     // The bar is erased before the summary.
