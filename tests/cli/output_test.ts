@@ -26,7 +26,7 @@ Deno.test("every format renders series far past the call-stack limit", () => {
   assertEquals(JSON.parse(formatMetrics(metrics, "json")).big.length, MILLION);
   assertMatch(
     chartMetrics(metrics),
-    /^big  [▁▂▃▄▅▆▇█]{60}  min 0  max 96  last \d+  \(1000000 points\)\n$/,
+    /^big {2}[▁▂▃▄▅▆▇█]{60} {2}min 0 {2}max 96 {2}last \d+ {2}\(1000000 points\)\n$/,
   );
 });
 

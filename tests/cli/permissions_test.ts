@@ -3,9 +3,9 @@ import { StubServer } from "../helpers/stub_server.ts";
 import { runCli, tempDir } from "../helpers/server.ts";
 
 Deno.test("put without --allow-net names the flag at once and never connects", async () => {
-  await using stub = new StubServer(async () => {
-    throw new Error("the tool connected without permission");
-  });
+  await using stub = new StubServer(() =>
+    Promise.reject(new Error("the tool connected without permission"))
+  );
   const started = performance.now();
   const { code, stdout, stderr } = await runCli(
     ["put", "a", "1", "1", "--server", `127.0.0.1:${stub.port}`],
