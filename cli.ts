@@ -49,9 +49,10 @@ ${
 
 Options:
   --server HOST:PORT  the server (default $METRICS_SERVER, else 127.0.0.1:8888)
-  --timeout SECONDS   how long each request may take (default 10)
-  -h, --help          show this help; metrics <command> --help for a command's
-  -V, --version       print the version
+  --timeout DURATION  how long each request may take: 10s, 500ms, 1m
+                      (default 10s)
+  -h, --help          show this help; metrics help <command> for a command's
+  -V, --version       print the version (also: metrics version)
 
 Examples:
   metrics demo
@@ -61,7 +62,8 @@ Examples:
   metrics import points.txt
   metrics collect --interval 10s
 
-Exit codes: 0 success, 1 the server or network failed, 2 bad usage or input.
+Exit codes: 0 success, 1 the server or network failed, 2 bad usage, bad
+input or a missing permission.
 `;
 
 /** Moves global flags given before the command's name to after it. */
@@ -79,9 +81,19 @@ function hoistGlobalFlags(args: string[]): string[] {
   return command === undefined ? globals : [command, ...globals, ...rest];
 }
 
+/** `metrics help [COMMAND]`, `metrics version`: words for the flags. */
+function wordsToFlags(args: string[]): string[] {
+  const [first, ...rest] = args;
+  if (first === "version") return ["--version", ...rest];
+  if (first === "help") {
+    return rest.length === 0 ? ["--help"] : [...rest, "--help"];
+  }
+  return args;
+}
+
 /** Runs the tool with `args`; resolves to the exit code. */
 export async function main(args: string[]): Promise<number> {
-  const [first, ...rest] = hoistGlobalFlags(args);
+  const [first, ...rest] = hoistGlobalFlags(wordsToFlags(args));
   if (first === "--help" || first === "-h") {
     console.log(HELP);
     return 0;
@@ -105,20 +117,28 @@ export async function main(args: string[]): Promise<number> {
     }
     return await command.run(rest);
   } catch (error) {
-    if (error instanceof UsageError) {
-      const help = command
-        ? `metrics ${command.name} --help`
-        : "metrics --help";
-      console.error(`metrics: ${error.message}\nRun "${help}" for usage.`);
-      return 2;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    console.error(`${alarm("metrics:", Deno.stderr)} ${message}`);
-    // A key or value the server could never accept is bad input.
-    return error instanceof ClientError && error.kind === "invalid_argument"
-      ? 2
-      : 1;
+    return report(error, command);
   }
+}
+
+/** Prints what went wrong in one line; resolves to the exit code. */
+function report(error: unknown, command: Command | undefined): number {
+  // The reader of our output went away (`| head`): stop quietly, like
+  // every Unix tool.
+  if (error instanceof Deno.errors.BrokenPipe) return 0;
+  if (error instanceof UsageError) {
+    const help = command ? `metrics ${command.name} --help` : "metrics --help";
+    console.error(`metrics: ${error.message}\nRun "${help}" for usage.`);
+    return 2;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`${alarm("metrics:", Deno.stderr)} ${message}`);
+  // A missing permission, or a key or value the server could never
+  // accept, is a matter of how the tool was run.
+  return error instanceof Deno.errors.NotCapable ||
+      (error instanceof ClientError && error.kind === "invalid_argument")
+    ? 2
+    : 1;
 }
 
 if (import.meta.main) {

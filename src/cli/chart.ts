@@ -6,6 +6,7 @@
  */
 
 import type { Metrics, Point } from "../protocol/grammar.ts";
+import { maxWidth, pad } from "./format.ts";
 
 const BARS = "▁▂▃▄▅▆▇█";
 
@@ -22,8 +23,7 @@ const BARS = "▁▂▃▄▅▆▇█";
  */
 export function sparkline(values: readonly number[], width = 60): string {
   const buckets = resample(values, width);
-  const min = Math.min(...buckets);
-  const max = Math.max(...buckets);
+  const { min, max } = extent(buckets);
   return buckets.map((v) =>
     max === min
       ? BARS[3]
@@ -41,22 +41,31 @@ function resample(values: readonly number[], width: number): number[] {
   });
 }
 
+/** Smallest and largest value: a loop, as a spread overflows the stack. */
+function extent(values: readonly number[]): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const value of values) {
+    if (value < min) min = value;
+    if (value > max) max = value;
+  }
+  return { min, max };
+}
+
 function range(points: Point[]): string {
-  const values = points.map(([, v]) => v);
-  return `min ${Math.min(...values)}  max ${Math.max(...values)}  last ${
-    values.at(-1)
-  }`;
+  const { min, max } = extent(points.map(([, v]) => v));
+  return `min ${min}  max ${max}  last ${points.at(-1)?.[1]}`;
 }
 
 /** One line per key: name, sparkline, min/max/last and point count. */
 export function chartMetrics(metrics: Metrics, width = 60): string {
   const keys = Object.keys(metrics);
   if (keys.length === 0) return "(no points)\n";
-  const pad = Math.max(...keys.map((k) => k.length));
+  const keyWidth = maxWidth(keys);
   return keys.map((key) => {
     const points = metrics[key];
     const line = sparkline(points.map(([, v]) => v), width);
-    return `${key.padEnd(pad)}  ${line}  ${
+    return `${pad(key, keyWidth)}  ${line}  ${
       range(points)
     }  (${points.length} point${points.length === 1 ? "" : "s"})`;
   }).join("\n") + "\n";

@@ -1,6 +1,6 @@
 /**
  * The flags every client command shares: `--server HOST:PORT` (default
- * `$METRICS_SERVER`, else `127.0.0.1:8888`) and `--timeout SECONDS`, and
+ * `$METRICS_SERVER`, else `127.0.0.1:8888`) and `--timeout DURATION`, and
  * TLS: `--tls`, `--ca FILE`, or a `tls://HOST:PORT` server.
  *
  * @module
@@ -8,7 +8,8 @@
 
 import { Client } from "../client/client.ts";
 import type { ClientOptions } from "../client/options.ts";
-import { numberFlag, UsageError } from "./command.ts";
+import { durationFlag, UsageError } from "./command.ts";
+import { requirePermission } from "./permissions.ts";
 
 /** Value flags of every client command. */
 export const CLIENT_FLAGS = ["server", "timeout", "ca"] as const;
@@ -22,7 +23,8 @@ export const DEFAULT_TIMEOUT_SECONDS = 10;
 /** Help lines for {@link CLIENT_FLAGS}. */
 export const CLIENT_FLAGS_HELP =
   `  --server HOST:PORT  the server (default $METRICS_SERVER, else 127.0.0.1:8888)
-  --timeout SECONDS   how long each request may take (default ${DEFAULT_TIMEOUT_SECONDS})
+  --timeout DURATION  how long each request may take: 10s, 500ms, 1m
+                      (default ${DEFAULT_TIMEOUT_SECONDS}s)
   --tls               speak TLS (also: --server tls://HOST:PORT); the server's
                       certificate must be valid for HOST
   --ca FILE           trust the PEM CA certificate(s) in FILE (implies --tls)`;
@@ -52,29 +54,41 @@ export function parseServerAddress(text: string): ServerAddress {
 }
 
 function serverFromEnv(): string | undefined {
-  try {
-    return Deno.env.get("METRICS_SERVER") || undefined;
-  } catch {
-    return undefined; // no permission to read it: use the default
-  }
+  requirePermission(
+    { name: "env", variable: "METRICS_SERVER" },
+    "read $METRICS_SERVER",
+    "--allow-env=METRICS_SERVER, or give --server HOST:PORT",
+  );
+  return Deno.env.get("METRICS_SERVER") || undefined;
 }
 
-/** The address from `--server`, `$METRICS_SERVER`, or the default. */
+/**
+ * The address from `--server`, `$METRICS_SERVER`, or the default.
+ *
+ * @throws {Deno.errors.NotCapable} when `$METRICS_SERVER` may not be read.
+ */
 export function serverAddress(flag: string | undefined): ServerAddress {
   return parseServerAddress(flag ?? serverFromEnv() ?? "127.0.0.1:8888");
 }
 
-/** A client for the flags' server, timeout and any further options. */
+/**
+ * A client for the flags' server, timeout and any further options. Without
+ * permission to connect it fails at once, naming the flag, rather than
+ * retrying as if the server were down.
+ */
 export function clientFromFlags(
   flags: { server?: string; timeout?: string; ca?: string; tls?: boolean },
   options: ClientOptions = {},
 ): Client {
-  const { hostname, port, tls } = serverAddress(flags.server);
-  const timeout = numberFlag("timeout", flags.timeout) ??
+  const timeout = durationFlag("timeout", flags.timeout) ??
     DEFAULT_TIMEOUT_SECONDS;
-  if (!(timeout > 0)) {
-    throw new UsageError(`--timeout expects seconds above 0, got ${timeout}`);
-  }
+  const { hostname, port, tls } = serverAddress(flags.server);
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  requirePermission(
+    { name: "net", host: `${host}:${port}` },
+    `connect to ${host}:${port}`,
+    `--allow-net (or --allow-net=${host}:${port})`,
+  );
   return new Client(hostname, port, {
     timeout,
     tls: tlsFromFlags(tls || flags.tls === true, flags.ca),

@@ -12,11 +12,16 @@ import {
   CLIENT_FLAGS_HELP,
   clientFromFlags,
 } from "./client_flags.ts";
-import { type Command, numberFlag, parseFlags, UsageError } from "./command.ts";
+import {
+  type Command,
+  durationFlag,
+  numberFlag,
+  parseFlags,
+  UsageError,
+} from "./command.ts";
 import { hostPrefix, MachineSampler } from "./machine.ts";
 import { Outbox, type OutboxCounts, type PointSink } from "./outbox.ts";
 import { delay } from "../internal/delay.ts";
-import { parseDuration } from "../internal/duration.ts";
 import { stopSignal } from "./signals.ts";
 
 const HELP = `Usage: metrics collect [options]
@@ -36,7 +41,9 @@ dropped and counted. Ctrl-C stops after a last flush. Exits 0 when every
 sample was acknowledged, 1 otherwise.
 
 Options:
-  --interval DURATION  time between samples: 10s, 500ms, 1m (default 10s)
+  --interval DURATION  time between samples: 10s, 1m, 1m30s; at least 1s, as
+                       the server keeps one value per key and second
+                       (default 10s)
   --count N            stop after N samples (default: run until Ctrl-C)
   --prefix NAME        metric name prefix (default: this host's name)
   --buffer N           points kept while the server is unreachable
@@ -48,17 +55,6 @@ Examples:
   metrics collect --interval 10s
   metrics collect --interval 1s --count 5 --prefix palm
 `;
-
-/** Parses `--interval`: `10s`, `500ms`, `1m`, `1m30s` or plain seconds, in ms. */
-export function intervalFlag(text: string): number {
-  const ms = parseDuration(text);
-  if (ms === undefined || !(ms > 0)) {
-    throw new UsageError(
-      `--interval expects a duration like 10s, 500ms or 1m, got "${text}"`,
-    );
-  }
-  return ms;
-}
 
 /** What {@link collectSamples} needs. */
 export interface CollectOptions {
@@ -125,7 +121,12 @@ async function run(args: string[]): Promise<number> {
   if (flags._.length > 0) {
     throw new UsageError(`unexpected argument "${flags._[0]}"`);
   }
-  const intervalMs = intervalFlag(flags.interval ?? "10s");
+  const interval = durationFlag("interval", flags.interval ?? "10s")!;
+  if (interval < 1) {
+    throw new UsageError(
+      `--interval must be at least 1s, got "${flags.interval}": the server keeps one value per key and second, so closer samples would overwrite each other`,
+    );
+  }
   const count = positiveInteger("count", flags.count);
   const buffer = positiveInteger("buffer", flags.buffer) ?? 10_000;
   const prefix = flags.prefix ?? hostPrefix(Deno.hostname());
@@ -139,7 +140,7 @@ async function run(args: string[]): Promise<number> {
   const result = await collectSamples({
     sink: client,
     prefix,
-    intervalMs,
+    intervalMs: interval * 1000,
     count,
     buffer,
     signal: stop.signal,

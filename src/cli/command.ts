@@ -6,6 +6,7 @@
  */
 
 import { parseArgs } from "@std/cli/parse-args";
+import { parseDuration } from "../internal/duration.ts";
 
 /** One subcommand of the `metrics` tool. */
 export interface Command {
@@ -86,4 +87,27 @@ export function numberFlag(
     throw new UsageError(`--${name} expects a number, got "${text}"`);
   }
   return value;
+}
+
+/**
+ * Reads a duration flag (`500ms`, `10s`, `1m30s`; a bare number is seconds)
+ * in seconds: above 0, or from 0 when `zero` allows it.
+ */
+export function durationFlag(
+  name: string,
+  text: string | undefined,
+  zero = false,
+): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    throw new UsageError(
+      `--${name} expects a duration like 10s, 500ms or 1m, got "${text}"`,
+    );
+  }
+  const seconds = ms / 1000;
+  if (!zero && seconds === 0) {
+    throw new UsageError(`--${name} expects a duration above 0, got "${text}"`);
+  }
+  return seconds;
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import stringWidth from "string-width";
 import type { Metrics } from "../protocol/grammar.ts";
 
 /** The output formats of `metrics get`. */
@@ -21,23 +22,15 @@ export function isoTime(seconds: number): string {
     : date.toISOString().replace(".000Z", "Z");
 }
 
-/** One row per point: key, ISO time, raw seconds, value. */
-function rows(metrics: Metrics): string[][] {
-  return Object.entries(metrics).flatMap(([key, points]) =>
-    points.map(([ts, value]) => [key, isoTime(ts), String(ts), String(value)])
-  );
-}
-
 /** Renders `metrics` in `format`; every format ends with a newline. */
 export function formatMetrics(metrics: Metrics, format: Format): string {
   switch (format) {
     case "json":
       return json(metrics);
     case "csv":
-      return ["key,time,timestamp,value", ...rows(metrics).map(csvRow)]
-        .join("\n") + "\n";
+      return csv(metrics);
     case "table":
-      return table(["KEY", "TIME", "TIMESTAMP", "VALUE"], rows(metrics));
+      return table(metrics);
   }
 }
 
@@ -49,25 +42,85 @@ function json(metrics: Metrics): string {
   return series.length === 0 ? "{}\n" : `{\n${series.join(",\n")}\n}\n`;
 }
 
-function csvRow(cells: string[]): string {
-  return cells.map((cell) =>
-    /[",\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell
-  )
-    .join(",");
+/** A CSV cell: quoted when it holds a quote, comma or line break. */
+function csvCell(cell: string): string {
+  return /[",\n\r]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
 }
 
-/** Left-aligned columns, the last (numeric) one right-aligned. */
-function table(header: string[], body: string[][]): string {
-  if (body.length === 0) return "(no points)\n";
-  const all = [header, ...body];
-  const widths = header.map((_, i) =>
-    Math.max(...all.map((row) => row[i].length))
-  );
-  const last = header.length - 1;
-  return all.map((row) =>
-    row.map((cell, i) =>
-      i === last ? cell.padStart(widths[i]) : cell.padEnd(widths[i])
-    )
-      .join("  ")
-  ).join("\n") + "\n";
+/** One line per point; only the key can need quoting. */
+function csv(metrics: Metrics): string {
+  const lines = ["key,time,timestamp,value"];
+  for (const [key, points] of Object.entries(metrics)) {
+    const cell = csvCell(key);
+    for (const [ts, value] of points) {
+      lines.push(`${cell},${isoTime(ts)},${ts},${value}`);
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** Columns a string takes on a terminal: CJK and emoji take two. */
+export function displayWidth(text: string): number {
+  // Plain ASCII, nearly every key: its length, without the Unicode tables.
+  return /^[\x20-\x7e]*$/.test(text) ? text.length : stringWidth(text);
+}
+
+/** `text` padded with spaces to `width` terminal columns, on `side`. */
+export function pad(
+  text: string,
+  width: number,
+  side: "end" | "start" = "end",
+): string {
+  const fill = " ".repeat(Math.max(0, width - displayWidth(text)));
+  return side === "end" ? text + fill : fill + text;
+}
+
+/** The widest display width among `cells`, at least `min`. */
+export function maxWidth(cells: Iterable<string>, min = 0): number {
+  let widest = min;
+  for (const cell of cells) widest = Math.max(widest, displayWidth(cell));
+  return widest;
+}
+
+/** The cells of one series' points, column by column. */
+interface SeriesCells {
+  key: string;
+  times: string[];
+  stamps: string[];
+  values: string[];
+}
+
+/**
+ * Key, ISO time, raw seconds and value, left-aligned but the last (numeric)
+ * column. Cells are kept column by column: a million points make four
+ * arrays, not a million small ones.
+ */
+function table(metrics: Metrics): string {
+  const series: SeriesCells[] = Object.entries(metrics)
+    .filter(([, points]) => points.length > 0)
+    .map(([key, points]) => ({
+      key,
+      times: points.map(([ts]) => isoTime(ts)),
+      stamps: points.map(([ts]) => String(ts)),
+      values: points.map(([, value]) => String(value)),
+    }));
+  if (series.length === 0) return "(no points)\n";
+  const header = ["KEY", "TIME", "TIMESTAMP", "VALUE"];
+  const widths = [
+    maxWidth(series.map((s) => s.key), header[0].length),
+    maxWidth(series.flatMap((s) => s.times), header[1].length),
+    maxWidth(series.flatMap((s) => s.stamps), header[2].length),
+    maxWidth(series.flatMap((s) => s.values), header[3].length),
+  ];
+  const line = (cells: string[]): string =>
+    cells.map((cell, i) =>
+      pad(cell, widths[i], i === cells.length - 1 ? "start" : "end")
+    ).join("  ");
+  const lines = [line(header)];
+  for (const { key, times, stamps, values } of series) {
+    times.forEach((time, i) =>
+      lines.push(line([key, time, stamps[i], values[i]]))
+    );
+  }
+  return lines.join("\n") + "\n";
 }

@@ -15,6 +15,7 @@ import {
 import { type Command, parseFlags, UsageError } from "./command.ts";
 import { type Format, formatMetrics, FORMATS } from "./format.ts";
 import { strong } from "./style.ts";
+import { writeAll } from "../internal/write_all.ts";
 
 const HELP = `Usage: metrics get KEY|'*' [options]
 
@@ -23,7 +24,8 @@ Prints the points stored under KEY ('*' for every key), sorted by time.
 Options:
   --format FORMAT     table (default: key, ISO-8601 time, Unix seconds,
                       value), json or csv
-  --chart             draw each series as a sparkline instead
+  --chart             draw each series as a sparkline instead (not with
+                      --format)
 ${CLIENT_FLAGS_HELP}
   -h, --help          show this help
 
@@ -43,6 +45,11 @@ async function run(args: string[]): Promise<number> {
   if (key === undefined || extra.length > 0) {
     throw new UsageError("expected one KEY, or '*' for every key");
   }
+  if (flags.chart && flags.format !== undefined) {
+    throw new UsageError(
+      "--chart draws sparklines for people; it takes no --format",
+    );
+  }
   const format = (flags.format ?? "table") as Format;
   if (!FORMATS.includes(format)) {
     throw new UsageError(
@@ -55,11 +62,11 @@ async function run(args: string[]): Promise<number> {
     ? chartMetrics(metrics)
     : formatMetrics(metrics, format);
   // Bold the table's header line for people; scripts get plain text.
-  const [head, ...rest] = text.split("\n");
-  const out = format === "table" && !flags.chart && rest.length > 1
-    ? [strong(head, Deno.stdout), ...rest].join("\n")
+  const headEnd = text.indexOf("\n");
+  const out = format === "table" && !flags.chart && headEnd < text.length - 1
+    ? strong(text.slice(0, headEnd), Deno.stdout) + text.slice(headEnd)
     : text;
-  await Deno.stdout.write(new TextEncoder().encode(out));
+  await writeAll(Deno.stdout, new TextEncoder().encode(out));
   return 0;
 }
 

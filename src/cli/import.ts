@@ -15,6 +15,7 @@ import {
 } from "./client_flags.ts";
 import { type Command, numberFlag, parseFlags, UsageError } from "./command.ts";
 import { parseImportLine } from "./import_lines.ts";
+import { stopSignal } from "./signals.ts";
 import { alarm } from "./style.ts";
 
 const HELP = `Usage: metrics import [FILE|-] [options]
@@ -22,9 +23,11 @@ const HELP = `Usage: metrics import [FILE|-] [options]
 Loads points from FILE, or standard input (- or no FILE), one per line in
 the Graphite plaintext shape: KEY VALUE [TIMESTAMP] (Unix seconds; default
 now). Blank lines are skipped; a bad line is reported with its number and
-skipped. Prints a summary; exits 0 when every line landed, 1 when the
-server rejected a point or could not be reached (the import stops there),
-2 when the input had bad lines.
+skipped. Prints a summary: points acknowledged, rejected by the server,
+and not acknowledged (the server could not be reached; they may or may not
+be stored). Exits 0 when every line landed, 1 when the server rejected a
+point or could not be reached (the import stops there), 2 when the input
+had bad lines, 130 on Ctrl-C (after the summary).
 
 Options:
   --pipeline N        requests in flight at once (default 256)
@@ -50,6 +53,7 @@ class Progress {
   readonly #started = performance.now();
   readonly #enabled = Deno.stderr.isTerminal();
   #drawn = 0;
+  #shown = false;
 
   constructor(total: number | undefined) {
     this.#total = total;
@@ -69,10 +73,13 @@ class Progress {
       }%`;
     }
     this.#write(`\r${points} points${bar} ${rate} points/s\x1b[K`);
+    this.#shown = true;
   }
 
+  /** Erases the bar, so other text gets a line of its own. */
   clear(): void {
-    if (this.#enabled && this.#drawn > 0) this.#write("\r\x1b[K");
+    if (this.#enabled && this.#shown) this.#write("\r\x1b[K");
+    this.#shown = false;
   }
 
   #write(text: string): void {
@@ -89,6 +96,54 @@ async function openInput(
     return { stream: handle.readable, size: (await handle.stat()).size };
   } catch (error) {
     throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+/** What an import did, for its summary line. */
+interface Tally {
+  acknowledged: number;
+  /** Line numbers of points the server rejected. */
+  rejected: number[];
+  /** Points the server could not be asked about (down, or timed out). */
+  unacknowledged: number;
+  /** Line numbers of lines that are not points. */
+  bad: number[];
+}
+
+function summary(tally: Tally, seconds: number): string {
+  const { acknowledged, rejected, unacknowledged, bad } = tally;
+  rejected.sort((a, b) => a - b);
+  return `acknowledged ${acknowledged}, rejected ${rejected.length}` +
+    (rejected.length ? ` (lines ${lineList(rejected)})` : "") +
+    `, not acknowledged ${unacknowledged}, bad lines ${bad.length}` +
+    (bad.length ? ` (lines ${lineList(bad)})` : "") +
+    ` in ${seconds.toFixed(2)} s (${
+      Math.round(acknowledged / seconds)
+    } points/s)`;
+}
+
+/** The lines of `stream`; they end early, cleanly, when `signal` aborts. */
+async function* linesOf(
+  stream: ReadableStream<Uint8Array>,
+  signal: AbortSignal,
+): AsyncGenerator<string> {
+  // Typed here: the npm build of std ships no type declarations.
+  const lines: ReadableStream<string> = stream
+    .pipeThrough(new TextDecoderStream())
+    .pipeThrough(new TextLineStream());
+  const reader = lines.getReader();
+  // Cancelling ends a pending read with `done`, even on a terminal.
+  const stop = (): void => void reader.cancel().catch(() => {});
+  signal.addEventListener("abort", stop, { once: true });
+  try {
+    while (!signal.aborted) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    signal.removeEventListener("abort", stop);
+    await reader.cancel(); // closes the file when the import stops early
   }
 }
 
@@ -112,45 +167,44 @@ async function run(args: string[]): Promise<number> {
     maxPending: pipeline,
   });
   const input = await openInput(file);
-  const warn = (line: number, message: string): void =>
-    console.error(`line ${line}: ${message}`);
   const progress = new Progress(input.size);
+  const warn = (line: number, message: string): void => {
+    progress.clear();
+    console.error(`line ${line}: ${message}`);
+  };
+  using stop = stopSignal();
   const now = Math.floor(Date.now() / 1000);
   const started = performance.now();
-  const bad: number[] = [];
-  const rejected: number[] = [];
-  let sent = 0;
-  let acknowledged = 0;
+  const tally: Tally = {
+    acknowledged: 0,
+    rejected: [],
+    unacknowledged: 0,
+    bad: [],
+  };
   let stoppedBy: { line: number; error: ClientError } | undefined;
   let window: Promise<void>[] = [];
   let lineNo = 0;
   let bytes = 0;
-  // Typed here: the npm build of std ships no type declarations.
-  const lines: ReadableStream<string> = input.stream.pipeThrough(
-    new TextDecoderStream(),
-  ).pipeThrough(
-    new TextLineStream(),
-  );
-  for await (const line of lines) {
+  for await (const line of linesOf(input.stream, stop.signal)) {
     lineNo++;
     bytes += line.length + 1;
     const point = parseImportLine(line, now);
     if (point === null) continue;
     if ("error" in point) {
-      bad.push(lineNo);
+      tally.bad.push(lineNo);
       warn(lineNo, point.error);
       continue;
     }
     const at = lineNo;
-    sent++;
     window.push(
       client.put(point.key, point.value, { timestamp: point.timestamp }).then(
-        () => void acknowledged++,
+        () => void tally.acknowledged++,
         (error: ClientError) => {
           if (error.kind === "server_error") {
-            rejected.push(at);
+            tally.rejected.push(at);
             warn(at, error.message);
           } else {
+            tally.unacknowledged++;
             stoppedBy ??= { line: at, error };
           }
         },
@@ -159,23 +213,17 @@ async function run(args: string[]): Promise<number> {
     if (window.length >= pipeline) {
       await Promise.all(window);
       window = [];
-      progress.update(acknowledged, bytes);
+      progress.update(tally.acknowledged, bytes);
       if (stoppedBy) break;
     }
   }
   await Promise.all(window);
   progress.clear();
-  const seconds = (performance.now() - started) / 1000;
-  rejected.sort((a, b) => a - b);
-  console.log(
-    `sent ${sent}, acknowledged ${acknowledged}, rejected ${rejected.length}` +
-      (rejected.length ? ` (lines ${lineList(rejected)})` : "") +
-      `, bad lines ${bad.length}` +
-      (bad.length ? ` (lines ${lineList(bad)})` : "") +
-      ` in ${seconds.toFixed(2)} s (${
-        Math.round(acknowledged / seconds)
-      } points/s)`,
-  );
+  console.log(summary(tally, (performance.now() - started) / 1000));
+  if (stop.signal.aborted) {
+    console.error(`${stop.signal.reason}: stopped after line ${lineNo}`);
+    return 130;
+  }
   if (stoppedBy) {
     console.error(
       `${
@@ -184,7 +232,7 @@ async function run(args: string[]): Promise<number> {
     );
     return 1;
   }
-  return rejected.length > 0 ? 1 : bad.length > 0 ? 2 : 0;
+  return tally.rejected.length > 0 ? 1 : tally.bad.length > 0 ? 2 : 0;
 }
 
 /** `metrics import`. */

@@ -21,6 +21,36 @@ export interface ImportPoint {
   timestamp: number;
 }
 
+/** 9999-12-31T23:59:59Z: later "seconds" are milliseconds or a mistake. */
+export const MAX_TIMESTAMP = 253_402_300_799;
+
+/**
+ * Whole Unix seconds from `text`, or why not: a timestamp past year 9999 is
+ * taken for milliseconds and refused, rather than stored for year 38,000.
+ *
+ * @example
+ * ```ts
+ * import { parseTimestamp } from "./import_lines.ts";
+ *
+ * parseTimestamp("1150864247"); // 1150864247
+ * parseTimestamp("1150864247000"); // { error: "... milliseconds ..." }
+ * ```
+ */
+export function parseTimestamp(text: string): number | { error: string } {
+  const timestamp = parseIntegerText(text);
+  if (timestamp === undefined) {
+    return { error: `timestamp "${text}" is not whole Unix seconds` };
+  }
+  if (timestamp > MAX_TIMESTAMP) {
+    return {
+      error:
+        `timestamp ${text} is past year 9999: it looks like milliseconds; ` +
+        `give whole Unix seconds (${Math.floor(timestamp / 1000)})`,
+    };
+  }
+  return timestamp;
+}
+
 /**
  * Parses one line. Blank lines give `null` (skipped, not an error); a bad
  * line gives `{ error }` with the reason to print beside its line number.
@@ -46,11 +76,6 @@ export function parseImportLine(
   if (value === undefined) {
     return { error: `value ${JSON.stringify(valueText)} is not a number` };
   }
-  const timestamp = tsText === undefined ? now : parseIntegerText(tsText);
-  if (timestamp === undefined) {
-    return {
-      error: `timestamp ${JSON.stringify(tsText)} is not whole Unix seconds`,
-    };
-  }
-  return { key, value, timestamp };
+  const timestamp = tsText === undefined ? now : parseTimestamp(tsText);
+  return typeof timestamp === "number" ? { key, value, timestamp } : timestamp;
 }

@@ -129,7 +129,11 @@ export class MachineSampler {
     add("disk", 100 * (disk.blocks - disk.bfree) / disk.blocks);
     const netText = await readNetDev();
     if (netText instanceof Error) {
-      this.#note(`net.rx and net.tx are not sampled: ${netText.message}`);
+      this.#note(
+        netText instanceof Deno.errors.NotCapable
+          ? "net.rx and net.tx are not sampled: Deno reads /proc/net/dev only with all permissions; to include them, run deno run -A cli.ts demo (or collect)"
+          : `net.rx and net.tx are not sampled: ${netText.message}`,
+      );
     } else {
       const net = { ...parseNetDev(netText), at: performance.now() };
       if (this.#net && net.at > this.#net.at) {

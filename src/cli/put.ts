@@ -4,7 +4,8 @@
  * @module
  */
 
-import { parseFloatText, parseIntegerText } from "../protocol/grammar.ts";
+import { parseFloatText } from "../protocol/grammar.ts";
+import { parseTimestamp } from "./import_lines.ts";
 import {
   CLIENT_BOOLEAN_FLAGS,
   CLIENT_FLAGS,
@@ -16,7 +17,8 @@ import { type Command, parseFlags, UsageError } from "./command.ts";
 const HELP = `Usage: metrics put KEY VALUE [TIMESTAMP] [options]
 
 Stores one point and exits 0 once the server acknowledged it. TIMESTAMP is
-Unix time in whole seconds (default: now).
+Unix time in whole seconds (default: now); one past year 9999 is taken for
+milliseconds and refused.
 
 Options:
 ${CLIENT_FLAGS_HELP}
@@ -41,12 +43,8 @@ async function run(args: string[]): Promise<number> {
   if (value === undefined) {
     throw new UsageError(`VALUE must be a number, got "${valueText}"`);
   }
-  const timestamp = tsText === undefined ? undefined : parseIntegerText(tsText);
-  if (tsText !== undefined && timestamp === undefined) {
-    throw new UsageError(
-      `TIMESTAMP must be whole Unix seconds, got "${tsText}"`,
-    );
-  }
+  const timestamp = tsText === undefined ? undefined : parseTimestamp(tsText);
+  if (typeof timestamp === "object") throw new UsageError(timestamp.error);
   await using client = clientFromFlags(flags);
   await client.put(key, value, { timestamp });
   return 0;

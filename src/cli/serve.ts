@@ -12,7 +12,13 @@ import {
   type TlsCertificate,
   VictoriaMetricsStore,
 } from "../server/mod.ts";
-import { type Command, numberFlag, parseFlags, UsageError } from "./command.ts";
+import {
+  type Command,
+  durationFlag,
+  numberFlag,
+  parseFlags,
+  UsageError,
+} from "./command.ts";
 import { stopSignal } from "./signals.ts";
 
 const HELP = `Usage: metrics serve [options]
@@ -31,10 +37,11 @@ Options:
                         at start (default: in memory only, lost on exit)
   --fsync MODE          batch: fsync before acknowledging each batch, an
                         acknowledged put survives power loss (default);
-                        interval: fsync every --fsync-interval ms, an
+                        interval: fsync every --fsync-interval, an
                         acknowledged put survives a crash of the process
-  --fsync-interval MS   milliseconds between fsyncs in interval mode
-                        (default 1000)
+  --fsync-interval DURATION
+                        time between fsyncs in interval mode: 200ms, 1s
+                        (default 1s)
   --max-line-bytes N    longest request line; a longer one gets an error
                         and its connection is closed (default 65536)
   --max-connections N   connections served at once (default 1024)
@@ -46,9 +53,12 @@ Options:
   --max-points N        most points kept; a put of a new point past it is
                         answered "error: too many points" (default
                         100000000, about 1.6 GB of memory)
-  --shutdown-timeout S  seconds to wait on peers when stopping (default 10)
-  --idle-timeout S      seconds before an idle connection is closed;
-                        0 never (default 300)
+  --shutdown-timeout DURATION
+                        time to wait on peers when stopping: 10s, 1m
+                        (default 10s)
+  --idle-timeout DURATION
+                        time before an idle connection is closed: 30s,
+                        5m; 0 never (default 5m)
   --storage victoriametrics=URL[,URL]
                         keep points in VictoriaMetrics instead, as a
                         stateless front-end: one single-node URL, or a
@@ -73,7 +83,7 @@ Options:
 Examples:
   metrics serve
   metrics serve --http 8080
-  metrics serve --port 0 --data ./data --fsync interval --fsync-interval 200
+  metrics serve --port 0 --data ./data --fsync interval --fsync-interval 200ms
   metrics serve --storage victoriametrics=http://127.0.0.1:8428
   metrics serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --allow-from 10.0.0.0/8
   metrics serve --storage victoriametrics=http://vminsert:8480/insert/0/prometheus,http://vmselect:8481/select/0/prometheus
@@ -175,7 +185,7 @@ function parseOptions(
     port: numberFlag("port", flags.port),
     dataDir: flags.data,
     fsync: fsyncFlag(flags.fsync),
-    fsyncInterval: numberFlag("fsync-interval", flags["fsync-interval"]),
+    fsyncInterval: durationFlag("fsync-interval", flags["fsync-interval"]),
     maxLineBytes: numberFlag("max-line-bytes", flags["max-line-bytes"]),
     maxConnections: numberFlag("max-connections", flags["max-connections"]),
     maxConnectionsPerPeer: numberFlag(
@@ -184,8 +194,12 @@ function parseOptions(
     ),
     maxKeys: numberFlag("max-keys", flags["max-keys"]),
     maxPoints: numberFlag("max-points", flags["max-points"]),
-    shutdownTimeout: numberFlag("shutdown-timeout", flags["shutdown-timeout"]),
-    idleTimeout: numberFlag("idle-timeout", flags["idle-timeout"]),
+    shutdownTimeout: durationFlag(
+      "shutdown-timeout",
+      flags["shutdown-timeout"],
+      true,
+    ),
+    idleTimeout: durationFlag("idle-timeout", flags["idle-timeout"], true),
     victoriaMetrics: storageFlag(flags.storage),
     http: httpFlag(flags.http),
     tlsFiles: [flags["tls-cert"], flags["tls-key"]],
@@ -194,11 +208,90 @@ function parseOptions(
   };
 }
 
+/** The flag of each option `serve()` may name in a `RangeError`. */
+const OPTION_FLAGS: Record<string, string> = {
+  port: "--port",
+  fsyncInterval: "--fsync-interval",
+  maxLineBytes: "--max-line-bytes",
+  maxConnections: "--max-connections",
+  idleTimeout: "--idle-timeout",
+};
+
+/** `serve()`'s error in the words of the command line. */
+function inFlagTerms(
+  error: unknown,
+  options: ServerOptions,
+): unknown {
+  if (error instanceof RangeError) {
+    const message = error.message.replace(
+      /^invalid (\w+)/,
+      (text, option) =>
+        option in OPTION_FLAGS ? `invalid ${OPTION_FLAGS[option]}` : text,
+    );
+    return new UsageError(message);
+  }
+  const problem = options.dataDir === undefined
+    ? undefined
+    : dataDirProblem(error);
+  if (problem !== undefined) {
+    return new Error(
+      `cannot keep points in --data ${options.dataDir}: ${problem}`,
+      { cause: error },
+    );
+  }
+  const address = `${options.hostname ?? "127.0.0.1"}:${options.port ?? 8888}`;
+  if (error instanceof Deno.errors.AddrInUse) {
+    return new Error(
+      `cannot listen on ${address}: the address is in use (another server?); pick another --port`,
+      { cause: error },
+    );
+  }
+  if (error instanceof Deno.errors.AddrNotAvailable) {
+    return new Error(
+      `cannot listen on ${address}: no such address on this machine; check --host`,
+      { cause: error },
+    );
+  }
+  return error;
+}
+
+/** Why `--data DIR` cannot be used, for the errors a path can give. */
+function dataDirProblem(error: unknown): string | undefined {
+  if (error instanceof Deno.errors.NotADirectory) {
+    return "part of the path is a file, not a directory";
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return "permission denied";
+  }
+  if (error instanceof Deno.errors.AlreadyExists) {
+    return "it is a file, not a directory";
+  }
+  return undefined;
+}
+
+/** `--data DIR` must be a directory, or a path one can be made at. */
+async function checkDataDir(dir: string): Promise<void> {
+  let problem;
+  try {
+    if (!(await Deno.stat(dir)).isDirectory) {
+      problem = "it is a file, not a directory";
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return; // serve creates it
+    problem = dataDirProblem(error);
+    if (problem === undefined) throw error;
+  }
+  if (problem !== undefined) {
+    throw new UsageError(`cannot keep points in --data ${dir}: ${problem}`);
+  }
+}
+
 async function run(args: string[]): Promise<number> {
   const { victoriaMetrics, tlsFiles, ...options } = parseOptions(args);
   if (victoriaMetrics !== undefined && options.dataDir !== undefined) {
     throw new UsageError("give --storage or --data, not both");
   }
+  if (options.dataDir !== undefined) await checkDataDir(options.dataDir);
   options.tls = await tlsFlags(...tlsFiles);
   let server;
   try {
@@ -209,8 +302,7 @@ async function run(args: string[]): Promise<number> {
     }
     server = await serve(options);
   } catch (error) {
-    if (error instanceof RangeError) throw new UsageError(error.message);
-    throw error;
+    throw inFlagTerms(error, options);
   }
   console.log(`listening on ${server.hostname}:${server.port}`);
   if (server.http !== undefined) console.log(`page on ${server.http.url}`);
@@ -225,7 +317,7 @@ async function run(args: string[]): Promise<number> {
   }
   console.error(
     options.storage instanceof VictoriaMetricsStore
-      ? `storage: VictoriaMetrics (${options.storage.urls.kind}), import ${options.storage.urls.importUrl}, export ${options.storage.urls.exportUrl}; durability and one value per second come from VictoriaMetrics, last write wins from millisecond slots (README: Scaling out)`
+      ? `storage: VictoriaMetrics (${options.storage.urls.kind}), import ${options.storage.urls.importUrl}, export ${options.storage.urls.exportUrl}; durability and one value per second come from VictoriaMetrics, last write wins from millisecond slots (docs/scaling.md)`
       : options.dataDir === undefined
       ? "storage: in memory only; points are lost when the server stops (keep them with --data DIR)"
       : `storage: append-only log in ${options.dataDir} (fsync: ${

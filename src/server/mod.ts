@@ -22,7 +22,7 @@
  * const server = await serve({
  *   dataDir: "./metrics-data",
  *   fsync: "interval",
- *   fsyncInterval: 1000,
+ *   fsyncInterval: 1,
  * });
  * Deno.addSignalListener("SIGINT", () => server.close());
  * ```

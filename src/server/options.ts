@@ -32,14 +32,14 @@ export interface ServerOptions {
   /**
    * When the log is forced to disk (with `dataDir`): `"batch"` before each
    * batch of puts is acknowledged (an acknowledged put survives power loss),
-   * `"interval"` every `fsyncInterval` ms (an acknowledged put survives a
-   * crash of the process; power loss may lose the last interval).
+   * `"interval"` every `fsyncInterval` seconds (an acknowledged put survives
+   * a crash of the process; power loss may lose the last interval).
    * @default {"batch"}
    */
   fsync?: FsyncMode;
   /**
-   * Milliseconds between forced writes in `"interval"` mode.
-   * @default {1000}
+   * Seconds between forced writes in `"interval"` mode (`0.2` is 200 ms).
+   * @default {1}
    */
   fsyncInterval?: number;
   /**
@@ -168,7 +168,12 @@ export function checkServerOptions(
     maxKeys: integer("maxKeys", options.maxKeys ?? 1_000_000),
     maxPoints: checkInteger("maxPoints", options.maxPoints ?? 100_000_000),
   };
-  const fsyncInterval = integer("fsyncInterval", options.fsyncInterval ?? 1000);
+  const fsyncInterval = checkNumber(
+    "fsyncInterval",
+    options.fsyncInterval ?? 1,
+    0.001,
+    { max: 2_000_000, unit: "seconds" },
+  );
   if (
     options.fsync !== undefined &&
     !["batch", "interval"].includes(options.fsync)

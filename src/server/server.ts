@@ -102,7 +102,7 @@ export async function serve(
       ? new MemoryStore(caps)
       : await LogStore.open(options.dataDir, {
         fsync: options.fsync,
-        fsyncInterval,
+        fsyncInterval: Math.round(fsyncInterval * 1000),
         log,
         onSync: (seconds) => counters.fsync.observe(seconds),
         ...caps,

@@ -112,7 +112,7 @@ Deno.test("collect survives a server restart without losing samples", async () =
 Deno.test("collect stops on Ctrl-C after flushing, exit 0", async () => {
   await using server = await serve({ port: 0, ...quiet });
   await using collector = new Collector([
-    "--interval=300ms",
+    "--interval=1s",
     "--prefix=palm",
     `--server=127.0.0.1:${server.port}`,
   ]);
@@ -130,8 +130,8 @@ Deno.test("collect says once why network bytes are not sampled", async () => {
   await using server = await serve({ port: 0, ...quiet });
   const { code, stderr } = await runCli([
     "collect",
-    "--interval=100ms",
-    "--count=2",
+    "--interval=1s",
+    "--count=1",
     `--server=127.0.0.1:${server.port}`,
   ]);
   assertEquals(code, 0);
@@ -146,6 +146,9 @@ Deno.test("demo serves, collects, and prints a table and a chart", async () => {
     stderr,
     /^demo: server listening on 127\.0\.0\.1:\d+ \(in memory\)/,
   );
+  // Advice that works: `deno task demo -A` would hand -A to the demo.
+  assert(!stderr.includes("--allow-all"), stderr);
+  assertMatch(stderr, /not sampled: .* run deno run -A cli\.ts demo/);
   assertMatch(stdout, /^KEY +TIME +TIMESTAMP +VALUE$/m);
   assertMatch(
     stdout,

@@ -85,7 +85,11 @@ Deno.test("bad usage and bad input exit 2 with one line on stderr", async (t) =>
   const cases: [string[], RegExp][] = [
     [["put", "k"], /expected KEY VALUE \[TIMESTAMP\]/],
     [["put", "k", "abc"], /VALUE must be a number/],
-    [["put", "k", "1", "1.5"], /TIMESTAMP must be whole Unix seconds/],
+    [["put", "k", "1", "1.5"], /timestamp "1\.5" is not whole Unix seconds/],
+    [
+      ["put", "palm.cpu", "5", "1150864247000"],
+      /1150864247000 is past year 9999: it looks like milliseconds; give whole Unix seconds \(1150864247\)/,
+    ],
     [
       ["put", "*", "1", "--server", `127.0.0.1:${closedPort()}`],
       /invalid put key "\*"/,
@@ -93,10 +97,22 @@ Deno.test("bad usage and bad input exit 2 with one line on stderr", async (t) =>
     [["get"], /expected one KEY/],
     [["get", "k", "--format", "xml"], /--format expects table, json, csv/],
     [["get", "k", "--server", "nohost"], /--server expects HOST:PORT/],
-    [["get", "k", "--timeout", "0"], /--timeout expects seconds above 0/],
+    [["get", "k", "--timeout", "0"], /--timeout expects a duration above 0/],
+    [
+      ["get", "k", "--timeout", "soon"],
+      /--timeout expects a duration like 10s/,
+    ],
+    [
+      ["get", "k", "--chart", "--format", "csv"],
+      /--chart draws sparklines for people; it takes no --format/,
+    ],
     [["import", "/no/such/file"], /cannot read \/no\/such\/file/],
     [["import", "--pipeline", "0"], /--pipeline expects a whole number/],
     [["collect", "--interval", "soon"], /--interval expects a duration/],
+    [
+      ["collect", "--interval", "500ms"],
+      /--interval must be at least 1s, got "500ms": the server keeps one value per key and second/,
+    ],
     [
       ["collect", "--count", "-1"],
       /--count expects a whole number above 0|unknown option/,
@@ -206,7 +222,7 @@ Deno.test("import reports bad lines by number, stores the rest and exits 2", asy
     assertEquals(code, 2);
     assertMatch(
       stdout,
-      /^sent 4, acknowledged 4, rejected 0, bad lines 3 \(lines 4, 6, 7\) in [\d.]+ s \(\d+ points\/s\)\n$/,
+      /^acknowledged 4, rejected 0, not acknowledged 0, bad lines 3 \(lines 4, 6, 7\) in [\d.]+ s \(\d+ points\/s\)\n$/,
     );
     assertEquals(stderr.trimEnd().split("\n").map((l) => l.split(":")[0]), [
       "line 4",
@@ -237,7 +253,7 @@ Deno.test("import from stdin with every line good exits 0", async () => {
   assertEquals(code, 0);
   assertMatch(
     stdout,
-    /^sent 2000, acknowledged 2000, rejected 0, bad lines 0 in/,
+    /^acknowledged 2000, rejected 0, not acknowledged 0, bad lines 0 in/,
   );
   assertEquals((await stored(s.port, "seq"))["seq"].length, 2000);
 });
@@ -255,18 +271,20 @@ Deno.test("import counts points the server rejected, with their line numbers, an
   assertEquals(code, 1);
   assertMatch(
     stdout,
-    /^sent 4, acknowledged 2, rejected 2 \(lines 2, 4\), bad lines 0/,
+    /^acknowledged 2, rejected 2 \(lines 2, 4\), not acknowledged 0, bad lines 0/,
   );
   assertMatch(stderr, /^line 2: server rejected the request: wrong command/m);
 });
 
-Deno.test("import stops with exit 1 when the server cannot be reached", async () => {
+Deno.test("import stops with exit 1 when the server cannot be reached, and says nothing was acknowledged", async () => {
   const { code, stdout, stderr } = await runCli(
-    ["import", "-", "--server", `127.0.0.1:${closedPort()}`, "--timeout", "2"],
+    ["import", "-", "--server", `127.0.0.1:${closedPort()}`, "--timeout", "2s"],
     { stdin: "a 1 1\nb 2 2\n" },
   );
   assertEquals(code, 1);
-  assertMatch(stdout, /^sent 2, acknowledged 0/);
+  // Nothing reached the server: no "sent" count pretends otherwise.
+  assertMatch(stdout, /^acknowledged 0, rejected 0, not acknowledged 2,/);
+  assert(!stdout.includes("sent"), stdout);
   assertMatch(stderr, /^stopped at line 1: could not connect/m);
 });
 

@@ -7,6 +7,20 @@ Deno.test("metrics --version prints the version of deno.json", async () => {
   assertEquals([code, stdout], [0, `metrics ${denoJson.version}\n`]);
 });
 
+Deno.test("metrics version and metrics help [COMMAND] are words for the flags", async () => {
+  const version = await runCli(["version"]);
+  assertEquals([version.code, version.stdout], [
+    0,
+    `metrics ${denoJson.version}\n`,
+  ]);
+  const help = await runCli(["help"]);
+  assertEquals(help.code, 0);
+  assertMatch(help.stdout, /^metrics .*\n\nUsage: metrics <command>/);
+  const get = await runCli(["help", "get"]);
+  assertEquals(get.code, 0);
+  assertMatch(get.stdout, /^Usage: metrics get KEY/);
+});
+
 Deno.test("metrics --help lists the serve command and exits 0", async () => {
   const { code, stdout } = await runCli(["--help"]);
   assertEquals(code, 0);
@@ -39,9 +53,21 @@ Deno.test("bad usage exits 2 with a hint on stderr", async (t) => {
     [["bogus"], /unknown command "bogus"/],
     [["serve", "--bogus"], /unknown option --bogus/],
     [["serve", "--port", "abc"], /--port expects a number/],
-    [["serve", "--port", "70000"], /invalid port 70000/],
+    [["serve", "--port", "70000"], /invalid --port 70000/],
     [["serve", "--fsync", "never"], /--fsync expects batch or interval/],
-    [["serve", "--max-connections", "0"], /invalid maxConnections 0/],
+    [["serve", "--max-connections", "0"], /invalid --max-connections 0/],
+    [
+      ["serve", "--fsync-interval", "0"],
+      /--fsync-interval expects a duration above 0/,
+    ],
+    [
+      ["serve", "--fsync-interval", "1000000000"],
+      /invalid --fsync-interval 1000000000/,
+    ],
+    [
+      ["serve", "--idle-timeout", "soon"],
+      /--idle-timeout expects a duration like 10s/,
+    ],
     [["serve", "extra"], /unexpected argument "extra"/],
   ];
   for (const [args, message] of cases) {

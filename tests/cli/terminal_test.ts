@@ -2,6 +2,9 @@ import { assert, assertEquals, assertMatch } from "@std/assert";
 import { serve } from "../../src/server/mod.ts";
 import { CLI, DENO_RUN, tempDir } from "../helpers/server.ts";
 
+/** What the progress bar writes to erase its line. */
+const ERASE_LINE = "\x1b[K";
+
 /** util-linux `script` runs a command on a pseudo-terminal. */
 const SCRIPT = "/usr/bin/script";
 const hasScript = await Deno.stat(SCRIPT).then(() => true, () => false);
@@ -10,28 +13,60 @@ function shellQuote(arg: string): string {
   return `'${arg.replaceAll("'", "'\\''")}'`;
 }
 
+/**
+ * Imports `lines` from a file into a fresh server, on a pseudo-terminal;
+ * resolves to the exit code and what the terminal received.
+ */
+async function importOnTerminal(
+  lines: string[],
+): Promise<{ code: number; screen: string }> {
+  await using server = await serve({ port: 0, log: () => {} });
+  await using tmp = await tempDir();
+  const file = `${tmp.path}/points.txt`;
+  await Deno.writeTextFile(file, lines.join("\n"));
+  const command = [Deno.execPath(), ...DENO_RUN, CLI, "import", file]
+    .concat(["--pipeline", "16", "--server", `127.0.0.1:${server.port}`])
+    .map(shellQuote).join(" ");
+  const { code, stdout } = await new Deno.Command(SCRIPT, {
+    args: ["-qec", command, "/dev/null"],
+    stdin: "null",
+  }).output();
+  return { code, screen: new TextDecoder().decode(stdout) };
+}
+
+Deno.test({
+  name: "import warnings get lines of their own, never the progress bar's",
+  ignore: !hasScript,
+  async fn() {
+    // A bad line every 1,000: some come while the bar is drawn.
+    const { code, screen } = await importOnTerminal(
+      Array.from(
+        { length: 20_000 },
+        (_, i) => i % 1000 === 999 ? `bad ${i} x` : `k ${i} ${i}`,
+      ),
+    );
+    assertEquals(code, 2, screen);
+    assertMatch(screen, /points\/s/); // the bar was drawn
+    // What a terminal shows of each line: the text after its last \r.
+    const shown = screen.split("\r\n").map((line) => line.split("\r").at(-1)!);
+    const warnings = shown.filter((line) => /line \d+:/.test(line));
+    assertEquals(warnings.length, 20, screen);
+    for (const line of warnings) {
+      assertMatch(line.replace(ERASE_LINE, ""), /^line \d+: timestamp "x"/);
+    }
+  },
+});
+
 Deno.test({
   name: "import draws a progress bar when stderr is a terminal",
   ignore: !hasScript, // shown as ignored: no util-linux script here
   async fn() {
-    await using server = await serve({ port: 0, log: () => {} });
-    await using tmp = await tempDir();
-    const file = `${tmp.path}/points.txt`;
-    await Deno.writeTextFile(
-      file,
-      Array.from({ length: 5000 }, (_, i) => `k ${i} ${i}`).join("\n"),
+    const { code, screen } = await importOnTerminal(
+      Array.from({ length: 5000 }, (_, i) => `k ${i} ${i}`),
     );
-    const command = [Deno.execPath(), ...DENO_RUN, CLI, "import", file]
-      .concat(["--pipeline", "16", "--server", `127.0.0.1:${server.port}`])
-      .map(shellQuote).join(" ");
-    const { code, stdout } = await new Deno.Command(SCRIPT, {
-      args: ["-qec", command, "/dev/null"],
-      stdin: "null",
-    }).output();
-    const screen = new TextDecoder().decode(stdout);
     assertEquals(code, 0, screen);
     assertMatch(screen, /\r\d+ points \[[#.]{30}\] \d+% \d+ points\/s/);
     // The bar is erased before the summary.
-    assert(screen.includes("\r\x1b[Ksent 5000, acknowledged 5000"), screen);
+    assert(screen.includes("\r\x1b[Kacknowledged 5000, rejected 0"), screen);
   },
 });

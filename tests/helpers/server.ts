@@ -134,7 +134,9 @@ export const CLI: string = `${ROOT}cli.ts`;
  * The permissions the compiled binary gets (`deno task compile`), so the
  * tests run `cli.ts` exactly as the binary would run.
  */
-export const CLI_PERMISSIONS: string[] = denoJson.tasks.compile.split(" ")
+export const CLI_PERMISSIONS: string[] = denoJson.tasks.compile.command.split(
+  " ",
+)
   .filter((arg) => arg.startsWith("--allow-"));
 /** `deno run` with the binary's permissions: prefix of every CLI spawn. */
 export const DENO_RUN: string[] = ["run", ...CLI_PERMISSIONS];
@@ -243,6 +245,8 @@ export interface CliInput {
   stdin?: string;
   /** Extra environment variables. */
   env?: Record<string, string>;
+  /** Deno permission flags instead of the binary's ({@link CLI_PERMISSIONS}). */
+  permissions?: string[];
 }
 
 /** Runs `cli.ts ...args` to completion; returns code, stdout and stderr. */
@@ -251,7 +255,7 @@ export async function runCli(
   input: CliInput = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [...DENO_RUN, CLI, ...args],
+    args: ["run", ...input.permissions ?? CLI_PERMISSIONS, CLI, ...args],
     cwd: ROOT,
     env: input.env,
     stdin: input.stdin === undefined ? "null" : "piped",

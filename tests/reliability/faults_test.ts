@@ -263,7 +263,7 @@ for (const [fsync, transport] of KILL_RUNS) {
         : {},
     );
     const args = ["--data", dir.path, "--fsync", fsync];
-    if (fsync === "interval") args.push("--fsync-interval", "60000");
+    if (fsync === "interval") args.push("--fsync-interval", "60s");
     if (tls.server) {
       args.push("--tls-cert", files.path("cert.pem"));
       args.push("--tls-key", files.path("key.pem"));

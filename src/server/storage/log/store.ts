@@ -34,7 +34,7 @@ import { writeAll } from "../../../internal/write_all.ts";
  * When the log is forced to disk.
  * - `"batch"`: before each batch is acknowledged; an acknowledged put
  *   survives a crash of the machine (power loss).
- * - `"interval"`: every `fsyncInterval` ms; a put is acknowledged once
+ * - `"interval"`: every `fsyncInterval` (`serve`: seconds); a put is acknowledged once
  *   written to the operating system, so it survives a crash (`kill -9`) of
  *   the process, and a power loss may lose the last interval.
  */
@@ -186,7 +186,8 @@ export class LogStore implements Storage {
     } catch (error) {
       file?.close();
       lock.close();
-      throw new Error(`cannot open the metrics log ${path}: ${error}`, {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`cannot open the metrics log ${path}: ${reason}`, {
         cause: error,
       });
     }

@@ -17,9 +17,9 @@ export interface VictoriaMetricsOptions {
    */
   urls: readonly string[];
   /**
-   * Milliseconds puts are gathered before one import request is sent
-   * (while a request is in flight, they gather until it ends).
-   * @default {5}
+   * Seconds puts are gathered before one import request is sent (while a
+   * request is in flight, they gather until it ends).
+   * @default {0.005}
    */
   flushInterval?: number;
   /**
@@ -33,14 +33,14 @@ export interface VictoriaMetricsOptions {
    */
   maxBufferedPoints?: number;
   /**
-   * Milliseconds a put waits for room in a full buffer before it fails
-   * (its connection is then closed unacknowledged).
-   * @default {5000}
+   * Seconds a put waits for room in a full buffer before it fails (its
+   * connection is then closed unacknowledged).
+   * @default {5}
    */
   bufferWait?: number;
   /**
-   * Milliseconds each HTTP request may take, body included.
-   * @default {10000}
+   * Seconds each HTTP request may take, body included.
+   * @default {10}
    */
   timeout?: number;
   /**
@@ -117,7 +117,7 @@ export function checkVictoriaMetricsOptions(
   const numbers = [
     ["flushInterval", options.flushInterval, 0],
     ["bufferWait", options.bufferWait, 0],
-    ["timeout", options.timeout, 1],
+    ["timeout", options.timeout, 0.001],
     ["recentWindow", options.recentWindow, 1],
   ] as const;
   const counts = [

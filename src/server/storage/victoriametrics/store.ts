@@ -4,14 +4,14 @@
  * single-node VictoriaMetrics or a cluster (vminsert and vmselect).
  *
  * - Puts from every connection are gathered into one `/api/v1/import`
- *   request (JSON lines) every `flushInterval` ms or `maxBatchPoints`
+ *   request (JSON lines) every `flushInterval` seconds or `maxBatchPoints`
  *   points, one request at a time. A put settles only once
  *   VictoriaMetrics answered 2xx for the request that holds it.
  * - A failed request is retried `retries` times; then its puts reject, so
  *   the server closes their connections without acknowledging them and
  *   the clients reconnect and resend.
  * - At most `maxBufferedPoints` points wait for VictoriaMetrics; a put
- *   that finds the buffer full waits up to `bufferWait` ms for room, then
+ *   that finds the buffer full waits up to `bufferWait` seconds for room, then
  *   rejects. Nothing is dropped silently.
  * - Each second is written at a millisecond slot inside it that grows with
  *   every rewrite, so VictoriaMetrics' dedup keeps the last write (see
@@ -116,11 +116,11 @@ export class VictoriaMetricsStore implements Storage {
     this.urls = urls;
     this.#http = http;
     this.#limits = limits;
-    this.#flushInterval = options.flushInterval ?? 5;
+    this.#flushInterval = (options.flushInterval ?? 0.005) * 1000;
     this.#maxBatchPoints = options.maxBatchPoints ?? 20_000;
     this.#budget = new PointBudget(
       options.maxBufferedPoints ?? 200_000,
-      options.bufferWait ?? 5000,
+      (options.bufferWait ?? 5) * 1000,
     );
     this.#retries = options.retries ?? 3;
     this.#log = options.log ?? console.error;
@@ -154,7 +154,7 @@ export class VictoriaMetricsStore implements Storage {
       limits = { retentionMs };
     }
     const http = new VictoriaMetricsHttp(
-      options.timeout ?? 10_000,
+      (options.timeout ?? 10) * 1000,
       options.retries ?? 3,
     );
     try {
@@ -205,7 +205,7 @@ export class VictoriaMetricsStore implements Storage {
    * Queues the batch for the next import request; resolves once
    * VictoriaMetrics accepted it. Rejects, storing nothing of it, when a
    * point has a {@link VictoriaMetricsStore.refusal}, when the buffer stays
-   * full for `bufferWait` ms, or when the request fails after every retry.
+   * full for `bufferWait` seconds, or when the request fails after every retry.
    */
   async put(points: readonly StoredPoint[]): Promise<void> {
     if (this.#closed) throw new Error("VictoriaMetrics storage is closed");

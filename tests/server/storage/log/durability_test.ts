@@ -60,7 +60,7 @@ Deno.test("every acknowledged put survives kill -9 (fsync batch)", async () => {
 });
 
 Deno.test("every acknowledged put survives kill -9 (fsync interval)", async () => {
-  await killWhilePutting(["--fsync", "interval", "--fsync-interval", "60000"]);
+  await killWhilePutting(["--fsync", "interval", "--fsync-interval", "60s"]);
 });
 
 Deno.test("SIGTERM stops gracefully with exit 0 and keeps the points", async () => {

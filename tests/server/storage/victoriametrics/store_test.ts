@@ -56,7 +56,7 @@ Deno.test("puts from several connections within flushInterval share one import r
   const storage = await VictoriaMetricsStore.open({
     log: () => {},
     urls: [backend.url],
-    flushInterval: 50,
+    flushInterval: 0.05,
   });
   await using server = await serve({ port: 0, storage, log: () => {} });
   const sockets = await Promise.all(
@@ -105,10 +105,10 @@ Deno.test("a hung VictoriaMetrics: requests time out, the buffer stays bounded, 
   const storage = await VictoriaMetricsStore.open({
     log: () => {},
     urls: [backend.url],
-    timeout: 300,
+    timeout: 0.3,
     retries: 0,
     maxBufferedPoints: 2,
-    bufferWait: 100,
+    bufferWait: 0.1,
   });
   try {
     const first = storage.put([{ key: "a", timestamp: 1, value: 1 }]);
@@ -140,7 +140,7 @@ Deno.test("a put waiting for room gets in once VictoriaMetrics catches up", asyn
     log: () => {},
     urls: [backend.url],
     maxBufferedPoints: 1,
-    bufferWait: 5000,
+    bufferWait: 5,
   });
   try {
     const first = storage.put([{ key: "a", timestamp: 1, value: 1 }]);

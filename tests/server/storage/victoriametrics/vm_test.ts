@@ -339,7 +339,7 @@ Deno.test({
     await using vm = await VictoriaMetricsProcess.start();
     // No retries toward VictoriaMetrics: failed batches close connections,
     // so the client's reconnect-and-resend carries the puts over.
-    await using a = await frontEnd(vm, { retries: 0, timeout: 2000 });
+    await using a = await frontEnd(vm, { retries: 0, timeout: 2 });
     await using client = new Client("127.0.0.1", a.port, {
       timeout: 30,
       maxInFlight: 64,
@@ -388,7 +388,7 @@ Deno.test({
   ignore,
   async fn() {
     await using vm = await VictoriaMetricsProcess.start();
-    await using a = await frontEnd(vm, { retries: 1, timeout: 1000 });
+    await using a = await frontEnd(vm, { retries: 1, timeout: 1 });
     await vm.stop();
     {
       await using socket = await RawSocket.connect(a.port);
