@@ -9,6 +9,7 @@ import {
   isValidKey,
   parseFloatText,
   parseIntegerText,
+  splitFields,
 } from "../protocol/grammar.ts";
 import type { Series } from "./storage/storage.ts";
 
@@ -48,30 +49,6 @@ export const OK_RESPONSE: Uint8Array = new TextEncoder().encode("ok\n\n");
 export const ERROR_RESPONSE: Uint8Array = new TextEncoder().encode(
   "error\nwrong command\n\n",
 );
-
-const SPACE = 0x20;
-const TAB = 0x09;
-const CR = 0x0d;
-
-/** Field separators: humans type several spaces, telnet sends `\r\n`. */
-function isSeparator(code: number): boolean {
-  return code === SPACE || code === TAB || code === CR;
-}
-
-/** Splits on runs of separators; stops after `max + 1` fields. */
-function splitFields(line: string, max: number): string[] {
-  const fields: string[] = [];
-  const length = line.length;
-  let i = 0;
-  while (fields.length <= max) {
-    while (i < length && isSeparator(line.charCodeAt(i))) i++;
-    if (i === length) break;
-    const start = i;
-    while (i < length && !isSeparator(line.charCodeAt(i))) i++;
-    fields.push(line.slice(start, i));
-  }
-  return fields;
-}
 
 /**
  * Parses one request line, without its `\n`. `null` stands for a line whose
