@@ -7,39 +7,32 @@
  */
 
 import { backoffDelay } from "../internal/backoff.ts";
+import { Call, type CallKind, type CallSite } from "./call.ts";
 import { Connection } from "./connection.ts";
-import { ClientError, connectError } from "./errors.ts";
+import { Deadlines } from "./deadlines.ts";
+import { attempts, ClientError, connectError } from "./errors.ts";
 import { type ClientStats, Counters } from "./stats.ts";
 import { Fifo } from "../internal/fifo.ts";
 import { sleep } from "../internal/delay.ts";
-import {
-  decodeGetResponse,
-  decodePutResponse,
-  encodeGet,
-  encodePut,
-} from "./codec.ts";
+import { encodeGet, encodePut, encodePutMany } from "./codec.ts";
 import type { Metrics } from "../protocol/grammar.ts";
-import { type ResponseFrame, ResponseParser } from "./response_parser.ts";
+import { ResponseParser } from "./response_parser.ts";
 import {
+  type CallOptions,
   type ClientOptions,
+  type PutManyPoint,
   type PutOptions,
   resolveClientOptions,
   type ResolvedClientOptions,
 } from "./options.ts";
 
-interface Request {
-  readonly line: string;
-  readonly decode: (frame: ResponseFrame) => unknown;
-  readonly resolve: (value: never) => void;
-  readonly reject: (error: ClientError) => void;
-  readonly timer: ReturnType<typeof setTimeout> | undefined;
-  writes: number;
-  /** Written on the current connection and not yet answered. */
-  inFlight: boolean;
-  settled: boolean;
-}
-
 const encoder = new TextEncoder();
+
+/** Calls made in one synchronous run share a deadline and a call site. */
+interface Tick {
+  readonly deadline: number;
+  readonly site: CallSite | undefined;
+}
 
 /**
  * A connection to a metrics server speaking the protocol of docs/protocol.md.
@@ -63,22 +56,37 @@ export class Client implements AsyncDisposable {
   readonly #options: ResolvedClientOptions;
   readonly #signal: AbortSignal | undefined;
   readonly #parser: ResponseParser;
+  readonly #deadlines = new Deadlines<Call>((call) => this.#timeOut(call));
 
-  readonly #queue = new Fifo<Request>();
-  readonly #inFlight = new Fifo<Request>();
+  /** Calls with lines still to write, in call order. */
+  readonly #queue = new Fifo<Call>();
+  /** Calls with lines written on the current connection and not answered. */
+  readonly #inFlight = new Fifo<Call>();
+  /** Lines written on the current connection and not answered. */
+  #inFlightLines = 0;
+  /** Calls not settled. */
   #pending = 0;
+  /** Request lines of the calls not settled, bounded by `maxPending`. */
+  #pendingLines = 0;
   #conn: Connection | undefined;
+  /** The current connection has answered at least once. */
+  #answered = false;
   /** A connect round is running; set and cleared synchronously in it. */
   #connecting = false;
   /** The latest connect round, for `close()` to wait on. */
   #connectTask: Promise<void> | undefined;
+  /** Why the last connect attempt failed; cleared once connected. */
+  #connectFailure: unknown;
   #writing = false;
   #writeBuf = new Uint8Array(64 * 1024);
   #scheduled = false;
+  #tick: Tick | undefined;
   /**
-   * Connections lost in a row with requests unanswered; backs off the
-   * reconnect, so a server that accepts and drops at once does not use up
-   * every retry within milliseconds. Any answer resets it.
+   * Connections lost in a row before any answer; backs off the reconnect,
+   * so a server that accepts and drops at once does not use up every retry
+   * within milliseconds. Any answer resets it, and a connection that
+   * answered before it closed (some servers close after each answer) is
+   * reconnected at once.
    */
   #drops = 0;
   /** The first connect's failure, kept for the next call when none waited. */
@@ -151,19 +159,64 @@ export class Client implements AsyncDisposable {
    * @param value A finite number; written in shortest form (`0.5`, `301`).
    * @param options `timestamp` in Unix seconds; by default now, taken at
    * the call, so queueing or resending never moves the point in time.
+   * `signal` fails this call alone when aborted.
    * @throws {ClientError} any {@link ClientErrorKind}; `invalid_argument`
    * before a byte is written.
    */
   put(key: string, value: number, options: PutOptions = {}): Promise<void> {
-    return this.#call(
-      () =>
-        encodePut(
-          key,
-          value,
-          options.timestamp ?? Math.floor(Date.now() / 1000),
-        ),
-      decodePutResponse,
-    );
+    return this.#call("put", options.signal, () => {
+      const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+      return { text: encodePut(key, value, timestamp) };
+    });
+  }
+
+  /**
+   * Stores many measurements with one call and one promise: the points are
+   * written pipelined (up to `maxInFlight` at a time) and the promise
+   * resolves once the server acknowledged every one. Otherwise it rejects
+   * with one {@link ClientError} whose `failures` name each point that
+   * failed, by index and kind; the points not named were stored. Invalid
+   * points reject the whole call before anything is sent.
+   *
+   * @example Store a batch, then tell which points failed
+   * ```ts ignore
+   * import { Client, ClientError } from "@metrics/client";
+   *
+   * await using client = new Client("127.0.0.1", 8888, {
+   *   timeout: 15,
+   *   maxInFlight: 1024,
+   * });
+   * const points = [
+   *   { key: "palm.cpu", value: 0.5, timestamp: 1150864247 },
+   *   { key: "palm.cpu", value: 0.7 }, // timestamp: now
+   * ];
+   * try {
+   *   await client.putMany(points);
+   * } catch (error) {
+   *   if (!(error instanceof ClientError)) throw error;
+   *   for (const { index, kind } of error.failures ?? []) {
+   *     console.error(points[index], kind);
+   *   }
+   * }
+   * ```
+   * @param points Each `{ key, value, timestamp? }`, as for {@link put};
+   * counts one request per point against `maxPending`.
+   * @param options `signal` fails this call alone when aborted.
+   * @throws {ClientError} any {@link ClientErrorKind}.
+   */
+  putMany(
+    points: Iterable<PutManyPoint>,
+    options: CallOptions = {},
+  ): Promise<void> {
+    return this.#call("putMany", options.signal, () => {
+      if (points == null || typeof points[Symbol.iterator] !== "function") {
+        throw new ClientError(
+          "invalid_argument",
+          "putMany takes an iterable of { key, value, timestamp? } points",
+        );
+      }
+      return encodePutMany(points, Math.floor(Date.now() / 1000));
+    });
   }
 
   /**
@@ -172,13 +225,17 @@ export class Client implements AsyncDisposable {
    * `[timestamp, value]` pairs sorted by timestamp; `{}` when none.
    *
    * @param key Metric name, or `"*"` for everything.
+   * @param options `signal` fails this call alone when aborted.
    * @throws {ClientError} any {@link ClientErrorKind}.
    */
-  get(key: string): Promise<Metrics> {
-    return this.#call(() => encodeGet(key), decodeGetResponse);
+  get(key: string, options: CallOptions = {}): Promise<Metrics> {
+    return this.#call("get", options.signal, () => ({ text: encodeGet(key) }));
   }
 
-  /** A snapshot of the client's counts; see {@link ClientStats}. */
+  /**
+   * A snapshot of the client's counts; see {@link ClientStats}. A `putMany`
+   * counts as one call; its points count in `sent` and `resent`.
+   */
   stats(): ClientStats {
     return this.#stats.snapshot(this.#pending);
   }
@@ -198,62 +255,88 @@ export class Client implements AsyncDisposable {
   }
 
   #call<T>(
-    encode: () => string,
-    decode: (frame: ResponseFrame) => T,
+    kind: CallKind,
+    signal: AbortSignal | undefined,
+    encode: () => { text: string; ends?: Uint32Array },
   ): Promise<T> {
     this.#stats.called++;
-    let line: string;
+    let request;
     try {
-      line = encode();
+      request = encode();
     } catch (error) {
       return this.#refuse(error as ClientError);
     }
-    if (this.#closing) {
-      return this.#refuse(
-        new ClientError(
-          "closed",
-          "the client is closed; create a new Client to send more requests",
-        ),
-      );
-    }
-    if (this.#pending >= this.#options.maxPending) {
-      return this.#refuse(
-        new ClientError(
-          "queue_full",
-          `${this.#pending} calls are already waiting (maxPending); await some before making more, or raise maxPending`,
-        ),
-      );
-    }
-    if (this.#deferredError) {
-      const error = this.#deferredError;
-      this.#deferredError = undefined;
-      return this.#refuse(error);
+    const size = request.ends?.length ?? 1;
+    const refusal = this.#refusal(size, signal);
+    if (refusal) return this.#refuse(refusal);
+    if (size === 0) {
+      this.#stats.acknowledged++;
+      return Promise.resolve() as Promise<T>;
     }
     const { promise, resolve, reject } = Promise.withResolvers<T>();
-    const timeoutMs = this.#options.timeoutMs;
-    // Created here so its stack points at the caller's line.
-    const timeoutError = timeoutMs === undefined ? undefined : new ClientError(
-      "timeout",
-      `no answer from ${this.#hostname}:${this.#port} within ${
-        timeoutMs / 1000
-      } s; the request may or may not have been stored: check the server, or raise the timeout option`,
+    const tick = this.#tick ??= this.#newTick();
+    const call = new Call(
+      kind,
+      request.text,
+      request.ends,
+      tick.deadline,
+      tick.site,
+      {
+        resolve: resolve as (value: never) => void,
+        reject,
+      },
     );
-    const request: Request = {
-      line,
-      decode,
-      resolve: resolve as (value: never) => void,
-      reject,
-      timer: timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => this.#timeOut(request, timeoutError!), timeoutMs),
-      writes: 0,
-      inFlight: false,
-      settled: false,
-    };
+    if (signal) {
+      const onAbort = (): void => this.#abortCall(call, signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      call.cleanup = () => signal.removeEventListener("abort", onAbort);
+    }
     if (this.#pending++ === 0) this.#conn?.ref();
-    this.#queue.push(request);
+    this.#pendingLines += size;
+    if (tick.site) this.#deadlines.track(call);
+    this.#queue.push(call);
     this.#schedule();
     return promise;
+  }
+
+  /** Why a call of `size` lines cannot be taken now, if it cannot. */
+  #refusal(size: number, signal?: AbortSignal): ClientError | undefined {
+    if (this.#closing) {
+      return new ClientError(
+        "closed",
+        "the client is closed; create a new Client to send more requests",
+      );
+    }
+    if (signal?.aborted) {
+      return new ClientError(
+        "aborted",
+        "the call's signal was aborted before the call; nothing was sent",
+        { cause: signal.reason },
+      );
+    }
+    if (this.#pendingLines + size > this.#options.maxPending) {
+      return new ClientError(
+        "queue_full",
+        `${this.#pendingLines} requests are already waiting and ${size} more would pass maxPending (${this.#options.maxPending}); await some before making more, or raise maxPending`,
+      );
+    }
+    const deferred = this.#deferredError;
+    this.#deferredError = undefined;
+    return deferred;
+  }
+
+  /**
+   * The deadline and call site shared by the calls of one synchronous run:
+   * capturing a stack costs about 1.5 µs, more than a pipelined put, so it
+   * is done once per run; the timeout error's stack still points at the
+   * caller's code.
+   */
+  #newTick(): Tick {
+    const timeoutMs = this.#options.timeoutMs;
+    if (timeoutMs === undefined) return { deadline: Infinity, site: undefined };
+    const site: CallSite = {};
+    Error.captureStackTrace(site);
+    return { deadline: performance.now() + timeoutMs, site };
   }
 
   #refuse<T>(error: ClientError): Promise<T> {
@@ -261,17 +344,12 @@ export class Client implements AsyncDisposable {
     return Promise.reject(error);
   }
 
-  #settle(request: Request, error?: ClientError, value?: unknown): void {
-    if (request.settled) return;
-    request.settled = true;
-    if (request.timer !== undefined) clearTimeout(request.timer);
-    if (error) {
-      this.#stats.failure(error.kind);
-      request.reject(error);
-    } else {
-      this.#stats.acknowledged++;
-      request.resolve(value as never);
-    }
+  #settle(call: Call, error?: ClientError): void {
+    if (call.settled) return;
+    const failure = call.settle(error);
+    if (failure) this.#stats.failure(failure.kind);
+    else this.#stats.acknowledged++;
+    this.#pendingLines -= call.size;
     if (--this.#pending === 0) {
       this.#conn?.unref();
       this.#onDrained?.();
@@ -284,11 +362,12 @@ export class Client implements AsyncDisposable {
     this.#scheduled = true;
     queueMicrotask(() => {
       this.#scheduled = false;
+      this.#tick = undefined;
       this.#pump();
     });
   }
 
-  /** Connects when needed, then writes as many queued requests as allowed. */
+  /** Connects when needed, then writes as many queued lines as allowed. */
   #pump(): void {
     if (this.#terminated || this.#writing || this.#pending === 0) return;
     const conn = this.#conn;
@@ -301,17 +380,31 @@ export class Client implements AsyncDisposable {
       return;
     }
     let batch = "";
-    while (this.#inFlight.length < this.#options.maxInFlight) {
-      const request = this.#queue.shift();
-      if (!request) break;
-      if (request.settled) continue; // timed out while queued
-      if (request.writes++ > 0) this.#stats.resent++;
-      this.#stats.sent++;
-      request.inFlight = true;
-      this.#inFlight.push(request);
-      batch += request.line;
+    let room = this.#options.maxInFlight - this.#inFlightLines;
+    for (let call = this.#queue.peek(); call && room > 0;) {
+      if (call.settled) { // timed out or aborted while queued
+        this.#queue.shift();
+        call = this.#queue.peek();
+        continue;
+      }
+      const from = call.sent;
+      const to = Math.min(call.size, from + room);
+      if (from === call.acked) {
+        call.writes++;
+        this.#inFlight.push(call);
+      }
+      this.#stats.sent += to - from;
+      this.#stats.resent += Math.max(0, Math.min(to, call.written) - from);
+      call.written = Math.max(call.written, to);
+      call.sent = to;
+      room -= to - from;
+      batch += call.lines(from, to);
+      if (to < call.size) break;
+      this.#queue.shift();
+      call = this.#queue.peek();
     }
     if (batch === "") return;
+    this.#inFlightLines = this.#options.maxInFlight - room;
     this.#writing = true;
     conn.write(this.#encode(batch))
       .catch((error) => this.#lost(conn, error))
@@ -341,7 +434,6 @@ export class Client implements AsyncDisposable {
    * next call when the very first connect failed with none waiting).
    */
   async #connect(retries: number, first = false): Promise<void> {
-    let lastError: unknown;
     this.#connecting = true;
     try {
       for (let attempt = 0; attempt <= retries; attempt++) {
@@ -369,12 +461,14 @@ export class Client implements AsyncDisposable {
           });
           if (this.#terminated) return conn.close();
           this.#conn = conn;
+          this.#answered = false;
+          this.#connectFailure = undefined;
           this.#stats.connects++;
           if (this.#pending === 0) conn.unref();
           this.#schedule();
           return;
         } catch (error) {
-          lastError = error;
+          this.#connectFailure = error;
         }
       }
     } finally {
@@ -384,98 +478,138 @@ export class Client implements AsyncDisposable {
     const error = connectError(
       this.#hostname,
       this.#port,
-      retries + 1,
-      lastError,
+      attempts(retries + 1),
+      this.#connectFailure,
     );
     if (first && this.#pending === 0) this.#deferredError = error;
-    for (let r = this.#queue.shift(); r; r = this.#queue.shift()) {
-      this.#settle(r, error);
-    }
+    for (const call of this.#queue.drain()) this.#settle(call, error);
     throw error;
   }
 
   #onData(conn: Connection, chunk: Uint8Array): void {
-    this.#parser.push(chunk);
-    for (;;) {
-      let frame: ResponseFrame | undefined;
-      try {
-        frame = this.#parser.next();
-      } catch (error) {
-        // Too large to frame: fail the request it belongs to, drop the rest.
-        const request = this.#inFlight.shift();
-        if (request) this.#settle(request, error as ClientError);
-        return this.#lost(conn, error as ClientError);
-      }
-      if (!frame) break;
-      const request = this.#inFlight.shift();
-      if (!request) {
-        return this.#lost(
-          conn,
-          new Error("the server sent an answer nobody asked for"),
-        );
-      }
-      request.inFlight = false;
-      this.#drops = 0;
-      try {
-        this.#settle(request, undefined, request.decode(frame));
-      } catch (error) {
-        const clientError = error as ClientError;
-        this.#settle(request, clientError);
-        // After a malformed answer the framing can no longer be trusted:
-        // drop the connection; the requests behind it are resent.
-        if (clientError.kind === "malformed_response") {
-          return this.#lost(conn, clientError);
+    const parser = this.#parser;
+    parser.push(chunk);
+    for (let call = this.#inFlight.peek(); call; call = this.#inFlight.peek()) {
+      // Most answers are `ok` to a put: a run of them is taken at once.
+      let n = call.kind === "get" ? 0 : parser.takeOks(call.sent - call.acked);
+      let error: ClientError | undefined;
+      if (n === 0) {
+        let frame;
+        try {
+          frame = parser.next();
+        } catch (e) {
+          // Too large, or not a metrics server: fails the call it answers.
+          this.#settle(call, e as ClientError);
+          return this.#lost(conn, e as ClientError);
         }
+        if (!frame) break;
+        if (!call.settled) error = call.decode(frame);
+        n = 1;
       }
+      this.#drops = 0;
+      this.#answered = true;
+      this.#inFlightLines -= n;
+      const complete = call.answered(n, error);
+      if (call.acked === call.sent) this.#inFlight.shift();
+      if (complete) this.#settle(call);
+      // After a malformed answer the framing can no longer be trusted:
+      // drop the connection; the requests behind it are resent.
+      if (error?.kind === "malformed_response") return this.#lost(conn, error);
+    }
+    if (parser.buffered > 0 && this.#inFlight.length === 0) {
+      return this.#lost(
+        conn,
+        new Error("the server sent an answer nobody asked for"),
+      );
     }
     this.#schedule();
   }
 
   /**
    * The connection is gone (peer closed, reset, timeout, bad framing):
-   * requests written on it go back to the front of the queue, in order,
-   * unless they used up their retries.
+   * calls with lines written on it go back to the front of the queue, in
+   * order, to resend those lines, unless they used up their retries.
    */
   #lost(conn: Connection, cause: Error): void {
     if (conn !== this.#conn) return;
     this.#conn = undefined;
     conn.close();
     this.#parser.reset();
-    if (this.#inFlight.length > 0) this.#drops++;
-    const resend: Request[] = [];
-    for (const request of this.#inFlight.drain()) {
-      request.inFlight = false;
-      if (request.settled) continue;
-      if (request.writes > this.#options.retries) {
+    if (this.#inFlight.length > 0 && !this.#answered) this.#drops++;
+    this.#inFlightLines = 0;
+    const resend: Call[] = [];
+    for (const call of this.#inFlight.drain()) {
+      call.sent = call.acked;
+      if (call.settled) continue;
+      if (call.writes > this.#options.retries) {
         this.#settle(
-          request,
+          call,
           new ClientError(
             "connection",
-            `the connection to ${this.#hostname}:${this.#port} broke ${request.writes} times before an answer (${cause.message}); the request may or may not have been stored: check the server`,
+            `the connection to ${this.#hostname}:${this.#port} broke ${call.writes} times before an answer (${cause.message})${call.unsure()}; check the server`,
             { cause },
           ),
         );
       } else {
-        resend.push(request);
+        resend.push(call);
       }
     }
+    // A call written in part is also still at the front of the queue.
+    if (resend.at(-1) === this.#queue.peek()) resend.pop();
     this.#queue.unshiftAll(resend);
     this.#schedule();
   }
 
-  #timeOut(request: Request, error: ClientError): void {
-    this.#settle(request, error);
-    // A late answer must never be matched to a later request.
-    if (request.inFlight && this.#conn) this.#lost(this.#conn, error);
+  #timeOut(call: Call): void {
+    const written = call.sent > call.acked;
+    this.#settle(call, this.#timeoutError(call));
+    // The server may never answer it: the calls behind it get a new
+    // connection rather than waiting for their own timeouts.
+    if (written && this.#conn) {
+      this.#lost(this.#conn, new Error("a request timed out"));
+    }
+  }
+
+  /**
+   * A `timeout` error, or a `connection` error when the call was never sent
+   * because connecting failed; its stack is the call site's.
+   */
+  #timeoutError(call: Call): ClientError {
+    const seconds = this.#options.timeoutMs! / 1000;
+    const error = call.written === 0 && this.#connectFailure !== undefined
+      ? connectError(
+        this.#hostname,
+        this.#port,
+        `for ${seconds} s`,
+        this.#connectFailure,
+      )
+      : new ClientError(
+        "timeout",
+        `no answer from ${this.#hostname}:${this.#port} within ${seconds} s${call.unsure()}; check the server, or raise the timeout option`,
+      );
+    const stack = call.site?.stack ?? "";
+    const frames = stack.indexOf("\n");
+    error.stack = `${error.name}: ${error.message}${
+      frames === -1 ? "" : stack.slice(frames)
+    }`;
+    return error;
+  }
+
+  #abortCall(call: Call, reason: unknown): void {
+    this.#settle(
+      call,
+      new ClientError(
+        "aborted",
+        `the call's signal aborted before the server answered${call.unsure()}`,
+        { cause: reason },
+      ),
+    );
   }
 
   readonly #onAbort = (): void => {
     this.#terminate(
-      new ClientError(
-        "closed",
-        "the client's signal aborted before the server answered; the request may or may not have been stored",
-        { cause: this.#signal?.reason },
-      ),
+      "the client's signal aborted before the server answered",
+      this.#signal?.reason,
     );
     this.#closing ??= this.#shutdown();
   };
@@ -489,25 +623,27 @@ export class Client implements AsyncDisposable {
       clearTimeout(timer);
     }
     this.#terminate(
-      new ClientError(
-        "closed",
-        `the client was closed before the server answered (closeTimeout ${
-          this.#options.closeTimeoutMs / 1000
-        } s); the request may or may not have been stored`,
-      ),
+      `the client was closed before the server answered (closeTimeout ${
+        this.#options.closeTimeoutMs / 1000
+      } s)`,
     );
     await this.#conn?.done;
     await this.#connectTask;
   }
 
-  /** Fails every pending call with `error` and releases every resource. */
-  #terminate(error: ClientError): void {
+  /** Fails every pending call as `closed` and releases every resource. */
+  #terminate(why: string, cause?: unknown): void {
     if (this.#terminated) return;
     this.#terminated = true;
     this.#signal?.removeEventListener("abort", this.#onAbort);
-    this.#teardown.abort(error);
-    for (const request of [...this.#inFlight.drain(), ...this.#queue.drain()]) {
-      this.#settle(request, error);
+    this.#teardown.abort(new ClientError("closed", why, { cause }));
+    this.#deadlines.clear();
+    for (const call of [...this.#inFlight.drain(), ...this.#queue.drain()]) {
+      if (call.settled) continue;
+      const error = new ClientError("closed", `${why}${call.unsure()}`, {
+        cause,
+      });
+      this.#settle(call, error);
     }
     this.#conn?.close();
   }

@@ -16,7 +16,8 @@
  * - `invalid_argument`: the call's arguments were rejected before any byte
  *   was written.
  * - `closed`: the client was closed (or its `signal` aborted) first.
- * - `queue_full`: `maxPending` calls were already waiting.
+ * - `queue_full`: `maxPending` requests were already waiting.
+ * - `aborted`: the call's own `signal` aborted first; the client goes on.
  */
 export type ClientErrorKind =
   | "server_error"
@@ -25,7 +26,8 @@ export type ClientErrorKind =
   | "timeout"
   | "invalid_argument"
   | "closed"
-  | "queue_full";
+  | "queue_full"
+  | "aborted";
 
 /** Every kind of {@link ClientErrorKind}, in a fixed order. */
 export const CLIENT_ERROR_KINDS: readonly ClientErrorKind[] = [
@@ -36,7 +38,24 @@ export const CLIENT_ERROR_KINDS: readonly ClientErrorKind[] = [
   "invalid_argument",
   "closed",
   "queue_full",
+  "aborted",
 ];
+
+/** One point of a `putMany` that was not acknowledged. */
+export interface PointFailure {
+  /** Position of the point in the iterable given to `putMany`, from 0. */
+  readonly index: number;
+  /** Why it failed; see {@link ClientErrorKind}. */
+  readonly kind: ClientErrorKind;
+  /** What happened to it, as a {@link ClientError} message would say. */
+  readonly message: string;
+}
+
+/** Options of the {@link ClientError} constructor. */
+export interface ClientErrorOptions extends ErrorOptions {
+  /** For a failed `putMany`: each point that failed, by index. */
+  failures?: readonly PointFailure[];
+}
 
 /**
  * The error every failed `Client` call rejects with. `kind` tells what
@@ -62,18 +81,29 @@ export const CLIENT_ERROR_KINDS: readonly ClientErrorKind[] = [
 export class ClientError extends Error {
   /** What went wrong; see {@link ClientErrorKind}. */
   readonly kind: ClientErrorKind;
+  /**
+   * Set on a failed `putMany` only: every point that was not acknowledged,
+   * in index order (the others were stored). `kind` is the first one's.
+   */
+  readonly failures?: readonly PointFailure[];
 
   /**
    * Creates an error of the given kind.
    *
    * @param kind What went wrong.
    * @param message What happened and what the user can do about it.
-   * @param options `cause`: the underlying error.
+   * @param options `cause`: the underlying error; `failures`: the points
+   * of a `putMany` that failed.
    */
-  constructor(kind: ClientErrorKind, message: string, options?: ErrorOptions) {
+  constructor(
+    kind: ClientErrorKind,
+    message: string,
+    options?: ClientErrorOptions,
+  ) {
     super(message, options);
     this.name = "ClientError";
     this.kind = kind;
+    if (options?.failures) this.failures = options.failures;
   }
 }
 
@@ -89,20 +119,27 @@ export function malformedResponse(
   );
 }
 
-/** A `connection` (or `timeout`) error after every connect attempt failed. */
+/**
+ * A `connection` error (`timeout` when the connect attempt itself timed
+ * out) for calls that never reached the server; `how` says how long it was
+ * tried, e.g. `"3 attempts"` or `"within 0.05 s"`.
+ */
 export function connectError(
   hostname: string,
   port: number,
-  attempts: number,
+  how: string,
   cause: unknown,
 ): ClientError {
   const timedOut = cause instanceof Deno.errors.TimedOut;
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new ClientError(
     timedOut ? "timeout" : "connection",
-    `could not connect to ${hostname}:${port} (${attempts} attempt${
-      attempts === 1 ? "" : "s"
-    }: ${reason}); check that the server is running and the address is right`,
+    `could not connect to ${hostname}:${port} (${how}: ${reason}); check that the server is running and the address is right`,
     { cause },
   );
+}
+
+/** `"1 attempt"`, `"3 attempts"`. */
+export function attempts(n: number): string {
+  return `${n} attempt${n === 1 ? "" : "s"}`;
 }

@@ -41,7 +41,8 @@ export function checkInteger(
 
 /**
  * `value` when it is a finite number of at least `min` (above `min` when
- * `above` is set), else throws `fail` with one message for every option.
+ * `above` is set) and at most `max`, else throws `fail` with one message
+ * for every option.
  *
  * @example
  * ```ts
@@ -54,19 +55,21 @@ export function checkNumber(
   name: string,
   value: number,
   min: number,
-  { above = false, unit = "a number", fail = rangeError }: {
+  { above = false, max = Infinity, unit = "a number", fail = rangeError }: {
     above?: boolean;
+    max?: number;
     unit?: string;
     fail?: Fail;
   } = {},
 ): number {
   const ok = typeof value === "number" && Number.isFinite(value) &&
-    (above ? value > min : value >= min);
+    (above ? value > min : value >= min) && value <= max;
   if (!ok) {
+    const upTo = max === Infinity ? (above ? "" : " up") : ` up to ${max}`;
     throw fail(
       `invalid ${name} ${String(value)}: use ${unit} ${
         above ? "above" : "from"
-      } ${min}${above ? "" : " up"}`,
+      } ${min}${upTo}`,
     );
   }
   return value;

@@ -1,0 +1,169 @@
+/**
+ * One call of the client on its way to the server and back: the request
+ * lines it writes (one for `put` and `get`, one per point for `putMany`),
+ * how many are written and answered, its deadline, and how it settles. A
+ * `putMany` tallies its points' answers here, so the client's state machine
+ * moves every call alike.
+ *
+ * @module
+ */
+
+import { ClientError, type PointFailure } from "./errors.ts";
+import { decodeGetResponse, decodePutResponse } from "./codec.ts";
+import type { ResponseFrame } from "./response_parser.ts";
+
+/** Which public method made the call. */
+export type CallKind = "put" | "get" | "putMany";
+
+/** A stack captured at the call site, for errors raised later. */
+export interface CallSite {
+  /** Set by `Error.captureStackTrace`. */
+  stack?: string;
+}
+
+/** A call in the client's queue, from the call until it settles. */
+export class Call {
+  /** Which public method made it. */
+  readonly kind: CallKind;
+  /** Request lines: one per `put`/`get`, one per point of a `putMany`. */
+  readonly size: number;
+  /** When it times out, in `performance.now()` ms; `Infinity` for never. */
+  readonly deadline: number;
+  /** Where it was made, for the stack of its timeout error. */
+  readonly site: CallSite | undefined;
+  /** Lines written on the current connection, counted from the first. */
+  sent = 0;
+  /** Lines answered. */
+  acked = 0;
+  /** Most lines ever written: writing lines below it again is a resend. */
+  written = 0;
+  /** How often the oldest unanswered line was written. */
+  writes = 0;
+  /** Resolved or rejected; its remaining answers are read and dropped. */
+  settled = false;
+  /** Run once when the call settles (removes its abort listener). */
+  cleanup: (() => void) | undefined;
+
+  readonly #text: string;
+  readonly #ends: Uint32Array | undefined;
+  readonly #resolve: (value: never) => void;
+  readonly #reject: (error: ClientError) => void;
+  #value: unknown;
+  /** A `put` or `get` that was answered with an error. */
+  #error: ClientError | undefined;
+  /** The points of a `putMany` answered with an error. */
+  #failures: PointFailure[] | undefined;
+
+  /**
+   * @param text The request lines.
+   * @param ends For a `putMany`: the offset just past each line.
+   */
+  constructor(
+    kind: CallKind,
+    text: string,
+    ends: Uint32Array | undefined,
+    deadline: number,
+    site: CallSite | undefined,
+    settle: {
+      resolve: (value: never) => void;
+      reject: (e: ClientError) => void;
+    },
+  ) {
+    this.kind = kind;
+    this.#text = text;
+    this.#ends = ends;
+    this.size = ends?.length ?? 1;
+    this.deadline = deadline;
+    this.site = site;
+    this.#resolve = settle.resolve;
+    this.#reject = settle.reject;
+  }
+
+  /** The text of lines `from` (inclusive) to `to` (exclusive). */
+  lines(from: number, to: number): string {
+    const ends = this.#ends;
+    if (ends === undefined) return this.#text;
+    return this.#text.slice(from === 0 ? 0 : ends[from - 1], ends[to - 1]);
+  }
+
+  /** Decodes the answer to the oldest unanswered line; its error, if any. */
+  decode(frame: ResponseFrame): ClientError | undefined {
+    try {
+      if (this.kind === "get") this.#value = decodeGetResponse(frame);
+      else decodePutResponse(frame);
+    } catch (error) {
+      return error as ClientError;
+    }
+  }
+
+  /**
+   * Counts `n` answered lines, the first of which failed with `error` if
+   * given. Returns whether the call is complete and can settle.
+   */
+  answered(n: number, error?: ClientError): boolean {
+    if (error && this.kind === "putMany") {
+      const { kind, message } = error;
+      (this.#failures ??= []).push({ index: this.acked, kind, message });
+    } else if (error) {
+      this.#error = error;
+    }
+    this.acked += n;
+    // Progress: the budget of resends starts again for the next line.
+    this.writes = this.sent > this.acked ? 1 : 0;
+    return this.acked === this.size || this.#error !== undefined;
+  }
+
+  /**
+   * Resolves, or rejects with `error` (a failure of the whole call) or the
+   * error it was answered with. Returns the error it rejected with.
+   */
+  settle(error?: ClientError): ClientError | undefined {
+    this.settled = true;
+    this.cleanup?.();
+    const failure = this.kind === "putMany"
+      ? this.#aggregate(error)
+      : error ?? this.#error;
+    if (failure) this.#reject(failure);
+    else this.#resolve(this.#value as never);
+    return failure;
+  }
+
+  /**
+   * What the caller can know of what was stored after a failure, as the
+   * end of a message: nothing for a get; for puts, whether they were sent.
+   */
+  unsure(): string {
+    if (this.kind === "get") return "";
+    const unanswered = this.written - this.acked;
+    if (this.kind === "put") {
+      return unanswered > 0
+        ? "; the point may or may not have been stored"
+        : "; the point was not sent, so it was not stored";
+    }
+    const unsent = this.size - this.written;
+    return `; ${unanswered} points were sent without an answer and may or may not have been stored, ${unsent} were not sent`;
+  }
+
+  /** One error for a `putMany`, listing every point that failed. */
+  #aggregate(error: ClientError | undefined): ClientError | undefined {
+    const failures = this.#failures ?? [];
+    if (error) {
+      const { kind, message } = error;
+      for (let index = this.acked; index < this.size; index++) {
+        failures.push({ index, kind, message });
+      }
+    }
+    if (failures.length === 0) return undefined;
+    const counts = new Map<string, number>();
+    for (const { kind } of failures) {
+      counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    }
+    const summary = [...counts].map(([kind, n]) => `${n} ${kind}`).join(", ");
+    const [first] = failures;
+    return new ClientError(
+      first.kind,
+      `${failures.length} of ${this.size} points failed (${summary}); the first, at index ${first.index}: ${first.message}`,
+      { cause: error, failures },
+    );
+  }
+}
