@@ -11,15 +11,10 @@
 import { ClientError, type PointFailure } from "./errors.ts";
 import { decodeGetResponse, decodePutResponse } from "./codec.ts";
 import type { ResponseFrame } from "./response_parser.ts";
+import type { CallSite, Tick } from "./deadlines.ts";
 
 /** Which public method made the call. */
 export type CallKind = "put" | "get" | "putMany";
-
-/** A stack captured at the call site, for errors raised later. */
-export interface CallSite {
-  /** Set by `Error.captureStackTrace`. */
-  stack?: string;
-}
 
 /** A call in the client's queue, from the call until it settles. */
 export class Call {
@@ -41,8 +36,6 @@ export class Call {
   writes = 0;
   /** Resolved or rejected; its remaining answers are read and dropped. */
   settled = false;
-  /** Run once when the call settles (removes its abort listener). */
-  cleanup: (() => void) | undefined;
 
   readonly #text: string;
   readonly #ends: Uint32Array | undefined;
@@ -53,30 +46,35 @@ export class Call {
   #error: ClientError | undefined;
   /** The points of a `putMany` answered with an error. */
   #failures: PointFailure[] | undefined;
+  /** Run once when the call settles (removes its abort listener). */
+  #cleanup: (() => void) | undefined;
 
   /**
-   * @param text The request lines.
-   * @param ends For a `putMany`: the offset just past each line.
+   * @param request The request lines; for a `putMany`, `ends` holds the
+   * offset just past each line.
+   * @param tick The deadline and call site of the call.
    */
   constructor(
     kind: CallKind,
-    text: string,
-    ends: Uint32Array | undefined,
-    deadline: number,
-    site: CallSite | undefined,
-    settle: {
-      resolve: (value: never) => void;
-      reject: (e: ClientError) => void;
-    },
+    request: { readonly text: string; readonly ends?: Uint32Array },
+    tick: Tick,
+    resolve: (value: never) => void,
+    reject: (error: ClientError) => void,
   ) {
     this.kind = kind;
-    this.#text = text;
-    this.#ends = ends;
-    this.size = ends?.length ?? 1;
-    this.deadline = deadline;
-    this.site = site;
-    this.#resolve = settle.resolve;
-    this.#reject = settle.reject;
+    this.#text = request.text;
+    this.#ends = request.ends;
+    this.size = request.ends?.length ?? 1;
+    this.deadline = tick.deadline;
+    this.site = tick.site;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  /** Returns `abort` as a listener for `signal`, removed once settled. */
+  watch(signal: AbortSignal, abort: () => void): () => void {
+    this.#cleanup = () => signal.removeEventListener("abort", abort);
+    return abort;
   }
 
   /** The text of lines `from` (inclusive) to `to` (exclusive). */
@@ -119,7 +117,7 @@ export class Call {
    */
   settle(error?: ClientError): ClientError | undefined {
     this.settled = true;
-    this.cleanup?.();
+    this.#cleanup?.();
     const failure = this.kind === "putMany"
       ? this.#aggregate(error)
       : error ?? this.#error;
@@ -142,6 +140,16 @@ export class Call {
     }
     const unsent = this.size - this.written;
     return `; ${unanswered} points were sent without an answer and may or may not have been stored, ${unsent} were not sent`;
+  }
+
+  /** `error` with the stack of this call's site under its own first line. */
+  withSiteStack(error: ClientError): ClientError {
+    const stack = this.site?.stack ?? "";
+    const frames = stack.indexOf("\n");
+    error.stack = `${error.name}: ${error.message}${
+      frames === -1 ? "" : stack.slice(frames)
+    }`;
+    return error;
   }
 
   /** One error for a `putMany`, listing every point that failed. */

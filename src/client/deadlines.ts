@@ -10,6 +10,32 @@
 
 import { Fifo } from "../internal/fifo.ts";
 
+/** A stack captured where a call was made, for errors raised later. */
+export interface CallSite {
+  /** Set by `Error.captureStackTrace`. */
+  stack?: string;
+}
+
+/** The deadline and call site shared by the calls of one synchronous run. */
+export interface Tick {
+  /** In `performance.now()` milliseconds; `Infinity` without a timeout. */
+  readonly deadline: number;
+  /** Where the run's first call was made; none without a timeout. */
+  readonly site: CallSite | undefined;
+}
+
+/**
+ * Starts a {@link Tick}. Capturing a stack costs about 1.5 µs, more than a
+ * pipelined put, so calls made together share one: a timeout error's stack
+ * still points at the caller's code.
+ */
+export function startTick(timeoutMs: number | undefined): Tick {
+  if (timeoutMs === undefined) return { deadline: Infinity, site: undefined };
+  const site: CallSite = {};
+  Error.captureStackTrace(site);
+  return { deadline: performance.now() + timeoutMs, site };
+}
+
 /** What {@link Deadlines} tracks: anything with a deadline that settles. */
 export interface Timed {
   /** When it expires, in `performance.now()` milliseconds. */

@@ -120,22 +120,71 @@ export function malformedResponse(
 }
 
 /**
- * A `connection` error (`timeout` when the connect attempt itself timed
- * out) for calls that never reached the server; `how` says how long it was
- * tried, e.g. `"3 attempts"` or `"within 0.05 s"`.
+ * The errors of calls to one server, worded once. `unsure` ends a message
+ * with what is known of the points (see `Call.unsure`).
  */
-export function connectError(
-  hostname: string,
-  port: number,
-  how: string,
-  cause: unknown,
-): ClientError {
-  const timedOut = cause instanceof Deno.errors.TimedOut;
-  const reason = cause instanceof Error ? cause.message : String(cause);
+export class CallErrors {
+  readonly #where: string;
+
+  /** @param hostname @param port The server the calls go to. */
+  constructor(hostname: string, port: number) {
+    this.#where = `${hostname}:${port}`;
+  }
+
+  /** No answer within the `timeout` option. */
+  timeout(seconds: number, unsure: string): ClientError {
+    return new ClientError(
+      "timeout",
+      `no answer from ${this.#where} within ${seconds} s${unsure}; check the server, or raise the timeout option`,
+    );
+  }
+
+  /** The connection broke `writes` times before an answer. */
+  broken(writes: number, cause: Error, unsure: string): ClientError {
+    return new ClientError(
+      "connection",
+      `the connection to ${this.#where} broke ${writes} times before an answer (${cause.message})${unsure}; check the server`,
+      { cause },
+    );
+  }
+
+  /** Nothing could be sent: connecting failed (`how`: for how long). */
+  unreachable(how: string, cause: unknown): ClientError {
+    const timedOut = cause instanceof Deno.errors.TimedOut;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return new ClientError(
+      timedOut ? "timeout" : "connection",
+      `could not connect to ${this.#where} (${how}: ${reason}); check that the server is running and the address is right`,
+      { cause },
+    );
+  }
+
+  /** A call made after `close()`. */
+  clientClosed(): ClientError {
+    return new ClientError(
+      "closed",
+      "the client is closed; create a new Client to send more requests",
+    );
+  }
+
+  /** A call of `size` requests past `maxPending`. */
+  queueFull(waiting: number, size: number, maxPending: number): ClientError {
+    return new ClientError(
+      "queue_full",
+      `${waiting} requests are already waiting and ${size} more would pass maxPending (${maxPending}); await some before making more, or raise maxPending`,
+    );
+  }
+}
+
+/** Ends the message of a call that failed before anything was sent. */
+export const NOT_SENT = "; nothing was sent";
+
+/** An `aborted` error: the call's own signal aborted with `reason`. */
+export function abortedError(unsure: string, reason: unknown): ClientError {
   return new ClientError(
-    timedOut ? "timeout" : "connection",
-    `could not connect to ${hostname}:${port} (${how}: ${reason}); check that the server is running and the address is right`,
-    { cause },
+    "aborted",
+    `the call's signal aborted before the server answered${unsure}`,
+    { cause: reason },
   );
 }
 
