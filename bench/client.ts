@@ -31,6 +31,8 @@ const MAX_UNANSWERED = 256 * 1024;
  * and garbage collection costs 2-3x the throughput (measured), so 4096.
  */
 const WINDOW = 4096;
+/** Points per `putMany` call. */
+const BATCH = 8192;
 
 async function connect(port: number): Promise<Deno.TcpConn> {
   const conn = await Deno.connect({ hostname: HOST, port });
@@ -149,6 +151,7 @@ async function clientPipelined(task: ClientTask): Promise<ClientResult> {
   const client = await Client.connect(HOST, task.port, {
     maxInFlight: WINDOW,
     maxPending: WINDOW,
+    timeout: task.timeout,
   });
   const first = task.first ?? 0;
   const started = performance.now();
@@ -170,9 +173,40 @@ async function clientPipelined(task: ClientTask): Promise<ClientResult> {
   return { points, seconds };
 }
 
+/** `Client.putMany`: calls of {@link BATCH} points, each awaited. */
+async function clientPutMany(task: ClientTask): Promise<ClientResult> {
+  const client = await Client.connect(HOST, task.port, {
+    maxInFlight: BATCH,
+    maxPending: BATCH,
+    timeout: task.timeout,
+  });
+  const first = task.first ?? 0;
+  const started = performance.now();
+  const deadline = started + task.seconds * 1000;
+  let points = 0;
+  while (points < task.count && performance.now() < deadline) {
+    const size = Math.min(BATCH, task.count - points);
+    const batch = [];
+    for (let i = first + points; i < first + points + size; i++) {
+      batch.push({
+        key: keyOf(i),
+        value: valueOf(i),
+        timestamp: timestampOf(i),
+      });
+    }
+    await client.putMany(batch);
+    points += size;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await client.close();
+  return { points, seconds };
+}
+
 /** `Client.put` sequential: await each put. */
 async function clientSequential(task: ClientTask): Promise<ClientResult> {
-  const client = await Client.connect(HOST, task.port);
+  const client = await Client.connect(HOST, task.port, {
+    timeout: task.timeout,
+  });
   const started = performance.now();
   const deadline = started + task.seconds * 1000;
   let points = 0;
@@ -247,7 +281,9 @@ async function sequentialCompare(task: ClientTask): Promise<ClientResult> {
   const ROUND = 200;
   const conn = await connect(task.port);
   const naive = await Deno.connect({ hostname: HOST, port: task.port });
-  const client = await Client.connect(HOST, task.port);
+  const client = await Client.connect(HOST, task.port, {
+    timeout: task.timeout,
+  });
   const lines = Array.from(
     { length: ROUND },
     (_, i) => encoder.encode(putLine(i)),
@@ -359,7 +395,7 @@ function rawMany(task: ClientTask): Promise<ClientResult> {
 /** Many `Client`s, each awaiting one put after another. */
 function clientMany(task: ClientTask): Promise<ClientResult> {
   return many(task, async (port) => {
-    const client = await Client.connect(HOST, port);
+    const client = await Client.connect(HOST, port, { timeout: task.timeout });
     const put = (i: number): Promise<void> =>
       client.put(keyOf(i), valueOf(i), { timestamp: timestampOf(i) });
     clients.set(put, client);
@@ -375,6 +411,7 @@ async function getAll(task: ClientTask): Promise<ClientResult> {
   const loaded = await rawPipelined({ ...task, fresh: true, seconds: 600 });
   const client = await Client.connect(HOST, task.port, {
     maxResponseBytes: 1024 * 1024 * 1024,
+    timeout: task.timeout,
   });
   const before = retained(memoryNow());
   const started = performance.now();
@@ -394,6 +431,7 @@ const MODES: Record<
   "raw-pipelined": rawPipelined,
   "raw-sequential": rawSequential,
   "client-pipelined": clientPipelined,
+  "client-put-many": clientPutMany,
   "client-sequential": clientSequential,
   "naive-sequential": naiveSequential,
   "naive-connect": naiveConnect,

@@ -50,6 +50,8 @@ export interface ClientTask {
   readonly connections?: number;
   /** Raw writers only: send distinct lines rather than one repeated chunk. */
   readonly fresh?: boolean;
+  /** `Client` modes: the `timeout` option in seconds; none when absent. */
+  readonly timeout?: number;
 }
 
 /** The loops a client child can run. */
@@ -57,6 +59,7 @@ export type ClientMode =
   | "raw-pipelined"
   | "raw-sequential"
   | "client-pipelined"
+  | "client-put-many"
   | "client-sequential"
   | "naive-sequential"
   | "naive-connect"
