@@ -139,7 +139,11 @@ export class Call {
         : "; the point was not sent, so it was not stored";
     }
     const unsent = this.size - this.written;
-    return `; ${unanswered} points were sent without an answer and may or may not have been stored, ${unsent} were not sent`;
+    return `; of the points not acknowledged, ${unanswered} ${
+      unanswered === 1 ? "was" : "were"
+    } sent without an answer and may or may not have been stored, ${unsent} ${
+      unsent === 1 ? "was" : "were"
+    } not sent`;
   }
 
   /** `error` with the stack of this call's site under its own first line. */

@@ -111,6 +111,9 @@ export function encodePutMany(
   points: Iterable<{ key: string; value: number; timestamp?: number }>,
   now: number,
 ): EncodedPoints {
+  if (typeof Object(points)[Symbol.iterator] !== "function") {
+    fail("putMany takes an iterable of { key, value, timestamp? } points");
+  }
   let text = "";
   let ends = new Uint32Array(1024);
   let n = 0;
