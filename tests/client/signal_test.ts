@@ -71,13 +71,17 @@ Deno.test("aborting a putMany names the points not acknowledged", async () => {
   await using server = new StubServer(async (conn) => {
     await conn.expect("put k 0 0\nput k 1 1\n");
     await conn.send("ok\n\n");
+    await conn.expect("put k 2 2\n");
     await delay(50);
-    await conn.send("ok\n\n"); // read and dropped
+    await conn.send("ok\n\nok\n\n"); // read and dropped
     await conn.expect("get k\n");
     await conn.send("ok\n\n");
     await conn.expectEnd();
   });
-  await using client = new Client(host, server.port, { maxInFlight: 2 });
+  await using client = new Client(host, server.port, {
+    maxInFlight: 2,
+    timeout: 5,
+  });
   const controller = new AbortController();
   const points = [0, 1, 2].map((i) => ({ key: "k", value: i, timestamp: i }));
   const batch = client.putMany(points, { signal: controller.signal });
