@@ -146,11 +146,18 @@ async function rawSequential(task: ClientTask): Promise<ClientResult> {
   return { points, seconds };
 }
 
-/** `Client.put` pipelined: windows of puts started at once, then awaited. */
-async function clientPipelined(task: ClientTask): Promise<ClientResult> {
+/**
+ * Runs `send(from, n)` on a connected `Client` for points `from` to
+ * `from + n`, `window` points at a time, until `count` points or `seconds`.
+ */
+async function clientWindows(
+  task: ClientTask,
+  window: number,
+  send: (client: Client, from: number, n: number) => Promise<unknown>,
+): Promise<ClientResult> {
   const client = await Client.connect(HOST, task.port, {
-    maxInFlight: WINDOW,
-    maxPending: WINDOW,
+    maxInFlight: window,
+    maxPending: window,
     timeout: task.timeout,
   });
   const first = task.first ?? 0;
@@ -158,48 +165,41 @@ async function clientPipelined(task: ClientTask): Promise<ClientResult> {
   const deadline = started + task.seconds * 1000;
   let points = 0;
   while (points < task.count && performance.now() < deadline) {
-    const window = Math.min(WINDOW, task.count - points);
-    const puts: Promise<void>[] = [];
-    for (let i = first + points; i < first + points + window; i++) {
-      puts.push(
-        client.put(keyOf(i), valueOf(i), { timestamp: timestampOf(i) }),
-      );
-    }
-    await Promise.all(puts);
-    points += window;
+    const n = Math.min(window, task.count - points);
+    await send(client, first + points, n);
+    points += n;
   }
   const seconds = (performance.now() - started) / 1000;
   await client.close();
   return { points, seconds };
 }
 
-/** `Client.putMany`: calls of {@link BATCH} points, each awaited. */
-async function clientPutMany(task: ClientTask): Promise<ClientResult> {
-  const client = await Client.connect(HOST, task.port, {
-    maxInFlight: BATCH,
-    maxPending: BATCH,
-    timeout: task.timeout,
+/** `Client.put` pipelined: windows of puts started at once, then awaited. */
+function clientPipelined(task: ClientTask): Promise<ClientResult> {
+  return clientWindows(task, WINDOW, (client, from, n) => {
+    const puts: Promise<void>[] = [];
+    for (let i = from; i < from + n; i++) {
+      puts.push(
+        client.put(keyOf(i), valueOf(i), { timestamp: timestampOf(i) }),
+      );
+    }
+    return Promise.all(puts);
   });
-  const first = task.first ?? 0;
-  const started = performance.now();
-  const deadline = started + task.seconds * 1000;
-  let points = 0;
-  while (points < task.count && performance.now() < deadline) {
-    const size = Math.min(BATCH, task.count - points);
+}
+
+/** `Client.putMany`: calls of {@link BATCH} points, each awaited. */
+function clientPutMany(task: ClientTask): Promise<ClientResult> {
+  return clientWindows(task, BATCH, (client, from, n) => {
     const batch = [];
-    for (let i = first + points; i < first + points + size; i++) {
+    for (let i = from; i < from + n; i++) {
       batch.push({
         key: keyOf(i),
         value: valueOf(i),
         timestamp: timestampOf(i),
       });
     }
-    await client.putMany(batch);
-    points += size;
-  }
-  const seconds = (performance.now() - started) / 1000;
-  await client.close();
-  return { points, seconds };
+    return client.putMany(batch);
+  });
 }
 
 /** `Client.put` sequential: await each put. */
