@@ -199,6 +199,8 @@ export function decodeGetResponse(frame: ResponseFrame): Metrics {
       key = text.slice(pos, sp1);
       value = parseFloatText(text.slice(sp1 + 1, sp2));
       timestamp = parseIntegerText(text.slice(sp2 + 1, eol));
+      // A key with a tab or `\r` in it is the general split's to read.
+      if (metrics[key] === undefined && !isValidKey(key)) value = undefined;
     }
     if (value === undefined || timestamp === undefined) {
       const fields = splitFields(text.slice(pos, eol), 3);
@@ -214,10 +216,10 @@ export function decodeGetResponse(frame: ResponseFrame): Metrics {
       if (timestamp === undefined) {
         throw badLine(text, pos, eol, "the timestamp is not an integer");
       }
+      if (!isValidKey(key)) throw badLine(text, pos, eol, "invalid key");
     }
     let points = metrics[key];
     if (points === undefined) {
-      if (!isValidKey(key)) throw badLine(text, pos, eol, "invalid key");
       points = metrics[key] = [];
     } else if (points[points.length - 1][0] > timestamp) {
       (unsorted ??= new Set()).add(points);

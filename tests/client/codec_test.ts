@@ -133,6 +133,7 @@ Deno.test("decodeGetResponse reads data lines split as the server splits request
     "palm.cpu 0.5 1150864247 ", // a real server's trailing space
     "palm.cpu  0.5 1150864247",
     " palm.cpu 0.5 1150864247",
+    "\tpalm.cpu 0.5 1150864247",
     "palm.cpu\t0.5\t1150864247",
     "palm.cpu 0.5 1150864247\r",
     "palm.cpu 0.5 1150864247 \r",

@@ -37,7 +37,10 @@ function referenceRequest(line: Uint8Array): Parsed {
   } catch {
     return { kind: "error" };
   }
-  const fields = text.split(/[ \t\r]+/).filter((f) => f !== "");
+  // Spaces and tabs separate fields; only a `\r` ending the line is dropped.
+  const fields = text.replace(/\r$/, "").split(/[ \t]+/).filter((f) =>
+    f !== ""
+  );
   if (fields.length === 0) return { kind: "blank" };
   const [command, key, valueText, timeText] = fields;
   if (!KEY.test(key ?? "")) return { kind: "error" };
