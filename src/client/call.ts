@@ -13,6 +13,14 @@ import { decodeGetResponse, decodePutResponse } from "./codec.ts";
 import type { ResponseFrame } from "./response_parser.ts";
 import type { CallSite, Tick } from "./deadlines.ts";
 
+/**
+ * The request lines of a call: one line of text (`put`, `get`), or the
+ * lines of a `putMany` as UTF-8 with the offset just past each line.
+ */
+export type Request =
+  | { readonly text: string }
+  | { readonly bytes: Uint8Array; readonly ends: Uint32Array };
+
 /** Which public method made the call. */
 export type CallKind = "put" | "get" | "putMany";
 
@@ -37,8 +45,7 @@ export class Call {
   /** Resolved or rejected; its remaining answers are read and dropped. */
   settled = false;
 
-  readonly #text: string;
-  readonly #ends: Uint32Array | undefined;
+  readonly #request: Request;
   readonly #resolve: (value: never) => void;
   readonly #reject: (error: ClientError) => void;
   #value: unknown;
@@ -50,21 +57,19 @@ export class Call {
   #cleanup: (() => void) | undefined;
 
   /**
-   * @param request The request lines; for a `putMany`, `ends` holds the
-   * offset just past each line.
+   * @param request The request lines.
    * @param tick The deadline and call site of the call.
    */
   constructor(
     kind: CallKind,
-    request: { readonly text: string; readonly ends?: Uint32Array },
+    request: Request,
     tick: Tick,
     resolve: (value: never) => void,
     reject: (error: ClientError) => void,
   ) {
     this.kind = kind;
-    this.#text = request.text;
-    this.#ends = request.ends;
-    this.size = request.ends?.length ?? 1;
+    this.#request = request;
+    this.size = "ends" in request ? request.ends.length : 1;
     this.deadline = tick.deadline;
     this.site = tick.site;
     this.#resolve = resolve;
@@ -77,11 +82,12 @@ export class Call {
     return abort;
   }
 
-  /** The text of lines `from` (inclusive) to `to` (exclusive). */
-  lines(from: number, to: number): string {
-    const ends = this.#ends;
-    if (ends === undefined) return this.#text;
-    return this.#text.slice(from === 0 ? 0 : ends[from - 1], ends[to - 1]);
+  /** Lines `from` (inclusive) to `to` (exclusive), as text or bytes. */
+  lines(from: number, to: number): string | Uint8Array {
+    const request = this.#request;
+    if (!("ends" in request)) return request.text;
+    const { bytes, ends } = request;
+    return bytes.subarray(from === 0 ? 0 : ends[from - 1], ends[to - 1]);
   }
 
   /** Decodes the answer to the oldest unanswered line; its error, if any. */

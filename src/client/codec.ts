@@ -16,6 +16,7 @@ import {
   splitFields,
 } from "../protocol/grammar.ts";
 import type { PointFailure } from "./errors.ts";
+import { LineBytes } from "./line_bytes.ts";
 import { decodeUtf8 as decode, type ResponseFrame } from "./response_parser.ts";
 
 const OK = "ok";
@@ -60,6 +61,14 @@ export function encodePut(
   value: number,
   timestamp: number,
 ): string {
+  checkPut(key, value, timestamp);
+  // String(-0) is "0": keep the sign the server stores and prints.
+  const text = Object.is(value, -0) ? "-0" : String(value);
+  return `put ${key} ${text} ${timestamp}\n`;
+}
+
+/** Throws the `invalid_argument` error of {@link encodePut}, if any. */
+function checkPut(key: string, value: number, timestamp: number): void {
   checkKey(key, "put");
   if (typeof value !== "number" || !Number.isFinite(value)) {
     fail(`invalid value ${String(value)} for "${key}": use a finite number`);
@@ -76,9 +85,6 @@ export function encodePut(
       `invalid timestamp ${timestamp} for "${key}": it is past the year 9999, so probably in milliseconds; use whole Unix seconds, e.g. Math.floor(Date.now() / 1000)`,
     );
   }
-  // String(-0) is "0": keep the sign the server stores and prints.
-  const text = Object.is(value, -0) ? "-0" : String(value);
-  return `put ${key} ${text} ${timestamp}\n`;
 }
 
 /**
@@ -92,45 +98,64 @@ export function encodeGet(key: string): string {
 }
 
 /**
- * The request lines of many puts in one string, and where each line ends
+ * The request lines of many puts as UTF-8, and where each line ends
  * (`ends[i]` is the offset just past point `i`'s `\n`).
  */
 export interface EncodedPoints {
-  readonly text: string;
+  readonly bytes: Uint8Array;
   readonly ends: Uint32Array;
 }
 
+/** One point of `putMany`, as the caller gives it. */
+interface PutPoint {
+  readonly key: string;
+  readonly value: number;
+  readonly timestamp?: number;
+}
+
+const PUT_ = new TextEncoder().encode("put ");
+const SPACE = 0x20;
+const NL = 0x0a;
+
 /**
- * Encodes every point as {@link encodePut} does, points without a
- * timestamp at `now`.
+ * Encodes every point to the bytes of {@link encodePut}'s line, points
+ * without a timestamp at `now`.
  *
  * @throws {ClientError} `invalid_argument` naming each invalid point in
  * `failures`, before anything is sent.
  */
 export function encodePutMany(
-  points: Iterable<{ key: string; value: number; timestamp?: number }>,
+  points: Iterable<PutPoint>,
   now: number,
 ): EncodedPoints {
   if (typeof Object(points)[Symbol.iterator] !== "function") {
     fail("putMany takes an iterable of { key, value, timestamp? } points");
   }
-  let text = "";
+  const out = new LineBytes();
   let ends = new Uint32Array(1024);
   let n = 0;
   let invalid: PointFailure[] | undefined;
   for (const point of points) {
+    const { key, value, timestamp = now } = Object(point) as PutPoint;
     if (n === ends.length) {
       const grown = new Uint32Array(n * 2);
       grown.set(ends);
       ends = grown;
     }
     try {
-      text += encodePut(point.key, point.value, point.timestamp ?? now);
+      checkPut(key, value, timestamp);
+      out.ascii(PUT_);
+      out.text(key);
+      out.byte(SPACE);
+      out.value(value);
+      out.byte(SPACE);
+      out.integer(timestamp);
+      out.byte(NL);
     } catch (error) {
       const { message } = error as ClientError;
       (invalid ??= []).push({ index: n, kind: "invalid_argument", message });
     }
-    ends[n++] = text.length;
+    ends[n++] = out.length;
   }
   if (invalid) {
     const [first] = invalid;
@@ -140,7 +165,7 @@ export function encodePutMany(
       { failures: invalid },
     );
   }
-  return { text, ends: ends.subarray(0, n) };
+  return { bytes: out.bytes(), ends: ends.subarray(0, n) };
 }
 
 /** The `server_error` for an `error` frame. */

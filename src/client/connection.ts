@@ -134,18 +134,34 @@ export class Connection {
   }
 
   /**
-   * Writes `text` as UTF-8 through one reused buffer, so the caller must
-   * await each write before the next. One `encodeInto` of a whole batch is
-   * cheaper than encoding line by line (measured: about 35 against 90 ns
+   * Writes text (as UTF-8) and bytes in order, in one write through one
+   * reused buffer, so the caller must await each write before the next;
+   * a lone byte part is written as it is. One `encodeInto` of a whole batch
+   * is cheaper than encoding line by line (measured: about 35 against 90 ns
    * per line).
    */
-  writeText(text: string): Promise<void> {
-    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-    if (this.#writeBuf.length < text.length * 3) {
-      this.#writeBuf = new Uint8Array(text.length * 3);
+  writeParts(parts: readonly (string | Uint8Array)[]): Promise<void> {
+    const [first] = parts;
+    if (parts.length === 1 && typeof first !== "string") {
+      return this.write(first);
     }
-    const { written } = encoder.encodeInto(text, this.#writeBuf);
-    return this.write(this.#writeBuf.subarray(0, written));
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    let size = 0;
+    for (const part of parts) {
+      size += typeof part === "string" ? part.length * 3 : part.length;
+    }
+    if (this.#writeBuf.length < size) this.#writeBuf = new Uint8Array(size);
+    const buf = this.#writeBuf;
+    let at = 0;
+    for (const part of parts) {
+      if (typeof part === "string") {
+        at += encoder.encodeInto(part, buf.subarray(at)).written;
+      } else {
+        buf.set(part, at);
+        at += part.length;
+      }
+    }
+    return this.write(buf.subarray(0, at));
   }
 
   /** Keeps the process alive while the owner waits for answers. */

@@ -8,7 +8,7 @@
  */
 
 import { backoffDelay } from "../internal/backoff.ts";
-import { Call, type CallKind } from "./call.ts";
+import { Call, type CallKind, type Request } from "./call.ts";
 import {
   type Connection,
   type ConnectionEvents,
@@ -26,12 +26,6 @@ import { type ClientStats, Counters } from "./stats.ts";
 import { Fifo } from "../internal/fifo.ts";
 import { ResponseParser } from "./response_parser.ts";
 import type { ResolvedClientOptions } from "./options.ts";
-
-/** The request lines of one call; for a `putMany`, where each line ends. */
-export interface Request {
-  readonly text: string;
-  readonly ends?: Uint32Array;
-}
 
 /** Queues calls, writes them, reads their answers; see the module doc. */
 export class Pipeline {
@@ -145,7 +139,7 @@ export class Pipeline {
     } catch (error) {
       return this.#refuse(error as ClientError);
     }
-    const size = request.ends?.length ?? 1;
+    const size = "ends" in request ? request.ends.length : 1;
     const refusal = this.#refusal(size, signal);
     if (refusal) return this.#refuse(refusal);
     if (size === 0) {
@@ -221,7 +215,9 @@ export class Pipeline {
       }
       return;
     }
-    let batch = "";
+    // Text of puts and gets is joined; a putMany's bytes go as they are.
+    const parts: (string | Uint8Array)[] = [];
+    let text = "";
     let room = this.#options.maxInFlight - this.#inFlightLines;
     for (let call = this.#queue.peek(); call && room > 0;) {
       if (call.settled) { // timed out or aborted while queued
@@ -240,15 +236,23 @@ export class Pipeline {
       call.written = Math.max(call.written, to);
       call.sent = to;
       room -= to - from;
-      batch += call.lines(from, to);
+      const lines = call.lines(from, to);
+      if (typeof lines === "string") {
+        text += lines;
+      } else {
+        if (text !== "") parts.push(text);
+        parts.push(lines);
+        text = "";
+      }
       if (to < call.size) break;
       this.#queue.shift();
       call = this.#queue.peek();
     }
-    if (batch === "") return;
+    if (text !== "") parts.push(text);
+    if (parts.length === 0) return;
     this.#inFlightLines = this.#options.maxInFlight - room;
     this.#writing = true;
-    conn.writeText(batch)
+    conn.writeParts(parts)
       .catch((error) => this.#lost(conn, error))
       .finally(() => {
         this.#writing = false;
