@@ -17,9 +17,14 @@ import type { CallSite, Tick } from "./deadlines.ts";
  * The request lines of a call: one line of text (`put`, `get`), or the
  * lines of a `putMany` as UTF-8 with the offset just past each line.
  */
-export type Request =
-  | { readonly text: string }
-  | { readonly bytes: Uint8Array; readonly ends: Uint32Array };
+export interface Request {
+  /** The line of a `put` or `get`. */
+  readonly text?: string;
+  /** The lines of a `putMany`, as UTF-8. */
+  readonly bytes?: Uint8Array;
+  /** Offset in `bytes` just past each line. */
+  readonly ends?: Uint32Array;
+}
 
 /** Which public method made the call. */
 export type CallKind = "put" | "get" | "putMany";
@@ -45,7 +50,9 @@ export class Call {
   /** Resolved or rejected; its remaining answers are read and dropped. */
   settled = false;
 
-  readonly #request: Request;
+  readonly #text: string;
+  readonly #bytes: Uint8Array | undefined;
+  readonly #ends: Uint32Array | undefined;
   readonly #resolve: (value: never) => void;
   readonly #reject: (error: ClientError) => void;
   #value: unknown;
@@ -68,8 +75,10 @@ export class Call {
     reject: (error: ClientError) => void,
   ) {
     this.kind = kind;
-    this.#request = request;
-    this.size = "ends" in request ? request.ends.length : 1;
+    this.#text = request.text ?? "";
+    this.#bytes = request.bytes;
+    this.#ends = request.ends;
+    this.size = request.ends?.length ?? 1;
     this.deadline = tick.deadline;
     this.site = tick.site;
     this.#resolve = resolve;
@@ -84,10 +93,9 @@ export class Call {
 
   /** Lines `from` (inclusive) to `to` (exclusive), as text or bytes. */
   lines(from: number, to: number): string | Uint8Array {
-    const request = this.#request;
-    if (!("ends" in request)) return request.text;
-    const { bytes, ends } = request;
-    return bytes.subarray(from === 0 ? 0 : ends[from - 1], ends[to - 1]);
+    const ends = this.#ends;
+    if (ends === undefined) return this.#text;
+    return this.#bytes!.subarray(from === 0 ? 0 : ends[from - 1], ends[to - 1]);
   }
 
   /** Decodes the answer to the oldest unanswered line; its error, if any. */

@@ -139,7 +139,7 @@ export class Pipeline {
     } catch (error) {
       return this.#refuse(error as ClientError);
     }
-    const size = "ends" in request ? request.ends.length : 1;
+    const size = request.ends?.length ?? 1;
     const refusal = this.#refusal(size, signal);
     if (refusal) return this.#refuse(refusal);
     if (size === 0) {
