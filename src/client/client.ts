@@ -144,7 +144,13 @@ export class Client implements AsyncDisposable {
     return this.#pipeline.call(
       "putMany",
       options.signal,
-      () => encodePutMany(points, Math.floor(Date.now() / 1000)),
+      () =>
+        encodePutMany(
+          points,
+          Math.floor(Date.now() / 1000),
+          this.#pipeline.room,
+          (room) => this.#pipeline.queueFull(room + 1),
+        ),
     );
   }
 

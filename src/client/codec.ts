@@ -119,7 +119,8 @@ const NL = 0x0a;
 
 /**
  * Encodes every point to the bytes of {@link encodePut}'s line, points
- * without a timestamp at `now`.
+ * without a timestamp at `now`; past `limit` points throws
+ * `tooMany(limit)`.
  *
  * @throws {ClientError} `invalid_argument` naming each invalid point in
  * `failures`, before anything is sent.
@@ -127,6 +128,8 @@ const NL = 0x0a;
 export function encodePutMany(
   points: Iterable<PutPoint>,
   now: number,
+  limit: number,
+  tooMany: (limit: number) => ClientError,
 ): EncodedPoints {
   if (typeof Object(points)[Symbol.iterator] !== "function") {
     fail("putMany takes an iterable of { key, value, timestamp? } points");
@@ -136,6 +139,8 @@ export function encodePutMany(
   let n = 0;
   let invalid: PointFailure[] | undefined;
   for (const point of points) {
+    // Stop reading a huge iterable at the bound rather than encode it all.
+    if (n === limit) throw tooMany(limit);
     const { key, value, timestamp = now } = Object(point) as PutPoint;
     if (n === ends.length) {
       const grown = new Uint32Array(n * 2);

@@ -122,6 +122,17 @@ export class Pipeline {
     return this.#closing ??= this.#shutdown();
   }
 
+  /** How many more requests fit under `maxPending` now. */
+  get room(): number {
+    return Math.max(0, this.#options.maxPending - this.#pendingLines);
+  }
+
+  /** The `queue_full` error of a call of `size` requests. */
+  queueFull(size: number): ClientError {
+    const { maxPending } = this.#options;
+    return this.#errors.queueFull(this.#pendingLines, size, maxPending);
+  }
+
   /**
    * Takes a call: `encode` makes its request lines (throwing a
    * `ClientError` for invalid arguments). Resolves to what the answer
@@ -168,10 +179,7 @@ export class Pipeline {
   #refusal(size: number, signal?: AbortSignal): ClientError | undefined {
     if (this.#closing) return this.#errors.clientClosed();
     if (signal?.aborted) return abortedError(NOT_SENT, signal.reason);
-    const { maxPending } = this.#options;
-    if (this.#pendingLines + size > maxPending) {
-      return this.#errors.queueFull(this.#pendingLines, size, maxPending);
-    }
+    if (size > this.room) return this.queueFull(size);
     const deferred = this.#deferredError;
     this.#deferredError = undefined;
     return deferred;

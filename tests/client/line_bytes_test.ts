@@ -73,7 +73,9 @@ Deno.test("encodePutMany writes the bytes of encodePut's lines, non-ASCII keys t
     { key: "k𝔘", value: 1e-7, timestamp: 0 },
     { key: "k", value: 1e21, timestamp: 253402300799 },
   ];
-  const { bytes, ends } = encodePutMany(points, 0);
+  const { bytes, ends } = encodePutMany(points, 0, 10, () => {
+    throw new Error("not past the limit");
+  });
   const lines = points.map((p) => encodePut(p.key, p.value, p.timestamp));
   assertEquals(decoder.decode(bytes), lines.join(""));
   let end = 0;

@@ -152,6 +152,15 @@ Deno.test("putMany counts its points against maxPending", async () => {
   await client.putMany(pointsOf(3));
 });
 
+Deno.test("putMany stops reading an endless iterable at maxPending", async () => {
+  await using server = new StubServer((conn) => conn.expectEnd());
+  await using client = new Client(host, server.port, { maxPending: 1000 });
+  function* endless(): Generator<{ key: string; value: number }> {
+    for (let i = 0;; i++) yield { key: "k", value: i };
+  }
+  await rejectsWith(client.putMany(endless()), "queue_full");
+});
+
 Deno.test("putMany of no points resolves at once", async () => {
   await using server = new StubServer((conn) => conn.expectEnd());
   await using client = new Client(host, server.port);
