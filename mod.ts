@@ -22,8 +22,17 @@
 
 export { Client } from "./src/client/client.ts";
 export type { ClientStats } from "./src/client/stats.ts";
-export type { ClientOptions, PutOptions } from "./src/client/options.ts";
+export type {
+  CallOptions,
+  ClientOptions,
+  PutManyPoint,
+  PutOptions,
+} from "./src/client/options.ts";
 export type { TlsOptions } from "./src/client/tls.ts";
 export { ClientError } from "./src/client/errors.ts";
-export type { ClientErrorKind } from "./src/client/errors.ts";
+export type {
+  ClientErrorKind,
+  ClientErrorOptions,
+  PointFailure,
+} from "./src/client/errors.ts";
 export type { Metrics, Point } from "./src/protocol/grammar.ts";

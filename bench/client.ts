@@ -31,6 +31,8 @@ const MAX_UNANSWERED = 256 * 1024;
  * and garbage collection costs 2-3x the throughput (measured), so 4096.
  */
 const WINDOW = 4096;
+/** Points per `putMany` call. */
+const BATCH = 8192;
 
 async function connect(port: number): Promise<Deno.TcpConn> {
   const conn = await Deno.connect({ hostname: HOST, port });
@@ -144,11 +146,19 @@ async function rawSequential(task: ClientTask): Promise<ClientResult> {
   return { points, seconds };
 }
 
-/** `Client.put` pipelined: windows of puts started at once, then awaited. */
-async function clientPipelined(task: ClientTask): Promise<ClientResult> {
+/**
+ * Runs `send(from, n)` on a connected `Client` for points `from` to
+ * `from + n`, `window` points at a time, until `count` points or `seconds`.
+ */
+async function clientWindows(
+  task: ClientTask,
+  window: number,
+  send: (client: Client, from: number, n: number) => Promise<unknown>,
+): Promise<ClientResult> {
   const client = await Client.connect(HOST, task.port, {
-    maxInFlight: WINDOW,
-    maxPending: WINDOW,
+    maxInFlight: window,
+    maxPending: window,
+    timeout: task.timeout,
     tls: task.caCerts && { caCerts: task.caCerts },
   });
   const first = task.first ?? 0;
@@ -156,24 +166,48 @@ async function clientPipelined(task: ClientTask): Promise<ClientResult> {
   const deadline = started + task.seconds * 1000;
   let points = 0;
   while (points < task.count && performance.now() < deadline) {
-    const window = Math.min(WINDOW, task.count - points);
-    const puts: Promise<void>[] = [];
-    for (let i = first + points; i < first + points + window; i++) {
-      puts.push(
-        client.put(keyOf(i), valueOf(i), { timestamp: timestampOf(i) }),
-      );
-    }
-    await Promise.all(puts);
-    points += window;
+    const n = Math.min(window, task.count - points);
+    await send(client, first + points, n);
+    points += n;
   }
   const seconds = (performance.now() - started) / 1000;
   await client.close();
   return { points, seconds };
 }
 
+/** `Client.put` pipelined: windows of puts started at once, then awaited. */
+function clientPipelined(task: ClientTask): Promise<ClientResult> {
+  return clientWindows(task, WINDOW, (client, from, n) => {
+    const puts: Promise<void>[] = [];
+    for (let i = from; i < from + n; i++) {
+      puts.push(
+        client.put(keyOf(i), valueOf(i), { timestamp: timestampOf(i) }),
+      );
+    }
+    return Promise.all(puts);
+  });
+}
+
+/** `Client.putMany`: calls of {@link BATCH} points, each awaited. */
+function clientPutMany(task: ClientTask): Promise<ClientResult> {
+  return clientWindows(task, BATCH, (client, from, n) => {
+    const batch = [];
+    for (let i = from; i < from + n; i++) {
+      batch.push({
+        key: keyOf(i),
+        value: valueOf(i),
+        timestamp: timestampOf(i),
+      });
+    }
+    return client.putMany(batch);
+  });
+}
+
 /** `Client.put` sequential: await each put. */
 async function clientSequential(task: ClientTask): Promise<ClientResult> {
-  const client = await Client.connect(HOST, task.port);
+  const client = await Client.connect(HOST, task.port, {
+    timeout: task.timeout,
+  });
   const started = performance.now();
   const deadline = started + task.seconds * 1000;
   let points = 0;
@@ -248,7 +282,9 @@ async function sequentialCompare(task: ClientTask): Promise<ClientResult> {
   const ROUND = 200;
   const conn = await connect(task.port);
   const naive = await Deno.connect({ hostname: HOST, port: task.port });
-  const client = await Client.connect(HOST, task.port);
+  const client = await Client.connect(HOST, task.port, {
+    timeout: task.timeout,
+  });
   const lines = Array.from(
     { length: ROUND },
     (_, i) => encoder.encode(putLine(i)),
@@ -360,7 +396,7 @@ function rawMany(task: ClientTask): Promise<ClientResult> {
 /** Many `Client`s, each awaiting one put after another. */
 function clientMany(task: ClientTask): Promise<ClientResult> {
   return many(task, async (port) => {
-    const client = await Client.connect(HOST, port);
+    const client = await Client.connect(HOST, port, { timeout: task.timeout });
     const put = (i: number): Promise<void> =>
       client.put(keyOf(i), valueOf(i), { timestamp: timestampOf(i) });
     clients.set(put, client);
@@ -376,6 +412,7 @@ async function getAll(task: ClientTask): Promise<ClientResult> {
   const loaded = await rawPipelined({ ...task, fresh: true, seconds: 600 });
   const client = await Client.connect(HOST, task.port, {
     maxResponseBytes: 1024 * 1024 * 1024,
+    timeout: task.timeout,
   });
   const before = retained(memoryNow());
   const started = performance.now();
@@ -395,6 +432,7 @@ const MODES: Record<
   "raw-pipelined": rawPipelined,
   "raw-sequential": rawSequential,
   "client-pipelined": clientPipelined,
+  "client-put-many": clientPutMany,
   "client-sequential": clientSequential,
   "naive-sequential": naiveSequential,
   "naive-connect": naiveConnect,

@@ -52,6 +52,8 @@ export interface ClientTask {
   readonly fresh?: boolean;
   /** `client-pipelined` only: speak TLS, trusting these CA certificates. */
   readonly caCerts?: string[];
+  /** `Client` modes: the `timeout` option in seconds; none when absent. */
+  readonly timeout?: number;
 }
 
 /** The loops a client child can run. */
@@ -59,6 +61,7 @@ export type ClientMode =
   | "raw-pipelined"
   | "raw-sequential"
   | "client-pipelined"
+  | "client-put-many"
   | "client-sequential"
   | "naive-sequential"
   | "naive-connect"

@@ -13,11 +13,15 @@ import {
   parseFloatText,
   parseIntegerText,
   type Point,
+  splitFields,
 } from "../protocol/grammar.ts";
+import type { PointFailure } from "./errors.ts";
+import { LineBytes } from "./line_bytes.ts";
 import { decodeUtf8 as decode, type ResponseFrame } from "./response_parser.ts";
 
 const OK = "ok";
-const ERROR = "error";
+/** 9999-12-31T23:59:59Z: later timestamps are milliseconds by mistake. */
+const MAX_TIMESTAMP = 253402300799;
 
 function invalid(message: string): ClientError {
   return new ClientError("invalid_argument", message);
@@ -49,13 +53,22 @@ function fail(message: string): never {
  *
  * @throws {ClientError} `invalid_argument` for a key that is empty, `*` or
  * holds whitespace or control characters, a value that is not a finite
- * number, or a timestamp that is not a safe integer (Unix seconds).
+ * number, or a timestamp that is not a whole number of Unix seconds up to
+ * the year 9999 (a larger one is milliseconds by mistake).
  */
 export function encodePut(
   key: string,
   value: number,
   timestamp: number,
 ): string {
+  checkPut(key, value, timestamp);
+  // String(-0) is "0": keep the sign the server stores and prints.
+  const text = Object.is(value, -0) ? "-0" : String(value);
+  return `put ${key} ${text} ${timestamp}\n`;
+}
+
+/** Throws the `invalid_argument` error of {@link encodePut}, if any. */
+function checkPut(key: string, value: number, timestamp: number): void {
   checkKey(key, "put");
   if (typeof value !== "number" || !Number.isFinite(value)) {
     fail(`invalid value ${String(value)} for "${key}": use a finite number`);
@@ -67,9 +80,11 @@ export function encodePut(
       } for "${key}": use whole Unix seconds, e.g. Math.floor(Date.now() / 1000)`,
     );
   }
-  // String(-0) is "0": keep the sign the server stores and prints.
-  const text = Object.is(value, -0) ? "-0" : String(value);
-  return `put ${key} ${text} ${timestamp}\n`;
+  if (timestamp > MAX_TIMESTAMP) {
+    fail(
+      `invalid timestamp ${timestamp} for "${key}": it is past the year 9999, so probably in milliseconds; use whole Unix seconds, e.g. Math.floor(Date.now() / 1000)`,
+    );
+  }
 }
 
 /**
@@ -82,15 +97,84 @@ export function encodeGet(key: string): string {
   return `get ${checkKey(key, "get")}\n`;
 }
 
-/** Fails unless the frame is `error`; returns the `ClientError` to raise. */
-function serverError(frame: ResponseFrame): ClientError {
-  if (frame.status !== ERROR) {
-    return malformed(
-      `unknown status ${
-        JSON.stringify(frame.status)
-      }; check that host and port point at a metrics server`,
+/**
+ * The request lines of many puts as UTF-8, and where each line ends
+ * (`ends[i]` is the offset just past point `i`'s `\n`).
+ */
+export interface EncodedPoints {
+  readonly bytes: Uint8Array;
+  readonly ends: Uint32Array;
+}
+
+/** One point of `putMany`, as the caller gives it. */
+interface PutPoint {
+  readonly key: string;
+  readonly value: number;
+  readonly timestamp?: number;
+}
+
+const PUT_ = new TextEncoder().encode("put ");
+const SPACE = 0x20;
+const NL = 0x0a;
+
+/**
+ * Encodes every point to the bytes of {@link encodePut}'s line, points
+ * without a timestamp at `now`; past `limit` points throws
+ * `tooMany(limit)`.
+ *
+ * @throws {ClientError} `invalid_argument` naming each invalid point in
+ * `failures`, before anything is sent.
+ */
+export function encodePutMany(
+  points: Iterable<PutPoint>,
+  now: number,
+  limit: number,
+  tooMany: (limit: number) => ClientError,
+): EncodedPoints {
+  if (typeof Object(points)[Symbol.iterator] !== "function") {
+    fail("putMany takes an iterable of { key, value, timestamp? } points");
+  }
+  const out = new LineBytes();
+  let ends = new Uint32Array(1024);
+  let n = 0;
+  let invalid: PointFailure[] | undefined;
+  for (const point of points) {
+    // Stop reading a huge iterable at the bound rather than encode it all.
+    if (n === limit) throw tooMany(limit);
+    const { key, value, timestamp = now } = Object(point) as PutPoint;
+    if (n === ends.length) {
+      const grown = new Uint32Array(n * 2);
+      grown.set(ends);
+      ends = grown;
+    }
+    try {
+      checkPut(key, value, timestamp);
+      out.ascii(PUT_);
+      out.text(key);
+      out.byte(SPACE);
+      out.value(value);
+      out.byte(SPACE);
+      out.integer(timestamp);
+      out.byte(NL);
+    } catch (error) {
+      const { message } = error as ClientError;
+      (invalid ??= []).push({ index: n, kind: "invalid_argument", message });
+    }
+    ends[n++] = out.length;
+  }
+  if (invalid) {
+    const [first] = invalid;
+    throw new ClientError(
+      "invalid_argument",
+      `${invalid.length} of ${n} points are invalid (the first, at index ${first.index}: ${first.message}); nothing was sent`,
+      { failures: invalid },
     );
   }
+  return { bytes: out.bytes(), ends: ends.subarray(0, n) };
+}
+
+/** The `server_error` for an `error` frame. */
+function serverError(frame: ResponseFrame): ClientError {
   const detail = decode(frame.body).trimEnd().replaceAll("\n", "; ");
   return new ClientError(
     "server_error",
@@ -104,7 +188,7 @@ function serverError(frame: ResponseFrame): ClientError {
  * Checks the answer to a `put`: exactly `ok\n\n`.
  *
  * @throws {ClientError} `server_error` for `error`, `malformed_response` for
- * anything else (an unknown status, data after `ok`).
+ * data after `ok`.
  */
 export function decodePutResponse(frame: ResponseFrame): void {
   if (frame.status === OK && frame.body.length === 0) return;
@@ -119,12 +203,13 @@ export function decodePutResponse(frame: ResponseFrame): void {
 }
 
 /**
- * Decodes the answer to a `get` into {@link Metrics}: each data line must be
- * exactly `<key> <float> <integer>`; each key's points come out sorted by
- * timestamp (stable, so duplicates keep the server's order).
+ * Decodes the answer to a `get` into {@link Metrics}: each data line holds
+ * exactly `<key> <float> <integer>`, split as the server splits requests
+ * (runs of spaces and tabs, a trailing `\r` ignored); each key's points come
+ * out sorted by timestamp (stable, so duplicates keep the server's order).
  *
  * @throws {ClientError} `server_error` for `error`, `malformed_response` for
- * an unknown status or a bad data line.
+ * a bad data line.
  */
 export function decodeGetResponse(frame: ResponseFrame): Metrics {
   if (frame.status !== OK) throw serverError(frame);
@@ -133,24 +218,38 @@ export function decodeGetResponse(frame: ResponseFrame): Metrics {
   let unsorted: Set<Point[]> | undefined;
   for (let pos = 0; pos < text.length;) {
     const eol = text.indexOf("\n", pos);
+    // Fast path: `key value timestamp` with single spaces, as most servers
+    // write it; anything else takes the general split.
     const sp1 = text.indexOf(" ", pos);
-    const sp2 = sp1 === -1 ? -1 : text.indexOf(" ", sp1 + 1);
-    const sp3 = sp2 === -1 ? -1 : text.indexOf(" ", sp2 + 1);
-    if (sp1 <= pos || sp2 === -1 || sp2 > eol || (sp3 !== -1 && sp3 < eol)) {
-      throw badLine(text, pos, eol, "expected exactly `key value timestamp`");
+    const sp2 = sp1 <= pos ? -1 : text.indexOf(" ", sp1 + 1);
+    let key = "";
+    let value: number | undefined;
+    let timestamp: number | undefined;
+    if (sp2 !== -1 && sp2 < eol) {
+      key = text.slice(pos, sp1);
+      value = parseFloatText(text.slice(sp1 + 1, sp2));
+      timestamp = parseIntegerText(text.slice(sp2 + 1, eol));
+      // A key with a tab or `\r` in it is the general split's to read.
+      if (metrics[key] === undefined && !isValidKey(key)) value = undefined;
     }
-    const key = text.slice(pos, sp1);
-    const value = parseFloatText(text.slice(sp1 + 1, sp2));
-    const timestamp = parseIntegerText(text.slice(sp2 + 1, eol));
-    if (value === undefined) {
-      throw badLine(text, pos, eol, "the value is not a float");
-    }
-    if (timestamp === undefined) {
-      throw badLine(text, pos, eol, "the timestamp is not an integer");
+    if (value === undefined || timestamp === undefined) {
+      const fields = splitFields(text.slice(pos, eol), 3);
+      if (fields.length !== 3) {
+        throw badLine(text, pos, eol, "expected exactly `key value timestamp`");
+      }
+      key = fields[0];
+      value = parseFloatText(fields[1]);
+      timestamp = parseIntegerText(fields[2]);
+      if (value === undefined) {
+        throw badLine(text, pos, eol, "the value is not a float");
+      }
+      if (timestamp === undefined) {
+        throw badLine(text, pos, eol, "the timestamp is not an integer");
+      }
+      if (!isValidKey(key)) throw badLine(text, pos, eol, "invalid key");
     }
     let points = metrics[key];
     if (points === undefined) {
-      if (!isValidKey(key)) throw badLine(text, pos, eol, "invalid key");
       points = metrics[key] = [];
     } else if (points[points.length - 1][0] > timestamp) {
       (unsorted ??= new Set()).add(points);

@@ -18,7 +18,8 @@ import { TlsHandshakeError } from "./tls.ts";
  * - `invalid_argument`: the call's arguments were rejected before any byte
  *   was written.
  * - `closed`: the client was closed (or its `signal` aborted) first.
- * - `queue_full`: `maxPending` calls were already waiting.
+ * - `queue_full`: `maxPending` requests were already waiting.
+ * - `aborted`: the call's own `signal` aborted first; the client goes on.
  */
 export type ClientErrorKind =
   | "server_error"
@@ -27,7 +28,8 @@ export type ClientErrorKind =
   | "timeout"
   | "invalid_argument"
   | "closed"
-  | "queue_full";
+  | "queue_full"
+  | "aborted";
 
 /** Every kind of {@link ClientErrorKind}, in a fixed order. */
 export const CLIENT_ERROR_KINDS: readonly ClientErrorKind[] = [
@@ -38,7 +40,24 @@ export const CLIENT_ERROR_KINDS: readonly ClientErrorKind[] = [
   "invalid_argument",
   "closed",
   "queue_full",
+  "aborted",
 ];
+
+/** One point of a `putMany` that was not acknowledged. */
+export interface PointFailure {
+  /** Position of the point in the iterable given to `putMany`, from 0. */
+  readonly index: number;
+  /** Why it failed; see {@link ClientErrorKind}. */
+  readonly kind: ClientErrorKind;
+  /** What happened to it, as a {@link ClientError} message would say. */
+  readonly message: string;
+}
+
+/** Options of the {@link ClientError} constructor. */
+export interface ClientErrorOptions extends ErrorOptions {
+  /** For a failed `putMany`: each point that failed, by index. */
+  failures?: readonly PointFailure[];
+}
 
 /**
  * The error every failed `Client` call rejects with. `kind` tells what
@@ -64,18 +83,29 @@ export const CLIENT_ERROR_KINDS: readonly ClientErrorKind[] = [
 export class ClientError extends Error {
   /** What went wrong; see {@link ClientErrorKind}. */
   readonly kind: ClientErrorKind;
+  /**
+   * Set on a failed `putMany` only: every point that was not acknowledged,
+   * in index order (the others were stored). `kind` is the first one's.
+   */
+  readonly failures?: readonly PointFailure[];
 
   /**
    * Creates an error of the given kind.
    *
    * @param kind What went wrong.
    * @param message What happened and what the user can do about it.
-   * @param options `cause`: the underlying error.
+   * @param options `cause`: the underlying error; `failures`: the points
+   * of a `putMany` that failed.
    */
-  constructor(kind: ClientErrorKind, message: string, options?: ErrorOptions) {
+  constructor(
+    kind: ClientErrorKind,
+    message: string,
+    options?: ClientErrorOptions,
+  ) {
     super(message, options);
     this.name = "ClientError";
     this.kind = kind;
+    if (options?.failures) this.failures = options.failures;
   }
 }
 
@@ -91,24 +121,80 @@ export function malformedResponse(
   );
 }
 
-/** A `connection` (or `timeout`) error after every connect attempt failed. */
-export function connectError(
-  hostname: string,
-  port: number,
-  attempts: number,
-  cause: unknown,
-): ClientError {
-  const timedOut = cause instanceof Deno.errors.TimedOut;
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  // A certificate problem says its own fix; the server is running.
-  const advice = cause instanceof TlsHandshakeError
-    ? ""
-    : "; check that the server is running and the address is right";
+/**
+ * The errors of calls to one server, worded once. `unsure` ends a message
+ * with what is known of the points (see `Call.unsure`).
+ */
+export class CallErrors {
+  readonly #where: string;
+
+  /** @param hostname @param port The server the calls go to. */
+  constructor(hostname: string, port: number) {
+    this.#where = `${hostname}:${port}`;
+  }
+
+  /** No answer within the `timeout` option. */
+  timeout(seconds: number, unsure: string): ClientError {
+    return new ClientError(
+      "timeout",
+      `no answer from ${this.#where} within ${seconds} s${unsure}; check the server, or raise the timeout option`,
+    );
+  }
+
+  /** The connection broke `writes` times before an answer. */
+  broken(writes: number, cause: Error, unsure: string): ClientError {
+    return new ClientError(
+      "connection",
+      `the connection to ${this.#where} broke ${writes} times before an answer (${cause.message})${unsure}; check the server`,
+      { cause },
+    );
+  }
+
+  /** Nothing could be sent: connecting failed (`how`: for how long). */
+  unreachable(how: string, cause: unknown): ClientError {
+    const timedOut = cause instanceof Deno.errors.TimedOut;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    // A certificate problem says its own fix; the server is running.
+    const advice = cause instanceof TlsHandshakeError
+      ? ""
+      : "; check that the server is running and the address is right";
+    return new ClientError(
+      timedOut ? "timeout" : "connection",
+      `could not connect to ${this.#where} (${how}: ${reason})${advice}`,
+      { cause },
+    );
+  }
+
+  /** A call made after `close()`. */
+  clientClosed(): ClientError {
+    return new ClientError(
+      "closed",
+      "the client is closed; create a new Client to send more requests",
+    );
+  }
+
+  /** A call of `size` requests past `maxPending`. */
+  queueFull(waiting: number, size: number, maxPending: number): ClientError {
+    return new ClientError(
+      "queue_full",
+      `${waiting} requests are already waiting and ${size} more would pass maxPending (${maxPending}); await some before making more, or raise maxPending`,
+    );
+  }
+}
+
+/** Ends the message of a call that failed before anything was sent. */
+export const NOT_SENT = "; nothing was sent";
+
+/** An `aborted` error: the call's own signal aborted with `reason`. */
+export function abortedError(unsure: string, reason: unknown): ClientError {
   return new ClientError(
-    timedOut ? "timeout" : "connection",
-    `could not connect to ${hostname}:${port} (${attempts} attempt${
-      attempts === 1 ? "" : "s"
-    }: ${reason})${advice}`,
-    { cause },
+    "aborted",
+    `the call's signal aborted before the server answered${unsure}`,
+    { cause: reason },
   );
+}
+
+/** `"1 attempt"`, `"3 attempts"`. */
+export function attempts(n: number): string {
+  return `${n} attempt${n === 1 ? "" : "s"}`;
 }

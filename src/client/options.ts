@@ -16,7 +16,9 @@ export interface ClientOptions {
    * queueing, connecting and reconnecting; also bounds each connect attempt.
    * A call past it rejects with a `timeout` {@link ClientError} and, if its
    * request was already written, the connection is dropped so a late answer
-   * can never be taken for another request's.
+   * can never be taken for another request's. At most 2147483.647 (about
+   * 24.8 days, the longest a timer can wait); like every duration here it is
+   * in seconds, not milliseconds.
    * @default {undefined} no timeout
    */
   timeout?: number;
@@ -35,9 +37,10 @@ export interface ClientOptions {
    */
   maxInFlight?: number;
   /**
-   * How many calls may wait (queued or written) at once; past it a call
-   * rejects at once with a `queue_full` {@link ClientError}, so memory stays
-   * bounded while a server is down.
+   * How many requests may wait (queued or written) at once: a `put` or a
+   * `get` is one, a `putMany` one per point. Past it a call rejects at once
+   * with a `queue_full` {@link ClientError}, so memory stays bounded while
+   * a server is down.
    * @default {100000}
    */
   maxPending?: number;
@@ -82,13 +85,39 @@ export interface ClientOptions {
   tls?: boolean | TlsOptions;
 }
 
-/** Options of {@link Client.put}. */
-export interface PutOptions {
+/** Options every call takes: {@link Client.get}, and the base of the others. */
+export interface CallOptions {
   /**
-   * Unix time of the measurement in whole **seconds** (not milliseconds).
+   * Fails this call alone when aborted: it rejects with an `aborted`
+   * {@link ClientError} whose `cause` is the abort reason; the client and
+   * its other calls go on. A request already written is still answered by
+   * the server (a put may be stored); the answer is then dropped.
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link Client.put}. */
+export interface PutOptions extends CallOptions {
+  /**
+   * Unix time of the measurement in whole **seconds** (not milliseconds),
+   * up to the end of year 9999 (253402300799).
    * @default {Math.floor(Date.now() / 1000)} taken when `put` is called
    */
   timestamp?: number;
+}
+
+/** One point given to {@link Client.putMany}. */
+export interface PutManyPoint {
+  /** Metric name: no whitespace, not `*`, e.g. `"palm.cpu"`. */
+  readonly key: string;
+  /** A finite number. */
+  readonly value: number;
+  /**
+   * Unix time in whole **seconds**.
+   * @default {Math.floor(Date.now() / 1000)} taken when `putMany` is called
+   */
+  readonly timestamp?: number;
 }
 
 /** {@link ClientOptions} checked, with defaults filled in, durations in ms. */
@@ -105,6 +134,8 @@ export interface ResolvedClientOptions {
 }
 
 const MiB = 1024 * 1024;
+/** The longest delay `setTimeout` honours; longer ones fire at once. */
+const MAX_TIMER_SECONDS = (2 ** 31 - 1) / 1000;
 const invalidArgument: Fail = (message) =>
   new ClientError("invalid_argument", message);
 
@@ -128,7 +159,8 @@ export function resolveClientOptions(
   const ms = (name: string, value: number, above = false) =>
     checkNumber(name, value, 0, {
       above,
-      unit: "a number of seconds",
+      max: MAX_TIMER_SECONDS,
+      unit: "a number of seconds (not milliseconds)",
       fail: invalidArgument,
     }) * 1000;
   integer("port", port, 0, 65535);

@@ -9,8 +9,8 @@ import { malformedResponse } from "./errors.ts";
 
 /** One complete response: its status line and the data lines after it. */
 export interface ResponseFrame {
-  /** The first line: `ok` or `error` on a well-behaved server. */
-  readonly status: string;
+  /** The first line; any other makes {@link ResponseParser.next} throw. */
+  readonly status: "ok" | "error";
   /**
    * The data lines, each ended by `\n`, without the closing empty line.
    * A view into the parser's buffer: valid until the next `push`.
@@ -20,6 +20,11 @@ export interface ResponseFrame {
 
 const NL = 0x0a;
 const OK = "ok";
+const ERROR = "error";
+const OK_LINE = new TextEncoder().encode("ok\n");
+const ERROR_LINE = new TextEncoder().encode("error\n");
+/** Bytes of a foreign answer quoted in the error. */
+const QUOTED_BYTES = 40;
 /** The answer to nearly every request (`ok\n\n`), shared so it costs no allocation. */
 const OK_EMPTY: ResponseFrame = Object.freeze({
   status: OK,
@@ -30,7 +35,10 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 /**
  * Splits a byte stream into responses (`<status>\n<lines>\n\n`) as bytes
  * arrive, however TCP splits or merges them. Keeps at most
- * `maxResponseBytes` of one unfinished response.
+ * `maxResponseBytes` of one unfinished response. An answer that does not
+ * begin with `ok\n` or `error\n` is refused as soon as its first bytes
+ * show it, without waiting for a blank line that another kind of server
+ * (HTTP, Redis) may never send.
  *
  * @example
  * ```ts
@@ -90,10 +98,32 @@ export class ResponseParser {
   }
 
   /**
+   * Takes up to `max` complete `ok\n\n` answers from the front, the answer
+   * to a stored put, and returns how many; 0 when the next answer is
+   * anything else (or incomplete), which {@link next} then reads.
+   */
+  takeOks(max: number): number {
+    if (this.#maxResponseBytes < 4) return 0;
+    const buf = this.#filled;
+    const end = this.#end;
+    let at = this.#start;
+    let n = 0;
+    while (
+      n < max && at + 4 <= end && buf[at] === 0x6f && buf[at + 1] === 0x6b &&
+      buf[at + 2] === NL && buf[at + 3] === NL
+    ) {
+      at += 4;
+      n++;
+    }
+    this.#start = at;
+    return n;
+  }
+
+  /**
    * The next complete response, or `undefined` until more bytes arrive.
    *
    * @throws {ClientError} `malformed_response` when a response exceeds
-   * `maxResponseBytes` or its status line is not UTF-8.
+   * `maxResponseBytes` or does not begin with `ok\n` or `error\n`.
    */
   next(): ResponseFrame | undefined {
     const buf = this.#filled;
@@ -107,6 +137,7 @@ export class ResponseParser {
     }
     // A lone trailing `\n` may pair with the next chunk's first byte.
     this.#scan = Math.max(this.#start, end - 1);
+    this.#checkStatus(end);
     if (end - this.#start > this.#maxResponseBytes) {
       throw malformedResponse(
         `a response exceeds maxResponseBytes (${this.#maxResponseBytes} bytes); raise the option if such answers are expected`,
@@ -130,14 +161,33 @@ export class ResponseParser {
     if (blank === start + 2 && buf[start] === 0x6f && buf[start + 1] === 0x6b) {
       return OK_EMPTY;
     }
-    const statusEnd = buf.indexOf(NL, start);
-    const body = buf.subarray(statusEnd + 1, blank + 1);
-    if (
-      statusEnd - start === 2 && buf[start] === 0x6f && buf[start + 1] === 0x6b
-    ) {
-      return { status: OK, body };
-    }
-    return { status: decodeUtf8(buf.subarray(start, statusEnd)), body };
+    this.#checkStatus(blank + 2, start);
+    const ok = buf[start] === 0x6f;
+    const body = buf.subarray(start + (ok ? 3 : 6), blank + 1);
+    return { status: ok ? OK : ERROR, body };
+  }
+
+  /**
+   * Throws unless the bytes from `start` to `end` begin with `ok\n` or
+   * `error\n`, or are the beginning of one: a complete frame is checked
+   * exactly, a partial one as far as it goes.
+   */
+  #checkStatus(end: number, start = this.#start): void {
+    const buf = this.#filled;
+    const begins = (line: Uint8Array): boolean => {
+      const n = Math.min(line.length, end - start);
+      for (let i = 0; i < n; i++) if (buf[start + i] !== line[i]) return false;
+      return true;
+    };
+    if (begins(OK_LINE) || begins(ERROR_LINE)) return;
+    const quoted = new TextDecoder().decode(
+      buf.subarray(start, Math.min(end, start + QUOTED_BYTES)),
+    );
+    throw malformedResponse(
+      `the answer begins ${
+        JSON.stringify(quoted)
+      } where "ok" or "error" was expected: not a metrics server? check the host and port`,
+    );
   }
 
   /** Drops everything buffered (after the connection it came from broke). */

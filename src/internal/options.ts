@@ -65,10 +65,11 @@ export function checkNumber(
   const ok = typeof value === "number" && Number.isFinite(value) &&
     (above ? value > min : value >= min) && value <= max;
   if (!ok) {
+    const upTo = max === Infinity ? (above ? "" : " up") : ` to ${max}`;
     throw fail(
       `invalid ${name} ${String(value)}: use ${unit} ${
         above ? "above" : "from"
-      } ${min}${max === Infinity ? (above ? "" : " up") : ` to ${max}`}`,
+      } ${min}${upTo}`,
     );
   }
   return value;

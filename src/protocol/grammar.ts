@@ -1,6 +1,6 @@
 /**
- * The grammar both ends of the protocol share (docs/protocol.md): what a key
- * may hold, the decimal text of values and timestamps, and the shape of what
+ * The grammar both ends of the protocol share (docs/protocol.md): how a line
+ * splits into fields, what a key may hold, the decimal text of values and timestamps, and the shape of what
  * `get` returns. Pure functions, no I/O.
  *
  * @module
@@ -21,6 +21,43 @@ const FORBIDDEN_IN_KEY = /[\s\p{Cc}]/u;
 const FLOAT_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 /** A decimal integer: `1150864247`, `-1`. */
 const INTEGER_TEXT = /^[+-]?\d+$/;
+
+const SPACE = 0x20;
+const TAB = 0x09;
+const CR = 0x0d;
+
+/**
+ * Splits a line (without its `\n`) into fields the way both ends read
+ * lines: fields are separated by runs of spaces and tabs, and one trailing
+ * `\r` (from a `\r\n` line end) is ignored. Stops after `max + 1` fields,
+ * so a caller can tell "too many" without splitting a huge line.
+ *
+ * @example
+ * ```ts
+ * import { splitFields } from "./grammar.ts";
+ *
+ * splitFields("palm.cpu 0.5 1150864247 \r", 3); // ["palm.cpu", "0.5", "1150864247"]
+ * ```
+ */
+export function splitFields(line: string, max: number): string[] {
+  const fields: string[] = [];
+  const length = line.charCodeAt(line.length - 1) === CR
+    ? line.length - 1
+    : line.length;
+  let i = 0;
+  while (fields.length <= max) {
+    while (i < length && isSeparator(line.charCodeAt(i))) i++;
+    if (i === length) break;
+    const start = i;
+    while (i < length && !isSeparator(line.charCodeAt(i))) i++;
+    fields.push(line.slice(start, i));
+  }
+  return fields;
+}
+
+function isSeparator(code: number): boolean {
+  return code === SPACE || code === TAB;
+}
 
 /**
  * Whether `key` can stand on the wire as one field: non-empty, well-formed

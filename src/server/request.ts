@@ -9,6 +9,7 @@ import {
   isValidKey,
   parseFloatText,
   parseIntegerText,
+  splitFields,
 } from "../protocol/grammar.ts";
 import type { Series } from "./storage/storage.ts";
 
@@ -54,29 +55,6 @@ export const ERROR_RESPONSE: Uint8Array = errorResponse("wrong command");
 export function errorResponse(reason: string): Uint8Array {
   const line = reason.split("\n", 1)[0].trim() || "refused";
   return new TextEncoder().encode(`error\n${line}\n\n`);
-}
-
-const SPACE = 0x20;
-const TAB = 0x09;
-
-/** Field separators: humans type several spaces or tabs. */
-function isSeparator(code: number): boolean {
-  return code === SPACE || code === TAB;
-}
-
-/** Splits on runs of separators; stops after `max + 1` fields. */
-function splitFields(line: string, max: number): string[] {
-  const fields: string[] = [];
-  const length = line.length;
-  let i = 0;
-  while (fields.length <= max) {
-    while (i < length && isSeparator(line.charCodeAt(i))) i++;
-    if (i === length) break;
-    const start = i;
-    while (i < length && !isSeparator(line.charCodeAt(i))) i++;
-    fields.push(line.slice(start, i));
-  }
-  return fields;
 }
 
 /**

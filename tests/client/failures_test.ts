@@ -1,29 +1,12 @@
 import { assert, assertEquals, assertInstanceOf } from "@std/assert";
-import { Client, ClientError, type ClientErrorKind } from "../../mod.ts";
+import { Client, ClientError } from "../../mod.ts";
 import { closedPort, delay, StubServer } from "../helpers/stub_server.ts";
+import { rejectsWith } from "../helpers/client_error.ts";
 
 const host = "127.0.0.1";
 
-/** Awaits `promise`, asserting it rejects with a ClientError of `kind`. */
-async function rejectsWith(
-  promise: Promise<unknown>,
-  kind: ClientErrorKind,
-): Promise<ClientError> {
-  const error = await promise.then(
-    () => {
-      throw new Error(`expected a ${kind} ClientError, but the call resolved`);
-    },
-    (e) => e,
-  );
-  assertInstanceOf(error, ClientError);
-  assertEquals(error.name, "ClientError");
-  assertEquals(error.kind, kind, error.message);
-  return error;
-}
-
 Deno.test("each malformed response rejects and drops the connection", async (t) => {
   const cases: [string, string, (c: Client) => Promise<unknown>][] = [
-    ["unknown status", "okay\n\n", (c) => c.get("k")],
     ["value with a comma", "ok\nk 0,5 1\n\n", (c) => c.get("k")],
     ["value not a float", "ok\nk abc 1\n\n", (c) => c.get("k")],
     ["timestamp not an integer", "ok\nk 1 1.5\n\n", (c) => c.get("k")],
@@ -50,6 +33,7 @@ Deno.test("each malformed response rejects and drops the connection", async (t) 
 Deno.test("a response beyond maxResponseBytes fails and drops the connection", async () => {
   await using server = new StubServer(async (conn) => {
     await conn.readLine();
+    await conn.send("ok\n");
     // Never ends the response: the bound, not the end, must stop it.
     for (let i = 0; i < 1000; i++) await conn.send("big.key 1.0 1\n");
     await conn.expectEnd();
@@ -75,6 +59,10 @@ Deno.test("invalid arguments reject before a byte is written", async (t) => {
     ["infinite value", () => client.put("k", Infinity)],
     ["fractional timestamp", () => client.put("k", 1, { timestamp: 1.5 })],
     ["unsafe timestamp", () => client.put("k", 1, { timestamp: 2 ** 60 })],
+    [
+      "timestamp in milliseconds",
+      () => client.put("k", 1, { timestamp: Date.now() }),
+    ],
     ["empty get key", () => client.get("")],
   ];
   for (const [name, call] of calls) {
@@ -96,6 +84,8 @@ Deno.test("invalid options throw at construction", () => {
       { timeout: -1 },
       { maxPending: 1.5 },
       { retries: -1 },
+      { timeout: 30 * 24 * 3600 }, // past what a timer can wait
+      { closeTimeout: 2 ** 31 },
     ]
   ) {
     let error: unknown;

@@ -87,3 +87,47 @@ Deno.test("ResponseParser shares one frame for ok with no data, and ignores stal
   assertStrictEquals(parser.next(), first);
   assertEquals(parser.next(), undefined);
 });
+
+Deno.test("parser refuses a first line other than ok or error as soon as it shows", async (t) => {
+  const cases: [string, string][] = [
+    ["HTTP server", "HTTP/1.1 400 Bad Request\r\n"],
+    ["Redis-like server", "-ERR unknown command 'put'\r\n"],
+    ["one wrong byte", "x"],
+    ["okay", "okay\n\n"],
+    ["ok with \\r\\n", "ok\r\n\r\n"],
+    ["error with more", "errors\n\n"],
+  ];
+  for (const [name, text] of cases) {
+    await t.step(name, () => {
+      const parser = new ResponseParser(1 << 20);
+      parser.push(bytes(text));
+      const error = assertKind(() => parser.next(), "malformed_response");
+      assert(error.message.includes("not a metrics server?"), error.message);
+      assert(
+        error.message.includes(JSON.stringify(text.slice(0, 40)).slice(1, -1)),
+        error.message,
+      );
+    });
+  }
+});
+
+Deno.test("parser waits while the first bytes can still become ok or error", () => {
+  for (const text of ["o", "ok", "e", "err", "error", "error\nwrong"]) {
+    const parser = new ResponseParser(1024);
+    parser.push(bytes(text));
+    assertEquals(parser.next(), undefined, text);
+  }
+});
+
+Deno.test("takeOks takes a run of ok answers up to a limit, and nothing else", () => {
+  const parser = new ResponseParser(1024);
+  parser.push(bytes("ok\n\nok\n\nok\n\nerror\nwrong command\n\nok\n"));
+  assertEquals(parser.takeOks(2), 2);
+  assertEquals(parser.takeOks(5), 1);
+  assertEquals(parser.takeOks(5), 0);
+  assertEquals(parser.next()?.status, "error");
+  assertEquals(parser.takeOks(5), 0); // `ok\n` is not complete yet
+  parser.push(bytes("\n"));
+  assertEquals(parser.takeOks(5), 1);
+  assertEquals(parser.buffered, 0);
+});

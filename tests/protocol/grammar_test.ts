@@ -3,6 +3,7 @@ import {
   isValidKey,
   parseFloatText,
   parseIntegerText,
+  splitFields,
 } from "../../src/protocol/grammar.ts";
 
 Deno.test("number grammars accept decimal text only", () => {
@@ -45,4 +46,31 @@ Deno.test("isValidKey: the printable-ASCII fast path and the general path agree"
   assertEquals(isValidKey("ключ"), true);
   assertEquals(isValidKey("a\u2028b"), false);
   assertEquals(isValidKey("a\ud800b"), false); // lone surrogate
+});
+
+Deno.test("splitFields separates on runs of spaces and tabs", () => {
+  assertEquals(splitFields("palm.cpu 0.5 1150864247", 3), [
+    "palm.cpu",
+    "0.5",
+    "1150864247",
+  ]);
+  assertEquals(splitFields("  a \t b\t\tc  ", 3), ["a", "b", "c"]);
+  assertEquals(splitFields("", 3), []);
+  assertEquals(splitFields(" \t ", 3), []);
+});
+
+Deno.test("splitFields drops one trailing \\r, and only there", () => {
+  assertEquals(splitFields("palm.cpu 0.5 1150864247 \r", 3), [
+    "palm.cpu",
+    "0.5",
+    "1150864247",
+  ]);
+  assertEquals(splitFields("\r", 3), []);
+  // A \r inside a line is data, not a separator.
+  assertEquals(splitFields("a\rb 1", 3), ["a\rb", "1"]);
+  assertEquals(splitFields("a 1\r\r", 3), ["a", "1\r"]);
+});
+
+Deno.test("splitFields stops after max + 1 fields", () => {
+  assertEquals(splitFields("a b c d e f", 2), ["a", "b", "c"]);
 });

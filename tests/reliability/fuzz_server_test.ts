@@ -37,7 +37,7 @@ function referenceRequest(line: Uint8Array): Parsed {
   } catch {
     return { kind: "error" };
   }
-  // One trailing `\r` (telnet) is ignored; any other `\r` is no separator.
+  // Spaces and tabs separate fields; only a `\r` ending the line is dropped.
   const fields = text.replace(/\r$/, "").split(/[ \t]+/).filter((f) =>
     f !== ""
   );

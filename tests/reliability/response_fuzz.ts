@@ -114,7 +114,10 @@ const INTEGER = /^[+-]?\d+$/;
 function referenceGet(body: string): string {
   const metrics = new Map<string, number[][]>();
   for (const line of body.split("\n").slice(0, -1)) {
-    const fields = line.split(" ");
+    // Runs of spaces and tabs separate fields; one trailing \r is dropped.
+    const fields = line.replace(/\r$/, "").split(/[ \t]+/).filter((f) =>
+      f !== ""
+    );
     if (fields.length !== 3) return "malformed_response";
     const [key, valueText, timeText] = fields;
     const value = Number(valueText);
@@ -145,8 +148,15 @@ export function reference(bytes: Uint8Array, max: number): Trace {
         break;
       }
     }
+    // The first bytes of an answer must begin `ok\n` or `error\n`, or
+    // could still become one.
+    const head = String.fromCharCode(...bytes.subarray(pos, pos + 6));
+    const fits = (line: string): boolean =>
+      head.startsWith(line) || line.startsWith(head);
     if (blank === -1) {
-      if (bytes.length - pos > max) trace.parserError = "malformed_response";
+      if (bytes.length - pos > max || !(fits("ok\n") || fits("error\n"))) {
+        trace.parserError = "malformed_response";
+      }
       return trace;
     }
     if (blank + 2 - pos > max) {
@@ -154,22 +164,18 @@ export function reference(bytes: Uint8Array, max: number): Trace {
       return trace;
     }
     const statusEnd = bytes.indexOf(0x0a, pos);
-    let status: string;
-    let body: string | undefined;
-    try {
-      status = utf8.decode(bytes.subarray(pos, statusEnd));
-    } catch {
+    const status = String.fromCharCode(...bytes.subarray(pos, statusEnd));
+    if (status !== "ok" && status !== "error") {
       trace.parserError = "malformed_response";
       return trace;
     }
+    let body: string | undefined;
     try {
       body = utf8.decode(bytes.subarray(statusEnd + 1, blank + 1));
     } catch {
       body = undefined;
     }
-    const notOk = status === "error" && body !== undefined
-      ? "server_error"
-      : "malformed_response";
+    const notOk = body !== undefined ? "server_error" : "malformed_response";
     trace.frames.push({
       put: status !== "ok" ? notOk : body === "" ? "ok" : "malformed_response",
       get: status !== "ok"
