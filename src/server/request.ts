@@ -63,9 +63,9 @@ export function errorResponse(reason: string): Uint8Array {
  */
 export function parseRequest(line: string | null): Request {
   if (line === null) return INVALID;
-  // Telnet ends lines with `\r\n`: one `\r` before the `\n` is no field.
-  const text = line.endsWith("\r") ? line.slice(0, -1) : line;
-  return parseCanonicalPut(text) ?? parseRequestFields(text);
+  // A trailing `\r` (telnet's `\r\n`) fails the canonical path and is
+  // dropped by the shared field splitter.
+  return parseCanonicalPut(line) ?? parseRequestFields(line);
 }
 
 const DOT = 0x2e;
