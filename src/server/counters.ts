@@ -79,6 +79,10 @@ export class ServerCounters {
   };
   /** TLS handshakes that failed. */
   tlsHandshakeFailures = 0;
+  /** HTTP requests being answered now (until their answer is sent). */
+  httpRequestsOpen = 0;
+  /** HTTP requests answered 503 because `maxRequests` were open. */
+  httpRequestsRefused = 0;
   /** Connections served now. */
   connectionsOpen = 0;
   /** Requests by command. */

@@ -122,6 +122,7 @@ export async function serve(
         counters,
         logPath: storage instanceof LogStore ? storage.path : undefined,
         log,
+        shutdownTimeoutMs: shutdownTimeout * 1000,
       });
     }
   } catch (error) {
@@ -320,7 +321,8 @@ class Server implements MetricsServer {
   }
 
   async #shutdown(): Promise<void> {
-    await this.#http?.close();
+    // Both sides drain at once, each bounded by shutdownTimeout.
+    const httpClosed = this.#http?.close();
     for (const listener of this.#listeners) listener.close();
     await this.#accepting;
     for (const session of this.#sessions.keys()) session.stop();
@@ -334,6 +336,8 @@ class Server implements MetricsServer {
     } finally {
       clearTimeout(deadline);
       clearInterval(this.#idleTimer);
+      // The HTTP side reads the storage: it must be done first.
+      await httpClosed;
     }
     await this.#storage.close();
   }

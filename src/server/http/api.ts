@@ -39,12 +39,18 @@ export interface KeysAnswer {
   readonly keys: KeyEntry[];
 }
 
-/** Answers `/api/series`; a key with no points gives empty columns. */
+/**
+ * Answers `/api/series`; a key with no points gives empty columns. Reads
+ * only the range where the backend can ({@link Storage.getRange}).
+ */
 export async function seriesAnswer(
   storage: Storage,
   query: SeriesQuery,
 ): Promise<SeriesAnswer> {
-  const series = await storage.get(query.key);
+  const series =
+    await (storage.getRange === undefined
+      ? storage.get(query.key)
+      : storage.getRange(query.key, query.from, query.to));
   const empty = { timestamps: [], values: [] };
   return {
     key: query.key,

@@ -100,6 +100,18 @@ export function formatPrometheus(
       [["", counters.tlsHandshakeFailures]],
     ),
     family(
+      "metrics_http_requests_open",
+      "gauge",
+      "HTTP requests being answered now.",
+      [["", counters.httpRequestsOpen]],
+    ),
+    family(
+      "metrics_http_requests_refused_total",
+      "counter",
+      "HTTP requests answered 503 because maxRequests were being answered.",
+      [["", counters.httpRequestsRefused]],
+    ),
+    family(
       "metrics_requests_total",
       "counter",
       "Request lines by command.",

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { rangeBounds } from "../storage/range.ts";
+
 /** Timestamps and values in parallel, timestamps ascending. */
 export interface Columns {
   /** Unix seconds, strictly ascending. */
@@ -27,21 +29,6 @@ export interface Reduced {
   readonly min: number[];
   /** Each bucket's largest value. */
   readonly max: number[];
-}
-
-/** The first index whose timestamp is >= `timestamp`. */
-export function lowerBound(
-  timestamps: ArrayLike<number>,
-  timestamp: number,
-): number {
-  let low = 0;
-  let high = timestamps.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (timestamps[mid] < timestamp) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }
 
 /**
@@ -65,9 +52,8 @@ export function reduceRange(
   points: number,
 ): Reduced {
   const { timestamps, values } = series;
-  const start = lowerBound(timestamps, from);
-  const end = lowerBound(timestamps, to + 1);
-  const count = Math.max(0, end - start);
+  const [start, end] = rangeBounds(timestamps, from, to);
+  const count = end - start;
   const out: Reduced = { count, timestamps: [], values: [], min: [], max: [] };
   if (count <= points) {
     for (let i = start; i < end; i++) {

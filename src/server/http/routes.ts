@@ -61,11 +61,18 @@ function json(status: number, value: unknown): Response {
   );
 }
 
-function error(
+/** A JSON error answer: `{"error": message}` with `status`. */
+export function errorResponse(
   status: number,
   message: string,
+  extra: Record<string, string> = {},
 ): Response {
-  return json(status, { error: message });
+  return respond(
+    status,
+    JSON.stringify({ error: message }),
+    "application/json; charset=utf-8",
+    extra,
+  );
 }
 
 async function logBytes(path: string | undefined): Promise<number | undefined> {
@@ -100,7 +107,7 @@ export function createHandler(
     "/api/events": () => {
       const stream = events.open();
       return stream === undefined
-        ? error(503, "too many live pages open; close one and retry")
+        ? errorResponse(503, "too many live pages open; close one and retry")
         : respond(200, stream, "text/event-stream; charset=utf-8");
     },
     "/metrics": async () =>
@@ -116,15 +123,12 @@ export function createHandler(
   };
   return async (request) => {
     if (request.method !== "GET" && request.method !== "HEAD") {
-      return respond(
-        405,
-        JSON.stringify({ error: "only GET and HEAD are served" }),
-        "application/json; charset=utf-8",
-        { allow: "GET, HEAD" },
-      );
+      return errorResponse(405, "only GET and HEAD are served", {
+        allow: "GET, HEAD",
+      });
     }
     if (request.url.length > MAX_URL) {
-      return error(414, `the URL is longer than ${MAX_URL} characters`);
+      return errorResponse(414, `the URL is longer than ${MAX_URL} characters`);
     }
     const url = new URL(request.url);
     const asset = ASSETS.get(url.pathname);
@@ -132,13 +136,15 @@ export function createHandler(
     const route = Object.hasOwn(routes, url.pathname)
       ? routes[url.pathname]
       : undefined;
-    if (route === undefined) return error(404, `nothing at ${url.pathname}`);
+    if (route === undefined) {
+      return errorResponse(404, `nothing at ${url.pathname}`);
+    }
     try {
       return await route(url);
     } catch (cause) {
-      if (cause instanceof BadRequest) return error(400, cause.message);
+      if (cause instanceof BadRequest) return errorResponse(400, cause.message);
       context.log(`error: HTTP ${url.pathname} failed: ${cause}`);
-      return error(500, `the store could not answer: ${cause}`);
+      return errorResponse(500, `the store could not answer: ${cause}`);
     }
   };
 }

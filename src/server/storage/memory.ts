@@ -7,6 +7,7 @@
  * @module
  */
 
+import { seriesRange } from "./range.ts";
 import { ColumnSeries } from "./series.ts";
 import type { Series, Storage, StorageSize, StoredPoint } from "./storage.ts";
 
@@ -106,6 +107,18 @@ export class MemoryStore implements Storage {
   get(key: string): Series | undefined {
     const entry = this.#series.get(key);
     return entry === undefined ? undefined : this.#view(key, entry);
+  }
+
+  /**
+   * The points of `key` from `from` to `to` (inclusive): views of its
+   * columns found by binary search, nothing copied; `undefined` for a key
+   * never stored.
+   */
+  getRange(key: string, from: number, to: number): Series | undefined {
+    const entry = this.#series.get(key);
+    return entry === undefined
+      ? undefined
+      : seriesRange(this.#view(key, entry), from, to);
   }
 
   /** Every key's points, in first-seen key order; keys added meanwhile too. */

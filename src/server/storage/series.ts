@@ -5,6 +5,7 @@
  * @module
  */
 
+import { lowerBound } from "./range.ts";
 import type { Series } from "./storage.ts";
 
 const INITIAL_CAPACITY = 4;
@@ -74,15 +75,7 @@ export class ColumnSeries implements Series {
 
   /** The first index whose timestamp is >= `timestamp`. */
   #lowerBound(timestamp: number): number {
-    const timestamps = this.#timestamps;
-    let low = 0;
-    let high = this.#length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (timestamps[mid] < timestamp) low = mid + 1;
-      else high = mid;
-    }
-    return low;
+    return lowerBound(this.#timestamps, timestamp, this.#length);
   }
 
   /** Grows by half, not double, to keep slack within the per-point budget. */

@@ -87,6 +87,19 @@ export interface Storage {
   refusal?(point: StoredPoint): string | undefined;
   /** The points of `key`, or `undefined` when none were stored. */
   get(key: string): Series | undefined | Promise<Series | undefined>;
+  /**
+   * The points of `key` with `from <= timestamp <= to` (Unix seconds, both
+   * inclusive); `undefined` or empty columns when there are none (a
+   * backend need not tell an unknown key from an empty range). Optional:
+   * without it the server reads the whole series with {@link Storage.get}
+   * and cuts the range itself, so a backend that can read less (a view of
+   * a sorted column, a remote query with a time range) should offer it.
+   */
+  getRange?(
+    key: string,
+    from: number,
+    to: number,
+  ): Series | undefined | Promise<Series | undefined>;
   /** Every key's points, keys in the order they were first stored. */
   getAll(): Iterable<Series> | Promise<Iterable<Series>>;
   /**

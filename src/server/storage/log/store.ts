@@ -229,6 +229,11 @@ export class LogStore implements Storage {
     return this.#memory.get(key);
   }
 
+  /** The points of `key` from `from` to `to` (inclusive), from memory. */
+  getRange(key: string, from: number, to: number): Series | undefined {
+    return this.#memory.getRange(key, from, to);
+  }
+
   /** Every key's points, in first-seen key order. */
   getAll(): Iterable<Series> {
     return this.#memory.getAll();

@@ -16,10 +16,10 @@
  * - Each second is written at a millisecond slot inside it that grows with
  *   every rewrite, so VictoriaMetrics' dedup keeps the last write (see
  *   `order.ts`).
- * - `get` reads `/api/v1/export` and overlays the points this front-end
- *   remembers writing (at least `recentWindow` seconds) where
- *   VictoriaMetrics does not show them yet (read-your-writes through one
- *   front-end).
+ * - `get` reads `/api/v1/export` (`getRange` only its time range) and
+ *   overlays the points this front-end remembers writing (at least
+ *   `recentWindow` seconds) where VictoriaMetrics does not show them yet
+ *   (read-your-writes through one front-end).
  * - Points VictoriaMetrics would drop are refused one by one
  *   ({@link VictoriaMetricsStore.refusal}): the server answers them `error`.
  *
@@ -52,7 +52,7 @@ import {
   type VictoriaMetricsUrls,
   victoriaMetricsUrls,
 } from "./wire.ts";
-import { MAX_FUTURE_MS, RecentWrites, type Writes } from "./order.ts";
+import { MAX_FUTURE_MS, RecentWrites, slotMs, type Writes } from "./order.ts";
 import { VictoriaMetricsHttp } from "./http.ts";
 import { PointBudget } from "./budget.ts";
 import { parseDuration } from "../../../internal/duration.ts";
@@ -225,9 +225,23 @@ export class VictoriaMetricsStore implements Storage {
   }
 
   /** The points of `key`: VictoriaMetrics' export plus recent writes. */
-  async get(key: string): Promise<Series | undefined> {
-    const [series] = await this.#export(key);
-    return mergeSeries(key, series, this.#recent.get(key, Date.now()));
+  get(key: string): Promise<Series | undefined> {
+    return this.getRange(key, -Infinity, Infinity);
+  }
+
+  /**
+   * The points of `key` from `from` to `to` (Unix seconds, inclusive):
+   * VictoriaMetrics exports only that time range, and only recent writes
+   * inside it are overlaid.
+   */
+  async getRange(
+    key: string,
+    from: number,
+    to: number,
+  ): Promise<Series | undefined> {
+    const [series] = await this.#export(key, from, to);
+    const recent = this.#recent.get(key, Date.now());
+    return mergeSeries(key, series, recent, from, to);
   }
 
   /**
@@ -235,7 +249,7 @@ export class VictoriaMetricsStore implements Storage {
    * the order keys were first stored in).
    */
   async getAll(): Promise<Iterable<Series>> {
-    const stored = await this.#export("*");
+    const stored = await this.#export("*", -Infinity, Infinity);
     const now = Date.now();
     const recentKeys = this.#recent.keys(now);
     const all: Series[] = [];
@@ -380,12 +394,27 @@ export class VictoriaMetricsStore implements Storage {
     }
   }
 
-  /** Exports `key` (or `*`) with retries, parsed as it streams in. */
-  #export(key: string): Promise<StoredSeries[]> {
-    const end = Math.ceil((Date.now() + MAX_FUTURE_MS) / 1000) + 86_400;
-    return this.#http.request({
+  /**
+   * Exports the seconds `from` to `to` of `key` (or `*`) with retries,
+   * parsed as it streams in.
+   */
+  async #export(
+    key: string,
+    from: number,
+    to: number,
+  ): Promise<StoredSeries[]> {
+    // Second s is stored in (s*1000 - 1000, s*1000] ms (see order.ts);
+    // nothing is stored before the epoch or past the backend's future
+    // limit, so the range is cut to what could hold points.
+    const startMs = Math.max(0, slotMs(from, 0));
+    const endMs = Math.min(
+      to * 1000,
+      (Math.ceil((Date.now() + MAX_FUTURE_MS) / 1000) + 86_400) * 1000,
+    );
+    if (startMs > endMs) return [];
+    return await this.#http.request({
       what: "export",
-      url: exportUrl(this.urls.exportUrl, key, end),
+      url: exportUrl(this.urls.exportUrl, key, startMs, endMs),
       label: this.urls.exportUrl,
       read: async (response) => {
         const parser = new ExportParser();

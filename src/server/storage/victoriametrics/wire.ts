@@ -141,20 +141,31 @@ export function exportSelector(key: string): string {
 }
 
 /**
- * The export URL's query for `key` (or `*`): from the epoch to `endSeconds`
- * (pass a time past every storable point, e.g. now plus three days).
+ * The export URL's query for `key` (or `*`) from `startMs` to `endMs`
+ * (inclusive, milliseconds since the epoch, not negative), sent as
+ * seconds with exactly three decimals so no bound is rounded.
  */
 export function exportUrl(
   exportBase: string,
   key: string,
-  endSeconds: number,
+  startMs: number,
+  endMs: number,
 ): string {
   const query = new URLSearchParams({
     "match[]": exportSelector(key),
-    start: "0",
-    end: String(endSeconds),
+    start: secondsText(startMs),
+    end: secondsText(endMs),
   });
   return `${exportBase}?${query}`;
+}
+
+/** Whole milliseconds as seconds: `1500` → `1.500`, `99000` → `99`. */
+function secondsText(ms: number): string {
+  const fraction = ms % 1000;
+  const seconds = (ms - fraction) / 1000;
+  return fraction === 0
+    ? `${seconds}`
+    : `${seconds}.${String(fraction).padStart(3, "0")}`;
 }
 
 /** A series read from VictoriaMetrics, with each point's slot. */
@@ -265,12 +276,16 @@ function toSeries(
  * Overlays this front-end's `recent` writes (second → value and slot) on
  * the `stored` series: a recent write wins where VictoriaMetrics does not
  * show its second yet or shows it at a smaller slot (an older write).
- * Returns a new series, or `stored` itself when there is nothing to add.
+ * Only recent seconds from `from` to `to` (inclusive) are overlaid, so a
+ * range read gets no point outside its range. Returns a new series, or
+ * `stored` itself when there is nothing to add.
  */
 export function mergeSeries(
   key: string,
   stored: StoredSeries | undefined,
   recent: ReadonlyMap<number, Written> | undefined,
+  from: number = -Infinity,
+  to: number = Infinity,
 ): StoredSeries | undefined {
   if (recent === undefined || recent.size === 0) return stored;
   const points = new Map<number, Written>();
@@ -283,6 +298,7 @@ export function mergeSeries(
     }
   }
   for (const [second, written] of recent) {
+    if (second < from || second > to) continue;
     const kept = points.get(second);
     if (kept === undefined || written.slot > kept.slot) {
       points.set(second, written);

@@ -454,3 +454,100 @@ Deno.test({
     );
   },
 });
+
+/** A range read's points as `[second, value]` pairs. */
+async function rangeOf(
+  store: VictoriaMetricsStore,
+  key: string,
+  from: number,
+  to: number,
+): Promise<[number, number][]> {
+  const series = await store.getRange(key, from, to);
+  return Array.from(series?.timestamps ?? [], (t, i) => [t, series!.values[i]]);
+}
+
+Deno.test({
+  name:
+    "getRange exports only the seconds asked for, both bounds inclusive, written slots and all",
+  ignore,
+  async fn() {
+    await using vm = await VictoriaMetricsProcess.start();
+    const base = 1150864247;
+    const writer = await VictoriaMetricsStore.open({
+      urls: [vm.url],
+      log: () => {},
+    });
+    try {
+      // Each second written twice, so the kept values sit at higher slots.
+      for (const round of [0, 1]) {
+        await writer.put(
+          Array.from({ length: 6 }, (_, i) => ({
+            key: "range.cpu",
+            timestamp: base + i,
+            value: round * 10 + i,
+          })),
+        );
+      }
+      await vm.forceFlush();
+    } finally {
+      await writer.close();
+    }
+    // A new front-end remembers nothing: what it reads is VictoriaMetrics'.
+    const reader = await VictoriaMetricsStore.open({
+      urls: [vm.url],
+      log: () => {},
+    });
+    try {
+      assertEquals(await rangeOf(reader, "range.cpu", base + 1, base + 3), [
+        [base + 1, 11],
+        [base + 2, 12],
+        [base + 3, 13],
+      ]);
+      assertEquals(await rangeOf(reader, "range.cpu", base + 5, base + 5), [
+        [base + 5, 15],
+      ]);
+      assertEquals(await rangeOf(reader, "range.cpu", base - 9, base - 1), []);
+      assertEquals(await rangeOf(reader, "range.cpu", base + 6, base + 99), []);
+      assertEquals(await rangeOf(reader, "range.cpu", -1e12, 1e12), [
+        ...Array.from({ length: 6 }, (_, i) => [base + i, 10 + i]),
+      ]);
+      assertEquals(await rangeOf(reader, "range.none", base, base + 9), []);
+    } finally {
+      await reader.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "getRange shows a point written moments ago, and no recent write outside the range",
+  ignore,
+  async fn() {
+    await using vm = await VictoriaMetricsProcess.start();
+    const store = await VictoriaMetricsStore.open({
+      urls: [vm.url],
+      log: () => {},
+    });
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      await store.put([
+        { key: "live.cpu", timestamp: now - 2, value: 1 },
+        { key: "live.cpu", timestamp: now - 1, value: 2 },
+        { key: "live.cpu", timestamp: now, value: 3 },
+      ]);
+      // No force_flush: VictoriaMetrics may not show these yet.
+      assertEquals(await rangeOf(store, "live.cpu", now, now), [[now, 3]]);
+      assertEquals(await rangeOf(store, "live.cpu", now - 1, now + 60), [
+        [now - 1, 2],
+        [now, 3],
+      ]);
+      assertEquals(await rangeOf(store, "live.cpu", now - 60, now - 3), []);
+      await store.put([{ key: "live.cpu", timestamp: now - 1, value: 20 }]);
+      assertEquals(await rangeOf(store, "live.cpu", now - 1, now - 1), [
+        [now - 1, 20],
+      ]);
+    } finally {
+      await store.close();
+    }
+  },
+});

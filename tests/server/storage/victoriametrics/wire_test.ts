@@ -102,10 +102,18 @@ Deno.test("export selector quotes the key exactly; * matches every series", () =
   assertEquals(exportSelector("palm.cpu"), '{__name__="palm.cpu"}');
   assertEquals(exportSelector('a"b\\c'), '{__name__="a\\"b\\\\c"}');
   assertEquals(exportSelector("*"), '{__name__=~".+"}');
-  const url = new URL(exportUrl("http://h/api/v1/export", "k", 99));
+  const url = new URL(exportUrl("http://h/api/v1/export", "k", 0, 99_000));
   assertEquals(url.searchParams.get("match[]"), '{__name__="k"}');
   assertEquals(url.searchParams.get("start"), "0");
   assertEquals(url.searchParams.get("end"), "99");
+});
+
+Deno.test("export range bounds are sent as seconds with exact milliseconds", () => {
+  const url = new URL(
+    exportUrl("http://h/api/v1/export", "k", 1150864246_001, 1150864247_050),
+  );
+  assertEquals(url.searchParams.get("start"), "1150864246.001");
+  assertEquals(url.searchParams.get("end"), "1150864247.050");
 });
 
 Deno.test("export parser: lines split anywhere, blocks merged, sorted by key and time", () => {
@@ -170,6 +178,21 @@ Deno.test("merge: a recent write fills in, and replaces a stored point of a smal
   // Second 4: same slot, so VictoriaMetrics' copy is the one every front-end shows.
   assertEquals(Array.from(merged?.values ?? []), [10, 22, 33, 40]);
   assertEquals(mergeSeries("k", undefined, undefined), undefined);
+});
+
+Deno.test("merge: only recent writes inside the range are overlaid", () => {
+  const merged = mergeSeries(
+    "k",
+    { key: "k", timestamps: [3], values: [30], slots: [5] },
+    new Map([[1, { value: 11, slot: 0 }], [4, { value: 44, slot: 0 }], [9, {
+      value: 99,
+      slot: 0,
+    }]]),
+    2,
+    8,
+  );
+  assertEquals(Array.from(merged?.timestamps ?? []), [3, 4]);
+  assertEquals(Array.from(merged?.values ?? []), [30, 44]);
 });
 
 Deno.test("flags: parsed from /metrics; dedup must be exactly one second", () => {
