@@ -83,38 +83,28 @@ const PEER_GONE = [
 export async function serve(
   options: ServerOptions = {},
 ): Promise<MetricsServer> {
-  const {
-    port,
-    maxLineBytes,
-    maxConnections,
-    maxConnectionsPerPeer,
-    idleTimeout,
-    shutdownTimeout,
-    caps,
-    fsyncInterval,
-    plainPort,
-  } = checkServerOptions(options);
+  const checked = checkServerOptions(options);
   const log = options.log ?? console.error;
   const counters = new ServerCounters();
   const access = new AccessGuard(options.allowFrom, log, counters);
   const storage = options.storage ??
     (options.dataDir === undefined
-      ? new MemoryStore(caps)
+      ? new MemoryStore(checked.caps)
       : await LogStore.open(options.dataDir, {
         fsync: options.fsync,
-        fsyncInterval: Math.round(fsyncInterval * 1000),
+        fsyncInterval: Math.round(checked.fsyncInterval * 1000),
         log,
         onSync: (seconds) => counters.fsync.observe(seconds),
-        ...caps,
+        ...checked.caps,
       }));
   let listeners: Deno.Listener[] = [];
   let http: HttpServer | undefined;
   try {
     listeners = openListeners({
       hostname: options.hostname ?? "127.0.0.1",
-      port,
+      port: checked.port,
       tls: options.tls,
-      plainPort,
+      plainPort: checked.plainPort,
     });
     if (options.http !== undefined) {
       http = serveHttp(options.http, {
@@ -122,7 +112,7 @@ export async function serve(
         counters,
         logPath: storage instanceof LogStore ? storage.path : undefined,
         log,
-        shutdownTimeoutMs: shutdownTimeout * 1000,
+        shutdownTimeoutMs: checked.shutdownTimeout * 1000,
       });
     }
   } catch (error) {
@@ -134,11 +124,11 @@ export async function serve(
     listeners,
     storage,
     {
-      maxLineBytes,
-      maxConnections,
-      maxConnectionsPerPeer,
-      idleTimeoutMs: idleTimeout * 1000,
-      shutdownTimeoutMs: shutdownTimeout * 1000,
+      maxLineBytes: checked.maxLineBytes,
+      maxConnections: checked.maxConnections,
+      maxConnectionsPerPeer: checked.maxConnectionsPerPeer,
+      idleTimeoutMs: checked.idleTimeout * 1000,
+      shutdownTimeoutMs: checked.shutdownTimeout * 1000,
       log,
     },
     counters,
