@@ -57,11 +57,15 @@ export interface SessionOptions {
   readonly onHandshakeError?: (error: unknown) => void;
 }
 
-/** Gives the event loop back: other connections' reads and writes run. */
-function yieldTurn(): Promise<void> {
-  // setImmediate runs after pending I/O, in microseconds; setTimeout(0)
-  // costs a millisecond or two here (measured 2.2 ms against 7 µs).
-  return new Promise((resolve) => setImmediate(resolve));
+const TURN_ENDED = Symbol("turn ended");
+
+/**
+ * Resolves once the event loop has run a turn: other connections' reads and
+ * writes run first. setImmediate runs after pending I/O, in microseconds;
+ * setTimeout(0) costs a millisecond or two here (2.2 ms against 7 µs).
+ */
+function nextTurn(): Promise<typeof TURN_ENDED> {
+  return new Promise((resolve) => setImmediate(() => resolve(TURN_ENDED)));
 }
 
 /** Serves one connection until the peer closes it or the server stops. */
@@ -113,6 +117,7 @@ export class Session {
   async run(): Promise<void> {
     try {
       if (!(await this.#handshake())) return;
+      const tls = "handshake" in this.#conn;
       while (!this.#stopping) {
         const count = await this.#wait(this.#read());
         if (count === null) break;
@@ -120,7 +125,8 @@ export class Session {
         const { lines, tooLong } = this.#reader.take();
         await this.#answer(lines);
         if (tooLong) this.#out.append(LINE_TOO_LONG);
-        await this.#flush();
+        // Over TLS the answers may wait for the next read (see #read).
+        if (!tls || tooLong) await this.#flush();
         if (tooLong) {
           this.#counters.errors.too_long++;
           this.#log(
@@ -129,6 +135,7 @@ export class Session {
           break;
         }
       }
+      await this.#flush(); // answers read just before a stop (TLS)
     } catch (error) {
       // A peer that resets or leaves mid-answer is its own business.
       // UnexpectedEof: a TLS peer left without its close_notify.
@@ -180,10 +187,28 @@ export class Session {
     }
   }
 
+  /**
+   * Reads the next bytes. With answers still unwritten (TLS only), the read
+   * starts first and the answers go out once it has not completed within a
+   * turn of the event loop, so a burst of requests gets one write of
+   * answers. Deno cannot turn Nagle's algorithm off on a server-side TLS
+   * socket: a second small write would wait for the client's delayed ACK,
+   * up to 40 ms per burst (pipelined puts ran 3.4x faster with this).
+   */
   async #read(): Promise<number | null> {
+    const read = this.#conn.read(this.#reader.space());
+    if (this.#out.length > 0) {
+      // Closing the connection rejects the read: never leave that unhandled.
+      read.catch(() => {});
+      const first = await Promise.race([read, nextTurn()]);
+      if (first !== TURN_ENDED && first !== null) return first;
+      await this.#flush();
+      if (first === null) return null;
+      if (this.#stopping) return null;
+    }
     this.#reading = true;
     try {
-      return await this.#conn.read(this.#reader.space());
+      return await read;
     } finally {
       this.#reading = false;
     }
@@ -203,9 +228,10 @@ export class Session {
   async #pace(): Promise<void> {
     if (this.#out.length >= FLUSH_BYTES) await this.#flush();
     if (this.#work >= TURN_WORK) {
+      // Unwritten answers stay bounded by FLUSH_BYTES; writing them here
+      // too would split a burst's answers (see #read).
       this.#work = 0;
-      await this.#flush();
-      await yieldTurn();
+      await nextTurn();
     }
   }
 
