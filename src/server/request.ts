@@ -161,18 +161,3 @@ export function formatPoints(
   }
   return { text, next: i };
 }
-
-/** The first index of ascending `timestamps` holding a timestamp > `after`. */
-export function indexAfter(
-  timestamps: ArrayLike<number>,
-  after: number,
-): number {
-  let low = 0;
-  let high = timestamps.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (timestamps[mid] <= after) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}

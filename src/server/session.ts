@@ -14,7 +14,6 @@ import {
   ERROR_RESPONSE,
   errorResponse,
   formatPoints,
-  indexAfter,
   OK_RESPONSE,
   parseRequest,
 } from "./request.ts";
@@ -25,6 +24,7 @@ import {
   StorageRefusal,
   type StoredPoint,
 } from "./storage/storage.ts";
+import { lowerBound } from "./storage/range.ts";
 import { writeAll } from "../internal/write_all.ts";
 
 /**
@@ -347,7 +347,9 @@ export class Session {
       if (next >= series.timestamps.length) return;
       const last = series.timestamps[next - 1];
       await this.#pace();
-      from = indexAfter(series.timestamps, last);
+      // Resume after the last second written (whole seconds: `last + 1`),
+      // so puts that land meanwhile never repeat or reorder a line.
+      from = lowerBound(series.timestamps, last + 1);
     }
   }
 }

@@ -4,7 +4,6 @@ import {
   errorResponse,
   formatPoints,
   formatValue,
-  indexAfter,
   OK_RESPONSE,
   parseCanonicalPut,
   parseRequest,
@@ -175,18 +174,6 @@ Deno.test("formatPoints gives nothing for an empty series", () => {
     formatPoints({ key: "k", timestamps: [], values: [] }, 0, 10),
     { text: "", next: 0 },
   );
-});
-
-Deno.test("indexAfter finds the first timestamp after a given one", () => {
-  const timestamps = [1, 3, 5];
-  assertEquals([0, 1, 2, 3, 5, 6].map((t) => indexAfter(timestamps, t)), [
-    0,
-    1,
-    1,
-    2,
-    3,
-    3,
-  ]);
 });
 
 Deno.test("a \\r inside a line is no field separator; only a trailing one is ignored", () => {

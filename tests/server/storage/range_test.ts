@@ -12,6 +12,7 @@ import type {
   StoredPoint,
 } from "../../../src/server/storage/storage.ts";
 import { tempDir } from "../../helpers/server.ts";
+import { lowerBound } from "../../../src/server/storage/range.ts";
 
 /** `series` (10, 20, 30, 40), `one` (a one-point key at 25). */
 const POINTS: StoredPoint[] = [
@@ -103,4 +104,16 @@ Deno.test("LogStore.getRange answers every edge of an inclusive range exactly, a
   const reopened = await LogStore.open(tmp.path, { log: () => {} });
   checkCases((key, from, to) => reopened.getRange(key, from, to));
   await reopened.close();
+});
+
+Deno.test("lowerBound(t + 1) finds the first timestamp after t, where a long answer resumes", () => {
+  const timestamps = [1, 3, 5];
+  assertEquals([0, 1, 2, 3, 5, 6].map((t) => lowerBound(timestamps, t + 1)), [
+    0,
+    1,
+    1,
+    2,
+    3,
+    3,
+  ]);
 });
