@@ -289,8 +289,11 @@ class Server implements MetricsServer {
         counters.connectionsOpen--;
         this.#sessions.delete(session);
         const left = this.#perPeer.get(host)! - 1;
-        if (left === 0) this.#perPeer.delete(host);
-        else this.#perPeer.set(host, left);
+        if (left === 0) {
+          // Bounds the refusal memory by the peers connected now.
+          this.#perPeer.delete(host);
+          this.#refusedPeers.delete(host);
+        } else this.#perPeer.set(host, left);
       }),
     );
   }
