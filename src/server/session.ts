@@ -116,8 +116,8 @@ export class Session {
    */
   async run(): Promise<void> {
     try {
-      if (!(await this.#handshake())) return;
       const tls = "handshake" in this.#conn;
+      if (tls && !(await this.#handshake(this.#conn as Deno.TlsConn))) return;
       while (!this.#stopping) {
         const count = await this.#wait(this.#read());
         if (count === null) break;
@@ -172,9 +172,7 @@ export class Session {
    * told apart from a broken request. Counts as waiting on the peer: the
    * idle timeout and `stop()` end a peer that never completes it.
    */
-  async #handshake(): Promise<boolean> {
-    const conn = this.#conn as Partial<Deno.TlsConn>;
-    if (conn.handshake === undefined) return true;
+  async #handshake(conn: Deno.TlsConn): Promise<boolean> {
     this.#reading = true;
     try {
       await this.#wait(conn.handshake());
