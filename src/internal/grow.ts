@@ -1,21 +1,77 @@
 /**
- * Growth of the server's append buffers (responses, log frames).
+ * The one place growable buffers grow: append buffers (responses, log
+ * frames, request lines, columns of points) and sliding read windows
+ * (line and response readers). Each caller keeps only its offsets, so a
+ * slip in copying or sizing can happen here alone, where it is tested past
+ * many growth boundaries.
  *
  * @module
  */
 
+/** A typed array that {@link withRoom} can grow. */
+export type GrowableArray =
+  | Uint8Array<ArrayBuffer>
+  | Uint32Array<ArrayBuffer>
+  | Float64Array<ArrayBuffer>;
+
 /**
- * `buf` when it has room for `count` more bytes after its first `length`,
- * else a copy of those bytes in a buffer at least twice as large.
+ * `buf` when it has room for `count` more elements after its first
+ * `length`, else a new array of the same type holding those elements, at
+ * least `buf.length + step` long (`step` defaults to `buf.length`: double).
+ *
+ * @example
+ * ```ts
+ * import { withRoom } from "./grow.ts";
+ *
+ * let column = new Float64Array(2);
+ * column = withRoom(column, 2, 1, column.length >>> 1);
+ * console.log(column.length); // 3
+ * ```
  */
-export function withRoom(
-  buf: Uint8Array<ArrayBuffer>,
+export function withRoom<T extends GrowableArray>(
+  buf: T,
   length: number,
   count: number,
-): Uint8Array<ArrayBuffer> {
+  step: number = buf.length,
+): T {
   const needed = length + count;
   if (needed <= buf.length) return buf;
-  const grown = new Uint8Array(Math.max(needed, buf.length * 2));
-  grown.set(buf.subarray(0, length));
+  const Kind = buf.constructor as new (length: number) => T;
+  const grown = new Kind(Math.max(needed, buf.length + Math.max(1, step)));
+  (grown as Uint8Array).set((buf as Uint8Array).subarray(0, length));
+  return grown;
+}
+
+/**
+ * A sliding read window: moves the unread bytes `buf[start, end)` to the
+ * front so that `room` bytes fit after them, in `buf` when it is large
+ * enough, else in a new buffer of `max(end - start + room, limit)` bytes
+ * (`limit` defaults to twice `buf`'s length). The unread bytes then sit at
+ * `[0, end - start)`.
+ *
+ * @example
+ * ```ts
+ * import { slide } from "./grow.ts";
+ *
+ * const buf = new TextEncoder().encode("ok\n\npartial");
+ * const moved = slide(buf, 4, buf.length, 16);
+ * console.log(new TextDecoder().decode(moved.subarray(0, 7))); // "partial"
+ * ```
+ */
+export function slide(
+  buf: Uint8Array<ArrayBuffer>,
+  start: number,
+  end: number,
+  room: number,
+  limit: number = 2 * buf.length,
+): Uint8Array<ArrayBuffer> {
+  const used = end - start;
+  const needed = used + room;
+  if (needed <= buf.length) {
+    buf.copyWithin(0, start, end);
+    return buf;
+  }
+  const grown = new Uint8Array(Math.max(needed, limit));
+  grown.set(buf.subarray(start, end));
   return grown;
 }

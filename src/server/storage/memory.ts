@@ -7,6 +7,7 @@
  * @module
  */
 
+import { withRoom } from "../../internal/grow.ts";
 import { seriesRange } from "./range.ts";
 import { ColumnSeries } from "./series.ts";
 import type { Series, Storage, StorageSize, StoredPoint } from "./storage.ts";
@@ -144,13 +145,13 @@ export class MemoryStore implements Storage {
   #slot(): number {
     const free = this.#freeSlots.pop();
     if (free !== undefined) return free;
-    if (2 * this.#slotsUsed === this.#singles.length) {
-      const grown = new Float64Array(
-        this.#singles.length + (this.#singles.length >>> 1),
-      );
-      grown.set(this.#singles);
-      this.#singles = grown;
-    }
+    const singles = this.#singles;
+    this.#singles = withRoom(
+      singles,
+      2 * this.#slotsUsed,
+      2,
+      singles.length >>> 1,
+    );
     return this.#slotsUsed++;
   }
 }
