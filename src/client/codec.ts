@@ -17,6 +17,7 @@ import {
 } from "../protocol/grammar.ts";
 import type { PointFailure } from "./errors.ts";
 import { LineBytes } from "./line_bytes.ts";
+import { withRoom } from "../internal/grow.ts";
 import { decodeUtf8 as decode, type ResponseFrame } from "./response_parser.ts";
 
 const OK = "ok";
@@ -142,11 +143,7 @@ export function encodePutMany(
     // Stop reading a huge iterable at the bound rather than encode it all.
     if (n === limit) throw tooMany(limit);
     const { key, value, timestamp = now } = Object(point) as PutPoint;
-    if (n === ends.length) {
-      const grown = new Uint32Array(n * 2);
-      grown.set(ends);
-      ends = grown;
-    }
+    ends = withRoom(ends, n, 1);
     try {
       checkPut(key, value, timestamp);
       out.ascii(PUT_);

@@ -6,6 +6,7 @@
  */
 
 import { malformedResponse } from "./errors.ts";
+import { slide } from "../internal/grow.ts";
 
 /** One complete response: its status line and the data lines after it. */
 export interface ResponseFrame {
@@ -84,14 +85,7 @@ export class ResponseParser {
 
   #makeRoom(chunk: Uint8Array): void {
     const used = this.#end - this.#start;
-    const needed = used + chunk.length;
-    if (needed <= this.#buf.length) {
-      this.#buf.copyWithin(0, this.#start, this.#end);
-    } else {
-      const grown = new Uint8Array(Math.max(needed, this.#buf.length * 2));
-      grown.set(this.#buf.subarray(this.#start, this.#end));
-      this.#buf = grown;
-    }
+    this.#buf = slide(this.#buf, this.#start, this.#end, chunk.length);
     this.#scan -= this.#start;
     this.#start = 0;
     this.#end = used;

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { slide } from "../internal/grow.ts";
+
 const NL = 0x0a;
 /** Free space offered to each socket read. */
 const READ_SIZE = 64 * 1024;
@@ -27,7 +29,7 @@ export interface Lines {
  */
 export class LineReader {
   readonly #maxLineBytes: number;
-  #buf: Uint8Array;
+  #buf: Uint8Array<ArrayBuffer>;
   #start = 0;
   #end = 0;
   /** Bytes before this offset hold no `\n`: a long line is scanned once. */
@@ -44,13 +46,8 @@ export class LineReader {
     if (this.#start === this.#end) this.#start = this.#end = this.#scanned = 0;
     if (this.#buf.length - this.#end < READ_SIZE / 4) {
       const used = this.#end - this.#start;
-      if (used + READ_SIZE > this.#buf.length) {
-        const grown = new Uint8Array(used + READ_SIZE);
-        grown.set(this.#buf.subarray(this.#start, this.#end));
-        this.#buf = grown;
-      } else {
-        this.#buf.copyWithin(0, this.#start, this.#end);
-      }
+      // Grown to fit exactly: one unfinished line plus one read, no slack.
+      this.#buf = slide(this.#buf, this.#start, this.#end, READ_SIZE, 0);
       this.#scanned -= this.#start;
       this.#start = 0;
       this.#end = used;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { withRoom } from "../../internal/grow.ts";
 import { lowerBound } from "./range.ts";
 import type { Series } from "./storage.ts";
 
@@ -53,7 +54,7 @@ export class ColumnSeries implements Series {
     const timestamps = this.#timestamps;
     // Fast path: metrics mostly arrive in time order, so append.
     if (length === 0 || timestamps[length - 1] < timestamp) {
-      if (length === timestamps.length) this.#grow();
+      this.#reserve();
       this.#timestamps[length] = timestamp;
       this.#values[length] = value;
       this.#length = length + 1;
@@ -64,7 +65,7 @@ export class ColumnSeries implements Series {
       this.#values[at] = value;
       return false;
     }
-    if (length === timestamps.length) this.#grow();
+    this.#reserve();
     this.#timestamps.copyWithin(at + 1, at, length);
     this.#values.copyWithin(at + 1, at, length);
     this.#timestamps[at] = timestamp;
@@ -78,15 +79,10 @@ export class ColumnSeries implements Series {
     return lowerBound(this.#timestamps, timestamp, this.#length);
   }
 
-  /** Grows by half, not double, to keep slack within the per-point budget. */
-  #grow(): void {
-    const capacity = this.#timestamps.length;
-    const grown = capacity + Math.max(INITIAL_CAPACITY, capacity >>> 1);
-    const timestamps = new Float64Array(grown);
-    const values = new Float64Array(grown);
-    timestamps.set(this.#timestamps);
-    values.set(this.#values);
-    this.#timestamps = timestamps;
-    this.#values = values;
+  /** Room for one more point; grows by half, not double, to keep slack within the per-point budget. */
+  #reserve(): void {
+    const step = Math.max(INITIAL_CAPACITY, this.#timestamps.length >>> 1);
+    this.#timestamps = withRoom(this.#timestamps, this.#length, 1, step);
+    this.#values = withRoom(this.#values, this.#length, 1, step);
   }
 }

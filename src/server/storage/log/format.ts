@@ -16,7 +16,7 @@
  * @module
  */
 
-import { withRoom } from "../../../internal/grow.ts";
+import { slide, withRoom } from "../../../internal/grow.ts";
 import { crc32 } from "node:zlib";
 import type { StoredPoint } from "../storage.ts";
 
@@ -316,13 +316,7 @@ class ChunkReader {
   async read(count: number): Promise<Uint8Array | undefined> {
     if (this.#end - this.#start < count) {
       const used = this.#end - this.#start;
-      if (count > this.#buf.length) {
-        const grown = new Uint8Array(count);
-        grown.set(this.#buf.subarray(this.#start, this.#end));
-        this.#buf = grown;
-      } else {
-        this.#buf.copyWithin(0, this.#start, this.#end);
-      }
+      this.#buf = slide(this.#buf, this.#start, this.#end, count - used, 0);
       this.#start = 0;
       this.#end = used;
       while (this.#end < count) {
