@@ -12,11 +12,13 @@ import {
   type ClientTask,
   HOST,
   keyOf,
+  KEYS,
   memoryNow,
   putLine,
   retained,
   timestampOf,
   valueOf,
+  wrongPoint,
 } from "./common.ts";
 
 const NL = 0x0a;
@@ -425,6 +427,57 @@ async function getAll(task: ClientTask): Promise<ClientResult> {
   return { points: loaded.points, seconds, heapBytes, gotPoints };
 }
 
+/**
+ * Reads back what a loop stored, so no figure comes from a store that lost
+ * points: every point read must be the workload's point for its key and
+ * second, and there must be `count` of them. With `sampleKeys`, only that
+ * many keys are read, each holding every point of `[0, count)` that falls
+ * to it. Throws on the first difference.
+ */
+async function verify(task: ClientTask): Promise<ClientResult> {
+  const client = await Client.connect(HOST, task.port, {
+    maxResponseBytes: 2 ** 30,
+    timeout: 120,
+  });
+  const started = performance.now();
+  try {
+    const sample = task.sampleKeys;
+    const keys = sample === undefined
+      ? undefined
+      : Array.from({ length: sample }, (_, j) => Math.floor(j * KEYS / sample));
+    let points = 0;
+    const check = (key: string, got: readonly [number, number][]): void => {
+      for (const [timestamp, value] of got) {
+        const wrong = wrongPoint(key, timestamp, value);
+        if (wrong !== undefined) throw new Error(`read back: ${wrong}`);
+      }
+      points += got.length;
+    };
+    if (keys === undefined) {
+      const all = await client.get("*");
+      for (const key in all) check(key, all[key]);
+      if (points !== task.count) {
+        throw new Error(`read back ${points} points of ${task.count} stored`);
+      }
+    } else {
+      for (const k of keys) {
+        const key = keyOf(k);
+        const got = (await client.get(key))[key] ?? [];
+        check(key, got);
+        const expected = Math.max(0, Math.ceil((task.count - k) / KEYS));
+        if (got.length !== expected) {
+          throw new Error(
+            `read back ${got.length} points of ${key}, ${expected} stored`,
+          );
+        }
+      }
+    }
+    return { points, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await client.close();
+  }
+}
+
 const MODES: Record<
   ClientTask["mode"],
   (task: ClientTask) => Promise<ClientResult>
@@ -440,6 +493,7 @@ const MODES: Record<
   "client-many": clientMany,
   "get-all": getAll,
   "sequential-compare": sequentialCompare,
+  verify,
 };
 
 const task = JSON.parse(Deno.args[0]) as ClientTask;

@@ -29,6 +29,27 @@ export function valueOf(i: number): number {
   return (i % 1000) / 4;
 }
 
+/**
+ * Why `value` at `timestamp` under `key` is not the workload's point for
+ * that key and second, or `undefined` when it is.
+ */
+export function wrongPoint(
+  key: string,
+  timestamp: number,
+  value: number,
+): string | undefined {
+  const k = KEY_NAMES.indexOf(key);
+  if (k === -1) return `unexpected key ${key}`;
+  const i = (timestamp - BASE_TIMESTAMP) * KEYS + k;
+  if (!Number.isSafeInteger(i) || i < 0) {
+    return `unexpected timestamp ${timestamp} under ${key}`;
+  }
+  const expected = valueOf(i);
+  return value === expected
+    ? undefined
+    : `${key} at ${timestamp} holds ${value}, not ${expected}`;
+}
+
 /** The request line of the `i`-th point, `\n` included. */
 export function putLine(i: number): string {
   return `put ${keyOf(i)} ${valueOf(i)} ${timestampOf(i)}\n`;
@@ -54,6 +75,12 @@ export interface ClientTask {
   readonly caCerts?: string[];
   /** `Client` modes: the `timeout` option in seconds; none when absent. */
   readonly timeout?: number;
+  /**
+   * `verify` only: read back this many of the {@link KEYS} keys, assuming
+   * the workload's points `[0, count)` were stored; without it `get *`
+   * reads back every point.
+   */
+  readonly sampleKeys?: number;
 }
 
 /** The loops a client child can run. */
@@ -68,7 +95,8 @@ export type ClientMode =
   | "raw-many"
   | "client-many"
   | "get-all"
-  | "sequential-compare";
+  | "sequential-compare"
+  | "verify";
 
 /** What a client child prints as its last stdout line (JSON). */
 export interface ClientResult {

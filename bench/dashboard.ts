@@ -14,6 +14,7 @@
 
 import { serve } from "../src/server/mod.ts";
 import { MemoryStore } from "../src/server/storage/memory.ts";
+import type { Series } from "../src/server/storage/storage.ts";
 import { Browser, BROWSER_SKIP_REASON } from "../tests/helpers/browser.ts";
 import type { Figure } from "./main.ts";
 
@@ -39,11 +40,35 @@ async function timeFetch(url: string): Promise<number> {
   return median(times);
 }
 
+/**
+ * Checks that `series` holds `count` points one second apart from
+ * 1,700,000,000 with `valueOf(i)` at the `i`-th, so no figure comes from a
+ * store that lost points.
+ */
+function readBack(
+  series: Series | undefined,
+  count: number,
+  valueOf: (i: number) => number,
+): void {
+  const length = series?.timestamps.length ?? 0;
+  if (series === undefined || length !== count) {
+    throw new Error(`read back ${length} points, put ${count}`);
+  }
+  for (let i = 0; i < count; i++) {
+    if (
+      series.timestamps[i] !== 1_700_000_000 + i ||
+      series.values[i] !== valueOf(i)
+    ) throw new Error(`read back ${series.key}: point ${i} differs`);
+  }
+}
+
 async function seriesFigures(): Promise<Omit<Figure, "group">[]> {
   const storage = new MemoryStore();
   const start = 1_700_000_000;
   for (let i = 0; i < BIG; i++) storage.upsert("big", start + i, i % 1000);
   for (let i = 0; i < 1000; i++) storage.upsert("small", start + i, i);
+  readBack(storage.get("big"), BIG, (i) => i % 1000);
+  readBack(storage.get("small"), 1000, (i) => i);
   await using server = await serve({
     port: 0,
     storage,

@@ -20,6 +20,7 @@
 
 import type { ClientResult, ClientTask, MemoryReport } from "./common.ts";
 import { HOST, retained } from "./common.ts";
+import { Client } from "../mod.ts";
 import { certs, OPENSSL_MISSING } from "../tests/helpers/certs.ts";
 import type { VictoriaMetricsFigure } from "./victoriametrics.ts";
 
@@ -163,6 +164,26 @@ async function runClient(task: ClientTask): Promise<ClientResult> {
   return JSON.parse(text.slice(text.lastIndexOf("\n") + 1)) as ClientResult;
 }
 
+/**
+ * Reads back the `points` distinct workload points a loop stored on the
+ * server at `port` (every point, or `sampleKeys` keys of a big store);
+ * throws when one is missing or wrong, so no figure comes from a store
+ * that lost points.
+ */
+async function readBack(
+  port: number,
+  points: number,
+  sampleKeys?: number,
+): Promise<void> {
+  await runClient({
+    mode: "verify",
+    port,
+    count: points,
+    seconds: 120,
+    sampleKeys,
+  });
+}
+
 /** Puts one point under each of `count` distinct keys, pipelined. */
 async function putDistinctKeys(port: number, count: number): Promise<void> {
   const conn = await Deno.connect({ hostname: HOST, port });
@@ -190,6 +211,30 @@ async function putDistinctKeys(port: number, count: number): Promise<void> {
     await writing;
   } finally {
     conn.close();
+  }
+}
+
+/** Reads back every key {@link putDistinctKeys} put: one point each. */
+async function readBackDistinctKeys(
+  port: number,
+  count: number,
+): Promise<void> {
+  await using client = await Client.connect(HOST, port, {
+    maxResponseBytes: 2 ** 30,
+    timeout: 120,
+  });
+  const all = await client.get("*");
+  let found = 0;
+  for (let i = 0; i < count; i++) {
+    const key = `host${i % 1000}.metric.${i}`;
+    const got = JSON.stringify(all[key]);
+    if (got !== "[[1700000000,0.5]]") {
+      throw new Error(`read back ${key}: ${got}, not [[1700000000,0.5]]`);
+    }
+    found++;
+  }
+  if (Object.keys(all).length !== found) {
+    throw new Error(`read back ${Object.keys(all).length} keys, put ${found}`);
   }
 }
 
@@ -392,14 +437,18 @@ async function run(): Promise<Figure[]> {
     const pipelinedOver = (tls: boolean): Promise<ClientResult> =>
       withServer(
         { ...MEMORY, tls: tls ? pair : undefined },
-        (server) =>
-          runClient({
+        async (server) => {
+          const result = await runClient({
             mode: "client-pipelined",
             port: server.port,
             count: count(2 * M),
             seconds: 4,
             caCerts: tls ? [ca] : undefined,
-          }),
+          });
+          // The read-back speaks plain TCP: check the plain run's points.
+          if (!tls) await readBack(server.port, result.points, 10);
+          return result;
+        },
       );
     const plain = rate(await pipelinedOver(false));
     const tls = rate(await pipelinedOver(true));
@@ -425,14 +474,17 @@ async function run(): Promise<Figure[]> {
   // 4: end to end against the embedded server.
   progress("against the embedded server");
   const group4 = "end to end, embedded server";
-  const ingest = await withServer(MEMORY, (server) =>
-    runClient({
+  const ingest = await withServer(MEMORY, async (server) => {
+    const result = await runClient({
       mode: "raw-pipelined",
       port: server.port,
       count: count(M),
       seconds: 10,
       fresh: true,
-    }));
+    });
+    await readBack(server.port, result.points);
+    return result;
+  });
   const ingestRate = rate(ingest);
   add({
     group: group4,
@@ -444,14 +496,17 @@ async function run(): Promise<Figure[]> {
     target: ">= 1,000,000/s",
     met: ingestRate >= M,
   });
-  const e2eMemory = await withServer(MEMORY, (server) =>
-    runClient({
+  const e2eMemory = await withServer(MEMORY, async (server) => {
+    const result = await runClient({
       mode: "client-pipelined",
       port: server.port,
       count: count(M),
       seconds: 10,
       timeout: TIMEOUT,
-    }));
+    });
+    await readBack(server.port, result.points);
+    return result;
+  });
   add({
     group: group4,
     name: "Client pipelined -> server in memory",
@@ -465,14 +520,17 @@ async function run(): Promise<Figure[]> {
     try {
       const result = await withServer(
         { kind: "metrics", dataDir, fsync },
-        (server) =>
-          runClient({
+        async (server) => {
+          const stored = await runClient({
             mode: "client-pipelined",
             port: server.port,
             count: count(M),
             seconds: 10,
             timeout: TIMEOUT,
-          }),
+          });
+          await readBack(server.port, stored.points);
+          return stored;
+        },
         dataDir,
       );
       add({
@@ -487,14 +545,17 @@ async function run(): Promise<Figure[]> {
       await Deno.remove(dataDir, { recursive: true });
     }
   }
-  const seqServer = await withServer(MEMORY, (server) =>
-    runClient({
+  const seqServer = await withServer(MEMORY, async (server) => {
+    const result = await runClient({
       mode: "sequential-compare",
       port: server.port,
       count: count(30_000),
       seconds: 3,
       timeout: TIMEOUT,
-    }));
+    });
+    await readBack(server.port, result.points);
+    return result;
+  });
   const seqServerSeconds = seqServer.extra?.clientSeconds ?? NaN;
   add({
     group: group4,
@@ -508,15 +569,18 @@ async function run(): Promise<Figure[]> {
   });
 
   // 7: many connections.
-  const manyResult = await withServer(MEMORY, (server) =>
-    runClient({
+  const manyResult = await withServer(MEMORY, async (server) => {
+    const result = await runClient({
       mode: "client-many",
       port: server.port,
       count: count(M),
       seconds: 3,
       connections: 100,
       timeout: TIMEOUT,
-    }));
+    });
+    await readBack(server.port, result.points);
+    return result;
+  });
   add({
     group: group4,
     name: "100 Clients sequential -> server in memory",
@@ -602,6 +666,8 @@ async function run(): Promise<Figure[]> {
         met: big ? bytes <= 40 : undefined,
       });
     }
+    // Measured after the figures, so the read-back costs them nothing.
+    await readBack(server.port, stored, 10);
   });
 
   // 6b: many keys of one point each (one sample per host and metric).
@@ -610,6 +676,7 @@ async function run(): Promise<Figure[]> {
     const before = await server.memory();
     await putDistinctKeys(server.port, keys);
     const after = await server.memory();
+    await readBackDistinctKeys(server.port, keys);
     const rssPerKey = (after.rss - before.rss) / keys;
     add({
       group: group6,

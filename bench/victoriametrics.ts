@@ -79,6 +79,33 @@ async function measure(servers: readonly MetricsServer[]): Promise<number> {
   }
 }
 
+/**
+ * Reads back a sample of what {@link measure} stored through `server`:
+ * every tenth key, each with all of its points and their values; throws
+ * on the first difference, so no figure comes from a store that lost
+ * points.
+ */
+async function readBack(server: MetricsServer): Promise<void> {
+  await using client = new Client("127.0.0.1", server.port, { timeout: 60 });
+  for (let k = 0; k < 100; k += 10) {
+    const key = `bench.${k}`;
+    const got = (await client.get(key))[key] ?? [];
+    if (got.length !== POINTS / 100) {
+      throw new Error(
+        `read back ${got.length} points of ${key}, put ${POINTS / 100}`,
+      );
+    }
+    for (const [timestamp, value] of got) {
+      const n = (timestamp - BASE_TIMESTAMP) * 100 + k;
+      if (value !== n % 1000) {
+        throw new Error(
+          `read back ${key} at ${timestamp}: ${value}, put ${n % 1000}`,
+        );
+      }
+    }
+  }
+}
+
 async function frontEnds(
   vm: VictoriaMetricsProcess,
   count: number,
@@ -106,6 +133,7 @@ async function main(): Promise<number> {
   {
     await using server = await serve({ port: 0, log: () => {} });
     embedded = await measure([server]);
+    await readBack(server);
   }
   const figures: VictoriaMetricsFigure[] = [];
   const floor = "embedded memory store";
@@ -121,6 +149,7 @@ async function main(): Promise<number> {
     const servers = await frontEnds(vm, count);
     try {
       const value = await measure(servers);
+      await readBack(servers[servers.length - 1]);
       figures.push({
         name: `VictoriaMetrics, ${count} front-end${count > 1 ? "s" : ""}`,
         value,

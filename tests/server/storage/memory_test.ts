@@ -109,11 +109,11 @@ Deno.test("maxPoints refuses a new point past it, not a rewrite", () => {
   assertEquals(refusal("b", 2), undefined);
 });
 
-Deno.test("a one-point key costs under 150 bytes of heap", async () => {
-  const { bytesPerKey } = await runProbe<{ bytesPerKey: number }>(
-    "../server/storage/memory_per_key_probe.ts",
-    {},
-  );
-  console.log(`${bytesPerKey.toFixed(0)} bytes of heap per one-point key`);
+Deno.test("200,000 one-point keys all read back and cost under 150 bytes each", async () => {
+  const { bytesPerKey, keys, lost } = await runProbe<
+    { bytesPerKey: number; keys: number; lost: number }
+  >("../server/storage/memory_per_key_probe.ts", {});
+  assertEquals({ keys, lost }, { keys: 200_000, lost: 0 });
+  console.log(`${bytesPerKey.toFixed(0)} bytes of memory per one-point key`);
   assert(bytesPerKey < 150, `${bytesPerKey} bytes per key`);
 });
