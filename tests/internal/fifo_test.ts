@@ -15,3 +15,34 @@ Deno.test("fifo keeps order through shift, drain and unshiftAll", () => {
   assertEquals(q.shift(), undefined);
   assertEquals(q.length, 0);
 });
+
+Deno.test("fifo matches a plain array through 200,000 random pushes, shifts and resends", () => {
+  // Crosses the compaction of the dead prefix many times, at odd sizes.
+  let seed = 12345;
+  const random = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const q = new Fifo<number>();
+  let model: number[] = [];
+  let next = 0;
+  for (let op = 0; op < 200_000; op++) {
+    const roll = random(100);
+    if (roll < 55) {
+      q.push(next);
+      model.push(next++);
+    } else if (roll < 97) {
+      assertEquals(q.shift(), model.shift(), `shift at op ${op}`);
+    } else if (roll < 99) {
+      const back = Array.from({ length: random(5) }, () => next++);
+      q.unshiftAll(back);
+      model = [...back, ...model];
+    } else {
+      assertEquals(q.peek(), model[0], `peek at op ${op}`);
+    }
+    if (q.length !== model.length) {
+      throw new Error(`length ${q.length}, model ${model.length} at op ${op}`);
+    }
+  }
+  assertEquals(q.drain(), model);
+});
