@@ -101,8 +101,10 @@ export class Call {
   /** Decodes the answer to the oldest unanswered line; its error, if any. */
   decode(frame: ResponseFrame): ClientError | undefined {
     try {
-      if (this.kind === "get") this.#value = decodeGetResponse(frame);
-      else decodePutResponse(frame);
+      if (this.kind === "get") {
+        // The key asked for, from the request line `get <key>\n`.
+        this.#value = decodeGetResponse(frame, this.#text.slice(4, -1));
+      } else decodePutResponse(frame);
     } catch (error) {
       return error as ClientError;
     }

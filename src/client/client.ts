@@ -157,7 +157,10 @@ export class Client implements AsyncDisposable {
   /**
    * Reads the points stored under `key`, or under every key for `"*"`.
    * Resolves to an object without prototype mapping each metric name to its
-   * `[timestamp, value]` pairs sorted by timestamp; `{}` when none.
+   * `[timestamp, value]` pairs sorted by timestamp; `{}` when none. Keys
+   * keep the server's order, except that JavaScript lists integer-like keys
+   * (`"10"`) first, in numeric order. Points other servers stored as `nan`
+   * or `inf` come back as `NaN` and `±Infinity`.
    *
    * @param key Metric name, or `"*"` for everything.
    * @param options `signal` fails this call alone when aborted.

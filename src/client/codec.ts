@@ -199,19 +199,53 @@ export function decodePutResponse(frame: ResponseFrame): void {
   throw serverError(frame);
 }
 
+/** What Python's `float()` reads besides decimals: `nan`, `inf`, `-Infinity`. */
+const SPECIAL_FLOAT = /^([+-]?)(nan|inf|infinity)$/i;
+/** Any decimal integer, however long (`time.time_ns()` stamps). */
+const ANY_INTEGER = /^[+-]?\d+$/;
+
+/**
+ * A value as peers' servers store it: a protocol float, or what Python's
+ * `float()` reads as NaN or an infinity (`nan`, `inf`, `-Infinity`, any
+ * case); `undefined` for anything else.
+ */
+function readValue(text: string): number | undefined {
+  const value = parseFloatText(text);
+  if (value !== undefined) return value;
+  const special = SPECIAL_FLOAT.exec(text);
+  if (special === null) return undefined;
+  if (special[2].toLowerCase() === "nan") return NaN;
+  return special[1] === "-" ? -Infinity : Infinity;
+}
+
+/**
+ * A timestamp as peers' servers store it: any decimal integer, beyond
+ * 2^53 too (then the nearest double); `undefined` for anything else.
+ */
+function readTimestamp(text: string): number | undefined {
+  return parseIntegerText(text) ??
+    (ANY_INTEGER.test(text) ? Number(text) : undefined);
+}
+
 /**
  * Decodes the answer to a `get` into {@link Metrics}: each data line holds
- * exactly `<key> <float> <integer>`, split as the server splits requests
+ * exactly `<key> <value> <integer>`, split as the server splits requests
  * (runs of spaces and tabs, a trailing `\r` ignored); each key's points come
  * out sorted by timestamp (stable, so duplicates keep the server's order).
+ * It reads what real servers hold, wider than what ours stores: `nan` and
+ * `inf` values, timestamps past 2^53, keys with a byte-order mark.
  *
+ * @param key The key asked for: an answer to `get key` that holds another
+ * key is refused (a server that merged two answers into one); `"*"` or
+ * `undefined` takes any key.
  * @throws {ClientError} `server_error` for `error`, `malformed_response` for
- * a bad data line.
+ * a bad data line or another key's line.
  */
-export function decodeGetResponse(frame: ResponseFrame): Metrics {
+export function decodeGetResponse(frame: ResponseFrame, key?: string): Metrics {
   if (frame.status !== OK) throw serverError(frame);
   const metrics: Metrics = Object.create(null);
   const text = decode(frame.body);
+  const only = key === "*" ? undefined : key;
   let unsorted: Set<Point[]> | undefined;
   for (let pos = 0; pos < text.length;) {
     const eol = text.indexOf("\n", pos);
@@ -219,35 +253,41 @@ export function decodeGetResponse(frame: ResponseFrame): Metrics {
     // write it; anything else takes the general split.
     const sp1 = text.indexOf(" ", pos);
     const sp2 = sp1 <= pos ? -1 : text.indexOf(" ", sp1 + 1);
-    let key = "";
+    let name = "";
     let value: number | undefined;
     let timestamp: number | undefined;
     if (sp2 !== -1 && sp2 < eol) {
-      key = text.slice(pos, sp1);
+      name = text.slice(pos, sp1);
       value = parseFloatText(text.slice(sp1 + 1, sp2));
       timestamp = parseIntegerText(text.slice(sp2 + 1, eol));
       // A key with a tab or `\r` in it is the general split's to read.
-      if (metrics[key] === undefined && !isValidKey(key)) value = undefined;
+      if (metrics[name] === undefined && !isValidKey(name)) value = undefined;
     }
     if (value === undefined || timestamp === undefined) {
       const fields = splitFields(text.slice(pos, eol), 3);
       if (fields.length !== 3) {
         throw badLine(text, pos, eol, "expected exactly `key value timestamp`");
       }
-      key = fields[0];
-      value = parseFloatText(fields[1]);
-      timestamp = parseIntegerText(fields[2]);
+      name = fields[0];
+      value = readValue(fields[1]);
+      timestamp = readTimestamp(fields[2]);
       if (value === undefined) {
         throw badLine(text, pos, eol, "the value is not a float");
       }
       if (timestamp === undefined) {
         throw badLine(text, pos, eol, "the timestamp is not an integer");
       }
-      if (!isValidKey(key)) throw badLine(text, pos, eol, "invalid key");
     }
-    let points = metrics[key];
+    if (only !== undefined && name !== only) {
+      throw malformed(
+        `the answer to get ${only} holds a line of ${
+          JSON.stringify(name.slice(0, 80))
+        }: the server merged answers to requests sent together; pass maxInFlight: 1 for such a server`,
+      );
+    }
+    let points = metrics[name];
     if (points === undefined) {
-      points = metrics[key] = [];
+      points = metrics[name] = [];
     } else if (points[points.length - 1][0] > timestamp) {
       (unsorted ??= new Set()).add(points);
     }

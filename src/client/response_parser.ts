@@ -22,8 +22,11 @@ export interface ResponseFrame {
 const NL = 0x0a;
 const OK = "ok";
 const ERROR = "error";
-const OK_LINE = new TextEncoder().encode("ok\n");
-const ERROR_LINE = new TextEncoder().encode("error\n");
+const CR = 0x0d;
+/** Status lines accepted, `\r\n` ends included (some servers write them). */
+const STATUS_LINES = ["ok\n", "ok\r\n", "error\n", "error\r\n"].map((line) =>
+  new TextEncoder().encode(line)
+);
 /** Bytes of a foreign answer quoted in the error. */
 const QUOTED_BYTES = 40;
 /** The answer to nearly every request (`ok\n\n`), shared so it costs no allocation. */
@@ -31,7 +34,8 @@ const OK_EMPTY: ResponseFrame = Object.freeze({
   status: OK,
   body: new Uint8Array(0),
 });
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+/** A byte-order mark inside an answer is part of the data, as for Python. */
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * Splits a byte stream into responses (`<status>\n<lines>\n\n`) as bytes
@@ -126,11 +130,16 @@ export class ResponseParser {
     for (;;) {
       i = buf.indexOf(NL, i);
       if (i === -1 || i + 1 >= end) break;
-      if (buf[i + 1] === NL) return this.#frame(i);
+      if (buf[i + 1] === NL) return this.#frame(i, 2);
+      // The closing empty line may be `\r\n`.
+      if (buf[i + 1] === CR) {
+        if (i + 2 >= end) break;
+        if (buf[i + 2] === NL) return this.#frame(i, 3);
+      }
       i += 1;
     }
-    // A lone trailing `\n` may pair with the next chunk's first byte.
-    this.#scan = Math.max(this.#start, end - 1);
+    // A trailing `\n` (or `\n\r`) may pair with the next chunk's bytes.
+    this.#scan = Math.max(this.#start, i === -1 ? end - 1 : i);
     this.#checkStatus(end);
     if (end - this.#start > this.#maxResponseBytes) {
       throw malformedResponse(
@@ -140,11 +149,14 @@ export class ResponseParser {
     return undefined;
   }
 
-  /** Cuts the frame whose closing `\n\n` starts at `blank`. */
-  #frame(blank: number): ResponseFrame {
+  /**
+   * Cuts the frame whose last line ends at `blank` and whose closing empty
+   * line (`\n` or `\r\n`) follows, `close` bytes from `blank` on.
+   */
+  #frame(blank: number, close: number): ResponseFrame {
     const start = this.#start;
-    const size = blank + 2 - start;
-    this.#start = this.#scan = blank + 2;
+    const size = blank + close - start;
+    this.#start = this.#scan = blank + close;
     if (size > this.#maxResponseBytes) {
       throw malformedResponse(
         `a response of ${size} bytes exceeds maxResponseBytes (${this.#maxResponseBytes}); raise the option if such answers are expected`,
@@ -152,28 +164,37 @@ export class ResponseParser {
     }
     const buf = this.#filled;
     // Fast path for the answer to nearly every request: `ok\n\n`.
-    if (blank === start + 2 && buf[start] === 0x6f && buf[start + 1] === 0x6b) {
+    if (
+      close === 2 && blank === start + 2 && buf[start] === 0x6f &&
+      buf[start + 1] === 0x6b
+    ) {
       return OK_EMPTY;
     }
-    this.#checkStatus(blank + 2, start);
-    const ok = buf[start] === 0x6f;
-    const body = buf.subarray(start + (ok ? 3 : 6), blank + 1);
-    return { status: ok ? OK : ERROR, body };
+    const status = this.#checkStatus(blank + close, start);
+    const body = buf.subarray(start + status.length, blank + 1);
+    // A status line that is the whole answer leaves no data lines.
+    const empty = start + status.length > blank;
+    return {
+      status: buf[start] === 0x6f ? OK : ERROR,
+      body: empty ? body.subarray(0, 0) : body,
+    };
   }
 
   /**
-   * Throws unless the bytes from `start` to `end` begin with `ok\n` or
-   * `error\n`, or are the beginning of one: a complete frame is checked
-   * exactly, a partial one as far as it goes.
+   * Throws unless the bytes from `start` to `end` begin with a status line
+   * (`ok` or `error`, ended by `\n` or `\r\n`), or with the beginning of
+   * one: a complete frame is checked exactly, a partial one as far as it
+   * goes. Returns the status line matched.
    */
-  #checkStatus(end: number, start = this.#start): void {
+  #checkStatus(end: number, start = this.#start): Uint8Array {
     const buf = this.#filled;
     const begins = (line: Uint8Array): boolean => {
       const n = Math.min(line.length, end - start);
       for (let i = 0; i < n; i++) if (buf[start + i] !== line[i]) return false;
       return true;
     };
-    if (begins(OK_LINE) || begins(ERROR_LINE)) return;
+    const line = STATUS_LINES.find(begins);
+    if (line !== undefined) return line;
     const quoted = new TextDecoder().decode(
       buf.subarray(start, Math.min(end, start + QUOTED_BYTES)),
     );

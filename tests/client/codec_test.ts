@@ -160,19 +160,53 @@ Deno.test("encodePut refuses timestamps past the year 9999, naming milliseconds"
   assert(error.message.includes("milliseconds"), error.message);
 });
 
+Deno.test("decodeGetResponse reads nan, inf and timestamps past 2^53 as peers' servers store them", () => {
+  const metrics = decodeGetResponse(frameOf(
+    "ok\nk nan 1\nk NaN 2\nk inf 3\nk -Infinity 4\nk +INF 5\n" +
+      "k 0.5 1764115200123456789\n\n",
+  ));
+  assertEquals(metrics.k, [
+    [1, NaN],
+    [2, NaN],
+    [3, Infinity],
+    [4, -Infinity],
+    [5, Infinity],
+    [1764115200123456789, 0.5],
+  ]);
+});
+
+Deno.test("decodeGetResponse of get key refuses another key's line: merged answers", () => {
+  const frame = frameOf("ok\na.k 1 1\nb.k 2 2\n\n");
+  const error = assertKind(
+    () => decodeGetResponse(frame, "a.k"),
+    "malformed_response",
+  );
+  assert(error.message.includes("maxInFlight: 1"), error.message);
+  assertEquals(Object.keys(decodeGetResponse(frame, "*")), ["a.k", "b.k"]);
+});
+
+Deno.test("decodeGetResponse keeps a byte-order mark as part of the key", () => {
+  const metrics = decodeGetResponse(
+    frameOf("ok\n\uFEFFpalm.cpu 0.5 1\npalm.cpu 2.0 2\n\n"),
+  );
+  assertEquals(Object.keys(metrics), ["\uFEFFpalm.cpu", "palm.cpu"]);
+  assertEquals(metrics["\uFEFFpalm.cpu"], [[1, 0.5]]);
+  assertEquals(metrics["palm.cpu"], [[2, 2]]);
+});
+
 Deno.test("decodeGetResponse rejects malformed data lines", async (t) => {
   const lines = [
     "palm.cpu 0,5 1150864248",
     "palm.cpu abc 1",
     "palm.cpu 1 1.5",
-    "palm.cpu nan 1",
+    "palm.cpu nanx 1",
+    "palm.cpu infinit 1",
     "palm.cpu 1",
     "palm.cpu 1 2 3",
     "palm.cpu 1 2\r\r",
     "palm.cpu 1\r2",
     "palm.cpu 1 2 \t 3",
     " ",
-    "\r",
     "ok",
     "error",
     "a\tb 1 2",

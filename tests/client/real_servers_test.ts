@@ -144,3 +144,99 @@ Deno.test("a call's deadline holds while earlier calls are answered late", async
   // b's own deadline, 200 ms after its call, not a's.
   assert(performance.now() - started >= 100, `${performance.now() - started}`);
 });
+
+Deno.test("a byte-order mark before a key is part of that key, wherever its line is", async (t) => {
+  for (
+    const [name, body, keys] of [
+      [
+        "first line",
+        "\uFEFFpalm.cpu 0.5 1\npalm.cpu 2.0 2\n",
+        ["\uFEFFpalm.cpu", "palm.cpu"],
+      ],
+      [
+        "second line",
+        "palm.cpu 2.0 2\n\uFEFFpalm.cpu 0.5 1\n",
+        ["palm.cpu", "\uFEFFpalm.cpu"],
+      ],
+    ] as const
+  ) {
+    await t.step(name, async () => {
+      await using server = new StubServer(async (conn) => {
+        await conn.expect("get *\n");
+        await conn.send(`ok\n${body}\n`);
+        await conn.expectEnd();
+      });
+      await using client = new Client(host, server.port, { timeout: 5 });
+      const metrics = await client.get("*");
+      assertEquals(Object.keys(metrics), [...keys]);
+      assertEquals(metrics["\uFEFFpalm.cpu"], [[1, 0.5]]);
+      assertEquals(metrics["palm.cpu"], [[2, 2]]);
+    });
+  }
+});
+
+Deno.test("nan, inf and time_ns() timestamps stored by a Python server are read, and the connection kept", async () => {
+  await using server = new StubServer(async (conn) => {
+    await conn.expect("get *\n");
+    await conn.send(
+      "ok\ncpu nan 1\ncpu inf 2\ncpu -inf 3\nns 0.5 1764115200123456789\n\n",
+    );
+    await conn.expect("put k 1 1\n");
+    await conn.send("ok\n\n");
+    await conn.expectEnd();
+  });
+  await using client = new Client(host, server.port, { timeout: 5 });
+  assertEquals({ ...await client.get("*") }, {
+    cpu: [[1, NaN], [2, Infinity], [3, -Infinity]],
+    ns: [[1764115200123456789, 0.5]],
+  });
+  await client.put("k", 1, { timestamp: 1 });
+  assertEquals(server.accepted, 1);
+});
+
+Deno.test("status and closing lines ended by \\r\\n are read", async () => {
+  await using server = new StubServer(async (conn) => {
+    await conn.expect("put palm.cpu 0.5 1\n");
+    await conn.send("ok\r\n\r\n");
+    await conn.expect("get palm.cpu\n");
+    await conn.send("ok\r\npalm.cpu 0.5 1\r\n\r\n");
+    await conn.expect("get none\n");
+    await conn.send("ok\r\n\r\n");
+    await conn.expectEnd();
+  });
+  await using client = new Client(host, server.port, { timeout: 5 });
+  await client.put("palm.cpu", 0.5, { timestamp: 1 });
+  assertEquals({ ...await client.get("palm.cpu") }, { "palm.cpu": [[1, 0.5]] });
+  assertEquals({ ...await client.get("none") }, {});
+});
+
+Deno.test("a server that merges two pipelined gets into one answer fails the first with advice, not the wrong points", async () => {
+  await using server = new StubServer(async (conn) => {
+    await conn.expect("get a.k\nget b.k\n");
+    // The official v1 server: one answer for both requests of the packet.
+    await conn.send("ok\na.k 1 1\nb.k 2 2\n\n");
+    await conn.expectEnd();
+  });
+  await using client = new Client(host, server.port, {
+    timeout: 0.5,
+    maxInFlight: 2,
+    retries: 0,
+  });
+  const a = client.get("a.k");
+  const b = client.get("b.k");
+  const error = await rejectsWith(a, "malformed_response");
+  assert(error.message.includes("maxInFlight: 1"), error.message);
+  // Its answer was lost in the merge: it fails too, saying why.
+  const second = await rejectsWith(b, "connection");
+  assert(second.message.includes("maxInFlight: 1"), second.message);
+});
+
+Deno.test("get * lists integer-like keys first, as JavaScript orders object keys (documented)", async () => {
+  await using server = new StubServer(async (conn) => {
+    await conn.expect("get *\n");
+    await conn.send("ok\nb 1 1\n10 1 1\na 1 1\n2 1 1\n\n");
+    await conn.expectEnd();
+  });
+  await using client = new Client(host, server.port, { timeout: 5 });
+  assertEquals(Object.keys(await client.get("*")), ["2", "10", "b", "a"]);
+});

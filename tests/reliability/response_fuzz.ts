@@ -47,13 +47,15 @@ function classify(run: () => unknown): string {
   }
 }
 
-/** Metrics as JSON with -0 kept apart from 0. */
+/** Metrics as JSON with -0, NaN and the infinities kept apart. */
 function canonical(metrics: unknown): string {
   const entries = Object.entries(metrics as Record<string, number[][]>);
   return JSON.stringify(
     entries.map(([key, points]) => [
       key,
-      points.map((p) => p.map((n) => Object.is(n, -0) ? "-0" : n)),
+      points.map((p) =>
+        p.map((n) => Object.is(n, -0) || !Number.isFinite(n) ? String(n) : n)
+      ),
     ]),
   );
 }
@@ -106,9 +108,21 @@ export function feed(
   return trace;
 }
 
-const KEY = /^[^\s\p{Cc}]+$/u;
 const FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** What Python's float() also reads, which peers' servers store. */
+const SPECIAL = /^[+-]?(?:nan|inf|infinity)$/i;
 const INTEGER = /^[+-]?\d+$/;
+
+/** A value as docs/protocol.md says the client reads it. */
+function readValue(text: string): number | undefined {
+  if (FLOAT.test(text)) {
+    const value = Number(text);
+    return Number.isFinite(value) ? value : undefined;
+  }
+  if (!SPECIAL.test(text)) return undefined;
+  if (/nan/i.test(text)) return NaN;
+  return text.startsWith("-") ? -Infinity : Infinity;
+}
 
 /** docs/protocol.md's get data, decoded the slow, obvious way. */
 function referenceGet(body: string): string {
@@ -119,13 +133,11 @@ function referenceGet(body: string): string {
       f !== ""
     );
     if (fields.length !== 3) return "malformed_response";
+    // Any key, any integer timestamp: what real servers hold is read.
     const [key, valueText, timeText] = fields;
-    const value = Number(valueText);
+    const value = readValue(valueText);
     const time = Number(timeText);
-    if (
-      !KEY.test(key) || !FLOAT.test(valueText) || !Number.isFinite(value) ||
-      !INTEGER.test(timeText) || !Number.isSafeInteger(time)
-    ) {
+    if (value === undefined || !INTEGER.test(timeText)) {
       return "malformed_response";
     }
     const points = metrics.get(key) ?? [];
@@ -141,30 +153,36 @@ export function reference(bytes: Uint8Array, max: number): Trace {
   const trace: Trace = { frames: [], parserError: undefined };
   let pos = 0;
   for (;;) {
+    // An answer ends with an empty line: `\n\n`, or `\n\r\n`.
     let blank = -1;
+    let close = 0;
     for (let i = pos; i + 1 < bytes.length; i++) {
-      if (bytes[i] === 0x0a && bytes[i + 1] === 0x0a) {
-        blank = i;
-        break;
-      }
+      if (bytes[i] !== 0x0a) continue;
+      if (bytes[i + 1] === 0x0a) close = 2;
+      else if (bytes[i + 1] === 0x0d && bytes[i + 2] === 0x0a) close = 3;
+      else continue;
+      blank = i;
+      break;
     }
-    // The first bytes of an answer must begin `ok\n` or `error\n`, or
-    // could still become one.
-    const head = String.fromCharCode(...bytes.subarray(pos, pos + 6));
+    // The first bytes of an answer must begin a status line (`ok` or
+    // `error`, ended by `\n` or `\r\n`), or could still become one.
+    const head = String.fromCharCode(...bytes.subarray(pos, pos + 7));
     const fits = (line: string): boolean =>
       head.startsWith(line) || line.startsWith(head);
+    const STATUS = ["ok\n", "ok\r\n", "error\n", "error\r\n"];
     if (blank === -1) {
-      if (bytes.length - pos > max || !(fits("ok\n") || fits("error\n"))) {
+      if (bytes.length - pos > max || !STATUS.some(fits)) {
         trace.parserError = "malformed_response";
       }
       return trace;
     }
-    if (blank + 2 - pos > max) {
+    if (blank + close - pos > max) {
       trace.parserError = "malformed_response";
       return trace;
     }
     const statusEnd = bytes.indexOf(0x0a, pos);
-    const status = String.fromCharCode(...bytes.subarray(pos, statusEnd));
+    const status = String.fromCharCode(...bytes.subarray(pos, statusEnd))
+      .replace(/\r$/, "");
     if (status !== "ok" && status !== "error") {
       trace.parserError = "malformed_response";
       return trace;
@@ -184,7 +202,7 @@ export function reference(bytes: Uint8Array, max: number): Trace {
         ? "malformed_response"
         : referenceGet(body),
     });
-    pos = blank + 2;
+    pos = blank + close;
   }
 }
 
@@ -193,6 +211,9 @@ function formatValue(value: number): string {
   if (!Number.isInteger(value) || Math.abs(value) >= 1e21) return `${value}`;
   return Object.is(value, -0) ? "-0.0" : `${value}.0`;
 }
+
+/** Keys the generator writes: no whitespace or control bytes, as ours store. */
+const KEY = /^[^\s\p{Cc}]+$/u;
 
 const keyArb = fc.oneof(
   fc.stringMatching(/^[a-z][a-z0-9._-]{0,10}$/),
