@@ -163,7 +163,7 @@ export class Pipeline {
     signal?.addEventListener(
       "abort",
       call.watch(signal, () => {
-        this.#settle(call, abortedError(call.unsure(), signal.reason));
+        this.#drop(call, abortedError(call.unsure(), signal.reason));
       }),
       { once: true },
     );
@@ -379,12 +379,27 @@ export class Pipeline {
   }
 
   #timeOut(call: Call): void {
+    this.#drop(call, this.#timeoutError(call));
+  }
+
+  /**
+   * Fails `call` with `error` (timed out, aborted). When it was written,
+   * the server may never answer it: as undici does, the connection is
+   * reset, and the calls behind it go out on a new one rather than wait
+   * behind an answer nobody will read.
+   */
+  #drop(call: Call, error: ClientError): void {
     const written = call.sent > call.acked;
-    this.#settle(call, this.#timeoutError(call));
-    // The server may never answer it: the calls behind it get a new
-    // connection rather than waiting for their own timeouts.
+    this.#settle(call, error);
     if (written && this.#conn) {
-      this.#lost(this.#conn, new Error("a request timed out"));
+      this.#lost(
+        this.#conn,
+        new Error(
+          `a written request ${
+            error.kind === "timeout" ? "timed out" : "was aborted"
+          }`,
+        ),
+      );
     }
   }
 

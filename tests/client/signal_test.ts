@@ -5,14 +5,16 @@ import { rejectsWith } from "../helpers/client_error.ts";
 
 const host = "127.0.0.1";
 
-Deno.test("aborting a call's signal fails that call only; the client goes on", async () => {
-  await using server = new StubServer(async (conn) => {
-    await conn.expect("get slow\n");
-    await delay(50);
-    await conn.send("ok\nslow 1.0 1\n\n");
-    await conn.expect("get fast\n");
-    await conn.send("ok\nfast 2.0 2\n\n");
-    await conn.expectEnd();
+Deno.test("aborting a written call fails it alone; the calls behind it go out on a new connection", async () => {
+  await using server = new StubServer(async (conn, index) => {
+    if (index === 0) {
+      await conn.expect("get slow\n");
+      await conn.expectEnd(); // never answered: the client resets
+    } else {
+      await conn.expect("get fast\n");
+      await conn.send("ok\nfast 2.0 2\n\n");
+      await conn.expectEnd();
+    }
   });
   await using client = new Client(host, server.port, { timeout: 5 });
   const controller = new AbortController();
@@ -22,10 +24,33 @@ Deno.test("aborting a call's signal fails that call only; the client goes on", a
   controller.abort(new Error("user went away"));
   const error = await rejectsWith(slow, "aborted");
   assertEquals((error.cause as Error).message, "user went away");
-  // The late answer to "slow" is read and dropped, never given to "fast".
   assertEquals({ ...await fast }, { fast: [[2, 2]] });
-  assertEquals(server.accepted, 1);
+  assertEquals(server.accepted, 2);
   assertEquals(client.stats().failedByKind.aborted, 1);
+});
+
+Deno.test("an aborted put the server never answers does not hold up the next put", async () => {
+  await using server = new StubServer(async (conn, index) => {
+    if (index === 0) {
+      await conn.expect("put k 1 1\n");
+      await conn.expectEnd(); // the answer never comes
+    } else {
+      await conn.expect("put k 2 2\n");
+      await conn.send("ok\n\n");
+      await conn.expectEnd();
+    }
+  });
+  // A wedged put would fail with "timeout ... was not sent" after 30 s.
+  await using client = new Client(host, server.port, { timeout: 30 });
+  const controller = new AbortController();
+  const lost = client.put("k", 1, { timestamp: 1, signal: controller.signal });
+  await delay(20);
+  controller.abort();
+  await rejectsWith(lost, "aborted");
+  const started = performance.now();
+  await client.put("k", 2, { timestamp: 2 });
+  assert(performance.now() - started < 10_000, "the put waited for a timeout");
+  assertEquals(client.stats().acknowledged, 1);
 });
 
 Deno.test("a queued call whose signal aborts is never written", async () => {
@@ -68,15 +93,17 @@ Deno.test("a signal aborted before the call rejects at once and sends nothing", 
 });
 
 Deno.test("aborting a putMany names the points not acknowledged", async () => {
-  await using server = new StubServer(async (conn) => {
-    await conn.expect("put k 0 0\nput k 1 1\n");
-    await conn.send("ok\n\n");
-    await conn.expect("put k 2 2\n");
-    await delay(50);
-    await conn.send("ok\n\nok\n\n"); // read and dropped
-    await conn.expect("get k\n");
-    await conn.send("ok\n\n");
-    await conn.expectEnd();
+  await using server = new StubServer(async (conn, index) => {
+    if (index === 0) {
+      await conn.expect("put k 0 0\nput k 1 1\n");
+      await conn.send("ok\n\n");
+      await conn.expect("put k 2 2\n");
+      await conn.expectEnd(); // reset by the abort
+    } else {
+      await conn.expect("get k\n");
+      await conn.send("ok\n\n");
+      await conn.expectEnd();
+    }
   });
   await using client = new Client(host, server.port, {
     maxInFlight: 2,
