@@ -23,8 +23,10 @@ import {
   NOT_SENT,
 } from "./errors.ts";
 import { type ClientStats, Counters } from "./stats.ts";
+import { ConnectionHistory } from "./connection_history.ts";
 import { Fifo } from "../internal/fifo.ts";
 import { ResponseParser } from "./response_parser.ts";
+import { takeBatch } from "./write_batch.ts";
 import type { ResolvedClientOptions } from "./options.ts";
 
 /** Queues calls, writes them, reads their answers; see the module doc. */
@@ -34,7 +36,10 @@ export class Pipeline {
   readonly #errors: CallErrors;
   readonly #events: ConnectionEvents = {
     onData: (conn, chunk) => this.#onData(conn, chunk),
-    onEnd: (conn, error) => this.#lost(conn, error),
+    onEnd: (conn, error) => {
+      if (conn === this.#conn) this.#history.ended();
+      this.#lost(conn, error);
+    },
   };
   readonly #options: ResolvedClientOptions;
   readonly #signal: AbortSignal | undefined;
@@ -52,8 +57,7 @@ export class Pipeline {
   /** Request lines of the calls not settled, bounded by `maxPending`. */
   #pendingLines = 0;
   #conn: Connection | undefined;
-  /** The current connection has answered at least once. */
-  #answered = false;
+  readonly #history = new ConnectionHistory();
   /** A connect round is running; set and cleared synchronously in it. */
   #connecting = false;
   /** The latest connect round, for `close()` to wait on. */
@@ -63,14 +67,6 @@ export class Pipeline {
   #writing = false;
   #scheduled = false;
   #tick: Tick | undefined;
-  /**
-   * Connections lost in a row before any answer; backs off the reconnect,
-   * so a server that accepts and drops at once does not use up every retry
-   * within milliseconds. Any answer resets it, and a connection that
-   * answered before it closed (some servers close after each answer) is
-   * reconnected at once.
-   */
-  #drops = 0;
   /** The first connect's failure, kept for the next call when none waited. */
   #deferredError: ClientError | undefined;
   /** Settles when the first connect round ends; rejects if it failed. */
@@ -223,42 +219,15 @@ export class Pipeline {
       }
       return;
     }
-    // Text of puts and gets is joined; a putMany's bytes go as they are.
-    const parts: (string | Uint8Array)[] = [];
-    let text = "";
-    let room = this.#options.maxInFlight - this.#inFlightLines;
-    for (let call = this.#queue.peek(); call && room > 0;) {
-      if (call.settled) { // timed out or aborted while queued
-        this.#queue.shift();
-        call = this.#queue.peek();
-        continue;
-      }
-      const from = call.sent;
-      const to = Math.min(call.size, from + room);
-      if (from === call.acked) {
-        call.writes++;
-        this.#inFlight.push(call);
-      }
-      this.#stats.sent += to - from;
-      this.#stats.resent += Math.max(0, Math.min(to, call.written) - from);
-      call.written = Math.max(call.written, to);
-      call.sent = to;
-      room -= to - from;
-      const lines = call.lines(from, to);
-      if (typeof lines === "string") {
-        text += lines;
-      } else {
-        if (text !== "") parts.push(text);
-        parts.push(lines);
-        text = "";
-      }
-      if (to < call.size) break;
-      this.#queue.shift();
-      call = this.#queue.peek();
-    }
-    if (text !== "") parts.push(text);
-    if (parts.length === 0) return;
-    this.#inFlightLines = this.#options.maxInFlight - room;
+    const { parts, lines } = takeBatch(
+      this.#queue,
+      this.#inFlight,
+      this.#history.room(this.#options.maxInFlight, this.#inFlightLines),
+      this.#stats,
+    );
+    if (lines === 0) return;
+    this.#history.wrote(lines);
+    this.#inFlightLines += lines;
     this.#writing = true;
     conn.writeParts(parts)
       .catch((error) => this.#lost(conn, error))
@@ -281,7 +250,7 @@ export class Pipeline {
       conn = await connectRetrying(this.#hostname, this.#port, this.#events, {
         retries,
         // Connections dropped before any answer count as retries too.
-        used: this.#drops,
+        used: this.#history.drops,
         delayMs: (n) => backoffDelay(n, retryDelayMs, maxRetryDelayMs),
         wanted: () => !this.#terminated && (first || this.#pending > 0),
         onFailure: (error) => this.#connectFailure = error,
@@ -301,7 +270,7 @@ export class Pipeline {
     if (!conn) return;
     if (this.#terminated) return conn.close();
     this.#conn = conn;
-    this.#answered = false;
+    this.#history.opened();
     this.#connectFailure = undefined;
     this.#stats.connects++;
     if (this.#pending === 0) conn.unref();
@@ -328,8 +297,7 @@ export class Pipeline {
         if (!call.settled) error = call.decode(frame);
         n = 1;
       }
-      this.#drops = 0;
-      this.#answered = true;
+      this.#history.answered(n);
       this.#inFlightLines -= n;
       const complete = call.answered(n, error);
       if (call.acked === call.sent) this.#inFlight.shift();
@@ -344,6 +312,11 @@ export class Pipeline {
         new Error("the server sent an answer nobody asked for"),
       );
     }
+    // A server that closes after each answer: close first, write on a new one.
+    if (this.#history.spent && this.#inFlight.length === 0) {
+      this.#conn = undefined;
+      conn.close();
+    }
     this.#schedule();
   }
 
@@ -357,7 +330,7 @@ export class Pipeline {
     this.#conn = undefined;
     conn.close();
     this.#parser.reset();
-    if (this.#inFlight.length > 0 && !this.#answered) this.#drops++;
+    this.#history.lost(this.#inFlight.length > 0);
     this.#inFlightLines = 0;
     const resend: Call[] = [];
     for (const call of this.#inFlight.drain()) {

@@ -240,3 +240,44 @@ Deno.test("get * lists integer-like keys first, as JavaScript orders object keys
   await using client = new Client(host, server.port, { timeout: 5 });
   assertEquals(Object.keys(await client.get("*")), ["2", "10", "b", "a"]);
 });
+
+Deno.test("a server that closes after each answer gets one write per put once the client has seen it twice", async (t) => {
+  for (const maxInFlight of [1, 8]) {
+    await t.step(`maxInFlight ${maxInFlight}`, async () => {
+      const received: string[] = [];
+      await using server = new StubServer(async (conn) => {
+        const line = await conn.readLine();
+        if (line === null) return;
+        received.push(line);
+        await conn.send("ok\n\n");
+      }); // then the script ends and the stub closes the connection
+      await using client = new Client(host, server.port, {
+        timeout: 5,
+        maxInFlight,
+      });
+      const puts = 200;
+      if (maxInFlight === 1) {
+        for (let i = 0; i < puts; i++) {
+          await client.put("k", i, { timestamp: i });
+        }
+      } else {
+        await Promise.all(
+          Array.from(
+            { length: puts },
+            (_, i) => client.put("k", i, { timestamp: i }),
+          ),
+        );
+      }
+      const { acknowledged, sent, resent } = client.stats();
+      assertEquals(acknowledged, puts);
+      // Learning takes the first two connections (at most maxInFlight puts
+      // written on each); every later put is written once.
+      assert(resent <= 2 * maxInFlight, `${resent} puts resent`);
+      assertEquals(sent, puts + resent);
+      assertEquals(
+        received.filter((line) => line !== "").sort(),
+        Array.from({ length: puts }, (_, i) => `put k ${i} ${i}`).sort(),
+      );
+    });
+  }
+});
