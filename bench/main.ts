@@ -428,6 +428,48 @@ async function run(): Promise<Figure[]> {
     floor: "pipelined",
   });
 
+  // A server that closes after each answer: Client.put against raw Deno
+  // opening a connection per put, on the same server.
+  progress("a server that closes after each answer");
+  const oneShot = await withServer(
+    { ...FLOOR, closeAfterAnswer: true },
+    async (server) => ({
+      raw: await runClient({
+        mode: "naive-connect",
+        port: server.port,
+        count: count(5000),
+        seconds: 2,
+      }),
+      client: await runClient({
+        mode: "client-sequential",
+        port: server.port,
+        count: count(5000),
+        seconds: 2,
+        timeout: TIMEOUT,
+      }),
+    }),
+  );
+  const groupOneShot = "a server that closes after each answer";
+  const oneShotRatio = rate(oneShot.raw) / rate(oneShot.client);
+  add({
+    group: groupOneShot,
+    name: "raw Deno, a new connection per put",
+    value: 1e6 / rate(oneShot.raw),
+    unit: "µs/put",
+    ratio: 1,
+    floor: "raw, connection per put",
+  });
+  add({
+    group: groupOneShot,
+    name: "Client.put sequential (timeout 30 s)",
+    value: 1e6 / rate(oneShot.client),
+    unit: "µs/put",
+    ratio: oneShotRatio,
+    floor: "raw, connection per put",
+    target: "<= 1.5",
+    met: oneShotRatio <= 1.5,
+  });
+
   // TLS: the same pipelined puts over plain TCP and over TLS, back to back.
   if (OPENSSL_MISSING) {
     progress(`TLS figures skipped: ${OPENSSL_MISSING}`);

@@ -1,7 +1,9 @@
 /**
  * A bench server process. `Deno.args[0]` is JSON:
  * - `{"kind":"floor"}`: the minimal server, the fastest thing possible. It
- *   counts `\n` bytes and answers `ok\n\n` for each, nothing else.
+ *   counts `\n` bytes and answers `ok\n\n` for each, nothing else. With
+ *   `"closeAfterAnswer": true` it closes each connection after its first
+ *   answer, as some servers do.
  * - `{"kind":"metrics", "dataDir"?, "fsync"?}`: the embedded server.
  *
  * Prints `listening on HOST:PORT`. Each `mem` line on stdin prints a
@@ -20,6 +22,8 @@ interface ServerTask {
   readonly fsync?: FsyncMode;
   /** Serve TLS with this certificate. */
   readonly tls?: TlsCertificate;
+  /** `floor` only: close each connection once it has been answered. */
+  readonly closeAfterAnswer?: boolean;
 }
 
 const NL = 0x0a;
@@ -33,7 +37,10 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
 }
 
 /** One minimal connection: every `\n` read is one request, answered `ok`. */
-async function floorSession(conn: Deno.TcpConn): Promise<void> {
+async function floorSession(
+  conn: Deno.TcpConn,
+  closeAfterAnswer: boolean,
+): Promise<void> {
   conn.setNoDelay(true);
   const buf = new Uint8Array(1024 * 1024);
   try {
@@ -49,6 +56,10 @@ async function floorSession(conn: Deno.TcpConn): Promise<void> {
       ) {
         requests++;
       }
+      if (closeAfterAnswer && requests > 0) {
+        await writeAll(conn, ANSWERS.subarray(0, 4));
+        break;
+      }
       while (requests > 0) {
         const now = Math.min(requests, ANSWERS.length / 4);
         await writeAll(conn, ANSWERS.subarray(0, now * 4));
@@ -62,13 +73,13 @@ async function floorSession(conn: Deno.TcpConn): Promise<void> {
   }
 }
 
-function startFloor(): () => Promise<void> {
+function startFloor(closeAfterAnswer: boolean): () => Promise<void> {
   const listener = Deno.listen({ hostname: HOST, port: 0 });
   const sessions = new Set<Promise<void>>();
   const accepting = (async (): Promise<void> => {
     try {
       for await (const conn of listener) {
-        const session = floorSession(conn);
+        const session = floorSession(conn, closeAfterAnswer);
         sessions.add(session);
         session.finally(() => sessions.delete(session));
       }
@@ -88,7 +99,7 @@ async function main(): Promise<void> {
   const task = JSON.parse(Deno.args[0]) as ServerTask;
   let stop: () => Promise<void>;
   if (task.kind === "floor") {
-    stop = startFloor();
+    stop = startFloor(task.closeAfterAnswer ?? false);
   } else {
     const server = await serve({
       hostname: HOST,
