@@ -27,7 +27,9 @@ export type {
   ClientOptions,
   PutManyPoint,
   PutOptions,
+  RecordOptions,
 } from "./src/client/options.ts";
+export type { RecorderStats } from "./src/client/recorder.ts";
 export type { TlsOptions } from "./src/client/tls.ts";
 export { ClientError } from "./src/client/errors.ts";
 export type {

@@ -10,13 +10,25 @@ import { encodeGet, encodePut, encodePutMany } from "./codec.ts";
 import type { Metrics } from "../protocol/grammar.ts";
 import { Pipeline } from "./pipeline.ts";
 import type { ClientStats } from "./stats.ts";
+import { type BatchSender, Recorder, type RecorderStats } from "./recorder.ts";
 import {
   type CallOptions,
   type ClientOptions,
   type PutManyPoint,
   type PutOptions,
+  type RecordOptions,
   resolveClientOptions,
+  type ResolvedClientOptions,
 } from "./options.ts";
+
+const NOTHING_RECORDED: RecorderStats = Object.freeze({
+  recorded: 0,
+  sent: 0,
+  acknowledged: 0,
+  dropped: 0,
+  failed: 0,
+  buffered: 0,
+});
 
 /**
  * A connection to a metrics server speaking the protocol of docs/protocol.md.
@@ -36,6 +48,9 @@ import {
  */
 export class Client implements AsyncDisposable {
   readonly #pipeline: Pipeline;
+  readonly #options: ResolvedClientOptions;
+  /** Made by the first {@link Client.record}. */
+  #recorder: Recorder | undefined;
 
   /**
    * Creates the client and starts connecting at once, retrying up to
@@ -50,10 +65,11 @@ export class Client implements AsyncDisposable {
    * @throws {ClientError} `invalid_argument` for a bad host, port or option.
    */
   constructor(hostname: string, port: number, options: ClientOptions = {}) {
+    this.#options = resolveClientOptions(hostname, port, options);
     this.#pipeline = new Pipeline(
       hostname,
       port,
-      resolveClientOptions(hostname, port, options),
+      this.#options,
       options.signal,
     );
   }
@@ -175,19 +191,73 @@ export class Client implements AsyncDisposable {
   }
 
   /**
-   * A snapshot of the client's counts; see {@link ClientStats}. A `putMany`
-   * counts as one call; its points count in `sent` and `resent`.
+   * Records a measurement without waiting for the server: the point is
+   * checked at once, kept in a bounded buffer and sent in the background
+   * in batches (every `flushInterval`, or at once when `flushSize` points
+   * wait), pipelined like {@link putMany}. Nothing to await and nothing
+   * thrown for the server's trouble: a batch whose delivery failed is sent
+   * again, in order; past `maxBuffered` waiting points the oldest are
+   * dropped. Every outcome is counted in `stats().recorder`, and failures
+   * reach the `onError` option. {@link flush} waits for the points;
+   * {@link close} flushes first.
+   *
+   * @example Record in a hot path, flush before exit
+   * ```ts ignore
+   * import { Client } from "@metrics/client";
+   *
+   * await using client = new Client("127.0.0.1", 8888, {
+   *   maxInFlight: 1024,
+   *   onError: (error) => console.error(error.message),
+   * });
+   * client.record("http.requests", 1); // returns at once
+   * await client.flush(); // or close(), which flushes first
+   * ```
+   * @param key Metric name: no whitespace, not `*`, e.g. `"palm.cpu"`.
+   * @param value A finite number.
+   * @param options `timestamp` in Unix seconds; by default now, taken at
+   * the call.
+   * @throws {ClientError} `invalid_argument` for an invalid point, `closed`
+   * after {@link close}: the caller's mistakes only.
    */
-  stats(): ClientStats {
-    return this.#pipeline.stats();
+  record(key: string, value: number, options: RecordOptions = {}): void {
+    const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+    this.#recorder ??= new Recorder(
+      batchSender(this.#pipeline),
+      this.#options.recorder,
+    );
+    this.#recorder.record(key, value, timestamp);
   }
 
   /**
-   * Stops taking calls, waits up to `closeTimeout` for pending calls to be
-   * answered, rejects the rest with a `closed` {@link ClientError}, and
-   * closes the connection. Safe to call more than once.
+   * Sends every point recorded so far and resolves once the server
+   * acknowledged them all. Otherwise rejects with a {@link ClientError}
+   * that says how many were not stored; those the server did not refuse
+   * stay buffered and are sent again.
+   *
+   * @throws {ClientError} the kind of the failure that kept points back.
    */
-  close(): Promise<void> {
+  flush(): Promise<void> {
+    return this.#recorder?.flush() ?? Promise.resolve();
+  }
+
+  /**
+   * A snapshot of the client's counts; see {@link ClientStats}. A `putMany`
+   * counts as one call; its points count in `sent` and `resent`. A batch of
+   * recorded points counts as one `putMany`.
+   */
+  stats(): ClientStats {
+    return this.#pipeline.stats(this.#recorder?.stats() ?? NOTHING_RECORDED);
+  }
+
+  /**
+   * Flushes recorded points (waiting up to `closeTimeout`; those left are
+   * dropped and told to `onError`), stops taking calls, waits up to
+   * `closeTimeout` for pending calls to be answered, rejects the rest with
+   * a `closed` {@link ClientError}, and closes the connection. Safe to call
+   * more than once.
+   */
+  async close(): Promise<void> {
+    await this.#recorder?.close(this.#options.closeTimeoutMs);
     return this.#pipeline.close();
   }
 
@@ -195,4 +265,15 @@ export class Client implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** The client's `putMany` path, for the recorder's batches. */
+function batchSender(pipeline: Pipeline): BatchSender {
+  return {
+    send: (bytes, ends) =>
+      pipeline.call("putMany", undefined, () => ({ bytes, ends })),
+    get room() {
+      return pipeline.room;
+    },
+  };
 }

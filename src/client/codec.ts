@@ -69,7 +69,7 @@ export function encodePut(
 }
 
 /** Throws the `invalid_argument` error of {@link encodePut}, if any. */
-function checkPut(key: string, value: number, timestamp: number): void {
+export function checkPut(key: string, value: number, timestamp: number): void {
   checkKey(key, "put");
   if (typeof value !== "number" || !Number.isFinite(value)) {
     fail(`invalid value ${String(value)} for "${key}": use a finite number`);
@@ -146,13 +146,7 @@ export function encodePutMany(
     ends = withRoom(ends, n, 1);
     try {
       checkPut(key, value, timestamp);
-      out.ascii(PUT_);
-      out.text(key);
-      out.byte(SPACE);
-      out.value(value);
-      out.byte(SPACE);
-      out.integer(timestamp);
-      out.byte(NL);
+      appendPutLine(out, key, value, timestamp);
     } catch (error) {
       const { message } = error as ClientError;
       (invalid ??= []).push({ index: n, kind: "invalid_argument", message });
@@ -168,6 +162,25 @@ export function encodePutMany(
     );
   }
   return { bytes: out.bytes(), ends: ends.subarray(0, n) };
+}
+
+/**
+ * Appends the bytes of {@link encodePut}'s line for a point already
+ * checked with {@link checkPut}.
+ */
+export function appendPutLine(
+  out: LineBytes,
+  key: string,
+  value: number,
+  timestamp: number,
+): void {
+  out.ascii(PUT_);
+  out.text(key);
+  out.byte(SPACE);
+  out.value(value);
+  out.byte(SPACE);
+  out.integer(timestamp);
+  out.byte(NL);
 }
 
 /** The `server_error` for an `error` frame. */

@@ -8,6 +8,7 @@
 import { ClientError } from "./errors.ts";
 import { checkInteger, checkNumber, type Fail } from "../internal/options.ts";
 import type { TlsOptions } from "./tls.ts";
+import type { RecorderSettings } from "./recorder.ts";
 
 /** Options of {@link Client}. Durations are in seconds, like timestamps. */
 export interface ClientOptions {
@@ -83,6 +84,33 @@ export interface ClientOptions {
    * @default {false} plain TCP
    */
   tls?: boolean | TlsOptions;
+  /**
+   * {@link Client.record}: seconds between background sends of recorded
+   * points (sooner once `flushSize` points wait).
+   * @default {1}
+   */
+  flushInterval?: number;
+  /**
+   * {@link Client.record}: points per batch; a full batch is sent at once.
+   * Batches go one at a time, their points pipelined up to `maxInFlight`.
+   * @default {4096}
+   */
+  flushSize?: number;
+  /**
+   * {@link Client.record}: most recorded points waiting for the server (a
+   * batch being sent aside). Past it the oldest are dropped, counted in
+   * `stats().recorder.dropped` and told to `onError`.
+   * @default {100000}
+   */
+  maxBuffered?: number;
+  /**
+   * Hears the failures of recorded points that no promise reports: points
+   * the server refused, a batch whose delivery failed (it is sent again),
+   * drops past `maxBuffered` and points left at `close()`. An error thrown
+   * here is ignored.
+   * @default {undefined}
+   */
+  onError?: (error: ClientError) => void;
 }
 
 /** Options every call takes: {@link Client.get}, and the base of the others. */
@@ -90,8 +118,9 @@ export interface CallOptions {
   /**
    * Fails this call alone when aborted: it rejects with an `aborted`
    * {@link ClientError} whose `cause` is the abort reason; the client and
-   * its other calls go on. A request already written is still answered by
-   * the server (a put may be stored); the answer is then dropped.
+   * its other calls go on. A request already written may still be stored;
+   * its answer may never come, so the connection is reset and the calls
+   * behind it are written again on a new one.
    * @default {undefined}
    */
   signal?: AbortSignal;
@@ -103,6 +132,15 @@ export interface PutOptions extends CallOptions {
    * Unix time of the measurement in whole **seconds** (not milliseconds),
    * up to the end of year 9999 (253402300799).
    * @default {Math.floor(Date.now() / 1000)} taken when `put` is called
+   */
+  timestamp?: number;
+}
+
+/** Options of {@link Client.record}. */
+export interface RecordOptions {
+  /**
+   * Unix time of the measurement in whole **seconds** (not milliseconds).
+   * @default {Math.floor(Date.now() / 1000)} taken when `record` is called
    */
   timestamp?: number;
 }
@@ -131,6 +169,7 @@ export interface ResolvedClientOptions {
   readonly maxRetryDelayMs: number;
   readonly closeTimeoutMs: number;
   readonly tls: TlsOptions | undefined;
+  readonly recorder: RecorderSettings;
 }
 
 const MiB = 1024 * 1024;
@@ -179,7 +218,22 @@ export function resolveClientOptions(
     maxRetryDelayMs: ms("maxRetryDelay", options.maxRetryDelay ?? 2),
     closeTimeoutMs: ms("closeTimeout", options.closeTimeout ?? 10),
     tls: resolveTls(options.tls),
+    recorder: {
+      flushIntervalMs: ms("flushInterval", options.flushInterval ?? 1, true),
+      flushSize: integer("flushSize", options.flushSize ?? 4096),
+      maxBuffered: integer("maxBuffered", options.maxBuffered ?? 100_000),
+      onError: checkCallback(options.onError),
+    },
   };
+}
+
+function checkCallback(
+  onError: ClientOptions["onError"],
+): RecorderSettings["onError"] {
+  if (onError === undefined || typeof onError === "function") return onError;
+  throw invalidArgument(
+    "invalid onError option: use a function or leave it out",
+  );
 }
 
 function resolveTls(tls: ClientOptions["tls"]): TlsOptions | undefined {

@@ -23,6 +23,7 @@ import {
   NOT_SENT,
 } from "./errors.ts";
 import { type ClientStats, Counters } from "./stats.ts";
+import type { RecorderStats } from "./recorder.ts";
 import { ConnectionHistory } from "./connection_history.ts";
 import { Fifo } from "../internal/fifo.ts";
 import { ResponseParser } from "./response_parser.ts";
@@ -105,9 +106,9 @@ export class Pipeline {
     if (this.#signal?.aborted) this.#onAbort();
   }
 
-  /** A snapshot of the counts. */
-  stats(): ClientStats {
-    return this.#stats.snapshot(this.#pending);
+  /** A snapshot of the counts, with the recorder's. */
+  stats(recorder: RecorderStats): ClientStats {
+    return this.#stats.snapshot(this.#pending, recorder);
   }
 
   /**

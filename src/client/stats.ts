@@ -6,6 +6,7 @@
  */
 
 import { CLIENT_ERROR_KINDS, type ClientErrorKind } from "./errors.ts";
+import type { RecorderStats } from "./recorder.ts";
 
 /**
  * Exact counts since the client was created. At every moment
@@ -28,6 +29,8 @@ export interface ClientStats {
   resent: number;
   /** Connections opened after the first one. */
   reconnects: number;
+  /** Points of {@link Client.record}, counted one by one. */
+  recorder: RecorderStats;
 }
 
 /** The running counts behind {@link ClientStats}. */
@@ -49,7 +52,7 @@ export class Counters {
   }
 
   /** The counts as {@link ClientStats}, with `pending` from the client. */
-  snapshot(pending: number): ClientStats {
+  snapshot(pending: number, recorder: RecorderStats): ClientStats {
     return {
       called: this.called,
       acknowledged: this.acknowledged,
@@ -59,6 +62,7 @@ export class Counters {
       sent: this.sent,
       resent: this.resent,
       reconnects: Math.max(0, this.connects - 1),
+      recorder,
     };
   }
 }

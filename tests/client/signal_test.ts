@@ -5,6 +5,13 @@ import { rejectsWith } from "../helpers/client_error.ts";
 
 const host = "127.0.0.1";
 
+/** Waits until the server's first connection received `text`. */
+async function written(server: StubServer, text: string): Promise<void> {
+  for (let i = 0; i < 500 && !server.conns[0]?.received.includes(text); i++) {
+    await delay(10);
+  }
+}
+
 Deno.test("aborting a written call fails it alone; the calls behind it go out on a new connection", async () => {
   await using server = new StubServer(async (conn, index) => {
     if (index === 0) {
@@ -20,7 +27,7 @@ Deno.test("aborting a written call fails it alone; the calls behind it go out on
   const controller = new AbortController();
   const slow = client.get("slow", { signal: controller.signal });
   const fast = client.get("fast"); // queued behind it
-  await delay(10);
+  await written(server, "get slow\n");
   controller.abort(new Error("user went away"));
   const error = await rejectsWith(slow, "aborted");
   assertEquals((error.cause as Error).message, "user went away");
@@ -44,7 +51,7 @@ Deno.test("an aborted put the server never answers does not hold up the next put
   await using client = new Client(host, server.port, { timeout: 30 });
   const controller = new AbortController();
   const lost = client.put("k", 1, { timestamp: 1, signal: controller.signal });
-  await delay(20);
+  await written(server, "put k 1 1\n");
   controller.abort();
   await rejectsWith(lost, "aborted");
   const started = performance.now();
@@ -112,7 +119,7 @@ Deno.test("aborting a putMany names the points not acknowledged", async () => {
   const controller = new AbortController();
   const points = [0, 1, 2].map((i) => ({ key: "k", value: i, timestamp: i }));
   const batch = client.putMany(points, { signal: controller.signal });
-  await delay(20);
+  await written(server, "put k 2 2\n");
   controller.abort();
   const error = await rejectsWith(batch, "aborted");
   assertEquals(error.failures?.map((f) => f.index), [1, 2]);
