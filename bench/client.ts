@@ -428,6 +428,69 @@ async function getAll(task: ClientTask): Promise<ClientResult> {
 }
 
 /**
+ * `Client.record` end to end: every point recorded in one synchronous run
+ * per window of {@link BATCH}, sent in the background, then `flush()`
+ * awaited; the time runs from the first record to the last ack.
+ */
+async function clientRecord(task: ClientTask): Promise<ClientResult> {
+  const client = await Client.connect(HOST, task.port, {
+    maxInFlight: BATCH,
+    maxPending: 2 * BATCH,
+    flushSize: BATCH,
+    maxBuffered: task.count,
+    timeout: task.timeout,
+  });
+  const first = task.first ?? 0;
+  const started = performance.now();
+  const deadline = started + task.seconds * 1000;
+  let points = 0;
+  while (points < task.count && performance.now() < deadline) {
+    const n = Math.min(BATCH, task.count - points);
+    for (let i = first + points; i < first + points + n; i++) {
+      client.record(keyOf(i), valueOf(i), { timestamp: timestampOf(i) });
+    }
+    points += n;
+    // Let the background batches go, as code between records would.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  await client.flush();
+  const seconds = (performance.now() - started) / 1000;
+  const { recorder } = client.stats();
+  await client.close();
+  if (recorder.acknowledged !== points || recorder.dropped !== 0) {
+    throw new Error(`record: ${JSON.stringify(recorder)} of ${points}`);
+  }
+  return { points, seconds };
+}
+
+/**
+ * The cost of one `record` call alone: `count` points recorded in one
+ * synchronous run into a buffer that holds them all, timed; then flushed.
+ */
+async function recordCost(task: ClientTask): Promise<ClientResult> {
+  const client = await Client.connect(HOST, task.port, {
+    maxInFlight: BATCH,
+    maxPending: 2 * BATCH,
+    flushSize: task.count,
+    maxBuffered: task.count,
+    timeout: task.timeout,
+  });
+  // Warm the path first, as a hot loop would be.
+  for (let i = 0; i < 10_000; i++) {
+    client.record(keyOf(i), valueOf(i), { timestamp: timestampOf(i) });
+  }
+  await client.flush();
+  const started = performance.now();
+  for (let i = 0; i < task.count; i++) {
+    client.record(keyOf(i), valueOf(i), { timestamp: timestampOf(i) });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await client.flush();
+  await client.close();
+  return { points: task.count, seconds };
+}
+
+/**
  * Reads back what a loop stored, so no figure comes from a store that lost
  * points: every point read must be the workload's point for its key and
  * second, and there must be `count` of them. With `sampleKeys`, only that
@@ -493,6 +556,8 @@ const MODES: Record<
   "client-many": clientMany,
   "get-all": getAll,
   "sequential-compare": sequentialCompare,
+  "client-record": clientRecord,
+  "record-cost": recordCost,
   verify,
 };
 

@@ -96,6 +96,8 @@ export type ClientMode =
   | "client-many"
   | "get-all"
   | "sequential-compare"
+  | "client-record"
+  | "record-cost"
   | "verify";
 
 /** What a client child prints as its last stdout line (JSON). */

@@ -19,7 +19,7 @@
  */
 
 import type { ClientResult, ClientTask, MemoryReport } from "./common.ts";
-import { HOST, retained } from "./common.ts";
+import { HOST, putLine, retained } from "./common.ts";
 import { Client } from "../mod.ts";
 import { certs, OPENSSL_MISSING } from "../tests/helpers/certs.ts";
 import type { VictoriaMetricsFigure } from "./victoriametrics.ts";
@@ -64,6 +64,7 @@ const SERVER_SCRIPT = new URL("server.ts", here).pathname;
 const CLIENT_SCRIPT = new URL("client.ts", here).pathname;
 const VM_SCRIPT = new URL("victoriametrics.ts", here).pathname;
 const DASHBOARD_SCRIPT = new URL("dashboard.ts", here).pathname;
+const CLI_SCRIPT = new URL("../cli.ts", here).pathname;
 
 function denoArgs(script: string, task: unknown, extra: string[]): string[] {
   return [
@@ -184,6 +185,36 @@ async function readBack(
   });
 }
 
+/**
+ * Runs `metrics import FILE` against the server at `port`; returns the
+ * points per second its summary reports (start-up left out).
+ */
+async function importRate(file: string, port: number): Promise<number> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--allow-net=127.0.0.1",
+      `--allow-read=${file}`,
+      "--allow-env=METRICS_SERVER",
+      CLI_SCRIPT,
+      "import",
+      file,
+      "--server",
+      `${HOST}:${port}`,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+    signal: AbortSignal.timeout(CHILD_DEADLINE_MS),
+  }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  const match = /\((\d+) points\/s\)/.exec(text);
+  if (!output.success || match === null) {
+    throw new Error(`metrics import failed (${output.code}): ${text}`);
+  }
+  return Number(match[1]);
+}
+
 /** Puts one point under each of `count` distinct keys, pipelined. */
 async function putDistinctKeys(port: number, count: number): Promise<void> {
   const conn = await Deno.connect({ hostname: HOST, port });
@@ -299,6 +330,20 @@ async function run(): Promise<Figure[]> {
       seconds: 3,
       timeout: TIMEOUT,
     });
+    const record = await runClient({
+      mode: "client-record",
+      port,
+      count: count(8 * M),
+      seconds: 3,
+      timeout: TIMEOUT,
+    });
+    const recordCost = await runClient({
+      mode: "record-cost",
+      port,
+      count: count(M),
+      seconds: 10,
+      timeout: TIMEOUT,
+    });
     const sequential = await runClient({
       mode: "sequential-compare",
       port,
@@ -325,6 +370,8 @@ async function run(): Promise<Figure[]> {
       client,
       clientNoTimeout,
       putMany,
+      record,
+      recordCost,
       naiveConnect,
       rawMany,
     };
@@ -383,6 +430,26 @@ async function run(): Promise<Figure[]> {
     floor: "pipelined",
     target: ">= 0.60",
     met: putManyRatio >= 0.6,
+  });
+  const recordRatio = rate(floor.record) / rate(floor.putMany);
+  add({
+    group: group1,
+    name: "Client.record, then flush (batches of 8192)",
+    value: rate(floor.record),
+    unit: "puts/s",
+    ratio: recordRatio,
+    floor: "putMany",
+    target: ">= 0.80",
+    met: recordRatio >= 0.8,
+  });
+  const recordMicros = 1e6 / rate(floor.recordCost);
+  add({
+    group: group1,
+    name: "Client.record: one call, synchronous part",
+    value: recordMicros,
+    unit: "µs/put",
+    target: "< 0.3 µs",
+    met: recordMicros < 0.3,
   });
   add({
     group: group1,
@@ -609,6 +676,55 @@ async function run(): Promise<Figure[]> {
     ratio: seqServerSeconds / (seqServer.extra?.rawSeconds ?? NaN),
     floor: "raw seq, same server",
   });
+
+  // metrics import of a file against putMany of the same points.
+  progress("metrics import against putMany");
+  const importPoints = count(100_000);
+  const importFile = await Deno.makeTempFile({ prefix: "metrics-import-" });
+  try {
+    await Deno.writeTextFile(
+      importFile,
+      Array.from({ length: importPoints }, (_, i) => putLine(i).slice(4))
+        .join(""),
+    );
+    const imported = await withServer(MEMORY, async (server) => {
+      const perSecond = await importRate(importFile, server.port);
+      await readBack(server.port, importPoints);
+      return perSecond;
+    });
+    const putManySame = await withServer(MEMORY, async (server) => {
+      const result = await runClient({
+        mode: "client-put-many",
+        port: server.port,
+        count: importPoints,
+        seconds: 30,
+        timeout: TIMEOUT,
+      });
+      await readBack(server.port, importPoints);
+      return rate(result);
+    });
+    const importRatio = imported / putManySame;
+    add({
+      group: group4,
+      name: `putMany of ${label(importPoints)} points -> server in memory`,
+      value: putManySame,
+      unit: "puts/s",
+      ratio: 1,
+      floor: "putMany, same points",
+    });
+    add({
+      group: group4,
+      name: `metrics import of the same ${label(importPoints)} lines`,
+      value: imported,
+      unit: "puts/s",
+      ratio: importRatio,
+      floor: "putMany, same points",
+      target: ">= 0.50",
+      met: importRatio >= 0.5,
+    });
+  } finally {
+    await Deno.remove(importFile);
+  }
 
   // 7: many connections.
   const manyResult = await withServer(MEMORY, async (server) => {

@@ -52,8 +52,9 @@ export function parseTimestamp(text: string): number | { error: string } {
 }
 
 /**
- * Parses one line. Blank lines give `null` (skipped, not an error); a bad
- * line gives `{ error }` with the reason to print beside its line number.
+ * Parses one line. Blank lines and `#` comments give `null` (skipped, not
+ * an error); a bad line gives `{ error }` with the reason to print beside
+ * its line number.
  *
  * @param now Timestamp for lines without one (Unix seconds).
  */
@@ -62,11 +63,10 @@ export function parseImportLine(
   now: number,
 ): ImportPoint | { error: string } | null {
   const fields = line.trim().split(/\s+/);
-  if (fields[0] === "") return null;
+  if (fields[0] === "" || fields[0].startsWith("#")) return null;
   if (fields.length < 2 || fields.length > 3) {
-    return {
-      error: `expected "key value [timestamp]", got ${fields.length} fields`,
-    };
+    const got = fields.length === 1 ? "1 field" : `${fields.length} fields`;
+    return { error: `expected "key value [timestamp]", got ${got}` };
   }
   const [key, valueText, tsText] = fields;
   if (!isValidKey(key) || key === "*") {

@@ -117,3 +117,11 @@ Deno.test("host prefix keeps only characters valid in a key", () => {
   assertEquals(hostPrefix("my host:1"), "my_host_1");
   assertEquals(hostPrefix(""), "localhost");
 });
+
+Deno.test("import lines: # comments are skipped, and one field is 'got 1 field'", () => {
+  assertEquals(parseImportLine("# a comment", 1), null);
+  assertEquals(parseImportLine("   #indented", 1), null);
+  assertEquals(parseImportLine("palm.cpu", 1), {
+    error: 'expected "key value [timestamp]", got 1 field',
+  });
+});
