@@ -20,7 +20,7 @@ import {
   UsageError,
 } from "./command.ts";
 import { hostPrefix, MachineSampler } from "./machine.ts";
-import { Outbox, type OutboxCounts, type PointSink } from "./outbox.ts";
+import type { Client } from "../client/client.ts";
 import { delay } from "../internal/delay.ts";
 import { stopSignal } from "./signals.ts";
 
@@ -56,18 +56,33 @@ Examples:
   metrics collect --interval 1s --count 5 --prefix palm
 `;
 
+/** What an agent did: points by outcome, and samples taken. */
+export interface CollectResult {
+  /** Points the server acknowledged. */
+  acknowledged: number;
+  /** Points the server rejected (`error`): not sent again. */
+  rejected: number;
+  /** Oldest points dropped while the server was unreachable. */
+  dropped: number;
+  /** Points still waiting for the server. */
+  waiting: number;
+  /** Samples taken. */
+  samples: number;
+}
+
 /** What {@link collectSamples} needs. */
 export interface CollectOptions {
-  /** Where points go. */
-  sink: PointSink;
+  /**
+   * Where points go: a client whose recorder keeps them (`maxBuffered`)
+   * until the server acknowledged them.
+   */
+  client: Pick<Client, "record" | "flush" | "stats">;
   /** Metric name prefix. */
   prefix: string;
   /** Milliseconds between samples. */
   intervalMs: number;
   /** Samples to take; unbounded when undefined. */
   count?: number;
-  /** Points kept while the server is unreachable. */
-  buffer: number;
   /** Stops the loop (after a last flush). */
   signal: AbortSignal;
   /** Receives one status line per sample. */
@@ -77,27 +92,38 @@ export interface CollectOptions {
 /** Takes samples until `count` or `signal`, then flushes once more. */
 export async function collectSamples(
   options: CollectOptions,
-): Promise<OutboxCounts & { samples: number }> {
-  const { sink, prefix, intervalMs, count, buffer, signal, report } = options;
-  const outbox = new Outbox(sink, buffer);
+): Promise<CollectResult> {
+  const { client, prefix, intervalMs, count, signal, report } = options;
   const sampler = await MachineSampler.start(prefix, report);
+  const result = (): CollectResult => {
+    const { acknowledged, failed, dropped, buffered } = client.stats().recorder;
+    return {
+      acknowledged,
+      rejected: failed,
+      dropped,
+      waiting: buffered,
+      samples,
+    };
+  };
   let samples = 0;
   while (count === undefined || samples < count) {
     await delay(intervalMs, signal);
     if (signal.aborted) break;
     const points = await sampler.sample(Math.floor(Date.now() / 1000));
     samples++;
-    outbox.add(points);
-    const error = await outbox.flush();
-    const { acknowledged, waiting, dropped } = outbox.counts;
+    for (const { key, value, timestamp } of points) {
+      client.record(key, value, { timestamp });
+    }
+    const error = await client.flush().then(() => undefined, (e: Error) => e);
+    const { acknowledged, waiting, dropped } = result();
     report(
       error
         ? `sample ${samples}: ${points.length} points; server unreachable (${error.message}); ${waiting} waiting, ${dropped} dropped`
         : `sample ${samples}: ${points.length} points; ${acknowledged} acknowledged in all`,
     );
   }
-  if (outbox.counts.waiting > 0) await outbox.flush();
-  return { ...outbox.counts, samples };
+  if (result().waiting > 0) await client.flush().catch(() => {});
+  return result();
 }
 
 function positiveInteger(
@@ -135,14 +161,16 @@ async function run(args: string[]): Promise<number> {
       `--prefix must be a metric name without spaces, got "${prefix}"`,
     );
   }
-  await using client = clientFromFlags(flags, { maxInFlight: 64 });
+  await using client = clientFromFlags(flags, {
+    maxInFlight: 64,
+    maxBuffered: buffer,
+  });
   using stop = stopSignal();
   const result = await collectSamples({
-    sink: client,
+    client,
     prefix,
     intervalMs: interval * 1000,
     count,
-    buffer,
     signal: stop.signal,
     report: (line) => console.error(line),
   });

@@ -57,15 +57,15 @@ async function run(args: string[]): Promise<number> {
   await using client = new Client(server.hostname, server.port, {
     timeout: 10,
     maxInFlight: 64,
+    maxBuffered: 1000,
   });
   using stop = stopSignal();
   const collect = (count: number | undefined) =>
     collectSamples({
-      sink: client,
+      client,
       prefix: hostPrefix(Deno.hostname()),
       intervalMs: 1000,
       count,
-      buffer: 1000,
       signal: stop.signal,
       report: (line) => console.error(line),
     });

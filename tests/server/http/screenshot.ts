@@ -28,11 +28,10 @@ const prefix = hostPrefix(Deno.hostname());
   await using client = new Client(server.hostname, server.port);
   console.error(`collecting ${SAMPLES} samples of this machine, 1 s apart`);
   await collectSamples({
-    sink: client,
+    client,
     prefix,
     intervalMs: 1000,
     count: SAMPLES,
-    buffer: 1000,
     signal: new AbortController().signal,
     report: () => {},
   });
