@@ -65,11 +65,14 @@ const CLIENT_SCRIPT = new URL("client.ts", here).pathname;
 const VM_SCRIPT = new URL("victoriametrics.ts", here).pathname;
 const DASHBOARD_SCRIPT = new URL("dashboard.ts", here).pathname;
 const CLI_SCRIPT = new URL("../cli.ts", here).pathname;
+/** The lock file of tests and bench, so deno.lock keeps runtime packages only. */
+const TEST_LOCK = `--lock=${new URL("../tests/deno.lock", here).pathname}`;
 
 function denoArgs(script: string, task: unknown, extra: string[]): string[] {
   return [
     "run",
     "--quiet",
+    TEST_LOCK,
     "--allow-net=127.0.0.1",
     "--v8-flags=--expose-gc,--max-old-space-size=4096",
     ...extra,
@@ -882,6 +885,7 @@ async function childFigures<T>(script: string): Promise<T[]> {
     args: [
       "run",
       "--quiet",
+      TEST_LOCK,
       "--allow-net=127.0.0.1",
       "--allow-run",
       "--allow-read",

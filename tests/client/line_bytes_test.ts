@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import fc from "fast-check";
+import fc from "../helpers/fast_check.ts";
 import { LineBytes } from "../../src/client/line_bytes.ts";
 import { encodePut, encodePutMany } from "../../src/client/codec.ts";
 

@@ -7,10 +7,12 @@
  * @module
  */
 
+// Test-only, so named here rather than in deno.json's imports (see
+// fast_check.ts).
 import puppeteer, {
   type Browser as PuppeteerBrowser,
   type Page,
-} from "puppeteer-core";
+} from "npm:puppeteer-core@25.16.0";
 
 /** Where Debian's `chromium` package puts the browser. */
 export const CHROMIUM = "/usr/bin/chromium";

@@ -10,7 +10,7 @@
 
 /// <reference lib="deno.worker" />
 
-import fc from "fast-check";
+import fc from "../helpers/fast_check.ts";
 import {
   checkAgainstReference,
   checkEverySplit,

@@ -8,7 +8,7 @@
  */
 
 import { assert, assertEquals } from "@std/assert";
-import fc from "fast-check";
+import fc from "../helpers/fast_check.ts";
 import { Client, ClientError } from "../../mod.ts";
 import { serve } from "../../src/server/mod.ts";
 import { RawSocket } from "../helpers/server.ts";

@@ -10,7 +10,7 @@
  * @module
  */
 
-import fc from "fast-check";
+import fc from "../helpers/fast_check.ts";
 import { ClientError } from "../../src/client/errors.ts";
 import {
   decodeGetResponse,
