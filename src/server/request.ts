@@ -5,6 +5,7 @@
  * @module
  */
 
+import { pythonFloat } from "../protocol/number_text.ts";
 import {
   isValidKey,
   parseFloatText,
@@ -131,15 +132,10 @@ export function parseRequestFields(line: string): Request {
 }
 
 /**
- * Formats a value as the assignment's transcript does: an integral value
- * with `.0` (`12.0`, `-0.0`), any other in shortest round-trip form
- * (`2.156`, `0.5`, `1e-7`). Integers from 1e21 up print with an exponent
- * (`1e+21`), as JavaScript does, since `.0` after an exponent is no float.
+ * Formats a value as the reference servers (Python) print it: `12.0`,
+ * `-0.0`, `2.156`, `1e-05`, `1e+16`; see {@link pythonFloat}.
  */
-export function formatValue(value: number): string {
-  if (!Number.isInteger(value) || Math.abs(value) >= 1e21) return `${value}`;
-  return Object.is(value, -0) ? "-0.0" : `${value}.0`;
-}
+export const formatValue: (value: number) => string = pythonFloat;
 
 /**
  * Formats the data lines (`<key> <value> <timestamp>\n` each) of `series`

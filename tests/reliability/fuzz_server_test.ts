@@ -59,10 +59,23 @@ function referenceRequest(line: Uint8Array): Parsed {
   return { kind: "put", key, value, time };
 }
 
-/** README: integral values print with `.0`, others in shortest form. */
+/**
+ * docs/protocol.md: values print as Python's repr(float). Worked out here
+ * the slow way (the fewest significant digits that read back, then
+ * Python's notation rule), apart from the server's code.
+ */
 function formatValue(value: number): string {
-  if (!Number.isInteger(value) || Math.abs(value) >= 1e21) return `${value}`;
-  return Object.is(value, -0) ? "-0.0" : `${value}.0`;
+  if (Object.is(value, -0)) return "-0.0";
+  let precision = 1;
+  while (Number(value.toPrecision(precision)) !== value) precision++;
+  const [mantissa, exp] = value.toExponential(precision - 1).split("e");
+  const exponent = Number(exp);
+  if (exponent < -4 || exponent >= 16) {
+    const digits = String(Math.abs(exponent)).padStart(2, "0");
+    return `${mantissa}e${exponent < 0 ? "-" : "+"}${digits}`;
+  }
+  const fixed = value.toFixed(Math.max(1, precision - 1 - exponent));
+  return fixed;
 }
 
 /** The server as a model: key to (second to value). */

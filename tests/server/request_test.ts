@@ -125,7 +125,7 @@ Deno.test("the response constants are the protocol's bytes", () => {
   assertEquals(decoder.decode(ERROR_RESPONSE), "error\nwrong command\n\n");
 });
 
-Deno.test("formatValue prints integral values with .0, others shortest", () => {
+Deno.test("formatValue prints values as Python's repr: integral with .0, exponents below 1e-4 and from 1e16", () => {
   const cases: [number, string][] = [
     [12, "12.0"],
     [10, "10.0"],
@@ -133,12 +133,16 @@ Deno.test("formatValue prints integral values with .0, others shortest", () => {
     [-0, "-0.0"],
     [-3, "-3.0"],
     [4200000, "4200000.0"],
-    [1e20, "100000000000000000000.0"],
+    [9999999999999998, "9999999999999998.0"],
+    [1e16, "1e+16"],
+    [1e20, "1e+20"],
     [1e21, "1e+21"],
     [2.156, "2.156"],
     [0.5, "0.5"],
     [0.1 + 0.2, "0.30000000000000004"],
-    [1e-7, "1e-7"],
+    [0.0001, "0.0001"],
+    [0.00001, "1e-05"],
+    [1e-7, "1e-07"],
   ];
   for (const [value, text] of cases) {
     assertEquals(formatValue(value), text, String(value));
