@@ -233,12 +233,7 @@ function inFlagTerms(
   const problem = options.dataDir === undefined
     ? undefined
     : dataDirProblem(error);
-  if (problem !== undefined) {
-    return new Error(
-      `cannot keep points in --data ${options.dataDir}: ${problem}`,
-      { cause: error },
-    );
-  }
+  if (problem !== undefined) return dataDirError(options.dataDir!, problem);
   const address = `${options.hostname ?? "127.0.0.1"}:${options.port ?? 8888}`;
   if (error instanceof Deno.errors.AddrInUse) {
     return new Error(
@@ -255,6 +250,13 @@ function inFlagTerms(
   return error;
 }
 
+/** Every `--data` problem in one shape, exit 2. */
+function dataDirError(dir: string, problem: string): UsageError {
+  return new UsageError(
+    `cannot keep points in --data ${dir}: ${problem}; pick another directory`,
+  );
+}
+
 /** Why `--data DIR` cannot be used, for the errors a path can give. */
 function dataDirProblem(error: unknown): string | undefined {
   if (error instanceof Deno.errors.NotADirectory) {
@@ -265,6 +267,13 @@ function dataDirProblem(error: unknown): string | undefined {
   }
   if (error instanceof Deno.errors.AlreadyExists) {
     return "it is a file, not a directory";
+  }
+  if (error instanceof Error && /\(os error 30\)/.test(error.message)) {
+    return "the file system is read-only";
+  }
+  // /proc and /sys refuse new files with ENOENT even where the directory is.
+  if (error instanceof Deno.errors.NotFound) {
+    return "files cannot be created there";
   }
   return undefined;
 }
@@ -281,9 +290,7 @@ async function checkDataDir(dir: string): Promise<void> {
     problem = dataDirProblem(error);
     if (problem === undefined) throw error;
   }
-  if (problem !== undefined) {
-    throw new UsageError(`cannot keep points in --data ${dir}: ${problem}`);
-  }
+  if (problem !== undefined) throw dataDirError(dir, problem);
 }
 
 async function run(args: string[]): Promise<number> {
