@@ -41,15 +41,15 @@ dropped and counted. Ctrl-C stops after a last flush. Exits 0 when every
 sample was acknowledged, 1 otherwise.
 
 Options:
-  --interval DURATION  time between samples: 10s, 1m, 1m30s; at least 1s, as
-                       the server keeps one value per key and second
-                       (default 10s)
-  --count N            stop after N samples (default: run until Ctrl-C)
-  --prefix NAME        metric name prefix (default: this host's name)
-  --buffer N           points kept while the server is unreachable
-                       (default 10000)
+  --interval TIME     time between samples: 10s, 1m, 1m30s; at least 1s, as
+                      the server keeps one value per key and second
+                      (default 10s)
+  --count N           stop after N samples (default: run until Ctrl-C)
+  --prefix NAME       metric name prefix (default: this host's name)
+  --buffer N          points kept while the server is unreachable
+                      (default 10000)
 ${CLIENT_FLAGS_HELP}
-  -h, --help           show this help
+  -h, --help          show this help
 
 Examples:
   metrics collect --interval 10s

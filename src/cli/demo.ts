@@ -7,6 +7,7 @@
  * @module
  */
 
+import { formatAddress } from "../internal/address.ts";
 import { Client } from "../client/client.ts";
 import { serve } from "../server/mod.ts";
 import { chartMetrics } from "./chart.ts";
@@ -50,7 +51,9 @@ async function run(args: string[]): Promise<number> {
     http: httpFlag(flags.http ?? "0"),
   });
   console.error(
-    `demo: server listening on ${server.hostname}:${server.port} (in memory); ` +
+    `demo: server listening on ${
+      formatAddress(server.hostname, server.port)
+    } (in memory); ` +
       `page on ${server.http?.url}; ` +
       `collecting ${SAMPLES} samples of this machine, 1 s apart`,
   );

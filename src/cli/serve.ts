@@ -4,6 +4,7 @@
  * @module
  */
 
+import { formatAddress } from "../internal/address.ts";
 import {
   type FsyncMode,
   type HttpOptions,
@@ -234,7 +235,10 @@ function inFlagTerms(
     ? undefined
     : dataDirProblem(error);
   if (problem !== undefined) return dataDirError(options.dataDir!, problem);
-  const address = `${options.hostname ?? "127.0.0.1"}:${options.port ?? 8888}`;
+  const address = formatAddress(
+    options.hostname ?? "127.0.0.1",
+    options.port ?? 8888,
+  );
   if (error instanceof Deno.errors.AddrInUse) {
     return new Error(
       `cannot listen on ${address}: the address is in use (another server?); pick another --port`,
@@ -311,11 +315,11 @@ async function run(args: string[]): Promise<number> {
   } catch (error) {
     throw inFlagTerms(error, options);
   }
-  console.log(`listening on ${server.hostname}:${server.port}`);
+  console.log(`listening on ${formatAddress(server.hostname, server.port)}`);
   if (server.http !== undefined) console.log(`page on ${server.http.url}`);
   if (options.tls) {
     console.error(
-      `TLS on ${server.hostname}:${server.port}; plain TCP ${
+      `TLS on ${formatAddress(server.hostname, server.port)}; plain TCP ${
         server.plainPort === undefined
           ? "off"
           : `on 127.0.0.1:${server.plainPort}`

@@ -7,8 +7,10 @@
  */
 
 import {
+  isUnknownHost,
   looksLikeTls,
   startTls,
+  TlsHandshakeError,
   type TlsOptions,
   tlsPortError,
 } from "./tls.ts";
@@ -79,9 +81,18 @@ export async function connectRetrying(
     } catch (error) {
       failure = error;
       options.onFailure(error);
+      // An unknown host or a refused certificate stays so: fail at once.
+      if (isPermanent(error)) break;
     }
   }
   throw failure;
+}
+
+/** Whether no retry can mend `error`: an unknown host, a refused certificate. */
+function isPermanent(error: unknown): boolean {
+  return error instanceof TlsHandshakeError
+    ? error.permanent
+    : isUnknownHost(error);
 }
 
 /** A connected socket with its read loop running. */

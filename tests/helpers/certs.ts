@@ -28,6 +28,11 @@ export interface Certs {
   expired: Pair;
   /** Valid only for `other.example`. */
   otherHost: Pair;
+  /**
+   * Self-signed the usual way (`openssl req -x509 ... -addext
+   * subjectAltName=...`), so a CA certificate (CA:TRUE) used as a server's.
+   */
+  selfSigned: Pair;
 }
 
 async function openssl(args: string[], cwd: string): Promise<void> {
@@ -124,6 +129,29 @@ async function makeLeaf(
   };
 }
 
+async function makeSelfSigned(dir: string, san: string): Promise<Pair> {
+  await openssl([
+    "req",
+    "-x509",
+    ...EC_KEY,
+    "-nodes",
+    "-keyout",
+    "self.key",
+    "-out",
+    "self.pem",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=localhost",
+    "-addext",
+    `subjectAltName=${san}`,
+  ], dir);
+  return {
+    cert: await Deno.readTextFile(`${dir}/self.pem`),
+    key: await Deno.readTextFile(`${dir}/self.key`),
+  };
+}
+
 async function generate(): Promise<Certs> {
   const dir = await Deno.makeTempDir({ prefix: "metrics-certs-" });
   try {
@@ -136,6 +164,7 @@ async function generate(): Promise<Certs> {
       server: await makeLeaf(dir, "server", loopback, 2),
       expired: await makeLeaf(dir, "expired", loopback, -1),
       otherHost: await makeLeaf(dir, "other-host", "DNS:other.example", 2),
+      selfSigned: await makeSelfSigned(dir, loopback),
     };
   } finally {
     await Deno.remove(dir, { recursive: true });
