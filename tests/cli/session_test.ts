@@ -67,32 +67,6 @@ Deno.test("serve on a port in use names the address", async () => {
   );
 });
 
-Deno.test("serve --data on a file says so in one line", async () => {
-  await using dir = await tempDir();
-  const file = `${dir.path}/passwd`;
-  await Deno.writeTextFile(file, "root:x:0:0\n");
-  for (
-    const [data, problem] of [
-      [file, "it is a file, not a directory"],
-      [`${file}/sub`, "part of the path is a file, not a directory"],
-    ]
-  ) {
-    const { code, stderr } = await runCli([
-      "serve",
-      "--port",
-      "0",
-      "--data",
-      data,
-    ]);
-    assertEquals(code, 2);
-    assertEquals(
-      stderr.split("\n")[0],
-      `metrics: cannot keep points in --data ${data}: ${problem}`,
-    );
-    assert(!stderr.includes("os error"), stderr);
-  }
-});
-
 Deno.test("serve on a foreign log says Error once", async () => {
   await using dir = await tempDir();
   await Deno.writeTextFile(`${dir.path}/metrics.log`, "hello world\n");
