@@ -70,3 +70,43 @@ Deno.test({
     assert(screen.includes("\r\x1b[Kacknowledged 5000, rejected 0"), screen);
   },
 });
+
+Deno.test({
+  name:
+    "demo on a terminal keeps serving until Ctrl-C, numbers samples on, and says what it did",
+  ignore: !hasScript,
+  async fn() {
+    const command = [Deno.execPath(), ...DENO_RUN, CLI, "demo"].map(shellQuote)
+      .join(" ");
+    const child = new Deno.Command(SCRIPT, {
+      args: ["-qec", command, "/dev/null"],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    let screen = "";
+    const reading = (async () => {
+      for await (
+        const text of child.stdout.pipeThrough(new TextDecoderStream())
+      ) {
+        screen += text;
+      }
+    })();
+    const deadline = Date.now() + 30_000;
+    while (!screen.includes("sample 5:") && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("\x03")); // Ctrl-C
+    await writer.close();
+    const { code } = await child.status;
+    await reading;
+    assertEquals(code, 130, screen);
+    assertMatch(screen, /Ctrl-C to stop/);
+    assertMatch(screen, /sample 4: /); // numbering goes on after sample 3
+    assertMatch(
+      screen,
+      /demo: stopped after \d+ samples; \d+ points acknowledged/,
+    );
+    assert(!screen.includes("not sampled"), screen); // no warning
+  },
+});
