@@ -182,3 +182,43 @@ Deno.test({
     assertEquals(errors, []);
   },
 });
+
+Deno.test({
+  name: "the time axis and the legend speak UTC in 24-hour form",
+  ignore,
+  async fn() {
+    await using server = await serve({
+      port: 0,
+      log: () => {},
+      http: { port: 0 },
+    });
+    {
+      await using client = new Client(server.hostname, server.port, {
+        maxInFlight: 64,
+      });
+      // 2006-06-21 16:00 to 17:00 UTC: an afternoon, where 12-hour forms differ.
+      await Promise.all(
+        Array.from(
+          { length: 61 },
+          (_, i) =>
+            client.put("palm.cpu", i, { timestamp: 1150905600 + 60 * i }),
+        ),
+      );
+    }
+    await using browser = await Browser.launch();
+    const { page, errors } = await browser.open(
+      `${server.http!.url}#key=palm.cpu&range=0`,
+    );
+    await page.waitForFunction(`${text("info")}.startsWith("61 points")`, {
+      timeout: 5000,
+    });
+    const labels = await page.evaluate(
+      `metricsChart().axes[0]._values.filter((v) => v !== null)`,
+    ) as string[];
+    assert(labels.length >= 2, `labels ${labels}`);
+    for (const label of labels) {
+      assertMatch(label, /^1[67]:\d\d$/, `label ${label}`);
+    }
+    assertEquals(errors, []);
+  },
+});

@@ -31,6 +31,21 @@
       .replace(/\.\d+Z$/, " UTC");
   }
 
+  /** Time-axis labels in UTC, 24-hour, as fine as the span needs. */
+  function timeLabels(_u, splits) {
+    const span = splits.length > 1 ? splits[splits.length - 1] - splits[0] : 0;
+    const [from, to] = span >= 3 * 86400
+      ? [0, 10]
+      : span >= 86400
+      ? [5, 16]
+      : span >= 600
+      ? [11, 16]
+      : [11, 19];
+    return splits.map((t) =>
+      new Date(t * 1000).toISOString().replace("T", " ").slice(from, to)
+    );
+  }
+
   /** `#key=...&range=...` (or a bare `#key`, as older links have it). */
   function fromHash() {
     const hash = location.hash.slice(1);
@@ -175,13 +190,13 @@
           },
         },
         series: [
-          {},
+          { value: (_u, t) => t == null ? "--" : when(t) },
           { label: "min", ...edge },
           { label: "value", stroke: c.accent, width: 2 },
           { label: "max", ...edge },
         ],
         bands: [{ series: [3, 1], fill: c.band }],
-        axes: [axis, {
+        axes: [{ ...axis, label: "UTC", values: timeLabels }, {
           ...axis,
           values: (_u, splits) => splits.map(short),
           // Wide enough for the longest label, so none is cut.
