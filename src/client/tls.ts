@@ -89,7 +89,7 @@ function handshakeError(hostname: string, error: unknown): Error {
   const detail = error instanceof Error ? error.message : String(error);
   const certificate = /invalid peer certificate/.test(detail);
   const words = /CaUsedAsEndEntity/.test(detail)
-    ? "the server's certificate is a CA certificate (CA:TRUE), which cannot serve as a server's own: sign a server certificate with that CA (docs/server.md#tls shows the openssl commands)"
+    ? "the server's certificate is a CA certificate (CA:TRUE), which cannot serve as a server's own: sign a server certificate with that CA (docs/server.md#making-a-certificate shows the openssl commands)"
     : /UnknownIssuer/.test(detail)
     ? "the server's certificate is signed by an unknown CA: trust that CA with the tls.caCerts option (--ca FILE on the command line)"
     : /NotValidForName|not valid for name/.test(detail)
