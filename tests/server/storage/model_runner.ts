@@ -72,13 +72,17 @@ function describe(op: ModelOp | undefined): string {
 /**
  * Applies every op of the seeded workload to the model and to `subject`,
  * checking each answer; throws an `Error` naming the seed and the op.
+ * With `progressMs`, prints how far it got that often (long runs).
  */
 export async function runModel(
   name: string,
   seed: number,
   profile: WorkloadProfile,
   subject: Subject,
+  progressMs = Infinity,
 ): Promise<RunStats> {
+  const started = performance.now();
+  let reported = started;
   const model = new StorageModel();
   const workload = new Workload(seed, model, profile);
   /** Puts not awaited yet; a rejection is kept for the next settle. */
@@ -161,6 +165,15 @@ export async function runModel(
           break;
       }
       index++;
+      if (performance.now() - reported > progressMs) {
+        reported = performance.now();
+        const { keys, points } = model.size();
+        console.log(
+          `${name}: seed ${seed}, op #${index}, ${keys} keys, ${points} points, ${
+            Math.round((reported - started) / 1000)
+          } s`,
+        );
+      }
     }
     op = undefined;
     await settle();
