@@ -82,10 +82,19 @@ export const COMPRESSORS: readonly Compressor[] = [
   {
     id: 3,
     name: "zstd",
-    compress: (body, level = 3) =>
-      zstdCompressSync(body, {
-        params: { [constants.ZSTD_c_compressionLevel]: level },
-      }),
+    compress: (body, level = 3) => {
+      // node:zlib cannot tell zstd the body's size, so zstd would size its
+      // tables for a large input: 1 s a call at level 19. Chunks are small.
+      const log = Math.min(24, Math.max(10, Math.ceil(Math.log2(body.length))));
+      return zstdCompressSync(body, {
+        params: {
+          [constants.ZSTD_c_compressionLevel]: level,
+          [constants.ZSTD_c_windowLog]: log,
+          [constants.ZSTD_c_hashLog]: log + 1,
+          [constants.ZSTD_c_chainLog]: log,
+        },
+      });
+    },
     decompress: guarded(
       "zstd",
       (bytes, limit) => zstdDecompressSync(bytes, { maxOutputLength: limit }),
