@@ -153,6 +153,14 @@ export class ByteReader {
     return rest;
   }
 
+  /** The next `count` bytes, as a view. */
+  take(count: number): Uint8Array {
+    this.#need(count);
+    const bytes = this.#buf.subarray(this.#at, this.#at + count);
+    this.#at += count;
+    return bytes;
+  }
+
   /** One byte. */
   byte(): number {
     this.#need(1);

@@ -4,7 +4,7 @@
  *
  * ```text
  * chunk    = encoding | varint count | signed first timestamp | payload | CRC-32
- * encoding = u8: codec id (1 Gorilla, 2 decimal) | compressor id << 4
+ * encoding = u8: codec id (1 Gorilla, 2 decimal, 3 packed) | compressor id << 4
  * payload  = the codec's body, through the compressor
  * CRC-32   = u32 little-endian, of every byte before it
  * ```
@@ -23,6 +23,7 @@ import { ByteReader, ByteWriter, ChunkError } from "./bytes.ts";
 import { crc32 } from "node:zlib";
 import { decodeGorilla, encodeGorilla } from "./gorilla.ts";
 import { decodeDecimal, encodeDecimal } from "./decimal.ts";
+import { decodePacked, encodePacked } from "./packed.ts";
 import {
   type CompressorName,
   compressorNamed,
@@ -31,8 +32,12 @@ import {
 
 export { ChunkError };
 
-/** A codec's name: `gorilla` (delta-of-delta and XOR bits), `decimal` (scaled integers). */
-export type CodecName = "gorilla" | "decimal";
+/**
+ * A codec's name: `gorilla` (delta-of-delta and XOR bits), `decimal`
+ * (scaled integers as varints, for a general compressor), `packed` (scaled
+ * integers bit-packed, XOR where they cannot scale).
+ */
+export type CodecName = "gorilla" | "decimal" | "packed";
 
 /** Most points in one chunk. */
 export const MAX_CHUNK_POINTS = 65_536;
@@ -57,6 +62,7 @@ interface Codec {
 const CODECS: readonly Codec[] = [
   { id: 1, name: "gorilla", encode: encodeGorilla, decode: decodeGorilla },
   { id: 2, name: "decimal", encode: encodeDecimal, decode: decodeDecimal },
+  { id: 3, name: "packed", encode: encodePacked, decode: decodePacked },
 ];
 
 /** How {@link encodeChunk} encodes. */

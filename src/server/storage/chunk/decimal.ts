@@ -21,18 +21,20 @@
  */
 
 import { ByteReader, ByteWriter, ChunkError, signedLength } from "./bytes.ts";
-import {
-  MAX_DECIMALS,
-  MAX_EXPONENT,
-  scaleToIntegers,
-  unscale,
-} from "./scale.ts";
+import { scaleToIntegers, unscaleAll } from "./scale.ts";
+import { checkAscending, steps, unsteps } from "./steps.ts";
 
 const TIME_DODS = 0;
 const TIME_RAW = 1;
 const VALUE_RAW = 0;
 const VALUE_DELTAS = 1;
 const VALUE_DODS = 2;
+
+function varintBytes(list: Float64Array): number {
+  let bytes = 0;
+  for (let i = 0; i < list.length; i++) bytes += signedLength(list[i]);
+  return bytes;
+}
 
 /** Encodes timestamps after the first, and every value. */
 export function encodeDecimal(
@@ -41,65 +43,39 @@ export function encodeDecimal(
 ): Uint8Array<ArrayBuffer> {
   const count = timestamps.length;
   const out = new ByteWriter(count * 3 + 16);
-  const timeMode = deltasAreSafe(timestamps) ? TIME_DODS : TIME_RAW;
+  const timeSteps = steps(timestamps, 2);
   const scaled = scaleToIntegers(values);
-  const valueMode = scaled === undefined
+  const deltas = scaled && steps(scaled.mantissas, 1);
+  const dods = scaled && steps(scaled.mantissas, 2);
+  // Deltas on a tie; deltas-of-deltas only where they are smaller.
+  const valueSteps = dods && deltas && varintBytes(dods) < varintBytes(deltas)
+    ? dods
+    : deltas;
+  const valueMode = valueSteps === undefined
     ? VALUE_RAW
-    : stepsMode(scaled.mantissas);
-  out.byte(timeMode | valueMode << 1);
-  if (timeMode === TIME_DODS) {
-    writeSteps(out, timestamps, 2);
+    : valueSteps === dods
+    ? VALUE_DODS
+    : VALUE_DELTAS;
+  out.byte((timeSteps ? TIME_DODS : TIME_RAW) | valueMode << 1);
+  if (timeSteps) {
+    for (const step of timeSteps) out.signed(step);
   } else {
     for (let i = 1; i < count; i++) out.float64(timestamps[i]);
   }
-  if (scaled === undefined || valueMode === VALUE_RAW) {
+  if (scaled === undefined || valueSteps === undefined) {
     for (let i = 0; i < count; i++) out.float64(values[i]);
   } else {
     out.signed(scaled.exponent);
     out.signed(scaled.mantissas[0]);
-    writeSteps(out, scaled.mantissas, valueMode === VALUE_DODS ? 2 : 1);
+    for (const step of valueSteps) out.signed(step);
   }
   return out.bytes();
 }
 
-function deltasAreSafe(timestamps: ArrayLike<number>): boolean {
-  for (let i = 1; i < timestamps.length; i++) {
-    if (!Number.isSafeInteger(timestamps[i] - timestamps[i - 1])) return false;
-  }
-  return true;
-}
-
-/**
- * Whether deltas or deltas-of-deltas of `mantissas` take fewer bytes
- * (deltas on a tie); raw floats when neither stays a safe integer.
- */
-function stepsMode(mantissas: Float64Array): number {
-  let deltaBytes = 0;
-  let dodBytes = 0;
-  let prevDelta = 0;
-  for (let i = 1; i < mantissas.length; i++) {
-    const delta = mantissas[i] - mantissas[i - 1];
-    const dod = delta - prevDelta;
-    if (!Number.isSafeInteger(delta)) return VALUE_RAW;
-    deltaBytes += signedLength(delta);
-    dodBytes = Number.isSafeInteger(dod) ? dodBytes + signedLength(dod) : NaN;
-    prevDelta = delta;
-  }
-  return dodBytes < deltaBytes ? VALUE_DODS : VALUE_DELTAS;
-}
-
-/** Writes the deltas (order 1) or deltas-of-deltas (order 2) of `column[1..]`. */
-function writeSteps(
-  out: ByteWriter,
-  column: ArrayLike<number>,
-  order: 1 | 2,
-): void {
-  let prevDelta = 0;
-  for (let i = 1; i < column.length; i++) {
-    const delta = column[i] - column[i - 1];
-    out.signed(order === 1 ? delta : delta - prevDelta);
-    prevDelta = delta;
-  }
+function readSigned(reader: ByteReader, count: number): Float64Array {
+  const list = new Float64Array(count);
+  for (let i = 0; i < count; i++) list[i] = reader.signed();
+  return list;
 }
 
 /**
@@ -117,46 +93,23 @@ export function decodeDecimal(
   const count = timestamps.length;
   const reader = new ByteReader(body);
   const mode = reader.byte();
-  const timeMode = mode & 1;
   const valueMode = mode >>> 1;
   if (valueMode > VALUE_DODS) throw new ChunkError("an unknown value mode");
-  let prevDelta = 0;
-  for (let i = 1; i < count; i++) {
-    let time: number;
-    if (timeMode === TIME_DODS) {
-      prevDelta += reader.signed();
-      time = timestamps[i - 1] + prevDelta;
-    } else {
-      time = reader.float64();
-    }
-    if (!Number.isSafeInteger(time) || time <= timestamps[i - 1]) {
-      throw new ChunkError("timestamps do not ascend");
-    }
-    timestamps[i] = time;
+  if ((mode & 1) === TIME_DODS) {
+    unsteps(timestamps[0], readSigned(reader, count - 1), 2, timestamps);
+  } else {
+    for (let i = 1; i < count; i++) timestamps[i] = reader.float64();
   }
+  checkAscending(timestamps);
   if (valueMode === VALUE_RAW) {
     for (let i = 0; i < count; i++) values[i] = reader.float64();
   } else {
-    readScaled(reader, values, valueMode === VALUE_DODS);
+    const exponent = reader.signed();
+    const first = reader.signed();
+    const mantissas = new Float64Array(count);
+    const order = valueMode === VALUE_DODS ? 2 : 1;
+    unsteps(first, readSigned(reader, count - 1), order, mantissas);
+    unscaleAll(mantissas, exponent, values);
   }
   if (reader.remaining !== 0) throw new ChunkError("a chunk has extra bytes");
-}
-
-function readScaled(reader: ByteReader, values: Float64Array, dods: boolean) {
-  const exponent = reader.signed();
-  if (exponent < -MAX_DECIMALS || exponent > MAX_EXPONENT) {
-    throw new ChunkError("a decimal exponent is out of range");
-  }
-  let mantissa = reader.signed();
-  values[0] = unscale(mantissa, exponent);
-  let delta = 0;
-  for (let i = 1; i < values.length; i++) {
-    const step = reader.signed();
-    delta = dods ? delta + step : step;
-    mantissa += delta;
-    if (!Number.isSafeInteger(mantissa)) {
-      throw new ChunkError("a mantissa is not a safe integer");
-    }
-    values[i] = unscale(mantissa, exponent);
-  }
 }

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { ChunkError } from "./bytes.ts";
+
 /** Most decimals a scaled value may have (VictoriaMetrics goes to 10^12 too). */
 export const MAX_DECIMALS = 12;
 /** Largest power of ten a scaled integer is multiplied by: 10^22 is the last exact double. */
@@ -101,4 +103,21 @@ function mantissas(
     if (Number.isNaN(out[i])) return undefined;
   }
   return { exponent, mantissas: out };
+}
+
+/**
+ * Writes `unscale(mantissas[i], exponent)` into `into[i]`.
+ * @throws {ChunkError} when `exponent` is out of range.
+ */
+export function unscaleAll(
+  mantissas: Float64Array,
+  exponent: number,
+  into: Float64Array,
+): void {
+  if (exponent < -MAX_DECIMALS || exponent > MAX_EXPONENT) {
+    throw new ChunkError("a decimal exponent is out of range");
+  }
+  for (let i = 0; i < into.length; i++) {
+    into[i] = unscale(mantissas[i], exponent);
+  }
 }

@@ -24,7 +24,7 @@ import {
 import type { CompressorName } from "../../../../src/server/storage/chunk/compress.ts";
 import { seriesArbitrary, type TestSeries } from "./series_arbitrary.ts";
 
-const CODECS: CodecName[] = ["gorilla", "decimal"];
+const CODECS: CodecName[] = ["gorilla", "decimal", "packed"];
 const COMPRESSORS: CompressorName[] = ["none", "deflate", "brotli", "zstd"];
 /** Every codec with every compressor. */
 const ENCODINGS: ChunkOptions[] = CODECS.flatMap((codec) =>
