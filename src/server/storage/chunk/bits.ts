@@ -21,7 +21,10 @@ export class BitWriter {
   #pending = 0;
   #fill = 0;
 
-  /** @param capacity Bytes to allocate up front. */
+  /**
+   * An empty stream.
+   * @param capacity Bytes to allocate up front.
+   */
   constructor(capacity = 256) {
     this.#buf = new Uint8Array(Math.max(16, capacity));
   }
@@ -72,7 +75,10 @@ export class BitReader {
   /** Position in bits. */
   #at = 0;
 
-  /** @param buf The bytes to read, from their first bit. */
+  /**
+   * A reader at the first bit of `buf`.
+   * @param buf The bytes to read.
+   */
   constructor(buf: Uint8Array) {
     this.#buf = buf;
   }

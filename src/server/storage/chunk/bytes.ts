@@ -15,7 +15,10 @@ import { withRoom } from "../../../internal/grow.ts";
 
 /** Thrown when chunk bytes do not decode: corrupt, truncated, or not a chunk. */
 export class ChunkError extends Error {
-  /** @param message What is wrong, one line. */
+  /**
+   * An error about chunk bytes.
+   * @param message What is wrong, one line.
+   */
   constructor(message: string) {
     super(message);
     this.name = "ChunkError";
@@ -31,7 +34,10 @@ export class ByteWriter {
   #view: DataView;
   #length = 0;
 
-  /** @param capacity Bytes to allocate up front. */
+  /**
+   * An empty buffer.
+   * @param capacity Bytes to allocate up front.
+   */
   constructor(capacity = 256) {
     this.#buf = new Uint8Array(Math.max(16, capacity));
     this.#view = new DataView(this.#buf.buffer);
@@ -130,7 +136,10 @@ export class ByteReader {
   readonly #view: DataView;
   #at = 0;
 
-  /** @param buf The bytes to read, from the start. */
+  /**
+   * A reader at the start of `buf`.
+   * @param buf The bytes to read.
+   */
   constructor(buf: Uint8Array) {
     this.#buf = buf;
     this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);

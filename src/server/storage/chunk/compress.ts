@@ -27,9 +27,12 @@ export interface Compressor {
   readonly id: number;
   /** Its name. */
   readonly name: CompressorName;
-  /** `level` is the compressor's own scale; `undefined` picks its default. */
+  /** Compresses `body`; `level` is on the compressor's own scale, `undefined` its default. */
   compress(body: Uint8Array, level?: number): Uint8Array;
-  /** @throws {ChunkError} when `bytes` do not decompress to at most `limit` bytes. */
+  /**
+   * The bytes `bytes` decompress to.
+   * @throws {ChunkError} when they do not decompress to at most `limit` bytes.
+   */
   decompress(bytes: Uint8Array, limit: number): Uint8Array;
 }
 

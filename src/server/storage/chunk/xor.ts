@@ -30,7 +30,10 @@ export class XorWriter {
   #trailing = 0;
   #started = false;
 
-  /** @param out Where the bits go. */
+  /**
+   * A writer whose first value will be written whole.
+   * @param out Where the bits go.
+   */
   constructor(out: BitWriter) {
     this.#out = out;
   }
@@ -101,7 +104,10 @@ export class XorReader {
   #trailing = 0;
   #started = false;
 
-  /** @param bits Where the bits come from. */
+  /**
+   * A reader whose first value is read whole.
+   * @param bits Where the bits come from.
+   */
   constructor(bits: BitReader) {
     this.#bits = bits;
   }

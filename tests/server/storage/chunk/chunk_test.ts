@@ -187,6 +187,10 @@ Deno.test("behind the CRC, damaged bytes decode to an error or to well-formed po
   );
 });
 
+Deno.test("chunks are packed and uncompressed unless asked otherwise", () => {
+  assertEquals(encodeChunk([1503319740], [12])[0], 0x03);
+});
+
 Deno.test("a body no compressor can shrink is stored uncompressed", () => {
   for (const compressor of COMPRESSORS) {
     const chunk = encodeChunk([1503319740], [12], { compressor });
@@ -194,7 +198,10 @@ Deno.test("a body no compressor can shrink is stored uncompressed", () => {
   }
   const timestamps = Array.from({ length: 500 }, (_, i) => 10 * i);
   const values = timestamps.map(() => 12);
-  const zstd = encodeChunk(timestamps, values, { compressor: "zstd" });
+  const zstd = encodeChunk(timestamps, values, {
+    codec: "decimal",
+    compressor: "zstd",
+  });
   assertEquals(zstd[0], 0x32, "decimal, then zstd");
 });
 
