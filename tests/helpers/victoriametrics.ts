@@ -82,6 +82,11 @@ export class VictoriaMetricsProcess implements AsyncDisposable {
     return vm;
   }
 
+  /** Its `-storageDataPath`, removed when it is disposed. */
+  get dataDir(): string {
+    return this.#dataDir;
+  }
+
   /** Everything it printed (stdout and stderr). */
   get output(): string {
     return this.#output;
