@@ -4,7 +4,7 @@
  */
 
 import { assertEquals, assertThrows } from "@std/assert";
-import fc from "fast-check";
+import fc from "../../../helpers/fast_check.ts";
 import {
   ByteReader,
   ByteWriter,

@@ -5,7 +5,7 @@
  */
 
 import { assert, assertEquals, assertThrows } from "@std/assert";
-import fc from "fast-check";
+import fc from "../../../helpers/fast_check.ts";
 import {
   brotliCompressSync,
   crc32,

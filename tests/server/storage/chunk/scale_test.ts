@@ -4,7 +4,7 @@
  */
 
 import { assert, assertEquals } from "@std/assert";
-import fc from "fast-check";
+import fc from "../../../helpers/fast_check.ts";
 import {
   scaleToIntegers,
   unscale,

@@ -7,7 +7,7 @@
  * @module
  */
 
-import fc from "fast-check";
+import fc from "../../../helpers/fast_check.ts";
 
 const MAX = Number.MAX_SAFE_INTEGER;
 const YEAR = 365 * 86_400;
