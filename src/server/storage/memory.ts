@@ -144,7 +144,9 @@ export class MemoryStore implements Storage {
   #slot(): number {
     const free = this.#freeSlots.pop();
     if (free !== undefined) return free;
-    if (2 * this.#slotsUsed === this.#singles.length) {
+    // `>`, not `===`: grown by half, the length turns odd (177,147) and
+    // would never equal an even count again.
+    if (2 * this.#slotsUsed + 2 > this.#singles.length) {
       const grown = new Float64Array(
         this.#singles.length + (this.#singles.length >>> 1),
       );
