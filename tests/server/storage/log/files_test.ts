@@ -4,7 +4,7 @@
  * one-point keys, every point compared with the points written.
  */
 
-import { assertEquals, assertMatch } from "@std/assert";
+import { assertMatch } from "@std/assert";
 import { LogStore } from "../../../../src/server/storage/log/store.ts";
 import type {
   Storage,
