@@ -15,13 +15,15 @@ import { figures } from "./workload.ts";
 const STALL_MS = 20_000;
 
 Deno.test("fuzz: the response parser ends every input as a result or a ClientError", async () => {
-  await using _guard = noUnhandledRejections();
   const runSeed = seed();
+  // Printed before anything can fail, so every failure can be replayed.
+  console.log(`fuzz client: seed ${runSeed}`);
+  await using _guard = noUnhandledRejections();
   const request: FuzzRequest = {
     seed: runSeed,
     runs: scale(
-      { random: 30_000, mutated: 30_000, splits: 400 },
-      { random: 300_000, mutated: 300_000, splits: 4000 },
+      { random: 30_000, mutated: 30_000, splits: 400, large: 100 },
+      { random: 300_000, mutated: 300_000, splits: 4000, large: 1000 },
     ),
   };
   const worker = new Worker(
