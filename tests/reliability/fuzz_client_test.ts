@@ -1,6 +1,7 @@
 /**
  * Fuzzing of the client's response parser: random bytes, mutations of
- * valid responses and every split point, at least 100,000 inputs. Each
+ * valid responses, streams past its 64 KiB buffer in many pieces, and
+ * every split point, at least 100,000 inputs. Each
  * must end as a parsed result or a `ClientError` and agree with a
  * reference decoder; the work runs in a worker so a hang fails the test
  * instead of freezing it. Replay a failure with `RELIABILITY_SEED=<seed>`.
