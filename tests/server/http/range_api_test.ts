@@ -130,7 +130,8 @@ Deno.test("/api/series with from and to answers the points put in the range: a b
 });
 
 Deno.test({
-  name: "/api/series with from and to answers the points put in the range: VictoriaMetrics",
+  name:
+    "/api/series with from and to answers the points put in the range: VictoriaMetrics",
   ignore: VM_SKIP_REASON !== undefined,
   async fn() {
     await using vm = await VictoriaMetricsProcess.start();
