@@ -5,6 +5,7 @@
 
 import { assertEquals, assertMatch } from "@std/assert";
 import { runCli, tempDir } from "../helpers/server.ts";
+import { skipped } from "../helpers/skip.ts";
 import { tmpfs, TMPFS_SKIP } from "../helpers/tmpfs.ts";
 
 async function serveData(
@@ -53,7 +54,7 @@ Deno.test("--data on a file says it is a file, exit 2", async () => {
 
 Deno.test({
   name: "--data on a read-only file system says it is read-only, exit 2",
-  ignore: TMPFS_SKIP !== undefined,
+  ignore: skipped("read-only --data test", TMPFS_SKIP),
   async fn(t) {
     await using disk = await tmpfs("64k", true);
     for (const path of [disk.path, `${disk.path}/data`]) {
@@ -68,6 +69,3 @@ Deno.test({
     }
   },
 });
-if (TMPFS_SKIP !== undefined) {
-  console.log(`read-only --data test skipped: ${TMPFS_SKIP}`);
-}

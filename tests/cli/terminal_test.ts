@@ -1,13 +1,20 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { serve } from "../../src/server/mod.ts";
 import { CLI, DENO_RUN, tempDir } from "../helpers/server.ts";
+import { skipped } from "../helpers/skip.ts";
 
 /** What the progress bar writes to erase its line. */
 const ERASE_LINE = "\x1b[K";
 
 /** util-linux `script` runs a command on a pseudo-terminal. */
 const SCRIPT = "/usr/bin/script";
-const hasScript = await Deno.stat(SCRIPT).then(() => true, () => false);
+const noTerminal = skipped(
+  "pseudo-terminal tests",
+  await Deno.stat(SCRIPT).then(
+    () => undefined,
+    () => `${SCRIPT} is missing (install util-linux)`,
+  ),
+);
 
 function shellQuote(arg: string): string {
   return `'${arg.replaceAll("'", "'\\''")}'`;
@@ -36,7 +43,7 @@ async function importOnTerminal(
 
 Deno.test({
   name: "import warnings get lines of their own, never the progress bar's",
-  ignore: !hasScript,
+  ignore: noTerminal,
   async fn() {
     // A bad line every 1,000: some come while the bar is drawn.
     const { code, screen } = await importOnTerminal(
@@ -59,7 +66,7 @@ Deno.test({
 
 Deno.test({
   name: "import draws a progress bar when stderr is a terminal",
-  ignore: !hasScript, // shown as ignored: no util-linux script here
+  ignore: noTerminal,
   async fn() {
     const { code, screen } = await importOnTerminal(
       Array.from({ length: 5000 }, (_, i) => `k ${i} ${i}`),
@@ -74,7 +81,7 @@ Deno.test({
 Deno.test({
   name:
     "demo on a terminal keeps serving until Ctrl-C, numbers samples on, and says what it did",
-  ignore: !hasScript,
+  ignore: noTerminal,
   async fn() {
     const command = [Deno.execPath(), ...DENO_RUN, CLI, "demo"].map(shellQuote)
       .join(" ");

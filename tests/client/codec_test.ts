@@ -4,12 +4,14 @@ import {
   decodePutResponse,
   encodeGet,
   encodePut,
+  encodePutMany,
 } from "../../src/client/codec.ts";
 import {
   type ResponseFrame,
   ResponseParser,
 } from "../../src/client/response_parser.ts";
 import { assertKind } from "../helpers/client_error.ts";
+import { assertSameLines } from "../helpers/same_lines.ts";
 
 const encoder = new TextEncoder();
 const bytes = (text: string): Uint8Array => encoder.encode(text);
@@ -244,4 +246,49 @@ Deno.test("decodeGetResponse rejects malformed data lines", async (t) => {
       "server_error",
     );
   });
+});
+
+Deno.test("encodePutMany encodes every point and where it ends, across its growths", () => {
+  // `ends` starts at 1,024 entries and doubles; counts on both sides of
+  // each boundary, odd ones too. Each point's bytes, cut at its `ends`,
+  // must be encodePut's line for that point.
+  const keys = ["cpu", "ключ.k", "k𝔘", "a.b.c"];
+  for (const count of [1023, 1024, 1025, 2047, 2049, 4097, 20_001]) {
+    const points = Array.from({ length: count }, (_, i) => ({
+      key: `${keys[i % keys.length]}.${i}`,
+      value: i % 3 === 0 ? i / 8 : -i,
+      timestamp: i % 5 === 0 ? undefined : 1_700_000_000 + i,
+    }));
+    const { bytes, ends } = encodePutMany(points, 42, Infinity, () => {
+      throw new Error("no limit");
+    });
+    assertEquals(ends.length, count);
+    const decoder = new TextDecoder();
+    const lines = Array.from(
+      ends,
+      (end, i) =>
+        decoder.decode(bytes.subarray(i === 0 ? 0 : ends[i - 1], end)),
+    );
+    assertEquals(ends[count - 1], bytes.length);
+    assertSameLines(
+      lines,
+      points.map((p) => encodePut(p.key, p.value, p.timestamp ?? 42)),
+      `${count} points`,
+    );
+  }
+});
+
+Deno.test("encodePutMany names an invalid point past the 1,024th by its index", () => {
+  const points = Array.from({ length: 3001 }, (_, i) => ({
+    key: i === 2500 ? "bad key" : `k${i}`,
+    value: i,
+    timestamp: 1,
+  }));
+  const error = assertKind(
+    () =>
+      encodePutMany(points, 1, Infinity, () => new Error("no limit") as never),
+    "invalid_argument",
+  );
+  assertEquals(error.failures?.map((f) => f.index), [2500]);
+  assert(error.message.includes("1 of 3001 points"), error.message);
 });

@@ -100,7 +100,10 @@ Deno.test("invalid options throw at construction", () => {
 });
 
 Deno.test("a call to a server that never answers times out", async () => {
-  await using server = new StubServer((conn) => conn.expectEnd());
+  await using server = new StubServer(async (conn) => {
+    await conn.expectLine(/^put k 1 \d+$/);
+    await conn.expectEnd();
+  });
   await using client = new Client(host, server.port, { timeout: 0.2 });
   const started = performance.now();
   const error = await rejectsWith(client.put("k", 1), "timeout");
@@ -216,7 +219,10 @@ Deno.test("maxPending bounds the queue: beyond it a call fails at once", async (
 });
 
 Deno.test("the signal closes the client and fails pending calls", async () => {
-  await using server = new StubServer((conn) => conn.expectEnd());
+  await using server = new StubServer(async (conn) => {
+    await conn.expectLine(/^put k 1 \d+$/);
+    await conn.expectEnd();
+  });
   const controller = new AbortController();
   const client = new Client(host, server.port, { signal: controller.signal });
   const pending = client.put("k", 1);

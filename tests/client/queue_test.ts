@@ -102,6 +102,7 @@ Deno.test("reconnect after a server restart loses no acknowledged put", async ()
   assertInvariant(stats);
   assert(stats.reconnects >= 1, JSON.stringify(stats));
   assert(second.accepted >= 1);
+  await client.close(); // before `second` is disposed: its script then ends
 });
 
 Deno.test("resent puts keep their original order", async () => {
@@ -174,7 +175,10 @@ Deno.test("close waits for pending calls to be answered", async () => {
 });
 
 Deno.test("close rejects what is still unanswered after closeTimeout", async () => {
-  await using server = new StubServer((conn) => conn.expectEnd());
+  await using server = new StubServer(async (conn) => {
+    await conn.expectLine(/^put k 1 \d+$/);
+    await conn.expectEnd();
+  });
   const client = new Client(host, server.port, { closeTimeout: 0.1 });
   const pending = client.put("k", 1).catch((e) => e);
   const started = performance.now();

@@ -91,19 +91,28 @@ Deno.test("a refused connection within a short timeout is a connection error, no
 
 Deno.test("timeout messages say a put may have been stored only when it was written", async (t) => {
   await t.step("a written put", async () => {
-    await using server = new StubServer((conn) => conn.expectEnd());
+    await using server = new StubServer(async (conn) => {
+      await conn.expectLine(/^put k 1 \d+$/);
+      await conn.expectEnd();
+    });
     await using client = new Client(host, server.port, { timeout: 0.1 });
     const error = await rejectsWith(client.put("k", 1), "timeout");
     assert(error.message.includes("may or may not have been stored"));
   });
   await t.step("a get", async () => {
-    await using server = new StubServer((conn) => conn.expectEnd());
+    await using server = new StubServer(async (conn) => {
+      await conn.expect("get k\n");
+      await conn.expectEnd();
+    });
     await using client = new Client(host, server.port, { timeout: 0.1 });
     const error = await rejectsWith(client.get("k"), "timeout");
     assert(!error.message.includes("stored"), error.message);
   });
   await t.step("a put queued behind an unanswered one", async () => {
-    await using server = new StubServer((conn) => conn.expectEnd());
+    await using server = new StubServer(async (conn) => {
+      await conn.expectLine(/^put k 1 \d+$/); // the second is never written
+      await conn.expectEnd();
+    });
     await using client = new Client(host, server.port, { timeout: 0.1 });
     const first = client.put("k", 1);
     const second = client.put("k", 2); // maxInFlight 1: never written
@@ -114,7 +123,12 @@ Deno.test("timeout messages say a put may have been stored only when it was writ
 });
 
 Deno.test("calls made together time out together on one timer, each with its own error", async () => {
-  await using server = new StubServer((conn) => conn.expectEnd());
+  await using server = new StubServer(async (conn) => {
+    for (let i = 0; i < 100; i++) {
+      await conn.expectLine(RegExp(`^put k ${i} \\d+$`));
+    }
+    await conn.expectEnd();
+  });
   await using client = new Client(host, server.port, {
     timeout: 0.1,
     maxInFlight: 100,

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { skipped } from "./skip.ts";
+
 /** A PEM certificate and its key. */
 export interface Pair {
   cert: string;
@@ -62,7 +64,7 @@ export const OPENSSL_MISSING: string | undefined = await (async () => {
   }
 })();
 
-if (OPENSSL_MISSING) console.log(OPENSSL_MISSING);
+skipped("TLS tests", OPENSSL_MISSING);
 
 /** `Deno.test` options that skip a TLS test when openssl is missing. */
 export const needsOpenssl = { ignore: OPENSSL_MISSING !== undefined } as const;

@@ -47,15 +47,26 @@ export class RawSocket implements AsyncDisposable {
    */
   async responses(count: number): Promise<string[]> {
     const found: string[] = [];
-    await this.#readUntil(() => {
-      for (;;) {
-        if (found.length === count) return true;
-        const end = this.#received.indexOf("\n\n");
-        if (end === -1) return false;
-        found.push(this.#received.slice(0, end + 2));
-        this.#received = this.#received.slice(end + 2);
-      }
-    }, `${count} responses`);
+    // Offsets into #received, so megabytes of answers are not copied or
+    // scanned again at every read.
+    let start = 0;
+    let scan = 0;
+    try {
+      await this.#readUntil(() => {
+        for (;;) {
+          if (found.length === count) return true;
+          const end = this.#received.indexOf("\n\n", scan);
+          if (end === -1) {
+            scan = Math.max(start, this.#received.length - 1);
+            return false;
+          }
+          found.push(this.#received.slice(start, end + 2));
+          start = scan = end + 2;
+        }
+      }, `${count} responses`);
+    } finally {
+      this.#received = this.#received.slice(start);
+    }
     return found;
   }
 
@@ -82,8 +93,8 @@ export class RawSocket implements AsyncDisposable {
           if (this.#closed) {
             throw new Error(
               `timed out waiting for ${what}; got ${
-                JSON.stringify(this.#received)
-              }`,
+                JSON.stringify(this.#received.slice(-2000))
+              } (the last 2,000 characters of ${this.#received.length})`,
             );
           }
           // A reset by the server counts as its close.

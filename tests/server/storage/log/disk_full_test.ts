@@ -10,17 +10,17 @@ import { assert, assertEquals } from "@std/assert";
 import { serve } from "../../../../src/server/mod.ts";
 import { RawSocket } from "../../../helpers/server.ts";
 import { tmpfs, TMPFS_SKIP } from "../../../helpers/tmpfs.ts";
+import { skipped } from "../../../helpers/skip.ts";
 
 const OK = "ok\n\n";
 const FULL = "error\nstorage full\n\n";
 
 const SKIP = TMPFS_SKIP;
-if (SKIP !== undefined) console.log(`disk full test skipped: ${SKIP}`);
 
 Deno.test({
   name:
     "a full disk: puts are answered 'storage full' on an open connection, taken again once space is freed, and nothing acknowledged is lost",
-  ignore: SKIP !== undefined,
+  ignore: skipped("disk full test", SKIP),
   async fn() {
     await using disk = await tmpfs("512k");
     const filler = `${disk.path}/filler`;
