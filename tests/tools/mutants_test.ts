@@ -45,6 +45,14 @@ Deno.test("a growth step loses its shift, its Math.max and its copy", () => {
   ]);
 });
 
+Deno.test("a search's start is moved by one, what it seeks is not", () => {
+  assertEquals(mutated('i = s.indexOf(" ", at);'), [
+    "remove statement: ;",
+    'index: i = s.indexOf(" ", at + 1);',
+    'index: i = s.indexOf(" ", at - 1);',
+  ]);
+});
+
 Deno.test("a view's bounds are moved by one, a copy's source is not", () => {
   assertEquals(mutated("y = b.subarray(at, end); t.set(s, at);"), [
     "remove statement: ; t.set(s, at);",

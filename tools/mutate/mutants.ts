@@ -51,15 +51,18 @@ const SHIFTS = new Set([
   ts.SyntaxKind.LessThanLessThanToken,
 ]);
 
-/** Methods whose index arguments are moved by one (`subarray(0, n - 1)`). */
-const INDEXED = new Set([
-  "subarray",
-  "slice",
-  "copyWithin",
-  "fill",
-  "set",
-  "indexOf",
-  "encodeInto",
+/**
+ * Methods whose position arguments are moved by one (`subarray(0, n - 1)`),
+ * and how many leading arguments are not positions (`set(source, offset)`,
+ * `indexOf(search, from)`, `fill(value, start, end)`).
+ */
+const POSITIONS = new Map([
+  ["subarray", 0],
+  ["slice", 0],
+  ["copyWithin", 0],
+  ["fill", 1],
+  ["set", 1],
+  ["indexOf", 1],
 ]);
 
 /** `Math` functions swapped for their twin. */
@@ -203,13 +206,10 @@ function mutateCall(
     }
     return;
   }
-  if (!INDEXED.has(method)) return;
-  // `set(source, offset)` and `encodeInto(text, view)`: only the second
-  // argument is a position; for the others every argument is.
-  const skip = method === "set" || method === "encodeInto" ? 1 : 0;
+  const skip = POSITIONS.get(method);
+  if (skip === undefined) return;
   for (const arg of node.arguments.slice(skip)) {
-    // Literals get their own mutants; `encodeInto`'s view is mutated inside.
-    if (ts.isNumericLiteral(arg) || method === "encodeInto") continue;
+    if (ts.isNumericLiteral(arg)) continue; // it gets number mutants
     const text = code(arg);
     add("index", arg.getStart(), arg.getEnd(), `${text} + 1`);
     add("index", arg.getStart(), arg.getEnd(), `${text} - 1`);
