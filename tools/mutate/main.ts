@@ -53,6 +53,14 @@ const named = [...flags.file, ...flags._.map(String)].map((f) =>
   relative(ROOT, join(Deno.cwd(), f))
 );
 const files = named.length > 0 ? named : await sources("src");
+for (const file of files) {
+  if (
+    !file.startsWith("src/") || !file.endsWith(".ts") || !await exists(file)
+  ) {
+    console.error(`${file}: not a .ts file under src/`);
+    Deno.exit(2);
+  }
+}
 const testMap = JSON.parse(
   await Deno.readTextFile(join(ROOT, TEST_MAP)),
 ) as Record<string, string[]>;
@@ -127,6 +135,16 @@ function positive(name: string, value: string | undefined): number | undefined {
   if (Number.isInteger(n) && n > 0) return n;
   console.error(`--${name} takes a positive integer, not ${value}`);
   Deno.exit(2);
+}
+
+/** Whether `file` (relative to the root) is a file. */
+async function exists(file: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(join(ROOT, file))).isFile;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
 }
 
 /** At most `max` of `mutants`, spread evenly over the file. */
