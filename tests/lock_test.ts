@@ -33,7 +33,7 @@ Deno.test("deno.json's imports name no test-only package", () => {
     Deno.readTextFileSync(new URL("deno.json", root)),
   );
   const named = Object.values<string>(imports).join(" ");
-  for (const name of ["fast-check", "puppeteer-core"]) {
+  for (const name of ["fast-check", "puppeteer-core", "typescript"]) {
     assert(!named.includes(name), `${name} is in deno.json's imports`);
   }
 });
