@@ -105,7 +105,8 @@ export class Client implements AsyncDisposable {
    * Stores one measurement. Resolves once the server answered `ok`.
    *
    * @param key Metric name: no whitespace, not `*`, e.g. `"palm.cpu"`.
-   * @param value A finite number; written in shortest form (`0.5`, `301`).
+   * @param value A finite number; written as Python writes floats (`0.5`,
+   * `301.0`, `1e-07`), as the reference clients do.
    * @param options `timestamp` in Unix seconds; by default now, taken at
    * the call, so queueing or resending never moves the point in time.
    * `signal` fails this call alone when aborted.

@@ -8,11 +8,14 @@
  */
 
 import { withRoom } from "../internal/grow.ts";
+import { pythonFloat } from "../protocol/number_text.ts";
 
 const encoder = new TextEncoder();
 const DOT = 0x2e;
 const MINUS = 0x2d;
 const DIGIT_0 = 0x30;
+const MINUS_ZERO = encoder.encode("-0.0");
+const POINT_ZERO = encoder.encode(".0");
 /** Powers of ten tried for a short decimal: `0.5` is 5 / 10. */
 const SCALES = [10, 100, 1000, 10000, 100000, 1000000];
 /** Below 2^50 a scaled value rounds to the right integer (see formatValue). */
@@ -63,25 +66,28 @@ export class LineBytes {
   }
 
   /**
-   * Appends `value` exactly as `String(value)` spells it (`-0` as `-0`):
-   * whole numbers and decimals of up to 6 places digit by digit, anything
-   * else through `String`.
+   * Appends `value` exactly as Python's `repr(float)` spells it (see
+   * `pythonFloat`): whole numbers (`2.0`) and decimals of up to 6 places
+   * from 1e-4 up digit by digit, anything else through `pythonFloat`.
    */
   value(value: number): void {
     if (Number.isInteger(value) && Math.abs(value) < MAX_SCALED) {
-      if (Object.is(value, -0)) return this.text("-0");
-      return this.#fixed(value, 0);
+      if (Object.is(value, -0)) return this.ascii(MINUS_ZERO);
+      this.#fixed(value, 0);
+      return this.ascii(POINT_ZERO);
     }
     // The fewest places whose decimal reads back as `value` are the
     // shortest round-trip form; Math.round finds that decimal while the
-    // scaled value stays below 2^50.
-    for (let places = 0; places < SCALES.length; places++) {
-      const scale = SCALES[places];
-      const scaled = Math.round(value * scale);
-      if (Math.abs(scaled) >= MAX_SCALED) break;
-      if (scaled / scale === value) return this.#fixed(scaled, places + 1);
+    // scaled value stays below 2^50. Below 1e-4 Python writes an exponent.
+    if (Math.abs(value) >= 1e-4) {
+      for (let places = 0; places < SCALES.length; places++) {
+        const scale = SCALES[places];
+        const scaled = Math.round(value * scale);
+        if (Math.abs(scaled) >= MAX_SCALED) break;
+        if (scaled / scale === value) return this.#fixed(scaled, places + 1);
+      }
     }
-    this.text(String(value));
+    this.text(pythonFloat(value));
   }
 
   /** Appends a safe integer. */

@@ -279,7 +279,7 @@ Deno.test("import counts points the server rejected, with their line numbers, an
   // Every line went out as its put, in order.
   assertEquals(
     stub.conns.map((conn) => conn.received).join(""),
-    "put good 1 1\nput bad 2 2\nput good 3 3\nput bad 4 4\n",
+    "put good 1.0 1\nput bad 2.0 2\nput good 3.0 3\nput bad 4.0 4\n",
   );
 });
 

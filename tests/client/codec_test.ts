@@ -24,16 +24,18 @@ function frameOf(text: string): ResponseFrame {
   return frame;
 }
 
-Deno.test("encodePut writes values in JavaScript's shortest form", () => {
-  assertEquals(encodePut("palm.cpu", 301, 1), "put palm.cpu 301 1\n");
+Deno.test("encodePut writes values as Python's repr does, as the reference clients do", () => {
+  assertEquals(encodePut("palm.cpu", 301, 1), "put palm.cpu 301.0 1\n");
   assertEquals(
     encodePut("palm.cpu", 0.5, 1150864247),
     "put palm.cpu 0.5 1150864247\n",
   );
-  assertEquals(encodePut("k", 2.0, 1), "put k 2 1\n");
+  assertEquals(encodePut("k", 2.0, 1), "put k 2.0 1\n");
   assertEquals(encodePut("k", -1.25, -5), "put k -1.25 -5\n");
-  assertEquals(encodePut("k", 1e-7, 1), "put k 1e-7 1\n");
-  assertEquals(encodePut("k", -0, 1), "put k -0 1\n");
+  assertEquals(encodePut("k", 1e-7, 1), "put k 1e-07 1\n");
+  assertEquals(encodePut("k", 0.00001, 1), "put k 1e-05 1\n");
+  assertEquals(encodePut("k", 1e16, 1), "put k 1e+16 1\n");
+  assertEquals(encodePut("k", -0, 1), "put k -0.0 1\n");
   assertEquals(encodePut("k", 0.1 + 0.2, 1), "put k 0.30000000000000004 1\n");
 });
 
@@ -44,7 +46,7 @@ Deno.test("encodePut rejects keys that could break the wire", async (t) => {
       "*",
       "a b",
       "a\tb",
-      "a\nput x 1 2",
+      "a\nput x 1.0 2",
       "a\r",
       "a\0",
       "\u00a0",
@@ -153,7 +155,7 @@ Deno.test("decodeGetResponse reads data lines split as the server splits request
 Deno.test("encodePut refuses timestamps past the year 9999, naming milliseconds", () => {
   assertEquals(
     encodePut("k", 1, 253402300799),
-    "put k 1 253402300799\n",
+    "put k 1.0 253402300799\n",
   );
   const error = assertKind(
     () => encodePut("k", 1, 1764115200000),

@@ -101,7 +101,7 @@ Deno.test("invalid options throw at construction", () => {
 
 Deno.test("a call to a server that never answers times out", async () => {
   await using server = new StubServer(async (conn) => {
-    await conn.expectLine(/^put k 1 \d+$/);
+    await conn.expectLine(/^put k 1\.0 \d+$/);
     await conn.expectEnd();
   });
   await using client = new Client(host, server.port, { timeout: 0.2 });
@@ -220,7 +220,7 @@ Deno.test("maxPending bounds the queue: beyond it a call fails at once", async (
 
 Deno.test("the signal closes the client and fails pending calls", async () => {
   await using server = new StubServer(async (conn) => {
-    await conn.expectLine(/^put k 1 \d+$/);
+    await conn.expectLine(/^put k 1\.0 \d+$/);
     await conn.expectEnd();
   });
   const controller = new AbortController();

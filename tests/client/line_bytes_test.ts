@@ -1,6 +1,7 @@
 import { assertEquals } from "@std/assert";
 import fc from "../helpers/fast_check.ts";
 import { LineBytes } from "../../src/client/line_bytes.ts";
+import { pythonFloat } from "../../src/protocol/number_text.ts";
 import { encodePut, encodePutMany } from "../../src/client/codec.ts";
 import { Rng } from "../reliability/rng.ts";
 
@@ -14,7 +15,7 @@ function valueText(value: number): string {
   return decoder.decode(out.bytes());
 }
 
-Deno.test("LineBytes writes values exactly as String does, -0 as -0", () => {
+Deno.test("LineBytes writes values exactly as Python's repr does (pythonFloat, checked against Python), -0 as -0.0", () => {
   const values = [
     0,
     -0,
@@ -45,12 +46,12 @@ Deno.test("LineBytes writes values exactly as String does, -0 as -0", () => {
     0.1 + 0.2,
   ];
   for (const value of values) {
-    const expected = Object.is(value, -0) ? "-0" : String(value);
+    const expected = pythonFloat(value);
     assertEquals(valueText(value), expected, `${value}`);
   }
 });
 
-Deno.test("LineBytes agrees with String on random doubles and short decimals", () => {
+Deno.test("LineBytes agrees with pythonFloat on random doubles and short decimals", () => {
   fc.assert(
     fc.property(
       fc.oneof(
@@ -61,7 +62,7 @@ Deno.test("LineBytes agrees with String on random doubles and short decimals", (
         fc.integer({ min: -1e6, max: 1e6 }).map((n) => n / 4),
       ),
       (value) => {
-        const expected = Object.is(value, -0) ? "-0" : String(value);
+        const expected = pythonFloat(value);
         assertEquals(valueText(value), expected);
       },
     ),
@@ -114,7 +115,7 @@ Deno.test("LineBytes keeps every byte written as it grows from 64 KiB past 2 MiB
     } else if (kind === 3) {
       const value = rng.int(-1e6, 1e6) / 10 ** rng.int(0, 7);
       out.value(value);
-      pieces.push(Object.is(value, -0) ? "-0" : String(value));
+      pieces.push(pythonFloat(value));
     } else {
       const integer = rng.int(-(2 ** 31), 2 ** 31);
       out.integer(integer);
@@ -137,8 +138,8 @@ Deno.test("LineBytes writes each kind of piece whole at every offset near the en
     ["-1234567", (out) => out.integer(-1234567)],
     ["-0.000123", (out) => out.value(-0.000123)],
     ["-12345.5", (out) => out.value(-12345.5)],
-    ["-0", (out) => out.value(-0)],
-    ["1e-7", (out) => out.value(1e-7)],
+    ["-0.0", (out) => out.value(-0)],
+    ["1e-07", (out) => out.value(1e-7)],
     ["€ж𝔘é€", (out) => out.text("€ж𝔘é€")],
     ["put ", (out) => out.ascii(encoder.encode("put "))],
     ["\n", (out) => out.byte(0x0a)],

@@ -92,7 +92,7 @@ Deno.test("a refused connection within a short timeout is a connection error, no
 Deno.test("timeout messages say a put may have been stored only when it was written", async (t) => {
   await t.step("a written put", async () => {
     await using server = new StubServer(async (conn) => {
-      await conn.expectLine(/^put k 1 \d+$/);
+      await conn.expectLine(/^put k 1\.0 \d+$/);
       await conn.expectEnd();
     });
     await using client = new Client(host, server.port, { timeout: 0.1 });
@@ -110,7 +110,7 @@ Deno.test("timeout messages say a put may have been stored only when it was writ
   });
   await t.step("a put queued behind an unanswered one", async () => {
     await using server = new StubServer(async (conn) => {
-      await conn.expectLine(/^put k 1 \d+$/); // the second is never written
+      await conn.expectLine(/^put k 1\.0 \d+$/); // the second is never written
       await conn.expectEnd();
     });
     await using client = new Client(host, server.port, { timeout: 0.1 });
@@ -125,7 +125,7 @@ Deno.test("timeout messages say a put may have been stored only when it was writ
 Deno.test("calls made together time out together on one timer, each with its own error", async () => {
   await using server = new StubServer(async (conn) => {
     for (let i = 0; i < 100; i++) {
-      await conn.expectLine(RegExp(`^put k ${i} \\d+$`));
+      await conn.expectLine(RegExp(`^put k ${i}\\.0 \\d+$`));
     }
     await conn.expectEnd();
   });
@@ -195,7 +195,7 @@ Deno.test("nan, inf and time_ns() timestamps stored by a Python server are read,
     await conn.send(
       "ok\ncpu nan 1\ncpu inf 2\ncpu -inf 3\nns 0.5 1764115200123456789\n\n",
     );
-    await conn.expect("put k 1 1\n");
+    await conn.expect("put k 1.0 1\n");
     await conn.send("ok\n\n");
     await conn.expectEnd();
   });
@@ -290,7 +290,7 @@ Deno.test("a server that closes after each answer gets one write per put once th
       assertEquals(sent, puts + resent);
       assertEquals(
         received.filter((line) => line !== "").sort(),
-        Array.from({ length: puts }, (_, i) => `put k ${i} ${i}`).sort(),
+        Array.from({ length: puts }, (_, i) => `put k ${i}.0 ${i}`).sort(),
       );
     });
   }
