@@ -339,10 +339,14 @@ export class Session {
     for (;;) {
       const { text, next } = formatPoints(series, from, PIECE_CHARS);
       this.#out.appendText(text);
-      this.#work += text.length >>> 6;
-      if (next >= series.timestamps.length) return;
+      // One unit per key too, so `get *` of a million one-point keys pauses.
+      this.#work += 1 + (text.length >>> 6);
+      const done = next >= series.timestamps.length;
       const last = series.timestamps[next - 1];
+      // After every piece, the last one of a key included: `get *` of many
+      // small keys takes turns and writes as it goes, like one big key.
       await this.#pace();
+      if (done) return;
       // Resume after the last second written (whole seconds: `last + 1`),
       // so puts that land meanwhile never repeat or reorder a line.
       from = lowerBound(series.timestamps, last + 1);
