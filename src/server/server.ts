@@ -98,6 +98,7 @@ export async function serve(
       http = serveHttp(options.http, {
         storage,
         counters,
+        access,
         logPath: storage instanceof LogStore ? storage.path : undefined,
         log,
         shutdownTimeoutMs: checked.shutdownTimeout * 1000,
