@@ -63,6 +63,7 @@ const SERVER_SCRIPT = new URL("server.ts", here).pathname;
 const CLIENT_SCRIPT = new URL("client.ts", here).pathname;
 const VM_SCRIPT = new URL("victoriametrics.ts", here).pathname;
 const DASHBOARD_SCRIPT = new URL("dashboard.ts", here).pathname;
+const FAIRNESS_SCRIPT = new URL("fairness.ts", here).pathname;
 
 function denoArgs(script: string, task: unknown, extra: string[]): string[] {
   return [
@@ -644,12 +645,22 @@ async function run(): Promise<Figure[]> {
   ) {
     add({ group: group8, ...figure });
   }
+  // 9: a TCP put beside HTTP and get * floods, against a CLI server.
+  const group9 = "fairness, metrics serve --http";
+  progress(group9);
+  for (
+    const figure of await childFigures<Omit<Figure, "group">>(
+      FAIRNESS_SCRIPT,
+    )
+  ) {
+    add({ group: group9, ...figure });
+  }
   return figures;
 }
 
 /**
  * Runs `script --json` in its own process (`bench/victoriametrics.ts`,
- * `bench/dashboard.ts`) and returns its figures; each leaves out what it
+ * `bench/dashboard.ts`, `bench/fairness.ts`) and returns its figures; each leaves out what it
  * cannot run (VictoriaMetrics or Chromium missing).
  */
 async function childFigures<T>(script: string): Promise<T[]> {
