@@ -9,8 +9,8 @@
 import { assert, assertEquals } from "@std/assert";
 import { exchange, ServerProcess } from "../helpers/server.ts";
 import { bodyOf, getRequest, rawHttp, statusOf } from "../helpers/http.ts";
-import { noUnhandledRejections, scale, sleep } from "./config.ts";
-import { fill, prober, startServer, STARVED_MS } from "./prober.ts";
+import { noUnhandledRejections, scale, sleep, STARVED_MS } from "./config.ts";
+import { fill, prober, startServer } from "./prober.ts";
 
 /** A GET on a fresh connection; its status and body. */
 async function get(port: number, path: string): Promise<[number, string]> {

@@ -14,9 +14,6 @@ import { sleep } from "./config.ts";
 
 const encoder = new TextEncoder();
 
-/** A prober's put waiting this long is starved, not slowed by a busy machine. */
-export const STARVED_MS = 2000;
-
 /** The prober's point: stored once before anything else, then rewritten. */
 const PROBE_LINE = "probe 1.0 1\n";
 

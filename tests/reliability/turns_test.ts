@@ -15,7 +15,7 @@
  */
 
 import { assert } from "@std/assert";
-import { scale, sleep } from "./config.ts";
+import { scale, sleep, STARVED_MS } from "./config.ts";
 import {
   answerOf,
   fill,
@@ -23,7 +23,6 @@ import {
   readAnswers,
   sendAll,
   startServer,
-  STARVED_MS,
 } from "./prober.ts";
 import {
   type Series,
