@@ -1,7 +1,8 @@
 /**
  * Fairness: how long a TCP `put` waits while others make the server work.
  * A prober puts one point at a time on its own connection (a pause of
- * 10 ms between puts) against a `metrics serve --http` process:
+ * 10 ms between puts, from its own thread) against a `metrics serve
+ * --http` process:
  *
  * - idle, for the floor;
  * - during a burst of 150 concurrent `/api/series?points=10000` of one
@@ -16,11 +17,12 @@
  * @module
  */
 
-import { RawSocket, type ServerProcess } from "../tests/helpers/server.ts";
+import type { ServerProcess } from "../tests/helpers/server.ts";
 import { getRequest, rawHttp } from "../tests/helpers/http.ts";
 import {
   answerOf,
   fill,
+  prober,
   readAnswers,
   sendAll,
   startServer,
@@ -34,34 +36,6 @@ const PER_KEY = QUICK ? 500 : 2000;
 const READS = QUICK ? 5 : 20;
 const TARGET_MS = 250;
 
-/** Round trips of one put at a time on its own connection, until stopped. */
-function sampler(port: number): { stop(): Promise<number[]> } {
-  let stopping = false;
-  const done = (async () => {
-    await using socket = await RawSocket.connect(port);
-    const times: number[] = [];
-    while (!stopping) {
-      const started = performance.now();
-      await socket.send("put probe 1 1\n");
-      await socket.responses(1);
-      times.push(performance.now() - started);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    return times;
-  })();
-  return {
-    stop() {
-      stopping = true;
-      return done;
-    },
-  };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
 /** The prober's figure while `load` runs, against the idle round trip. */
 async function during(
   server: ServerProcess,
@@ -69,14 +43,13 @@ async function during(
   name: string,
   load: () => Promise<unknown>,
 ): Promise<Omit<Figure, "group">> {
-  const probe = sampler(server.port);
+  const probe = await prober(server.port);
   const failure = await load().then(() => undefined, (error) => error);
-  const times = await probe.stop();
+  const { worstMs: worst, medianMs, count } = await probe.stop();
   if (failure !== undefined) throw failure;
-  const worst = Math.max(...times);
   console.error(
-    `fairness: ${name}: ${times.length} puts, median ${
-      median(times).toFixed(2)
+    `fairness: ${name}: ${count} puts, median ${
+      medianMs.toFixed(2)
     } ms, slowest ${worst.toFixed(0)} ms`,
   );
   return {
@@ -98,9 +71,9 @@ export async function fairnessFigures(): Promise<Omit<Figure, "group">[]> {
     "--http-max-connections-per-peer",
     "256",
   ]);
-  const idle = sampler(server.port);
+  const idle = await prober(server.port);
   await new Promise((resolve) => setTimeout(resolve, 2000));
-  const idleMs = median(await idle.stop());
+  const idleMs = (await idle.stop()).medianMs;
   const figures: Omit<Figure, "group">[] = [{
     name: "TCP put round trip, idle server (median)",
     value: idleMs,

@@ -93,7 +93,7 @@ Deno.test("http: a burst of /api/series on a big key does not stop the TCP port"
   ]);
   const httpPort = server.httpPort!;
   await fill(server.port, ["big"], points);
-  const probe = prober(server.port);
+  const probe = await prober(server.port);
   const started = performance.now();
   const answers = await Promise.all(
     Array.from(

@@ -1,6 +1,7 @@
 /**
  * What the turn tests share: a prober that puts one point again and again
- * on its own connection and times each answer, a pipelined filler, and a
+ * on its own connection, from its own thread, and times each answer, a
+ * pipelined filler, and a
  * reader that checks every byte of `get` answers against an oracle written
  * from the points sent.
  *
@@ -8,51 +9,72 @@
  */
 
 import { assertEquals } from "@std/assert";
-import { exchange, RawSocket, ServerProcess } from "../helpers/server.ts";
+import { exchange, ServerProcess } from "../helpers/server.ts";
 import { nextTurn } from "../../src/internal/turn.ts";
-import { sleep } from "./config.ts";
 
 const encoder = new TextEncoder();
 
 /** The prober's point: stored once before anything else, then rewritten. */
 const PROBE_LINE = "probe 1.0 1\n";
 
+/** What a prober measured. */
+export interface ProbeResult {
+  /** The slowest answer, in ms. */
+  readonly worstMs: number;
+  /** The median answer, in ms. */
+  readonly medianMs: number;
+  /** Puts answered. */
+  readonly count: number;
+}
+
 /**
- * Puts the same point again and again on its own connection until
- * stopped, pausing `pauseMs` between puts; returns the slowest answer in
- * ms and how many were answered.
+ * Puts the same point again and again on its own connection, from its own
+ * thread (a worker), pausing `pauseMs` between puts; resolves once the
+ * first put was answered. `stop()` returns what it measured.
  */
-export function prober(port: number, pauseMs = 10): {
-  stop(): Promise<{ worstMs: number; count: number }>;
-} {
-  let stopping = false;
-  const done = (async () => {
-    await using socket = await RawSocket.connect(port);
-    let worstMs = 0;
-    let count = 0;
-    while (!stopping) {
-      const started = performance.now();
-      await socket.send("put probe 1 1\n");
-      assertEquals(await socket.responses(1), ["ok\n\n"]);
-      worstMs = Math.max(worstMs, performance.now() - started);
-      count++;
-      await sleep(pauseMs);
-    }
-    return { worstMs, count };
-  })();
+export async function prober(
+  port: number,
+  pauseMs = 10,
+): Promise<{ stop(): Promise<ProbeResult> }> {
+  const worker = new Worker(
+    new URL("./prober_worker.ts", import.meta.url),
+    { type: "module" },
+  );
+  const started = Promise.withResolvers<void>();
+  const result = new Promise<ProbeResult>((resolve, reject) => {
+    worker.onmessage = (event) => {
+      if (event.data.started) started.resolve();
+      else if (event.data.error === undefined) resolve(event.data);
+      else reject(new Error(event.data.error));
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      reject(new Error(event.message));
+    };
+  }).finally(() => worker.terminate());
+  result.catch(started.reject);
+  worker.postMessage({ port, pauseMs });
+  await started.promise;
+  let stopped: Promise<ProbeResult> | undefined;
   return {
     stop() {
-      stopping = true;
-      return done;
+      if (stopped === undefined) {
+        worker.postMessage("stop");
+        stopped = result;
+      }
+      return stopped;
     },
   };
 }
 
-/** The data lines of `key` holding value `i` at second `i`, `i < count`. */
-export function pointLines(key: string, count: number): string {
+/** Points of one piece of the oracle: small, so building one is quick. */
+const ORACLE_PIECE = 8192;
+
+/** The data lines of `key` holding value `i` at second `i`, `from <= i < to`. */
+function pointLines(key: string, from: number, to: number): string {
   const lines: string[] = [];
   // The protocol writes an integral value with `.0`.
-  for (let i = 0; i < count; i++) lines.push(`${key} ${i}.0 ${i}\n`);
+  for (let i = from; i < to; i++) lines.push(`${key} ${i}.0 ${i}\n`);
   return lines.join("");
 }
 
@@ -64,7 +86,11 @@ export function answerOf(keys: readonly string[], count: number): Oracle {
   return function* () {
     yield encoder.encode(`ok\n${keys.includes("probe") ? PROBE_LINE : ""}`);
     for (const key of keys) {
-      if (key !== "probe") yield encoder.encode(pointLines(key, count));
+      if (key === "probe") continue;
+      for (let from = 0; from < count; from += ORACLE_PIECE) {
+        const to = Math.min(count, from + ORACLE_PIECE);
+        yield encoder.encode(pointLines(key, from, to));
+      }
     }
     yield encoder.encode("\n");
   };
@@ -142,10 +168,13 @@ export async function fill(
     const sending = (async () => {
       let text = "";
       for (const key of keys) {
-        for (let i = 0; i < count; i++) text += `put ${key} ${i} ${i}\n`;
-        if (text.length >= 4 * 1024 * 1024) {
-          await sendAll(conn, text);
-          text = "";
+        for (let i = 0; i < count; i++) {
+          text += `put ${key} ${i} ${i}\n`;
+          // Small pieces: this loop shares its thread with the reader.
+          if (text.length >= 1024 * 1024) {
+            await sendAll(conn, text);
+            text = "";
+          }
         }
       }
       await sendAll(conn, text);

@@ -39,7 +39,7 @@ Deno.test("turns: pipelined gets of a 20,000-point key keep server memory bounde
   const expected = answerOf(["k"], 20_000);
   const before = await server.residentMiB();
   await server.resetPeakRss();
-  const probe = prober(server.port);
+  const probe = await prober(server.port);
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
   try {
     await sendAll(conn, "get k\n".repeat(gets));
@@ -68,7 +68,7 @@ Deno.test("turns: a prober's put stays fast beside a put flood and repeated get 
   const points = scale(300_000, 2_000_000);
   const reads = scale(10, 20);
   await using server = await startServer();
-  const probe = prober(server.port);
+  const probe = await prober(server.port);
   const keys: string[] = [];
   const perKey = Math.min(500_000, points);
   try {
@@ -81,7 +81,7 @@ Deno.test("turns: a prober's put stays fast beside a put flood and repeated get 
     const floodMs = performance.now() - floodStarted;
     const duringFlood = await probe.stop();
     const expected = answerOf(["probe", ...keys], perKey);
-    const probe2 = prober(server.port);
+    const probe2 = await prober(server.port);
     const conn = await Deno.connect({
       hostname: "127.0.0.1",
       port: server.port,
@@ -127,7 +127,7 @@ Deno.test("turns: a prober's put stays fast beside repeated get * over 1,000 mid
   await using server = await startServer();
   await fill(server.port, keys, perKey);
   const expected = answerOf(["probe", ...keys], perKey);
-  const probe = prober(server.port, 50);
+  const probe = await prober(server.port, 50);
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
   const started = performance.now();
   let bytes = 0;
@@ -227,7 +227,7 @@ Deno.test("turns: get * over many keys lets another connection's puts in between
     );
   }
   await using server = await serve({ port: 0, storage, log: () => {} });
-  const probe = prober(server.port, 0);
+  const probe = await prober(server.port, 0);
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
   try {
     while (storage.probeBatches < 3) await sleep(5);
