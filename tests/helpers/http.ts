@@ -8,8 +8,11 @@
 
 import net from "node:net";
 
-/** How long a raw exchange waits for the server to close (ms). */
-const WAIT_MS = 10_000;
+/**
+ * How long a raw exchange waits for the server to close (ms): long, so a
+ * request waiting in the line of store reads on a busy machine still ends.
+ */
+const WAIT_MS = 30_000;
 
 /** What came back on one connection. */
 export interface RawAnswer {
