@@ -67,6 +67,7 @@ const DASHBOARD_SCRIPT = new URL("dashboard.ts", here).pathname;
 const CLI_SCRIPT = new URL("../cli.ts", here).pathname;
 /** The lock file of tests and bench, so deno.lock keeps runtime packages only. */
 const TEST_LOCK = `--lock=${new URL("../tests/deno.lock", here).pathname}`;
+const FAIRNESS_SCRIPT = new URL("fairness.ts", here).pathname;
 
 function denoArgs(script: string, task: unknown, extra: string[]): string[] {
   return [
@@ -872,12 +873,22 @@ async function run(): Promise<Figure[]> {
   ) {
     add({ group: group8, ...figure });
   }
+  // 9: a TCP put beside HTTP and get * floods, against a CLI server.
+  const group9 = "fairness, metrics serve --http";
+  progress(group9);
+  for (
+    const figure of await childFigures<Omit<Figure, "group">>(
+      FAIRNESS_SCRIPT,
+    )
+  ) {
+    add({ group: group9, ...figure });
+  }
   return figures;
 }
 
 /**
  * Runs `script --json` in its own process (`bench/victoriametrics.ts`,
- * `bench/dashboard.ts`) and returns its figures; each leaves out what it
+ * `bench/dashboard.ts`, `bench/fairness.ts`) and returns its figures; each leaves out what it
  * cannot run (VictoriaMetrics or Chromium missing).
  */
 async function childFigures<T>(script: string): Promise<T[]> {

@@ -69,6 +69,17 @@ Options:
                         and /metrics (Prometheus) over HTTP on PORT
                         (HOST defaults to 127.0.0.1; off unless given;
                         see docs/dashboard.md)
+  --http-max-connections N
+                        HTTP connections served at once (default 256)
+  --http-max-connections-per-peer N
+                        HTTP connections served at once from one address
+                        (default: a quarter of --http-max-connections)
+  --http-head-timeout DURATION
+                        time a request's head may take to arrive; then its
+                        connection is closed (default 10s)
+  --http-idle-timeout DURATION
+                        time a kept-alive HTTP connection may wait for its
+                        next request (default 30s)
   --tls-cert FILE       speak TLS on --host:--port with this PEM certificate
                         chain (give --tls-key too); plain-TCP clients are
                         refused after a failed handshake
@@ -105,6 +116,10 @@ const VALUE_FLAGS = [
   "idle-timeout",
   "storage",
   "http",
+  "http-max-connections",
+  "http-max-connections-per-peer",
+  "http-head-timeout",
+  "http-idle-timeout",
   "tls-cert",
   "tls-key",
   "plain-port",
@@ -138,6 +153,30 @@ export function httpFlag(text: string | undefined): HttpOptions | undefined {
   }
   const host = match[1]?.replace(/^\[(.*)\]$/, "$1");
   return { hostname: host ?? "127.0.0.1", port };
+}
+
+/** `--http` and the flags that tune it, which need it. */
+function httpOptions(
+  flags: Partial<Record<(typeof VALUE_FLAGS)[number], string>>,
+): HttpOptions | undefined {
+  const tuning = {
+    maxConnections: numberFlag(
+      "http-max-connections",
+      flags["http-max-connections"],
+    ),
+    maxConnectionsPerPeer: numberFlag(
+      "http-max-connections-per-peer",
+      flags["http-max-connections-per-peer"],
+    ),
+    headTimeout: durationFlag("http-head-timeout", flags["http-head-timeout"]),
+    idleTimeout: durationFlag("http-idle-timeout", flags["http-idle-timeout"]),
+  };
+  const http = httpFlag(flags.http);
+  const given = Object.entries(tuning).filter(([, v]) => v !== undefined);
+  if (http === undefined && given.length > 0) {
+    throw new UsageError("the --http-... flags need --http");
+  }
+  return http && { ...http, ...Object.fromEntries(given) };
 }
 
 function fsyncFlag(text: string | undefined): FsyncMode | undefined {
@@ -202,7 +241,7 @@ function parseOptions(
     ),
     idleTimeout: durationFlag("idle-timeout", flags["idle-timeout"], true),
     victoriaMetrics: storageFlag(flags.storage),
-    http: httpFlag(flags.http),
+    http: httpOptions(flags),
     tlsFiles: [flags["tls-cert"], flags["tls-key"]],
     plainPort: numberFlag("plain-port", flags["plain-port"]),
     allowFrom: flags["allow-from"]?.split(","),
@@ -216,6 +255,10 @@ const OPTION_FLAGS: Record<string, string> = {
   maxLineBytes: "--max-line-bytes",
   maxConnections: "--max-connections",
   idleTimeout: "--idle-timeout",
+  "http.maxConnections": "--http-max-connections",
+  "http.maxConnectionsPerPeer": "--http-max-connections-per-peer",
+  "http.headTimeout": "--http-head-timeout",
+  "http.idleTimeout": "--http-idle-timeout",
 };
 
 /** `serve()`'s error in the words of the command line. */
@@ -225,7 +268,7 @@ function inFlagTerms(
 ): unknown {
   if (error instanceof RangeError) {
     const message = error.message.replace(
-      /^invalid (\w+)/,
+      /^invalid ([\w.]+)/,
       (text, option) =>
         option in OPTION_FLAGS ? `invalid ${OPTION_FLAGS[option]}` : text,
     );

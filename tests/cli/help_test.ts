@@ -41,6 +41,10 @@ Deno.test("metrics serve --help describes every option and exits 0", async () =>
       "--max-line-bytes",
       "--max-connections",
       "--idle-timeout",
+      "--http-max-connections",
+      "--http-max-connections-per-peer",
+      "--http-head-timeout",
+      "--http-idle-timeout",
     ]
   ) {
     assertMatch(stdout, new RegExp(`\n  ${option}`));
@@ -67,6 +71,18 @@ Deno.test("bad usage exits 2 with a hint on stderr", async (t) => {
     [
       ["serve", "--idle-timeout", "soon"],
       /--idle-timeout expects a duration like 10s/,
+    ],
+    [
+      ["serve", "--http-head-timeout", "5s"],
+      /the --http-\.\.\. flags need --http/,
+    ],
+    [
+      ["serve", "--port", "0", "--http", "0", "--http-max-connections", "0"],
+      /invalid --http-max-connections 0/,
+    ],
+    [
+      ["serve", "--port", "0", "--http", "0", "--http-idle-timeout", "0"],
+      /--http-idle-timeout expects a duration above 0/,
     ],
     [["serve", "extra"], /unexpected argument "extra"/],
   ];

@@ -108,7 +108,8 @@ Deno.test("a call to a server that never answers times out", async () => {
   const started = performance.now();
   const error = await rejectsWith(client.put("k", 1), "timeout");
   const elapsed = performance.now() - started;
-  assert(elapsed >= 190 && elapsed < 1000, `${elapsed} ms`);
+  // Not early; late only by what a busy machine adds, never left hanging.
+  assert(elapsed >= 190 && elapsed < 5000, `${elapsed} ms`);
   // Created at the call: the stack names this file.
   assert(error.stack?.includes("failures_test.ts"), error.stack);
 });

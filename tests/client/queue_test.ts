@@ -183,7 +183,8 @@ Deno.test("close rejects what is still unanswered after closeTimeout", async () 
   const pending = client.put("k", 1).catch((e) => e);
   const started = performance.now();
   await client.close();
-  assert(performance.now() - started < 1000);
+  // Well below the 10 s default: the 0.1 s closeTimeout was applied.
+  assert(performance.now() - started < 5000);
   const error = await pending;
   assertEquals(error.kind, "closed");
   assert(error.message.includes("may or may not have been stored"));

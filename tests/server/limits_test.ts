@@ -108,7 +108,8 @@ Deno.test("an idle connection is closed after idleTimeout", async () => {
   const started = Date.now();
   assertEquals(await socket.rest(), "");
   const waited = Date.now() - started;
-  assert(waited >= 150 && waited < 3000, `closed after ${waited} ms`);
+  // Not before the timeout; how late on a busy machine does not matter.
+  assert(waited >= 150, `closed after ${waited} ms`);
   assert(messages.some((m) => m.startsWith("closing idle connection")));
 });
 
@@ -332,7 +333,8 @@ Deno.test("close gives up on a peer that does not read after shutdownTimeout", a
   const started = performance.now();
   await server.close();
   const took = performance.now() - started;
-  assert(took >= 250 && took < 2000, `close took ${took} ms`);
+  // After the timeout, and long before the peer would have read.
+  assert(took >= 250 && took < 10_000, `close took ${took} ms`);
 });
 
 Deno.test("terminate closes a peer that does not read at once", async () => {
@@ -343,5 +345,6 @@ Deno.test("terminate closes a peer that does not read at once", async () => {
   await server.terminate();
   await closing;
   const took = performance.now() - started;
-  assert(took < 1000, `terminate took ${took} ms`);
+  // Far below the 60 s close() would wait: only a wait for the peer fails.
+  assert(took < 10_000, `terminate took ${took} ms`);
 });

@@ -1,5 +1,8 @@
 import { assertEquals } from "@std/assert";
-import { reduceRange } from "../../../src/server/http/reduce.ts";
+import {
+  reduceInSlices,
+  reduceRange,
+} from "../../../src/server/http/reduce.ts";
 import { Rng } from "../../reliability/rng.ts";
 
 function series(count: number, value: (i: number) => number = (i) => i) {
@@ -157,4 +160,19 @@ Deno.test("reduced buckets match a plain per-bucket oracle on skewed random seri
       `trial ${trial}`,
     );
   }
+});
+
+Deno.test("a reduction in slices pauses once per slice and gives the same answer", () => {
+  const big = series(10_000, (i) => (i * 7919) % 1000);
+  const steps = reduceInSlices(big, 0, 1e9, 100, 1000);
+  let pauses = 0;
+  for (;;) {
+    const step = steps.next();
+    if (step.done) {
+      assertEquals(step.value, reduceRange(big, 0, 1e9, 100));
+      break;
+    }
+    pauses++;
+  }
+  assertEquals(pauses, 9);
 });
