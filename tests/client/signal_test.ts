@@ -6,9 +6,14 @@ import { rejectsWith } from "../helpers/client_error.ts";
 const host = "127.0.0.1";
 
 Deno.test("aborting a call's signal fails that call only; the client goes on", async () => {
+  // The abort lands after "get slow" was sent and before its answer, by
+  // order, not by timing: a busy machine cannot reorder them.
+  const written = Promise.withResolvers<void>();
+  const aborted = Promise.withResolvers<void>();
   await using server = new StubServer(async (conn) => {
     await conn.expect("get slow\n");
-    await delay(50);
+    written.resolve();
+    await aborted.promise;
     await conn.send("ok\nslow 1.0 1\n\n");
     await conn.expect("get fast\n");
     await conn.send("ok\nfast 2.0 2\n\n");
@@ -18,8 +23,9 @@ Deno.test("aborting a call's signal fails that call only; the client goes on", a
   const controller = new AbortController();
   const slow = client.get("slow", { signal: controller.signal });
   const fast = client.get("fast"); // queued behind it
-  await delay(10);
+  await written.promise;
   controller.abort(new Error("user went away"));
+  aborted.resolve();
   const error = await rejectsWith(slow, "aborted");
   assertEquals((error.cause as Error).message, "user went away");
   // The late answer to "slow" is read and dropped, never given to "fast".
@@ -68,11 +74,15 @@ Deno.test("a signal aborted before the call rejects at once and sends nothing", 
 });
 
 Deno.test("aborting a putMany names the points not acknowledged", async () => {
+  // The abort lands after the last put was sent and before its answers.
+  const written = Promise.withResolvers<void>();
+  const aborted = Promise.withResolvers<void>();
   await using server = new StubServer(async (conn) => {
     await conn.expect("put k 0 0\nput k 1 1\n");
     await conn.send("ok\n\n");
     await conn.expect("put k 2 2\n");
-    await delay(50);
+    written.resolve();
+    await aborted.promise;
     await conn.send("ok\n\nok\n\n"); // read and dropped
     await conn.expect("get k\n");
     await conn.send("ok\n\n");
@@ -85,8 +95,9 @@ Deno.test("aborting a putMany names the points not acknowledged", async () => {
   const controller = new AbortController();
   const points = [0, 1, 2].map((i) => ({ key: "k", value: i, timestamp: i }));
   const batch = client.putMany(points, { signal: controller.signal });
-  await delay(20);
+  await written.promise;
   controller.abort();
+  aborted.resolve();
   const error = await rejectsWith(batch, "aborted");
   assertEquals(error.failures?.map((f) => f.index), [1, 2]);
   assertEquals({ ...await client.get("k") }, {});
