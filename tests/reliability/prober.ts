@@ -1,9 +1,9 @@
 /**
- * What the turn tests share: a prober that puts one point again and again
- * on its own connection, from its own thread, and times each answer, a
- * pipelined filler, and a
- * reader that checks every byte of `get` answers against an oracle written
- * from the points sent.
+ * What the turn tests (and the fairness bench) share: a prober that puts
+ * one point again and again on its own connection, from its own thread,
+ * and times each answer; a pipelined filler; and a reader that checks
+ * every byte of `get` answers against an oracle written from the points
+ * sent.
  *
  * @module
  */
@@ -120,7 +120,7 @@ export async function readAnswers(
           }
           [filled, used, bytes] = [n, 0, bytes + n];
           // A read of bytes already there resolves without a turn of the
-          // event loop: without this, the prober in this process starves.
+          // event loop: let this process's other sockets in.
           await nextTurn();
         }
         const length = Math.min(piece.length - p, filled - used);
