@@ -160,6 +160,8 @@ export class CallErrors {
       ? ""
       : isUnknownHost(cause)
       ? "; check the host name"
+      : cause instanceof Deno.errors.NotCapable
+      ? ""
       : "; check that the server is running and the address is right";
     return new ClientError(
       timedOut ? "timeout" : "connection",

@@ -63,7 +63,7 @@ Deno.test("--timeout bounds the wait for a server that never answers", async () 
   // Read the put, never answer: the CLI gives up after --timeout, not after
   // its default of 10 s.
   await using server = new StubServer(async (conn) => {
-    await conn.expectLine(/^put k 1 1$/);
+    await conn.expectLine(/^put k 1\.0 1$/);
     await conn.expectEnd();
   });
   const cases: [string, number][] = [["500ms", 0.5], ["1", 1], ["1.5s", 1.5]];

@@ -63,21 +63,27 @@ function referenceRequest(line: Uint8Array): Parsed {
 
 /**
  * docs/protocol.md: values print as Python's repr(float). Worked out here
- * the slow way (the fewest significant digits that read back, then
- * Python's notation rule), apart from the server's code.
+ * apart from the server's code: the shortest digits from `String()`, then
+ * Python's notation rule.
  */
 function formatValue(value: number): string {
   if (Object.is(value, -0)) return "-0.0";
-  let precision = 1;
-  while (Number(value.toPrecision(precision)) !== value) precision++;
-  const [mantissa, exp] = value.toExponential(precision - 1).split("e");
-  const exponent = Number(exp);
+  const [mantissa, exp = "0"] = String(Math.abs(value)).split("e");
+  const [whole, fraction = ""] = mantissa.split(".");
+  // Digits without leading zeros, and the exponent of the first digit.
+  const raw = whole + fraction;
+  const lead = raw.length - raw.replace(/^0+/, "").length;
+  const digits = raw.slice(lead).replace(/0+$/, "") || "0";
+  const exponent = Number(exp) + whole.length - 1 - lead;
+  const sign = value < 0 ? "-" : "";
   if (exponent < -4 || exponent >= 16) {
-    const digits = String(Math.abs(exponent)).padStart(2, "0");
-    return `${mantissa}e${exponent < 0 ? "-" : "+"}${digits}`;
+    const tail = digits.length > 1 ? `.${digits.slice(1)}` : "";
+    const size = String(Math.abs(exponent)).padStart(2, "0");
+    return `${sign}${digits[0]}${tail}e${exponent < 0 ? "-" : "+"}${size}`;
   }
-  const fixed = value.toFixed(Math.max(1, precision - 1 - exponent));
-  return fixed;
+  if (exponent < 0) return `${sign}0.${"0".repeat(-exponent - 1)}${digits}`;
+  const int = digits.slice(0, exponent + 1).padEnd(exponent + 1, "0");
+  return `${sign}${int}.${digits.slice(exponent + 1) || "0"}`;
 }
 
 /** The server as a model: key to (second to value). */
