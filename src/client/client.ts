@@ -10,7 +10,7 @@ import { encodeGet, encodePut, encodePutMany } from "./codec.ts";
 import type { Metrics } from "../protocol/grammar.ts";
 import { Pipeline } from "./pipeline.ts";
 import type { ClientStats } from "./stats.ts";
-import { type BatchSender, Recorder, type RecorderStats } from "./recorder.ts";
+import { type BatchSender, noneRecorded, Recorder } from "./recorder.ts";
 import {
   type CallOptions,
   type ClientOptions,
@@ -20,15 +20,6 @@ import {
   resolveClientOptions,
   type ResolvedClientOptions,
 } from "./options.ts";
-
-const NOTHING_RECORDED: RecorderStats = Object.freeze({
-  recorded: 0,
-  sent: 0,
-  acknowledged: 0,
-  dropped: 0,
-  failed: 0,
-  buffered: 0,
-});
 
 /**
  * A connection to a metrics server speaking the protocol of docs/protocol.md.
@@ -247,7 +238,7 @@ export class Client implements AsyncDisposable {
    * recorded points counts as one `putMany`.
    */
   stats(): ClientStats {
-    return this.#pipeline.stats(this.#recorder?.stats() ?? NOTHING_RECORDED);
+    return this.#pipeline.stats(this.#recorder?.stats() ?? noneRecorded());
   }
 
   /**
