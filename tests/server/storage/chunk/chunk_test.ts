@@ -73,6 +73,7 @@ Deno.test("edge cases round-trip: one point, extremes of time and float64", () =
   const cases: TestSeries[] = [
     { timestamps: [1503319740], values: [12] },
     { timestamps: [-MAX], values: [-0] },
+    { timestamps: [1, 2, 3], values: [100, -0, 100] },
     { timestamps: [MAX], values: [5e-324] },
     { timestamps: [-MAX, MAX], values: [1e308, -1e308] },
     { timestamps: [-MAX, -MAX + 1, 0, MAX - 1, MAX], values: [0, -0, 1, 2, 3] },

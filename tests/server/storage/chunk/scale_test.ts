@@ -30,6 +30,7 @@ const SCALED: [string, number[], number, number[]][] = [
 /** [what, values] that cannot all be scaled exactly. */
 const UNSCALED: [string, number[]][] = [
   ["-0 (it would come back as 0)", [1, -0]],
+  ["-0 among integers with trailing zeros", [100, -0, 100]],
   ["0.1 + 0.2 (17 significant digits)", [0.30000000000000004]],
   ["thirteen decimals", [1e-13]],
   ["the smallest subnormal", [5e-324]],
