@@ -316,3 +316,27 @@ TIME_ZONE = 'UTC'
 }
 
 skipped("carbon and graphite-web tests", GRAPHITE_SKIP_REASON);
+
+/**
+ * Runs `kind` of tests/helpers/graphite_oracle.py (carbon's and
+ * graphite-web's own code) on `items`; resolves to its JSON answer.
+ */
+export async function graphiteOracle<T>(
+  kind: "lines" | "names" | "globs",
+  items: unknown[],
+): Promise<T> {
+  const script = new URL("./graphite_oracle.py", import.meta.url).pathname;
+  const child = new Deno.Command(PYTHON, {
+    args: [script],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(JSON.stringify({ kind, items })));
+  await writer.close();
+  const { code, stdout, stderr } = await child.output();
+  const decoder = new TextDecoder();
+  if (code !== 0) throw new Error(`oracle failed: ${decoder.decode(stderr)}`);
+  return JSON.parse(decoder.decode(stdout)) as T;
+}

@@ -46,7 +46,7 @@ function bracket(node: string, at: number): [string, number] | undefined {
   if (node[j] === "]") j++;
   while (j < node.length && node[j] !== "]") j++;
   if (j >= node.length) return undefined;
-  let body = node.slice(at + 1, j).replaceAll("\\", "\\\\");
+  let body = node.slice(at + 1, j).replace(/[\\\]]/g, "\\$&");
   if (body.startsWith("!")) body = `^${body.slice(1)}`;
   else if (body.startsWith("^")) body = `\\${body}`;
   return [`[${body}]`, j + 1];

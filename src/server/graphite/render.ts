@@ -17,7 +17,8 @@ import type { Storage } from "../storage/storage.ts";
 import { eachTreeKey, fetchSeries, matchKeys } from "./fetch.ts";
 import { type Argument, FUNCTIONS, type Value } from "./functions.ts";
 import { compileGlob, type Glob, matchesGlob } from "./glob.ts";
-import { type GraphiteSeries, renderJson } from "./series.ts";
+import { type GraphiteSeries, seriesJson, timeRangeOf } from "./series.ts";
+import { nextTurn } from "../../internal/turn.ts";
 import { normaliseKey } from "./tags.ts";
 import { type Expr, parseTarget, pathsOf, TargetError } from "./target.ts";
 import { parseTime } from "./time.ts";
@@ -38,10 +39,12 @@ export interface RenderLimits {
 export const RENDER_LIMITS: RenderLimits = {
   maxTargets: 100,
   maxSeries: 10_000,
-  maxSlots: 1_000_000,
+  maxSlots: 500_000,
   deadlineMs: 10_000,
 };
 
+/** Points written between two turns of the event loop. */
+const TURN_POINTS = 65_536;
 /** Fewest slots a series gets however many share the budget. */
 const MIN_SLOTS = 100;
 
@@ -207,7 +210,22 @@ export async function renderAnswer(
     }
     return value as GraphiteSeries[];
   });
-  return renderJson(results, request);
+  // graphite-web answers [] when no series has a slot.
+  if (results.every((series) => series.values.length === 0)) return "[]";
+  const timeRange = timeRangeOf(results);
+  const parts: string[] = [];
+  let work = 0;
+  for (const series of results) {
+    const text = seriesJson(series, timeRange, request);
+    if (text !== undefined) parts.push(text);
+    // A turn for the others about every 64k points written.
+    work += series.values.length;
+    if (work >= TURN_POINTS) {
+      work = 0;
+      await nextTurn();
+    }
+  }
+  return `[${parts.join(", ")}]`;
 }
 
 /** One node of a `/metrics/find` answer, as graphite-web's treejson. */

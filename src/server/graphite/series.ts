@@ -4,7 +4,7 @@
  * slot is empty (graphite's `None`). Our store keeps exact timestamps, so
  * a key's points are laid on a grid the way whisper lays them
  * ({@link slotted}); and the render API's `maxDataPoints` consolidation
- * and JSON are graphite-web's ({@link renderJson}). Pure: no I/O.
+ * and JSON are graphite-web's ({@link seriesJson}). Pure: no I/O.
  *
  * @module
  */
@@ -136,20 +136,24 @@ function jsonValue(value: number): string {
   return Number.isFinite(value) ? pythonFloat(value) : "null";
 }
 
-/** A flat object of strings as Python's `json.dumps` spaces it. */
-function pythonJsonObject(record: Readonly<Record<string, string>>): string {
-  const pairs = Object.entries(record).map(([key, value]) =>
-    `${JSON.stringify(key)}: ${JSON.stringify(value)}`
-  );
-  return `{${pairs.join(", ")}}`;
-}
-
 /** What the render answer's shape depends on. */
 export interface RenderOptions {
   /** Consolidate each series to at most this many points. */
   readonly maxDataPoints?: number;
   /** Leave null points out, and series with none left. */
   readonly noNullPoints?: boolean;
+}
+
+/** The datapoints of one series: `count` values from `start`, `spacing` apart. */
+export interface Datapoints {
+  /** The values, `NaN` for null; only the first `count` are answered. */
+  readonly values: Float64Array;
+  /** Unix seconds of the first. */
+  readonly start: number;
+  /** Seconds between two. */
+  readonly spacing: number;
+  /** How many there are. */
+  readonly count: number;
 }
 
 /**
@@ -161,7 +165,7 @@ export function datapoints(
   series: GraphiteSeries,
   timeRange: number,
   options: RenderOptions,
-): [number, number][] {
+): Datapoints {
   let { start, values } = series;
   const { step, end } = series;
   let perPoint = 1;
@@ -182,42 +186,56 @@ export function datapoints(
     consolidated.length,
     Math.max(0, Math.floor((end - start) / spacing) + 1),
   );
-  const out: [number, number][] = [];
-  for (let i = 0; i < count; i++) {
-    out.push([consolidated[i], start + i * spacing]);
-  }
-  return out;
+  return { values: consolidated, start, spacing, count };
 }
 
-/** The JSON answer of `/render?format=json` for `list`. */
-export function renderJson(
-  list: readonly GraphiteSeries[],
-  options: RenderOptions,
-): string {
-  const nonEmpty = list.filter((series) => series.values.length > 0);
-  if (nonEmpty.length === 0) return "[]";
+/** `[[value, time], ...]` of `points`, as graphite-web spells them. */
+function formatDatapoints(points: Datapoints, skipNulls: boolean): string {
+  const { values, start, spacing, count } = points;
+  let text = "";
+  for (let i = 0; i < count; i++) {
+    const value = values[i];
+    if (skipNulls && !Number.isFinite(value)) continue;
+    if (text !== "") text += ", ";
+    text += `[${jsonValue(value)}, ${start + i * spacing}]`;
+  }
+  return `[${text}]`;
+}
+
+/** A flat object of strings as Python's `json.dumps` spaces it. */
+function pythonJsonObject(record: Readonly<Record<string, string>>): string {
+  const pairs = Object.entries(record).map(([key, value]) =>
+    `${JSON.stringify(key)}: ${JSON.stringify(value)}`
+  );
+  return `{${pairs.join(", ")}}`;
+}
+
+/** The span graphite-web consolidates over: first start to last end. */
+export function timeRangeOf(list: readonly GraphiteSeries[]): number {
   let first = Infinity;
   let last = -Infinity;
   for (const series of list) {
     first = Math.min(first, series.start);
     last = Math.max(last, series.end);
   }
-  const timeRange = last - first;
-  const parts: string[] = [];
-  for (const series of list) {
-    let points = datapoints(series, timeRange, options);
-    if (options.noNullPoints) {
-      points = points.filter(([value]) => Number.isFinite(value));
-      if (points.length === 0) continue;
-    }
-    const text = points.map(([value, time]) =>
-      `[${jsonValue(value)}, ${time}]`
-    );
-    parts.push(
-      `{"target": ${JSON.stringify(series.name)}, "tags": ${
-        pythonJsonObject(series.tags)
-      }, "datapoints": [${text.join(", ")}]}`,
-    );
-  }
-  return `[${parts.join(", ")}]`;
+  return last - first;
+}
+
+/**
+ * One series of the JSON answer of `/render?format=json`, or `undefined`
+ * when `noNullPoints` leaves nothing of it.
+ */
+export function seriesJson(
+  series: GraphiteSeries,
+  timeRange: number,
+  options: RenderOptions,
+): string | undefined {
+  const points = formatDatapoints(
+    datapoints(series, timeRange, options),
+    options.noNullPoints === true,
+  );
+  if (options.noNullPoints && points === "[]") return undefined;
+  return `{"target": ${JSON.stringify(series.name)}, "tags": ${
+    pythonJsonObject(series.tags)
+  }, "datapoints": ${points}}`;
 }
