@@ -6,11 +6,21 @@
  * @module
  */
 
-import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertStringIncludes,
+} from "@std/assert";
+import { MemoryStore } from "../../../src/server/storage/memory.ts";
+import { TargetError } from "../../../src/server/graphite/target.ts";
 import { type MetricsServer, serve } from "../../../src/server/mod.ts";
 import { parseTime } from "../../../src/server/graphite/time.ts";
 import { parseTarget } from "../../../src/server/graphite/target.ts";
-import { RENDER_LIMITS } from "../../../src/server/graphite/render.ts";
+import {
+  RENDER_LIMITS,
+  renderAnswer,
+} from "../../../src/server/graphite/render.ts";
 
 async function started(): Promise<MetricsServer> {
   return await serve({
@@ -143,6 +153,43 @@ Deno.test("a target that names more than 10,000 series is a 400, not a huge answ
     (await get(server, "metrics/find?query=many.*")).body,
   );
   assertEquals(found.length, RENDER_LIMITS.maxSeries + 1);
+});
+
+Deno.test("a glob's pass over the keys stops at its deadline with a 400", async () => {
+  const store = new MemoryStore({ maxKeys: 100_000, maxPoints: 1_000_000 });
+  store.put(
+    Array.from({ length: 50_000 }, (_, i) => ({
+      key: `big.k${i}`,
+      timestamp: 1,
+      value: 1,
+    })),
+  );
+  // A deadline already passed: the pass stops at its first pause.
+  await assertRejects(
+    () =>
+      renderAnswer(
+        store,
+        new URLSearchParams("target=big.*&from=0&until=9"),
+        9,
+        {
+          ...RENDER_LIMITS,
+          deadlineMs: -1,
+        },
+      ),
+    TargetError,
+    "took too long",
+  );
+  // With time, the same target is a 400 for naming too many series.
+  await assertRejects(
+    () =>
+      renderAnswer(
+        store,
+        new URLSearchParams("target=big.*&from=0&until=9"),
+        9,
+      ),
+    TargetError,
+    "more than 10000 series",
+  );
 });
 
 Deno.test("a long range reads a bounded number of slots: the step widens", async () => {
