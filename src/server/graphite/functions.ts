@@ -171,11 +171,17 @@ function aggregate(
     (a, s) => (a === s.step ? a : (a / gcd(a, s.step)) * s.step),
     list[0].step,
   );
-  const start = Math.min(...list.map((s) => s.start));
-  let end = Math.max(...list.map((s) => s.end));
+  let start = Infinity;
+  let end = -Infinity;
+  let length = 0;
+  const columns = list.map((s) => {
+    start = Math.min(start, s.start);
+    end = Math.max(end, s.end);
+    const column = consolidate(s.values, step / s.step);
+    length = Math.max(length, column.length);
+    return column;
+  });
   end -= floorMod(end - start, step);
-  const columns = list.map((s) => consolidate(s.values, step / s.step));
-  const length = Math.max(...columns.map((c) => c.length));
   const f = AGGREGATES.get(func)!;
   const values = new Float64Array(length);
   const row: number[] = new Array(columns.length);

@@ -66,6 +66,14 @@ export function parseOffset(text: string): number {
  * ```
  */
 export function parseTime(text: string, now: number): number {
+  const time = readTime(text, now);
+  if (!Number.isSafeInteger(time)) {
+    throw new TargetError(`"${text.slice(0, 40)}" is out of range`);
+  }
+  return time;
+}
+
+function readTime(text: string, now: number): number {
   const s = text.trim().toLowerCase().replace(/[_, ]/g, "");
   if (/^\d+$/.test(s) && !isYyyymmdd(s)) return Number(s);
   const sign = s.search(/[+-]/);
