@@ -16,7 +16,7 @@ import {
   type GraphiteSeries,
 } from "./series.ts";
 import { parseOffset } from "./time.ts";
-import { type Expr, firstPath, parseTarget, TargetError } from "./target.ts";
+import { firstPath, parseTarget, TargetError } from "./target.ts";
 
 /** An evaluated argument. */
 export type Value =
@@ -34,10 +34,10 @@ export interface RenderContext {
   readonly until: number;
 }
 
-/** One argument with its source, for messages and integer checks. */
+/** One evaluated argument. */
 export interface Argument {
+  /** Its value: a series list or a scalar. */
   readonly value: Value;
-  readonly expr: Expr;
 }
 
 type Fn = (

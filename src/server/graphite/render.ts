@@ -129,7 +129,6 @@ function evaluate(
   }
   const argument = (arg: Expr): Argument => ({
     value: evaluate(arg, request, fetched),
-    expr: arg,
   });
   const kwargs = new Map(
     [...expr.kwargs].map(([name, arg]) => [name, argument(arg)]),
