@@ -242,7 +242,25 @@ Deno.test("a flood on one connection does not stop another's lines", async () =>
   assertEquals((await points(client, "flood.k999", 200)).length, 200);
 });
 
-Deno.test("the carbon port shares the allow-list and the connection caps", async () => {
+Deno.test("the carbon port counts against the protocol port's connection cap", async () => {
+  const { server, client } = await start({ maxConnections: 1 });
+  await using _ = server;
+  await using __ = client;
+  await client.get("holds.the.slot");
+  const conn = await carbon(server);
+  const end = await conn.read(new Uint8Array(8)).catch(() => null);
+  assertEquals(end, null);
+  conn.close();
+  assertEquals(
+    await metric(
+      server,
+      'metrics_connections_refused_total{reason="max_connections"}',
+    ),
+    1,
+  );
+});
+
+Deno.test("the carbon port shares the allow-list", async () => {
   await using server = await serve({
     port: 0,
     graphite: { port: 0 },
