@@ -283,6 +283,7 @@ const OPTION_FLAGS: Record<string, string> = {
   port: "--port",
   plainPort: "--plain-port",
   http: "--http",
+  graphite: "--graphite",
   fsyncInterval: "--fsync-interval",
   maxLineBytes: "--max-line-bytes",
   maxConnections: "--max-connections",
