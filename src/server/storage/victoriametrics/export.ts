@@ -1,0 +1,188 @@
+/**
+ * Reading `/api/v1/export` and overlaying this front-end's recent writes,
+ * without I/O. Each exported millisecond counts for the second of its
+ * dedup interval (see `order.ts`); per second the largest millisecond wins,
+ * as in VictoriaMetrics' dedup.
+ *
+ * @module
+ */
+
+import type { Series } from "../storage.ts";
+import type { KeyWrites } from "./recent.ts";
+import { secondOfMs, slotMs } from "./order.ts";
+
+/** One key's points as exported: milliseconds ascending, values beside. */
+export interface StoredSeries {
+  /** Metric name. */
+  readonly key: string;
+  /** Stored millisecond timestamps, ascending (one second may repeat). */
+  readonly ms: readonly number[];
+  /** The value at each of `ms`. */
+  readonly values: readonly number[];
+}
+
+interface Parsed {
+  ms: number[];
+  values: number[];
+  /** Whether `ms` is ascending (false once a key came in several lines). */
+  ascending: boolean;
+}
+
+/**
+ * Collects export lines (`{"metric":{"__name__":...},"values":[...],
+ * "timestamps":[...]}`), one series per line as VictoriaMetrics sends
+ * them; a key in several lines (one per stored block) is merged.
+ */
+export class ExportParser {
+  readonly #keys = new Map<string, Parsed>();
+  #rest = "";
+
+  /** Takes a chunk of the response text, which may end mid-line. */
+  push(text: string): void {
+    const all = this.#rest === "" ? text : this.#rest + text;
+    let start = 0;
+    for (let nl = all.indexOf("\n"); nl !== -1; nl = all.indexOf("\n", start)) {
+      this.#line(all.slice(start, nl));
+      start = nl + 1;
+    }
+    this.#rest = all.slice(start);
+  }
+
+  /** Ends the input; returns the series sorted by key name. */
+  finish(): StoredSeries[] {
+    this.#line(this.#rest);
+    this.#rest = "";
+    const all: StoredSeries[] = [];
+    for (const [key, parsed] of this.#keys) {
+      if (!parsed.ascending) sortByMs(parsed);
+      all.push({ key, ms: parsed.ms, values: parsed.values });
+    }
+    return all.sort((a, b) => compareKeys(a.key, b.key));
+  }
+
+  #line(line: string): void {
+    if (line.trim() === "") return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      throw new Error(
+        `VictoriaMetrics export sent a line that is not JSON: ${
+          line.slice(0, 200)
+        }`,
+      );
+    }
+    const { metric, values, timestamps } = (parsed ?? {}) as {
+      metric?: { __name__?: unknown };
+      values?: unknown;
+      timestamps?: unknown;
+    };
+    const key = metric?.__name__;
+    if (
+      typeof key !== "string" || !Array.isArray(values) ||
+      !Array.isArray(timestamps) || values.length !== timestamps.length
+    ) {
+      throw new Error(
+        `VictoriaMetrics export sent an unexpected line: ${line.slice(0, 200)}`,
+      );
+    }
+    let ascending = true;
+    for (let i = 0; i < values.length; i++) {
+      const ms = timestamps[i];
+      if (typeof values[i] !== "number" || !Number.isSafeInteger(ms)) {
+        throw new Error(
+          `VictoriaMetrics export sent a point that is not a number: ${
+            line.slice(0, 200)
+          }`,
+        );
+      }
+      if (i > 0 && ms < timestamps[i - 1]) ascending = false;
+    }
+    const kept = this.#keys.get(key);
+    if (kept === undefined) {
+      this.#keys.set(key, { ms: timestamps, values, ascending });
+      return;
+    }
+    kept.ms = kept.ms.concat(timestamps);
+    kept.values = kept.values.concat(values);
+    kept.ascending = false;
+  }
+}
+
+/** Orders `parsed` by millisecond (stable, so equal ones keep their order). */
+function sortByMs(parsed: Parsed): void {
+  const { ms, values } = parsed;
+  const order = Array.from({ length: ms.length }, (_, i) => i)
+    .sort((a, b) => ms[a] - ms[b] || a - b);
+  parsed.ms = order.map((i) => ms[i]);
+  parsed.values = order.map((i) => values[i]);
+  parsed.ascending = true;
+}
+
+/** Orders keys by UTF-16 code units, the same everywhere. */
+export function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The points of `key` from `from` to `to` (seconds, inclusive): the
+ * `stored` ones with the `recent` writes of this front-end overlaid. A
+ * recent write wins where VictoriaMetrics does not show its second yet or
+ * shows it at a smaller slot (an older write); writes not acknowledged yet
+ * (`NaN`) are left out. `undefined` when there is no point.
+ */
+export function mergeSeries(
+  key: string,
+  stored: StoredSeries | undefined,
+  recent: KeyWrites | undefined,
+  from: number = -Infinity,
+  to: number = Infinity,
+): Series | undefined {
+  const ms = stored?.ms ?? [];
+  const storedValues = stored?.values ?? [];
+  const recentLength = recent?.length ?? 0;
+  const timestamps = new Float64Array(ms.length + recentLength);
+  const values = new Float64Array(ms.length + recentLength);
+  let length = 0;
+  let i = 0;
+  let j = recent === undefined ? 0 : recent.find(from);
+  if (j < 0) j = -1 - j;
+  for (;;) {
+    // The stored point of the next second (the last of its milliseconds).
+    while (i + 1 < ms.length && secondOfMs(ms[i + 1]) === secondOfMs(ms[i])) {
+      i++;
+    }
+    while (j < recentLength && Number.isNaN((recent as KeyWrites).value(j))) {
+      j++;
+    }
+    const storedSecond = i < ms.length ? secondOfMs(ms[i]) : Infinity;
+    const recentSecond = j < recentLength
+      ? (recent as KeyWrites).second(j)
+      : Infinity;
+    const second = Math.min(storedSecond, recentSecond);
+    if (second > to || second === Infinity) break;
+    if (second === recentSecond) {
+      const writes = recent as KeyWrites;
+      const recentWins = second !== storedSecond ||
+        slotMs(second, writes.slot(j)) > ms[i];
+      if (second >= from) {
+        timestamps[length] = second;
+        values[length++] = recentWins ? writes.value(j) : storedValues[i];
+      }
+      j++;
+      if (second === storedSecond) i++;
+    } else {
+      if (second >= from) {
+        timestamps[length] = second;
+        values[length++] = storedValues[i];
+      }
+      i++;
+    }
+  }
+  if (length === 0) return undefined;
+  return {
+    key,
+    timestamps: timestamps.subarray(0, length),
+    values: values.subarray(0, length),
+  };
+}

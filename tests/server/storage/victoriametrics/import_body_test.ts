@@ -1,0 +1,56 @@
+import { assertEquals } from "@std/assert";
+import { encodeImport } from "../../../../src/server/storage/victoriametrics/import_body.ts";
+import type { KeyBatch } from "../../../../src/server/storage/victoriametrics/batch.ts";
+
+const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+Deno.test("import body: one JSON line per key, each second at its slot's millisecond", () => {
+  const batches: KeyBatch[] = [
+    {
+      key: "palm.cpu",
+      seconds: [1150864247, 1150864248],
+      values: [0.5, 2],
+      slots: [999, 0],
+    },
+    { key: 'a"b', seconds: [1], values: [-0], slots: [5] },
+  ];
+  const body = decode(encodeImport(batches));
+  assertEquals(
+    body,
+    '{"metric":{"__name__":"palm.cpu"},"values":[0.5,2],"timestamps":[1150864247000,1150864247001]}\n' +
+      '{"metric":{"__name__":"a\\"b"},"values":[0],"timestamps":[6]}\n',
+  );
+});
+
+Deno.test("import body: every value reads back exactly as JSON, keys of any size", () => {
+  let seed = 11;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const values = [
+    1 / 3,
+    -1e-300,
+    1.7976931348623157e308,
+    5e-324,
+    123456789.123456,
+    -(2 ** 53),
+    ...Array.from(
+      { length: 2000 },
+      () => (random() - 0.5) * 10 ** (random() * 40 - 20),
+    ),
+    ...Array.from({ length: 2000 }, () => Math.round(random() * 1e6) / 100),
+  ];
+  const batches: KeyBatch[] = [
+    {
+      key: "€".repeat(5000),
+      seconds: values.map((_, i) => 1 + i),
+      values,
+      slots: values.map((_, i) => i % 1000),
+    },
+  ];
+  const line = JSON.parse(decode(encodeImport(batches)));
+  assertEquals(line.metric.__name__, "€".repeat(5000));
+  assertEquals(line.values, values.map((v) => Object.is(v, -0) ? 0 : v));
+  assertEquals(
+    line.timestamps,
+    values.map((_, i) => (1 + i) * 1000 - 999 + i % 1000),
+  );
+});
