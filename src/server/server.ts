@@ -14,6 +14,7 @@ import { Session } from "./session.ts";
 import type { Storage } from "./storage/storage.ts";
 import { AccessGuard, type AccessStats } from "./access.ts";
 import { openListeners } from "./listeners.ts";
+import type { PendingBudget } from "./pending.ts";
 
 /** Where the HTTP side of a {@link MetricsServer} listens. */
 export interface HttpAddress {
@@ -55,6 +56,12 @@ export interface MetricsServer extends AsyncDisposable {
 
 /** Pause after a failed accept (say, out of file descriptors). */
 const ACCEPT_RETRY_MS = 100;
+/**
+ * Points parsed and handed to storage but not answered yet, across every
+ * connection (about 35 MB of parsed requests): a connection may always
+ * have one batch pending, more only below this.
+ */
+const MAX_PENDING_POINTS = 65_536;
 
 /**
  * Accept errors that only mean one peer reset before it was accepted (a
@@ -168,6 +175,8 @@ class Server implements MetricsServer {
   /** Peers refused at their own limit, logged once per stretch. */
   readonly #refusedPeers = new Set<string>();
   #closing: Promise<void> | undefined;
+  /** Points handed to storage and not answered, across connections. */
+  readonly #pending: PendingBudget = { used: 0, max: MAX_PENDING_POINTS };
 
   constructor(
     listeners: Deno.Listener[],
@@ -273,6 +282,7 @@ class Server implements MetricsServer {
       maxLineBytes,
       log,
       counters,
+      pending: this.#pending,
       onHandshakeError: (error) =>
         this.#access.handshakeFailed(
           (conn.remoteAddr as Deno.NetAddr).hostname,
