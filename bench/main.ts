@@ -18,11 +18,12 @@
  * @module
  */
 
-import type { ClientResult, ClientTask, MemoryReport } from "./common.ts";
+import type { ClientResult, ClientTask } from "./common.ts";
 import { HOST, putLine, retained } from "./common.ts";
 import { Client } from "../mod.ts";
 import { certs, OPENSSL_MISSING } from "../tests/helpers/certs.ts";
 import type { VictoriaMetricsFigure } from "./victoriametrics.ts";
+import { CHILD_DEADLINE_MS, denoArgs, ServerProcess } from "./processes.ts";
 
 /** One line of the table. */
 export interface Figure {
@@ -52,7 +53,6 @@ const JSON_STDOUT = jsonArg === "--json";
 /** Scales point counts; seconds bound every loop anyway. */
 const SCALE = QUICK ? 0.1 : 1;
 const M = 1_000_000;
-const CHILD_DEADLINE_MS = 120_000;
 /**
  * The `timeout` option of every `Client` row, in seconds, as users set
  * it (the course's own tests always pass one).
@@ -60,93 +60,10 @@ const CHILD_DEADLINE_MS = 120_000;
 const TIMEOUT = 30;
 
 const here = new URL(".", import.meta.url);
-const SERVER_SCRIPT = new URL("server.ts", here).pathname;
 const CLIENT_SCRIPT = new URL("client.ts", here).pathname;
 const VM_SCRIPT = new URL("victoriametrics.ts", here).pathname;
 const DASHBOARD_SCRIPT = new URL("dashboard.ts", here).pathname;
 const CLI_SCRIPT = new URL("../cli.ts", here).pathname;
-
-function denoArgs(script: string, task: unknown, extra: string[]): string[] {
-  return [
-    "run",
-    "--quiet",
-    "--allow-net=127.0.0.1",
-    "--v8-flags=--expose-gc,--max-old-space-size=4096",
-    ...extra,
-    script,
-    JSON.stringify(task),
-  ];
-}
-
-/** A server process; `stop()` ends it. */
-class ServerProcess {
-  readonly port: number;
-  readonly #child: Deno.ChildProcess;
-  readonly #lines: AsyncIterator<string>;
-  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
-
-  private constructor(
-    child: Deno.ChildProcess,
-    lines: AsyncIterator<string>,
-    port: number,
-  ) {
-    this.#child = child;
-    this.#lines = lines;
-    this.#stdin = child.stdin.getWriter();
-    this.port = port;
-  }
-
-  static async start(task: unknown, dataDir?: string): Promise<ServerProcess> {
-    const extra = dataDir === undefined
-      ? []
-      : [`--allow-read=${dataDir}`, `--allow-write=${dataDir}`];
-    const child = new Deno.Command(Deno.execPath(), {
-      args: denoArgs(SERVER_SCRIPT, task, extra),
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-      signal: AbortSignal.timeout(CHILD_DEADLINE_MS * 3),
-    }).spawn();
-    const lines = readLines(child.stdout);
-    const first = await lines.next();
-    const match = first.done
-      ? null
-      : /listening on .*:(\d+)$/.exec(first.value);
-    if (match === null) {
-      throw new Error(`bench server did not start: ${first.value}`);
-    }
-    return new ServerProcess(child, lines, Number(match[1]));
-  }
-
-  /** Heap and external bytes of the server after a full GC. */
-  async memory(): Promise<MemoryReport> {
-    await this.#stdin.write(new TextEncoder().encode("mem\n"));
-    const line = await this.#lines.next();
-    if (line.done) throw new Error("bench server exited");
-    return JSON.parse(line.value) as MemoryReport;
-  }
-
-  async stop(): Promise<void> {
-    await this.#stdin.close();
-    const status = await this.#child.status;
-    if (!status.success) throw new Error(`bench server failed: ${status.code}`);
-  }
-}
-
-async function* readLines(
-  stream: ReadableStream<Uint8Array>,
-): AsyncGenerator<string> {
-  let pending = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    pending += text;
-    let nl: number;
-    while ((nl = pending.indexOf("\n")) !== -1) {
-      yield pending.slice(0, nl);
-      pending = pending.slice(nl + 1);
-    }
-  }
-  if (pending !== "") yield pending;
-}
 
 /** Runs a client process to completion and returns its result. */
 async function runClient(task: ClientTask): Promise<ClientResult> {
@@ -275,7 +192,12 @@ async function withServer<T>(
   body: (server: ServerProcess) => Promise<T>,
   dataDir?: string,
 ): Promise<T> {
-  const server = await ServerProcess.start(task, dataDir);
+  const server = await ServerProcess.start(
+    task,
+    dataDir === undefined
+      ? []
+      : [`--allow-read=${dataDir}`, `--allow-write=${dataDir}`],
+  );
   try {
     return await body(server);
   } finally {

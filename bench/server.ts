@@ -5,6 +5,8 @@
  *   `"closeAfterAnswer": true` it closes each connection after its first
  *   answer, as some servers do.
  * - `{"kind":"metrics", "dataDir"?, "fsync"?}`: the embedded server.
+ * - `{"kind":"metrics", "victoriametrics": URL}`: a front-end on the
+ *   VictoriaMetrics at URL (`metrics serve --storage victoriametrics=URL`).
  *
  * Prints `listening on HOST:PORT`. Each `mem` line on stdin prints a
  * {@link MemoryReport} as JSON; end of stdin stops the server.
@@ -12,7 +14,7 @@
  * @module
  */
 
-import { serve } from "../src/server/mod.ts";
+import { serve, VictoriaMetricsStore } from "../src/server/mod.ts";
 import type { FsyncMode, TlsCertificate } from "../src/server/mod.ts";
 import { HOST, memoryNow } from "./common.ts";
 
@@ -20,6 +22,8 @@ interface ServerTask {
   readonly kind: "floor" | "metrics";
   readonly dataDir?: string;
   readonly fsync?: FsyncMode;
+  /** `metrics` only: keep points in the VictoriaMetrics at this URL. */
+  readonly victoriametrics?: string;
   /** Serve TLS with this certificate. */
   readonly tls?: TlsCertificate;
   /** `floor` only: close each connection once it has been answered. */
@@ -107,6 +111,9 @@ async function main(): Promise<void> {
       dataDir: task.dataDir,
       fsync: task.fsync,
       tls: task.tls,
+      storage: task.victoriametrics === undefined
+        ? undefined
+        : await VictoriaMetricsStore.open({ urls: [task.victoriametrics] }),
       log: () => {},
     });
     console.log(`listening on ${server.hostname}:${server.port}`);
