@@ -8,15 +8,9 @@
  */
 
 import { withRoom } from "../internal/grow.ts";
+import { MAX_NUMBER_BYTES, writeShortest } from "../internal/decimal.ts";
 
 const encoder = new TextEncoder();
-const DOT = 0x2e;
-const MINUS = 0x2d;
-const DIGIT_0 = 0x30;
-/** Powers of ten tried for a short decimal: `0.5` is 5 / 10. */
-const SCALES = [10, 100, 1000, 10000, 100000, 1000000];
-/** Below 2^50 a scaled value rounds to the right integer (see formatValue). */
-const MAX_SCALED = 2 ** 50;
 
 /** A growable byte buffer that lines are appended to. */
 export class LineBytes {
@@ -68,46 +62,15 @@ export class LineBytes {
    * else through `String`.
    */
   value(value: number): void {
-    if (Number.isInteger(value) && Math.abs(value) < MAX_SCALED) {
-      if (Object.is(value, -0)) return this.text("-0");
-      return this.#fixed(value, 0);
-    }
-    // The fewest places whose decimal reads back as `value` are the
-    // shortest round-trip form; Math.round finds that decimal while the
-    // scaled value stays below 2^50.
-    for (let places = 0; places < SCALES.length; places++) {
-      const scale = SCALES[places];
-      const scaled = Math.round(value * scale);
-      if (Math.abs(scaled) >= MAX_SCALED) break;
-      if (scaled / scale === value) return this.#fixed(scaled, places + 1);
-    }
-    this.text(String(value));
+    if (Object.is(value, -0)) return this.text("-0");
+    this.#room(MAX_NUMBER_BYTES);
+    this.#length = writeShortest(this.#buf, this.#length, value);
   }
 
   /** Appends a safe integer. */
   integer(value: number): void {
-    this.#fixed(value, 0);
-  }
-
-  /** Appends `scaled / 10^places` in fixed notation. */
-  #fixed(scaled: number, places: number): void {
-    // String() of a whole number is fast; only the dot is placed here.
-    const digits = String(Math.abs(scaled));
-    const whole = digits.length - places;
-    this.#room(digits.length + places + 3);
-    const buf = this.#buf;
-    let at = this.#length;
-    if (scaled < 0) buf[at++] = MINUS;
-    if (whole <= 0) { // 0.05: a zero, the dot, then zeros
-      buf[at++] = DIGIT_0;
-      buf[at++] = DOT;
-      for (let i = whole; i < 0; i++) buf[at++] = DIGIT_0;
-    }
-    for (let i = 0; i < digits.length; i++) {
-      if (i === whole && i > 0) buf[at++] = DOT;
-      buf[at++] = digits.charCodeAt(i);
-    }
-    this.#length = at;
+    this.#room(MAX_NUMBER_BYTES);
+    this.#length = writeShortest(this.#buf, this.#length, value);
   }
 
   #room(bytes: number): void {

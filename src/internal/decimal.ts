@@ -1,27 +1,29 @@
 /**
  * Numbers written as ASCII digits straight into a byte buffer, without a
- * string per number: integers, and floats as decimal text that reads back
- * as exactly the same double.
+ * string per number: integers, and floats spelled exactly as `String`
+ * spells them (the shortest text that reads back as the same double).
  *
  * @module
  */
 
-/** Bytes {@link writeNumber} and {@link writeInteger} may write at most. */
+/** Bytes {@link writeShortest} and {@link writeInteger} write at most. */
 export const MAX_NUMBER_BYTES = 26;
 
 const DIGIT_0 = 0x30;
 const MINUS = 0x2d;
 const DOT = 0x2e;
-/** Floats with at most this many decimals take the fast path. */
-const SCALE = 1e6;
-const SCALE_DIGITS = 6;
-/** Past this, `value * SCALE` is no longer an exact integer. */
-const MAX_SCALED = 2 ** 53;
+/** Powers of ten tried for a short decimal: `0.5` is 5 / 10. */
+const SCALES = [10, 100, 1000, 10000, 100000, 1000000];
+/**
+ * Below 2^50 a scaled value rounds to the right integer, so the fewest
+ * places whose decimal reads back as the value give `String`'s digits.
+ */
+const MAX_SCALED = 2 ** 50;
 const encoder = new TextEncoder();
 
 /**
  * Writes the integer `n` (`0 <= n < 2^53`) at `buf[at]`; returns the
- * offset after it.
+ * offset after it. The caller makes room for {@link MAX_NUMBER_BYTES}.
  *
  * @example
  * ```ts
@@ -33,69 +35,79 @@ const encoder = new TextEncoder();
  * ```
  */
 export function writeInteger(buf: Uint8Array, at: number, n: number): number {
-  if (n < 1e8) return writeSmall(buf, at, n);
+  if (n < 1e8) return writeDigits(buf, at, n, digitCount(n));
   // Two halves of at most 8 digits each keep the arithmetic in int32.
   const high = Math.floor(n / 1e8);
-  return writePadded(buf, writeInteger(buf, at, high), n - high * 1e8, 8);
+  return writeDigits(buf, writeInteger(buf, at, high), n - high * 1e8, 8);
 }
 
 /**
- * Writes the finite `value` at `buf[at]` as JSON number text that parses
- * back to the same double (`12.34`, `-0.5`, `3`, `1e-7`); returns the
- * offset after it. `-0` is written `0`.
+ * Writes the finite `value` at `buf[at]` exactly as `String(value)` spells
+ * it (`2.15`, `-0.5`, `12`, `1e-7`, `0` for `-0`); returns the offset
+ * after it. Whole numbers and decimals of up to 6 places are written digit
+ * by digit, anything else through `String`. The caller makes room for
+ * {@link MAX_NUMBER_BYTES}.
  *
  * @example
  * ```ts
- * import { writeNumber } from "./decimal.ts";
+ * import { writeShortest } from "./decimal.ts";
  *
  * const buf = new Uint8Array(32);
- * const end = writeNumber(buf, 0, 2.15);
- * new TextDecoder().decode(buf.subarray(0, end)); // "2.15"
+ * const end = writeShortest(buf, 0, 0.05);
+ * new TextDecoder().decode(buf.subarray(0, end)); // "0.05"
  * ```
  */
-export function writeNumber(
+export function writeShortest(
   buf: Uint8Array,
   at: number,
   value: number,
 ): number {
-  const scaled = Math.round(value * SCALE);
-  // scaled / SCALE is the double nearest the decimal "scaled × 10^-6",
-  // so when it is `value` that decimal text reads back as `value`.
-  if (scaled / SCALE !== value || Math.abs(scaled) >= MAX_SCALED) {
-    return at + encoder.encodeInto(`${value}`, buf.subarray(at)).written;
+  if (Number.isInteger(value) && Math.abs(value) < MAX_SCALED) {
+    return writeFixed(buf, at, value, 0);
   }
-  let rest = scaled;
-  if (rest < 0) {
-    buf[at++] = MINUS;
-    rest = -rest;
+  for (let places = 0; places < SCALES.length; places++) {
+    const scale = SCALES[places];
+    const scaled = Math.round(value * scale);
+    if (Math.abs(scaled) >= MAX_SCALED) break;
+    if (scaled / scale === value) {
+      return writeFixed(buf, at, scaled, places + 1);
+    }
   }
-  let whole = Math.floor(rest / SCALE);
-  let fraction = rest - whole * SCALE;
-  // The division may round up to the next whole number near 2^53 / SCALE.
-  if (fraction < 0) {
-    whole--;
-    fraction += SCALE;
-  }
-  at = writeInteger(buf, at, whole);
-  if (fraction === 0) return at;
-  buf[at++] = DOT;
-  let digits = SCALE_DIGITS;
-  while (fraction % 10 === 0) {
-    fraction /= 10;
-    digits--;
-  }
-  return writePadded(buf, at, fraction, digits);
+  return at + encoder.encodeInto(String(value), buf.subarray(at)).written;
 }
 
-/** Writes `n` (`0 <= n < 1e8`) without leading zeros. */
-function writeSmall(buf: Uint8Array, at: number, n: number): number {
-  let digits = 1;
-  for (let limit = 10; n >= limit && digits < 8; limit *= 10) digits++;
-  return writePadded(buf, at, n, digits);
+/** Writes `scaled / 10^places` in fixed notation (`-0` as `0`). */
+function writeFixed(
+  buf: Uint8Array,
+  at: number,
+  scaled: number,
+  places: number,
+): number {
+  if (scaled < 0) buf[at++] = MINUS;
+  const digits = Math.abs(scaled);
+  if (places === 0) return writeInteger(buf, at, digits);
+  const unit = SCALES[places - 1];
+  let whole = Math.floor(digits / unit);
+  let fraction = digits - whole * unit;
+  if (fraction < 0) { // the division rounded up
+    whole--;
+    fraction += unit;
+  }
+  at = writeInteger(buf, at, whole);
+  buf[at++] = DOT;
+  // The places after the dot, zeros included (0.05).
+  return writeDigits(buf, at, fraction, places);
+}
+
+/** Digits of `n` (`0 <= n < 1e8`), at least one. */
+function digitCount(n: number): number {
+  let count = 1;
+  for (let limit = 10; n >= limit && count < 8; limit *= 10) count++;
+  return count;
 }
 
 /** Writes `n` (`0 <= n < 10^digits`, `digits <= 8`) as exactly `digits` digits. */
-function writePadded(
+function writeDigits(
   buf: Uint8Array,
   at: number,
   n: number,

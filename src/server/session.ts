@@ -13,11 +13,12 @@ import { setImmediate } from "node:timers";
 import { LineReader } from "./line_reader.ts";
 import { OutputBuffer } from "./output.ts";
 import {
+  DATA_LINE_EXTRA_BYTES,
   ERROR_RESPONSE,
   errorResponse,
-  formatPoints,
   OK_RESPONSE,
   parseRequest,
+  writePoints,
 } from "./request.ts";
 import type { ServerCounters } from "./counters.ts";
 import type { Series, Storage, StoredPoint } from "./storage/storage.ts";
@@ -36,8 +37,9 @@ import { writeAll } from "../internal/write_all.ts";
  * unwritten output of a connection.
  */
 const FLUSH_BYTES = 256 * 1024;
-/** Characters of data lines formatted at a time. */
-const PIECE_CHARS = 64 * 1024;
+/** Bytes of data lines written at a time. */
+const PIECE_BYTES = 64 * 1024;
+const encoder = new TextEncoder();
 /**
  * Work a connection does before it gives the event loop back: one unit per
  * request line and per 64 bytes of output.
@@ -422,11 +424,27 @@ export class Session {
    * written, so the answer stays sorted with one line per timestamp.
    */
   async #stream(series: Series): Promise<void> {
+    const key = encoder.encode(series.key);
     let from = 0;
     for (;;) {
-      const { text, next } = formatPoints(series, from, PIECE_CHARS);
-      this.#out.appendText(text);
-      this.#work += text.length >>> 6;
+      let next = from;
+      const before = this.#out.length;
+      this.#out.fill(
+        PIECE_BYTES + key.length + DATA_LINE_EXTRA_BYTES,
+        (buf, at) => {
+          const written = writePoints(
+            buf,
+            at,
+            at + PIECE_BYTES,
+            key,
+            series,
+            from,
+          );
+          next = written.next;
+          return written.at;
+        },
+      );
+      this.#work += (this.#out.length - before) >>> 6;
       if (next >= series.timestamps.length) return;
       const last = series.timestamps[next - 1];
       await this.#pace();

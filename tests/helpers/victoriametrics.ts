@@ -82,6 +82,11 @@ export class VictoriaMetricsProcess implements AsyncDisposable {
     return vm;
   }
 
+  /** Its process id while it runs. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
   /** Everything it printed (stdout and stderr). */
   get output(): string {
     return this.#output;

@@ -1,13 +1,14 @@
 import { assert, assertEquals } from "@std/assert";
 import {
+  DATA_LINE_EXTRA_BYTES,
   ERROR_RESPONSE,
   errorResponse,
-  formatPoints,
   formatValue,
   OK_RESPONSE,
   parseCanonicalPut,
   parseRequest,
   parseRequestFields,
+  writePoints,
 } from "../../src/server/request.ts";
 
 const decoder = new TextDecoder();
@@ -145,23 +146,43 @@ Deno.test("formatValue prints integral values with .0, others shortest", () => {
   }
 });
 
-Deno.test("formatPoints writes one data line per point", () => {
+/** The data lines `writePoints` makes of `series` from `from`, in pieces. */
+function pointsText(
+  series: { key: string; timestamps: number[]; values: number[] },
+  pieceBytes: number,
+): string[] {
+  const key = new TextEncoder().encode(series.key);
+  const pieces: string[] = [];
+  for (let from = 0; from < series.timestamps.length;) {
+    const buf = new Uint8Array(pieceBytes + key.length + DATA_LINE_EXTRA_BYTES);
+    const { at, next } = writePoints(buf, 0, pieceBytes, key, series, from);
+    pieces.push(decoder.decode(buf.subarray(0, at)));
+    from = next;
+  }
+  return pieces;
+}
+
+Deno.test("writePoints writes one data line per point, values as formatValue spells them", () => {
+  const values = [0.5, 2, -0, 1e21, 1 / 3, 1e-7, -12, 2 ** 52, 0.05];
+  const timestamps = values.map((_, i) => i * 1_000_000_007 - 5);
+  const series = { key: "ключ.k", timestamps, values };
   assertEquals(
-    formatPoints({ key: "k", timestamps: [1, 2], values: [0.5, 2] }, 0, 1000),
-    { text: "k 0.5 1\nk 2.0 2\n", next: 2 },
+    pointsText(series, 1 << 20).join(""),
+    values.map((v, i) => `ключ.k ${formatValue(v)} ${timestamps[i]}\n`).join(
+      "",
+    ),
   );
 });
 
-Deno.test("formatPoints stops once the text reaches maxChars, and resumes from next", () => {
+Deno.test("writePoints stops once a piece reaches its size, and resumes from next", () => {
   const count = 20_000;
   const timestamps = Array.from({ length: count }, (_, i) => i);
-  const series = { key: "key", timestamps, values: timestamps };
-  const pieces: string[] = [];
-  for (let from = 0; from < count;) {
-    const { text, next } = formatPoints(series, from, 64 * 1024);
-    assert(text.length < 64 * 1024 + 32, `a piece of ${text.length} chars`);
-    pieces.push(text);
-    from = next;
+  const pieces = pointsText(
+    { key: "key", timestamps, values: timestamps },
+    64 * 1024,
+  );
+  for (const piece of pieces) {
+    assert(piece.length < 64 * 1024 + 64, `a piece of ${piece.length} bytes`);
   }
   const lines = pieces.join("").split("\n");
   assert(pieces.length > 1);
@@ -169,10 +190,14 @@ Deno.test("formatPoints stops once the text reaches maxChars, and resumes from n
   assertEquals(lines[count - 1], `key ${count - 1}.0 ${count - 1}`);
 });
 
-Deno.test("formatPoints gives nothing for an empty series", () => {
+Deno.test("writePoints writes nothing for an empty series", () => {
   assertEquals(
-    formatPoints({ key: "k", timestamps: [], values: [] }, 0, 10),
-    { text: "", next: 0 },
+    writePoints(new Uint8Array(64), 0, 64, new Uint8Array(1), {
+      key: "k",
+      timestamps: [],
+      values: [],
+    }, 0),
+    { at: 0, next: 0 },
   );
 });
 

@@ -12,7 +12,7 @@
 import {
   MAX_NUMBER_BYTES,
   writeInteger,
-  writeNumber,
+  writeShortest,
 } from "../../../internal/decimal.ts";
 import { withRoom } from "../../../internal/grow.ts";
 import type { KeyBatch } from "./batch.ts";
@@ -45,7 +45,7 @@ export function encodeImport(
     at += encoder.encodeInto(head, buf.subarray(at)).written;
     for (let i = 0; i < values.length; i++) {
       if (i > 0) buf[at++] = COMMA;
-      at = writeNumber(buf, at, values[i]);
+      at = writeShortest(buf, at, values[i]);
     }
     buf.set(MIDDLE, at);
     at += MIDDLE.length;

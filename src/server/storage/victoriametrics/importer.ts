@@ -93,11 +93,26 @@ export class Importer {
    * it. Rejects when the buffer stays full for `bufferWaitMs`, when its
    * request fails after every retry, or once closing.
    */
-  async add(points: readonly StoredPoint[]): Promise<void> {
+  add(points: readonly StoredPoint[]): Promise<void> {
+    if (this.#budget.tryTake(points.length)) return this.#enqueue(points);
+    return this.#addWhenRoom(points);
+  }
+
+  async #addWhenRoom(points: readonly StoredPoint[]): Promise<void> {
     await this.#budget.take(points.length);
+    // Not awaited here, so this frame (and `points`) is let go at once.
+    return this.#enqueue(points);
+  }
+
+  /**
+   * Groups a put that got room into the last request. No async frame
+   * holds the put's points while its request is in flight: they would
+   * outlive two scavenges and fill the old generation.
+   */
+  #enqueue(points: readonly StoredPoint[]): Promise<void> {
     if (this.#closed) {
       this.#budget.release(points.length);
-      throw new Error("VictoriaMetrics storage is closed");
+      return Promise.reject(new Error("VictoriaMetrics storage is closed"));
     }
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     let last = this.#queue.at(-1);
@@ -108,7 +123,6 @@ export class Importer {
       last = { batch: new BatchBuilder(), puts: [] };
       this.#queue.push(last);
     }
-    // Grouped at once: the put's point objects need not live on.
     last.batch.add(points);
     last.puts.push({ resolve, reject });
     this.#schedule();

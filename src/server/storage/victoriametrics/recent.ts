@@ -32,6 +32,8 @@ const SWEEP_SHARE = 1 / 8;
 const EVICT_SHARE = 1 / 8;
 /** Time buckets that order writes by age when some must be forgotten. */
 const AGE_BUCKETS = 1024;
+/** Room (numbers) a key keeps however few writes it holds. */
+const MIN_KEPT = 8 * STRIDE;
 /** Seconds whose clock slot one plan remembers (a power of two). */
 const CLOCK_CACHE = 64;
 const LAST_SLOT = SLOTS - 1;
@@ -104,7 +106,13 @@ export class KeyWrites {
     nowMs: number,
   ): void {
     if ((this.#length + 1) * STRIDE > this.#data.length) {
-      this.#data = withRoom(this.#data, this.#length * STRIDE, STRIDE);
+      // By half, not double: a third less slack per write on average.
+      this.#data = withRoom(
+        this.#data,
+        this.#length * STRIDE,
+        STRIDE,
+        Math.ceil(this.#data.length / (2 * STRIDE)) * STRIDE,
+      );
     }
     const data = this.#data;
     if (at < this.#length) {
@@ -122,21 +130,75 @@ export class KeyWrites {
     this.#data[i * STRIDE + 2] = nowMs * STAMP_SLOTS + slot;
   }
 
-  /** Keeps only the writes `keep` says yes to; returns how many went. */
-  filter(keep: (i: number) => boolean): number {
+  /**
+   * Counts each write into `counts[(stamp - oldest) / width]`, clamped to
+   * the first and last bucket.
+   */
+  countAges(counts: Float64Array, oldest: number, width: number): void {
     const data = this.#data;
-    let kept = 0;
-    for (let i = 0; i < this.#length; i++) {
-      if (!keep(i)) continue;
-      if (kept !== i) {
-        data.copyWithin(kept * STRIDE, i * STRIDE, (i + 1) * STRIDE);
-      }
-      kept++;
+    const last = counts.length - 1;
+    for (let at = 2; at < this.#length * STRIDE; at += STRIDE) {
+      const bucket = Math.floor((data[at] - oldest) / width);
+      counts[bucket < 0 ? 0 : bucket > last ? last : bucket]++;
     }
-    const removed = this.#length - kept;
-    this.#length = kept;
-    return removed;
   }
+
+  /**
+   * Forgets writes stamped before `before`, and up to `forget.quota` of
+   * those stamped before `until` (counting them down). Adds to
+   * `forget.removed` and `forget.saturated` (those at the last slot).
+   */
+  forgetOlder(before: number, until: number, forget: Forgetting): void {
+    this.#forget(
+      forget,
+      (stamp) => stamp < before || (stamp < until && forget.quota-- > 0),
+    );
+  }
+
+  /**
+   * Forgets writes stamped before `before` (last written before the
+   * window) whose slot the clock at `nowMs` has passed.
+   */
+  forgetExpired(before: number, nowMs: number, forget: Forgetting): void {
+    this.#forget(forget, (stamp, second) =>
+      stamp < before &&
+      stamp % STAMP_SLOTS < clockSlot(second, nowMs));
+  }
+
+  #forget(
+    forget: Forgetting,
+    due: (stamp: number, second: number) => boolean,
+  ): void {
+    const data = this.#data;
+    const end = this.#length * STRIDE;
+    let kept = 0;
+    for (let at = 0; at < end; at += STRIDE) {
+      const stamp = data[at + 2];
+      if (due(stamp, data[at])) {
+        forget.removed++;
+        if (stamp % STAMP_SLOTS === LAST_SLOT) forget.saturated++;
+        continue;
+      }
+      if (kept !== at) {
+        data[kept] = data[at];
+        data[kept + 1] = data[at + 1];
+        data[kept + 2] = stamp;
+      }
+      kept += STRIDE;
+    }
+    this.#length = kept / STRIDE;
+    // A key that lost most of its writes gives the room back.
+    if (data.length > 4 * Math.max(kept, MIN_KEPT)) {
+      this.#data = data.slice(0, 2 * Math.max(kept, MIN_KEPT));
+    }
+  }
+}
+
+/** What a pass of forgetting removed, and how many more it may. */
+interface Forgetting {
+  removed: number;
+  saturated: number;
+  quota: number;
 }
 
 /**
@@ -275,12 +337,10 @@ export class RecentWrites {
    * most every eighth of the window, and the oldest past `maxPoints`.
    */
   expire(nowMs: number): void {
-    if (this.#points > this.#maxPoints) {
-      this.#sweep(nowMs);
-      if (this.#points > this.#maxPoints) this.#evict();
-    } else if (nowMs - this.#sweptAt >= this.#windowMs * SWEEP_SHARE) {
+    if (nowMs - this.#sweptAt >= this.#windowMs * SWEEP_SHARE) {
       this.#sweep(nowMs);
     }
+    if (this.#points > this.#maxPoints) this.#evict(nowMs);
   }
 
   /** The remembered writes of `key`, if any. */
@@ -306,59 +366,57 @@ export class RecentWrites {
   /** Forgets every expired write. */
   #sweep(nowMs: number): void {
     this.#sweptAt = nowMs;
-    const windowMs = this.#windowMs;
-    this.#forget((writes, i) =>
-      nowMs - writes.writtenAt(i) > windowMs &&
-      writes.slot(i) < clockSlot(writes.second(i), nowMs)
+    const before = (nowMs - this.#windowMs) * STAMP_SLOTS;
+    this.#forgetEach((writes, forget) =>
+      writes.forgetExpired(before, nowMs, forget)
     );
   }
 
   /**
    * Forgets the oldest writes (by when they were last written) until an
-   * eighth of `maxPoints` is free: writes are counted into time buckets,
-   * then every write of the older buckets goes, and as many of the
-   * boundary bucket as needed.
+   * eighth of `maxPoints` is free: writes are counted into time buckets
+   * (a 1024th of the window each; older writes share the first, newer
+   * ones the last), then every write of the older buckets goes, and as
+   * many of the boundary bucket as needed.
    */
-  #evict(): void {
+  #evict(nowMs: number): void {
     const excess = this.#points - this.#maxPoints +
       Math.ceil(this.#maxPoints * EVICT_SHARE);
-    let oldest = Infinity;
-    let newest = -Infinity;
+    const oldest = (nowMs - this.#windowMs) * STAMP_SLOTS;
+    const width = this.#windowMs * STAMP_SLOTS / AGE_BUCKETS;
+    const counts = new Float64Array(AGE_BUCKETS);
     for (const writes of this.#keys.values()) {
-      for (let i = 0; i < writes.length; i++) {
-        const at = writes.writtenAt(i);
-        if (at < oldest) oldest = at;
-        if (at > newest) newest = at;
-      }
-    }
-    const width = Math.max(1, (newest - oldest + 1) / AGE_BUCKETS);
-    const bucketOf = (at: number) => Math.floor((at - oldest) / width);
-    const counts = new Float64Array(AGE_BUCKETS + 1);
-    for (const writes of this.#keys.values()) {
-      for (let i = 0; i < writes.length; i++) {
-        counts[bucketOf(writes.writtenAt(i))]++;
-      }
+      writes.countAges(counts, oldest, width);
     }
     let boundary = 0;
     let quota = excess;
     while (quota > counts[boundary]) quota -= counts[boundary++];
-    this.#evicted += excess;
-    this.#forget((writes, i) => {
-      const bucket = bucketOf(writes.writtenAt(i));
-      if (bucket !== boundary) return bucket < boundary;
-      return quota-- > 0;
+    // Bucket b holds stamps from oldest + b * width (all before for b = 0).
+    const before = boundary === 0 ? -Infinity : oldest + boundary * width;
+    const until = boundary === AGE_BUCKETS - 1
+      ? Infinity
+      : oldest + (boundary + 1) * width;
+    this.#evicted += this.#forgetEach((writes, forget) => {
+      forget.quota = quota;
+      writes.forgetOlder(before, until, forget);
+      quota = forget.quota;
     });
   }
 
-  /** Forgets every write `due` says yes to, and keys left with none. */
-  #forget(due: (writes: KeyWrites, i: number) => boolean): void {
+  /**
+   * Runs `forget` on every key, drops keys left with no write; returns
+   * how many writes went.
+   */
+  #forgetEach(
+    forget: (writes: KeyWrites, forgetting: Forgetting) => void,
+  ): number {
+    const forgetting: Forgetting = { removed: 0, saturated: 0, quota: 0 };
     for (const [key, writes] of this.#keys) {
-      this.#points -= writes.filter((i) => {
-        if (!due(writes, i)) return true;
-        if (writes.slot(i) === LAST_SLOT) this.#saturated--;
-        return false;
-      });
+      forget(writes, forgetting);
       if (writes.length === 0) this.#keys.delete(key);
     }
+    this.#points -= forgetting.removed;
+    this.#saturated -= forgetting.saturated;
+    return forgetting.removed;
   }
 }

@@ -200,17 +200,22 @@ export class VictoriaMetricsStore implements Storage {
    * point has a {@link VictoriaMetricsStore.refusal}, when the buffer stays
    * full for `bufferWait` seconds, or when the request fails after every retry.
    */
-  async put(points: readonly StoredPoint[]): Promise<void> {
-    if (this.#closed) throw new Error("VictoriaMetrics storage is closed");
-    if (points.length === 0) return;
+  put(points: readonly StoredPoint[]): Promise<void> {
+    if (this.#closed) {
+      return Promise.reject(new Error("VictoriaMetrics storage is closed"));
+    }
+    if (points.length === 0) return Promise.resolve();
     const now = Date.now();
     for (const point of points) {
       const reason = this.#refusalAt(point, now);
       if (reason !== undefined) {
-        throw new Error(`refusing put of "${point.key}": ${reason}`);
+        return Promise.reject(
+          new Error(`refusing put of "${point.key}": ${reason}`),
+        );
       }
     }
-    return await this.#importer.add(points);
+    // Not async: no frame holds `points` while the request is in flight.
+    return this.#importer.add(points);
   }
 
   #refusalAt(point: StoredPoint, now: number): string | undefined {
@@ -389,6 +394,12 @@ export class VictoriaMetricsStore implements Storage {
       label: this.urls.exportUrl,
       read: async (response) => {
         const parser = new ExportParser();
+        if (key !== "*") {
+          // One series is one line, whole before it can be parsed: a
+          // stream would only add its cost per chunk.
+          parser.push(await response.text());
+          return parser.finish();
+        }
         const decoder = new TextDecoder();
         const reader = response.body?.getReader();
         for (let chunk = await reader?.read(); chunk?.done === false;) {
