@@ -294,8 +294,12 @@ export async function exportBytes(
   url: string,
   selector: string,
 ): Promise<number> {
-  const query = new URLSearchParams({ "match[]": selector });
-  const response = await fetch(`${url}/api/v1/export?${query}`, { client });
+  const query = new URLSearchParams({ "match[]": selector, start: "0" });
+  // Uncompressed, as the front-end asks for it (fetch asks for gzip).
+  const response = await fetch(`${url}/api/v1/export?${query}`, {
+    client,
+    headers: { "accept-encoding": "identity" },
+  });
   if (!response.ok || response.body === null) {
     throw new Error(`export: HTTP ${response.status}`);
   }

@@ -15,7 +15,7 @@ import {
   writeShortest,
 } from "../../../internal/decimal.ts";
 import { withRoom } from "../../../internal/grow.ts";
-import type { KeyBatch } from "./batch.ts";
+import type { RequestWrites } from "./batch.ts";
 import { slotMs } from "./order.ts";
 
 const encoder = new TextEncoder();
@@ -25,32 +25,28 @@ const END = encoder.encode("]}\n");
 /** A key's line around its numbers, beyond the key itself. */
 const LINE_BYTES = 64;
 
-/** The import body for `batches` (with their slots planned). */
-export function encodeImport(
-  batches: readonly KeyBatch[],
-): Uint8Array<ArrayBuffer> {
-  let points = 0;
-  for (const batch of batches) points += batch.seconds.length;
+/** The import body for `request` (with its slots planned). */
+export function encodeImport(request: RequestWrites): Uint8Array<ArrayBuffer> {
+  const { keys, starts, ends, seconds, values, slots } = request;
   // About 30 bytes a point for usual values; grown when a line needs more.
-  let buf = new Uint8Array(points * 32 + batches.length * LINE_BYTES);
+  let buf = new Uint8Array(seconds.length * 32 + keys.length * LINE_BYTES);
   let at = 0;
-  for (const { key, seconds, values, slots } of batches) {
-    const head = `{"metric":{"__name__":${JSON.stringify(key)}},"values":[`;
-    buf = withRoom(
-      buf,
-      at,
-      head.length * 3 + LINE_BYTES +
-        seconds.length * 2 * (MAX_NUMBER_BYTES + 1),
-    );
+  for (let k = 0; k < keys.length; k++) {
+    const head = `{"metric":{"__name__":${JSON.stringify(keys[k])}},"values":[`;
+    const start = starts[k];
+    const end = ends[k];
+    const room = head.length * 3 + LINE_BYTES +
+      (end - start) * 2 * (MAX_NUMBER_BYTES + 1);
+    if (at + room > buf.length) buf = withRoom(buf, at, room);
     at += encoder.encodeInto(head, buf.subarray(at)).written;
-    for (let i = 0; i < values.length; i++) {
-      if (i > 0) buf[at++] = COMMA;
+    for (let i = start; i < end; i++) {
+      if (i > start) buf[at++] = COMMA;
       at = writeShortest(buf, at, values[i]);
     }
     buf.set(MIDDLE, at);
     at += MIDDLE.length;
-    for (let i = 0; i < seconds.length; i++) {
-      if (i > 0) buf[at++] = COMMA;
+    for (let i = start; i < end; i++) {
+      if (i > start) buf[at++] = COMMA;
       at = writeInteger(buf, at, slotMs(seconds[i], slots[i]));
     }
     buf.set(END, at);

@@ -10,7 +10,7 @@
  */
 
 import type { StoredPoint } from "../storage.ts";
-import { BatchBuilder, type KeyBatch } from "./batch.ts";
+import { BatchBuilder, type RequestWrites } from "./batch.ts";
 import { PointBudget } from "./budget.ts";
 import { encodeImport } from "./import_body.ts";
 
@@ -27,7 +27,7 @@ export interface ImporterOptions {
   /** Milliseconds a put waits for room before it fails. */
   readonly bufferWaitMs: number;
   /** Takes the slots of a request's writes, just before it is sent. */
-  readonly plan: (batches: readonly KeyBatch[]) => void;
+  readonly plan: (request: RequestWrites) => void;
   /** POSTs one import body with retries: the last error, or undefined. */
   readonly send: (
     body: Uint8Array<ArrayBuffer>,
@@ -38,7 +38,7 @@ export interface ImporterOptions {
    * after.
    */
   readonly settled: (
-    batches: readonly KeyBatch[],
+    request: RequestWrites,
     points: number,
     error: Error | undefined,
   ) => void;
@@ -185,16 +185,16 @@ export class Importer {
     if (next === undefined) return;
     const size = next.batch.points;
     this.#inFlight++;
-    const batches = next.batch.finish();
-    this.#options.plan(batches);
-    const result = this.#options.send(encodeImport(batches));
+    const request = next.batch.finish();
+    this.#options.plan(request);
+    const result = this.#options.send(encodeImport(request));
     const previous = this.#settled;
     this.#settled = (async () => {
       const error = await result;
       await previous;
       this.#inFlight--;
       this.#budget.release(size);
-      this.#options.settled(batches, size, error);
+      this.#options.settled(request, size, error);
       for (const put of next.puts) {
         if (error === undefined) put.resolve();
         else put.reject(error);

@@ -20,7 +20,7 @@
 import { withRoom } from "../../../internal/grow.ts";
 import { flatCopy } from "../../../internal/flat.ts";
 import { clockSlot, SLOTS } from "./order.ts";
-import type { KeyBatch } from "./batch.ts";
+import type { RequestWrites } from "./batch.ts";
 
 /** Numbers per write in a key's array: second, value, stamp. */
 const STRIDE = 3;
@@ -260,21 +260,22 @@ export class RecentWrites {
   }
 
   /**
-   * Takes each write's slot in `batches` at `nowMs`: the clock's, or above
+   * Takes each write's slot in `request` at `nowMs`: the clock's, or above
    * this front-end's last slot of that second (capped at the last slot),
    * and keeps it taken. Values show only after {@link RecentWrites.ack};
    * writes past `maxPoints` are forgotten then, or by
    * {@link RecentWrites.expire} after a failed request.
    */
-  plan(batches: readonly KeyBatch[], nowMs: number): void {
+  plan(request: RequestWrites, nowMs: number): void {
+    const { keys, starts, ends, seconds, values, slots } = request;
     // Keys of one request mostly share their seconds: each clock slot
     // (a logarithm) is worked out once.
     const cachedSeconds = new Float64Array(CLOCK_CACHE).fill(NaN);
     const cachedSlots = new Int32Array(CLOCK_CACHE);
-    for (const { key, seconds, values, slots } of batches) {
-      const writes = this.#keys.get(key) ?? this.#add(key);
+    for (let k = 0; k < keys.length; k++) {
+      const writes = this.#keys.get(keys[k]) ?? this.#add(keys[k]);
       let hint = 0;
-      for (let j = 0; j < seconds.length; j++) {
+      for (let j = starts[k]; j < ends[k]; j++) {
         const second = seconds[j];
         const cached = second & (CLOCK_CACHE - 1);
         if (cachedSeconds[cached] !== second) {
@@ -304,14 +305,17 @@ export class RecentWrites {
   }
 
   /**
-   * Shows the values of `batches` (planned earlier), which VictoriaMetrics
+   * Shows the values of `request` (planned earlier), which VictoriaMetrics
    * accepted at `nowMs`; then forgets what is due.
    */
-  ack(batches: readonly KeyBatch[], nowMs: number): void {
-    for (const { key, seconds, values, slots } of batches) {
-      let writes = this.#keys.get(key);
-      let hint = 0;
-      for (let j = 0; j < seconds.length; j++) {
+  ack(request: RequestWrites, nowMs: number): void {
+    const { keys, starts, ends, seconds, values, slots } = request;
+    for (let k = 0; k < keys.length; k++) {
+      let writes = this.#keys.get(keys[k]);
+      let hint = writes === undefined
+        ? 0
+        : Math.max(0, writes.length - (ends[k] - starts[k]));
+      for (let j = starts[k]; j < ends[k]; j++) {
         const at = writes?.find(seconds[j], hint) ?? -1;
         if (at >= 0) {
           const last = (writes as KeyWrites).slot(at);
@@ -322,7 +326,7 @@ export class RecentWrites {
           continue;
         }
         // Forgotten while its request was in flight: remember it again.
-        writes ??= this.#add(key);
+        writes ??= this.#add(keys[k]);
         writes.insert(-1 - at, seconds[j], values[j], slots[j], nowMs);
         if (slots[j] === LAST_SLOT) this.#saturated++;
         this.#points++;

@@ -45,10 +45,10 @@ function recentOf(key: string, writes: [number, number, number][]) {
   for (const [second, value, slot] of writes) {
     const builder = new BatchBuilder();
     builder.add([{ key, timestamp: second, value }]);
-    const [batch] = builder.finish();
-    recent.plan([batch], now);
-    batch.slots[0] = slot;
-    recent.ack([batch], now);
+    const writes = builder.finish();
+    recent.plan(writes, now);
+    writes.slots[0] = slot;
+    recent.ack(writes, now);
   }
   return recent.get(key, now);
 }

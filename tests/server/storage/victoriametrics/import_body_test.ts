@@ -1,19 +1,19 @@
 import { assertEquals } from "@std/assert";
 import { encodeImport } from "../../../../src/server/storage/victoriametrics/import_body.ts";
-import type { KeyBatch } from "../../../../src/server/storage/victoriametrics/batch.ts";
+import type { RequestWrites } from "../../../../src/server/storage/victoriametrics/batch.ts";
 
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
 Deno.test("import body: one JSON line per key, each second at its slot's millisecond", () => {
-  const batches: KeyBatch[] = [
-    {
-      key: "palm.cpu",
-      seconds: [1150864247, 1150864248],
-      values: [0.5, 2],
-      slots: [999, 0],
-    },
-    { key: 'a"b', seconds: [1], values: [-0], slots: [5] },
-  ];
+  const batches: RequestWrites = {
+    keys: ["palm.cpu", 'a"b'],
+    starts: new Int32Array([0, 3]),
+    ends: new Int32Array([2, 4]),
+    // A hole between the keys, as deduplication leaves.
+    seconds: new Float64Array([1150864247, 1150864248, 99, 1]),
+    values: new Float64Array([0.5, 2, 99, -0]),
+    slots: new Int32Array([999, 0, 99, 5]),
+  };
   const body = decode(encodeImport(batches));
   assertEquals(
     body,
@@ -38,14 +38,14 @@ Deno.test("import body: every value reads back exactly as JSON, keys of any size
     ),
     ...Array.from({ length: 2000 }, () => Math.round(random() * 1e6) / 100),
   ];
-  const batches: KeyBatch[] = [
-    {
-      key: "€".repeat(5000),
-      seconds: values.map((_, i) => 1 + i),
-      values,
-      slots: values.map((_, i) => i % 1000),
-    },
-  ];
+  const batches: RequestWrites = {
+    keys: ["€".repeat(5000)],
+    starts: new Int32Array([0]),
+    ends: new Int32Array([values.length]),
+    seconds: Float64Array.from(values, (_, i) => 1 + i),
+    values: Float64Array.from(values),
+    slots: Int32Array.from(values, (_, i) => i % 1000),
+  };
   const line = JSON.parse(decode(encodeImport(batches)));
   assertEquals(line.metric.__name__, "€".repeat(5000));
   assertEquals(line.values, values.map((v) => Object.is(v, -0) ? 0 : v));

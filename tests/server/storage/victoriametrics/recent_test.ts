@@ -9,7 +9,7 @@ import {
 } from "../../../../src/server/storage/victoriametrics/recent.ts";
 import {
   BatchBuilder,
-  type KeyBatch,
+  type RequestWrites,
 } from "../../../../src/server/storage/victoriametrics/batch.ts";
 import type { StoredPoint } from "../../../../src/server/storage/storage.ts";
 
@@ -19,7 +19,7 @@ const DAY = 86_400_000;
 const OLD = 1150864247;
 
 /** The writes of one request made of `points`. */
-function request(points: StoredPoint[]): KeyBatch[] {
+function request(points: StoredPoint[]): RequestWrites {
   const builder = new BatchBuilder();
   builder.add(points);
   return builder.finish();
@@ -30,17 +30,20 @@ function write(
   recent: RecentWrites,
   points: StoredPoint[],
   now: number,
-): KeyBatch[] {
-  const batches = request(points);
-  recent.plan(batches, now);
-  recent.ack(batches, now);
-  return batches;
+): RequestWrites {
+  const writes = request(points);
+  recent.plan(writes, now);
+  recent.ack(writes, now);
+  return writes;
 }
 
-/** The slot `batches` planned for `key` at `second`. */
-function slotOf(batches: KeyBatch[], key: string, second: number): number {
-  const batch = batches.find((b) => b.key === key) as KeyBatch;
-  return batch.slots[batch.seconds.indexOf(second)];
+/** The slot `writes` planned for `key` at `second`. */
+function slotOf(writes: RequestWrites, key: string, second: number): number {
+  const k = writes.keys.indexOf(key);
+  for (let i = writes.starts[k]; i < writes.ends[k]; i++) {
+    if (writes.seconds[i] === second) return writes.slots[i];
+  }
+  throw new Error(`no write of ${key} at ${second}`);
 }
 
 /** `[second, value, slot]` of each remembered write of `writes`. */
@@ -63,7 +66,7 @@ Deno.test("recent writes: a rewrite takes the clock's slot or the last one plus 
     { key: "other", timestamp: OLD, value: 1 },
   ], NOW + 5);
   // One write per second in a request, the last; only "k" was written before.
-  assertEquals(second[0].values, [3]);
+  assertEquals([...second.values.subarray(0, second.ends[0])], [3]);
   assertEquals(slotOf(second, "k", OLD), clock + 1);
   assertEquals(slotOf(second, "other", OLD), clock);
   assertEquals(triples(recent.get("k", NOW + 5)), [[OLD, 3, clock + 1]]);
