@@ -8,7 +8,7 @@
  */
 
 import { withRoom } from "../internal/grow.ts";
-import { MAX_NUMBER_BYTES, writeShortest } from "../internal/decimal.ts";
+import { MAX_NUMBER_BYTES, writeShortest } from "../protocol/decimal.ts";
 
 const encoder = new TextEncoder();
 

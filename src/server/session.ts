@@ -13,22 +13,20 @@ import { setImmediate } from "node:timers";
 import { LineReader } from "./line_reader.ts";
 import { OutputBuffer } from "./output.ts";
 import {
-  DATA_LINE_EXTRA_BYTES,
   ERROR_RESPONSE,
   errorResponse,
   OK_RESPONSE,
   parseRequest,
-  writePoints,
 } from "./request.ts";
+import { answerGet } from "./get_answer.ts";
 import type { ServerCounters } from "./counters.ts";
-import type { Series, Storage, StoredPoint } from "./storage/storage.ts";
+import type { Storage, StoredPoint } from "./storage/storage.ts";
 import {
   type Outcome,
   outcomeOf,
   PendingBatches,
   type PendingBudget,
 } from "./pending.ts";
-import { lowerBound } from "./storage/range.ts";
 import { writeAll } from "../internal/write_all.ts";
 
 /**
@@ -37,9 +35,6 @@ import { writeAll } from "../internal/write_all.ts";
  * unwritten output of a connection.
  */
 const FLUSH_BYTES = 256 * 1024;
-/** Bytes of data lines written at a time. */
-const PIECE_BYTES = 64 * 1024;
-const encoder = new TextEncoder();
 /**
  * Work a connection does before it gives the event loop back: one unit per
  * request line and per 64 bytes of output.
@@ -405,52 +400,9 @@ export class Session {
   }
 
   async #get(key: string): Promise<void> {
-    this.#out.appendText("ok\n");
-    if (key === "*") {
-      // A live iterator: keys added meanwhile are visited too.
-      for (const series of await this.#storage.getAll()) {
-        await this.#stream(series);
-      }
-    } else {
-      const series = await this.#storage.get(key);
-      if (series !== undefined) await this.#stream(series);
-    }
-    this.#out.appendText("\n");
-  }
-
-  /**
-   * Writes the data lines of `series` piece by piece. The series may change
-   * while a piece is written: each piece resumes after the last timestamp
-   * written, so the answer stays sorted with one line per timestamp.
-   */
-  async #stream(series: Series): Promise<void> {
-    const key = encoder.encode(series.key);
-    let from = 0;
-    for (;;) {
-      let next = from;
-      const before = this.#out.length;
-      this.#out.fill(
-        PIECE_BYTES + key.length + DATA_LINE_EXTRA_BYTES,
-        (buf, at) => {
-          const written = writePoints(
-            buf,
-            at,
-            at + PIECE_BYTES,
-            key,
-            series,
-            from,
-          );
-          next = written.next;
-          return written.at;
-        },
-      );
-      this.#work += (this.#out.length - before) >>> 6;
-      if (next >= series.timestamps.length) return;
-      const last = series.timestamps[next - 1];
-      await this.#pace();
-      // Resume after the last second written (whole seconds: `last + 1`),
-      // so puts that land meanwhile never repeat or reorder a line.
-      from = lowerBound(series.timestamps, last + 1);
-    }
+    await answerGet(this.#storage, key, this.#out, (bytes) => {
+      this.#work += bytes >>> 6;
+      return this.#pace();
+    });
   }
 }

@@ -4,7 +4,7 @@ import {
   MAX_NUMBER_BYTES,
   writeInteger,
   writeShortest,
-} from "../../src/internal/decimal.ts";
+} from "../../src/protocol/decimal.ts";
 
 const decoder = new TextDecoder();
 
