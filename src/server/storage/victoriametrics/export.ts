@@ -21,6 +21,9 @@ export interface StoredSeries {
   readonly values: readonly number[];
 }
 
+/** Past this, a millisecond is no safe integer. */
+const MAX_MS = Number.MAX_SAFE_INTEGER;
+
 interface Parsed {
   ms: number[];
   values: number[];
@@ -35,7 +38,17 @@ interface Parsed {
  */
 export class ExportParser {
   readonly #keys = new Map<string, Parsed>();
+  readonly #parsed: ((key: string, series?: StoredSeries) => void) | undefined;
   #rest = "";
+
+  /**
+   * @param parsed Told of each key as its line is parsed, with its series
+   * when that line is all of it so far (the first, in time order);
+   * without, when {@link ExportParser.finish} will have it whole.
+   */
+  constructor(parsed?: (key: string, series?: StoredSeries) => void) {
+    this.#parsed = parsed;
+  }
 
   /** Takes a chunk of the response text, which may end mid-line. */
   push(text: string): void {
@@ -87,25 +100,37 @@ export class ExportParser {
       );
     }
     let ascending = true;
-    for (let i = 0; i < values.length; i++) {
+    for (let i = 0, last = -Infinity; i < values.length; i++) {
       const ms = timestamps[i];
-      if (typeof values[i] !== "number" || !Number.isSafeInteger(ms)) {
-        throw new Error(
-          `VictoriaMetrics export sent a point that is not a number: ${
-            line.slice(0, 200)
-          }`,
-        );
+      // Cheap checks per point in the usual case (ascending integers).
+      if (
+        !(ms > last && ms < MAX_MS && Math.floor(ms) === ms) ||
+        typeof values[i] !== "number"
+      ) {
+        if (typeof values[i] !== "number" || !Number.isSafeInteger(ms)) {
+          throw new Error(
+            `VictoriaMetrics export sent a point that is not a number: ${
+              line.slice(0, 200)
+            }`,
+          );
+        }
+        if (ms < last) ascending = false;
       }
-      if (i > 0 && ms < timestamps[i - 1]) ascending = false;
+      last = ms;
     }
     const kept = this.#keys.get(key);
     if (kept === undefined) {
       this.#keys.set(key, { ms: timestamps, values, ascending });
+      this.#parsed?.(
+        key,
+        ascending ? { key, ms: timestamps, values } : undefined,
+      );
       return;
     }
     kept.ms = kept.ms.concat(timestamps);
     kept.values = kept.values.concat(values);
     kept.ascending = false;
+    this.#parsed?.(key);
   }
 }
 
@@ -144,39 +169,46 @@ export function mergeSeries(
   const timestamps = new Float64Array(ms.length + recentLength);
   const values = new Float64Array(ms.length + recentLength);
   let length = 0;
-  let i = 0;
+  // The stored point in turn is the last of its second's milliseconds;
+  // `nextSecond` is the second of the point after it, worked out once.
+  let i = -1;
+  let storedSecond = -Infinity;
+  let nextSecond = ms.length > 0 ? secondOfMs(ms[0]) : Infinity;
   let j = recent === undefined ? 0 : recent.find(from);
   if (j < 0) j = -1 - j;
   for (;;) {
-    // The stored point of the next second (the last of its milliseconds).
-    while (i + 1 < ms.length && secondOfMs(ms[i + 1]) === secondOfMs(ms[i])) {
+    if (storedSecond === -Infinity) {
+      storedSecond = nextSecond;
       i++;
+      while (i + 1 < ms.length) {
+        nextSecond = secondOfMs(ms[i + 1]);
+        if (nextSecond !== storedSecond) break;
+        i++;
+      }
+      if (i + 1 >= ms.length) nextSecond = Infinity;
     }
     while (j < recentLength && Number.isNaN((recent as KeyWrites).value(j))) {
       j++;
     }
-    const storedSecond = i < ms.length ? secondOfMs(ms[i]) : Infinity;
     const recentSecond = j < recentLength
       ? (recent as KeyWrites).second(j)
       : Infinity;
     const second = Math.min(storedSecond, recentSecond);
     if (second > to || second === Infinity) break;
+    let value = storedValues[i];
     if (second === recentSecond) {
       const writes = recent as KeyWrites;
-      const recentWins = second !== storedSecond ||
-        slotMs(second, writes.slot(j)) > ms[i];
-      if (second >= from) {
-        timestamps[length] = second;
-        values[length++] = recentWins ? writes.value(j) : storedValues[i];
+      if (
+        second !== storedSecond || slotMs(second, writes.slot(j)) > ms[i]
+      ) {
+        value = writes.value(j);
       }
       j++;
-      if (second === storedSecond) i++;
-    } else {
-      if (second >= from) {
-        timestamps[length] = second;
-        values[length++] = storedValues[i];
-      }
-      i++;
+    }
+    if (second === storedSecond) storedSecond = -Infinity;
+    if (second >= from) {
+      timestamps[length] = second;
+      values[length++] = value;
     }
   }
   if (length === 0) return undefined;

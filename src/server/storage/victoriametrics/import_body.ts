@@ -13,7 +13,7 @@ import {
   MAX_NUMBER_BYTES,
   writeInteger,
   writeShortest,
-} from "../../../internal/decimal.ts";
+} from "../../../protocol/decimal.ts";
 import { withRoom } from "../../../internal/grow.ts";
 import type { RequestWrites } from "./batch.ts";
 import { slotMs } from "./order.ts";

@@ -41,23 +41,16 @@ import type { Series, Storage, StoredPoint } from "../storage.ts";
 import {
   type BackendLimits,
   checkFlags,
-  exportUrl,
   MONTH_MS,
   parseFlags,
   unstorable,
   type VictoriaMetricsUrls,
   victoriaMetricsUrls,
 } from "./wire.ts";
-import {
-  compareKeys,
-  ExportParser,
-  mergeSeries,
-  type StoredSeries,
-} from "./export.ts";
-import { MAX_FUTURE_MS, slotMs } from "./order.ts";
 import { RecentWrites } from "./recent.ts";
 import type { RequestWrites } from "./batch.ts";
 import { Importer } from "./importer.ts";
+import { ExportReader } from "./reader.ts";
 import { VictoriaMetricsHttp } from "./http.ts";
 import { parseDuration } from "../../../internal/duration.ts";
 import {
@@ -84,6 +77,7 @@ export class VictoriaMetricsStore implements Storage {
   readonly #limits: BackendLimits;
   readonly #log: (message: string) => void;
   readonly #recent: RecentWrites;
+  readonly #reader: ExportReader;
   readonly #importer: Importer;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -113,6 +107,7 @@ export class VictoriaMetricsStore implements Storage {
       (options.recentWindow ?? 30) * 1000,
       options.maxRecentPoints ?? 1_000_000,
     );
+    this.#reader = new ExportReader(http, urls.exportUrl, this.#recent);
     this.#importer = new Importer({
       flushIntervalMs: (options.flushInterval ?? 0.005) * 1000,
       maxBatchPoints: options.maxBatchPoints ?? 20_000,
@@ -235,19 +230,8 @@ export class VictoriaMetricsStore implements Storage {
    * VictoriaMetrics exports only that time range, and only recent writes
    * inside it are overlaid.
    */
-  async getRange(
-    key: string,
-    from: number,
-    to: number,
-  ): Promise<Series | undefined> {
-    const [stored] = await this.#export(key, from, to);
-    return mergeSeries(
-      key,
-      stored,
-      this.#recent.get(key, Date.now()),
-      from,
-      to,
-    );
+  getRange(key: string, from: number, to: number): Promise<Series | undefined> {
+    return this.#reader.getRange(key, from, to);
   }
 
   /**
@@ -255,31 +239,17 @@ export class VictoriaMetricsStore implements Storage {
    * the order keys were first stored in). Each key's points are merged
    * with recent writes as the answer is read.
    */
-  async getAll(): Promise<Iterable<Series>> {
-    const stored = await this.#export("*", -Infinity, Infinity);
-    const now = Date.now();
-    const storedKeys = new Set(stored.map((series) => series.key));
-    const recentOnly: StoredSeries[] = [];
-    for (const writes of this.#recent.all(now)) {
-      if (!storedKeys.has(writes.key)) {
-        recentOnly.push({ key: writes.key, ms: [], values: [] });
-      }
-    }
-    const all = recentOnly.length === 0
-      ? stored
-      : [...stored, ...recentOnly].sort((a, b) => compareKeys(a.key, b.key));
-    return this.#merged(all, now);
+  getAll(): Promise<Iterable<Series>> {
+    return this.#reader.getAll();
   }
 
-  *#merged(stored: readonly StoredSeries[], now: number): Iterable<Series> {
-    for (const series of stored) {
-      const merged = mergeSeries(
-        series.key,
-        series,
-        this.#recent.get(series.key, now),
-      );
-      if (merged !== undefined) yield merged;
-    }
+  /**
+   * {@link VictoriaMetricsStore.getAll}'s data lines, each key's written
+   * as soon as its line of the export is read, while VictoriaMetrics
+   * sends the others.
+   */
+  getAllLines(): Promise<Iterable<Uint8Array>> {
+    return this.#reader.getAllLines();
   }
 
   /**
@@ -368,51 +338,5 @@ export class VictoriaMetricsStore implements Storage {
     } catch (error) {
       return error as Error;
     }
-  }
-
-  /**
-   * Exports the seconds `from` to `to` of `key` (or `*`) with retries,
-   * parsed as it streams in.
-   */
-  async #export(
-    key: string,
-    from: number,
-    to: number,
-  ): Promise<StoredSeries[]> {
-    // Second s is stored in (s*1000 - 1000, s*1000] ms (see order.ts);
-    // nothing is stored before the epoch or past the backend's future
-    // limit, so the range is cut to what could hold points.
-    const startMs = Math.max(0, slotMs(from, 0));
-    const endMs = Math.min(
-      to * 1000,
-      (Math.ceil((Date.now() + MAX_FUTURE_MS) / 1000) + 86_400) * 1000,
-    );
-    if (startMs > endMs) return [];
-    return await this.#http.request({
-      what: "export",
-      url: exportUrl(this.urls.exportUrl, key, startMs, endMs),
-      label: this.urls.exportUrl,
-      // fetch asks for gzip by default: VictoriaMetrics then compresses
-      // the export and sends it in thousands of small pieces (2M points:
-      // 1.7 s against 0.5 s read as it is).
-      init: { headers: { "accept-encoding": "identity" } },
-      read: async (response) => {
-        const parser = new ExportParser();
-        if (key !== "*") {
-          // One series is one line, whole before it can be parsed: a
-          // stream would only add its cost per chunk.
-          parser.push(await response.text());
-          return parser.finish();
-        }
-        const decoder = new TextDecoder();
-        const reader = response.body?.getReader();
-        for (let chunk = await reader?.read(); chunk?.done === false;) {
-          parser.push(decoder.decode(chunk.value, { stream: true }));
-          chunk = await reader?.read();
-        }
-        parser.push(decoder.decode());
-        return parser.finish();
-      },
-    });
   }
 }
