@@ -62,6 +62,8 @@ const TIMEOUT = 30;
 const here = new URL(".", import.meta.url);
 const CLIENT_SCRIPT = new URL("client.ts", here).pathname;
 const VM_SCRIPT = new URL("victoriametrics.ts", here).pathname;
+/** Longest `bench/victoriametrics.ts` may run. */
+const VM_DEADLINE_MS = 15 * 60_000;
 const DASHBOARD_SCRIPT = new URL("dashboard.ts", here).pathname;
 const CLI_SCRIPT = new URL("../cli.ts", here).pathname;
 
@@ -777,7 +779,13 @@ async function run(): Promise<Figure[]> {
   // 7: scaling out, in its own process (it starts VictoriaMetrics).
   const group7 = "scaling out on VictoriaMetrics";
   progress(group7);
-  for (const figure of await childFigures<VictoriaMetricsFigure>(VM_SCRIPT)) {
+  // Two rounds of four 2M-point ingests and their reads: a few minutes.
+  for (
+    const figure of await childFigures<VictoriaMetricsFigure>(
+      VM_SCRIPT,
+      VM_DEADLINE_MS,
+    )
+  ) {
     add({ group: group7, ...figure });
   }
 
@@ -799,7 +807,10 @@ async function run(): Promise<Figure[]> {
  * `bench/dashboard.ts`) and returns its figures; each leaves out what it
  * cannot run (VictoriaMetrics or Chromium missing).
  */
-async function childFigures<T>(script: string): Promise<T[]> {
+async function childFigures<T>(
+  script: string,
+  deadlineMs = CHILD_DEADLINE_MS,
+): Promise<T[]> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -815,7 +826,7 @@ async function childFigures<T>(script: string): Promise<T[]> {
     ],
     stdout: "piped",
     stderr: "inherit",
-    signal: AbortSignal.timeout(CHILD_DEADLINE_MS),
+    signal: AbortSignal.timeout(deadlineMs),
   }).output();
   const text = new TextDecoder().decode(output.stdout);
   if (!output.success) {

@@ -273,8 +273,7 @@ async function main(): Promise<number> {
   const embeddedOne = rounds.map((r) => r.embedded[1].one);
   const embeddedAll = rounds.map((r) => r.embedded[1].all);
   const rss = (ingest: Ingest) => (ingest.after as MemoryReport).rss / 1e6;
-  const retained = (report: MemoryReport) =>
-    report.heapUsed + report.external;
+  const retained = (report: MemoryReport) => report.heapUsed + report.external;
   const after = oneIngest.after as MemoryReport;
   const perRecent = (retained(after) -
     retained(oneIngest.before as MemoryReport)) / (after.recent ?? NaN);
@@ -290,9 +289,10 @@ async function main(): Promise<number> {
       floor: "direct import",
     },
     {
-      name: `ingest, VictoriaMetrics' /api/v1/import, ${DIRECT_BATCH} a request, 2 connections (${
-        spread(direct.all)
-      })`,
+      name:
+        `ingest, VictoriaMetrics' /api/v1/import, ${DIRECT_BATCH} a request, 2 connections (${
+          spread(direct.all)
+        })`,
       value: directIngest.rate,
       unit: "points/s",
       ratio: 1,
@@ -387,9 +387,7 @@ async function main(): Promise<number> {
       unit: "ms",
     },
     {
-      name: `get of one ${PER_KEY}-point key, front-end (${
-        spread(getOne, 1)
-      })`,
+      name: `get of one ${PER_KEY}-point key, front-end (${spread(getOne, 1)})`,
       value: fastest(getOne),
       unit: "ms",
       ratio: fastest(getOne) / fastest(exportOne),
