@@ -287,18 +287,20 @@ export class RawGetter implements AsyncDisposable {
 
 /**
  * Reads VictoriaMetrics' export of `selector` from `url` to its end;
- * returns its bytes.
+ * returns its bytes (decompressed).
  */
 export async function exportBytes(
   client: Deno.HttpClient,
   url: string,
   selector: string,
+  gzip = false,
 ): Promise<number> {
   const query = new URLSearchParams({ "match[]": selector, start: "0" });
-  // Uncompressed, as the front-end asks for it (fetch asks for gzip).
+  // Uncompressed, as the front-end asks for it; or gzip, as fetch asks by
+  // default (VictoriaMetrics then compresses, fetch decompresses).
   const response = await fetch(`${url}/api/v1/export?${query}`, {
     client,
-    headers: { "accept-encoding": "identity" },
+    headers: gzip ? {} : { "accept-encoding": "identity" },
   });
   if (!response.ok || response.body === null) {
     throw new Error(`export: HTTP ${response.status}`);

@@ -34,6 +34,7 @@ import {
   sendPipelined,
 } from "./fleet.ts";
 import { cpuSecondsOf, ServerProcess } from "./processes.ts";
+import process from "node:process";
 import type { MemoryReport } from "./common.ts";
 import {
   VictoriaMetricsProcess,
@@ -78,6 +79,8 @@ interface Ingest {
   readonly cpu: number;
   /** CPU seconds of VictoriaMetrics during it, if it took part. */
   readonly vmCpu?: number;
+  /** CPU seconds of this process sending the points. */
+  readonly senderCpu?: number;
   /** The server's memory after it (first process), after a full GC. */
   readonly after?: MemoryReport;
   /** The same before it. */
@@ -88,6 +91,8 @@ interface Ingest {
 interface Reads {
   readonly one: number;
   readonly all: number;
+  /** VictoriaMetrics only: every key, gzip-compressed. */
+  readonly allGzip?: number;
 }
 
 const base = Math.floor(Date.now() / 10_000) * 10 - 86_400 -
@@ -114,6 +119,7 @@ async function ingestThrough(
   const before = await servers[0].memory();
   const cpu = await Promise.all(servers.map((s) => s.cpuSeconds()));
   const vmCpu = vm === undefined ? NaN : await cpuSecondsOf(vm.pid ?? 0);
+  const sender = process.cpuUsage();
   const seconds = Math.max(
     ...await Promise.all(
       servers.map((server, i) =>
@@ -125,8 +131,10 @@ async function ingestThrough(
       ),
     ),
   );
+  const senderCpu = process.cpuUsage(sender);
   const cpuAfter = await Promise.all(servers.map((s) => s.cpuSeconds()));
   return {
+    senderCpu: (senderCpu.user + senderCpu.system) / 1e6,
     rate: POINTS / seconds,
     cpu: cpuAfter.reduce((sum, c, i) => sum + c - cpu[i], 0),
     vmCpu: vm === undefined
@@ -183,13 +191,16 @@ async function directRound(): Promise<[Ingest, Reads]> {
   const all = await medianMs(3, async () => {
     await exportBytes(client, vm.url, EVERY_KEY);
   });
+  const allGzip = await medianMs(3, async () => {
+    await exportBytes(client, vm.url, EVERY_KEY, true);
+  });
   const reader = await frontEnd(vm);
   try {
     await readBackFleet(reader.port, fleet, SAMPLE, 15_000);
   } finally {
     await reader.stop();
   }
-  return [ingest, { one, all }];
+  return [ingest, { one, all, allGzip }];
 }
 
 function frontEnd(vm: VictoriaMetricsProcess): Promise<ServerProcess> {
@@ -270,6 +281,7 @@ async function main(): Promise<number> {
   const getAll = rounds.map((r) => (r.one[1] as Reads).all);
   const exportOne = rounds.map((r) => r.direct[1].one);
   const exportAll = rounds.map((r) => r.direct[1].all);
+  const exportAllGzip = rounds.map((r) => r.direct[1].allGzip ?? NaN);
   const embeddedOne = rounds.map((r) => r.embedded[1].one);
   const embeddedAll = rounds.map((r) => r.embedded[1].all);
   const rss = (ingest: Ingest) => (ingest.after as MemoryReport).rss / 1e6;
@@ -338,6 +350,23 @@ async function main(): Promise<number> {
       floor: "embedded store",
     },
     {
+      name: `CPU for ${points}, 2 front-ends together`,
+      value: twoIngest.cpu,
+      unit: "s",
+      ratio: twoIngest.cpu / oneIngest.cpu,
+      floor: "1 front-end",
+    },
+    {
+      name: `CPU for ${points}, VictoriaMetrics behind 2 front-ends`,
+      value: twoIngest.vmCpu ?? NaN,
+      unit: "s",
+    },
+    {
+      name: `CPU for ${points}, sending them to 2 front-ends (this process)`,
+      value: twoIngest.senderCpu ?? NaN,
+      unit: "s",
+    },
+    {
       name: `CPU for ${points}, VictoriaMetrics behind 1 front-end`,
       value: oneIngest.vmCpu ?? NaN,
       unit: "s",
@@ -396,10 +425,17 @@ async function main(): Promise<number> {
       met: fastest(getOne) / fastest(exportOne) <= 2,
     },
     {
-      name: `get * of ${points}, VictoriaMetrics' export (${
+      name: `get * of ${points}, VictoriaMetrics' export uncompressed (${
         spread(exportAll)
       })`,
       value: fastest(exportAll),
+      unit: "ms",
+    },
+    {
+      name: `get * of ${points}, VictoriaMetrics' export gzipped (${
+        spread(exportAllGzip)
+      })`,
+      value: fastest(exportAllGzip),
       unit: "ms",
     },
     {

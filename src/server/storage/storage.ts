@@ -64,7 +64,8 @@ export class StorageRefusal extends Error {
 /**
  * Where the server keeps points. Every method may answer synchronously or
  * with a promise. The server answers `ok` to a put only after `put`
- * settled, and calls `put` with each batch of puts read together, in order.
+ * settled, and calls `put` with each batch of puts read together, in order;
+ * a connection may call `put` again before its previous call settled.
  *
  * A returned {@link Series} may be a live view of the backend's memory: the
  * server reads it synchronously, before it awaits anything else.
