@@ -35,6 +35,10 @@ const COMMANDS: readonly Command[] = [
 
 /** Flags every client command takes, also before the command's name. */
 const GLOBAL_FLAGS = ["--server", "--timeout"];
+const EXAMPLES: Record<string, string> = {
+  "--server": "127.0.0.1:8888",
+  "--timeout": "10s",
+};
 
 const HELP =
   `metrics ${denoJson.version}: store and read measurements over the plain-text metrics protocol
@@ -51,7 +55,7 @@ Options:
   --server HOST:PORT  the server (default $METRICS_SERVER, else 127.0.0.1:8888)
   --timeout DURATION  how long each request may take: 10s, 500ms, 1m
                       (default 10s)
-  -h, --help          show this help; metrics help <command> for a command's
+  -h, --help          show this help (metrics help <command>: a command's)
   -V, --version       print the version (also: metrics version)
 
 Examples:
@@ -63,7 +67,7 @@ Examples:
   metrics collect --interval 10s
 
 Exit codes: 0 success, 1 the server or network failed, 2 bad usage, bad
-input or a missing permission.
+input or a missing permission, 130 stopped by Ctrl-C.
 `;
 
 /** Moves global flags given before the command's name to after it. */
@@ -74,6 +78,13 @@ function hoistGlobalFlags(args: string[]): string[] {
     const [name] = args[i].split("=", 1);
     if (!GLOBAL_FLAGS.includes(name)) break;
     const takesNext = !args[i].includes("=");
+    if (
+      takesNext && (args[i + 1] === undefined || args[i + 1].startsWith("-"))
+    ) {
+      throw new UsageError(
+        `${name} needs a value, e.g. ${name} ${EXAMPLES[name]}`,
+      );
+    }
     globals.push(...args.slice(i, i + (takesNext ? 2 : 1)));
     i += takesNext ? 2 : 1;
   }
@@ -93,7 +104,13 @@ function wordsToFlags(args: string[]): string[] {
 
 /** Runs the tool with `args`; resolves to the exit code. */
 export async function main(args: string[]): Promise<number> {
-  const [first, ...rest] = hoistGlobalFlags(wordsToFlags(args));
+  let hoisted: string[];
+  try {
+    hoisted = hoistGlobalFlags(wordsToFlags(args));
+  } catch (error) {
+    return report(error, undefined);
+  }
+  const [first, ...rest] = hoisted;
   if (first === "--help" || first === "-h") {
     console.log(HELP);
     return 0;
@@ -109,7 +126,10 @@ export async function main(args: string[]): Promise<number> {
   const command = COMMANDS.find((c) => c.name === first);
   try {
     if (command === undefined) {
-      throw new UsageError(`unknown command "${first}"`);
+      const near = closest(first, COMMANDS.map((c) => c.name));
+      throw new UsageError(
+        `unknown command "${first}"${near ? `; did you mean "${near}"?` : ""}`,
+      );
     }
     if (rest.includes("--help") || rest.includes("-h")) {
       console.log(command.help);
@@ -119,6 +139,34 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     return report(error, command);
   }
+}
+
+/** The name within two edits of `word`, if one is (a typo's fix). */
+function closest(word: string, names: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const name of names) {
+    const distance = editDistance(word, name);
+    if (distance < bestDistance) [best, bestDistance] = [name, distance];
+  }
+  return best;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(
+        row[j] + 1,
+        next[j - 1] + 1,
+        row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    row = next;
+  }
+  return row[b.length];
 }
 
 /** Prints what went wrong in one line; resolves to the exit code. */

@@ -23,7 +23,12 @@ import { HOST, putLine, retained } from "./common.ts";
 import { Client } from "../mod.ts";
 import { certs, OPENSSL_MISSING } from "../tests/helpers/certs.ts";
 import type { VictoriaMetricsFigure } from "./victoriametrics.ts";
-import { CHILD_DEADLINE_MS, denoArgs, ServerProcess } from "./processes.ts";
+import {
+  CHILD_DEADLINE_MS,
+  denoArgs,
+  ServerProcess,
+  TEST_LOCK,
+} from "./processes.ts";
 
 /** One line of the table. */
 export interface Figure {
@@ -66,6 +71,7 @@ const VM_SCRIPT = new URL("victoriametrics.ts", here).pathname;
 const VM_DEADLINE_MS = 15 * 60_000;
 const DASHBOARD_SCRIPT = new URL("dashboard.ts", here).pathname;
 const CLI_SCRIPT = new URL("../cli.ts", here).pathname;
+const FAIRNESS_SCRIPT = new URL("fairness.ts", here).pathname;
 
 /** Runs a client process to completion and returns its result. */
 async function runClient(task: ClientTask): Promise<ClientResult> {
@@ -799,12 +805,22 @@ async function run(): Promise<Figure[]> {
   ) {
     add({ group: group8, ...figure });
   }
+  // 9: a TCP put beside HTTP and get * floods, against a CLI server.
+  const group9 = "fairness, metrics serve --http";
+  progress(group9);
+  for (
+    const figure of await childFigures<Omit<Figure, "group">>(
+      FAIRNESS_SCRIPT,
+    )
+  ) {
+    add({ group: group9, ...figure });
+  }
   return figures;
 }
 
 /**
  * Runs `script --json` in its own process (`bench/victoriametrics.ts`,
- * `bench/dashboard.ts`) and returns its figures; each leaves out what it
+ * `bench/dashboard.ts`, `bench/fairness.ts`) and returns its figures; each leaves out what it
  * cannot run (VictoriaMetrics or Chromium missing).
  */
 async function childFigures<T>(
@@ -815,6 +831,7 @@ async function childFigures<T>(
     args: [
       "run",
       "--quiet",
+      TEST_LOCK,
       "--allow-net=127.0.0.1",
       "--allow-run",
       "--allow-read",

@@ -8,6 +8,10 @@
 import type { MemoryReport } from "./common.ts";
 
 const SERVER_SCRIPT = new URL("server.ts", import.meta.url).pathname;
+/** The lock file of tests and bench, so deno.lock keeps runtime packages only. */
+export const TEST_LOCK = `--lock=${
+  new URL("../tests/deno.lock", import.meta.url).pathname
+}`;
 /** Longest a bench child may run before it is killed. */
 export const CHILD_DEADLINE_MS = 120_000;
 
@@ -20,6 +24,7 @@ export function denoArgs(
   return [
     "run",
     "--quiet",
+    TEST_LOCK,
     "--allow-net=127.0.0.1",
     "--v8-flags=--expose-gc,--max-old-space-size=4096",
     ...extra,

@@ -40,14 +40,17 @@ export interface ServerAddress {
 }
 
 /** Parses `host:port` or `[v6addr]:port`, either after `tls://`. */
-export function parseServerAddress(text: string): ServerAddress {
+export function parseServerAddress(
+  text: string,
+  source = "--server",
+): ServerAddress {
   const match = text.match(
     /^(tls:\/\/)?(?:\[([^\]]+)\]|([^:\s/]+)):(\d{1,5})$/,
   );
   const port = Number(match?.[4]);
   if (!match || port < 1 || port > 65535) {
     throw new UsageError(
-      `--server expects HOST:PORT or tls://HOST:PORT (e.g. 127.0.0.1:8888), got "${text}"`,
+      `${source} expects HOST:PORT or tls://HOST:PORT (e.g. 127.0.0.1:8888), got "${text}"`,
     );
   }
   return { hostname: match[2] ?? match[3], port, tls: match[1] !== undefined };
@@ -68,7 +71,11 @@ function serverFromEnv(): string | undefined {
  * @throws {Deno.errors.NotCapable} when `$METRICS_SERVER` may not be read.
  */
 export function serverAddress(flag: string | undefined): ServerAddress {
-  return parseServerAddress(flag ?? serverFromEnv() ?? "127.0.0.1:8888");
+  if (flag !== undefined) return parseServerAddress(flag);
+  const env = serverFromEnv();
+  return env === undefined
+    ? parseServerAddress("127.0.0.1:8888")
+    : parseServerAddress(env, "$METRICS_SERVER");
 }
 
 /**

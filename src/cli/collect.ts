@@ -41,15 +41,15 @@ dropped and counted. Ctrl-C stops after a last flush. Exits 0 when every
 sample was acknowledged, 1 otherwise.
 
 Options:
-  --interval DURATION  time between samples: 10s, 1m, 1m30s; at least 1s, as
-                       the server keeps one value per key and second
-                       (default 10s)
-  --count N            stop after N samples (default: run until Ctrl-C)
-  --prefix NAME        metric name prefix (default: this host's name)
-  --buffer N           points kept while the server is unreachable
-                       (default 10000)
+  --interval TIME     time between samples: 10s, 1m, 1m30s; at least 1s, as
+                      the server keeps one value per key and second
+                      (default 10s)
+  --count N           stop after N samples (default: run until Ctrl-C)
+  --prefix NAME       metric name prefix (default: this host's name)
+  --buffer N          points kept while the server is unreachable
+                      (default 10000)
 ${CLIENT_FLAGS_HELP}
-  -h, --help           show this help
+  -h, --help          show this help
 
 Examples:
   metrics collect --interval 10s
@@ -87,6 +87,18 @@ export interface CollectOptions {
   signal: AbortSignal;
   /** Receives one status line per sample. */
   report: (line: string) => void;
+  /**
+   * Hears once about a metric that cannot be sampled here (network bytes
+   * without all permissions).
+   * @default {report}
+   */
+  onNote?: (note: string) => void;
+  /**
+   * Number of the first sample in the status lines, for a run that goes
+   * on from an earlier one.
+   * @default {1}
+   */
+  firstSample?: number;
 }
 
 /** Takes samples until `count` or `signal`, then flushes once more. */
@@ -94,7 +106,8 @@ export async function collectSamples(
   options: CollectOptions,
 ): Promise<CollectResult> {
   const { client, prefix, intervalMs, count, signal, report } = options;
-  const sampler = await MachineSampler.start(prefix, report);
+  const sampler = await MachineSampler.start(prefix, options.onNote ?? report);
+  const first = options.firstSample ?? 1;
   const result = (): CollectResult => {
     const { acknowledged, failed, dropped, buffered } = client.stats().recorder;
     return {
@@ -116,10 +129,11 @@ export async function collectSamples(
     }
     const error = await client.flush().then(() => undefined, (e: Error) => e);
     const { acknowledged, waiting, dropped } = result();
+    const number = first + samples - 1;
     report(
       error
-        ? `sample ${samples}: ${points.length} points; server unreachable (${error.message}); ${waiting} waiting, ${dropped} dropped`
-        : `sample ${samples}: ${points.length} points; ${acknowledged} acknowledged in all`,
+        ? `sample ${number}: ${points.length} points; server unreachable (${error.message}); ${waiting} waiting, ${dropped} dropped`
+        : `sample ${number}: ${points.length} points; ${acknowledged} acknowledged in all`,
     );
   }
   if (result().waiting > 0) await client.flush().catch(() => {});

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { formatAddress } from "../internal/address.ts";
 import {
   type FsyncMode,
   type HttpOptions,
@@ -68,6 +69,17 @@ Options:
                         and /metrics (Prometheus) over HTTP on PORT
                         (HOST defaults to 127.0.0.1; off unless given;
                         see docs/dashboard.md)
+  --http-max-connections N
+                        HTTP connections served at once (default 256)
+  --http-max-connections-per-peer N
+                        HTTP connections served at once from one address
+                        (default: a quarter of --http-max-connections)
+  --http-head-timeout DURATION
+                        time a request's head may take to arrive; then its
+                        connection is closed (default 10s)
+  --http-idle-timeout DURATION
+                        time a kept-alive HTTP connection may wait for its
+                        next request (default 30s)
   --tls-cert FILE       speak TLS on --host:--port with this PEM certificate
                         chain (give --tls-key too); plain-TCP clients are
                         refused after a failed handshake
@@ -104,6 +116,10 @@ const VALUE_FLAGS = [
   "idle-timeout",
   "storage",
   "http",
+  "http-max-connections",
+  "http-max-connections-per-peer",
+  "http-head-timeout",
+  "http-idle-timeout",
   "tls-cert",
   "tls-key",
   "plain-port",
@@ -137,6 +153,30 @@ export function httpFlag(text: string | undefined): HttpOptions | undefined {
   }
   const host = match[1]?.replace(/^\[(.*)\]$/, "$1");
   return { hostname: host ?? "127.0.0.1", port };
+}
+
+/** `--http` and the flags that tune it, which need it. */
+function httpOptions(
+  flags: Partial<Record<(typeof VALUE_FLAGS)[number], string>>,
+): HttpOptions | undefined {
+  const tuning = {
+    maxConnections: numberFlag(
+      "http-max-connections",
+      flags["http-max-connections"],
+    ),
+    maxConnectionsPerPeer: numberFlag(
+      "http-max-connections-per-peer",
+      flags["http-max-connections-per-peer"],
+    ),
+    headTimeout: durationFlag("http-head-timeout", flags["http-head-timeout"]),
+    idleTimeout: durationFlag("http-idle-timeout", flags["http-idle-timeout"]),
+  };
+  const http = httpFlag(flags.http);
+  const given = Object.entries(tuning).filter(([, v]) => v !== undefined);
+  if (http === undefined && given.length > 0) {
+    throw new UsageError("the --http-... flags need --http");
+  }
+  return http && { ...http, ...Object.fromEntries(given) };
 }
 
 function fsyncFlag(text: string | undefined): FsyncMode | undefined {
@@ -201,7 +241,7 @@ function parseOptions(
     ),
     idleTimeout: durationFlag("idle-timeout", flags["idle-timeout"], true),
     victoriaMetrics: storageFlag(flags.storage),
-    http: httpFlag(flags.http),
+    http: httpOptions(flags),
     tlsFiles: [flags["tls-cert"], flags["tls-key"]],
     plainPort: numberFlag("plain-port", flags["plain-port"]),
     allowFrom: flags["allow-from"]?.split(","),
@@ -215,6 +255,10 @@ const OPTION_FLAGS: Record<string, string> = {
   maxLineBytes: "--max-line-bytes",
   maxConnections: "--max-connections",
   idleTimeout: "--idle-timeout",
+  "http.maxConnections": "--http-max-connections",
+  "http.maxConnectionsPerPeer": "--http-max-connections-per-peer",
+  "http.headTimeout": "--http-head-timeout",
+  "http.idleTimeout": "--http-idle-timeout",
 };
 
 /** `serve()`'s error in the words of the command line. */
@@ -224,7 +268,7 @@ function inFlagTerms(
 ): unknown {
   if (error instanceof RangeError) {
     const message = error.message.replace(
-      /^invalid (\w+)/,
+      /^invalid ([\w.]+)/,
       (text, option) =>
         option in OPTION_FLAGS ? `invalid ${OPTION_FLAGS[option]}` : text,
     );
@@ -233,13 +277,11 @@ function inFlagTerms(
   const problem = options.dataDir === undefined
     ? undefined
     : dataDirProblem(error);
-  if (problem !== undefined) {
-    return new Error(
-      `cannot keep points in --data ${options.dataDir}: ${problem}`,
-      { cause: error },
-    );
-  }
-  const address = `${options.hostname ?? "127.0.0.1"}:${options.port ?? 8888}`;
+  if (problem !== undefined) return dataDirError(options.dataDir!, problem);
+  const address = formatAddress(
+    options.hostname ?? "127.0.0.1",
+    options.port ?? 8888,
+  );
   if (error instanceof Deno.errors.AddrInUse) {
     return new Error(
       `cannot listen on ${address}: the address is in use (another server?); pick another --port`,
@@ -255,6 +297,13 @@ function inFlagTerms(
   return error;
 }
 
+/** Every `--data` problem in one shape, exit 2. */
+function dataDirError(dir: string, problem: string): UsageError {
+  return new UsageError(
+    `cannot keep points in --data ${dir}: ${problem}; pick another directory`,
+  );
+}
+
 /** Why `--data DIR` cannot be used, for the errors a path can give. */
 function dataDirProblem(error: unknown): string | undefined {
   if (error instanceof Deno.errors.NotADirectory) {
@@ -265,6 +314,13 @@ function dataDirProblem(error: unknown): string | undefined {
   }
   if (error instanceof Deno.errors.AlreadyExists) {
     return "it is a file, not a directory";
+  }
+  if (error instanceof Error && /\(os error 30\)/.test(error.message)) {
+    return "the file system is read-only";
+  }
+  // /proc and /sys refuse new files with ENOENT even where the directory is.
+  if (error instanceof Deno.errors.NotFound) {
+    return "files cannot be created there";
   }
   return undefined;
 }
@@ -281,9 +337,7 @@ async function checkDataDir(dir: string): Promise<void> {
     problem = dataDirProblem(error);
     if (problem === undefined) throw error;
   }
-  if (problem !== undefined) {
-    throw new UsageError(`cannot keep points in --data ${dir}: ${problem}`);
-  }
+  if (problem !== undefined) throw dataDirError(dir, problem);
 }
 
 async function run(args: string[]): Promise<number> {
@@ -304,11 +358,11 @@ async function run(args: string[]): Promise<number> {
   } catch (error) {
     throw inFlagTerms(error, options);
   }
-  console.log(`listening on ${server.hostname}:${server.port}`);
+  console.log(`listening on ${formatAddress(server.hostname, server.port)}`);
   if (server.http !== undefined) console.log(`page on ${server.http.url}`);
   if (options.tls) {
     console.error(
-      `TLS on ${server.hostname}:${server.port}; plain TCP ${
+      `TLS on ${formatAddress(server.hostname, server.port)}; plain TCP ${
         server.plainPort === undefined
           ? "off"
           : `on 127.0.0.1:${server.plainPort}`

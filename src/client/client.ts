@@ -10,7 +10,7 @@ import { encodeGet, encodePut, encodePutMany } from "./codec.ts";
 import type { Metrics } from "../protocol/grammar.ts";
 import { Pipeline } from "./pipeline.ts";
 import type { ClientStats } from "./stats.ts";
-import { type BatchSender, Recorder, type RecorderStats } from "./recorder.ts";
+import { type BatchSender, noneRecorded, Recorder } from "./recorder.ts";
 import {
   type CallOptions,
   type ClientOptions,
@@ -20,15 +20,6 @@ import {
   resolveClientOptions,
   type ResolvedClientOptions,
 } from "./options.ts";
-
-const NOTHING_RECORDED: RecorderStats = Object.freeze({
-  recorded: 0,
-  sent: 0,
-  acknowledged: 0,
-  dropped: 0,
-  failed: 0,
-  buffered: 0,
-});
 
 /**
  * A connection to a metrics server speaking the protocol of docs/protocol.md.
@@ -105,7 +96,8 @@ export class Client implements AsyncDisposable {
    * Stores one measurement. Resolves once the server answered `ok`.
    *
    * @param key Metric name: no whitespace, not `*`, e.g. `"palm.cpu"`.
-   * @param value A finite number; written in shortest form (`0.5`, `301`).
+   * @param value A finite number; written as Python writes floats (`0.5`,
+   * `301.0`, `1e-07`), as the reference clients do.
    * @param options `timestamp` in Unix seconds; by default now, taken at
    * the call, so queueing or resending never moves the point in time.
    * `signal` fails this call alone when aborted.
@@ -246,7 +238,7 @@ export class Client implements AsyncDisposable {
    * recorded points counts as one `putMany`.
    */
   stats(): ClientStats {
-    return this.#pipeline.stats(this.#recorder?.stats() ?? NOTHING_RECORDED);
+    return this.#pipeline.stats(this.#recorder?.stats() ?? noneRecorded());
   }
 
   /**

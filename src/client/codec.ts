@@ -17,6 +17,7 @@ import {
 } from "../protocol/grammar.ts";
 import type { PointFailure } from "./errors.ts";
 import { LineBytes } from "./line_bytes.ts";
+import { pythonFloat } from "../protocol/number_text.ts";
 import { withRoom } from "../internal/grow.ts";
 import { decodeUtf8 as decode, type ResponseFrame } from "./response_parser.ts";
 
@@ -49,8 +50,9 @@ function fail(message: string): never {
 }
 
 /**
- * Encodes `put <key> <value> <timestamp>\n`. The value is written in
- * JavaScript's shortest round-trip form (`301`, `0.5`, `1e-7`, `-0`).
+ * Encodes `put <key> <value> <timestamp>\n`. The value is written as
+ * Python's `repr(float)` writes it, as the reference clients do (`301.0`,
+ * `0.5`, `1e-07`, `-0.0`).
  *
  * @throws {ClientError} `invalid_argument` for a key that is empty, `*` or
  * holds whitespace or control characters, a value that is not a finite
@@ -63,9 +65,7 @@ export function encodePut(
   timestamp: number,
 ): string {
   checkPut(key, value, timestamp);
-  // String(-0) is "0": keep the sign the server stores and prints.
-  const text = Object.is(value, -0) ? "-0" : String(value);
-  return `put ${key} ${text} ${timestamp}\n`;
+  return `put ${key} ${pythonFloat(value)} ${timestamp}\n`;
 }
 
 /** Throws the `invalid_argument` error of {@link encodePut}, if any. */

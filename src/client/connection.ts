@@ -7,8 +7,10 @@
  */
 
 import {
+  isUnknownHost,
   looksLikeTls,
   startTls,
+  TlsHandshakeError,
   type TlsOptions,
   tlsPortError,
 } from "./tls.ts";
@@ -79,9 +81,22 @@ export async function connectRetrying(
     } catch (error) {
       failure = error;
       options.onFailure(error);
+      // An unknown host, a refused certificate or a missing permission
+      // stays so: fail at once.
+      if (isPermanent(error)) break;
     }
   }
   throw failure;
+}
+
+/**
+ * Whether no retry can mend `error`: an unknown host, a refused
+ * certificate, a missing permission to connect.
+ */
+function isPermanent(error: unknown): boolean {
+  return error instanceof TlsHandshakeError
+    ? error.permanent
+    : isUnknownHost(error) || error instanceof Deno.errors.NotCapable;
 }
 
 /** A connected socket with its read loop running. */

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { TlsHandshakeError } from "./tls.ts";
+import { formatAddress } from "../internal/address.ts";
+import { isUnknownHost, TlsHandshakeError } from "./tls.ts";
 
 /**
  * What went wrong in a failed call, as {@link ClientError.kind}.
@@ -130,7 +131,7 @@ export class CallErrors {
 
   /** @param hostname @param port The server the calls go to. */
   constructor(hostname: string, port: number) {
-    this.#where = `${hostname}:${port}`;
+    this.#where = formatAddress(hostname, port);
   }
 
   /** No answer within the `timeout` option. */
@@ -156,6 +157,10 @@ export class CallErrors {
     const reason = cause instanceof Error ? cause.message : String(cause);
     // A certificate problem says its own fix; the server is running.
     const advice = cause instanceof TlsHandshakeError
+      ? ""
+      : isUnknownHost(cause)
+      ? "; check the host name"
+      : cause instanceof Deno.errors.NotCapable
       ? ""
       : "; check that the server is running and the address is right";
     return new ClientError(

@@ -8,7 +8,11 @@
  */
 
 import { withRoom } from "../internal/grow.ts";
-import { MAX_NUMBER_BYTES, writeShortest } from "../protocol/decimal.ts";
+import {
+  MAX_NUMBER_BYTES,
+  writeInteger,
+  writePythonFloat,
+} from "../protocol/number_bytes.ts";
 
 const encoder = new TextEncoder();
 
@@ -57,20 +61,18 @@ export class LineBytes {
   }
 
   /**
-   * Appends `value` exactly as `String(value)` spells it (`-0` as `-0`):
-   * whole numbers and decimals of up to 6 places digit by digit, anything
-   * else through `String`.
+   * Appends `value` exactly as Python's `repr(float)` spells it (see
+   * `writePythonFloat`).
    */
   value(value: number): void {
-    if (Object.is(value, -0)) return this.text("-0");
     this.#room(MAX_NUMBER_BYTES);
-    this.#length = writeShortest(this.#buf, this.#length, value);
+    this.#length = writePythonFloat(this.#buf, this.#length, value);
   }
 
   /** Appends a safe integer. */
   integer(value: number): void {
     this.#room(MAX_NUMBER_BYTES);
-    this.#length = writeShortest(this.#buf, this.#length, value);
+    this.#length = writeInteger(this.#buf, this.#length, value);
   }
 
   #room(bytes: number): void {

@@ -247,6 +247,7 @@ export class Pipeline {
     const { retries, retryDelayMs, maxRetryDelayMs, timeoutMs } = this.#options;
     this.#connecting = true;
     let conn: Connection | undefined;
+    let tried = 0;
     try {
       conn = await connectRetrying(this.#hostname, this.#port, this.#events, {
         retries,
@@ -254,14 +255,17 @@ export class Pipeline {
         used: this.#history.drops,
         delayMs: (n) => backoffDelay(n, retryDelayMs, maxRetryDelayMs),
         wanted: () => !this.#terminated && (first || this.#pending > 0),
-        onFailure: (error) => this.#connectFailure = error,
+        onFailure: (error) => {
+          this.#connectFailure = error;
+          tried++;
+        },
         timeoutMs,
         signal: this.#teardown.signal,
         tls: this.#options.tls,
       });
     } catch (cause) {
       if (this.#terminated) return;
-      const error = this.#errors.unreachable(attempts(retries + 1), cause);
+      const error = this.#errors.unreachable(attempts(tried), cause);
       if (first && this.#pending === 0) this.#deferredError = error;
       for (const call of this.#queue.drain()) this.#settle(call, error);
       throw error;

@@ -45,6 +45,18 @@ export interface RecorderStats {
   buffered: number;
 }
 
+/** The counts of a recorder that has taken no point. */
+export function noneRecorded(): RecorderStats {
+  return {
+    recorded: 0,
+    sent: 0,
+    acknowledged: 0,
+    dropped: 0,
+    failed: 0,
+    buffered: 0,
+  };
+}
+
 /** A batch on its way: its lines, and each point's sequence number. */
 interface Batch {
   readonly bytes: Uint8Array;
@@ -76,14 +88,7 @@ export class Recorder {
   /** Drops not yet told to `onError`. */
   #untoldDrops = 0;
   #lastFailure: ClientError | undefined;
-  readonly #stats: RecorderStats = {
-    recorded: 0,
-    sent: 0,
-    acknowledged: 0,
-    dropped: 0,
-    failed: 0,
-    buffered: 0,
-  };
+  readonly #stats: RecorderStats = noneRecorded();
 
   /** @param sender The client's `putMany` path. */
   constructor(sender: BatchSender, settings: RecorderSettings) {

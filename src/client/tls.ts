@@ -17,14 +17,31 @@ export interface TlsOptions {
 
 /** A TLS handshake failed: the message names the problem and the fix. */
 export class TlsHandshakeError extends Error {
+  /** The certificate was refused: trying again cannot help. */
+  readonly permanent: boolean;
+
   /**
    * @param message What failed and what to do.
-   * @param options `cause`: Deno's error.
+   * @param options `cause`: Deno's error; `permanent`: a refused
+   * certificate, which no retry mends.
    */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    options?: ErrorOptions & { permanent?: boolean },
+  ) {
     super(message, options);
     this.name = "TlsHandshakeError";
+    this.permanent = options?.permanent ?? false;
   }
+}
+
+/**
+ * Whether `error` says the host name could not be resolved: no retry
+ * mends a misspelt name.
+ */
+export function isUnknownHost(error: unknown): boolean {
+  return error instanceof Error &&
+    /failed to lookup address|Name or service not known/.test(error.message);
 }
 
 /**
@@ -70,7 +87,10 @@ export async function startTls(
 /** Deno's (rustls') handshake errors, in words a user can act on. */
 function handshakeError(hostname: string, error: unknown): Error {
   const detail = error instanceof Error ? error.message : String(error);
-  const words = /UnknownIssuer/.test(detail)
+  const certificate = /invalid peer certificate/.test(detail);
+  const words = /CaUsedAsEndEntity/.test(detail)
+    ? "the server's certificate is a CA certificate (CA:TRUE), which cannot serve as a server's own: sign a server certificate with that CA (docs/server.md#making-a-certificate shows the openssl commands)"
+    : /UnknownIssuer/.test(detail)
     ? "the server's certificate is signed by an unknown CA: trust that CA with the tls.caCerts option (--ca FILE on the command line)"
     : /NotValidForName|not valid for name/.test(detail)
     ? `the server's certificate is not valid for the host name "${hostname}": connect by a name or address the certificate lists`
@@ -81,7 +101,10 @@ function handshakeError(hostname: string, error: unknown): Error {
     : /InvalidContentType|corrupt message/.test(detail)
     ? "the server did not answer in TLS: is this a plain-TCP port? connect without tls"
     : "the TLS handshake failed";
-  return new TlsHandshakeError(`TLS: ${words} (${detail})`, { cause: error });
+  return new TlsHandshakeError(`TLS: ${words} (${detail})`, {
+    cause: error,
+    permanent: certificate,
+  });
 }
 
 /**

@@ -15,6 +15,9 @@ export type RefusalReason =
   | "max_connections_per_peer"
   | "allow_list";
 
+/** Why an HTTP connection was closed before its peer was done. */
+export type HttpTimeoutKind = "head_timeout" | "idle_timeout";
+
 /** Why a session answered `error` or closed a connection early. */
 export type ErrorKind = "invalid" | "refused" | "too_long" | "connection";
 
@@ -83,6 +86,22 @@ export class ServerCounters {
   httpRequestsOpen = 0;
   /** HTTP requests answered 503 because `maxRequests` were open. */
   httpRequestsRefused = 0;
+  /** HTTP connections served now. */
+  httpConnectionsOpen = 0;
+  /** HTTP connections closed as soon as accepted, by cap. */
+  readonly httpConnectionsRefused: Record<
+    "max_connections" | "max_connections_per_peer",
+    number
+  > = { max_connections: 0, max_connections_per_peer: 0 };
+  /** HTTP connections closed by a timeout, by which. */
+  readonly httpTimeouts: Record<HttpTimeoutKind, number> = {
+    head_timeout: 0,
+    idle_timeout: 0,
+  };
+  /** HTTP requests answered 4xx and closed: not HTTP, or past a limit. */
+  httpBadRequests = 0;
+  /** Store reads answered 429: the line of waiting reads was full. */
+  httpReadsRefused = 0;
   /** Connections served now. */
   connectionsOpen = 0;
   /** Requests by command. */

@@ -15,6 +15,8 @@ import type { Storage } from "./storage/storage.ts";
 import { AccessGuard, type AccessStats } from "./access.ts";
 import { openListeners } from "./listeners.ts";
 import type { PendingBudget } from "./pending.ts";
+import { acceptLoop } from "./accept.ts";
+import { ConnectionSlots } from "./slots.ts";
 
 /** Where the HTTP side of a {@link MetricsServer} listens. */
 export interface HttpAddress {
@@ -54,25 +56,12 @@ export interface MetricsServer extends AsyncDisposable {
   terminate(): Promise<void>;
 }
 
-/** Pause after a failed accept (say, out of file descriptors). */
-const ACCEPT_RETRY_MS = 100;
 /**
  * Points parsed and handed to storage but not answered yet, across every
  * connection (about 35 MB of parsed requests): a connection may always
  * have one batch pending, more only below this.
  */
 const MAX_PENDING_POINTS = 65_536;
-
-/**
- * Accept errors that only mean one peer reset before it was accepted (a
- * health check, a port scan): skip it and accept the next one at once.
- * Pausing on these let dead connections pile up and starved live ones.
- */
-const PEER_GONE = [
-  Deno.errors.NotConnected,
-  Deno.errors.ConnectionReset,
-  Deno.errors.ConnectionAborted,
-];
 
 /**
  * Starts a metrics server and resolves once it listens.
@@ -117,6 +106,7 @@ export async function serve(
       http = serveHttp(options.http, {
         storage,
         counters,
+        access,
         logPath: storage instanceof LogStore ? storage.path : undefined,
         log,
         shutdownTimeoutMs: checked.shutdownTimeout * 1000,
@@ -168,12 +158,7 @@ class Server implements MetricsServer {
   readonly #sessions = new Map<Session, Promise<void>>();
   readonly #accepting: Promise<void>;
   readonly #idleTimer: ReturnType<typeof setInterval> | undefined;
-  /** Live sessions per peer address. */
-  readonly #perPeer = new Map<string, number>();
-  /** Refusals are logged once per stretch at the limit, not per connection. */
-  #refusing = false;
-  /** Peers refused at their own limit, logged once per stretch. */
-  readonly #refusedPeers = new Set<string>();
+  readonly #slots: ConnectionSlots;
   #closing: Promise<void> | undefined;
   /** Points handed to storage and not answered, across connections. */
   readonly #pending: PendingBudget = { used: 0, max: MAX_PENDING_POINTS };
@@ -198,8 +183,26 @@ class Server implements MetricsServer {
     this.#access = access;
     this.#storage = storage;
     this.#limits = limits;
-    this.#accepting = Promise.all(listeners.map((l) => this.#accept(l)))
-      .then(() => {});
+    this.#slots = new ConnectionSlots({
+      max: limits.maxConnections,
+      maxPerPeer: limits.maxConnectionsPerPeer,
+      what: "connections",
+      names: {
+        max_connections: "maxConnections",
+        max_connections_per_peer: "maxConnectionsPerPeer",
+      },
+      refused: counters.connectionsRefused,
+      log: limits.log,
+    });
+    this.#accepting = Promise.all(
+      listeners.map((listener) =>
+        acceptLoop(listener, (conn) => this.#admit(conn), {
+          what: "a connection",
+          log: limits.log,
+          stopped: () => this.#closing !== undefined,
+        })
+      ),
+    ).then(() => {});
     if (limits.idleTimeoutMs > 0) {
       this.#idleTimer = setInterval(
         () => this.#closeIdle(),
@@ -225,47 +228,14 @@ class Server implements MetricsServer {
     return this.#access.stats();
   }
 
-  async #accept(listener: Deno.Listener): Promise<void> {
-    const { maxConnections, maxConnectionsPerPeer, log } = this.#limits;
-    while (!this.#closing) {
-      let conn: Deno.Conn;
-      try {
-        conn = await listener.accept();
-      } catch (error) {
-        if (this.#closing) return;
-        if (PEER_GONE.some((type) => error instanceof type)) continue;
-        log(`error: accepting a connection failed: ${error}`);
-        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
-        continue;
-      }
-      if (!this.#access.admit(conn)) continue;
-      if (this.#sessions.size >= maxConnections) {
-        if (!this.#refusing) {
-          log(
-            `refusing connections: maxConnections (${maxConnections}) reached`,
-          );
-        }
-        this.#refusing = true;
-        this.#counters.connectionsRefused.max_connections++;
-        conn.close();
-        continue;
-      }
-      this.#refusing = false;
-      const host = (conn.remoteAddr as Deno.NetAddr).hostname;
-      if ((this.#perPeer.get(host) ?? 0) >= maxConnectionsPerPeer) {
-        if (!this.#refusedPeers.has(host)) {
-          log(
-            `refusing connections from ${host}: maxConnectionsPerPeer (${maxConnectionsPerPeer}) reached`,
-          );
-        }
-        this.#refusedPeers.add(host);
-        this.#counters.connectionsRefused.max_connections_per_peer++;
-        conn.close();
-        continue;
-      }
-      this.#refusedPeers.delete(host);
-      this.#start(conn);
+  /** Starts serving `conn` if the allow-list and the caps let it in. */
+  #admit(conn: Deno.Conn): void {
+    if (!this.#access.admit(conn)) return;
+    if (!this.#slots.take((conn.remoteAddr as Deno.NetAddr).hostname)) {
+      conn.close();
+      return;
     }
+    this.#start(conn);
   }
 
   #start(conn: Deno.Conn): void {
@@ -291,19 +261,12 @@ class Server implements MetricsServer {
     });
     counters.connectionsAccepted++;
     counters.connectionsOpen++;
-    const host = session.peerHost;
-    this.#perPeer.set(host, (this.#perPeer.get(host) ?? 0) + 1);
     this.#sessions.set(
       session,
       session.run().finally(() => {
         counters.connectionsOpen--;
         this.#sessions.delete(session);
-        const left = this.#perPeer.get(host)! - 1;
-        if (left === 0) {
-          // Bounds the refusal memory by the peers connected now.
-          this.#perPeer.delete(host);
-          this.#refusedPeers.delete(host);
-        } else this.#perPeer.set(host, left);
+        this.#slots.release(session.peerHost);
       }),
     );
   }

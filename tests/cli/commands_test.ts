@@ -255,7 +255,9 @@ Deno.test("import from stdin with every line good exits 0", async () => {
     stdout,
     /^acknowledged 2000, rejected 0, not acknowledged 0, bad lines 0 in/,
   );
-  assertEquals((await stored(s.port, "seq"))["seq"].length, 2000);
+  assertEquals(await stored(s.port), {
+    seq: Array.from({ length: 2000 }, (_, i) => [1000 + i, i]),
+  });
 });
 
 Deno.test("import counts points the server rejected, with their line numbers, and exits 1", async () => {
@@ -274,6 +276,11 @@ Deno.test("import counts points the server rejected, with their line numbers, an
     /^acknowledged 2, rejected 2 \(lines 2, 4\), not acknowledged 0, bad lines 0/,
   );
   assertMatch(stderr, /^line 2: server rejected the request: wrong command/m);
+  // Every line went out as its put, in order.
+  assertEquals(
+    stub.conns.map((conn) => conn.received).join(""),
+    "put good 1.0 1\nput bad 2.0 2\nput good 3.0 3\nput bad 4.0 4\n",
+  );
 });
 
 Deno.test("import stops with exit 1 when the server cannot be reached, and says nothing was acknowledged", async () => {

@@ -1,4 +1,4 @@
-import { assertEquals, assertMatch } from "@std/assert";
+import { assert, assertEquals, assertMatch } from "@std/assert";
 import denoJson from "../../deno.json" with { type: "json" };
 import { runCli } from "../helpers/server.ts";
 
@@ -41,6 +41,10 @@ Deno.test("metrics serve --help describes every option and exits 0", async () =>
       "--max-line-bytes",
       "--max-connections",
       "--idle-timeout",
+      "--http-max-connections",
+      "--http-max-connections-per-peer",
+      "--http-head-timeout",
+      "--http-idle-timeout",
     ]
   ) {
     assertMatch(stdout, new RegExp(`\n  ${option}`));
@@ -68,6 +72,18 @@ Deno.test("bad usage exits 2 with a hint on stderr", async (t) => {
       ["serve", "--idle-timeout", "soon"],
       /--idle-timeout expects a duration like 10s/,
     ],
+    [
+      ["serve", "--http-head-timeout", "5s"],
+      /the --http-\.\.\. flags need --http/,
+    ],
+    [
+      ["serve", "--port", "0", "--http", "0", "--http-max-connections", "0"],
+      /invalid --http-max-connections 0/,
+    ],
+    [
+      ["serve", "--port", "0", "--http", "0", "--http-idle-timeout", "0"],
+      /--http-idle-timeout expects a duration above 0/,
+    ],
     [["serve", "extra"], /unexpected argument "extra"/],
   ];
   for (const [args, message] of cases) {
@@ -78,4 +94,56 @@ Deno.test("bad usage exits 2 with a hint on stderr", async (t) => {
       assertMatch(stderr, message);
     });
   }
+});
+
+Deno.test("every command's help aligns its option descriptions in one column", async () => {
+  for (const name of ["put", "get", "import", "collect", "serve", "demo"]) {
+    const { stdout } = await runCli([name, "--help"]);
+    const options = stdout.split("Options:\n")[1].split("\n\n")[0];
+    const columns = new Set<number>();
+    for (const line of options.split("\n")) {
+      // A flag line: the description follows the flag after 2+ spaces.
+      const flag = /^( {2}-\S*(?: \S+)*?) {2,}(?=\S)/.exec(line);
+      if (flag) columns.add(flag[0].length);
+    }
+    assertEquals(columns.size, 1, `${name}: columns ${[...columns]}`);
+  }
+});
+
+Deno.test("the tool's help names every exit code, Ctrl-C's 130 included, with no cut line", async () => {
+  const { stdout } = await runCli(["--help"]);
+  assertMatch(stdout, /130 stopped by Ctrl-C/);
+  for (const line of stdout.split("\n")) {
+    assert(!/ for a command's$/.test(line), `cut line: ${line}`);
+  }
+});
+
+Deno.test("a global flag without its value says so, not 'unknown command'", async () => {
+  for (const flag of ["--server", "--timeout"]) {
+    const { code, stderr } = await runCli([flag]);
+    assertEquals(code, 2);
+    assertMatch(
+      stderr,
+      new RegExp(`^metrics: ${flag} needs a value, e\\.g\\. ${flag} `),
+    );
+  }
+});
+
+Deno.test("a mistyped command gets a 'did you mean'", async () => {
+  const { code, stderr } = await runCli(["gett", "k"]);
+  assertEquals(code, 2);
+  assertMatch(stderr, /^metrics: unknown command "gett"; did you mean "get"\?/);
+  const far = await runCli(["frobnicate"]);
+  assertMatch(far.stderr, /^metrics: unknown command "frobnicate"\n/);
+});
+
+Deno.test("a bad $METRICS_SERVER is blamed on the variable, not on --server", async () => {
+  const { code, stderr } = await runCli(["get", "k"], {
+    env: { METRICS_SERVER: "bogus" },
+  });
+  assertEquals(code, 2);
+  assertMatch(
+    stderr,
+    /^metrics: \$METRICS_SERVER expects HOST:PORT .* got "bogus"/,
+  );
 });

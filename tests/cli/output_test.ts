@@ -4,6 +4,7 @@ import { chartMetrics } from "../../src/cli/chart.ts";
 import { formatMetrics } from "../../src/cli/format.ts";
 import type { Metrics, Point } from "../../mod.ts";
 import { StubServer } from "../helpers/stub_server.ts";
+import { assertSameLines } from "../helpers/same_lines.ts";
 import { CLI, DENO_RUN, ROOT, runCli } from "../helpers/server.ts";
 
 const MILLION = 1_000_000;
@@ -14,16 +15,39 @@ function series(count: number): Point[] {
   return Array.from({ length: count }, (_, i): Point => [1_000 + i, i % 97]);
 }
 
+/** A timestamp as the time column shows it: ISO 8601 UTC, whole seconds. */
+const iso = (timestamp: number): string =>
+  new Date(timestamp * 1000).toISOString().replace(".000Z", "Z");
+
+/** The fields of each row of `table` (header and final newline dropped). */
+const rows = (table: string): string[] =>
+  table.split("\n").slice(1, -1).map((row) => row.split(/ +/).join(" "));
+
+/** The expected `key time timestamp value` of each point of `key`. */
+const fields = (key: string, points: Point[]): string[] =>
+  points.map(([t, v]) => `${key} ${iso(t)} ${t} ${v}`);
+
 Deno.test("every format renders series far past the call-stack limit", () => {
   // Each format's cost is linear; table and csv take about 3 µs a point
   // here, so they are checked at a quarter of a million.
   const many: Metrics = { big: series(MANY) };
-  const table = formatMetrics(many, "table");
-  assertEquals(table.split("\n").length, MANY + 2); // header, final newline
-  const csv = formatMetrics(many, "csv");
-  assertEquals(csv.split("\n").length, MANY + 2);
+  const expected = fields("big", many.big);
+  assertSameLines(rows(formatMetrics(many, "table")), expected, "table");
+  const csv = formatMetrics(many, "csv").split("\n");
+  assertEquals(csv.slice(0, 1), ["key,time,timestamp,value"]);
+  assertSameLines(
+    csv.slice(1, -1).map((row) => row.replaceAll(",", " ")),
+    expected,
+    "csv",
+  );
   const metrics: Metrics = { big: series(MILLION) };
-  assertEquals(JSON.parse(formatMetrics(metrics, "json")).big.length, MILLION);
+  const json: Metrics = JSON.parse(formatMetrics(metrics, "json"));
+  assertEquals(Object.keys(json), ["big"]);
+  assertEquals(json.big.length, MILLION);
+  const wrong = json.big.findIndex(([t, v], i) =>
+    t !== metrics.big[i][0] || v !== metrics.big[i][1]
+  );
+  assertEquals(wrong, -1, `json point ${wrong}`);
   assertMatch(
     chartMetrics(metrics),
     /^big {2}[▁▂▃▄▅▆▇█]{60} {2}min 0 {2}max 96 {2}last \d+ {2}\(1000000 points\)\n$/,
@@ -46,9 +70,7 @@ Deno.test("get prints a table of a quarter of a million points from a server", a
     `127.0.0.1:${server.port}`,
   ]);
   assertEquals([code, stderr], [0, ""]);
-  const lines = stdout.split("\n");
-  assertEquals(lines.length, MANY + 2);
-  assertEquals(lines.at(-2), "k    1970-01-03T21:43:19Z  250999        30");
+  assertSameLines(rows(stdout), fields("k", series(MANY)));
 });
 
 Deno.test("get into a pipe closed early (| head) exits 0 quietly", async () => {

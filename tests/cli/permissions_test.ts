@@ -18,7 +18,8 @@ Deno.test("put without --allow-net names the flag at once and never connects", a
   );
   // No retries against a server that was never the problem.
   assertEquals(stub.accepted, 0);
-  assertEquals(performance.now() - started < 5000, true);
+  // One CLI start, no retry loop; a busy machine may take seconds to start.
+  assertEquals(performance.now() - started < 20_000, true);
 });
 
 Deno.test("METRICS_SERVER unreadable without --allow-env: the flag is named, not ignored", async () => {

@@ -2,6 +2,7 @@ import { assert, assertEquals, assertMatch } from "@std/assert";
 import { Client } from "../../mod.ts";
 import { serve } from "../../src/server/mod.ts";
 import { CLI, DENO_RUN, ROOT, runCli, tempDir } from "../helpers/server.ts";
+import { StubServer } from "../helpers/stub_server.ts";
 
 const quiet = { log: (): void => {} };
 const decoder = new TextDecoder();
@@ -40,7 +41,34 @@ Deno.test("import stopped with Ctrl-C prints its summary and exits 130", async (
 
 Deno.test("--timeout takes a duration: 10s, 500ms, or bare seconds", async () => {
   await using server = await serve({ port: 0, ...quiet });
-  for (const timeout of ["10s", "500ms", "3"]) {
+  const cases: [string, number][] = [["10s", 1], ["500ms", 2], ["3", 3]];
+  for (const [timeout, value] of cases) {
+    const { code, stderr } = await runCli([
+      "put",
+      "k",
+      String(value),
+      String(value),
+      "--timeout",
+      timeout,
+      "--server",
+      `127.0.0.1:${server.port}`,
+    ]);
+    assertEquals([code, stderr], [0, ""], timeout);
+  }
+  await using client = new Client("127.0.0.1", server.port);
+  assertEquals(await client.get("k"), { k: [[1, 1], [2, 2], [3, 3]] });
+});
+
+Deno.test("--timeout bounds the wait for a server that never answers", async () => {
+  // Read the put, never answer: the CLI gives up after --timeout, not after
+  // its default of 10 s.
+  await using server = new StubServer(async (conn) => {
+    await conn.expectLine(/^put k 1\.0 1$/);
+    await conn.expectEnd();
+  });
+  const cases: [string, number][] = [["500ms", 0.5], ["1", 1], ["1.5s", 1.5]];
+  for (const [timeout, seconds] of cases) {
+    const started = performance.now();
     const { code, stderr } = await runCli([
       "put",
       "k",
@@ -51,7 +79,14 @@ Deno.test("--timeout takes a duration: 10s, 500ms, or bare seconds", async () =>
       "--server",
       `127.0.0.1:${server.port}`,
     ]);
-    assertEquals([code, stderr], [0, ""], timeout);
+    const waited = (performance.now() - started) / 1000;
+    assertEquals(code, 1, stderr);
+    assertMatch(stderr, new RegExp(`no answer from .* within ${seconds} s`));
+    // Process start-up included; the default would wait 10 s.
+    assert(
+      waited >= seconds && waited < seconds + 6,
+      `${timeout}: ${waited} s`,
+    );
   }
 });
 
@@ -65,32 +100,6 @@ Deno.test("serve on a port in use names the address", async () => {
     stderr,
     `metrics: cannot listen on 127.0.0.1:${taken.addr.port}: the address is in use (another server?); pick another --port\n`,
   );
-});
-
-Deno.test("serve --data on a file says so in one line", async () => {
-  await using dir = await tempDir();
-  const file = `${dir.path}/passwd`;
-  await Deno.writeTextFile(file, "root:x:0:0\n");
-  for (
-    const [data, problem] of [
-      [file, "it is a file, not a directory"],
-      [`${file}/sub`, "part of the path is a file, not a directory"],
-    ]
-  ) {
-    const { code, stderr } = await runCli([
-      "serve",
-      "--port",
-      "0",
-      "--data",
-      data,
-    ]);
-    assertEquals(code, 2);
-    assertEquals(
-      stderr.split("\n")[0],
-      `metrics: cannot keep points in --data ${data}: ${problem}`,
-    );
-    assert(!stderr.includes("os error"), stderr);
-  }
 });
 
 Deno.test("serve on a foreign log says Error once", async () => {

@@ -4,12 +4,14 @@ import {
   decodePutResponse,
   encodeGet,
   encodePut,
+  encodePutMany,
 } from "../../src/client/codec.ts";
 import {
   type ResponseFrame,
   ResponseParser,
 } from "../../src/client/response_parser.ts";
 import { assertKind } from "../helpers/client_error.ts";
+import { assertSameLines } from "../helpers/same_lines.ts";
 
 const encoder = new TextEncoder();
 const bytes = (text: string): Uint8Array => encoder.encode(text);
@@ -22,16 +24,18 @@ function frameOf(text: string): ResponseFrame {
   return frame;
 }
 
-Deno.test("encodePut writes values in JavaScript's shortest form", () => {
-  assertEquals(encodePut("palm.cpu", 301, 1), "put palm.cpu 301 1\n");
+Deno.test("encodePut writes values as Python's repr does, as the reference clients do", () => {
+  assertEquals(encodePut("palm.cpu", 301, 1), "put palm.cpu 301.0 1\n");
   assertEquals(
     encodePut("palm.cpu", 0.5, 1150864247),
     "put palm.cpu 0.5 1150864247\n",
   );
-  assertEquals(encodePut("k", 2.0, 1), "put k 2 1\n");
+  assertEquals(encodePut("k", 2.0, 1), "put k 2.0 1\n");
   assertEquals(encodePut("k", -1.25, -5), "put k -1.25 -5\n");
-  assertEquals(encodePut("k", 1e-7, 1), "put k 1e-7 1\n");
-  assertEquals(encodePut("k", -0, 1), "put k -0 1\n");
+  assertEquals(encodePut("k", 1e-7, 1), "put k 1e-07 1\n");
+  assertEquals(encodePut("k", 0.00001, 1), "put k 1e-05 1\n");
+  assertEquals(encodePut("k", 1e16, 1), "put k 1e+16 1\n");
+  assertEquals(encodePut("k", -0, 1), "put k -0.0 1\n");
   assertEquals(encodePut("k", 0.1 + 0.2, 1), "put k 0.30000000000000004 1\n");
 });
 
@@ -42,7 +46,7 @@ Deno.test("encodePut rejects keys that could break the wire", async (t) => {
       "*",
       "a b",
       "a\tb",
-      "a\nput x 1 2",
+      "a\nput x 1.0 2",
       "a\r",
       "a\0",
       "\u00a0",
@@ -151,7 +155,7 @@ Deno.test("decodeGetResponse reads data lines split as the server splits request
 Deno.test("encodePut refuses timestamps past the year 9999, naming milliseconds", () => {
   assertEquals(
     encodePut("k", 1, 253402300799),
-    "put k 1 253402300799\n",
+    "put k 1.0 253402300799\n",
   );
   const error = assertKind(
     () => encodePut("k", 1, 1764115200000),
@@ -244,4 +248,49 @@ Deno.test("decodeGetResponse rejects malformed data lines", async (t) => {
       "server_error",
     );
   });
+});
+
+Deno.test("encodePutMany encodes every point and where it ends, across its growths", () => {
+  // `ends` starts at 1,024 entries and doubles; counts on both sides of
+  // each boundary, odd ones too. Each point's bytes, cut at its `ends`,
+  // must be encodePut's line for that point.
+  const keys = ["cpu", "ключ.k", "k𝔘", "a.b.c"];
+  for (const count of [1023, 1024, 1025, 2047, 2049, 4097, 20_001]) {
+    const points = Array.from({ length: count }, (_, i) => ({
+      key: `${keys[i % keys.length]}.${i}`,
+      value: i % 3 === 0 ? i / 8 : -i,
+      timestamp: i % 5 === 0 ? undefined : 1_700_000_000 + i,
+    }));
+    const { bytes, ends } = encodePutMany(points, 42, Infinity, () => {
+      throw new Error("no limit");
+    });
+    assertEquals(ends.length, count);
+    const decoder = new TextDecoder();
+    const lines = Array.from(
+      ends,
+      (end, i) =>
+        decoder.decode(bytes.subarray(i === 0 ? 0 : ends[i - 1], end)),
+    );
+    assertEquals(ends[count - 1], bytes.length);
+    assertSameLines(
+      lines,
+      points.map((p) => encodePut(p.key, p.value, p.timestamp ?? 42)),
+      `${count} points`,
+    );
+  }
+});
+
+Deno.test("encodePutMany names an invalid point past the 1,024th by its index", () => {
+  const points = Array.from({ length: 3001 }, (_, i) => ({
+    key: i === 2500 ? "bad key" : `k${i}`,
+    value: i,
+    timestamp: 1,
+  }));
+  const error = assertKind(
+    () =>
+      encodePutMany(points, 1, Infinity, () => new Error("no limit") as never),
+    "invalid_argument",
+  );
+  assertEquals(error.failures?.map((f) => f.index), [2500]);
+  assert(error.message.includes("1 of 3001 points"), error.message);
 });

@@ -1,7 +1,11 @@
 import { assertEquals } from "@std/assert";
-import fc from "fast-check";
+import fc from "../helpers/fast_check.ts";
 import { LineBytes } from "../../src/client/line_bytes.ts";
+import { pythonFloat } from "../../src/protocol/number_text.ts";
 import { encodePut, encodePutMany } from "../../src/client/codec.ts";
+import { Rng } from "../reliability/rng.ts";
+
+const encoder = new TextEncoder();
 
 const decoder = new TextDecoder();
 
@@ -11,7 +15,7 @@ function valueText(value: number): string {
   return decoder.decode(out.bytes());
 }
 
-Deno.test("LineBytes writes values exactly as String does, -0 as -0", () => {
+Deno.test("LineBytes writes values exactly as Python's repr does (pythonFloat, checked against Python), -0 as -0.0", () => {
   const values = [
     0,
     -0,
@@ -42,12 +46,12 @@ Deno.test("LineBytes writes values exactly as String does, -0 as -0", () => {
     0.1 + 0.2,
   ];
   for (const value of values) {
-    const expected = Object.is(value, -0) ? "-0" : String(value);
+    const expected = pythonFloat(value);
     assertEquals(valueText(value), expected, `${value}`);
   }
 });
 
-Deno.test("LineBytes agrees with String on random doubles and short decimals", () => {
+Deno.test("LineBytes agrees with pythonFloat on random doubles and short decimals", () => {
   fc.assert(
     fc.property(
       fc.oneof(
@@ -58,7 +62,7 @@ Deno.test("LineBytes agrees with String on random doubles and short decimals", (
         fc.integer({ min: -1e6, max: 1e6 }).map((n) => n / 4),
       ),
       (value) => {
-        const expected = Object.is(value, -0) ? "-0" : String(value);
+        const expected = pythonFloat(value);
         assertEquals(valueText(value), expected);
       },
     ),
@@ -81,6 +85,75 @@ Deno.test("encodePutMany writes the bytes of encodePut's lines, non-ASCII keys t
   let end = 0;
   assertEquals(
     [...ends],
-    lines.map((line) => end += new TextEncoder().encode(line).length),
+    lines.map((line) => end += encoder.encode(line).length),
   );
+});
+
+Deno.test("LineBytes keeps every byte written as it grows from 64 KiB past 2 MiB", () => {
+  // Pieces of odd sizes, some larger than the buffer, so each growth finds
+  // the buffer at a different fill; the oracle is TextEncoder on the text.
+  const rng = new Rng(27);
+  const out = new LineBytes();
+  const pieces: string[] = [];
+  let written = 0;
+  const alphabet = ["a", "z", "0", " ", ".", "é", "ж", "𝔘", "\n"];
+  const word = (length: number): string =>
+    Array.from({ length }, () => rng.pick(alphabet)).join("");
+  while (out.length < 2.5 * 1024 * 1024) {
+    const kind = rng.int(0, 4);
+    if (kind === 0) {
+      const text = word(rng.logInt(rng.chance(0.01) ? 200_000 : 300));
+      out.text(text);
+      pieces.push(text);
+    } else if (kind === 1) {
+      const text = "x".repeat(rng.logInt(rng.chance(0.01) ? 150_000 : 500));
+      out.ascii(encoder.encode(text));
+      pieces.push(text);
+    } else if (kind === 2) {
+      out.byte(0x20);
+      pieces.push(" ");
+    } else if (kind === 3) {
+      const value = rng.int(-1e6, 1e6) / 10 ** rng.int(0, 7);
+      out.value(value);
+      pieces.push(pythonFloat(value));
+    } else {
+      const integer = rng.int(-(2 ** 31), 2 ** 31);
+      out.integer(integer);
+      pieces.push(String(integer));
+    }
+    written += encoder.encode(pieces[pieces.length - 1]).length;
+    assertEquals(out.length, written);
+  }
+  const expected = encoder.encode(pieces.join(""));
+  const actual = out.bytes();
+  assertEquals(actual.length, expected.length);
+  const first = actual.findIndex((byte, i) => byte !== expected[i]);
+  assertEquals(first, -1, `first wrong byte at ${first} of ${actual.length}`);
+});
+
+Deno.test("LineBytes writes each kind of piece whole at every offset near the end of its buffer", () => {
+  // The buffer starts at 64 KiB and doubles: a piece that starts a few
+  // bytes before either end must not lose its last bytes.
+  const pieces: [string, (out: LineBytes) => void][] = [
+    ["-1234567", (out) => out.integer(-1234567)],
+    ["-0.000123", (out) => out.value(-0.000123)],
+    ["-12345.5", (out) => out.value(-12345.5)],
+    ["-0.0", (out) => out.value(-0)],
+    ["1e-07", (out) => out.value(1e-7)],
+    ["€ж𝔘é€", (out) => out.text("€ж𝔘é€")],
+    ["put ", (out) => out.ascii(encoder.encode("put "))],
+    ["\n", (out) => out.byte(0x0a)],
+  ];
+  for (const end of [64 * 1024, 128 * 1024]) {
+    for (let at = end - 24; at <= end; at++) {
+      for (const [text, write] of pieces) {
+        const out = new LineBytes();
+        out.ascii(new Uint8Array(at).fill(0x61));
+        write(out);
+        write(out);
+        const tail = decoder.decode(out.bytes().subarray(at));
+        assertEquals(tail, text + text, `${text} written at ${at}`);
+      }
+    }
+  }
 });

@@ -16,9 +16,10 @@ function pointsOf(
 }
 
 const linesOf = (n: number, from = 0): string =>
-  pointsOf(n).slice(from).map((p) => `put k ${p.value} ${p.timestamp}\n`).join(
-    "",
-  );
+  pointsOf(n).slice(from).map((p) => `put k ${p.value}.0 ${p.timestamp}\n`)
+    .join(
+      "",
+    );
 
 Deno.test("putMany writes every point pipelined and resolves once all are acknowledged", async () => {
   await using server = new StubServer(async (conn) => {

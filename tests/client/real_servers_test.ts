@@ -43,15 +43,16 @@ Deno.test("a server that closes after each answer is reconnected at once, withou
     const line = await conn.readLine();
     if (line !== null) await conn.send("ok\n\n");
   }); // then the script ends and the stub closes the connection
-  // A backoff would pause at least half of retryDelay (0.5 s) per put.
+  // A backoff would pause at least half of retryDelay (2 s) per put: 10 s
+  // for five, twice the bound below, which no busy machine reaches.
   await using client = new Client(host, server.port, {
-    timeout: 5,
-    retryDelay: 1,
+    timeout: 10,
+    retryDelay: 4,
   });
   const started = performance.now();
   for (let i = 0; i < 5; i++) await client.put("k", i, { timestamp: i });
   const elapsed = performance.now() - started;
-  assert(elapsed < 1000, `${elapsed} ms for 5 puts`);
+  assert(elapsed < 5000, `${elapsed} ms for 5 puts`);
   assertEquals(client.stats().acknowledged, 5);
   assert(server.accepted >= 5);
 });
@@ -91,19 +92,28 @@ Deno.test("a refused connection within a short timeout is a connection error, no
 
 Deno.test("timeout messages say a put may have been stored only when it was written", async (t) => {
   await t.step("a written put", async () => {
-    await using server = new StubServer((conn) => conn.expectEnd());
+    await using server = new StubServer(async (conn) => {
+      await conn.expectLine(/^put k 1\.0 \d+$/);
+      await conn.expectEnd();
+    });
     await using client = new Client(host, server.port, { timeout: 0.1 });
     const error = await rejectsWith(client.put("k", 1), "timeout");
     assert(error.message.includes("may or may not have been stored"));
   });
   await t.step("a get", async () => {
-    await using server = new StubServer((conn) => conn.expectEnd());
+    await using server = new StubServer(async (conn) => {
+      await conn.expect("get k\n");
+      await conn.expectEnd();
+    });
     await using client = new Client(host, server.port, { timeout: 0.1 });
     const error = await rejectsWith(client.get("k"), "timeout");
     assert(!error.message.includes("stored"), error.message);
   });
   await t.step("a put queued behind an unanswered one", async () => {
-    await using server = new StubServer((conn) => conn.expectEnd());
+    await using server = new StubServer(async (conn) => {
+      await conn.expectLine(/^put k 1\.0 \d+$/); // the second is never written
+      await conn.expectEnd();
+    });
     await using client = new Client(host, server.port, { timeout: 0.1 });
     const first = client.put("k", 1);
     const second = client.put("k", 2); // maxInFlight 1: never written
@@ -114,7 +124,12 @@ Deno.test("timeout messages say a put may have been stored only when it was writ
 });
 
 Deno.test("calls made together time out together on one timer, each with its own error", async () => {
-  await using server = new StubServer((conn) => conn.expectEnd());
+  await using server = new StubServer(async (conn) => {
+    for (let i = 0; i < 100; i++) {
+      await conn.expectLine(RegExp(`^put k ${i}\\.0 \\d+$`));
+    }
+    await conn.expectEnd();
+  });
   await using client = new Client(host, server.port, {
     timeout: 0.1,
     maxInFlight: 100,
@@ -181,7 +196,7 @@ Deno.test("nan, inf and time_ns() timestamps stored by a Python server are read,
     await conn.send(
       "ok\ncpu nan 1\ncpu inf 2\ncpu -inf 3\nns 0.5 1764115200123456789\n\n",
     );
-    await conn.expect("put k 1 1\n");
+    await conn.expect("put k 1.0 1\n");
     await conn.send("ok\n\n");
     await conn.expectEnd();
   });
@@ -276,7 +291,7 @@ Deno.test("a server that closes after each answer gets one write per put once th
       assertEquals(sent, puts + resent);
       assertEquals(
         received.filter((line) => line !== "").sort(),
-        Array.from({ length: puts }, (_, i) => `put k ${i} ${i}`).sort(),
+        Array.from({ length: puts }, (_, i) => `put k ${i}.0 ${i}`).sort(),
       );
     });
   }

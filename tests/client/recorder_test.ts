@@ -219,7 +219,7 @@ Deno.test("close() flushes first; points it cannot deliver are dropped and told"
 
 Deno.test("points the server refuses are counted as failed, told, and not sent again", async () => {
   await using server = new StubServer(async (conn) => {
-    await conn.expect("put ok.k 1 1\nput bad.k 2 2\nput ok.k 3 3\n");
+    await conn.expect("put ok.k 1.0 1\nput bad.k 2.0 2\nput ok.k 3.0 3\n");
     await conn.send("ok\n\nerror\nstorage full\n\nok\n\n");
     await conn.expectEnd();
   });

@@ -1,6 +1,8 @@
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";
 import { ResponseParser } from "../../src/client/response_parser.ts";
 import { assertKind } from "../helpers/client_error.ts";
+import { assertSameLines } from "../helpers/same_lines.ts";
+import { Rng } from "../reliability/rng.ts";
 
 const encoder = new TextEncoder();
 const bytes = (text: string): Uint8Array => encoder.encode(text);
@@ -148,3 +150,77 @@ Deno.test("takeOks takes a run of ok answers up to a limit, and nothing else", (
   assertEquals(parser.takeOks(5), 1);
   assertEquals(parser.buffered, 0);
 });
+
+Deno.test("parser gives back every answer of 6 MiB pushed in odd pieces, across its compactions and growths", () => {
+  // Answers from `ok\n\n` to 600 KB gets (past the 64 KiB buffer, so it
+  // grows), pushed in pieces of 1 byte to 70 KB, a third of them cut
+  // before a `\n`, a third between the two that end an answer: the buffer
+  // compacts at many fills, also with a lone `\n` at its end. Answers are taken by takeOks and next, as the client does.
+  // The oracle is the list of answers.
+  const rng = new Rng(27);
+  const answers: [string, string][] = [];
+  let total = 0;
+  while (total < 6 * 1024 * 1024) {
+    const kind = rng.int(0, 3);
+    let answer: [string, string];
+    if (kind < 2) {
+      answer = ["ok", ""];
+    } else if (kind === 2) {
+      answer = ["error", `wrong command ${answers.length}\n`];
+    } else {
+      // Big answers only in the last third: until then the buffer stays at
+      // 64 KiB and compacts often.
+      const big = total > 4 * 1024 * 1024 && rng.chance(0.01);
+      const count = big ? rng.int(3000, 20_000) : rng.logInt(40);
+      const key = `k${answers.length}.${rng.pick(["a", "é", "€"]).repeat(3)}`;
+      const body = Array.from(
+        { length: count },
+        (_, i) => `${key} ${i / 4} ${1_700_000_000 + i}\n`,
+      );
+      answer = ["ok", body.join("")];
+    }
+    answers.push(answer);
+    total += bytes(`${answer[0]}\n${answer[1]}\n`).length;
+  }
+  const stream = bytes(answers.map(([s, body]) => `${s}\n${body}\n`).join(""));
+  const parser = new ResponseParser(1 << 20);
+  const decoder = new TextDecoder();
+  const got: string[] = [];
+  let pushes = 0;
+  for (let at = 0; at < stream.length; pushes++) {
+    let size = 1 + rng.logInt(70_000);
+    const cut = rng.int(0, 2);
+    // Cut just before a `\n`, or between the two that end an answer.
+    if (cut === 1) size = stream.indexOf(0x0a, at + size) - at;
+    if (cut === 2) size = indexOfPair(stream, at + size) + 1 - at;
+    size = Math.max(1, Math.min(size, stream.length - at));
+    // A copy: the parser must not keep a view of the caller's chunk.
+    parser.push(stream.slice(at, at + size));
+    at += size;
+    for (;;) {
+      const oks = parser.takeOks(rng.int(0, 3));
+      for (let i = 0; i < oks; i++) got.push("ok ");
+      const frame = parser.next();
+      if (frame === undefined) break;
+      got.push(`${frame.status} ${decoder.decode(frame.body)}`);
+    }
+  }
+  assertEquals(parser.buffered, 0);
+  assertSameLines(
+    got,
+    answers.map(([s, body]) => `${s} ${body}`),
+    `${pushes} pushes`,
+  );
+});
+
+/** Where the next `\n\n` from `from` on starts, or -1. */
+function indexOfPair(bytes: Uint8Array, from: number): number {
+  for (
+    let i = bytes.indexOf(0x0a, from);
+    i !== -1;
+    i = bytes.indexOf(0x0a, i + 1)
+  ) {
+    if (bytes[i + 1] === 0x0a) return i;
+  }
+  return -1;
+}

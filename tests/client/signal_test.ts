@@ -39,10 +39,10 @@ Deno.test("aborting a written call fails it alone; the calls behind it go out on
 Deno.test("an aborted put the server never answers does not hold up the next put", async () => {
   await using server = new StubServer(async (conn, index) => {
     if (index === 0) {
-      await conn.expect("put k 1 1\n");
+      await conn.expect("put k 1.0 1\n");
       await conn.expectEnd(); // the answer never comes
     } else {
-      await conn.expect("put k 2 2\n");
+      await conn.expect("put k 2.0 2\n");
       await conn.send("ok\n\n");
       await conn.expectEnd();
     }
@@ -51,7 +51,7 @@ Deno.test("an aborted put the server never answers does not hold up the next put
   await using client = new Client(host, server.port, { timeout: 30 });
   const controller = new AbortController();
   const lost = client.put("k", 1, { timestamp: 1, signal: controller.signal });
-  await written(server, "put k 1 1\n");
+  await written(server, "put k 1.0 1\n");
   controller.abort();
   await rejectsWith(lost, "aborted");
   const started = performance.now();
@@ -62,10 +62,10 @@ Deno.test("an aborted put the server never answers does not hold up the next put
 
 Deno.test("a queued call whose signal aborts is never written", async () => {
   await using server = new StubServer(async (conn) => {
-    await conn.expect("put k 1 1\n");
+    await conn.expect("put k 1.0 1\n");
     await delay(30);
     await conn.send("ok\n\n");
-    await conn.expect("put k 3 3\n");
+    await conn.expect("put k 3.0 3\n");
     await conn.send("ok\n\n");
     await conn.expectEnd();
   });
@@ -102,9 +102,9 @@ Deno.test("a signal aborted before the call rejects at once and sends nothing", 
 Deno.test("aborting a putMany names the points not acknowledged", async () => {
   await using server = new StubServer(async (conn, index) => {
     if (index === 0) {
-      await conn.expect("put k 0 0\nput k 1 1\n");
+      await conn.expect("put k 0.0 0\nput k 1.0 1\n");
       await conn.send("ok\n\n");
-      await conn.expect("put k 2 2\n");
+      await conn.expect("put k 2.0 2\n");
       await conn.expectEnd(); // reset by the abort
     } else {
       await conn.expect("get k\n");
@@ -119,7 +119,7 @@ Deno.test("aborting a putMany names the points not acknowledged", async () => {
   const controller = new AbortController();
   const points = [0, 1, 2].map((i) => ({ key: "k", value: i, timestamp: i }));
   const batch = client.putMany(points, { signal: controller.signal });
-  await written(server, "put k 2 2\n");
+  await written(server, "put k 2.0 2\n");
   controller.abort();
   const error = await rejectsWith(batch, "aborted");
   assertEquals(error.failures?.map((f) => f.index), [1, 2]);

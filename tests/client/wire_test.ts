@@ -30,7 +30,7 @@ Deno.test("put without a timestamp sends the current Unix second", async () => {
   await client.put("palm.cpu", 2.0);
   const after = Math.floor(Date.now() / 1000);
   const [command, key, value, ts] = line.split(" ");
-  assertEquals([command, key, value], ["put", "palm.cpu", "2"]);
+  assertEquals([command, key, value], ["put", "palm.cpu", "2.0"]);
   assert(+ts >= before && +ts <= after, line);
 });
 
@@ -50,7 +50,7 @@ Deno.test("the default timestamp is taken when put is called, not when written",
   } finally {
     Date.now = realNow;
   }
-  assertEquals(lines, ["put k 1 1000", "put k 2 1000"]);
+  assertEquals(lines, ["put k 1.0 1000", "put k 2.0 1000"]);
 });
 
 Deno.test("get parses the docs/protocol.md example", async () => {
@@ -90,7 +90,7 @@ Deno.test("get of an unknown key gives an empty object", async () => {
 
 Deno.test("a metric named __proto__ is plain data", async () => {
   await using server = new StubServer(async (conn) => {
-    await conn.expect("put __proto__ 1 10\n");
+    await conn.expect("put __proto__ 1.0 10\n");
     await conn.send("ok\n\n");
     await conn.expect("get __proto__\n");
     await conn.send("ok\n__proto__ 1.0 10\n\n");
@@ -109,7 +109,7 @@ Deno.test("a response split at every byte is read whole", async () => {
     await conn.sendSplit(
       "ok\npalm.cpu 2.0 1150864247\npalm.cpu 0.5 1150864248\n\n",
     );
-    await conn.expect("put palm.cpu 1 1\n");
+    await conn.expect("put palm.cpu 1.0 1\n");
     await conn.sendSplit("ok\n\n");
   });
   await using client = new Client(host, server.port, { timeout: 5 });
@@ -121,7 +121,7 @@ Deno.test("a response split at every byte is read whole", async () => {
 
 Deno.test("responses merged in one packet are matched in order", async () => {
   await using server = new StubServer(async (conn) => {
-    await conn.expect("put a 1 1\nget a\nput b 2 2\nget b\n");
+    await conn.expect("put a 1.0 1\nget a\nput b 2.0 2\nget b\n");
     await conn.send("ok\n\nok\na 1.0 1\n\nok\n\nok\nb 2.0 2\n\n");
   });
   await using client = new Client(host, server.port, { maxInFlight: 4 });
@@ -139,7 +139,7 @@ Deno.test("responses merged in one packet are matched in order", async () => {
 Deno.test("with maxInFlight 1 each request waits for the previous answer", async () => {
   await using server = new StubServer(async (conn) => {
     for (let i = 0; i < 3; i++) {
-      await conn.expect(`put k ${i} ${i}\n`);
+      await conn.expect(`put k ${i}.0 ${i}\n`);
       // Nothing more may arrive before this answer: the next expect
       // would see it merged otherwise.
       await conn.send("ok\n\n");
@@ -152,9 +152,9 @@ Deno.test("with maxInFlight 1 each request waits for the previous answer", async
 
 Deno.test("a server error rejects the call and the connection keeps working", async () => {
   await using server = new StubServer(async (conn) => {
-    await conn.expect("put k 1 1\n");
+    await conn.expect("put k 1.0 1\n");
     await conn.send("error\nwrong command\n\n");
-    await conn.expect("put k 2 2\n");
+    await conn.expect("put k 2.0 2\n");
     await conn.send("ok\n\n");
   });
   await using client = new Client(host, server.port);

@@ -7,10 +7,13 @@
  * @module
  */
 
+// Test-only, so named here rather than in deno.json's imports (see
+// fast_check.ts).
 import puppeteer, {
   type Browser as PuppeteerBrowser,
   type Page,
-} from "puppeteer-core";
+} from "npm:puppeteer-core@25.16.0";
+import { skipped } from "./skip.ts";
 
 /** Where Debian's `chromium` package puts the browser. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -25,9 +28,7 @@ export const BROWSER_SKIP_REASON: string | undefined = (() => {
   }
 })();
 
-if (BROWSER_SKIP_REASON !== undefined) {
-  console.error(`skipping browser tests: ${BROWSER_SKIP_REASON}`);
-}
+skipped("browser tests", BROWSER_SKIP_REASON);
 
 /**
  * No sandbox (containers lack the namespaces), no GPU, and no background

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { skipped } from "./skip.ts";
+
 /** A PEM certificate and its key. */
 export interface Pair {
   cert: string;
@@ -28,6 +30,11 @@ export interface Certs {
   expired: Pair;
   /** Valid only for `other.example`. */
   otherHost: Pair;
+  /**
+   * Self-signed the usual way (`openssl req -x509 ... -addext
+   * subjectAltName=...`), so a CA certificate (CA:TRUE) used as a server's.
+   */
+  selfSigned: Pair;
 }
 
 async function openssl(args: string[], cwd: string): Promise<void> {
@@ -57,7 +64,7 @@ export const OPENSSL_MISSING: string | undefined = await (async () => {
   }
 })();
 
-if (OPENSSL_MISSING) console.log(OPENSSL_MISSING);
+skipped("TLS tests", OPENSSL_MISSING);
 
 /** `Deno.test` options that skip a TLS test when openssl is missing. */
 export const needsOpenssl = { ignore: OPENSSL_MISSING !== undefined } as const;
@@ -124,6 +131,29 @@ async function makeLeaf(
   };
 }
 
+async function makeSelfSigned(dir: string, san: string): Promise<Pair> {
+  await openssl([
+    "req",
+    "-x509",
+    ...EC_KEY,
+    "-nodes",
+    "-keyout",
+    "self.key",
+    "-out",
+    "self.pem",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=localhost",
+    "-addext",
+    `subjectAltName=${san}`,
+  ], dir);
+  return {
+    cert: await Deno.readTextFile(`${dir}/self.pem`),
+    key: await Deno.readTextFile(`${dir}/self.key`),
+  };
+}
+
 async function generate(): Promise<Certs> {
   const dir = await Deno.makeTempDir({ prefix: "metrics-certs-" });
   try {
@@ -136,6 +166,7 @@ async function generate(): Promise<Certs> {
       server: await makeLeaf(dir, "server", loopback, 2),
       expired: await makeLeaf(dir, "expired", loopback, -1),
       otherHost: await makeLeaf(dir, "other-host", "DNS:other.example", 2),
+      selfSigned: await makeSelfSigned(dir, loopback),
     };
   } finally {
     await Deno.remove(dir, { recursive: true });

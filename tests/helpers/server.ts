@@ -47,15 +47,26 @@ export class RawSocket implements AsyncDisposable {
    */
   async responses(count: number): Promise<string[]> {
     const found: string[] = [];
-    await this.#readUntil(() => {
-      for (;;) {
-        if (found.length === count) return true;
-        const end = this.#received.indexOf("\n\n");
-        if (end === -1) return false;
-        found.push(this.#received.slice(0, end + 2));
-        this.#received = this.#received.slice(end + 2);
-      }
-    }, `${count} responses`);
+    // Offsets into #received, so megabytes of answers are not copied or
+    // scanned again at every read.
+    let start = 0;
+    let scan = 0;
+    try {
+      await this.#readUntil(() => {
+        for (;;) {
+          if (found.length === count) return true;
+          const end = this.#received.indexOf("\n\n", scan);
+          if (end === -1) {
+            scan = Math.max(start, this.#received.length - 1);
+            return false;
+          }
+          found.push(this.#received.slice(start, end + 2));
+          start = scan = end + 2;
+        }
+      }, `${count} responses`);
+    } finally {
+      this.#received = this.#received.slice(start);
+    }
     return found;
   }
 
@@ -82,8 +93,8 @@ export class RawSocket implements AsyncDisposable {
           if (this.#closed) {
             throw new Error(
               `timed out waiting for ${what}; got ${
-                JSON.stringify(this.#received)
-              }`,
+                JSON.stringify(this.#received.slice(-2000))
+              } (the last 2,000 characters of ${this.#received.length})`,
             );
           }
           // A reset by the server counts as its close.
@@ -145,26 +156,44 @@ export const DENO_RUN: string[] = ["run", ...CLI_PERMISSIONS];
 export class ServerProcess implements AsyncDisposable {
   /** The port it printed on stdout. */
   readonly port: number;
+  /** The HTTP port of its page, when started with `--http`. */
+  readonly httpPort: number | undefined;
   readonly #child: Deno.ChildProcess;
   readonly #stderr: { text: string };
   readonly #drained: Promise<void>;
 
   private constructor(
     child: Deno.ChildProcess,
-    port: number,
+    ports: [number, number | undefined],
     stderr: { text: string },
     drained: Promise<void>,
   ) {
     this.#child = child;
-    this.port = port;
+    [this.port, this.httpPort] = ports;
     this.#stderr = stderr;
     this.#drained = drained;
   }
 
-  /** Starts `cli.ts serve --port 0 ...args` and waits for its port. */
-  static async start(args: string[] = []): Promise<ServerProcess> {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [...DENO_RUN, CLI, "serve", "--port", "0", ...args],
+  /**
+   * Starts `cli.ts serve --port 0 ...args` and waits for its port (and the
+   * page's, with `--http`). `wrap` goes before `deno` (`prlimit ...`).
+   */
+  static async start(
+    args: string[] = [],
+    wrap: string[] = [],
+  ): Promise<ServerProcess> {
+    const command = [
+      ...wrap,
+      Deno.execPath(),
+      ...DENO_RUN,
+      CLI,
+      "serve",
+      "--port",
+      "0",
+      ...args,
+    ];
+    const child = new Deno.Command(command[0], {
+      args: command.slice(1),
       cwd: ROOT,
       stdin: "null",
       stdout: "piped",
@@ -174,12 +203,16 @@ export class ServerProcess implements AsyncDisposable {
     const stderrDone = collect(child.stderr, (text) => stderr.text += text);
     let stdout = "";
     const { promise: portKnown, resolve, reject } = Promise.withResolvers<
-      number
+      [number, number | undefined]
     >();
+    const http = args.includes("--http");
     const stdoutDone = collect(child.stdout, (text) => {
       stdout += text;
       const match = stdout.match(/listening on [^\s]+:(\d+)\n/);
-      if (match) resolve(Number(match[1]));
+      const page = stdout.match(/page on http:\/\/[^\s]+:(\d+)\/\n/);
+      if (match && (!http || page)) {
+        resolve([Number(match[1]), page ? Number(page[1]) : undefined]);
+      }
     }).then(() => reject(new Error(`no port printed; stderr: ${stderr.text}`)));
     const drained = Promise.all([stderrDone, stdoutDone]).then(() => {});
     try {
@@ -206,6 +239,23 @@ export class ServerProcess implements AsyncDisposable {
     return Number(decoder.decode(stdout).trim()) / 1024;
   }
 
+  /**
+   * Resident memory now and its peak since {@link resetPeakRss}, in MiB,
+   * from `/proc` (Linux): the kernel keeps the peak, so no sample misses it.
+   */
+  async residentMiB(): Promise<{ now: number; peak: number }> {
+    // Deno lets only --allow-all read /proc of another process: ask cat.
+    const status = await shell(`cat /proc/${this.pid}/status`);
+    const kib = (field: string): number =>
+      Number(status.match(new RegExp(`\\n${field}:\\s+(\\d+) kB`))?.[1]);
+    return { now: kib("VmRSS") / 1024, peak: kib("VmHWM") / 1024 };
+  }
+
+  /** Sets the peak of {@link residentMiB} to the memory resident now. */
+  async resetPeakRss(): Promise<void> {
+    await shell(`echo 5 > /proc/${this.pid}/clear_refs`);
+  }
+
   /** Everything written to stderr so far. */
   get stderr(): string {
     return this.#stderr.text;
@@ -227,6 +277,17 @@ export class ServerProcess implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop("SIGKILL");
   }
+}
+
+/** Runs `script` with `sh -c`; returns its stdout, fails on failure. */
+async function shell(script: string): Promise<string> {
+  const { success, stdout, stderr } = await new Deno.Command("sh", {
+    args: ["-c", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!success) throw new Error(`${script}: ${decoder.decode(stderr)}`);
+  return decoder.decode(stdout);
 }
 
 /** Reads a stream to its end as text, handing each piece to `onText`. */

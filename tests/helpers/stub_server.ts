@@ -6,7 +6,7 @@
  * @module
  */
 
-import { assertEquals } from "@std/assert";
+import { assertEquals, assertMatch } from "@std/assert";
 
 const encoder = new TextEncoder();
 
@@ -69,6 +69,12 @@ export class StubConn {
     }
   }
 
+  /** Reads the next line and asserts it matches `pattern` (a put's timestamp varies). */
+  async expectLine(pattern: RegExp): Promise<void> {
+    const line = await this.readLine();
+    assertMatch(line ?? "(the client closed)", pattern);
+  }
+
   /** Waits until the client closes; asserts it sent nothing more. */
   async expectEnd(): Promise<void> {
     while (await this.#fill());
@@ -113,10 +119,16 @@ export class StubConn {
 /** A script run for each accepted connection; `index` counts from 0. */
 export type Script = (conn: StubConn, index: number) => Promise<void>;
 
+/** How long disposing lets running scripts end by themselves before cutting them. */
+const GRACE_MS = 2000;
+
 /**
  * Listens on 127.0.0.1 (port 0 unless given) and runs `script` for each
- * connection. Disposing closes everything and rethrows the first failed
- * assertion of any script.
+ * connection. `close`, `finish` and disposing rethrow the first failure of
+ * any script, whenever it happened, closing included: only the read or
+ * write errors of a script that `close` cut are not failures. Disposing
+ * (`await using`) first lets the running scripts end by themselves, so a
+ * script's closing `expectEnd` sees the client close.
  */
 export class StubServer implements AsyncDisposable {
   readonly #listener: Deno.TcpListener;
@@ -153,18 +165,21 @@ export class StubServer implements AsyncDisposable {
         this.#conns.add(stub);
         const task = this.#script(stub, this.accepted++)
           .catch((error) => {
-            // Reads fail once the test closed everything; that is not a bug.
-            if (!this.#closed) this.#errors.push(error);
+            // A read or write that closing cut is not the script failing.
+            if (!(this.#closed && isCutError(error))) this.#errors.push(error);
           })
           .finally(() => stub.close());
         this.#tasks.add(task);
       }
     } catch (error) {
-      if (!this.#closed) this.#errors.push(error);
+      if (!(this.#closed && isCutError(error))) this.#errors.push(error);
     }
   }
 
-  /** Closes the listener and every connection, waits for the scripts. */
+  /**
+   * Closes the listener and every connection now (the server goes away),
+   * waits for the scripts, and rethrows the first failure of any.
+   */
   async close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
@@ -173,13 +188,13 @@ export class StubServer implements AsyncDisposable {
     for (const conn of this.#conns) conn.close();
     await this.#acceptLoop;
     await Promise.all(this.#tasks);
+    this.#rethrow();
   }
 
   /** Waits for every script to finish by itself, then closes. */
   async finish(): Promise<void> {
     await Promise.all(this.#tasks);
     await this.close();
-    this.#rethrow();
   }
 
   #rethrow(): void {
@@ -188,10 +203,24 @@ export class StubServer implements AsyncDisposable {
     if (first !== undefined) throw first;
   }
 
+  /** Lets the scripts end by themselves for up to 2 s, then closes. */
   async [Symbol.asyncDispose](): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(this.#tasks),
+      new Promise((resolve) => timer = setTimeout(resolve, GRACE_MS)),
+    ]);
+    clearTimeout(timer);
     await this.close();
-    this.#rethrow();
   }
+}
+
+/** An error a socket operation throws once its socket was closed under it. */
+function isCutError(error: unknown): boolean {
+  return error instanceof Deno.errors.BadResource ||
+    error instanceof Deno.errors.Interrupted ||
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.BrokenPipe;
 }
 
 /** Resolves after `ms` milliseconds. */

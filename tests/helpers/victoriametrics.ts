@@ -6,6 +6,8 @@
  * @module
  */
 
+import { skipped } from "./skip.ts";
+
 /** Where Debian's `victoria-metrics` package puts the binary. */
 export const VM_BINARY = "/usr/bin/victoria-metrics";
 
@@ -19,9 +21,7 @@ export const VM_SKIP_REASON: string | undefined = (() => {
   }
 })();
 
-if (VM_SKIP_REASON !== undefined) {
-  console.error(`skipping VictoriaMetrics tests: ${VM_SKIP_REASON}`);
-}
+skipped("VictoriaMetrics tests", VM_SKIP_REASON);
 
 /** How long VictoriaMetrics may take to answer /health after start. */
 const START_TIMEOUT_MS = 20_000;
@@ -85,6 +85,11 @@ export class VictoriaMetricsProcess implements AsyncDisposable {
   /** Its process id while it runs. */
   get pid(): number | undefined {
     return this.#child?.pid;
+  }
+
+  /** Its `-storageDataPath`, removed when it is disposed. */
+  get dataDir(): string {
+    return this.#dataDir;
   }
 
   /** Everything it printed (stdout and stderr). */

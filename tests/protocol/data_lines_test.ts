@@ -1,31 +1,11 @@
 import { assert, assertEquals } from "@std/assert";
 import {
   DATA_LINE_EXTRA_BYTES,
-  formatValue,
   writeDataLines,
 } from "../../src/protocol/data_lines.ts";
+import { pythonFloat } from "../../src/protocol/number_text.ts";
 
 const decoder = new TextDecoder();
-
-Deno.test("formatValue prints integral values with .0, others shortest", () => {
-  const cases: [number, string][] = [
-    [12, "12.0"],
-    [10, "10.0"],
-    [0, "0.0"],
-    [-0, "-0.0"],
-    [-3, "-3.0"],
-    [4200000, "4200000.0"],
-    [1e20, "100000000000000000000.0"],
-    [1e21, "1e+21"],
-    [2.156, "2.156"],
-    [0.5, "0.5"],
-    [0.1 + 0.2, "0.30000000000000004"],
-    [1e-7, "1e-7"],
-  ];
-  for (const [value, text] of cases) {
-    assertEquals(formatValue(value), text, String(value));
-  }
-});
 
 /** The data lines `writeDataLines` makes of `series` from `from`, in pieces. */
 function pointsText(
@@ -43,13 +23,13 @@ function pointsText(
   return pieces;
 }
 
-Deno.test("writeDataLines writes one data line per point, values as formatValue spells them", () => {
+Deno.test("writeDataLines writes one data line per point, values as Python spells them", () => {
   const values = [0.5, 2, -0, 1e21, 1 / 3, 1e-7, -12, 2 ** 52, 0.05];
   const timestamps = values.map((_, i) => i * 1_000_000_007 - 5);
   const series = { key: "ключ.k", timestamps, values };
   assertEquals(
     pointsText(series, 1 << 20).join(""),
-    values.map((v, i) => `ключ.k ${formatValue(v)} ${timestamps[i]}\n`).join(
+    values.map((v, i) => `ключ.k ${pythonFloat(v)} ${timestamps[i]}\n`).join(
       "",
     ),
   );

@@ -1,6 +1,7 @@
 /**
  * Fuzzing of the client's response parser: random bytes, mutations of
- * valid responses and every split point, at least 100,000 inputs. Each
+ * valid responses, streams past its 64 KiB buffer in many pieces, and
+ * every split point, at least 100,000 inputs. Each
  * must end as a parsed result or a `ClientError` and agree with a
  * reference decoder; the work runs in a worker so a hang fails the test
  * instead of freezing it. Replay a failure with `RELIABILITY_SEED=<seed>`.
@@ -15,13 +16,15 @@ import { figures } from "./workload.ts";
 const STALL_MS = 20_000;
 
 Deno.test("fuzz: the response parser ends every input as a result or a ClientError", async () => {
-  await using _guard = noUnhandledRejections();
   const runSeed = seed();
+  // Printed before anything can fail, so every failure can be replayed.
+  console.log(`fuzz client: seed ${runSeed}`);
+  await using _guard = noUnhandledRejections();
   const request: FuzzRequest = {
     seed: runSeed,
     runs: scale(
-      { random: 30_000, mutated: 30_000, splits: 400 },
-      { random: 300_000, mutated: 300_000, splits: 4000 },
+      { random: 30_000, mutated: 30_000, splits: 400, large: 100 },
+      { random: 300_000, mutated: 300_000, splits: 4000, large: 1000 },
     ),
   };
   const worker = new Worker(

@@ -2,7 +2,7 @@
  * Worker: runs the response-parser properties of `response_fuzz.ts` and
  * reports progress, so the test can tell a hang from slow work.
  *
- * Message in: `{ seed, runs: { random, mutated, splits } }`.
+ * Message in: `{ seed, runs: { random, mutated, splits, large } }`.
  * Messages out: `{ progress }`, then `{ done, figures, failure? }`.
  *
  * @module
@@ -10,11 +10,12 @@
 
 /// <reference lib="deno.worker" />
 
-import fc from "fast-check";
+import fc from "../helpers/fast_check.ts";
 import {
   checkAgainstReference,
   checkEverySplit,
   counter,
+  largeArb,
   maxArb,
   mutatedArb,
   randomArb,
@@ -24,7 +25,7 @@ import {
 /** What the test asks for. */
 export interface FuzzRequest {
   seed: number;
-  runs: { random: number; mutated: number; splits: number };
+  runs: { random: number; mutated: number; splits: number; large: number };
 }
 
 /** What the worker answers at the end. */
@@ -37,6 +38,10 @@ export interface FuzzResult {
 }
 
 const cutsArb = fc.array(fc.nat(), { maxLength: 6 });
+/** Up to 200 cuts: a large stream arrives in many pieces, as from TCP. */
+const manyCutsArb = fc.integer({ min: 0, max: 200 }).chain((length) =>
+  fc.array(fc.nat(), { minLength: length, maxLength: length })
+);
 
 self.onmessage = (event: MessageEvent<FuzzRequest>) => {
   const { seed, runs } = event.data;
@@ -70,6 +75,14 @@ self.onmessage = (event: MessageEvent<FuzzRequest>) => {
           tick();
         },
       ),
+    ],
+    [
+      "large",
+      runs.large,
+      fc.property(largeArb, manyCutsArb, (bytes, cuts) => {
+        checkAgainstReference(bytes, cuts, 1 << 20);
+        tick();
+      }),
     ],
     [
       "splits",

@@ -17,6 +17,8 @@ export async function runProbe<T>(
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      // Test scripts keep to the tests' lock file, not the runtime's.
+      `--lock=${new URL("../deno.lock", import.meta.url).pathname}`,
       "--v8-flags=--expose-gc",
       "--allow-net=127.0.0.1",
       "--allow-read",

@@ -3,6 +3,7 @@ import { serve } from "../../src/server/mod.ts";
 import type { Storage, StoredPoint } from "../../src/server/mod.ts";
 import { MemoryStore } from "../../src/server/storage/memory.ts";
 import { exchange, RawSocket } from "../helpers/server.ts";
+import { assertSameLines } from "../helpers/same_lines.ts";
 
 const OK = "ok\n\n";
 const TOO_LONG = "error\nline too long\n\n";
@@ -107,7 +108,8 @@ Deno.test("an idle connection is closed after idleTimeout", async () => {
   const started = Date.now();
   assertEquals(await socket.rest(), "");
   const waited = Date.now() - started;
-  assert(waited >= 150 && waited < 3000, `closed after ${waited} ms`);
+  // Not before the timeout; how late on a busy machine does not matter.
+  assert(waited >= 150, `closed after ${waited} ms`);
   assert(messages.some((m) => m.startsWith("closing idle connection")));
 });
 
@@ -140,8 +142,15 @@ Deno.test("a peer that never reads its answers is closed after idleTimeout", asy
   assertEquals(messages.map((m) => m.split(" from ")[0]), [
     "closing idle connection",
   ]);
-  const received = await socket.rest();
-  assert(received.split("\n\n").length - 1 < 40, "every answer arrived");
+  const received = (await socket.rest()).split("\n\n");
+  assert(received.length - 1 < 40, "every answer arrived");
+  // What did arrive is whole answers, then the start of one.
+  const answer = `ok\n${
+    Array.from({ length: 50_000 }, (_, i) => `big ${i}.0 ${i}`).join("\n")
+  }`;
+  const partial = received.pop()!;
+  assertEquals(received.filter((text) => text !== answer).length, 0);
+  assert(answer.startsWith(partial), "the last answer is not a prefix");
 });
 
 /** Holds each put until released, to catch the server mid-request. */
@@ -222,10 +231,18 @@ Deno.test("a get * of 100,000 points, written out in pieces, arrives whole", asy
     await socket.send("get *\n");
     return await socket.responses(1);
   })();
-  const lines = all.split("\n");
-  assertEquals(lines.length, 100_000 + 3);
-  assertEquals(lines.slice(0, 3), ["ok", "key.0 0.0 0", "key.0 1.75 7"]);
-  assertEquals(lines.at(-3), "key.6 24998.5 99994");
+  // Keys in first-put order, each key's points by second; a whole value
+  // is written with `.0`.
+  const expected = ["ok"];
+  for (let key = 0; key < 7; key++) {
+    for (let i = key; i < 100_000; i += 7) {
+      const value = i / 4;
+      const text = Number.isInteger(value) ? `${value}.0` : `${value}`;
+      expected.push(`key.${key} ${text} ${i}`);
+    }
+  }
+  expected.push("", "");
+  assertSameLines(all.split("\n"), expected, "get *");
 });
 
 Deno.test("maxConnectionsPerPeer closes one address's extra connections, not another's", async () => {
@@ -272,8 +289,10 @@ Deno.test("past maxKeys a put of a new key is answered too many keys, and the co
       "put c 1 1\n",
       "put a 2 2\n",
       "get c\n",
+      "get *\n",
     ]),
-    OK + OK + "error\ntoo many keys\n\n" + OK + OK,
+    OK + OK + "error\ntoo many keys\n\n" + OK + OK +
+      "ok\na 1.0 1\na 2.0 2\nb 1.0 1\n\n",
   );
 });
 
@@ -285,8 +304,9 @@ Deno.test("past maxPoints a put of a new point is answered too many points; a re
       "put a 2 2\n",
       "put a 3 3\n",
       "put a 5 2\n",
+      "get a\n",
     ]),
-    OK + OK + "error\ntoo many points\n\n" + OK,
+    OK + OK + "error\ntoo many points\n\n" + OK + "ok\na 1.0 1\na 5.0 2\n\n",
   );
 });
 
@@ -313,7 +333,8 @@ Deno.test("close gives up on a peer that does not read after shutdownTimeout", a
   const started = performance.now();
   await server.close();
   const took = performance.now() - started;
-  assert(took >= 250 && took < 2000, `close took ${took} ms`);
+  // After the timeout, and long before the peer would have read.
+  assert(took >= 250 && took < 10_000, `close took ${took} ms`);
 });
 
 Deno.test("terminate closes a peer that does not read at once", async () => {
@@ -324,5 +345,6 @@ Deno.test("terminate closes a peer that does not read at once", async () => {
   await server.terminate();
   await closing;
   const took = performance.now() - started;
-  assert(took < 1000, `terminate took ${took} ms`);
+  // Far below the 60 s close() would wait: only a wait for the peer fails.
+  assert(took < 10_000, `terminate took ${took} ms`);
 });

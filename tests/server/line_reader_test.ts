@@ -1,7 +1,10 @@
-import { assertEquals } from "@std/assert";
+import { assert, assertEquals } from "@std/assert";
 import { LineReader } from "../../src/server/line_reader.ts";
+import { assertSameLines } from "../helpers/same_lines.ts";
+import { Rng } from "../reliability/rng.ts";
 
 const encoder = new TextEncoder();
+const NL = 0x0a;
 
 /** Pushes `chunks` one read at a time; returns every take's result. */
 function feed(reader: LineReader, chunks: (string | Uint8Array)[]) {
@@ -81,4 +84,44 @@ Deno.test("LineReader keeps a partial line across many reads", () => {
   const reader = new LineReader(100);
   const results = feed(reader, [..."put k 1 2\n"]);
   assertEquals(results.flatMap((r) => r.lines), ["put k 1 2"]);
+});
+
+Deno.test("LineReader gives back every line of 6 MiB read in odd pieces, across its compactions and growths", () => {
+  // Lines from empty to 600 KB (past the 64 KiB read size, so the buffer
+  // grows), non-ASCII ones too. Reads of 1 byte to 70 KB, half of them
+  // filling the space offered to within 16 KB of its end, so the buffer
+  // compacts at many fills; half cut just before a `\n`, so the next read
+  // starts with one. The oracle is the lines.
+  const rng = new Rng(19);
+  const lines: string[] = [];
+  let total = 0;
+  while (total < 6 * 1024 * 1024) {
+    const length = rng.chance(0.0003)
+      ? rng.int(60_000, 200_000)
+      : rng.logInt(300);
+    const char = rng.pick(["a", "é", "z", "€", "0"]);
+    const line = `${lines.length} ${char.repeat(length)}`;
+    lines.push(line);
+    total += encoder.encode(line).length + 1;
+  }
+  const stream = encoder.encode(lines.join("\n") + "\n");
+  const reader = new LineReader(1_000_000);
+  const got: (string | null)[] = [];
+  let reads = 0;
+  for (let at = 0; at < stream.length; reads++) {
+    const space = reader.space();
+    assert(space.length > 0, `no space to read into after ${reads} reads`);
+    let size = rng.chance(0.5)
+      ? space.length - rng.logInt(16_000)
+      : 1 + rng.logInt(70_000);
+    if (rng.chance(0.5)) size = stream.indexOf(NL, at + size) - at;
+    size = Math.max(1, Math.min(size, space.length, stream.length - at));
+    space.set(stream.subarray(at, at + size));
+    reader.filled(size);
+    at += size;
+    const { lines: taken, tooLong } = reader.take();
+    assertEquals(tooLong, false);
+    for (const line of taken) got.push(line);
+  }
+  assertSameLines(got.map(String), lines, `${reads} reads`);
 });

@@ -7,7 +7,8 @@
 
 import type { Storage } from "../storage/storage.ts";
 import type { KeysQuery, SeriesQuery } from "./query.ts";
-import { type Reduced, reduceRange } from "./reduce.ts";
+import { type Reduced, reduceInSlices, SLICE_POINTS } from "./reduce.ts";
+import { nextTurn } from "../../internal/turn.ts";
 
 /** `/api/series`: the query's key and range, reduced. */
 export interface SeriesAnswer extends Reduced {
@@ -39,9 +40,22 @@ export interface KeysAnswer {
   readonly keys: KeyEntry[];
 }
 
+/** Work one key of `/api/keys` costs besides its points, in points. */
+const KEY_COST = 256;
+
+/** Runs `steps` to its end, giving the event loop back at each pause. */
+async function inTurns<T>(steps: Generator<void, T, void>): Promise<T> {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await nextTurn();
+  }
+}
+
 /**
  * Answers `/api/series`; a key with no points gives empty columns. Reads
- * only the range where the backend can ({@link Storage.getRange}).
+ * only the range where the backend can ({@link Storage.getRange}), and
+ * gives the event loop back every {@link SLICE_POINTS} points.
  */
 export async function seriesAnswer(
   storage: Storage,
@@ -52,34 +66,59 @@ export async function seriesAnswer(
       ? storage.get(query.key)
       : storage.getRange(query.key, query.from, query.to));
   const empty = { timestamps: [], values: [] };
-  return {
-    key: query.key,
-    ...reduceRange(series ?? empty, query.from, query.to, query.points),
-  };
+  const reduced = await inTurns(
+    reduceInSlices(series ?? empty, query.from, query.to, query.points),
+  );
+  return { key: query.key, ...reduced };
 }
 
-/** Answers `/api/keys`. */
+/**
+ * Answers `/api/keys` as JSON text ({@link KeysAnswer}), written key by
+ * key, giving the event loop back about every {@link SLICE_POINTS} points
+ * read (a key visited counts as one point, a key listed as
+ * {@link KEY_COST} more).
+ */
 export async function keysAnswer(
   storage: Storage,
   query: KeysQuery,
   now: number,
-): Promise<KeysAnswer> {
-  const keys: KeyEntry[] = [];
+): Promise<string> {
+  const keys: string[] = [];
   let total = 0;
+  let work = 0;
   for (const series of await storage.getAll()) {
+    // Every key visited counts: a filter that matches none still pauses.
+    if (++work >= SLICE_POINTS) {
+      work = 0;
+      await nextTurn();
+    }
     if (!series.key.includes(query.match)) continue;
     total++;
     if (keys.length === query.limit) continue;
     const length = series.timestamps.length;
-    keys.push({
+    const spark = await inTurns(
+      reduceInSlices(series, query.from, query.to, query.points),
+    );
+    const entry: KeyEntry = {
       key: series.key,
       count: length,
       last: length === 0 ? undefined : {
         timestamp: series.timestamps[length - 1],
         value: series.values[length - 1],
       },
-      spark: reduceRange(series, query.from, query.to, query.points).values,
-    });
+      spark: spark.values,
+    };
+    keys.push(JSON.stringify(entry));
+    work += spark.count % SLICE_POINTS + KEY_COST;
+    if (work >= SLICE_POINTS) {
+      work = 0;
+      await nextTurn();
+    }
   }
-  return { now, total, truncated: total > keys.length, keys };
+  const head: Omit<KeysAnswer, "keys"> = {
+    now,
+    total,
+    truncated: total > keys.length,
+  };
+  return `${JSON.stringify(head).slice(0, -1)},"keys":[${keys.join(",")}]}`;
 }

@@ -112,6 +112,36 @@ export function formatPrometheus(
       [["", counters.httpRequestsRefused]],
     ),
     family(
+      "metrics_http_connections_open",
+      "gauge",
+      "HTTP connections served now.",
+      [["", counters.httpConnectionsOpen]],
+    ),
+    family(
+      "metrics_http_connections_refused_total",
+      "counter",
+      "HTTP connections closed as soon as accepted, by cap.",
+      labelled("reason", counters.httpConnectionsRefused),
+    ),
+    family(
+      "metrics_http_connections_timed_out_total",
+      "counter",
+      "HTTP connections closed unanswered by a timeout, by which.",
+      labelled("reason", counters.httpTimeouts),
+    ),
+    family(
+      "metrics_http_bad_requests_total",
+      "counter",
+      "HTTP requests that could not be read, answered 4xx and closed.",
+      [["", counters.httpBadRequests]],
+    ),
+    family(
+      "metrics_http_reads_refused_total",
+      "counter",
+      "HTTP store reads answered 429: the line of waiting reads was full.",
+      [["", counters.httpReadsRefused]],
+    ),
+    family(
       "metrics_requests_total",
       "counter",
       "Request lines by command.",

@@ -2,7 +2,7 @@
  * Reduces a time range of a series to about N points for a chart: equal
  * time buckets, each with its mean, minimum and maximum, so a spike
  * survives the reduction and 10M points cost one pass and a small answer.
- * Pure: no I/O.
+ * The pass can be made in slices ({@link reduceInSlices}). Pure: no I/O.
  *
  * @module
  */
@@ -31,6 +31,9 @@ export interface Reduced {
   readonly max: number[];
 }
 
+/** Points a reduction reads between two turns of the event loop. */
+export const SLICE_POINTS = 65_536;
+
 /**
  * The points of `series` with `from <= timestamp <= to`, reduced to at
  * most `points` buckets of equal time width. A range holding no more than
@@ -51,6 +54,26 @@ export function reduceRange(
   to: number,
   points: number,
 ): Reduced {
+  const steps = reduceInSlices(series, from, to, points, Infinity);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * {@link reduceRange} one slice at a time: it pauses (yields) after each
+ * `slice` points read, so the caller can give the event loop back between
+ * slices, and returns the reduction. The columns are read again after each
+ * pause, so they must stay valid (the stores hand out views that do).
+ */
+export function* reduceInSlices(
+  series: Columns,
+  from: number,
+  to: number,
+  points: number,
+  slice: number = SLICE_POINTS,
+): Generator<void, Reduced, void> {
   const { timestamps, values } = series;
   const [start, end] = rangeBounds(timestamps, from, to);
   const count = end - start;
@@ -78,23 +101,28 @@ export function reduceRange(
     out.min.push(low);
     out.max.push(high);
   };
-  for (let i = start; i < end; i++) {
-    const b = Math.floor((timestamps[i] - first) / width);
-    const value = values[i];
-    if (b !== bucket) {
-      flush();
-      bucket = b;
-      out.timestamps.push(timestamps[i]);
-      sum = value;
-      n = 1;
-      low = value;
-      high = value;
-    } else {
-      sum += value;
-      n++;
-      if (value < low) low = value;
-      if (value > high) high = value;
+  for (let at = start; at < end;) {
+    const stop = Math.min(end, at + slice);
+    for (let i = at; i < stop; i++) {
+      const b = Math.floor((timestamps[i] - first) / width);
+      const value = values[i];
+      if (b !== bucket) {
+        flush();
+        bucket = b;
+        out.timestamps.push(timestamps[i]);
+        sum = value;
+        n = 1;
+        low = value;
+        high = value;
+      } else {
+        sum += value;
+        n++;
+        if (value < low) low = value;
+        if (value > high) high = value;
+      }
     }
+    at = stop;
+    if (at < end) yield;
   }
   flush();
   return out;

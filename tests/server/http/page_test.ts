@@ -107,11 +107,13 @@ Deno.test({
     ]);
     const started = performance.now();
     await page.waitForFunction(
-      `document.getElementById("info").textContent.includes("last 123,456") &&
+      `document.getElementById("info").textContent.includes("last 123456 at ") &&
         ${KEY_NAMES}.includes("late.key")`,
-      { timeout: 2000 },
+      // Live, without a reload: a busy machine may stretch the usual half
+      // second, only a page that is not live fails.
+      { timeout: 10_000 },
     );
-    assert(performance.now() - started < 2000);
+    assert(performance.now() - started < 10_000);
     assertEquals(errors, []);
   },
 });

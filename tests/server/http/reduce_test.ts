@@ -1,5 +1,9 @@
 import { assertEquals } from "@std/assert";
-import { reduceRange } from "../../../src/server/http/reduce.ts";
+import {
+  reduceInSlices,
+  reduceRange,
+} from "../../../src/server/http/reduce.ts";
+import { Rng } from "../../reliability/rng.ts";
 
 function series(count: number, value: (i: number) => number = (i) => i) {
   const timestamps = new Float64Array(count);
@@ -80,4 +84,95 @@ Deno.test("buckets never outnumber the points asked for, and cover equal time", 
     values: [1, 1, 1, 1, 2, 2, 2, 2],
   };
   assertEquals(reduceRange(gappy, 0, 99, 4).timestamps, [0, 96]);
+});
+
+Deno.test("a bucket's value is its mean, not the middle of its range", () => {
+  // Worked by hand: 6 points into 2 buckets of 3 seconds.
+  // [1, 2, 9]: mean 4, midrange 5; [10, 10, 40]: mean 20, midrange 25.
+  const reduced = reduceRange(
+    { timestamps: [0, 1, 2, 3, 4, 5], values: [1, 2, 9, 10, 10, 40] },
+    0,
+    5,
+    2,
+  );
+  assertEquals(reduced, {
+    count: 6,
+    timestamps: [0, 3],
+    values: [4, 20],
+    min: [1, 10],
+    max: [9, 40],
+  });
+});
+
+Deno.test("reduced buckets match a plain per-bucket oracle on skewed random series", () => {
+  // Skewed values (mostly small, a few large), gaps in time, ranges that
+  // cut the series: each bucket's mean, min and max from the points whose
+  // time falls in [first + b * width, first + (b + 1) * width).
+  const rng = new Rng(27);
+  for (let trial = 0; trial < 200; trial++) {
+    const timestamps: number[] = [];
+    const values: number[] = [];
+    let t = rng.int(0, 1e9);
+    for (let i = rng.int(0, 3000); i > 0; i--) {
+      t += rng.chance(0.05) ? rng.int(2, 500) : 1;
+      timestamps.push(t);
+      values.push(rng.chance(0.1) ? rng.int(100, 10_000) : rng.int(0, 10) / 4);
+    }
+    const from = (timestamps[rng.int(0, timestamps.length)] ?? 0) -
+      rng.int(0, 3);
+    const to = from + rng.int(0, 4000);
+    const points = rng.int(1, 400);
+    const inRange = timestamps.flatMap((t, i) =>
+      t >= from && t <= to ? [[t, values[i]]] : []
+    );
+    const expected = {
+      count: inRange.length,
+      timestamps: [] as number[],
+      values: [] as number[],
+      min: [] as number[],
+      max: [] as number[],
+    };
+    if (inRange.length <= points) {
+      for (const [t, v] of inRange) {
+        expected.timestamps.push(t);
+        expected.values.push(v);
+        expected.min.push(v);
+        expected.max.push(v);
+      }
+    } else {
+      const first = inRange[0][0];
+      const width = (inRange[inRange.length - 1][0] - first + 1) / points;
+      for (let b = 0; b < points; b++) {
+        const bucket = inRange.filter(([t]) =>
+          Math.floor((t - first) / width) === b
+        );
+        if (bucket.length === 0) continue;
+        const vs = bucket.map(([, v]) => v);
+        expected.timestamps.push(bucket[0][0]);
+        expected.values.push(vs.reduce((a, v) => a + v, 0) / vs.length);
+        expected.min.push(vs.reduce((a, v) => Math.min(a, v)));
+        expected.max.push(vs.reduce((a, v) => Math.max(a, v)));
+      }
+    }
+    assertEquals(
+      reduceRange({ timestamps, values }, from, to, points),
+      expected,
+      `trial ${trial}`,
+    );
+  }
+});
+
+Deno.test("a reduction in slices pauses once per slice and gives the same answer", () => {
+  const big = series(10_000, (i) => (i * 7919) % 1000);
+  const steps = reduceInSlices(big, 0, 1e9, 100, 1000);
+  let pauses = 0;
+  for (;;) {
+    const step = steps.next();
+    if (step.done) {
+      assertEquals(step.value, reduceRange(big, 0, 1e9, 100));
+      break;
+    }
+    pauses++;
+  }
+  assertEquals(pauses, 9);
 });

@@ -1,4 +1,5 @@
 import { assert, assertEquals } from "@std/assert";
+import { assertSameLines } from "../../helpers/same_lines.ts";
 import { runProbe } from "../../reliability/probe.ts";
 import { ColumnSeries } from "../../../src/server/storage/series.ts";
 import { MemoryStore } from "../../../src/server/storage/memory.ts";
@@ -116,4 +117,31 @@ Deno.test("200,000 one-point keys all read back and cost under 150 bytes each", 
   assertEquals({ keys, lost }, { keys: 200_000, lost: 0 });
   console.log(`${bytesPerKey.toFixed(0)} bytes of memory per one-point key`);
   assert(bytesPerKey < 150, `${bytesPerKey} bytes per key`);
+});
+
+Deno.test("MemoryStore reads back every point of 200,000 one-point keys, freed slots reused", () => {
+  // The shared column of one-point keys starts at 1,024 slots: 200,000
+  // keys cross a dozen of its growths, to odd lengths too (177,147).
+  const store = new MemoryStore();
+  const expected = new Map<string, Map<number, number>>();
+  const put = (key: string, timestamp: number, value: number): void => {
+    store.upsert(key, timestamp, value);
+    const points = expected.get(key) ?? new Map<number, number>();
+    expected.set(key, points.set(timestamp, value));
+  };
+  for (let i = 0; i < 200_000; i++) put(`one.${i}`, 1_700_000_000 + i, i / 4);
+  // Every seventh key grows a second point, freeing its slot; new keys
+  // take the freed slots, then the column grows again.
+  for (let i = 0; i < 200_000; i += 7) put(`one.${i}`, 1, -i);
+  for (let i = 0; i < 60_000; i++) put(`new.${i}`, i, i + 0.5);
+  // A rewrite of a one-point key's second keeps it in its slot.
+  for (let i = 1; i < 200_000; i += 7) put(`one.${i}`, 1_700_000_000 + i, 7);
+  const want = [...expected].map(([key, points]) =>
+    `${key} ${[...points].sort((a, b) => a[0] - b[0])}`
+  );
+  const text = (key: string, series: Series | undefined): string =>
+    series === undefined ? `${key} missing` : `${key} ${points(series)}`;
+  assertSameLines([...expected.keys()].map((k) => text(k, store.get(k))), want);
+  assertSameLines([...store.getAll()].map((s) => text(s.key, s)), want);
+  assertEquals(store.size(), { keys: want.length, points: 260_000 + 28_572 });
 });

@@ -13,17 +13,69 @@
   const SERIES_EVERY_MS = 250;
 
   const $ = (id) => document.getElementById(id);
-  const number = new Intl.NumberFormat("en", { maximumSignificantDigits: 6 });
-  const compact = new Intl.NumberFormat("en", {
-    notation: "compact",
-    maximumSignificantDigits: 4,
-  });
+  const RANGE_NAMES = { 300: "5 min", 3600: "1 h", 86400: "24 h" };
+  const SI = ["", "k", "M", "G", "T", "P", "E"];
+
+  /** A value in 4 significant digits with an SI prefix: 430 M, 5.039 G. */
+  function short(value) {
+    const abs = Math.abs(value);
+    if (abs < 1000) return String(Number(value.toPrecision(4)));
+    const power = Math.min(SI.length - 1, Math.floor(Math.log10(abs) / 3));
+    if (abs >= 1e21) return value.toExponential(3);
+    return `${Number((value / 1000 ** power).toPrecision(4))} ${SI[power]}`;
+  }
+
+  /** A Unix time as ISO 8601 in UTC, to the second: no zone to guess. */
+  function when(seconds) {
+    return new Date(seconds * 1000).toISOString().replace("T", " ")
+      .replace(/\.\d+Z$/, " UTC");
+  }
+
+  /** Time-axis labels in UTC, 24-hour, as fine as the span needs. */
+  function timeLabels(_u, splits) {
+    const span = splits.length > 1 ? splits[splits.length - 1] - splits[0] : 0;
+    const [from, to] = span >= 3 * 86400
+      ? [0, 10]
+      : span >= 86400
+      ? [5, 16]
+      : span >= 600
+      ? [11, 16]
+      : [11, 19];
+    return splits.map((t) =>
+      new Date(t * 1000).toISOString().replace("T", " ").slice(from, to)
+    );
+  }
+
+  /** `#key=...&range=...` (or a bare `#key`, as older links have it). */
+  function fromHash() {
+    const hash = location.hash.slice(1);
+    if (!hash.includes("=")) {
+      return { key: decodeURIComponent(hash) || undefined };
+    }
+    const params = new URLSearchParams(hash);
+    const range = Number(params.get("range"));
+    return {
+      key: params.get("key") || undefined,
+      range: params.has("range") && range >= 0 ? range : undefined,
+    };
+  }
+
+  function toHash() {
+    const params = new URLSearchParams();
+    if (state.key !== undefined) params.set("key", state.key);
+    params.set("range", String(state.range));
+    history.replaceState(null, "", `#${params}`);
+  }
+
+  const linked = fromHash();
   const state = {
-    range: 3600,
+    range: linked.range ?? 3600,
     filter: "",
-    key: decodeURIComponent(location.hash.slice(1)) || undefined,
+    key: linked.key,
     /** Server clock minus this browser's, in seconds. */
     skew: 0,
+    /** Each listed key's last point, for a range that holds none. */
+    last: new Map(),
   };
   let chart;
 
@@ -71,13 +123,14 @@
     button.type = "button";
     button.dataset.key = entry.key;
     if (entry.key === state.key) button.setAttribute("aria-current", "true");
+    if (entry.last) state.last.set(entry.key, entry.last);
     const name = document.createElement("span");
     name.className = "name";
     name.textContent = entry.key;
     name.title = entry.key;
     const last = document.createElement("span");
     last.className = "last";
-    last.textContent = entry.last ? compact.format(entry.last.value) : "";
+    last.textContent = entry.last ? short(entry.last.value) : "";
     button.append(name, sparkline(entry.spark), last);
     const item = document.createElement("li");
     item.append(button);
@@ -95,7 +148,10 @@
     $("keys").replaceChildren(...body.keys.map(keyRow));
     $("summary").textContent = body.truncated
       ? `${body.keys.length} of ${body.total} keys: filter to see others`
+      : body.total === 0 && state.filter === ""
+      ? "no keys yet"
       : `${body.total} keys`;
+    $("empty").hidden = body.total > 0 || state.filter !== "";
     if (state.key === undefined && body.keys.length > 0) {
       choose(body.keys[0].key);
     }
@@ -134,13 +190,19 @@
           },
         },
         series: [
-          {},
+          { value: (_u, t) => t == null ? "--" : when(t) },
           { label: "min", ...edge },
           { label: "value", stroke: c.accent, width: 2 },
           { label: "max", ...edge },
         ],
         bands: [{ series: [3, 1], fill: c.band }],
-        axes: [axis, axis],
+        axes: [{ ...axis, label: "UTC", values: timeLabels }, {
+          ...axis,
+          values: (_u, splits) => splits.map(short),
+          // Wide enough for the longest label, so none is cut.
+          size: (_u, values) =>
+            values ? 16 + 8 * Math.max(...values.map((v) => v.length)) : 50,
+        }],
       },
       [[], [], [], []],
       $("chart"),
@@ -159,19 +221,37 @@
     if (key !== state.key) return;
     chart.setData([body.timestamps, body.min, body.values, body.max]);
     const lastAt = body.timestamps.length - 1;
-    $("info").textContent = lastAt < 0
-      ? "no points in this range"
-      : `${body.count} points in range, shown as ${body.timestamps.length}; ` +
-        `last ${number.format(body.values[lastAt])} at ` +
-        new Date(body.timestamps[lastAt] * 1000).toLocaleString();
+    if (lastAt >= 0) {
+      // The exact value, as stored: no rounding that looks exact.
+      $("info").textContent =
+        `${body.count} points in range, shown as ${body.timestamps.length}; ` +
+        `last ${body.values[lastAt]} at ${when(body.timestamps[lastAt])}`;
+      return;
+    }
+    const last = state.last.get(key);
+    const name = RANGE_NAMES[state.range] ?? "this range";
+    $("info").textContent = last === undefined
+      ? `no points in ${name === "this range" ? name : `the last ${name}`}`
+      : `no points in the last ${name}; the last is ${last.value} at ` +
+        `${when(last.timestamp)} `;
+    if (last !== undefined) {
+      const all = document.createElement("button");
+      all.type = "button";
+      all.id = "show-all";
+      all.textContent = "show all";
+      all.addEventListener("click", () => pickRange(0));
+      $("info").append(all);
+    }
   }
 
   function choose(key) {
     state.key = key;
-    history.replaceState(null, "", `#${encodeURIComponent(key)}`);
+    toHash();
     $("title").textContent = key;
     for (const button of $("keys").querySelectorAll("button")) {
-      button.toggleAttribute("aria-current", button.dataset.key === key);
+      if (button.dataset.key === key) {
+        button.setAttribute("aria-current", "true");
+      } else button.removeAttribute("aria-current");
     }
     throttled.series.now();
   }
@@ -220,6 +300,7 @@
 
   function pickRange(range) {
     state.range = range;
+    toHash();
     for (const button of $("ranges").querySelectorAll("button")) {
       button.setAttribute(
         "aria-pressed",
@@ -271,6 +352,8 @@
   });
 
   makeChart();
+  // For the console, and the browser tests that read its axis labels.
+  globalThis.metricsChart = () => chart;
   if (state.key !== undefined) $("title").textContent = state.key;
   pickRange(state.range);
   listen();

@@ -12,8 +12,8 @@
 import {
   MAX_NUMBER_BYTES,
   writeInteger,
-  writeShortest,
-} from "../../../protocol/decimal.ts";
+  writePythonFloat,
+} from "../../../protocol/number_bytes.ts";
 import { withRoom } from "../../../internal/grow.ts";
 import type { RequestWrites } from "./batch.ts";
 import { slotMs } from "./order.ts";
@@ -41,7 +41,7 @@ export function encodeImport(request: RequestWrites): Uint8Array<ArrayBuffer> {
     at += encoder.encodeInto(head, buf.subarray(at)).written;
     for (let i = start; i < end; i++) {
       if (i > start) buf[at++] = COMMA;
-      at = writeShortest(buf, at, values[i]);
+      at = writePythonFloat(buf, at, values[i]);
     }
     buf.set(MIDDLE, at);
     at += MIDDLE.length;

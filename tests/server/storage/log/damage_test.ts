@@ -68,7 +68,7 @@ Deno.test("a second LogStore on the same directory is refused, naming it", async
   await first.put(points("a", 1, 3));
   await first.close();
   const again = await open(tmp.path);
-  assertEquals(stored(again).length, 3);
+  assertEquals(stored(again), names(points("a", 1, 3)));
   await again.close();
 });
 
@@ -127,7 +127,7 @@ Deno.test("a log deleted after the last put is rewritten on close", async () => 
   await Deno.remove(`${tmp.path}/metrics.log`);
   await store.close();
   const reopened = await open(tmp.path);
-  assertEquals(stored(reopened).length, 10);
+  assertEquals(stored(reopened), names(points("a", 1, 10)));
   await reopened.close();
 });
 
@@ -194,8 +194,8 @@ Deno.test("readLog resynchronises on the next good frame after garbage", async (
   await Deno.writeFile(path, bytes);
   using file = await Deno.open(path);
   const seen: string[] = [];
-  const scan = await readLog(file, (key) => seen.push(key));
-  assertEquals(seen, ["a", "a", "a", "b", "b", "b"]);
+  const scan = await readLog(file, (k, t, v) => seen.push(`${k}@${t}=${v}`));
+  assertEquals(seen, names([...points("a", 1, 3), ...points("b", 1, 3)]));
   const from = MAGIC.length + frames[0].length;
   assertEquals(scan.skipped, [{ from, to: from + garbage.length }]);
 });
@@ -226,10 +226,14 @@ Deno.test("puts are refused with a reason while the log cannot be written, and t
   await store.put(later);
   await store.close();
   assertMatch(messages.join("\n"), /is written again; taking puts/);
+  // Exactly what was acknowledged, and maybe the put refused by the failed
+  // write itself: it was taken into memory before the write failed, and
+  // the fresh log is written from memory.
   const reopened = await open(tmp.path);
-  const all = stored(reopened);
-  for (const point of names([...acked, ...later])) {
-    assert(all.includes(point), `${point} lost`);
-  }
+  const refused = names(points("b", 1, 1));
+  assertEquals(
+    stored(reopened).filter((point) => !refused.includes(point)),
+    names([...acked, ...later]),
+  );
   await reopened.close();
 });

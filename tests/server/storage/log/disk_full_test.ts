@@ -9,63 +9,20 @@
 import { assert, assertEquals } from "@std/assert";
 import { serve } from "../../../../src/server/mod.ts";
 import { RawSocket } from "../../../helpers/server.ts";
+import { tmpfs, TMPFS_SKIP } from "../../../helpers/tmpfs.ts";
+import { skipped } from "../../../helpers/skip.ts";
 
 const OK = "ok\n\n";
 const FULL = "error\nstorage full\n\n";
 
-async function run(...args: string[]): Promise<string | undefined> {
-  const { success, stderr } = await new Deno.Command(args[0], {
-    args: args.slice(1),
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  return success ? undefined : new TextDecoder().decode(stderr).trim();
-}
-
-/** A tmpfs of `size` mounted on a fresh directory, unmounted on dispose. */
-async function smallDisk(
-  size: string,
-): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempDir();
-  const refused = await run(
-    "mount",
-    "-t",
-    "tmpfs",
-    "-o",
-    `size=${size}`,
-    "tmpfs",
-    path,
-  )
-    .catch((error) => `${error}`);
-  if (refused !== undefined) {
-    await Deno.remove(path);
-    throw new Error(refused);
-  }
-  return {
-    path,
-    [Symbol.asyncDispose]: async () => {
-      await run("umount", path);
-      await Deno.remove(path, { recursive: true });
-    },
-  };
-}
-
-/** Why this machine cannot run the test, or undefined. */
-const SKIP = await smallDisk("64k").then(
-  async (disk) => {
-    await disk[Symbol.asyncDispose]();
-    return undefined;
-  },
-  (error) => `cannot mount a tmpfs (${(error as Error).message})`,
-);
-if (SKIP !== undefined) console.log(`disk full test skipped: ${SKIP}`);
+const SKIP = TMPFS_SKIP;
 
 Deno.test({
   name:
     "a full disk: puts are answered 'storage full' on an open connection, taken again once space is freed, and nothing acknowledged is lost",
-  ignore: SKIP !== undefined,
+  ignore: skipped("disk full test", SKIP),
   async fn() {
-    await using disk = await smallDisk("512k");
+    await using disk = await tmpfs("512k");
     const filler = `${disk.path}/filler`;
     await Deno.writeFile(filler, new Uint8Array(400 * 1024));
     const dataDir = `${disk.path}/data`;

@@ -1,6 +1,6 @@
 import { assertEquals } from "@std/assert";
 import { LineBlocks } from "../../../../src/server/storage/victoriametrics/lines.ts";
-import { formatValue } from "../../../../src/protocol/data_lines.ts";
+import { pythonFloat } from "../../../../src/protocol/number_text.ts";
 
 const decoder = new TextDecoder();
 
@@ -15,7 +15,7 @@ Deno.test("line blocks: each series' data lines, a series past a block in severa
   };
   const text = (series: typeof small) =>
     series.timestamps.map((t, i) =>
-      `${series.key} ${formatValue(series.values[i])} ${t}\n`
+      `${series.key} ${pythonFloat(series.values[i])} ${t}\n`
     ).join("");
   const smallPieces = blocks.write(small);
   const bigPieces = blocks.write(big);

@@ -14,7 +14,7 @@ import {
   type VictoriaMetricsOptions,
   VictoriaMetricsStore,
 } from "../../../../src/server/mod.ts";
-import { formatValue } from "../../../../src/protocol/data_lines.ts";
+import { pythonFloat } from "../../../../src/protocol/number_text.ts";
 import { RawSocket, runCli, ServerProcess } from "../../../helpers/server.ts";
 import {
   VictoriaMetricsProcess,
@@ -605,14 +605,14 @@ Deno.test({
       const expected = [...last.keys()].sort().map((key) =>
         [...(last.get(key) as Map<number, number>)]
           .sort(([a], [b]) => a - b)
-          .map(([t, v]) => `${key} ${formatValue(v)} ${t}\n`).join("")
+          .map(([t, v]) => `${key} ${pythonFloat(v)} ${t}\n`).join("")
       ).join("");
       const bytes = [...await reader.getAllLines()];
       assertEquals(new TextDecoder().decode(concat(bytes)), expected);
       let fromGetAll = "";
       for (const series of await reader.getAll()) {
         for (let i = 0; i < series.timestamps.length; i++) {
-          fromGetAll += `${series.key} ${formatValue(series.values[i])} ${
+          fromGetAll += `${series.key} ${pythonFloat(series.values[i])} ${
             series.timestamps[i]
           }\n`;
         }

@@ -1,13 +1,17 @@
 /**
  * Numbers as they travel in text (request lines, data lines, import
  * bodies), written as ASCII digits straight into a byte buffer without a
- * string per number: integers, and floats spelled exactly as `String`
- * spells them (the shortest text that reads back as the same double).
+ * string per number: integers, and values spelled exactly as
+ * {@link pythonFloat} spells them. The common values (whole numbers, and
+ * decimals of up to 6 places from 1e-4 up) are written digit by digit,
+ * the rest through `pythonFloat`.
  *
  * @module
  */
 
-/** Bytes {@link writeShortest} and {@link writeInteger} write at most. */
+import { pythonFloat } from "./number_text.ts";
+
+/** Bytes {@link writePythonFloat} and {@link writeInteger} write at most. */
 export const MAX_NUMBER_BYTES = 26;
 
 const DIGIT_0 = 0x30;
@@ -21,18 +25,19 @@ const PAIRS = new TextEncoder().encode(
 const SCALES = [10, 100, 1000, 10000, 100000, 1000000];
 /**
  * Below 2^50 a scaled value rounds to the right integer, so the fewest
- * places whose decimal reads back as the value give `String`'s digits.
+ * places whose decimal reads back as the value give the shortest digits.
  */
 const MAX_SCALED = 2 ** 50;
 const encoder = new TextEncoder();
+const MINUS_ZERO = encoder.encode("-0.0");
 
 /**
- * Writes the integer `n` (`0 <= n < 2^53`) at `buf[at]`; returns the
+ * Writes the safe integer `n` (`-0` as `0`) at `buf[at]`; returns the
  * offset after it. The caller makes room for {@link MAX_NUMBER_BYTES}.
  *
  * @example
  * ```ts
- * import { writeInteger } from "./decimal.ts";
+ * import { writeInteger } from "./number_bytes.ts";
  *
  * const buf = new Uint8Array(16);
  * const end = writeInteger(buf, 0, 1700000000123);
@@ -40,6 +45,10 @@ const encoder = new TextEncoder();
  * ```
  */
 export function writeInteger(buf: Uint8Array, at: number, n: number): number {
+  if (n < 0) {
+    buf[at++] = MINUS;
+    n = -n;
+  }
   if (n < 1e9) return writeSmall(buf, at, n | 0);
   // Below 2^53 the high part has at most 7 digits; both fit in int32.
   const high = Math.floor(n / 1e9);
@@ -49,32 +58,38 @@ export function writeInteger(buf: Uint8Array, at: number, n: number): number {
 }
 
 /**
- * Writes the finite `value` at `buf[at]` exactly as `String(value)` spells
- * it (`2.15`, `-0.5`, `12`, `1e-7`, `0` for `-0`); returns the offset
- * after it. Whole numbers and decimals of up to 6 places are written digit
- * by digit, anything else through `String`. The caller makes room for
- * {@link MAX_NUMBER_BYTES}.
+ * Writes the finite `value` at `buf[at]` exactly as {@link pythonFloat}
+ * spells it (`2.15`, `-0.5`, `12.0`, `-0.0`, `1e-05`); returns the offset
+ * after it. The caller makes room for {@link MAX_NUMBER_BYTES}.
  *
  * @example
  * ```ts
- * import { writeShortest } from "./decimal.ts";
+ * import { writePythonFloat } from "./number_bytes.ts";
  *
  * const buf = new Uint8Array(32);
- * const end = writeShortest(buf, 0, 0.05);
+ * const end = writePythonFloat(buf, 0, 0.05);
  * new TextDecoder().decode(buf.subarray(0, end)); // "0.05"
  * ```
  */
-export function writeShortest(
+export function writePythonFloat(
   buf: Uint8Array,
   at: number,
   value: number,
 ): number {
   const size = value < 0 ? -value : value;
   if (size < MAX_SCALED && Math.floor(size) === size) {
+    if (Object.is(value, -0)) {
+      buf.set(MINUS_ZERO, at);
+      return at + MINUS_ZERO.length;
+    }
     if (value < 0) buf[at++] = MINUS;
-    return writeInteger(buf, at, size);
+    at = writeInteger(buf, at, size);
+    buf[at++] = DOT;
+    buf[at++] = DIGIT_0;
+    return at;
   }
-  for (let places = 0; places < SCALES.length; places++) {
+  // Below 1e-4 Python writes an exponent.
+  for (let places = 0; places < SCALES.length && size >= 1e-4; places++) {
     const scale = SCALES[places];
     const scaled = Math.round(size * scale);
     if (scaled >= MAX_SCALED) break;
@@ -93,7 +108,7 @@ export function writeShortest(
       return at + places + 2;
     }
   }
-  return at + encoder.encodeInto(String(value), buf.subarray(at)).written;
+  return at + encoder.encodeInto(pythonFloat(value), buf.subarray(at)).written;
 }
 
 /** Writes `n` (`0 <= n < 1e9`, an int32) without leading zeros. */

@@ -1,0 +1,115 @@
+/**
+ * The packed encoding of a chunk's body: values as decimal-scaled integers
+ * (`scale.ts`), their deltas or deltas-of-deltas and the timestamps'
+ * deltas-of-deltas bit-packed with exceptions (`packing.ts`); values that
+ * cannot be scaled exactly take Gorilla's XOR coding (`xor.ts`). It needs
+ * no general compressor, whose per-call cost in Deno's `node:zlib` is
+ * larger than a small chunk's whole encoding. Pure: no I/O.
+ *
+ * ```text
+ * body   = mode | times | values
+ * mode   = u8: time mode | value mode << 1
+ * times  = packed dods                     (time mode 0)
+ *        | (count - 1) float64             (time mode 1: a delta past 2^53)
+ * values = XOR bits of every value         (value mode 0: not scalable)
+ *        | signed exponent | signed first mantissa | packed steps
+ *                                          (value mode 1: deltas, 2: dods)
+ * ```
+ *
+ * The first timestamp is in the chunk's header; the delta before it is 0.
+ *
+ * @module
+ */
+
+import { BitReader, BitWriter } from "./bits.ts";
+import { ByteReader, ByteWriter, ChunkError } from "./bytes.ts";
+import { planPacking, readPacked, writePacked } from "./packing.ts";
+import { scaleToIntegers, unscaleAll } from "./scale.ts";
+import { checkAscending, steps, unsteps } from "./steps.ts";
+import { XorReader, XorWriter } from "./xor.ts";
+
+const TIME_PACKED = 0;
+const TIME_RAW = 1;
+const VALUE_XOR = 0;
+const VALUE_DELTAS = 1;
+const VALUE_DODS = 2;
+
+/** Encodes timestamps after the first, and every value. */
+export function encodePacked(
+  timestamps: ArrayLike<number>,
+  values: ArrayLike<number>,
+): Uint8Array<ArrayBuffer> {
+  const count = timestamps.length;
+  const out = new ByteWriter(count + 32);
+  const timeSteps = steps(timestamps, 2);
+  const scaled = scaleToIntegers(values);
+  const deltas = scaled && steps(scaled.mantissas, 1);
+  const dods = scaled && steps(scaled.mantissas, 2);
+  const deltaPlan = deltas && planPacking(deltas);
+  const dodPlan = dods && planPacking(dods);
+  // Deltas on a tie; deltas-of-deltas only where they are smaller.
+  const useDods = dodPlan !== undefined &&
+    (deltaPlan === undefined || dodPlan.bytes < deltaPlan.bytes);
+  const valueMode = scaled === undefined || deltas === undefined
+    ? VALUE_XOR
+    : useDods
+    ? VALUE_DODS
+    : VALUE_DELTAS;
+  out.byte((timeSteps ? TIME_PACKED : TIME_RAW) | valueMode << 1);
+  if (timeSteps) {
+    writePacked(out, timeSteps);
+  } else {
+    for (let i = 1; i < count; i++) out.float64(timestamps[i]);
+  }
+  if (scaled === undefined || valueMode === VALUE_XOR) {
+    const bits = new BitWriter(count * 8);
+    const xor = new XorWriter(bits);
+    for (let i = 0; i < count; i++) xor.write(values[i]);
+    out.append(bits.finish());
+  } else {
+    out.signed(scaled.exponent);
+    out.signed(scaled.mantissas[0]);
+    if (useDods) writePacked(out, dods!, dodPlan);
+    else writePacked(out, deltas!, deltaPlan);
+  }
+  return out.bytes();
+}
+
+/**
+ * Decodes a body into `timestamps` and `values`, whose length is the
+ * chunk's point count; `timestamps[0]` already holds the first timestamp.
+ *
+ * @throws {ChunkError} when the body is short, long, or holds numbers a
+ * chunk cannot (timestamps that do not ascend, an exponent out of range).
+ */
+export function decodePacked(
+  body: Uint8Array,
+  timestamps: Float64Array,
+  values: Float64Array,
+): void {
+  const count = timestamps.length;
+  const reader = new ByteReader(body);
+  const mode = reader.byte();
+  const valueMode = mode >>> 1;
+  if (valueMode > VALUE_DODS) throw new ChunkError("an unknown value mode");
+  if ((mode & 1) === TIME_PACKED) {
+    unsteps(timestamps[0], readPacked(reader, count - 1), 2, timestamps);
+  } else {
+    for (let i = 1; i < count; i++) timestamps[i] = reader.float64();
+  }
+  checkAscending(timestamps);
+  if (valueMode === VALUE_XOR) {
+    const bits = new BitReader(reader.rest());
+    const xor = new XorReader(bits);
+    for (let i = 0; i < count; i++) values[i] = xor.read();
+    if (bits.remaining >= 8) throw new ChunkError("a chunk has extra bytes");
+    return;
+  }
+  const exponent = reader.signed();
+  const first = reader.signed();
+  const mantissas = new Float64Array(count);
+  const order = valueMode === VALUE_DODS ? 2 : 1;
+  unsteps(first, readPacked(reader, count - 1), order, mantissas);
+  unscaleAll(mantissas, exponent, values);
+  if (reader.remaining !== 0) throw new ChunkError("a chunk has extra bytes");
+}

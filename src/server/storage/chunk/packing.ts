@@ -1,0 +1,269 @@
+/**
+ * Bit-packing of integers with exceptions (a patched frame of reference):
+ * every integer of a run takes the same few bits, and the rare ones that
+ * do not fit are listed aside in full, so one spike does not widen them
+ * all. Pure: no I/O.
+ *
+ * ```text
+ * packed  = u8 width | mode << 6 | radix << 7 | [signed base] | [varint range]
+ *           | varint exceptions | (varint gap, signed integer) * exceptions
+ *           | slots
+ * mode    = 0: zigzag (small either side of 0), 1: integer − base (base = the least)
+ * width   = 0..52 bits a slot; 0 when every integer is the same
+ * gap     = slots skipped since the previous exception
+ * slots   = count × width bits                          (radix 0)
+ *         | ⌈count / k⌉ groups of bits(range^k − 1) bits (radix 1)
+ * ```
+ *
+ * With radix 1, the k slots of a group (k the most that keep range^k ≤
+ * 2^52) make one number in base `range`, first slot least significant:
+ * 101 distinct slots then take 6.71 bits each instead of 7. Bits are most
+ * significant first, padded to a whole byte; an exception's slot holds 0.
+ * The writer picks the mode, width and radix that take the fewest bytes.
+ *
+ * @module
+ */
+
+import { BitReader, BitWriter } from "./bits.ts";
+import {
+  type ByteReader,
+  type ByteWriter,
+  ChunkError,
+  signedLength,
+} from "./bytes.ts";
+
+/** Widest slot: zigzag of integers below 2^51 in magnitude stays exact. */
+const MAX_WIDTH = 52;
+/** Bucket of integers that never fit a slot. */
+const TOO_WIDE = MAX_WIDTH + 1;
+const ZIGZAG = 0;
+const FRAME = 1;
+const TWO_32 = 2 ** 32;
+
+function bitLength(u: number): number {
+  return u < TWO_32 ? 32 - Math.clz32(u) : 64 - Math.clz32(u / TWO_32);
+}
+
+function zigzag(x: number): number {
+  return x >= 0 ? 2 * x : -2 * x - 1;
+}
+
+/** How a run of integers will be packed, and what it costs. */
+export interface PackPlan {
+  /** Zigzag or frame of reference. */
+  readonly mode: number;
+  /** Subtracted in frame mode. */
+  readonly base: number;
+  /** Bits per slot: a slot is an exception past them. */
+  readonly width: number;
+  /** Slots are below this (at least 3) and packed in groups; 0 for plain bits. */
+  readonly range: number;
+  /** Estimated bytes of the packed run. */
+  readonly bytes: number;
+}
+
+/** Slots per radix group of `range` (≥ 2), and bits per group. */
+function radixGroup(range: number): [count: number, bits: number] {
+  let power = range;
+  let count = 1;
+  while (power * range <= 2 ** 52) {
+    power *= range;
+    count++;
+  }
+  return [count, bitLength(power - 1)];
+}
+
+/** `plan` with radix groups instead of plain bits, if that is smaller. */
+function withRadix(plan: PackPlan, integers: Float64Array): PackPlan {
+  if (plan.width < 2) return plan;
+  let top = 0;
+  for (let i = 0; i < integers.length; i++) {
+    const u = slot(integers[i], plan);
+    if (u > top) top = u;
+  }
+  const range = top + 1;
+  if (range < 3 || (range & (range - 1)) === 0) return plan;
+  const [count, bits] = radixGroup(range);
+  const groups = Math.ceil(integers.length / count);
+  const plainBytes = Math.ceil(integers.length * plan.width / 8);
+  const bytes = plan.bytes - plainBytes + Math.ceil(groups * bits / 8) +
+    signedLength(range);
+  return bytes < plan.bytes ? { ...plan, range, bytes } : plan;
+}
+
+/** Scratch for {@link planPacking}: reused, as planning runs once per run of integers. */
+const ZIGZAG_COST = new Float64Array(TOO_WIDE + 1);
+const FRAME_COST = new Float64Array(TOO_WIDE + 1);
+
+/** The cheapest plan for `integers` (safe integers). */
+export function planPacking(integers: Float64Array): PackPlan {
+  const count = integers.length;
+  let base = count === 0 ? 0 : integers[0];
+  for (let i = 1; i < count; i++) if (integers[i] < base) base = integers[i];
+  // Exception bytes of the integers of each bit length, in either mode.
+  const zigzagCost = ZIGZAG_COST.fill(0);
+  const frameCost = FRAME_COST.fill(0);
+  for (let i = 0; i < count; i++) {
+    const x = integers[i];
+    const cost = 1 + signedLength(x);
+    const zig = Math.abs(x) < 2 ** 51 ? bitLength(zigzag(x)) : TOO_WIDE;
+    const offset = x - base;
+    const frame = Number.isSafeInteger(offset)
+      ? Math.min(TOO_WIDE, bitLength(offset))
+      : TOO_WIDE;
+    zigzagCost[zig] += cost;
+    frameCost[frame] += cost;
+  }
+  const zig = cheapest(zigzagCost, count, ZIGZAG, 0);
+  const frame = cheapest(frameCost, count, FRAME, base);
+  return withRadix(frame.bytes < zig.bytes ? frame : zig, integers);
+}
+
+function cheapest(
+  exceptionCost: Float64Array,
+  count: number,
+  mode: number,
+  base: number,
+): PackPlan {
+  const fixed = 1 + (mode === FRAME ? signedLength(base) : 0);
+  let bestWidth = 0;
+  let bestBytes = Infinity;
+  let exceptions = exceptionCost[TOO_WIDE];
+  for (let width = MAX_WIDTH; width >= 0; width--) {
+    const bytes = fixed + 2 + exceptions + Math.ceil(count * width / 8);
+    if (bytes <= bestBytes) {
+      bestBytes = bytes;
+      bestWidth = width;
+    }
+    exceptions += exceptionCost[width];
+  }
+  return { mode, base, width: bestWidth, range: 0, bytes: bestBytes };
+}
+
+/** The slot of `x` under `plan`, or -1 when it is an exception. */
+function slot(x: number, plan: PackPlan): number {
+  const u = plan.mode === FRAME
+    ? x - plan.base
+    : Math.abs(x) < 2 ** 51
+    ? zigzag(x)
+    : -1;
+  return u >= 0 && Number.isSafeInteger(u) && bitLength(u) <= plan.width
+    ? u
+    : -1;
+}
+
+/** Writes `integers` (safe integers) packed as `plan` says. */
+export function writePacked(
+  out: ByteWriter,
+  integers: Float64Array,
+  plan: PackPlan = planPacking(integers),
+): void {
+  const { width, mode, base, range } = plan;
+  out.byte(width | mode << 6 | (range > 0 ? 0x80 : 0));
+  if (mode === FRAME) out.signed(base);
+  if (range > 0) out.varint(range);
+  const slots = new Float64Array(integers.length);
+  let exceptions = 0;
+  for (let i = 0; i < integers.length; i++) {
+    slots[i] = slot(integers[i], plan);
+    if (slots[i] < 0) exceptions++;
+  }
+  out.varint(exceptions);
+  let previous = -1;
+  for (let i = 0; i < integers.length; i++) {
+    if (slots[i] >= 0) continue;
+    out.varint(i - previous - 1);
+    out.signed(integers[i]);
+    previous = i;
+    slots[i] = 0;
+  }
+  if (width === 0) return;
+  const [perGroup, groupBits] = range > 0 ? radixGroup(range) : [1, width];
+  const bits = new BitWriter(
+    Math.ceil(Math.ceil(slots.length / perGroup) * groupBits / 8),
+  );
+  for (let from = 0; from < slots.length; from += perGroup) {
+    let group = 0;
+    for (let i = Math.min(from + perGroup, slots.length) - 1; i >= from; i--) {
+      group = range > 0 ? group * range + slots[i] : slots[i];
+    }
+    if (groupBits > 32) {
+      bits.bits(Math.floor(group / TWO_32), groupBits - 32);
+      bits.bits(group % TWO_32, 32);
+    } else {
+      bits.bits(group, groupBits);
+    }
+  }
+  out.append(bits.finish());
+}
+
+/**
+ * Reads `count` integers written by {@link writePacked}.
+ * @throws {ChunkError} when the run is malformed or holds an integer past 2^53.
+ */
+export function readPacked(reader: ByteReader, count: number): Float64Array {
+  const head = reader.byte();
+  const width = head & 63;
+  const mode = (head >>> 6) & 1;
+  if (width > MAX_WIDTH) throw new ChunkError("a packed run is too wide");
+  const base = mode === FRAME ? reader.signed() : 0;
+  const range = head & 0x80 ? reader.varint() : 0;
+  if ((head & 0x80) !== 0 && (range < 3 || width === 0)) {
+    throw new ChunkError("a packed run has a wrong radix");
+  }
+  const exceptions = reader.varint();
+  if (exceptions > count) {
+    throw new ChunkError("a packed run has more exceptions than integers");
+  }
+  const at = new Float64Array(exceptions);
+  const value = new Float64Array(exceptions);
+  let previous = -1;
+  for (let e = 0; e < exceptions; e++) {
+    at[e] = previous = previous + 1 + reader.varint();
+    value[e] = reader.signed();
+    if (previous >= count) throw new ChunkError("an exception is out of range");
+  }
+  const out = readSlots(reader, count, width, range);
+  for (let i = 0; i < count; i++) {
+    const u = out[i];
+    out[i] = mode === FRAME ? base + u : u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+  }
+  for (let e = 0; e < exceptions; e++) out[at[e]] = value[e];
+  for (let i = 0; i < count; i++) {
+    if (!Number.isSafeInteger(out[i])) {
+      throw new ChunkError("a packed integer is not a safe integer");
+    }
+  }
+  return out;
+}
+
+/** The `count` slots of a packed run, as unsigned numbers. */
+function readSlots(
+  reader: ByteReader,
+  count: number,
+  width: number,
+  range: number,
+): Float64Array {
+  const out = new Float64Array(count);
+  if (width === 0) return out;
+  const [perGroup, groupBits] = range > 0 ? radixGroup(range) : [1, width];
+  const groups = Math.ceil(count / perGroup);
+  const bits = new BitReader(reader.take(Math.ceil(groups * groupBits / 8)));
+  for (let from = 0; from < count; from += perGroup) {
+    let group = groupBits > 32
+      ? bits.bits(groupBits - 32) * TWO_32 + bits.bits(32)
+      : bits.bits(groupBits);
+    if (range === 0) {
+      out[from] = group;
+      continue;
+    }
+    for (let i = from; i < Math.min(from + perGroup, count); i++) {
+      const u = group % range;
+      out[i] = u;
+      // Exact: group - u is a multiple of range below 2^53.
+      group = (group - u) / range;
+    }
+    if (group !== 0) throw new ChunkError("a radix group holds too much");
+  }
+  return out;
+}

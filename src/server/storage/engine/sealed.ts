@@ -1,0 +1,68 @@
+/**
+ * The seam between the storage engine's two halves: the in-memory store of
+ * heads and sealed chunks, and the durable layer of segments, checkpoints
+ * and the WAL (docs/storage-engine.md). Types only.
+ *
+ * @module
+ */
+
+import type { Series, StorageSize, StoredPoint } from "../storage.ts";
+
+/** Seconds in a UTC day: a chunk never spans a midnight, so retention drops whole days. */
+export const DAY_SECONDS = 86_400;
+
+/** One key's sealed points of one UTC day, as one encoded chunk. */
+export interface SealedChunk {
+  /** The key the points belong to. */
+  readonly key: string;
+  /** The UTC day: `Math.floor(first / DAY_SECONDS)`, the same for `last`. */
+  readonly day: number;
+  /** The chunk's first timestamp (Unix seconds). */
+  readonly first: number;
+  /** The chunk's last timestamp. */
+  readonly last: number;
+  /** Points in the chunk. */
+  readonly count: number;
+  /** The chunk's bytes (`encodeChunk`'s output, CRC-32 included); never changed. */
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * What the durable layer asks of the in-memory store. Puts and WAL replay
+ * go through `upsert`; the durable layer never reads chunks back except at
+ * start-up.
+ */
+export interface ChunkedMemory {
+  /** Stores one point; the last write of a (key, second) wins. */
+  upsert(key: string, timestamp: number, value: number): void;
+  /** Past a cap, why `point` is refused; else `undefined`. */
+  refusal(point: StoredPoint): string | undefined;
+  /** The points of `key`, or `undefined`. */
+  get(key: string): Series | undefined;
+  /** The points of `key` from `from` to `to` (inclusive). */
+  getRange(key: string, from: number, to: number): Series | undefined;
+  /** Every key's points, in first-seen key order. */
+  getAll(): Iterable<Series>;
+  /** Keys and points held. */
+  size(): StorageSize;
+  /**
+   * Chunks sealed, or rewritten by a put into an already sealed range,
+   * since the last call, oldest first. Each must reach a segment: a
+   * rewritten chunk holds every point of the one it replaces, so the
+   * newer segment's chunk wins where two overlap.
+   */
+  takeSealed(): SealedChunk[];
+  /**
+   * Every key's points that are in no sealed chunk yet, copied: what a
+   * checkpoint writes. Synchronous, so the copy is one moment's state.
+   */
+  heads(): Series[];
+  /**
+   * At start-up, a chunk read from a segment, in segment sequence order:
+   * where it overlaps points already loaded, its points win. Loaded chunks
+   * are not returned by {@link ChunkedMemory.takeSealed} (they are on disk
+   * already); head points from a checkpoint and the WAL come in through
+   * {@link ChunkedMemory.upsert}.
+   */
+  loadSegmentChunk(key: string, bytes: Uint8Array): void;
+}

@@ -1,0 +1,168 @@
+/**
+ * Bit-packing with exceptions: any safe integers come back, the writer
+ * picks the narrowest slots, and a spike is listed aside instead of
+ * widening every slot.
+ */
+
+import { assertEquals, assertThrows } from "@std/assert";
+import fc from "../../../helpers/fast_check.ts";
+import {
+  ByteReader,
+  ByteWriter,
+  ChunkError,
+} from "../../../../src/server/storage/chunk/bytes.ts";
+import {
+  readPacked,
+  writePacked,
+} from "../../../../src/server/storage/chunk/packing.ts";
+
+const MAX = Number.MAX_SAFE_INTEGER;
+
+function packed(integers: number[]): number[] {
+  const out = new ByteWriter(1);
+  writePacked(out, Float64Array.from(integers));
+  return [...out.bytes()];
+}
+
+Deno.test("packed runs, byte for byte", () => {
+  const cases: [string, number[], number[]][] = [
+    ["all zero: no slot bits at all", [0, 0, 0], [0x00, 0x00]],
+    ["all five: a frame of reference of 5, no slot bits", [5, 5, 5, 5], [
+      0x40,
+      0x05,
+      0x00,
+    ]],
+    // zigzag 2, 1, 4, 0 in 3 bits: 010 001 100 000
+    ["small either side of zero: zigzag", [1, -1, 2, 0], [
+      0x03,
+      0x00,
+      0b01000110,
+      0b00000000,
+    ]],
+    // 1000 at slot 16 (gap 16), as a signed varint: 40 + 15 × 64
+    ["one spike among zeros: an exception", [
+      ...Array(16).fill(0),
+      1000,
+      0,
+      0,
+      0,
+    ], [0x00, 0x01, 0x10, 0xa8, 0x0f]],
+    // base 100 (36 + 1 × 64), then offsets 0..3 in 2 bits: 00 01 10 11
+    ["a narrow band away from zero: frame of reference", [100, 101, 102, 103], [
+      0x42,
+      0xa4,
+      0x01,
+      0x00,
+      0b00011011,
+    ]],
+    ["nothing", [], [0x00, 0x00]],
+  ];
+  for (const [what, integers, bytes] of cases) {
+    assertEquals(packed(integers), bytes, what);
+  }
+});
+
+/** Slots in base `range`, `perGroup` a group of `bits` bits, by hand (bigints). */
+function radixBytes(
+  slots: number[],
+  range: number,
+  perGroup: number,
+  bits: number,
+): number[] {
+  let text = "";
+  for (let from = 0; from < slots.length; from += perGroup) {
+    let group = 0n;
+    slots.slice(from, from + perGroup).forEach((slot, i) => {
+      group += BigInt(slot) * BigInt(range) ** BigInt(i);
+    });
+    text += group.toString(2).padStart(bits, "0");
+  }
+  text = text.padEnd(Math.ceil(text.length / 8) * 8, "0");
+  return Array.from(
+    { length: text.length / 8 },
+    (_, i) => parseInt(text.slice(8 * i, 8 * i + 8), 2),
+  );
+}
+
+Deno.test("slots of a range that is no power of two share radix groups", () => {
+  // -2..2: zigzag 0..4 would take 3 bits each; 5 values fit 22 to a 52-bit
+  // group (5^22 < 2^52), so 44 slots take 2 groups: 104 bits, not 132.
+  const integers = Array.from({ length: 44 }, (_, i) => ((i * 3) % 5) - 2);
+  const slots = integers.map((x) => (x >= 0 ? 2 * x : -2 * x - 1));
+  assertEquals(packed(integers), [
+    0x83, // width 3 (exceptions past it), zigzag, radix
+    0x05, // range 5
+    0x00, // no exception
+    ...radixBytes(slots, 5, 22, 52),
+  ]);
+});
+
+Deno.test("any safe integers come back from a packed run, which ends where it says", () => {
+  const integer = fc.oneof(
+    fc.integer({ min: -3, max: 3 }),
+    fc.integer({ min: -5000, max: 5000 }),
+    fc.integer({ min: -MAX, max: MAX }),
+    fc.constantFrom(-MAX, MAX, 2 ** 51, -(2 ** 51), 2 ** 32, -(2 ** 32)),
+  );
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.array(integer, { maxLength: 300 }),
+        fc.integer({ min: 1, max: 5000 }).chain((span) =>
+          fc.array(fc.integer({ min: -span, max: span }), { maxLength: 300 })
+        ),
+      ),
+      (integers) => {
+        const out = new ByteWriter(1);
+        writePacked(out, Float64Array.from(integers));
+        out.byte(0xee); // what follows the run is not read
+        const reader = new ByteReader(out.bytes());
+        assertEquals([...readPacked(reader, integers.length)], integers);
+        assertEquals(reader.byte(), 0xee);
+      },
+    ),
+    { numRuns: 1000 },
+  );
+});
+
+Deno.test("a spike costs its own bytes, not a wider slot for every integer", () => {
+  const walk = Array.from({ length: 2000 }, (_, i) => (i * 37) % 101 - 50);
+  const spiked = walk.map((x, i) => (i === 1000 ? 1e12 : x));
+  const plain = packed(walk).length;
+  assertEquals(plain <= 2 + Math.ceil(2000 * 7 / 8), true, "7 bits or less");
+  assertEquals(packed(spiked).length <= plain + 10, true);
+});
+
+Deno.test("a malformed packed run is a ChunkError", () => {
+  const bad: [string, number[], number][] = [
+    ["a width past 52", [53, 0x00], 1],
+    ["a radix flag without a range", [0x83, 0x00, 0x00, 0x00], 1],
+    ["a radix with no slot bits", [0x80, 0x05, 0x00], 1],
+    // 51 bits of ones: above 3^32 - 1, the most 32 slots of 3 can hold
+    [
+      "a radix group past range^k",
+      [0x82, 0x03, 0x00, ...Array(7).fill(0xff)],
+      1,
+    ],
+    ["more exceptions than integers", [0x00, 0x02, 0x00, 0x01, 0x00, 0x01], 1],
+    ["an exception past the end", [0x00, 0x01, 0x05, 0x01], 2],
+    ["slot bits cut short", [0x08, 0x00, 0xff], 2],
+    ["a frame base plus a slot past 2^53", [
+      0x41,
+      0xbf,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0x1f,
+      0x00,
+      0x80,
+    ], 1],
+  ];
+  for (const [what, bytes, count] of bad) {
+    const reader = new ByteReader(new Uint8Array(bytes));
+    assertThrows(() => readPacked(reader, count), ChunkError, undefined, what);
+  }
+});

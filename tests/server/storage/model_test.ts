@@ -1,0 +1,288 @@
+/**
+ * Model-based test of every {@link Storage}: the memory store, the log store
+ * and (where `victoria-metrics` is installed) the VictoriaMetrics store get
+ * the same seeded random sequence as a plain reference model, and every
+ * answer is compared with the model's (see `model_workload.ts`).
+ *
+ * The seed is random unless `MODEL_SEED` is set; a failure names it and the
+ * op. `MODEL_LONG=1` (`deno task test:model`) runs millions of operations.
+ *
+ * @module
+ */
+
+import { MemoryStore } from "../../../src/server/storage/memory.ts";
+import {
+  LogStore,
+  type LogStoreOptions,
+} from "../../../src/server/storage/log/store.ts";
+import { readLog } from "../../../src/server/storage/log/format.ts";
+import { VictoriaMetricsStore } from "../../../src/server/storage/victoriametrics/store.ts";
+import { StorageModel } from "./model.ts";
+import { checkAll, checkSize } from "./model_check.ts";
+import { runModel, type RunStats, type Subject } from "./model_runner.ts";
+import type { WorkloadProfile } from "./model_workload.ts";
+import { tempDir } from "../../helpers/server.ts";
+import {
+  VictoriaMetricsProcess,
+  VM_SKIP_REASON,
+} from "../../helpers/victoriametrics.ts";
+
+const LONG = Deno.env.get("MODEL_LONG") === "1";
+/** How often a long run says how far it got. */
+const PROGRESS_MS = LONG ? 60_000 : Infinity;
+
+/** `MODEL_SEED`, or a fresh random seed. */
+function seed(): number {
+  const text = Deno.env.get("MODEL_SEED");
+  if (text === undefined) return crypto.getRandomValues(new Uint32Array(1))[0];
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) {
+    throw new RangeError(`MODEL_SEED=${text}: expected an integer`);
+  }
+  return value;
+}
+
+/**
+ * The in-process stores: 120,000 one-point keys in bulk (the shared column
+ * grows from 1024 slots past 88,573), 20% of them growing a second point,
+ * then 54,000 more (past 132,860 slots); hot keys of about 5,700 points
+ * (their columns grow from 4 past 5,166). The long mode: 1,500,000 keys in
+ * bulk (past 1,513,357 slots after the refill) and 2,000,000 mixed ops.
+ */
+const LOCAL: WorkloadProfile = {
+  warmOps: LONG ? 300_000 : 20_000,
+  bulkKeys: LONG ? 1_500_000 : 120_000,
+  growShare: 0.2,
+  refillShare: 0.25,
+  mixedOps: LONG ? 2_000_000 : 30_000,
+  bulkBatch: 1000,
+  maxBatch: 64,
+  allEvery: LONG ? 500_000 : 15_000,
+  restartEvery: 0,
+  finalRestart: false,
+  compactions: false,
+  domain: "protocol",
+};
+
+function report(name: string, seed: number, stats: RunStats, ms: number) {
+  console.log(
+    `${name}: seed ${seed}, ${stats.ops} ops, ${stats.points} points put, ${stats.keys} keys and ${stats.storedPoints} points stored, ${stats.onePointKeys} keys of one point, longest series ${stats.longestSeries} points, ${
+      Math.round(ms)
+    } ms`,
+  );
+}
+
+Deno.test("the memory store answers every operation as the model does", async () => {
+  const at = performance.now();
+  const subject = { storage: new MemoryStore() };
+  const runSeed = seed();
+  const stats = await runModel(
+    "memory store",
+    runSeed,
+    LOCAL,
+    subject,
+    PROGRESS_MS,
+  );
+  report("memory store", runSeed, stats, performance.now() - at);
+});
+
+/** The log store, reopened on restarts; checks each due compaction. */
+class LogSubject implements Subject {
+  readonly settleEvery = 4096;
+  readonly messages: string[] = [];
+  readonly #dir: string;
+  readonly #options: LogStoreOptions;
+  #storage: LogStore | undefined;
+  #mark = { compactions: 0, live: 0, putPoints: 0 };
+
+  constructor(dir: string) {
+    this.#dir = dir;
+    this.#options = {
+      // Small, so compaction runs whenever the log is twice the live points.
+      compactMinPoints: 1000,
+      log: (message) => this.messages.push(message),
+    };
+  }
+
+  get storage(): LogStore {
+    if (this.#storage === undefined) throw new Error("the log is not open");
+    return this.#storage;
+  }
+
+  get compactions(): number {
+    return this.messages.filter((line) => line.startsWith("compacted")).length;
+  }
+
+  async open(): Promise<void> {
+    this.#storage = await LogStore.open(this.#dir, this.#options);
+  }
+
+  async restart(): Promise<void> {
+    await this.storage.close();
+    await this.open();
+  }
+
+  markLog(model: StorageModel, putPoints: number): Promise<void> {
+    this.#mark = {
+      compactions: this.compactions,
+      live: model.size().points,
+      putPoints,
+    };
+    return Promise.resolve();
+  }
+
+  /**
+   * Waits for a compaction since the mark, then reads the file back into
+   * a fresh model: it must hold exactly the live points, and fewer points
+   * than it held at the mark (at least the points live then) plus every
+   * put since, which a log that was only appended to would hold.
+   */
+  async checkCompaction(model: StorageModel, putPoints: number): Promise<void> {
+    const live = this.#mark.live;
+    const appended = putPoints - this.#mark.putPoints;
+    const deadline = Date.now() + 60_000;
+    let scanned = this.#mark.compactions;
+    let logPoints = Infinity;
+    while (logPoints >= live + appended) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `no compaction within 60 s: ${
+            this.compactions - this.#mark.compactions
+          } logged since the mark; the log holds ${
+            logPoints === Infinity ? "(not read)" : logPoints
+          } points for ${live} live at the mark and ${appended} put since`,
+        );
+      }
+      if (this.compactions === scanned) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        continue;
+      }
+      scanned = this.compactions;
+      const replayed = new StorageModel();
+      using file = await Deno.open(this.storage.path, { read: true });
+      const scan = await readLog(file, (key, timestamp, value) => {
+        replayed.put([{ key, timestamp, value }]);
+      });
+      logPoints = scan.pointCount;
+      checkAll(
+        replayed.keys().map((key) =>
+          replayed.get(key) ?? { key, timestamps: [], values: [] }
+        ),
+        model,
+      );
+      checkSize(replayed.size(), model);
+    }
+  }
+}
+
+Deno.test("the log store answers every operation as the model does, across restarts and compactions", async () => {
+  const at = performance.now();
+  await using tmp = await tempDir();
+  const subject = new LogSubject(tmp.path);
+  await subject.open();
+  const runSeed = seed();
+  try {
+    const stats = await runModel(
+      "log store",
+      runSeed,
+      {
+        ...LOCAL,
+        // Past the 88,573rd one-point key; the memory store's test crosses
+        // the column's later boundaries.
+        bulkKeys: LONG ? 500_000 : 100_000,
+        mixedOps: LONG ? 500_000 : 20_000,
+        restartEvery: LONG ? 200_000 : 10_000,
+        finalRestart: true,
+        compactions: true,
+      },
+      subject,
+      PROGRESS_MS,
+    );
+    report("log store", runSeed, stats, performance.now() - at);
+  } finally {
+    await subject.storage.close();
+  }
+  const compactions = subject.compactions;
+  const problems = subject.messages.filter((line) => /warn|error/i.test(line));
+  if (compactions < 2 || problems.length > 0) {
+    throw new Error(
+      `seed ${runSeed}: ${compactions} compactions (2 at least expected), problems logged: ${
+        problems.join("; ")
+      }`,
+    );
+  }
+});
+
+/** A front-end on a real VictoriaMetrics; a restart reads only from it. */
+class VictoriaMetricsSubject implements Subject {
+  readonly sortedKeys = true;
+  readonly settleBeforeReads = true;
+  readonly messages: string[] = [];
+  readonly #vm: VictoriaMetricsProcess;
+  #storage: VictoriaMetricsStore | undefined;
+
+  constructor(vm: VictoriaMetricsProcess) {
+    this.#vm = vm;
+  }
+
+  get storage(): VictoriaMetricsStore {
+    if (this.#storage === undefined) throw new Error("not open");
+    return this.#storage;
+  }
+
+  async open(): Promise<void> {
+    this.#storage = await VictoriaMetricsStore.open({
+      urls: [this.#vm.url],
+      flushInterval: 0.001,
+      // The long run's get * exports 300,000 series: more than the default
+      // 10 s on a loaded machine.
+      timeout: 120,
+      log: (message) => this.messages.push(message),
+    });
+  }
+
+  /** A new front-end, which remembers no recent write: VictoriaMetrics alone answers. */
+  async restart(): Promise<void> {
+    await this.storage.close();
+    await this.#vm.forceFlush();
+    await this.open();
+  }
+}
+
+Deno.test({
+  name:
+    "the VictoriaMetrics store answers every operation as the model does (keys sorted)",
+  ignore: VM_SKIP_REASON !== undefined,
+  async fn() {
+    const at = performance.now();
+    await using vm = await VictoriaMetricsProcess.start();
+    const subject = new VictoriaMetricsSubject(vm);
+    await subject.open();
+    const runSeed = seed();
+    try {
+      const stats = await runModel(
+        "VictoriaMetrics store",
+        runSeed,
+        {
+          warmOps: LONG ? 50_000 : 2_000,
+          bulkKeys: LONG ? 200_000 : 5_000,
+          growShare: 0.2,
+          refillShare: 0.25,
+          mixedOps: LONG ? 100_000 : 2_000,
+          bulkBatch: 1000,
+          maxBatch: 32,
+          allEvery: LONG ? 20_000 : 1_000,
+          restartEvery: 0,
+          finalRestart: true,
+          compactions: false,
+          domain: "victoriametrics",
+        },
+        subject,
+        PROGRESS_MS,
+      );
+      report("VictoriaMetrics store", runSeed, stats, performance.now() - at);
+    } finally {
+      await subject.storage.close();
+    }
+  },
+});

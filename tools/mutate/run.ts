@@ -1,0 +1,191 @@
+/**
+ * Runs mutants: each worker owns a copy of the tree in a temporary
+ * directory, puts one mutant into its copy of the file, runs the file's test
+ * files there (`deno test --no-check --fail-fast` under GNU `timeout`, which
+ * kills the whole process group, servers the tests started included), and
+ * puts the original text back.
+ *
+ * @module
+ */
+
+import { dirname, join } from "node:path";
+import { applyMutant, type Mutant } from "./mutants.ts";
+
+/** How a mutant ended: a test failed, none did, or the tests hung. */
+export type Outcome = "killed" | "survived" | "timeout";
+
+/** One mutant's outcome and how long its tests ran. */
+export interface Result {
+  /** The mutant. */
+  readonly mutant: Mutant;
+  /** How it ended. */
+  readonly outcome: Outcome;
+  /** Milliseconds its tests ran. */
+  readonly ms: number;
+}
+
+/** The mutants of one file, run. */
+export interface FileRun {
+  /** Source file, relative to the root. */
+  readonly file: string;
+  /** Its original text. */
+  readonly text: string;
+  /** Test files run against each mutant. */
+  readonly tests: readonly string[];
+  /** Milliseconds of the tests on the unmutated file. */
+  readonly baselineMs: number;
+  /** Seconds after which a mutant's tests are killed. */
+  readonly timeoutS: number;
+  /** Each mutant's outcome, in source order. */
+  readonly results: readonly Result[];
+  /** Milliseconds for the whole file, baseline included. */
+  readonly ms: number;
+  /** Why no mutant ran (the tests fail unmutated), if so. */
+  readonly error?: string;
+}
+
+/** Permissions of `deno task test`. */
+const PERMISSIONS = [
+  "--allow-net=127.0.0.1,localhost",
+  "--allow-read",
+  "--allow-write",
+  "--allow-run",
+  "--allow-env",
+  "--allow-sys",
+];
+/** What `timeout` exits with when it had to stop the tests. */
+const TIMED_OUT = new Set([124, 137]);
+/** Entries not copied into a worker's tree. */
+const NOT_COPIED = new Set([".git", "node_modules"]);
+/** Longest wait for the unmutated tests. */
+const BASELINE_TIMEOUT_S = 600;
+
+/** Copies of the tree, one per worker, and the tests running in them. */
+export class Workspace {
+  readonly #root: string;
+  readonly #temp: string;
+  readonly #dirs: string[];
+  readonly #running = new Set<Deno.ChildProcess>();
+
+  private constructor(root: string, temp: string, dirs: string[]) {
+    this.#root = root;
+    this.#temp = temp;
+    this.#dirs = dirs;
+  }
+
+  /** `workers` copies of the tree at `root` in a new temporary directory. */
+  static async create(root: string, workers: number): Promise<Workspace> {
+    const temp = await Deno.makeTempDir({ prefix: "mutate-" });
+    const dirs = Array.from({ length: workers }, (_, i) => join(temp, `w${i}`));
+    for (const dir of dirs) await copyTree(root, dir);
+    return new Workspace(root, temp, dirs);
+  }
+
+  /**
+   * Runs `tests` against each of `mutants` of `file` (after checking they
+   * pass unmutated), calling `progress` as each mutant ends.
+   */
+  async runFile(
+    file: string,
+    tests: readonly string[],
+    mutants: readonly Mutant[],
+    timeoutS: number | undefined,
+    progress: (result: Result, done: number) => void,
+  ): Promise<FileRun> {
+    const started = performance.now();
+    const text = await Deno.readTextFile(join(this.#root, file));
+    const baseline = await this.#test(this.#dirs[0], tests, BASELINE_TIMEOUT_S);
+    const run = { file, text, tests, baselineMs: baseline.ms };
+    if (baseline.code !== 0) {
+      const error =
+        `the tests fail on the unmutated file (exit ${baseline.code}):\n${
+          baseline.output.split("\n").slice(-30).join("\n")
+        }`;
+      return { ...run, timeoutS: 0, results: [], ms: baseline.ms, error };
+    }
+    const limit = timeoutS ?? Math.ceil(3 * baseline.ms / 1000 + 10);
+    const results: Result[] = [];
+    let next = 0;
+    await Promise.all(this.#dirs.map(async (dir) => {
+      const path = join(dir, file);
+      while (next < mutants.length) {
+        const mutant = mutants[next++];
+        await Deno.writeTextFile(path, applyMutant(text, mutant));
+        try {
+          const { code, ms } = await this.#test(dir, tests, limit);
+          const outcome = code === 0
+            ? "survived"
+            : TIMED_OUT.has(code)
+            ? "timeout"
+            : "killed";
+          const result: Result = { mutant, outcome, ms };
+          results.push(result);
+          progress(result, results.length);
+        } finally {
+          await Deno.writeTextFile(path, text);
+        }
+      }
+    }));
+    results.sort((a, b) => a.mutant.start - b.mutant.start);
+    const ms = performance.now() - started;
+    return { ...run, timeoutS: limit, results, ms };
+  }
+
+  /** Stops the tests running (Ctrl-C) and removes the copies. */
+  async dispose(): Promise<void> {
+    for (const child of this.#running) child.kill("SIGTERM");
+    await Promise.allSettled([...this.#running].map((child) => child.status));
+    await Deno.remove(this.#temp, { recursive: true });
+  }
+
+  /** Runs `tests` in `dir`, killed past `timeoutS`; exit code and output. */
+  async #test(
+    dir: string,
+    tests: readonly string[],
+    timeoutS: number,
+  ): Promise<{ code: number; ms: number; output: string }> {
+    const started = performance.now();
+    const child = new Deno.Command("timeout", {
+      args: [
+        "-k",
+        "5",
+        String(timeoutS),
+        Deno.execPath(),
+        "test",
+        "--no-check",
+        "--fail-fast",
+        ...PERMISSIONS,
+        ...tests,
+      ],
+      cwd: dir,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#running.add(child);
+    try {
+      const { code, stdout, stderr } = await child.output();
+      const decoder = new TextDecoder();
+      const output = decoder.decode(stdout) + decoder.decode(stderr);
+      return { code, ms: performance.now() - started, output };
+    } finally {
+      this.#running.delete(child);
+    }
+  }
+}
+
+/** Copies the tree at `from` to `to`, less {@link NOT_COPIED}. */
+async function copyTree(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const entry of Deno.readDir(from)) {
+    if (NOT_COPIED.has(entry.name)) continue;
+    const source = join(from, entry.name);
+    const target = join(to, entry.name);
+    if (entry.isDirectory) await copyTree(source, target);
+    else if (entry.isSymlink) {
+      await Deno.mkdir(dirname(target), { recursive: true });
+      await Deno.symlink(await Deno.readLink(source), target);
+    } else await Deno.copyFile(source, target);
+  }
+}
