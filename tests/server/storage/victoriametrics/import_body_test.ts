@@ -4,7 +4,7 @@ import type { RequestWrites } from "../../../../src/server/storage/victoriametri
 
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
-Deno.test("import body: one JSON line per key, each second at its slot's millisecond", () => {
+Deno.test("import body: one JSON line per key, values as Python spells them, each second at its slot's millisecond", () => {
   const batches: RequestWrites = {
     keys: ["palm.cpu", 'a"b'],
     starts: new Int32Array([0, 3]),
@@ -17,8 +17,8 @@ Deno.test("import body: one JSON line per key, each second at its slot's millise
   const body = decode(encodeImport(batches));
   assertEquals(
     body,
-    '{"metric":{"__name__":"palm.cpu"},"values":[0.5,2],"timestamps":[1150864247000,1150864247001]}\n' +
-      '{"metric":{"__name__":"a\\"b"},"values":[0],"timestamps":[6]}\n',
+    '{"metric":{"__name__":"palm.cpu"},"values":[0.5,2.0],"timestamps":[1150864247000,1150864247001]}\n' +
+      '{"metric":{"__name__":"a\\"b"},"values":[-0.0],"timestamps":[6]}\n',
   );
 });
 
