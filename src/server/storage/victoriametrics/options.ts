@@ -46,7 +46,9 @@ export interface VictoriaMetricsOptions {
    */
   bufferWait?: number;
   /**
-   * Seconds each HTTP request may take, body included.
+   * Seconds VictoriaMetrics may stay silent during a request: until its
+   * answer starts, and between pieces of the answer's body (so a long
+   * `get *` export that keeps coming is never cut).
    * @default {10}
    */
   timeout?: number;
