@@ -50,19 +50,45 @@ export function writeDataLines(
   while (
     i < timestamps.length && at < softEnd && (at <= hardEnd || i === from)
   ) {
-    // A byte loop beats set() for the short keys metrics have.
-    if (key.length <= SHORT_KEY) {
-      for (let k = 0; k < key.length; k++) buf[at + k] = key[k];
-    } else {
-      buf.set(key, at);
-    }
-    at += key.length;
-    buf[at++] = SPACE;
+    at = writeLineHead(buf, at, key);
     at = writePythonFloat(buf, at, values[i]);
-    buf[at++] = SPACE;
-    at = writeInteger(buf, at, timestamps[i]);
-    buf[at++] = NEWLINE;
+    at = writeLineTail(buf, at, timestamps[i]);
     i++;
   }
   return { at, next: i };
+}
+
+/**
+ * Writes a data line's key (its UTF-8 bytes) and the space after it at
+ * `buf[at]`; returns the offset after them.
+ */
+export function writeLineHead(
+  buf: Uint8Array,
+  at: number,
+  key: Uint8Array,
+): number {
+  // A byte loop beats set() for the short keys metrics have.
+  if (key.length <= SHORT_KEY) {
+    for (let k = 0; k < key.length; k++) buf[at + k] = key[k];
+  } else {
+    buf.set(key, at);
+  }
+  at += key.length;
+  buf[at] = SPACE;
+  return at + 1;
+}
+
+/**
+ * Writes the end of a data line after its value: a space, `timestamp`
+ * and `\n`; returns the offset after them.
+ */
+export function writeLineTail(
+  buf: Uint8Array,
+  at: number,
+  timestamp: number,
+): number {
+  buf[at++] = SPACE;
+  at = writeInteger(buf, at, timestamp);
+  buf[at] = NEWLINE;
+  return at + 1;
 }

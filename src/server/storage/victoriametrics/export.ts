@@ -144,30 +144,58 @@ function sortByMs(parsed: Parsed): void {
   parsed.ascending = true;
 }
 
+/**
+ * One key's points from several parts (export lines), ordered by
+ * millisecond; equal milliseconds keep the order of the parts.
+ */
+export function combineSeries(
+  key: string,
+  parts: readonly StoredSeries[],
+): StoredSeries {
+  const parsed: Parsed = {
+    ms: parts.flatMap((part) => part.ms),
+    values: parts.flatMap((part) => part.values),
+    ascending: false,
+  };
+  sortByMs(parsed);
+  return { key, ms: parsed.ms, values: parsed.values };
+}
+
 /** Orders keys by UTF-16 code units, the same everywhere. */
 export function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
- * The points of `key` from `from` to `to` (seconds, inclusive): the
- * `stored` ones with the `recent` writes of this front-end overlaid. A
- * recent write wins where VictoriaMetrics does not show its second yet or
- * shows it at a smaller slot (an older write); writes not acknowledged yet
- * (`NaN`) are left out. `undefined` when there is no point.
+ * The seconds of a key's merged points and where each value comes from:
+ * `picks[n] >= 0` is the stored point of that index, `picks[n] < 0` the
+ * recent write of index `-1 - picks[n]`.
  */
-export function mergeSeries(
-  key: string,
-  stored: StoredSeries | undefined,
+export interface MergedPoints {
+  /** Unix seconds, ascending. */
+  readonly seconds: Float64Array;
+  /** Where each point's value is; see {@link MergedPoints}. */
+  readonly picks: Int32Array;
+  /** How many points. */
+  readonly length: number;
+}
+
+/**
+ * The points from `from` to `to` (seconds, inclusive) of a key stored at
+ * milliseconds `ms` (ascending) with the `recent` writes of this
+ * front-end overlaid. A recent write wins where VictoriaMetrics does not
+ * show its second yet or shows it at a smaller slot (an older write);
+ * writes not acknowledged yet (`NaN`) are left out.
+ */
+export function mergePoints(
+  ms: ArrayLike<number>,
   recent: KeyWrites | undefined,
   from: number = -Infinity,
   to: number = Infinity,
-): Series | undefined {
-  const ms = stored?.ms ?? [];
-  const storedValues = stored?.values ?? [];
+): MergedPoints {
   const recentLength = recent?.length ?? 0;
-  const timestamps = new Float64Array(ms.length + recentLength);
-  const values = new Float64Array(ms.length + recentLength);
+  const seconds = new Float64Array(ms.length + recentLength);
+  const picks = new Int32Array(ms.length + recentLength);
   let length = 0;
   // The stored point in turn is the last of its second's milliseconds;
   // `nextSecond` is the second of the point after it, worked out once.
@@ -195,26 +223,51 @@ export function mergeSeries(
       : Infinity;
     const second = Math.min(storedSecond, recentSecond);
     if (second > to || second === Infinity) break;
-    let value = storedValues[i];
+    let pick = i;
     if (second === recentSecond) {
       const writes = recent as KeyWrites;
       if (
         second !== storedSecond || slotMs(second, writes.slot(j)) > ms[i]
       ) {
-        value = writes.value(j);
+        pick = -1 - j;
       }
       j++;
     }
     if (second === storedSecond) storedSecond = -Infinity;
     if (second >= from) {
-      timestamps[length] = second;
-      values[length++] = value;
+      seconds[length] = second;
+      picks[length++] = pick;
     }
   }
+  return { seconds, picks, length };
+}
+
+/**
+ * The points of `key` from `from` to `to` (seconds, inclusive): the
+ * `stored` ones with the `recent` writes overlaid (see
+ * {@link mergePoints}). `undefined` when there is no point.
+ */
+export function mergeSeries(
+  key: string,
+  stored: StoredSeries | undefined,
+  recent: KeyWrites | undefined,
+  from: number = -Infinity,
+  to: number = Infinity,
+): Series | undefined {
+  const { seconds, picks, length } = mergePoints(
+    stored?.ms ?? [],
+    recent,
+    from,
+    to,
+  );
   if (length === 0) return undefined;
-  return {
-    key,
-    timestamps: timestamps.subarray(0, length),
-    values: values.subarray(0, length),
-  };
+  const storedValues = stored?.values ?? [];
+  const values = new Float64Array(length);
+  for (let n = 0; n < length; n++) {
+    const pick = picks[n];
+    values[n] = pick >= 0
+      ? storedValues[pick]
+      : (recent as KeyWrites).value(-1 - pick);
+  }
+  return { key, timestamps: seconds.subarray(0, length), values };
 }

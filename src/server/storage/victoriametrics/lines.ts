@@ -9,8 +9,14 @@
 import {
   DATA_LINE_EXTRA_BYTES,
   writeDataLines,
+  writeLineHead,
+  writeLineTail,
 } from "../../../protocol/data_lines.ts";
+import { writePythonFloat } from "../../../protocol/number_bytes.ts";
 import type { Series } from "../storage.ts";
+import { mergePoints } from "./export.ts";
+import { type ScannedLine, writeScannedValue } from "./export_scan.ts";
+import type { KeyWrites } from "./recent.ts";
 
 /** Bytes of one block: a few keys' lines. */
 const BLOCK_BYTES = 4 << 20;
@@ -45,6 +51,37 @@ export class LineBlocks {
       this.#at = at;
       from = next;
     }
+    return pieces;
+  }
+
+  /**
+   * The data lines of an export line read as bytes, with `recent` writes
+   * overlaid (see `mergePoints`), in pieces: values VictoriaMetrics sent
+   * are copied as text where the protocol spells them the same.
+   */
+  writeScanned(line: ScannedLine, recent: KeyWrites | undefined): Uint8Array[] {
+    const key = encoder.encode(line.key);
+    const lineBytes = key.length + DATA_LINE_EXTRA_BYTES;
+    const { seconds, picks, length } = mergePoints(line.ms, recent);
+    const pieces: Uint8Array[] = [];
+    let block = this.#block;
+    let start = this.#at;
+    let at = start;
+    for (let n = 0; n < length; n++) {
+      if (block.length - at < lineBytes) {
+        if (at > start) pieces.push(block.subarray(start, at));
+        block = this.#block = new Uint8Array(Math.max(BLOCK_BYTES, lineBytes));
+        start = at = 0;
+      }
+      at = writeLineHead(block, at, key);
+      const pick = picks[n];
+      at = pick >= 0
+        ? writeScannedValue(block, at, line, pick)
+        : writePythonFloat(block, at, (recent as KeyWrites).value(-1 - pick));
+      at = writeLineTail(block, at, seconds[n]);
+    }
+    if (at > start) pieces.push(block.subarray(start, at));
+    this.#at = at;
     return pieces;
   }
 }

@@ -17,6 +17,7 @@ import {
 import { MAX_FUTURE_MS, slotMs } from "./order.ts";
 import type { RecentWrites } from "./recent.ts";
 import { LineBlocks } from "./lines.ts";
+import { type ExportedKey, ExportLines } from "./export_lines.ts";
 import type { VictoriaMetricsHttp } from "./http.ts";
 
 /** Reads points back from VictoriaMetrics; see the module documentation. */
@@ -45,13 +46,17 @@ export class ExportReader {
    * VictoriaMetrics exports only that time range, and only recent writes
    * inside it are overlaid.
    */
-  /** See `VictoriaMetricsStore.getRange`. */
   async getRange(
     key: string,
     from: number,
     to: number,
   ): Promise<Series | undefined> {
-    const [stored] = await this.#export(key, from, to);
+    const [stored] = await this.#export(
+      key,
+      from,
+      to,
+      new TextSink(new ExportParser()),
+    );
     return mergeSeries(
       key,
       stored,
@@ -81,35 +86,60 @@ export class ExportReader {
     const now = Date.now();
     const blocks = new LineBlocks();
     const written = new Map<string, Uint8Array[] | undefined>();
-    const every = await this.#everyKey(now, (key, series) => {
-      written.set(
-        key,
-        series &&
-          blocks.write(mergeSeries(key, series, this.#recent.get(key, now))),
-      );
-    });
+    const stored = await this.#export(
+      "*",
+      -Infinity,
+      Infinity,
+      new ExportLines((key, line) => {
+        written.set(
+          key,
+          line && blocks.writeScanned(line, this.#recent.get(key, now)),
+        );
+      }),
+    );
+    const every = this.#withRecent(
+      stored,
+      now,
+      (key): ExportedKey => ({ key, series: undefined }),
+    );
     return this.#lines(every, written, blocks, now);
   }
 
   /**
    * Every key VictoriaMetrics or recent writes hold, sorted by name, with
-   * its exported points (`parsed` hears of each as it is read).
+   * its exported points.
    */
-  async #everyKey(
+  async #everyKey(now: number): Promise<StoredSeries[]> {
+    const stored = await this.#export(
+      "*",
+      -Infinity,
+      Infinity,
+      new TextSink(new ExportParser()),
+    );
+    return this.#withRecent(
+      stored,
+      now,
+      (key) => ({ key, ms: [], values: [] }),
+    );
+  }
+
+  /**
+   * `stored` (sorted by key) with the keys only recent writes hold added
+   * as `recentOnly` makes them, sorted by key.
+   */
+  #withRecent<T extends { readonly key: string }>(
+    stored: T[],
     now: number,
-    parsed?: (key: string, series?: StoredSeries) => void,
-  ): Promise<StoredSeries[]> {
-    const stored = await this.#export("*", -Infinity, Infinity, parsed);
-    const storedKeys = new Set(stored.map((series) => series.key));
-    const recentOnly: StoredSeries[] = [];
+    recentOnly: (key: string) => T,
+  ): T[] {
+    const storedKeys = new Set(stored.map((entry) => entry.key));
+    const added: T[] = [];
     for (const writes of this.#recent.all(now)) {
-      if (!storedKeys.has(writes.key)) {
-        recentOnly.push({ key: writes.key, ms: [], values: [] });
-      }
+      if (!storedKeys.has(writes.key)) added.push(recentOnly(writes.key));
     }
-    return recentOnly.length === 0
+    return added.length === 0
       ? stored
-      : [...stored, ...recentOnly].sort((a, b) => compareKeys(a.key, b.key));
+      : [...stored, ...added].sort((a, b) => compareKeys(a.key, b.key));
   }
 
   *#merged(stored: readonly StoredSeries[], now: number): Iterable<Series> {
@@ -125,14 +155,14 @@ export class ExportReader {
 
   /** The lines `written` as the export was read, the rest written now. */
   *#lines(
-    stored: readonly StoredSeries[],
+    every: readonly ExportedKey[],
     written: ReadonlyMap<string, Uint8Array[] | undefined>,
     blocks: LineBlocks,
     now: number,
   ): Iterable<Uint8Array> {
-    for (const series of stored) {
-      yield* written.get(series.key) ?? blocks.write(
-        mergeSeries(series.key, series, this.#recent.get(series.key, now)),
+    for (const { key, series } of every) {
+      yield* written.get(key) ?? blocks.write(
+        mergeSeries(key, series, this.#recent.get(key, now)),
       );
     }
   }
@@ -141,12 +171,12 @@ export class ExportReader {
    * Exports the seconds `from` to `to` of `key` (or `*`) with retries,
    * parsed as it streams in.
    */
-  async #export(
+  async #export<T>(
     key: string,
     from: number,
     to: number,
-    parsed?: (key: string, series?: StoredSeries) => void,
-  ): Promise<StoredSeries[]> {
+    sink: ExportSink<T>,
+  ): Promise<T[]> {
     // Second s is stored in (s*1000 - 1000, s*1000] ms (see order.ts);
     // nothing is stored before the epoch or past the backend's future
     // limit, so the range is cut to what could hold points.
@@ -165,17 +195,39 @@ export class ExportReader {
       // 1.7 s against 0.5 s read as it is).
       init: { headers: { "accept-encoding": "identity" } },
       read: async (response, progress) => {
-        const parser = new ExportParser(parsed);
-        const decoder = new TextDecoder();
         const reader = response.body?.getReader();
         for (let chunk = await reader?.read(); chunk?.done === false;) {
           progress();
-          parser.push(decoder.decode(chunk.value, { stream: true }));
+          sink.push(chunk.value);
           chunk = await reader?.read();
         }
-        parser.push(decoder.decode());
-        return parser.finish();
+        return sink.finish();
       },
     });
+  }
+}
+
+/** What reads an export body: chunks as they arrive, then the keys. */
+interface ExportSink<T> {
+  push(chunk: Uint8Array): void;
+  finish(): T[];
+}
+
+/** An {@link ExportParser} fed with the body's bytes as text. */
+class TextSink implements ExportSink<StoredSeries> {
+  readonly #parser: ExportParser;
+  readonly #decoder = new TextDecoder();
+
+  constructor(parser: ExportParser) {
+    this.#parser = parser;
+  }
+
+  push(chunk: Uint8Array): void {
+    this.#parser.push(this.#decoder.decode(chunk, { stream: true }));
+  }
+
+  finish(): StoredSeries[] {
+    this.#parser.push(this.#decoder.decode());
+    return this.#parser.finish();
   }
 }
