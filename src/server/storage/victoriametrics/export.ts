@@ -225,9 +225,8 @@ export function mergePoints(
     if (second > to || second === Infinity) break;
     let pick = i;
     if (second === recentSecond) {
-      const writes = recent as KeyWrites;
       if (
-        second !== storedSecond || slotMs(second, writes.slot(j)) > ms[i]
+        second !== storedSecond || recentWins(recent as KeyWrites, j, ms[i])
       ) {
         pick = -1 - j;
       }
@@ -240,6 +239,20 @@ export function mergePoints(
     }
   }
   return { seconds, picks, length };
+}
+
+/**
+ * Whether recent write `j` of `writes` wins over the point stored at
+ * millisecond `storedMs` of the same second: it was written at a larger
+ * slot, so later (an older write of that second is what VictoriaMetrics
+ * still shows).
+ */
+export function recentWins(
+  writes: KeyWrites,
+  j: number,
+  storedMs: number,
+): boolean {
+  return slotMs(writes.second(j), writes.slot(j)) > storedMs;
 }
 
 /**

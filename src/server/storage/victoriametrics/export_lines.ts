@@ -1,10 +1,10 @@
 /**
  * `get *`'s reading of `/api/v1/export`, as bytes, without I/O: the body
- * split into lines as it arrives, each line scanned (`export_scan.ts`)
- * and handed over at once when it is the first of its key, so its data
- * lines can be written while VictoriaMetrics still sends the others. A key
- * in several lines, or a line of another shape (read by `ExportParser`),
- * is kept for the end, as numbers.
+ * split into lines as it arrives, and each line handed over at once when
+ * it is the first of its key, so its data lines can be written while
+ * VictoriaMetrics still sends the others. A key in several lines, a line
+ * not taken, or a line of another shape (read by `ExportParser`) is kept
+ * for the end, as numbers.
  *
  * @module
  */
@@ -13,8 +13,9 @@ import { slide } from "../../../internal/grow.ts";
 import { combineSeries, compareKeys, ExportParser } from "./export.ts";
 import type { StoredSeries } from "./export.ts";
 import {
+  layoutOf,
+  type LineLayout,
   scanExportLine,
-  type ScannedLine,
   scannedSeries,
 } from "./export_scan.ts";
 
@@ -32,11 +33,22 @@ export interface ExportedKey {
 const NEWLINE = 0x0a;
 const decoder = new TextDecoder();
 
+/**
+ * Hears of a key's first line with it, and returns whether it took it
+ * (wrote its data lines); hears of the key again, without a line, if they
+ * cannot stand (another line of it came): the end will give its points.
+ */
+export type HandOver = (
+  key: string,
+  line?: Uint8Array,
+  layout?: LineLayout,
+) => boolean;
+
 /** Reads an export body; see the module documentation. */
 export class ExportLines {
-  readonly #handOver: (key: string, line?: ScannedLine) => void;
-  /** Each key's scanned lines; those of other shapes go to #others. */
-  readonly #keys = new Map<string, ScannedLine[]>();
+  readonly #handOver: HandOver;
+  /** Each key's lines; those of other shapes go to #others. */
+  readonly #keys = new Map<string, Uint8Array[]>();
   /** Keys handed over whole, as long as no other line of them came. */
   readonly #whole = new Set<string>();
   /** Keys with a line of another shape. */
@@ -46,16 +58,13 @@ export class ExportLines {
   #rest = new Uint8Array(0);
   #restLength = 0;
 
-  /**
-   * @param handOver Told of each key's first line, with it when it is all
-   * of the key so far (in time order); told again, without a line, once
-   * {@link ExportLines.finish} will have to give the key's points.
-   */
-  constructor(handOver: (key: string, line?: ScannedLine) => void) {
+  /** @param handOver Hears of each key's lines; see {@link HandOver}. */
+  constructor(handOver: HandOver) {
     this.#handOver = handOver;
     this.#others = new ExportParser((key) => {
       this.#otherKeys.add(key);
       this.#notWhole(key);
+      return false;
     });
   }
 
@@ -94,19 +103,37 @@ export class ExportLines {
       this.#restLength = 0;
     }
     const others = new Map<string, StoredSeries>();
+    const all: ExportedKey[] = [];
+    const parts = new Map<string, StoredSeries[]>();
+    for (const [key, lines] of this.#keys) {
+      if (this.#whole.has(key)) continue;
+      const scanned = lines.map(scanExportLine);
+      parts.set(
+        key,
+        scanned.flatMap((line) =>
+          line === undefined ? [] : scannedSeries(line)
+        ),
+      );
+      // A line scanned only in part: JSON reads it, or says what is wrong.
+      lines.forEach((line, i) => {
+        if (scanned[i] === undefined) {
+          this.#others.push(`${decoder.decode(line)}\n`);
+        }
+      });
+    }
     for (const series of this.#others.finish()) {
       others.set(series.key, series);
     }
-    const all: ExportedKey[] = [];
-    for (const [key, lines] of this.#keys) {
+    for (const key of this.#keys.keys()) {
       const other = others.get(key);
       others.delete(key);
+      const series = parts.get(key);
       all.push({
         key,
-        series: this.#whole.has(key) ? undefined : combineSeries(key, [
-          ...lines.map(scannedSeries),
-          ...(other === undefined ? [] : [other]),
-        ]),
+        series: series === undefined ? undefined : combineSeries(
+          key,
+          other === undefined ? series : [...series, other],
+        ),
       });
     }
     for (const [key, series] of others) all.push({ key, series });
@@ -114,25 +141,23 @@ export class ExportLines {
   }
 
   #line(bytes: Uint8Array): void {
-    const line = scanExportLine(bytes);
-    if (line === undefined) {
+    const layout = layoutOf(bytes);
+    if (layout === undefined) {
       if (bytes.length > 0) this.#others.push(`${decoder.decode(bytes)}\n`);
       return;
     }
-    const lines = this.#keys.get(line.key);
-    if (lines === undefined) this.#keys.set(line.key, [line]);
-    else lines.push(line);
-    if (
-      lines === undefined && line.ascending && !this.#otherKeys.has(line.key)
-    ) {
-      this.#whole.add(line.key);
-      this.#handOver(line.key, line);
-    } else {
-      this.#notWhole(line.key);
+    const { key } = layout;
+    const lines = this.#keys.get(key);
+    if (lines === undefined) this.#keys.set(key, [bytes]);
+    else lines.push(bytes);
+    if (lines !== undefined || this.#otherKeys.has(key)) {
+      this.#notWhole(key);
+    } else if (this.#handOver(key, bytes, layout)) {
+      this.#whole.add(key);
     }
   }
 
-  /** `key` has another line, or one unordered: kept for the end. */
+  /** `key` has another line: kept for the end. */
   #notWhole(key: string): void {
     this.#whole.delete(key);
     this.#handOver(key);

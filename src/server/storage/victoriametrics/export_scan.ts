@@ -10,10 +10,7 @@
  * @module
  */
 
-import {
-  MAX_NUMBER_BYTES,
-  writePythonFloat,
-} from "../../../protocol/number_bytes.ts";
+import { writePythonFloat } from "../../../protocol/number_bytes.ts";
 import { withRoom } from "../../../internal/grow.ts";
 import type { StoredSeries } from "./export.ts";
 
@@ -49,20 +46,30 @@ const MINUS = 0x2d;
 const DOT = 0x2e;
 /** Digits of a millisecond timestamp that stay a safe integer. */
 const MAX_MS_DIGITS = 15;
-/** A value text copied as it came is at most this long. */
-const MAX_COPIED = MAX_NUMBER_BYTES - 2;
+/** Significant digits of a value copied as it came. */
+const MAX_DIGITS = 15;
 
 /** Value spans of the line being scanned, reused. */
 let starts = new Uint32Array(4096);
 let ends = new Uint32Array(4096);
 
+/** Where the parts of an export line are. */
+export interface LineLayout {
+  /** Metric name. */
+  readonly key: string;
+  /** Where its first value starts. */
+  readonly values: number;
+  /** Where its first timestamp starts. */
+  readonly timestamps: number;
+}
+
 /**
- * `line` (without its `\n`) scanned, or `undefined` when it is not of the
- * usual shape (`{"metric":{"__name__":KEY},"values":[...],
- * "timestamps":[...]}`, no other label, integer milliseconds, as many as
- * values).
+ * Where the key, values and timestamps of `line` (without its `\n`) are,
+ * or `undefined` when it is not of the usual shape
+ * (`{"metric":{"__name__":KEY},"values":[...],"timestamps":[...]}`, no
+ * other label). The numbers themselves are checked as they are read.
  */
-export function scanExportLine(line: Uint8Array): ScannedLine | undefined {
+export function layoutOf(line: Uint8Array): LineLayout | undefined {
   if (!startsWith(line, 0, HEAD)) return undefined;
   let at = HEAD.length;
   let escaped = false;
@@ -78,41 +85,70 @@ export function scanExportLine(line: Uint8Array): ScannedLine | undefined {
     ? jsonString(line.subarray(HEAD.length - 1, at + 1))
     : decoder.decode(line.subarray(HEAD.length, at));
   at++;
-  if (key === undefined || !startsWith(line, at, VALUES)) {
+  if (key === undefined || !startsWith(line, at, VALUES)) return undefined;
+  const values = at + VALUES.length;
+  // No value holds a "]": the first one ends the values.
+  const close = line.indexOf(CLOSE, values);
+  if (close === -1 || !startsWith(line, close, TIMESTAMPS)) return undefined;
+  if (line[line.length - 2] !== CLOSE || line[line.length - 1] !== END) {
     return undefined;
   }
-  at += VALUES.length;
+  return { key, values, timestamps: close + TIMESTAMPS.length };
+}
+
+/** Where the value text starting at `line[at]` ends (a `,` or `]`). */
+export function valueEnd(line: Uint8Array, at: number): number {
+  while (at < line.length && line[at] !== COMMA && line[at] !== CLOSE) at++;
+  return at;
+}
+
+/**
+ * The millisecond timestamp written at `line[at]` (digits up to a `,` or
+ * `]`), or -1 when it is none.
+ */
+export function readMs(line: Uint8Array, at: number): number {
+  let n = 0;
+  let digits = 0;
+  for (; at < line.length; at++, digits++) {
+    const byte = line[at];
+    if (byte < DIGIT_0 || byte > DIGIT_9) break;
+    n = n * 10 + (byte - DIGIT_0);
+  }
+  const ends = line[at] === COMMA || line[at] === CLOSE;
+  return digits > 0 && digits <= MAX_MS_DIGITS && ends ? n : -1;
+}
+
+/**
+ * `line` (without its `\n`) scanned, or `undefined` when it is not of the
+ * usual shape (see {@link layoutOf}; integer milliseconds, as many as
+ * values).
+ */
+export function scanExportLine(line: Uint8Array): ScannedLine | undefined {
+  const layout = layoutOf(line);
+  if (layout === undefined) return undefined;
   let count = 0;
-  while (at < line.length && line[at] !== CLOSE) {
+  for (let at = layout.values; line[at] !== CLOSE; count++) {
     starts = withRoom(starts, count, 1);
     ends = withRoom(ends, count, 1);
     starts[count] = at;
-    while (at < line.length && isNumberByte(line[at])) at++;
-    if (at === starts[count]) return undefined;
-    ends[count++] = at;
+    at = ends[count] = valueEnd(line, at);
+    if (at === starts[count] || at === line.length) return undefined;
     if (line[at] === COMMA) at++;
   }
-  if (!startsWith(line, at, TIMESTAMPS)) return undefined;
-  at += TIMESTAMPS.length;
   const ms = new Float64Array(count);
   let ascending = true;
+  let at = layout.timestamps;
   for (let i = 0, last = -1; i < count; i++) {
-    const start = at;
-    let n = 0;
-    while (at < line.length && line[at] >= DIGIT_0 && line[at] <= DIGIT_9) {
-      n = n * 10 + (line[at++] - DIGIT_0);
-    }
-    const digits = at - start;
-    if (digits === 0 || digits > MAX_MS_DIGITS) return undefined;
-    if (line[at] === COMMA && i + 1 < count) at++;
+    const n = readMs(line, at);
+    if (n < 0) return undefined;
+    while (line[at] !== COMMA && line[at] !== CLOSE) at++;
+    if (line[at] === COMMA) at++;
     if (n <= last) ascending = false;
     ms[i] = last = n;
   }
-  if (line[at] !== CLOSE || line[at + 1] !== END || at + 2 !== line.length) {
-    return undefined;
-  }
+  if (line[at] !== CLOSE || at + 2 !== line.length) return undefined;
   return {
-    key,
+    key: layout.key,
     bytes: line,
     ms,
     valueStarts: starts.slice(0, count),
@@ -122,46 +158,66 @@ export function scanExportLine(line: Uint8Array): ScannedLine | undefined {
 }
 
 /**
- * Writes value `i` of `line` at `buf[at]` as the protocol spells it;
- * returns the offset after it. The caller makes room for
- * {@link MAX_NUMBER_BYTES}.
+ * Writes the value whose text VictoriaMetrics wrote at `bytes[start,
+ * end)` at `buf[at]` as the protocol spells it: copied where that is the
+ * same, else read and written again. Returns the offset after it; throws
+ * when the text is no number.
  */
-export function writeScannedValue(
+export function writeValueText(
   buf: Uint8Array,
   at: number,
-  line: ScannedLine,
-  i: number,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
 ): number {
-  const bytes = line.bytes;
-  const start = line.valueStarts[i];
-  const end = line.valueEnds[i];
-  // Python writes what VictoriaMetrics wrote when it is a decimal from
-  // 1e-4 up to (not including) 1e16, with ".0" after a whole number.
+  if (!isShortestFixed(bytes, start, end)) {
+    return writePythonFloat(buf, at, numberOf(bytes, start, end));
+  }
+  let dot = false;
+  for (let k = start; k < end; k++) {
+    const byte = bytes[k];
+    if (byte === DOT) dot = true;
+    buf[at++] = byte;
+  }
+  if (!dot) {
+    buf[at++] = DOT;
+    buf[at++] = DIGIT_0;
+  }
+  return at;
+}
+
+/**
+ * Whether `bytes[start, end)` is a number as Python's `repr` writes it,
+ * but for the `.0` of a whole number: fixed notation from 1e-4 up to
+ * (not including) 1e15, no needless zero, and at most 15 significant
+ * digits, which makes it the shortest text of its double (any two
+ * decimals of 15 digits are different doubles).
+ */
+function isShortestFixed(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+): boolean {
   let p = bytes[start] === MINUS ? start + 1 : start;
   const whole = p;
   while (p < end && bytes[p] >= DIGIT_0 && bytes[p] <= DIGIT_9) p++;
   const wholeDigits = p - whole;
-  let zeros = 0; // after "0.": a value below 1e-4 has four or more
-  if (p < end && bytes[p] === DOT) {
-    if (wholeDigits === 1 && bytes[whole] === DIGIT_0) {
-      while (p + 1 + zeros < end && bytes[p + 1 + zeros] === DIGIT_0) zeros++;
-    }
-    p++;
-    while (p < end && bytes[p] >= DIGIT_0 && bytes[p] <= DIGIT_9) p++;
-  } else if (p === end && wholeDigits > 0 && wholeDigits <= 16) {
-    for (let k = start; k < end; k++) buf[at++] = bytes[k];
-    buf[at++] = DOT;
-    buf[at++] = DIGIT_0;
-    return at;
-  }
+  const zeroWhole = wholeDigits === 1 && bytes[whole] === DIGIT_0;
   if (
-    p !== end || wholeDigits === 0 || wholeDigits > 16 || zeros >= 4 ||
-    end - start > MAX_COPIED
+    wholeDigits === 0 || wholeDigits > MAX_DIGITS ||
+    (bytes[whole] === DIGIT_0 && !zeroWhole)
   ) {
-    return writePythonFloat(buf, at, valueOf(line, i));
+    return false;
   }
-  for (let k = start; k < end; k++) buf[at++] = bytes[k];
-  return at;
+  if (p === end) return true;
+  if (bytes[p] !== DOT) return false;
+  const fraction = ++p;
+  while (p < end && bytes[p] >= DIGIT_0 && bytes[p] <= DIGIT_9) p++;
+  if (p !== end || p === fraction || bytes[end - 1] === DIGIT_0) return false;
+  if (!zeroWhole) return wholeDigits + (end - fraction) <= MAX_DIGITS;
+  let zeros = 0; // below 1e-4 ("0.0000...") Python writes an exponent
+  while (bytes[fraction + zeros] === DIGIT_0) zeros++;
+  return zeros < 4 && end - fraction - zeros <= MAX_DIGITS;
 }
 
 /** `line` as numbers, in the line's order. */
@@ -169,16 +225,17 @@ export function scannedSeries(line: ScannedLine): StoredSeries {
   return {
     key: line.key,
     ms: Array.from(line.ms),
-    values: Array.from(line.ms, (_, i) => valueOf(line, i)),
+    values: Array.from(
+      line.ms,
+      (_, i) => numberOf(line.bytes, line.valueStarts[i], line.valueEnds[i]),
+    ),
   };
 }
 
-/** Value `i` of `line` as a number; throws when it is none. */
-function valueOf(line: ScannedLine, i: number): number {
-  const text = decoder.decode(
-    line.bytes.subarray(line.valueStarts[i], line.valueEnds[i]),
-  );
-  const value = Number(text);
+/** The number written at `bytes[start, end)`; throws when it is none. */
+function numberOf(bytes: Uint8Array, start: number, end: number): number {
+  const text = decoder.decode(bytes.subarray(start, end));
+  const value = text.trim() === text ? Number(text) : NaN;
   if (!Number.isFinite(value)) {
     throw new Error(
       `VictoriaMetrics export sent a value that is not a number: ${text}`,
@@ -195,12 +252,6 @@ function jsonString(literal: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Bytes a JSON number may hold: digits, sign, dot, exponent. */
-function isNumberByte(byte: number): boolean {
-  return (byte >= DIGIT_0 && byte <= DIGIT_9) || byte === MINUS ||
-    byte === DOT || byte === 0x65 || byte === 0x45 || byte === 0x2b;
 }
 
 function startsWith(line: Uint8Array, at: number, prefix: Uint8Array): boolean {

@@ -14,10 +14,18 @@ import {
 } from "../../../protocol/data_lines.ts";
 import { writePythonFloat } from "../../../protocol/number_bytes.ts";
 import type { Series } from "../storage.ts";
-import { mergePoints } from "./export.ts";
-import { type ScannedLine, writeScannedValue } from "./export_scan.ts";
+import { recentWins } from "./export.ts";
+import {
+  type LineLayout,
+  readMs,
+  valueEnd,
+  writeValueText,
+} from "./export_scan.ts";
+import { secondOfMs } from "./order.ts";
 import type { KeyWrites } from "./recent.ts";
 
+const COMMA = 0x2c;
+const CLOSE = 0x5d;
 /** Bytes of one block: a few keys' lines. */
 const BLOCK_BYTES = 4 << 20;
 const encoder = new TextEncoder();
@@ -55,33 +63,125 @@ export class LineBlocks {
   }
 
   /**
-   * The data lines of an export line read as bytes, with `recent` writes
-   * overlaid (see `mergePoints`), in pieces: values VictoriaMetrics sent
-   * are copied as text where the protocol spells them the same.
+   * The data lines of export line `line` (laid out as `layout` says),
+   * written straight from its bytes in one pass, this front-end's `recent`
+   * writes overlaid: a recent write shows where VictoriaMetrics does not
+   * show its second or shows it at a smaller slot (an older write); writes
+   * not acknowledged yet (`NaN`) are left out. Per second the last stored
+   * millisecond counts. `undefined` when the milliseconds are not
+   * ascending or the line ends wrong (what was written of it is then left
+   * unused); throws when a value is no number.
    */
-  writeScanned(line: ScannedLine, recent: KeyWrites | undefined): Uint8Array[] {
-    const key = encoder.encode(line.key);
-    const lineBytes = key.length + DATA_LINE_EXTRA_BYTES;
-    const { seconds, picks, length } = mergePoints(line.ms, recent);
-    const pieces: Uint8Array[] = [];
-    let block = this.#block;
-    let start = this.#at;
-    let at = start;
-    for (let n = 0; n < length; n++) {
-      if (block.length - at < lineBytes) {
-        if (at > start) pieces.push(block.subarray(start, at));
-        block = this.#block = new Uint8Array(Math.max(BLOCK_BYTES, lineBytes));
-        start = at = 0;
+  writeExport(
+    line: Uint8Array,
+    layout: LineLayout,
+    recent: KeyWrites | undefined,
+  ): Uint8Array[] | undefined {
+    const out = new LineWriter(this.#block, this.#at, layout.key);
+    const recentLength = recent?.length ?? 0;
+    let j = 0;
+    let v = layout.values;
+    let t = layout.timestamps;
+    let lastMs = -1;
+    // The point in turn is written once the next one is of a later second.
+    let second = -1;
+    let valueStart = 0;
+    let valueStop = 0;
+    for (;;) {
+      const more = line[v] !== CLOSE;
+      let ms = -1;
+      let stop = v;
+      if (more) {
+        stop = valueEnd(line, v);
+        ms = readMs(line, t);
+        if (stop === v || stop === line.length || ms <= lastMs) {
+          return undefined;
+        }
       }
-      at = writeLineHead(block, at, key);
-      const pick = picks[n];
-      at = pick >= 0
-        ? writeScannedValue(block, at, line, pick)
-        : writePythonFloat(block, at, (recent as KeyWrites).value(-1 - pick));
-      at = writeLineTail(block, at, seconds[n]);
+      if (second >= 0 && (!more || secondOfMs(ms) !== second)) {
+        // Recent writes of earlier seconds first, then this second's.
+        for (; j < recentLength; j++) {
+          const writes = recent as KeyWrites;
+          const at = writes.second(j);
+          if (at > second) break;
+          const value = writes.value(j);
+          if (Number.isNaN(value)) continue;
+          if (at < second) out.number(value, at);
+          else if (recentWins(writes, j, lastMs)) {
+            out.number(value, at);
+            valueStop = -1;
+          }
+        }
+        if (valueStop >= 0) out.text(line, valueStart, valueStop, second);
+      }
+      if (!more) break;
+      second = secondOfMs(ms);
+      valueStart = v;
+      valueStop = stop;
+      lastMs = ms;
+      v = line[stop] === COMMA ? stop + 1 : stop;
+      while (line[t] !== COMMA && line[t] !== CLOSE) t++;
+      if (line[t] === COMMA) t++;
     }
-    if (at > start) pieces.push(block.subarray(start, at));
-    this.#at = at;
-    return pieces;
+    // As many timestamps as values, then the end of the line.
+    if (line[t] !== CLOSE || t + 2 !== line.length) return undefined;
+    for (; j < recentLength; j++) {
+      const value = (recent as KeyWrites).value(j);
+      if (!Number.isNaN(value)) {
+        out.number(value, (recent as KeyWrites).second(j));
+      }
+    }
+    this.#block = out.block;
+    this.#at = out.at;
+    return out.pieces();
+  }
+}
+
+/** Data lines of one key appended to blocks, a new block when one is full. */
+class LineWriter {
+  block: Uint8Array<ArrayBuffer>;
+  at: number;
+  readonly #key: Uint8Array;
+  readonly #lineBytes: number;
+  readonly #pieces: Uint8Array[] = [];
+  #start: number;
+
+  constructor(block: Uint8Array<ArrayBuffer>, at: number, key: string) {
+    this.block = block;
+    this.at = this.#start = at;
+    this.#key = encoder.encode(key);
+    this.#lineBytes = this.#key.length + DATA_LINE_EXTRA_BYTES;
+  }
+
+  /** A line whose value is `bytes[start, stop)` as VictoriaMetrics wrote it. */
+  text(bytes: Uint8Array, start: number, stop: number, second: number): void {
+    this.#room();
+    let at = writeLineHead(this.block, this.at, this.#key);
+    at = writeValueText(this.block, at, bytes, start, stop);
+    this.at = writeLineTail(this.block, at, second);
+  }
+
+  /** A line of `value`. */
+  number(value: number, second: number): void {
+    this.#room();
+    let at = writeLineHead(this.block, this.at, this.#key);
+    at = writePythonFloat(this.block, at, value);
+    this.at = writeLineTail(this.block, at, second);
+  }
+
+  /** The pieces written, in order. */
+  pieces(): Uint8Array[] {
+    if (this.at > this.#start) {
+      this.#pieces.push(this.block.subarray(this.#start, this.at));
+      this.#start = this.at;
+    }
+    return this.#pieces;
+  }
+
+  #room(): void {
+    if (this.block.length - this.at >= this.#lineBytes) return;
+    this.pieces();
+    this.block = new Uint8Array(Math.max(BLOCK_BYTES, this.#lineBytes));
+    this.at = this.#start = 0;
   }
 }

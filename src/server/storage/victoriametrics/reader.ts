@@ -90,11 +90,11 @@ export class ExportReader {
       "*",
       -Infinity,
       Infinity,
-      new ExportLines((key, line) => {
-        written.set(
-          key,
-          line && blocks.writeScanned(line, this.#recent.get(key, now)),
-        );
+      new ExportLines((key, line, layout) => {
+        const pieces = line && layout &&
+          blocks.writeExport(line, layout, this.#recent.get(key, now));
+        written.set(key, pieces);
+        return pieces !== undefined;
       }),
     );
     const every = this.#withRecent(
