@@ -10,7 +10,10 @@
  * @module
  */
 
-import { writePythonFloat } from "../../../protocol/number_bytes.ts";
+import {
+  writeInteger,
+  writePythonFloat,
+} from "../../../protocol/number_bytes.ts";
 import { withRoom } from "../../../internal/grow.ts";
 import type { StoredSeries } from "./export.ts";
 
@@ -102,20 +105,89 @@ export function valueEnd(line: Uint8Array, at: number): number {
   return at;
 }
 
-/**
- * The millisecond timestamp written at `line[at]` (digits up to a `,` or
- * `]`), or -1 when it is none.
- */
-export function readMs(line: Uint8Array, at: number): number {
-  let n = 0;
-  let digits = 0;
-  for (; at < line.length; at++, digits++) {
-    const byte = line[at];
-    if (byte < DIGIT_0 || byte > DIGIT_9) break;
-    n = n * 10 + (byte - DIGIT_0);
+/** Reads the millisecond timestamps of an export line one by one. */
+export class MsReader {
+  /** Where the next timestamp starts. */
+  at: number;
+  /** Where the last one read starts. */
+  start = 0;
+  /** Where the last one read ends. */
+  end = 0;
+  readonly #line: Uint8Array;
+
+  /**
+   * @param line The export line.
+   * @param at Where its first timestamp starts.
+   */
+  constructor(line: Uint8Array, at: number) {
+    this.#line = line;
+    this.at = at;
   }
-  const ends = line[at] === COMMA || line[at] === CLOSE;
-  return digits > 0 && digits <= MAX_MS_DIGITS && ends ? n : -1;
+
+  /**
+   * The next timestamp (digits up to a `,` or `]`, past which it moves on),
+   * or -1 when what comes is none.
+   */
+  next(): number {
+    const line = this.#line;
+    let at = this.start = this.at;
+    // The first nine digits in int32 arithmetic, any others as a double.
+    let high = 0;
+    const stop = Math.min(line.length, at + 9);
+    for (; at < stop; at++) {
+      const digit = line[at] - DIGIT_0;
+      if (digit < 0 || digit > 9) break;
+      high = (high * 10 + digit) | 0;
+    }
+    let n = high;
+    for (; at < line.length; at++) {
+      const digit = line[at] - DIGIT_0;
+      if (digit < 0 || digit > 9) break;
+      n = n * 10 + digit;
+    }
+    const digits = at - this.start;
+    this.end = at;
+    const next = line[at];
+    if (next === COMMA) at++;
+    this.at = at;
+    return digits > 0 && digits <= MAX_MS_DIGITS &&
+        (next === COMMA || next === CLOSE)
+      ? n
+      : -1;
+  }
+}
+
+/**
+ * Writes the second of the millisecond timestamp whose digits are
+ * `bytes[start, end)` (its dedup interval: `ceil(ms / 1000)`, see
+ * `order.ts`) at `buf[at]`, from those digits; returns the offset after
+ * it.
+ */
+export function writeSecondOfMs(
+  buf: Uint8Array,
+  at: number,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  second: number,
+): number {
+  const whole = end - 3;
+  // From a digit 9 on, the second might have one digit more (999 → 1000).
+  if (whole <= start || bytes[start] === DIGIT_9 || bytes[start] === DIGIT_0) {
+    return writeInteger(buf, at, second);
+  }
+  for (let k = start; k < whole; k++) buf[at++] = bytes[k];
+  if (
+    bytes[whole] === DIGIT_0 && bytes[whole + 1] === DIGIT_0 &&
+    bytes[end - 1] === DIGIT_0
+  ) {
+    return at;
+  }
+  // Not on a whole second: one up, carrying over nines.
+  let k = at - 1;
+  while (buf[k] === DIGIT_9) buf[k--] = DIGIT_0;
+  buf[k]++;
+  return at;
 }
 
 /**
@@ -137,16 +209,16 @@ export function scanExportLine(line: Uint8Array): ScannedLine | undefined {
   }
   const ms = new Float64Array(count);
   let ascending = true;
-  let at = layout.timestamps;
+  const reader = new MsReader(line, layout.timestamps);
   for (let i = 0, last = -1; i < count; i++) {
-    const n = readMs(line, at);
+    const n = reader.next();
     if (n < 0) return undefined;
-    while (line[at] !== COMMA && line[at] !== CLOSE) at++;
-    if (line[at] === COMMA) at++;
     if (n <= last) ascending = false;
     ms[i] = last = n;
   }
-  if (line[at] !== CLOSE || at + 2 !== line.length) return undefined;
+  if (line[reader.at] !== CLOSE || reader.at + 2 !== line.length) {
+    return undefined;
+  }
   return {
     key: layout.key,
     bytes: line,

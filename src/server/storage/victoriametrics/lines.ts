@@ -17,8 +17,9 @@ import type { Series } from "../storage.ts";
 import { recentWins } from "./export.ts";
 import {
   type LineLayout,
-  readMs,
+  MsReader,
   valueEnd,
+  writeSecondOfMs,
   writeValueText,
 } from "./export_scan.ts";
 import { secondOfMs } from "./order.ts";
@@ -26,6 +27,8 @@ import type { KeyWrites } from "./recent.ts";
 
 const COMMA = 0x2c;
 const CLOSE = 0x5d;
+const SPACE = 0x20;
+const NEWLINE = 0x0a;
 /** Bytes of one block: a few keys' lines. */
 const BLOCK_BYTES = 4 << 20;
 const encoder = new TextEncoder();
@@ -81,19 +84,21 @@ export class LineBlocks {
     const recentLength = recent?.length ?? 0;
     let j = 0;
     let v = layout.values;
-    let t = layout.timestamps;
+    const timestamps = new MsReader(line, layout.timestamps);
     let lastMs = -1;
     // The point in turn is written once the next one is of a later second.
     let second = -1;
     let valueStart = 0;
     let valueStop = 0;
+    let msStart = 0;
+    let msEnd = 0;
     for (;;) {
       const more = line[v] !== CLOSE;
       let ms = -1;
       let stop = v;
       if (more) {
         stop = valueEnd(line, v);
-        ms = readMs(line, t);
+        ms = timestamps.next();
         if (stop === v || stop === line.length || ms <= lastMs) {
           return undefined;
         }
@@ -112,18 +117,21 @@ export class LineBlocks {
             valueStop = -1;
           }
         }
-        if (valueStop >= 0) out.text(line, valueStart, valueStop, second);
+        if (valueStop >= 0) {
+          out.text(line, valueStart, valueStop, msStart, msEnd, second);
+        }
       }
       if (!more) break;
       second = secondOfMs(ms);
       valueStart = v;
       valueStop = stop;
+      msStart = timestamps.start;
+      msEnd = timestamps.end;
       lastMs = ms;
       v = line[stop] === COMMA ? stop + 1 : stop;
-      while (line[t] !== COMMA && line[t] !== CLOSE) t++;
-      if (line[t] === COMMA) t++;
     }
     // As many timestamps as values, then the end of the line.
+    const t = timestamps.at;
     if (line[t] !== CLOSE || t + 2 !== line.length) return undefined;
     for (; j < recentLength; j++) {
       const value = (recent as KeyWrites).value(j);
@@ -153,12 +161,27 @@ class LineWriter {
     this.#lineBytes = this.#key.length + DATA_LINE_EXTRA_BYTES;
   }
 
-  /** A line whose value is `bytes[start, stop)` as VictoriaMetrics wrote it. */
-  text(bytes: Uint8Array, start: number, stop: number, second: number): void {
+  /**
+   * A line whose value is `bytes[start, stop)` and whose second is that
+   * of the millisecond at `bytes[msStart, msEnd)`, as VictoriaMetrics
+   * wrote them.
+   */
+  text(
+    bytes: Uint8Array,
+    start: number,
+    stop: number,
+    msStart: number,
+    msEnd: number,
+    second: number,
+  ): void {
     this.#room();
-    let at = writeLineHead(this.block, this.at, this.#key);
-    at = writeValueText(this.block, at, bytes, start, stop);
-    this.at = writeLineTail(this.block, at, second);
+    const block = this.block;
+    let at = writeLineHead(block, this.at, this.#key);
+    at = writeValueText(block, at, bytes, start, stop);
+    block[at++] = SPACE;
+    at = writeSecondOfMs(block, at, bytes, msStart, msEnd, second);
+    block[at++] = NEWLINE;
+    this.at = at;
   }
 
   /** A line of `value`. */

@@ -1,9 +1,11 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import fc from "../../../helpers/fast_check.ts";
 import {
+  MsReader,
   scanExportLine,
   type ScannedLine,
   scannedSeries,
+  writeSecondOfMs,
   writeValueText,
 } from "../../../../src/server/storage/victoriametrics/export_scan.ts";
 import { pythonFloat } from "../../../../src/protocol/number_text.ts";
@@ -173,5 +175,52 @@ Deno.test("a value that is no number fails when it is written or read", () => {
     const line = scanned(exportLine("k", [token], [1000]));
     assertThrows(() => valueTexts(line), Error, "not a number");
     assertThrows(() => scannedSeries(line), Error, "not a number");
+  }
+});
+
+Deno.test("a millisecond's second is written from its digits, carries included", () => {
+  const buf = new Uint8Array(32);
+  const cases = [
+    0,
+    1,
+    999,
+    1000,
+    1001,
+    9999,
+    1799999999001,
+    1799999999000,
+    1150864246001,
+    1999999999999,
+    9999999999999,
+    ...Array.from({ length: 2000 }, () => Math.floor(Math.random() * 2e12)),
+  ];
+  for (const ms of cases) {
+    const bytes = encoder.encode(`${ms}]`);
+    const reader = new MsReader(bytes, 0);
+    assertEquals(reader.next(), ms);
+    const end = writeSecondOfMs(
+      buf,
+      1,
+      bytes,
+      reader.start,
+      reader.end,
+      Math.ceil(ms / 1000),
+    );
+    assertEquals(
+      decoder.decode(buf.subarray(1, end)),
+      `${Math.ceil(ms / 1000)}`,
+    );
+  }
+});
+
+Deno.test("timestamps are read one by one; anything but digits up to a comma or bracket is none", () => {
+  const reader = new MsReader(encoder.encode("12,1700000000123,5]"), 0);
+  assertEquals([reader.next(), reader.next(), reader.next()], [
+    12,
+    1700000000123,
+    5,
+  ]);
+  for (const text of ["]", "1.5]", "-1]", "1e3]", "1234567890123456]", "12"]) {
+    assertEquals(new MsReader(encoder.encode(text), 0).next(), -1, text);
   }
 });
