@@ -167,35 +167,39 @@ export function compareKeys(a: string, b: string): number {
 }
 
 /**
- * The seconds of a key's merged points and where each value comes from:
- * `picks[n] >= 0` is the stored point of that index, `picks[n] < 0` the
- * recent write of index `-1 - picks[n]`.
+ * Whether recent write `j` of `writes` wins over the point stored at
+ * millisecond `storedMs` of the same second: it was written at a larger
+ * slot, so later (an older write of that second is what VictoriaMetrics
+ * still shows).
  */
-export interface MergedPoints {
-  /** Unix seconds, ascending. */
-  readonly seconds: Float64Array;
-  /** Where each point's value is; see {@link MergedPoints}. */
-  readonly picks: Int32Array;
-  /** How many points. */
-  readonly length: number;
+export function recentWins(
+  writes: KeyWrites,
+  j: number,
+  storedMs: number,
+): boolean {
+  return slotMs(writes.second(j), writes.slot(j)) > storedMs;
 }
 
 /**
- * The points from `from` to `to` (seconds, inclusive) of a key stored at
- * milliseconds `ms` (ascending) with the `recent` writes of this
- * front-end overlaid. A recent write wins where VictoriaMetrics does not
- * show its second yet or shows it at a smaller slot (an older write);
- * writes not acknowledged yet (`NaN`) are left out.
+ * The points of `key` from `from` to `to` (seconds, inclusive): the
+ * `stored` ones with the `recent` writes of this front-end overlaid. A
+ * recent write wins where VictoriaMetrics does not show its second yet or
+ * shows it at a smaller slot (see {@link recentWins}); writes not
+ * acknowledged yet (`NaN`) are left out. `undefined` when there is no
+ * point.
  */
-export function mergePoints(
-  ms: ArrayLike<number>,
+export function mergeSeries(
+  key: string,
+  stored: StoredSeries | undefined,
   recent: KeyWrites | undefined,
   from: number = -Infinity,
   to: number = Infinity,
-): MergedPoints {
+): Series | undefined {
+  const ms = stored?.ms ?? [];
+  const storedValues = stored?.values ?? [];
   const recentLength = recent?.length ?? 0;
-  const seconds = new Float64Array(ms.length + recentLength);
-  const picks = new Int32Array(ms.length + recentLength);
+  const timestamps = new Float64Array(ms.length + recentLength);
+  const values = new Float64Array(ms.length + recentLength);
   let length = 0;
   // The stored point in turn is the last of its second's milliseconds;
   // `nextSecond` is the second of the point after it, worked out once.
@@ -223,64 +227,24 @@ export function mergePoints(
       : Infinity;
     const second = Math.min(storedSecond, recentSecond);
     if (second > to || second === Infinity) break;
-    let pick = i;
+    let value = storedValues[i];
     if (second === recentSecond) {
-      if (
-        second !== storedSecond || recentWins(recent as KeyWrites, j, ms[i])
-      ) {
-        pick = -1 - j;
+      const writes = recent as KeyWrites;
+      if (second !== storedSecond || recentWins(writes, j, ms[i])) {
+        value = writes.value(j);
       }
       j++;
     }
     if (second === storedSecond) storedSecond = -Infinity;
     if (second >= from) {
-      seconds[length] = second;
-      picks[length++] = pick;
+      timestamps[length] = second;
+      values[length++] = value;
     }
   }
-  return { seconds, picks, length };
-}
-
-/**
- * Whether recent write `j` of `writes` wins over the point stored at
- * millisecond `storedMs` of the same second: it was written at a larger
- * slot, so later (an older write of that second is what VictoriaMetrics
- * still shows).
- */
-export function recentWins(
-  writes: KeyWrites,
-  j: number,
-  storedMs: number,
-): boolean {
-  return slotMs(writes.second(j), writes.slot(j)) > storedMs;
-}
-
-/**
- * The points of `key` from `from` to `to` (seconds, inclusive): the
- * `stored` ones with the `recent` writes overlaid (see
- * {@link mergePoints}). `undefined` when there is no point.
- */
-export function mergeSeries(
-  key: string,
-  stored: StoredSeries | undefined,
-  recent: KeyWrites | undefined,
-  from: number = -Infinity,
-  to: number = Infinity,
-): Series | undefined {
-  const { seconds, picks, length } = mergePoints(
-    stored?.ms ?? [],
-    recent,
-    from,
-    to,
-  );
   if (length === 0) return undefined;
-  const storedValues = stored?.values ?? [];
-  const values = new Float64Array(length);
-  for (let n = 0; n < length; n++) {
-    const pick = picks[n];
-    values[n] = pick >= 0
-      ? storedValues[pick]
-      : (recent as KeyWrites).value(-1 - pick);
-  }
-  return { key, timestamps: seconds.subarray(0, length), values };
+  return {
+    key,
+    timestamps: timestamps.subarray(0, length),
+    values: values.subarray(0, length),
+  };
 }
