@@ -5,6 +5,7 @@
  */
 
 import { formatAddress } from "../internal/address.ts";
+import { formatDuration } from "../internal/duration.ts";
 import {
   type FsyncMode,
   type HttpOptions,
@@ -53,7 +54,12 @@ Options:
                         answered "error: too many keys" (default 1000000)
   --max-points N        most points kept; a put of a new point past it is
                         answered "error: too many points" (default
-                        100000000, about 1.6 GB of memory)
+                        100000000, about 1.6 GB of memory); to keep
+                        a long-running server taking puts, set --retention
+  --retention DURATION  keep points this long, counted back from now: 30d,
+                        12h, 1y; an older put is answered "error: older
+                        than retention", older points are deleted within a
+                        minute (default: keep everything)
   --shutdown-timeout DURATION
                         time to wait on peers when stopping: 10s, 1m
                         (default 10s)
@@ -69,6 +75,13 @@ Options:
                         and /metrics (Prometheus) over HTTP on PORT
                         (HOST defaults to 127.0.0.1; off unless given;
                         see docs/dashboard.md)
+  --graphite [HOST:]PORT
+                        also take carbon's plaintext protocol (path value
+                        timestamp lines: collectd, Telegraf, Netdata) on
+                        PORT, and serve Graphite's /render and
+                        /metrics/find on the --http port (HOST defaults to
+                        127.0.0.1; carbon's port is 2003; see
+                        docs/graphite.md)
   --http-max-connections N
                         HTTP connections served at once (default 256)
   --http-max-connections-per-peer N
@@ -95,6 +108,7 @@ Options:
 Examples:
   metrics serve
   metrics serve --http 8080
+  metrics serve --http 8080 --graphite 2003
   metrics serve --port 0 --data ./data --fsync interval --fsync-interval 200ms
   metrics serve --storage victoriametrics=http://127.0.0.1:8428
   metrics serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --allow-from 10.0.0.0/8
@@ -112,10 +126,12 @@ const VALUE_FLAGS = [
   "max-connections-per-peer",
   "max-keys",
   "max-points",
+  "retention",
   "shutdown-timeout",
   "idle-timeout",
   "storage",
   "http",
+  "graphite",
   "http-max-connections",
   "http-max-connections-per-peer",
   "http-head-timeout",
@@ -143,12 +159,20 @@ function storageFlag(text: string | undefined): string[] | undefined {
  * defaults to 127.0.0.1 so the page is not exposed unless asked.
  */
 export function httpFlag(text: string | undefined): HttpOptions | undefined {
+  return addressFlag("http", text);
+}
+
+/** `--NAME [HOST:]PORT`, the host 127.0.0.1 unless given. */
+function addressFlag(
+  name: string,
+  text: string | undefined,
+): { hostname: string; port: number } | undefined {
   if (text === undefined) return undefined;
   const match = text.match(/^(?:(\[[^\]]+\]|[^:\s]+):)?(\d{1,5})$/);
   const port = Number(match?.[2]);
   if (!match || port > 65535) {
     throw new UsageError(
-      `--http expects [HOST:]PORT with PORT from 0 to 65535, got "${text}"`,
+      `--${name} expects [HOST:]PORT with PORT from 0 to 65535, got "${text}"`,
     );
   }
   const host = match[1]?.replace(/^\[(.*)\]$/, "$1");
@@ -234,6 +258,7 @@ function parseOptions(
     ),
     maxKeys: numberFlag("max-keys", flags["max-keys"]),
     maxPoints: numberFlag("max-points", flags["max-points"]),
+    retention: durationFlag("retention", flags.retention),
     shutdownTimeout: durationFlag(
       "shutdown-timeout",
       flags["shutdown-timeout"],
@@ -242,6 +267,7 @@ function parseOptions(
     idleTimeout: durationFlag("idle-timeout", flags["idle-timeout"], true),
     victoriaMetrics: storageFlag(flags.storage),
     http: httpOptions(flags),
+    graphite: addressFlag("graphite", flags.graphite),
     tlsFiles: [flags["tls-cert"], flags["tls-key"]],
     plainPort: numberFlag("plain-port", flags["plain-port"]),
     allowFrom: flags["allow-from"]?.split(","),
@@ -255,6 +281,7 @@ const OPTION_FLAGS: Record<string, string> = {
   maxLineBytes: "--max-line-bytes",
   maxConnections: "--max-connections",
   idleTimeout: "--idle-timeout",
+  retention: "--retention",
   "http.maxConnections": "--http-max-connections",
   "http.maxConnectionsPerPeer": "--http-max-connections-per-peer",
   "http.headTimeout": "--http-head-timeout",
@@ -345,6 +372,11 @@ async function run(args: string[]): Promise<number> {
   if (victoriaMetrics !== undefined && options.dataDir !== undefined) {
     throw new UsageError("give --storage or --data, not both");
   }
+  if (victoriaMetrics !== undefined && options.retention !== undefined) {
+    throw new UsageError(
+      "--retention does not apply to --storage victoriametrics: VictoriaMetrics keeps its own (its -retentionPeriod flag)",
+    );
+  }
   if (options.dataDir !== undefined) await checkDataDir(options.dataDir);
   options.tls = await tlsFlags(...tlsFiles);
   let server;
@@ -360,6 +392,10 @@ async function run(args: string[]): Promise<number> {
   }
   console.log(`listening on ${formatAddress(server.hostname, server.port)}`);
   if (server.http !== undefined) console.log(`page on ${server.http.url}`);
+  if (server.graphite !== undefined) {
+    const { hostname, port } = server.graphite;
+    console.log(`carbon plaintext on ${formatAddress(hostname, port)}`);
+  }
   if (options.tls) {
     console.error(
       `TLS on ${formatAddress(server.hostname, server.port)}; plain TCP ${
@@ -378,6 +414,15 @@ async function run(args: string[]): Promise<number> {
         options.fsync ?? "batch"
       })`,
   );
+  if (!(options.storage instanceof VictoriaMetricsStore)) {
+    console.error(
+      options.retention === undefined
+        ? "retention: every point is kept (set --retention 30d to delete older ones)"
+        : `retention: ${
+          formatDuration(options.retention)
+        }; older puts are refused and older points deleted`,
+    );
+  }
   using stop = stopSignal();
   await new Promise((resolve) =>
     stop.signal.addEventListener("abort", resolve)

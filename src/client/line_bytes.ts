@@ -18,8 +18,20 @@ const encoder = new TextEncoder();
 
 /** A growable byte buffer that lines are appended to. */
 export class LineBytes {
-  #buf: Uint8Array<ArrayBuffer> = new Uint8Array(64 * 1024);
+  #buf: Uint8Array<ArrayBuffer>;
   #length = 0;
+  /** The last integer written, and where its digits are. */
+  #lastInteger = NaN;
+  #lastIntegerAt = 0;
+  #lastIntegerLength = 0;
+
+  /**
+   * @param capacity Bytes to start with; sizing it to the lines expected
+   * saves copies as the buffer grows.
+   */
+  constructor(capacity: number = 64 * 1024) {
+    this.#buf = new Uint8Array(capacity);
+  }
 
   /** Bytes written so far. */
   get length(): number {
@@ -71,11 +83,28 @@ export class LineBytes {
 
   /** Appends a safe integer. */
   integer(value: number): void {
-    this.#room(MAX_NUMBER_BYTES);
-    this.#length = writeInteger(this.#buf, this.#length, value);
+    const at = this.#length;
+    if (value !== this.#lastInteger) {
+      this.#room(MAX_NUMBER_BYTES);
+      this.#length = writeInteger(this.#buf, at, value);
+      this.#lastInteger = value;
+    } else {
+      // The lines of a batch mostly share their second: copy its digits.
+      const length = this.#lastIntegerLength;
+      this.#room(length);
+      const buf = this.#buf;
+      const from = this.#lastIntegerAt;
+      for (let i = 0; i < length; i++) buf[at + i] = buf[from + i];
+      this.#length = at + length;
+    }
+    this.#lastIntegerAt = at;
+    this.#lastIntegerLength = this.#length - at;
   }
 
   #room(bytes: number): void {
-    this.#buf = withRoom(this.#buf, this.#length, bytes);
+    // Checked here first: a call per field to the shared helper costs more.
+    if (this.#length + bytes > this.#buf.length) {
+      this.#buf = withRoom(this.#buf, this.#length, bytes);
+    }
   }
 }

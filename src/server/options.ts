@@ -82,6 +82,14 @@ export interface ServerOptions {
    */
   maxPoints?: number;
   /**
+   * Seconds a point is kept, counted back from now (`30 * 86400` keeps 30
+   * days). A put older than that is answered `error` `older than
+   * retention`, no answer holds an older point, and older points are
+   * deleted within a minute of expiring.
+   * @default {undefined} every point is kept
+   */
+  retention?: number;
+  /**
    * Seconds a connection may wait on its peer (for a request, or for the
    * peer to take an answer) before it is closed; `0` never closes one.
    * @default {300}
@@ -100,6 +108,14 @@ export interface ServerOptions {
    * @default {undefined}
    */
   http?: HttpOptions;
+  /**
+   * Also take carbon's plaintext protocol (`path value timestamp` lines,
+   * as collectd, Telegraf and Netdata send them) at this address, into the
+   * same storage, with the same caps, allow-list and TLS choice
+   * (docs/graphite.md); off unless given.
+   * @default {undefined}
+   */
+  graphite?: GraphiteOptions;
   /**
    * Speak TLS on `hostname:port` with this certificate and key (PEM text);
    * a client that does not is closed after a failed handshake.
@@ -128,6 +144,17 @@ export interface ServerOptions {
   log?: (message: string) => void;
 }
 
+/** Where the carbon plaintext port listens. */
+export interface GraphiteOptions {
+  /**
+   * Address to listen on.
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+  /** TCP port (carbon's is 2003); `0` picks a free one. */
+  port: number;
+}
+
 /** {@link ServerOptions}' numbers, checked, with their defaults. */
 export interface CheckedServerOptions {
   readonly port: number;
@@ -139,6 +166,8 @@ export interface CheckedServerOptions {
   readonly caps: { readonly maxKeys: number; readonly maxPoints: number };
   readonly fsyncInterval: number;
   readonly plainPort: number | undefined;
+  readonly retention: number | undefined;
+  readonly graphitePort: number | undefined;
 }
 
 /**
@@ -197,6 +226,15 @@ export function checkServerOptions(
     plainPort: options.plainPort === undefined
       ? undefined
       : checkInteger("plainPort", options.plainPort, 0, 65535),
+    retention: options.retention === undefined
+      ? undefined
+      : checkNumber("retention", options.retention, 1, {
+        max: 1e10,
+        unit: "seconds",
+      }),
+    graphitePort: options.graphite === undefined
+      ? undefined
+      : checkInteger("graphite.port", options.graphite.port, 0, 65535),
   };
 }
 

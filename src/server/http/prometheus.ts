@@ -20,6 +20,8 @@ export interface Gauges {
   readonly logBytes?: number;
   /** Puts stored per second, recent average. */
   readonly putsPerSecond: number;
+  /** With a retention, the oldest timestamp kept (Unix seconds). */
+  readonly retentionCutoff?: number;
 }
 
 /** A number as Prometheus writes it. */
@@ -154,9 +156,15 @@ export function formatPrometheus(
       labelled("kind", counters.errors),
     ),
     family(
+      "metrics_graphite_lines_total",
+      "counter",
+      "Carbon lines on the --graphite port, by what became of them.",
+      labelled("result", counters.graphiteLines),
+    ),
+    family(
       "metrics_puts_stored_total",
       "counter",
-      "Puts stored and acknowledged.",
+      "Points stored: puts acknowledged, and carbon lines stored.",
       [["", counters.pointsPut]],
     ),
     family(
@@ -178,6 +186,20 @@ export function formatPrometheus(
         [["", gauges.size.points]],
       ),
     );
+  }
+  parts.push(family(
+    "metrics_retention_deleted_points_total",
+    "counter",
+    "Points deleted by the retention, by reason.",
+    labelled("reason", counters.retentionDeleted),
+  ));
+  if (gauges.retentionCutoff !== undefined) {
+    parts.push(family(
+      "metrics_retention_cutoff_seconds",
+      "gauge",
+      "Oldest timestamp kept (Unix seconds); older points are expired.",
+      [["", gauges.retentionCutoff]],
+    ));
   }
   if (gauges.logBytes !== undefined) {
     parts.push(
