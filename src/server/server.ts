@@ -122,6 +122,7 @@ export async function serve(
         hostname: options.graphite.hostname ?? "127.0.0.1",
         port: checked.graphitePort!,
         tls: options.tls,
+        option: "graphite",
       });
     }
     if (options.http !== undefined) {
