@@ -123,7 +123,7 @@ export class KeySeries {
     head.copyTo(timestamps, values, 0);
     mergeRun(this.#chunks, { timestamps, values }, {
       limit: context.chunkLimit,
-      neighbours: true,
+      joinBelow: Math.max(2, context.headLimit >>> 2),
       loaded: false,
       onWrite: (chunk) => context.onWrite(this.key, chunk),
     });
@@ -164,7 +164,7 @@ export class KeySeries {
     } else {
       mergeRun(list, decoded, {
         limit: Math.max(context.chunkLimit, timestamps.length),
-        neighbours: false,
+        joinBelow: 0,
         loaded: true,
         onWrite: (chunk) => context.onWrite(this.key, chunk),
       });
@@ -190,7 +190,8 @@ export class KeySeries {
     const list = this.#chunks;
     const head = this.#head;
     const headStart = head.lowerBound(from);
-    const headEnd = head.lowerBound(to + 1);
+    // `to + 1` is exact: timestamps are whole seconds.
+    const headEnd = Math.max(headStart, head.lowerBound(to + 1));
     const firstChunk = list.findFrom(from);
     let lastChunk = firstChunk;
     let size = headEnd - headStart;
@@ -203,7 +204,7 @@ export class KeySeries {
     for (let c = firstChunk; c < lastChunk; c++) {
       const chunk = decodeChunk(list.bytesOf(c));
       const start = lowerBound(chunk.timestamps, from);
-      const end = lowerBound(chunk.timestamps, to + 1);
+      const end = Math.max(start, lowerBound(chunk.timestamps, to + 1));
       timestamps.set(chunk.timestamps.subarray(start, end), k);
       values.set(chunk.values.subarray(start, end), k);
       k += end - start;

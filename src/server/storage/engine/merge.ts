@@ -24,8 +24,11 @@ export interface MergeOptions {
    * held more keeps its size, split where it grows past it).
    */
   readonly limit: number;
-  /** Gap points may join a neighbouring chunk of their day that has room. */
-  readonly neighbours: boolean;
+  /**
+   * Gap runs shorter than this join a neighbouring chunk of their day that
+   * has room (a late point does not make a chunk of its own); 0 for never.
+   */
+  readonly joinBelow: number;
   /** The run comes from a segment: chunks written only from loaded points are marked loaded. */
   readonly loaded: boolean;
   /** Told every chunk written that is not marked loaded. */
@@ -73,7 +76,7 @@ export function mergeRun(
     ) j++;
     added += j - i;
     const fits = (k: number) =>
-      options.neighbours && k >= 0 && k < list.length &&
+      j - i < options.joinBelow && k >= 0 && k < list.length &&
       dayOf(list.firstOf(k)) === day && list.countOf(k) + j - i <= limit;
     if (fits(c - 1)) rewrite(list, c - 1, run, i, j, options);
     else if (fits(c)) rewrite(list, c, run, i, j, options);
