@@ -72,6 +72,10 @@ export class KeySeries {
   readonly #chunks = new ChunkList();
   /** Head points at a second a chunk also holds (counted once). */
   #shadowed = 0;
+  /** The newest second held, so the common put (a newer point) compares once. */
+  #newest = -Infinity;
+  /** The UTC day of the head's newest point. */
+  #headDay = -Infinity;
 
   /**
    * @param key Metric name.
@@ -90,18 +94,21 @@ export class KeySeries {
   /** Stores a point (last write wins); returns 1 for a new second, else 0. */
   upsert(timestamp: number, value: number, context: SeriesContext): number {
     const head = this.#head;
+    const day = dayOf(timestamp);
     // Sealed first when the point opens a later day: no chunk spans midnight.
-    if (head.length > 0 && dayOf(timestamp) > dayOf(head.last)) {
-      this.seal(context);
-    }
+    if (head.length > 0 && day > this.#headDay) this.seal(context);
     let added = 1;
-    if (timestamp > head.last && timestamp > this.#chunks.last) {
+    if (timestamp > this.#newest) {
       head.append(timestamp, value);
-    } else if (!head.upsert(timestamp, value)) {
-      added = 0;
-    } else if (context.holds(this.#chunks, timestamp)) {
-      this.#shadowed++;
-      added = 0;
+      this.#newest = timestamp;
+      this.#headDay = day;
+    } else {
+      if (!head.upsert(timestamp, value)) added = 0;
+      else if (context.holds(this.#chunks, timestamp)) {
+        this.#shadowed++;
+        added = 0;
+      }
+      this.#headDay = dayOf(head.last);
     }
     if (head.length >= context.headLimit) this.seal(context);
     return added;
@@ -147,6 +154,7 @@ export class KeySeries {
     const { timestamps } = decoded;
     const first = timestamps[0];
     const last = timestamps[timestamps.length - 1];
+    this.#newest = Math.max(this.#newest, last);
     const at = list.findFrom(first);
     if (
       dayOf(first) === dayOf(last) &&
