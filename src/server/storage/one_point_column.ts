@@ -6,7 +6,7 @@
  * @module
  */
 
-import { withRoom } from "../../../internal/grow.ts";
+import { withRoom } from "../../internal/grow.ts";
 
 const INITIAL_SLOTS = 1024;
 

@@ -15,11 +15,12 @@
  */
 
 import { decodeChunk, MAX_CHUNK_POINTS } from "../chunk/chunk.ts";
+import { flatCopy } from "../flat_copy.ts";
 import type { Series, Storage, StorageSize, StoredPoint } from "../storage.ts";
 import type { ListedChunk } from "./chunk_list.ts";
 import { KeySeries, SeriesContext } from "./key_series.ts";
 import { dayOf } from "./merge.ts";
-import { OnePointColumn } from "./one_point_column.ts";
+import { OnePointColumn } from "../one_point_column.ts";
 import type { ChunkedMemory, SealedChunk } from "./sealed.ts";
 
 /** Caps and sizes of a {@link ChunkStore}. */
@@ -255,10 +256,4 @@ function sealedChunk(key: string, chunk: ListedChunk): SealedChunk {
     count: chunk.count,
     bytes: chunk.bytes,
   };
-}
-
-/** A copy of `text` that shares no memory with the string it came from. */
-function flatCopy(text: string): string {
-  // V8 shares memory with the source only for slices of 13 chars or more.
-  return text.length < 13 ? text : (" " + text).slice(1);
 }
