@@ -146,11 +146,11 @@ Deno.test("the chunk store answers every operation as the model does, across reb
       ...LOCAL,
       // Hot keys of thousands of points in chunks of 4 to 8 points are
       // slow to rewrite and read: fewer ops than the memory store's.
-      warmOps: LONG ? 300_000 : 8_000,
-      bulkKeys: LONG ? 500_000 : 30_000,
-      mixedOps: LONG ? 2_000_000 : 12_000,
-      allEvery: LONG ? 500_000 : 6_000,
-      restartEvery: LONG ? 200_000 : 4_000,
+      warmOps: LONG ? 300_000 : 6_000,
+      bulkKeys: LONG ? 500_000 : 20_000,
+      mixedOps: LONG ? 2_000_000 : 10_000,
+      allEvery: LONG ? 500_000 : 5_000,
+      restartEvery: LONG ? 200_000 : 3_000,
       finalRestart: true,
       // About an hour between a key's neighbouring points: hot keys span
       // hundreds of days, so heads are sealed at midnights too.

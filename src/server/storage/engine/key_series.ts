@@ -13,7 +13,7 @@ import { lowerBound } from "../range.ts";
 import type { Series } from "../storage.ts";
 import { ChunkList, type ListedChunk } from "./chunk_list.ts";
 import { Head } from "./head.ts";
-import { dayOf, mergeColumns, mergeRun } from "./merge.ts";
+import { dayOf, encodeRun, mergeColumns, mergeRun } from "./merge.ts";
 
 /** What every key of a store shares: sizes, scratch space, a decoded chunk, where seals go. */
 export class SeriesContext {
@@ -128,12 +128,24 @@ export class KeySeries {
     const timestamps = context.timestamps.subarray(0, length);
     const values = context.values.subarray(0, length);
     head.copyTo(timestamps, values, 0);
-    mergeRun(this.#chunks, { timestamps, values }, {
-      limit: context.chunkLimit,
-      joinBelow: Math.max(2, context.headLimit >>> 2),
-      loaded: false,
-      onWrite: (chunk) => context.onWrite(this.key, chunk),
-    });
+    const list = this.#chunks;
+    const joinBelow = Math.max(2, context.headLimit >>> 2);
+    if (
+      length >= joinBelow && timestamps[0] > list.last &&
+      dayOf(timestamps[0]) === this.#headDay
+    ) {
+      // The common seal: a day's run of points newer than every chunk.
+      const chunk = encodeRun({ timestamps, values }, 0, length, false);
+      list.splice(list.length, 0, [chunk]);
+      context.onWrite(this.key, chunk);
+    } else {
+      mergeRun(list, { timestamps, values }, {
+        limit: context.chunkLimit,
+        joinBelow,
+        loaded: false,
+        onWrite: (chunk) => context.onWrite(this.key, chunk),
+      });
+    }
     head.clear();
     this.#shadowed = 0;
   }

@@ -81,7 +81,7 @@ export function mergeRun(
     if (fits(c - 1)) rewrite(list, c - 1, run, i, j, options);
     else if (fits(c)) rewrite(list, c, run, i, j, options);
     else {
-      const chunk = encode(run, i, j, options.loaded);
+      const chunk = encodeRun(run, i, j, options.loaded);
       list.splice(c, 0, [chunk]);
       if (!chunk.loaded) options.onWrite(chunk);
     }
@@ -116,7 +116,7 @@ function rewrite(
   for (let p = 0; p < pieces; p++) {
     const start = Math.floor(p * count / pieces);
     const end = Math.floor((p + 1) * count / pieces);
-    written.push(encode(merged, start, end, loaded));
+    written.push(encodeRun(merged, start, end, loaded));
   }
   list.splice(c, 1, written);
   if (!loaded) { for (const chunk of written) options.onWrite(chunk); }
@@ -154,7 +154,8 @@ export function mergeColumns(
   };
 }
 
-function encode(
+/** Points `[from, to)` of `run` as one chunk. */
+export function encodeRun(
   run: Run,
   from: number,
   to: number,

@@ -237,6 +237,22 @@ Deno.test("a later-loaded overlapping chunk's points win, and the merge is not r
   assertEquals(store.heads(), []);
 });
 
+Deno.test("a load into a key whose head rewrites sealed seconds keeps the count exact", () => {
+  const store = new ChunkStore({ headPoints: 4 });
+  const expected = new Expected();
+  for (let i = 0; i < 4; i++) expected.put(store, "k", MIDNIGHT + i, i);
+  expected.put(store, "k", MIDNIGHT + 1, -1);
+  expected.put(store, "k", MIDNIGHT + 2, -2);
+  assertEquals(store.size(), { keys: 1, points: 4 });
+  store.loadSegmentChunk(
+    "k",
+    encodeChunk([MIDNIGHT + 2, MIDNIGHT + 9], [20, 90]),
+  );
+  expected.put(store, "k", MIDNIGHT + 10, 100);
+  expected.keys.get("k")!.set(MIDNIGHT + 2, 20).set(MIDNIGHT + 9, 90);
+  expected.check(store);
+});
+
 Deno.test("a loaded chunk spanning midnight is split by day", () => {
   const store = new ChunkStore();
   store.upsert("k", MIDNIGHT + 7, 7);
