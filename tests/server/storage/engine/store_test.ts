@@ -165,7 +165,7 @@ Deno.test("getRange answers every edge of an inclusive range, within a chunk, ac
   for (let i = 0; i < 23; i++) expected.put(store, "k", MIDNIGHT + 10 * i, i);
   expected.put(store, "k", MIDNIGHT + 15, -1);
   for (let from = -5; from <= 235; from += 5) {
-    for (let to = from - 1; to <= 235; to += 5) {
+    for (let to = from - 1; to <= 235; to++) {
       assertEquals(
         pairs(store.getRange("k", MIDNIGHT + from, MIDNIGHT + to)),
         expected.pairs("k", MIDNIGHT + from, MIDNIGHT + to),
