@@ -1,5 +1,6 @@
 /**
- * The durable {@link Storage}: every point in memory, plus an append-only
+ * The durable {@link Storage}: every point in memory (sealed into
+ * compressed chunks, `../engine/store.ts`), plus an append-only
  * log in a directory, replayed at start and compacted when it holds far
  * more points than are live. File format: `format.ts`.
  *
@@ -20,7 +21,8 @@ import {
   writeSnapshot,
 } from "./files.ts";
 import { replay } from "./recovery.ts";
-import { MemoryStore, type MemoryStoreOptions } from "../memory.ts";
+import type { MemoryStoreOptions } from "../memory.ts";
+import { ChunkStore } from "../engine/store.ts";
 import {
   type Series,
   type Storage,
@@ -87,7 +89,7 @@ export class LogStore implements Storage {
   /** Path of the log file. */
   readonly path: string;
   readonly #dir: string;
-  readonly #memory: MemoryStore;
+  readonly #memory: ChunkStore;
   readonly #fsync: FsyncMode;
   readonly #log: (message: string) => void;
   readonly #onSync: ((seconds: number) => void) | undefined;
@@ -121,7 +123,7 @@ export class LogStore implements Storage {
     dir: string,
     lock: Deno.FsFile,
     file: Deno.FsFile,
-    memory: MemoryStore,
+    memory: ChunkStore,
     scan: LogScan,
     options: LogStoreOptions,
   ) {
@@ -169,7 +171,12 @@ export class LogStore implements Storage {
     let file: Deno.FsFile | undefined;
     try {
       await Deno.remove(`${path}.compact`).catch(ignoreNotFound);
-      const memory = new MemoryStore(options);
+      // Sealed chunks stay in memory only: the log holds every point.
+      const memory = new ChunkStore({
+        maxKeys: options.maxKeys,
+        maxPoints: options.maxPoints,
+        keepSealed: false,
+      });
       file = await Deno.open(path, { read: true, append: true, create: true });
       const { scan, rewrite } = await replay(dir, path, file, memory, log);
       const store = new LogStore(dir, lock, file, memory, scan, options);
