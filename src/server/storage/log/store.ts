@@ -171,12 +171,8 @@ export class LogStore implements Storage {
     let file: Deno.FsFile | undefined;
     try {
       await Deno.remove(`${path}.compact`).catch(ignoreNotFound);
-      // Sealed chunks stay in memory only: the log holds every point.
-      const memory = new ChunkStore({
-        maxKeys: options.maxKeys,
-        maxPoints: options.maxPoints,
-        keepSealed: false,
-      });
+      const { maxKeys, maxPoints } = options;
+      const memory = new ChunkStore({ maxKeys, maxPoints, keepSealed: false });
       file = await Deno.open(path, { read: true, append: true, create: true });
       const { scan, rewrite } = await replay(dir, path, file, memory, log);
       const store = new LogStore(dir, lock, file, memory, scan, options);
