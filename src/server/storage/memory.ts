@@ -8,7 +8,7 @@
  */
 
 import { flatCopy } from "../../internal/flat.ts";
-import { withRoom } from "../../internal/grow.ts";
+import { OnePointColumn } from "./one_point_column.ts";
 import { seriesRange } from "./range.ts";
 import { ColumnSeries } from "./series.ts";
 import type { Series, Storage, StorageSize, StoredPoint } from "./storage.ts";
@@ -28,17 +28,11 @@ export interface MemoryStoreOptions {
   maxPoints?: number;
 }
 
-const INITIAL_SLOTS = 1024;
-
 /** Keeps every point in memory; lost when the process ends. */
 export class MemoryStore implements Storage {
   /** Each key's series, or for a one-point key its slot in `#singles`. */
   readonly #series = new Map<string, ColumnSeries | number>();
-  /** Timestamp and value of each one-point key, side by side. */
-  #singles = new Float64Array(2 * INITIAL_SLOTS);
-  #slotsUsed = 0;
-  /** Slots of keys that grew a second point, to reuse. */
-  readonly #freeSlots: number[] = [];
+  readonly #singles = new OnePointColumn();
   readonly #maxKeys: number;
   readonly #maxPoints: number;
   #pointCount = 0;
@@ -70,22 +64,22 @@ export class MemoryStore implements Storage {
   upsert(key: string, timestamp: number, value: number): void {
     const entry = this.#series.get(key);
     if (entry === undefined) {
-      const slot = this.#slot();
-      this.#singles[2 * slot] = timestamp;
-      this.#singles[2 * slot + 1] = value;
       // A key sliced from a request would keep the whole request alive.
-      this.#series.set(flatCopy(key), slot);
+      this.#series.set(flatCopy(key), this.#singles.add(timestamp, value));
       this.#pointCount++;
     } else if (typeof entry !== "number") {
       if (entry.upsert(timestamp, value)) this.#pointCount++;
-    } else if (this.#singles[2 * entry] === timestamp) {
-      this.#singles[2 * entry + 1] = value;
+    } else if (this.#singles.timestampAt(entry) === timestamp) {
+      this.#singles.setValue(entry, value);
     } else {
-      const series = new ColumnSeries(key);
-      series.upsert(this.#singles[2 * entry], this.#singles[2 * entry + 1]);
+      const series = new ColumnSeries(flatCopy(key));
+      series.upsert(
+        this.#singles.timestampAt(entry),
+        this.#singles.valueAt(entry),
+      );
       series.upsert(timestamp, value);
       this.#series.set(key, series);
-      this.#freeSlots.push(entry);
+      this.#singles.free(entry);
       this.#pointCount++;
     }
   }
@@ -100,7 +94,7 @@ export class MemoryStore implements Storage {
     const stored = entry === undefined
       ? false
       : typeof entry === "number"
-      ? this.#singles[2 * entry] === point.timestamp
+      ? this.#singles.timestampAt(entry) === point.timestamp
       : entry.has(point.timestamp);
     return stored ? undefined : "too many points";
   }
@@ -138,9 +132,9 @@ export class MemoryStore implements Storage {
     let gone = 0;
     for (const [key, entry] of this.#series) {
       if (typeof entry === "number") {
-        if (this.#singles[2 * entry] >= before) continue;
+        if (this.#singles.timestampAt(entry) >= before) continue;
         this.#series.delete(key);
-        this.#freeSlots.push(entry);
+        this.#singles.free(entry);
         gone++;
       } else {
         gone += entry.dropBefore(before);
@@ -156,21 +150,7 @@ export class MemoryStore implements Storage {
 
   #view(key: string, entry: ColumnSeries | number): Series {
     if (typeof entry !== "number") return entry;
-    const timestamps = [this.#singles[2 * entry]];
-    return { key, timestamps, values: [this.#singles[2 * entry + 1]] };
-  }
-
-  /** A free slot in `#singles`, growing it by half when full. */
-  #slot(): number {
-    const free = this.#freeSlots.pop();
-    if (free !== undefined) return free;
-    const singles = this.#singles;
-    this.#singles = withRoom(
-      singles,
-      2 * this.#slotsUsed,
-      2,
-      singles.length >>> 1,
-    );
-    return this.#slotsUsed++;
+    const timestamps = [this.#singles.timestampAt(entry)];
+    return { key, timestamps, values: [this.#singles.valueAt(entry)] };
   }
 }

@@ -1,20 +1,28 @@
 /**
- * Heap and typed-array memory retained per key by a {@link MemoryStore} of 200,000 one-point keys
- * whose names are sliced from request lines, as the server's are. Run by
- * memory_test.ts with `--expose-gc`.
+ * Heap and typed-array memory retained per key by a {@link MemoryStore}
+ * (option `store: "memory"`, the default) or a {@link ChunkStore}
+ * (`"chunk"`) of 200,000 one-point keys whose names are sliced from
+ * request lines, as the server's are. Run by memory_test.ts and
+ * engine/store_test.ts with `--expose-gc`.
  *
  * @module
  */
 
 import { MemoryStore } from "../../../src/server/storage/memory.ts";
-import { report, retainedHeapMiB } from "../../reliability/probe.ts";
+import { ChunkStore } from "../../../src/server/storage/engine/store.ts";
+import {
+  probeOptions,
+  report,
+  retainedHeapMiB,
+} from "../../reliability/probe.ts";
 
 const KEYS = 200_000;
 /** Heap plus typed-array memory (the shared column lives outside the heap). */
 const retainedMiB = (): number =>
   retainedHeapMiB() + Deno.memoryUsage().external / 2 ** 20;
 const before = retainedMiB();
-const store = new MemoryStore();
+const { store: kind = "memory" } = probeOptions<{ store?: string }>();
+const store = kind === "chunk" ? new ChunkStore() : new MemoryStore();
 for (let from = 0; from < KEYS; from += 2000) {
   // One decoded read of many lines, as the line reader makes.
   const lines = Array.from(

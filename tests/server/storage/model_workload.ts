@@ -69,6 +69,12 @@ export interface WorkloadProfile {
    * VictoriaMetrics stores exactly.
    */
   readonly domain: "protocol" | "victoriametrics";
+  /**
+   * Seconds between a key's neighbouring offsets; a large one spreads each
+   * key over many UTC days (the chunk store seals at every midnight).
+   * @default {1}
+   */
+  readonly spacing?: number;
 }
 
 /** Few keys take most of the warm-up's points, so their series grow long. */
@@ -345,7 +351,7 @@ export class Workload {
     const count = this.#model.pointCount(key);
     return this.#rng.chance(0.5)
       ? this.#storedOr(key, base)
-      : base + this.#rng.int(-4, 2 * count + 8);
+      : base + this.#rng.int(-4, 2 * count + 8) * (this.#profile.spacing ?? 1);
   }
 
   /** A rewrite of a stored point of key `index` with a new value. */
@@ -377,7 +383,10 @@ export class Workload {
   /** A point of key `index` at `offset` seconds from its base second. */
   #pointAt(index: number, offset: number): StoredPoint {
     // Within ±(2⁵³ - 1), the protocol's timestamps.
-    const timestamp = Math.max(-MAX, Math.min(MAX, this.#base(index) + offset));
+    const timestamp = Math.max(
+      -MAX,
+      Math.min(MAX, this.#base(index) + offset * (this.#profile.spacing ?? 1)),
+    );
     return { key: keyName(index), timestamp, value: this.#value() };
   }
 

@@ -13,6 +13,7 @@ import {
 } from "../../../src/server/storage/retention.ts";
 import { MemoryStore } from "../../../src/server/storage/memory.ts";
 import { LogStore } from "../../../src/server/storage/log/store.ts";
+import { ChunkStore } from "../../../src/server/storage/engine/store.ts";
 import type {
   Series,
   Storage,
@@ -247,16 +248,21 @@ function asyncDisposable(
  */
 async function runRetentionModel(
   open: () => Promise<Storage>,
-  restarts: boolean,
-  seed: number,
-  ops: number,
+  { restarts, wholeChunk, seed, ops }: {
+    restarts: boolean;
+    /** Most expired points a key may keep: its chunks go whole (0: none). */
+    wholeChunk: number;
+    seed: number;
+    ops: number;
+  },
 ): Promise<{ expired: number; checked: number }> {
   const rng = new Rng(seed);
   const clock = new FakeClock();
   const reference = new Reference();
   const RETENTION = 600;
   const KEYS = 40;
-  let storage = retained(await open(), clock, RETENTION);
+  let inner = await open();
+  let storage = retained(inner, clock, RETENTION);
   let expired = 0;
   let checked = 0;
   try {
@@ -320,15 +326,27 @@ async function runRetentionModel(
         checked++;
       } else if (roll < 97 || !restarts) {
         const gone = await storage.expire();
-        const want = reference.expire(storage.cutoff());
-        // A restart replays points the log still held past their
-        // deletion: those are deleted again, so count only without one.
-        if (!restarts) assertEquals(gone, want, `deleted at op ${op}`);
-        assertEquals(storage.size!().points, reference.points());
+        const now = storage.cutoff();
+        const want = reference.expire(now);
+        // A restart replays points the log still held past their deletion,
+        // and a chunk goes whole: count exactly only without either.
+        if (!restarts && wholeChunk === 0) {
+          assertEquals(gone, want, `deleted at op ${op}`);
+          assertEquals(storage.size!().points, reference.points());
+        } else {
+          for (const series of await inner.getAll()) {
+            const stale = Array.from(series.timestamps).filter((t) => t < now);
+            assert(
+              stale.length <= wholeChunk,
+              `${series.key} kept ${stale.length} expired points at op ${op}`,
+            );
+          }
+        }
         expired += gone;
       } else {
         await storage.close();
-        storage = retained(await open(), clock, RETENTION);
+        inner = await open();
+        storage = retained(inner, clock, RETENTION);
       }
     }
   } finally {
@@ -340,9 +358,16 @@ async function runRetentionModel(
 Deno.test("retention model: a memory store over 20,000 random operations as the cut-off moves", async () => {
   const { expired, checked } = await runRetentionModel(
     () => Promise.resolve(new MemoryStore()),
-    false,
-    22,
-    20_000,
+    { restarts: false, wholeChunk: 0, seed: 22, ops: 20_000 },
+  );
+  assert(expired > 10_000, `only ${expired} points expired`);
+  assert(checked > 5_000);
+});
+
+Deno.test("retention model: a chunk store with 8-point heads deletes whole chunks, over 20,000 random operations", async () => {
+  const { expired, checked } = await runRetentionModel(
+    () => Promise.resolve(new ChunkStore({ headPoints: 8, keepSealed: false })),
+    { restarts: false, wholeChunk: 16, seed: 24, ops: 20_000 },
   );
   assert(expired > 10_000, `only ${expired} points expired`);
   assert(checked > 5_000);
@@ -352,9 +377,8 @@ Deno.test("retention model: the log over 6,000 random operations with restarts",
   await using dir = await tempDir();
   const { expired, checked } = await runRetentionModel(
     () => LogStore.open(dir.path, { log: () => {}, compactMinPoints: 500 }),
-    true,
-    23,
-    6_000,
+    // Its memory is a ChunkStore: chunks of up to 2 × 120 points.
+    { restarts: true, wholeChunk: 240, seed: 23, ops: 6_000 },
   );
   assert(expired > 1_000, `only ${expired} points expired`);
   assert(checked > 1_000);

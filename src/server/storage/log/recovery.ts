@@ -7,7 +7,7 @@
  */
 
 import { type LogScan, MAGIC, readLog } from "./format.ts";
-import type { MemoryStore } from "../memory.ts";
+import type { ChunkStore } from "../engine/store.ts";
 import { copyAside, syncDirectory } from "./files.ts";
 import { writeAll } from "../../../internal/write_all.ts";
 
@@ -28,7 +28,7 @@ export async function replay(
   dir: string,
   path: string,
   file: Deno.FsFile,
-  memory: MemoryStore,
+  memory: ChunkStore,
   log: (message: string) => void,
 ): Promise<Replayed> {
   const started = performance.now();

@@ -1,6 +1,7 @@
 /**
- * The durable {@link Storage}: every point in memory, plus an append-only
- * log (`format.ts`) replayed at start and compacted when it holds far more
+ * The durable {@link Storage}: every point in memory (sealed into
+ * compressed chunks, `../engine/store.ts`), plus an append-only log
+ * (`format.ts`) replayed at start and compacted when it holds far more
  * points than are live. Memory holds every acknowledged point, so whenever
  * the file cannot be trusted (deleted, truncated or replaced under the
  * server, or a write failed) a fresh log is written from memory. A damaged
@@ -18,7 +19,8 @@ import {
   writeSnapshot,
 } from "./files.ts";
 import { replay } from "./recovery.ts";
-import { MemoryStore, type MemoryStoreOptions } from "../memory.ts";
+import type { MemoryStoreOptions } from "../memory.ts";
+import { ChunkStore } from "../engine/store.ts";
 import {
   type Series,
   type Storage,
@@ -85,7 +87,7 @@ export class LogStore implements Storage {
   /** Path of the log file. */
   readonly path: string;
   readonly #dir: string;
-  readonly #memory: MemoryStore;
+  readonly #memory: ChunkStore;
   readonly #fsync: FsyncMode;
   readonly #log: (message: string) => void;
   readonly #onSync: ((seconds: number) => void) | undefined;
@@ -119,7 +121,7 @@ export class LogStore implements Storage {
     dir: string,
     lock: Deno.FsFile,
     file: Deno.FsFile,
-    memory: MemoryStore,
+    memory: ChunkStore,
     scan: LogScan,
     options: LogStoreOptions,
   ) {
@@ -167,7 +169,8 @@ export class LogStore implements Storage {
     let file: Deno.FsFile | undefined;
     try {
       await Deno.remove(`${path}.compact`).catch(ignoreNotFound);
-      const memory = new MemoryStore(options);
+      const { maxKeys, maxPoints } = options;
+      const memory = new ChunkStore({ maxKeys, maxPoints, keepSealed: false });
       file = await Deno.open(path, { read: true, append: true, create: true });
       const { scan, rewrite } = await replay(dir, path, file, memory, log);
       const store = new LogStore(dir, lock, file, memory, scan, options);

@@ -1,0 +1,284 @@
+/**
+ * One key's points: sealed chunks (a {@link ChunkList}) plus a {@link Head}
+ * of recent points. The head takes any timestamp: a point at a second a
+ * chunk holds stays in the head, shadowing it, until the head is sealed
+ * and merged into the chunks (so a burst of rewrites re-encodes a chunk
+ * once, not once a point). Pure: no I/O.
+ *
+ * @module
+ */
+
+import { decodeChunk, type DecodedChunk } from "../chunk/chunk.ts";
+import { lowerBound } from "../range.ts";
+import type { Series } from "../storage.ts";
+import { ChunkList, type ListedChunk } from "./chunk_list.ts";
+import { Head } from "./head.ts";
+import { dayOf, encodeRun, mergeColumns, mergeRun } from "./merge.ts";
+
+/** What every key of a store shares: sizes, scratch space, a decoded chunk, where seals go. */
+export class SeriesContext {
+  /** Points at which a head is sealed. */
+  readonly headLimit: number;
+  /** Most points of a chunk written from heads. */
+  readonly chunkLimit: number;
+  /** Told each chunk sealed or rewritten (not loaded ones). */
+  readonly onWrite: (key: string, chunk: ListedChunk) => void;
+  readonly timestamps: Float64Array;
+  readonly values: Float64Array;
+  /** The last chunk decoded to look a second up: rewrites come in bursts. */
+  #cached: { list: ChunkList; version: number; at: number } | undefined;
+  #decoded: DecodedChunk | undefined;
+
+  /**
+   * @param headLimit Points at which a head is sealed.
+   * @param onWrite Told each chunk sealed or rewritten.
+   */
+  constructor(
+    headLimit: number,
+    onWrite: (key: string, chunk: ListedChunk) => void,
+  ) {
+    this.headLimit = headLimit;
+    this.chunkLimit = 2 * headLimit;
+    this.onWrite = onWrite;
+    this.timestamps = new Float64Array(headLimit);
+    this.values = new Float64Array(headLimit);
+  }
+
+  /** Whether a chunk of `list` holds a point at `timestamp`. */
+  holds(list: ChunkList, timestamp: number): boolean {
+    const at = list.covering(timestamp);
+    if (at < 0) return false;
+    if (list.firstOf(at) === timestamp || list.lastOf(at) === timestamp) {
+      return true;
+    }
+    const cached = this.#cached;
+    if (
+      cached?.list !== list || cached.version !== list.version ||
+      cached.at !== at || this.#decoded === undefined
+    ) {
+      this.#decoded = decodeChunk(list.bytesOf(at));
+      this.#cached = { list, version: list.version, at };
+    }
+    const { timestamps } = this.#decoded;
+    return timestamps[lowerBound(timestamps, timestamp)] === timestamp;
+  }
+}
+
+/** A key's chunks and head; see the module documentation. */
+export class KeySeries {
+  /** Metric name. */
+  readonly key: string;
+  readonly #head: Head;
+  readonly #chunks = new ChunkList();
+  /** Head points at a second a chunk also holds (counted once). */
+  #shadowed = 0;
+  /** The newest second held, so the common put (a newer point) compares once. */
+  #newest = -Infinity;
+  /** The UTC day of the head's newest point. */
+  #headDay = -Infinity;
+
+  /**
+   * @param key Metric name.
+   * @param headLimit Points at which the head is sealed.
+   */
+  constructor(key: string, headLimit: number) {
+    this.key = key;
+    this.#head = new Head(headLimit);
+  }
+
+  /** Distinct seconds held. */
+  get points(): number {
+    return this.#chunks.points + this.#head.length - this.#shadowed;
+  }
+
+  /** Stores a point (last write wins); returns 1 for a new second, else 0. */
+  upsert(timestamp: number, value: number, context: SeriesContext): number {
+    const head = this.#head;
+    const day = dayOf(timestamp);
+    // Sealed first when the point opens a later day: no chunk spans midnight.
+    if (head.length > 0 && day > this.#headDay) this.seal(context);
+    let added = 1;
+    if (timestamp > this.#newest) {
+      head.append(timestamp, value);
+      this.#newest = timestamp;
+      this.#headDay = day;
+    } else {
+      if (!head.upsert(timestamp, value)) added = 0;
+      else if (context.holds(this.#chunks, timestamp)) {
+        this.#shadowed++;
+        added = 0;
+      }
+      this.#headDay = dayOf(head.last);
+    }
+    if (head.length >= context.headLimit) this.seal(context);
+    return added;
+  }
+
+  /** Whether a point at `timestamp` is held. */
+  has(timestamp: number, context: SeriesContext): boolean {
+    return this.#head.has(timestamp) ||
+      context.holds(this.#chunks, timestamp);
+  }
+
+  /** Merges the head into the chunks and empties it. */
+  seal(context: SeriesContext): void {
+    const head = this.#head;
+    const length = head.length;
+    if (length === 0) return;
+    const timestamps = context.timestamps.subarray(0, length);
+    const values = context.values.subarray(0, length);
+    head.copyTo(timestamps, values, 0);
+    const list = this.#chunks;
+    const joinBelow = Math.max(2, context.headLimit >>> 2);
+    if (
+      length >= joinBelow && timestamps[0] > list.last &&
+      dayOf(timestamps[0]) === this.#headDay
+    ) {
+      // The common seal: a day's run of points newer than every chunk.
+      const chunk = encodeRun({ timestamps, values }, 0, length, false);
+      list.splice(list.length, 0, [chunk]);
+      context.onWrite(this.key, chunk);
+    } else {
+      mergeRun(list, { timestamps, values }, {
+        limit: context.chunkLimit,
+        joinBelow,
+        loaded: false,
+        onWrite: (chunk) => context.onWrite(this.key, chunk),
+      });
+    }
+    head.clear();
+    this.#shadowed = 0;
+  }
+
+  /**
+   * Takes a chunk read from a segment (already decoded from `bytes`): its
+   * points win over any held. Returns how many seconds are new.
+   */
+  load(
+    bytes: Uint8Array,
+    decoded: DecodedChunk,
+    context: SeriesContext,
+  ): number {
+    const before = this.points;
+    // Head points go first, so the loaded points win over them.
+    this.seal(context);
+    const list = this.#chunks;
+    const { timestamps } = decoded;
+    const first = timestamps[0];
+    const last = timestamps[timestamps.length - 1];
+    this.#newest = Math.max(this.#newest, last);
+    const at = list.findFrom(first);
+    if (
+      dayOf(first) === dayOf(last) &&
+      (at === list.length || list.firstOf(at) > last)
+    ) {
+      // The common case: no overlap, kept as its bytes (a copy: the
+      // caller's buffer may be a whole segment).
+      list.splice(at, 0, [{
+        bytes: bytes.slice(),
+        first,
+        last,
+        count: timestamps.length,
+        loaded: true,
+      }]);
+    } else {
+      mergeRun(list, decoded, {
+        limit: Math.max(context.chunkLimit, timestamps.length),
+        joinBelow: 0,
+        loaded: true,
+        onWrite: (chunk) => context.onWrite(this.key, chunk),
+      });
+    }
+    return this.points - before;
+  }
+
+  /**
+   * Deletes whole chunks whose newest point is older than `before`, and
+   * head points older than it; returns how many points went. A chunk that
+   * also holds newer points stays whole until they expire too (a
+   * retention's reads cut it), so points are never re-encoded one by one.
+   */
+  dropBefore(before: number, context: SeriesContext): number {
+    const held = this.points;
+    const head = this.#head;
+    // Old head points and rewrites go into the chunks first: counted once.
+    if (
+      this.#shadowed > 0 || (head.length > 0 && head.timestampAt(0) < before)
+    ) {
+      this.seal(context);
+    }
+    const list = this.#chunks;
+    let drop = 0;
+    while (drop < list.length && list.lastOf(drop) < before) drop++;
+    if (drop > 0) list.splice(0, drop, []);
+    return held - this.points;
+  }
+
+  /** The head's points, copied; `undefined` when it is empty. */
+  head(): Series | undefined {
+    const length = this.#head.length;
+    if (length === 0) return undefined;
+    const timestamps = new Float64Array(length);
+    const values = new Float64Array(length);
+    this.#head.copyTo(timestamps, values, 0);
+    return { key: this.key, timestamps, values };
+  }
+
+  /**
+   * The points from `from` to `to` (inclusive), copied: chunks outside the
+   * range are skipped by their first and last timestamps.
+   */
+  read(from: number, to: number): Series {
+    const list = this.#chunks;
+    const head = this.#head;
+    const headStart = head.lowerBound(from);
+    // `to + 1` is exact: timestamps are whole seconds.
+    const headEnd = Math.max(headStart, head.lowerBound(to + 1));
+    const firstChunk = list.findFrom(from);
+    let lastChunk = firstChunk;
+    let size = headEnd - headStart;
+    while (lastChunk < list.length && list.firstOf(lastChunk) <= to) {
+      size += list.countOf(lastChunk++);
+    }
+    let timestamps: Float64Array = new Float64Array(size);
+    let values: Float64Array = new Float64Array(size);
+    let k = 0;
+    for (let c = firstChunk; c < lastChunk; c++) {
+      const chunk = decodeChunk(list.bytesOf(c));
+      const start = lowerBound(chunk.timestamps, from);
+      const end = Math.max(start, lowerBound(chunk.timestamps, to + 1));
+      timestamps.set(chunk.timestamps.subarray(start, end), k);
+      values.set(chunk.values.subarray(start, end), k);
+      k += end - start;
+    }
+    if (headStart < headEnd) {
+      if (k === 0 || head.timestampAt(headStart) > timestamps[k - 1]) {
+        head.copyTo(timestamps, values, k, headStart, headEnd);
+        k += headEnd - headStart;
+      } else {
+        // Head points among the chunks' (out of order, or rewrites).
+        const newer = {
+          timestamps: new Float64Array(headEnd - headStart),
+          values: new Float64Array(headEnd - headStart),
+        };
+        head.copyTo(newer.timestamps, newer.values, 0, headStart, headEnd);
+        const sealed = {
+          timestamps: timestamps.subarray(0, k),
+          values: values.subarray(0, k),
+        };
+        ({ timestamps, values } = mergeColumns(
+          sealed,
+          newer,
+          0,
+          newer.timestamps.length,
+        ));
+        k = timestamps.length;
+      }
+    }
+    return {
+      key: this.key,
+      timestamps: timestamps.subarray(0, k),
+      values: values.subarray(0, k),
+    };
+  }
+}
