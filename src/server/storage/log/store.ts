@@ -1,11 +1,10 @@
 /**
- * The durable {@link Storage}: every point in memory (sealed into
- * compressed chunks, `../engine/store.ts`), plus an append-only log
- * (`format.ts`) replayed at start and compacted when it holds far more
- * points than are live. Memory holds every acknowledged point, so whenever
- * the file cannot be trusted (deleted, truncated or replaced under the
- * server, or a write failed) a fresh log is written from memory. A damaged
- * log found at start is copied aside before anything is changed.
+ * The durable {@link Storage}: every point in memory (compressed chunks,
+ * `../engine/store.ts`), plus an append-only log (`format.ts`) replayed at
+ * start and compacted when it holds far more points than are live. Memory
+ * holds every acknowledged point, so whenever the file cannot be trusted
+ * (deleted, truncated or replaced, or a write failed) a fresh log is
+ * written from memory. A damaged log found at start is copied aside first.
  *
  * @module
  */
