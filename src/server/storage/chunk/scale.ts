@@ -36,9 +36,10 @@ export function unscale(mantissa: number, exponent: number): number {
 /** The safe-integer mantissa of `value` at `exponent`, or NaN if not exact. */
 function mantissaOf(value: number, exponent: number): number {
   // + 0 turns -0 into 0, so -0 never passes the check below.
-  const mantissa = (exponent <= 0
-    ? Math.round(value * POW10[-exponent])
-    : value / POW10[exponent]) + 0;
+  const mantissa =
+    (exponent <= 0
+      ? Math.round(value * POW10[-exponent])
+      : value / POW10[exponent]) + 0;
   return Number.isSafeInteger(mantissa) &&
       Object.is(unscale(mantissa, exponent), value)
     ? mantissa
