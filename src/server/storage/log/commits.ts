@@ -136,12 +136,12 @@ export class Commits {
    * would never be replayed: so every later task fails too, until a fresh
    * state is written (a task run with `evenIfFailed`).
    */
-  serially(task: () => Promise<void>, evenIfFailed = false): Promise<void> {
+  serially<T>(task: () => Promise<T>, evenIfFailed = false): Promise<T> {
     const run = this.#tail.then(() => {
       if (this.#failure && !evenIfFailed) throw this.#failure;
       return task();
     });
-    this.#tail = run.catch((error) => {
+    this.#tail = run.then(() => {}, (error) => {
       if (this.#failure === undefined) {
         this.#log(
           `error: cannot write ${this.#target.path}; refusing puts until it can be written again: ${error}`,
