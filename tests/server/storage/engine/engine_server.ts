@@ -1,0 +1,20 @@
+/**
+ * A metrics server on the storage engine's durable store with the tests'
+ * {@link FakeMemory}, for kill -9 tests until `metrics serve --data` runs
+ * the engine. Arguments: the data directory, `checkpointPoints`, and the
+ * memory's `sealAt`. Prints `listening on 127.0.0.1:<port>` and its pid
+ * (`pid <n>`), since it may run under strace.
+ *
+ * @module
+ */
+
+import { serve } from "../../../../src/server/mod.ts";
+import { EngineStore } from "../../../../src/server/storage/engine/store.ts";
+import { FakeMemory } from "./fake_memory.ts";
+
+const [dir, checkpointPoints, sealAt] = Deno.args;
+const storage = await EngineStore.open(dir, new FakeMemory(Number(sealAt)), {
+  checkpointPoints: Number(checkpointPoints),
+});
+const server = await serve({ port: 0, storage, log: console.error });
+console.log(`pid ${Deno.pid}\nlistening on 127.0.0.1:${server.port}`);
