@@ -8,7 +8,7 @@
  */
 
 import { FrameWriter } from "./format.ts";
-import { StorageRefusal } from "../storage.ts";
+import { StorageRefusal, type StoredPoint } from "../storage.ts";
 
 /**
  * When the log is forced to disk.
@@ -120,7 +120,7 @@ export class Commits {
    * that frame is written, and forced to disk in `"batch"` mode. Batches
    * arriving while a write runs share the next write and fsync.
    */
-  put(points: Parameters<FrameWriter["appendPoints"]>[0]): Promise<void> {
+  put(points: readonly StoredPoint[]): Promise<void> {
     this.#frame.appendPoints(points);
     // A failed write is a refusal with a reason, not a broken connection.
     return this.#commit ??= this.serially(() => this.#write()).catch(
