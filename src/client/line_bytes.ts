@@ -21,10 +21,29 @@ const SCALES = [10, 100, 1000, 10000, 100000, 1000000];
 /** Below 2^50 a scaled value rounds to the right integer (see formatValue). */
 const MAX_SCALED = 2 ** 50;
 
+/** Decimal digits of a non-negative safe integer (1 for 0). */
+function digitCount(value: number): number {
+  let count = 1;
+  for (let limit = 10; limit <= value && count < 16; limit *= 10) count++;
+  return count;
+}
+
 /** A growable byte buffer that lines are appended to. */
 export class LineBytes {
-  #buf: Uint8Array<ArrayBuffer> = new Uint8Array(64 * 1024);
+  #buf: Uint8Array<ArrayBuffer>;
   #length = 0;
+  /** The last integer written, and where its digits are. */
+  #lastInteger = NaN;
+  #lastIntegerAt = 0;
+  #lastIntegerLength = 0;
+
+  /**
+   * @param capacity Bytes to start with; sizing it to the lines expected
+   * saves copies as the buffer grows.
+   */
+  constructor(capacity: number = 64 * 1024) {
+    this.#buf = new Uint8Array(capacity);
+  }
 
   /** Bytes written so far. */
   get length(): number {
@@ -92,15 +111,29 @@ export class LineBytes {
 
   /** Appends a safe integer. */
   integer(value: number): void {
-    this.#fixed(value, 0);
+    const at = this.#length;
+    if (value !== this.#lastInteger) {
+      this.#fixed(value, 0);
+      this.#lastInteger = value;
+    } else {
+      // The lines of a batch mostly share their second: copy its digits.
+      const length = this.#lastIntegerLength;
+      this.#room(length);
+      const buf = this.#buf;
+      const from = this.#lastIntegerAt;
+      for (let i = 0; i < length; i++) buf[at + i] = buf[from + i];
+      this.#length = at + length;
+    }
+    this.#lastIntegerAt = at;
+    this.#lastIntegerLength = this.#length - at;
   }
 
   /** Appends `scaled / 10^places` in fixed notation. */
   #fixed(scaled: number, places: number): void {
-    // String() of a whole number is fast; only the dot is placed here.
-    const digits = String(Math.abs(scaled));
-    const whole = digits.length - places;
-    this.#room(digits.length + places + 3);
+    let rest = Math.abs(scaled);
+    const count = digitCount(rest);
+    const whole = count - places;
+    this.#room(count + places + 3);
     const buf = this.#buf;
     let at = this.#length;
     if (scaled < 0) buf[at++] = MINUS;
@@ -109,14 +142,22 @@ export class LineBytes {
       buf[at++] = DOT;
       for (let i = whole; i < 0; i++) buf[at++] = DIGIT_0;
     }
-    for (let i = 0; i < digits.length; i++) {
-      if (i === whole && i > 0) buf[at++] = DOT;
-      buf[at++] = digits.charCodeAt(i);
+    // Digits from the last, straight into the buffer: no string made.
+    const end = at + count + (whole > 0 && places > 0 ? 1 : 0);
+    let i = end;
+    for (let written = 0; written < count; written++) {
+      if (written === places && whole > 0 && places > 0) buf[--i] = DOT;
+      const digit = rest % 10;
+      buf[--i] = DIGIT_0 + digit;
+      rest = (rest - digit) / 10;
     }
-    this.#length = at;
+    this.#length = end;
   }
 
   #room(bytes: number): void {
-    this.#buf = withRoom(this.#buf, this.#length, bytes);
+    // Checked here first: a call per field to the shared helper costs more.
+    if (this.#length + bytes > this.#buf.length) {
+      this.#buf = withRoom(this.#buf, this.#length, bytes);
+    }
   }
 }

@@ -39,7 +39,7 @@ export class PointRing {
     const dropped = this.#length === this.#max;
     if (dropped) this.shift(1);
     else if (this.#length === this.#keys.length) this.#grow();
-    const at = (this.#head + this.#length) % this.#keys.length;
+    const at = this.#slot(this.#length);
     this.#keys[at] = key;
     this.#values[at] = value;
     this.#timestamps[at] = timestamp;
@@ -55,9 +55,8 @@ export class PointRing {
     count: number,
     each: (key: string, value: number, timestamp: number) => void,
   ): void {
-    const capacity = this.#keys.length;
     for (let i = 0; i < count; i++) {
-      const at = (this.#head + i) % capacity;
+      const at = this.#slot(i);
       each(this.#keys[at], this.#values[at], this.#timestamps[at]);
     }
     this.shift(count);
@@ -65,28 +64,39 @@ export class PointRing {
 
   /** Removes the oldest `count` points. */
   shift(count: number): void {
-    const capacity = this.#keys.length;
     for (let i = 0; i < count; i++) {
       // Let the key strings go now, not when their slot is reused.
-      this.#keys[(this.#head + i) % capacity] = "";
+      this.#keys[this.#slot(i)] = "";
     }
-    this.#head = (this.#head + count) % capacity;
+    this.#head = this.#slot(count);
     this.#length -= count;
+  }
+
+  /** Where the `i`-th oldest point is (`i` up to the capacity). */
+  #slot(i: number): number {
+    // A compare is cheaper than `%` on every push.
+    const at = this.#head + i;
+    return at >= this.#keys.length ? at - this.#keys.length : at;
   }
 
   /** Doubles the columns (at most to `max`), oldest point first again. */
   #grow(): void {
     const capacity = this.#keys.length;
     const grown = Math.min(this.#max, 2 * capacity);
-    const keys: string[] = new Array(grown);
+    // The points in two runs: from the head to the end, then from 0.
+    const head = this.#head;
+    const first = Math.min(this.#length, capacity - head);
+    const rest = this.#length - first;
+    const keys = this.#keys.slice(head, head + first).concat(
+      this.#keys.slice(0, rest),
+    );
+    keys.length = grown;
     const values = new Float64Array(grown);
+    values.set(this.#values.subarray(head, head + first));
+    values.set(this.#values.subarray(0, rest), first);
     const timestamps = new Float64Array(grown);
-    for (let i = 0; i < this.#length; i++) {
-      const at = (this.#head + i) % capacity;
-      keys[i] = this.#keys[at];
-      values[i] = this.#values[at];
-      timestamps[i] = this.#timestamps[at];
-    }
+    timestamps.set(this.#timestamps.subarray(head, head + first));
+    timestamps.set(this.#timestamps.subarray(0, rest), first);
     this.#keys = keys;
     this.#values = values;
     this.#timestamps = timestamps;

@@ -262,7 +262,8 @@ export class Recorder {
       this.#sender.room,
     );
     if (size === 0) return undefined;
-    const out = new LineBytes();
+    // About a line's bytes for short keys, so most batches never regrow.
+    const out = new LineBytes(size * 48);
     const ends = new Uint32Array(size);
     const seqs = new Float64Array(size);
     let n = 0;

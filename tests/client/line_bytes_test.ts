@@ -60,12 +60,33 @@ Deno.test("LineBytes agrees with pythonFloat on random doubles and short decimal
           n / 10 ** k
         ),
         fc.integer({ min: -1e6, max: 1e6 }).map((n) => n / 4),
+        fc.maxSafeInteger(),
+        fc.tuple(fc.maxSafeInteger(), fc.integer({ min: 0, max: 7 })).map((
+          [n, k],
+        ) => n / 10 ** k),
       ),
       (value) => {
         const expected = pythonFloat(value);
         assertEquals(valueText(value), expected);
       },
     ),
+    { numRuns: 20_000 },
+  );
+});
+
+Deno.test("LineBytes writes any safe integer (a timestamp) as String does", () => {
+  const integerText = (value: number): string => {
+    const out = new LineBytes();
+    out.integer(value);
+    return decoder.decode(out.bytes());
+  };
+  for (const value of [0, 9, 10, 99, 100, 1796173880, 2 ** 53 - 1, -1]) {
+    assertEquals(integerText(value), String(value));
+  }
+  fc.assert(
+    fc.property(fc.maxSafeInteger(), (value) => {
+      assertEquals(integerText(value), String(value));
+    }),
     { numRuns: 20_000 },
   );
 });

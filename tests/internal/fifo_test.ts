@@ -1,5 +1,6 @@
 import { assertEquals } from "@std/assert";
 import { Fifo } from "../../src/internal/fifo.ts";
+import { Rng } from "../reliability/rng.ts";
 
 Deno.test("fifo keeps order through shift, drain and unshiftAll", () => {
   const q = new Fifo<number>();
@@ -18,11 +19,8 @@ Deno.test("fifo keeps order through shift, drain and unshiftAll", () => {
 
 Deno.test("fifo matches a plain array through 200,000 random pushes, shifts and resends", () => {
   // Crosses the compaction of the dead prefix many times, at odd sizes.
-  let seed = 12345;
-  const random = (n: number): number => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed % n;
-  };
+  const rng = new Rng(12345);
+  const random = (n: number): number => rng.int(0, n - 1);
   const q = new Fifo<number>();
   let model: number[] = [];
   let next = 0;

@@ -4,6 +4,7 @@ import { runProbe } from "../../reliability/probe.ts";
 import { ColumnSeries } from "../../../src/server/storage/series.ts";
 import { MemoryStore } from "../../../src/server/storage/memory.ts";
 import type { Series } from "../../../src/server/storage/storage.ts";
+import { Rng } from "../../reliability/rng.ts";
 
 function points(series: Series): [number, number][] {
   const { timestamps, values } = series;
@@ -38,8 +39,8 @@ Deno.test("ColumnSeries replaces the value of a stored second (last write wins)"
 Deno.test("ColumnSeries matches a sorted map under random upserts", () => {
   const series = new ColumnSeries("k");
   const expected = new Map<number, number>();
-  let seed = 42;
-  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const rng = new Rng(42);
+  const random = (): number => rng.next();
   for (let i = 0; i < 5000; i++) {
     const timestamp = Math.floor(random() * 2000) - 1000;
     const value = random();

@@ -150,6 +150,9 @@ function visitPayload(payload: Uint8Array, visit: PointVisitor): number {
   return visited;
 }
 
+/** What {@link readLog} needs of a file: `Deno.FsFile` has it. */
+export type LogFile = Pick<Deno.FsFile, "read" | "seek" | "stat">;
+
 /** Bytes `[from, to)` of a log skipped as damaged. */
 export interface SkippedRange {
   /** Offset of the first damaged byte (a frame that did not check out). */
@@ -184,7 +187,7 @@ export interface LogScan {
  * such a log, and must not be touched.
  */
 export async function readLog(
-  file: Deno.FsFile,
+  file: LogFile,
   visit: PointVisitor,
   magic: Uint8Array = MAGIC,
 ): Promise<LogScan> {
@@ -251,7 +254,7 @@ const SCAN_WINDOW = 1024 * 1024;
  * whose CRC matches starts, or `undefined`.
  */
 async function nextGoodFrame(
-  file: Deno.FsFile,
+  file: LogFile,
   from: number,
   fileBytes: number,
 ): Promise<number | undefined> {
@@ -266,7 +269,9 @@ async function nextGoodFrame(
     for (let i = 0; i <= last; i++) {
       const length = view.getUint32(i, true);
       const end = i + FRAME_HEADER_BYTES + length;
-      if (length === 0 || base + end > fileBytes) continue;
+      if (base + end > fileBytes || !firstRecordFits(view, i, length)) {
+        continue;
+      }
       const payload = end <= window.length
         ? window.subarray(i + FRAME_HEADER_BYTES, end)
         : await readAt(file, base + i + FRAME_HEADER_BYTES, length);
@@ -282,9 +287,28 @@ async function nextGoodFrame(
   return undefined;
 }
 
+/**
+ * Whether a frame claimed at `at` of `view` with payload `length` can hold
+ * its first record, as far as the view shows it. Most offsets of damaged
+ * or misaligned bytes fail here, so resynchronising reads and checksums
+ * almost nothing: without it, a flipped byte in a log of 50,000-point
+ * frames cost minutes.
+ */
+function firstRecordFits(view: DataView, at: number, length: number): boolean {
+  // A record is at least a key length and a count.
+  if (length < 8) return false;
+  const keyAt = at + FRAME_HEADER_BYTES;
+  if (keyAt + 4 > view.byteLength) return true;
+  const keyLength = view.getUint32(keyAt, true);
+  if (8 + keyLength > length) return false;
+  const countAt = keyAt + 4 + keyLength;
+  if (countAt + 4 > view.byteLength) return true;
+  return 8 + keyLength + view.getUint32(countAt, true) * POINT_BYTES <= length;
+}
+
 /** `count` bytes of `file` from `offset` (fewer at the end of the file). */
 async function readAt(
-  file: Deno.FsFile,
+  file: LogFile,
   offset: number,
   count: number,
 ): Promise<Uint8Array> {
@@ -301,12 +325,12 @@ async function readAt(
 
 /** Reads a file sequentially in exact-size pieces. */
 class ChunkReader {
-  readonly #file: Deno.FsFile;
+  readonly #file: LogFile;
   #buf = new Uint8Array(1024 * 1024);
   #start = 0;
   #end = 0;
 
-  constructor(file: Deno.FsFile) {
+  constructor(file: LogFile) {
     this.#file = file;
   }
 

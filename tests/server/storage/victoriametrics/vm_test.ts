@@ -19,6 +19,7 @@ import {
   VM_SKIP_REASON,
 } from "../../../helpers/victoriametrics.ts";
 import { ClusterProxy } from "../../../helpers/cluster_proxy.ts";
+import { Rng } from "../../../reliability/rng.ts";
 
 const ignore = VM_SKIP_REASON !== undefined;
 
@@ -37,8 +38,8 @@ async function frontEnd(
 
 /** Deterministic puts in random order, many seconds written several times. */
 function workload(count: number): [string, number, number][] {
-  let seed = 7;
-  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const rng = new Rng(7);
+  const random = (): number => rng.next();
   return Array.from({ length: count }, () => {
     const key = `host${Math.floor(random() * 5)}.cpu`;
     const timestamp = 1150864247 + Math.floor(random() * 60);
