@@ -8,7 +8,7 @@
  */
 
 import { assert, assertEquals } from "@std/assert";
-import { EngineStore } from "../../../../src/server/storage/engine/store.ts";
+import { EngineStore } from "../../../../src/server/storage/engine/durable.ts";
 import { StorageRefusal } from "../../../../src/server/storage/storage.ts";
 import { tmpfs, TMPFS_SKIP } from "../../../helpers/tmpfs.ts";
 import { skipped } from "../../../helpers/skip.ts";

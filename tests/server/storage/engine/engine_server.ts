@@ -9,7 +9,7 @@
  */
 
 import { serve } from "../../../../src/server/mod.ts";
-import { EngineStore } from "../../../../src/server/storage/engine/store.ts";
+import { EngineStore } from "../../../../src/server/storage/engine/durable.ts";
 import { FakeMemory } from "./fake_memory.ts";
 
 const [dir, checkpointPoints, sealAt] = Deno.args;

@@ -8,7 +8,7 @@
  */
 
 import { assert, assertEquals } from "@std/assert";
-import { EngineStore } from "../../../../src/server/storage/engine/store.ts";
+import { EngineStore } from "../../../../src/server/storage/engine/durable.ts";
 import { ROOT, tempDir } from "../../../helpers/server.ts";
 import { skipped } from "../../../helpers/skip.ts";
 import { TextLineStream } from "@std/streams/text-line-stream";

@@ -11,7 +11,7 @@ import { encodeChunk } from "../../../../src/server/storage/chunk/chunk.ts";
 import {
   EngineStore,
   type EngineStoreOptions,
-} from "../../../../src/server/storage/engine/store.ts";
+} from "../../../../src/server/storage/engine/durable.ts";
 import {
   segmentPath,
   segmentsDir,
