@@ -85,13 +85,16 @@ export class CheckpointWriter {
   }
 
   /**
-   * Writes `state`'s segments and checkpoint, then deletes the WAL files
-   * up to `state.wal` and older checkpoints.
+   * Writes `state`'s segments (marked `kind`) and checkpoint, then deletes
+   * the WAL files up to `state.wal` and older checkpoints.
    *
    * @throws {Error} when a file cannot be written; the `*.tmp` is deleted
    * and the chunks not yet in a segment are kept for the next call.
    */
-  async write(state: CheckpointState): Promise<void> {
+  async write(
+    state: CheckpointState,
+    kind: "segment" | "converted" = "segment",
+  ): Promise<void> {
     this.#pending.push(...state.sealed);
     const days = [...new Set(this.#pending.map((chunk) => chunk.day))];
     for (const day of days) {
@@ -99,7 +102,7 @@ export class CheckpointWriter {
       const sequence = this.#nextSequence++;
       await writeAtomically(
         segmentPath(this.#dir, day, sequence),
-        encodeSegment(chunks, { sequence, kind: "segment", replaces: [] }),
+        encodeSegment(chunks, { sequence, kind, replaces: [] }),
       );
       this.#pending = this.#pending.filter((chunk) => chunk.day !== day);
     }

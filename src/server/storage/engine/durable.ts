@@ -7,7 +7,8 @@
  * shared `Commits`). A checkpoint cuts the WAL: appends move to a new WAL
  * file, the chunks sealed until then go into day segments and the heads
  * into `checkpoint.<n>`, and only then are the older WAL files deleted. A
- * clean close runs a checkpoint, so the next start replays nothing.
+ * clean close runs a checkpoint, so the next start replays nothing. A
+ * directory of 0.2 (`metrics.log`) is converted when it is opened.
  *
  * @module
  */
@@ -26,6 +27,7 @@ import { walPath } from "./files.ts";
 import type { ChunkedMemory } from "./sealed.ts";
 import { loadDirectory } from "./startup.ts";
 import { createWal } from "./wal.ts";
+import { retireLegacy } from "./migration.ts";
 import { writeAll } from "../../../internal/write_all.ts";
 
 /** Options of {@link EngineStore.open}. */
@@ -112,7 +114,19 @@ export class EngineStore implements Storage {
     try {
       const loaded = await loadDirectory(dir, memory, log);
       const file = await createWal(dir, loaded.nextWal);
-      return new EngineStore(dir, lock, memory, file, loaded, options);
+      const store = new EngineStore(dir, lock, memory, file, loaded, options);
+      if (loaded.legacy !== undefined) {
+        await store.#convert(loaded.legacy).catch((error) => {
+          // No closing checkpoint: its segments would not be marked
+          // converted, and the next start converts again from the log.
+          store.#commits.stop();
+          clearInterval(store.#timer);
+          store.#closing = Promise.resolve();
+          store.#file.close();
+          throw error;
+        });
+      }
+      return store;
     } catch (error) {
       lock.close();
       const reason = error instanceof Error ? error.message : String(error);
@@ -267,6 +281,19 @@ export class EngineStore implements Storage {
       );
     }
     this.#checkpointFailed = true;
+  }
+
+  /**
+   * Converts the 0.2 log at `path`, replayed into memory: a checkpoint
+   * whose segments are marked `converted`, then the log renamed aside.
+   */
+  async #convert(path: string): Promise<void> {
+    const state = await this.#commits.serially(() => this.#cut());
+    await this.#writer.write(state, "converted");
+    const kept = await retireLegacy(path);
+    this.#log(
+      `converted ${path} to segments; the 0.2 log is kept as ${kept}, to delete by hand`,
+    );
   }
 
   /**

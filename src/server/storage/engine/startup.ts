@@ -2,13 +2,20 @@
  * Start-up of the storage engine: segments into memory as chunks (in
  * sequence order), the newest checkpoint and then the WAL files after it
  * through `upsert`. Its time is bounded by the data's compressed size and
- * the WAL since the last checkpoint, not by history.
+ * the WAL since the last checkpoint, not by history. A 0.2 log found
+ * there is replayed last, for a conversion (`migration.ts`).
  *
  * @module
  */
 
 import { decodeChunk } from "../chunk/chunk.ts";
-import { checkpointPath, openFiles, readSegmentFile } from "./files.ts";
+import {
+  checkpointPath,
+  listWal,
+  openFiles,
+  readSegmentFile,
+} from "./files.ts";
+import { legacyLog, replayLegacy, undoConversion } from "./migration.ts";
 import type { ChunkedMemory } from "./sealed.ts";
 import { replayWal } from "./wal.ts";
 
@@ -20,6 +27,8 @@ export interface Loaded {
   readonly nextSequence: number;
   /** Chunks (or other parts of files) found damaged and skipped. */
   readonly damaged: number;
+  /** A 0.2 log replayed into memory, to be converted by a checkpoint. */
+  readonly legacy?: string;
 }
 
 /**
@@ -32,7 +41,14 @@ export async function loadDirectory(
   log: (message: string) => void,
 ): Promise<Loaded> {
   const started = performance.now();
-  const { segments, wal, checkpoints } = await openFiles(dir, log);
+  const legacy = await legacyLog(dir);
+  const files = await openFiles(dir, log);
+  const segments = legacy === undefined
+    ? files.segments
+    : await undoConversion(dir, files.segments);
+  const { wal, checkpoints } = legacy === undefined
+    ? files
+    : await listWal(dir);
   let damaged = 0;
   let chunks = 0;
   for (const segment of segments) {
@@ -59,9 +75,14 @@ export async function loadDirectory(
   const replayed = wal.filter((n) => n > checkpoint);
   let walPoints = 0;
   for (const n of replayed) walPoints += await replayWal(dir, n, memory, log);
+  const converted = legacy === undefined
+    ? 0
+    : await replayLegacy(legacy, memory, log);
   const size = memory.size();
   log(
-    `read ${chunks} chunks from ${segments.length} segments, ${headPoints} head points from checkpoint ${checkpoint}, and replayed ${walPoints} puts from ${replayed.length} WAL files (${size.points} points of ${size.keys} keys) in ${
+    `read ${chunks} chunks from ${segments.length} segments, ${headPoints} head points from checkpoint ${checkpoint}, and replayed ${walPoints} puts from ${replayed.length} WAL files${
+      legacy === undefined ? "" : ` and ${converted} from ${legacy} to convert`
+    } (${size.points} points of ${size.keys} keys) in ${
       Math.round(performance.now() - started)
     } ms`,
   );
@@ -70,5 +91,6 @@ export async function loadDirectory(
     nextWal: Math.max(checkpoint, ...wal) + 1,
     nextSequence: Math.max(0, ...sequences) + 1,
     damaged,
+    legacy,
   };
 }

@@ -165,13 +165,18 @@ export class Commits {
    * (a final check, fsync or checkpoint) after every queued write.
    */
   async close(last: () => Promise<void>): Promise<void> {
-    this.#closed = true;
-    clearInterval(this.#syncTimer);
-    clearInterval(this.#retryTimer);
+    this.stop();
     if (this.#failure !== undefined) {
       await this.serially(() => this.#target.recover(), true);
     }
     await this.serially(last);
+  }
+
+  /** Stops the timers: no more retries or interval fsyncs. */
+  stop(): void {
+    this.#closed = true;
+    clearInterval(this.#syncTimer);
+    clearInterval(this.#retryTimer);
   }
 
   /** After a failure: tries to write a fresh state, and takes puts again. */

@@ -13,6 +13,7 @@ import { ROOT, tempDir } from "../../../helpers/server.ts";
 import { skipped } from "../../../helpers/skip.ts";
 import { TextLineStream } from "@std/streams/text-line-stream";
 import { FakeMemory } from "./fake_memory.ts";
+import { LogStore } from "../../../../src/server/storage/log/store.ts";
 
 const SCRIPT = `${ROOT}tests/server/storage/engine/engine_server.ts`;
 const PUTS = 6000;
@@ -76,16 +77,18 @@ async function sendAll(
 }
 
 /**
- * Runs the server under strace, which holds each call of `syscalls` for
- * 200 ms after it returns; kills the server with SIGKILL in that window of
- * the `n`th successful one while puts stream in (or after the last put, if
- * there are fewer calls). Returns how many puts were acknowledged, and
- * whether the kill came at the `n`th call.
+ * Runs the server on `dir` under strace, which holds each call of
+ * `syscalls` for 200 ms after it returns, and kills it with SIGKILL in
+ * that window of the `n`th successful one: during start-up, while `work`
+ * runs against its port, or after (if there are fewer calls). Returns the
+ * puts `work` saw acknowledged, and whether the kill came at the `n`th
+ * call.
  */
-async function putUntilKilled(
+async function runUntilKilled(
   dir: string,
   syscalls: string,
   n: number,
+  work: (port: number, died: Promise<Deno.CommandStatus>) => Promise<number>,
 ): Promise<{ acknowledged: number; reached: boolean }> {
   const child = new Deno.Command("strace", {
     args: [
@@ -111,25 +114,26 @@ async function putUntilKilled(
       new TextLineStream() as TransformStream<string, string>,
     );
   let pid: number | undefined;
-  let port: number | undefined;
-  for await (const line of lines(child.stdout)) {
-    pid ??= Number(/^pid (\d+)$/.exec(line)?.[1]) || undefined;
-    port = Number(/listening on [^\s]+:(\d+)$/.exec(line)?.[1]) || undefined;
-    if (port !== undefined) break;
-  }
-  if (pid === undefined || port === undefined) throw new Error("no port");
+  let calls = 0;
   const kill = () => {
+    if (pid === undefined) return;
     try {
       Deno.kill(pid, "SIGKILL");
     } catch { /* already dead */ }
   };
-  let calls = 0;
   const watching = (async () => {
     for await (const line of lines(child.stderr)) {
       if (/ = 0 \(DELAYED\)$/.test(line) && ++calls === n) kill();
     }
   })();
-  const acknowledged = await sendAll(port, child.status);
+  let port: number | undefined;
+  for await (const line of lines(child.stdout)) {
+    pid ??= Number(/^pid (\d+)$/.exec(line)?.[1]) || undefined;
+    if (calls >= n) kill(); // the call came before the pid
+    port = Number(/listening on [^\s]+:(\d+)$/.exec(line)?.[1]) || undefined;
+    if (port !== undefined) break;
+  }
+  const acknowledged = port === undefined ? 0 : await work(port, child.status);
   // A checkpoint may still be running after the last put: give it time.
   for (let i = 0; i < 40 && calls < n; i++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -162,10 +166,11 @@ for (const [syscalls, n] of MOMENTS) {
     ignore: skipped("strace", STRACE_SKIP),
   }, async () => {
     await using tmp = await tempDir();
-    const { acknowledged, reached } = await putUntilKilled(
+    const { acknowledged, reached } = await runUntilKilled(
       tmp.path,
       syscalls,
       n,
+      sendAll,
     );
     assert(reached, `the server made fewer than ${n} such calls`);
     const store = await EngineStore.open(tmp.path, new FakeMemory(8), {
@@ -188,5 +193,68 @@ for (const [syscalls, n] of MOMENTS) {
     } finally {
       await store.close();
     }
+  });
+}
+
+/** A 0.2 data directory holding puts 0 to PUTS - 1, written by the log store. */
+async function legacyDirectory(dir: string): Promise<void> {
+  const log = await LogStore.open(dir, { log: () => {} });
+  for (let i = 0; i < PUTS; i += 100) {
+    await log.put(Array.from({ length: 100 }, (_, j) => {
+      const [key, timestamp, value] = put(i + j);
+      return { key, timestamp, value };
+    }));
+  }
+  await log.close();
+}
+
+/** The conversion's calls: segments, the checkpoint, the log renamed aside. */
+const CONVERSION: [syscalls: string, n: number][] = [
+  ...[1, 2, 3, 4].map((
+    n,
+  ): [string, number] => ["rename,renameat,renameat2", n]),
+  ["unlink,unlinkat", 1],
+  ...[2, 3, 5].map((n): [string, number] => ["fsync", n]),
+];
+
+for (const [syscalls, n] of CONVERSION) {
+  Deno.test({
+    name: `a conversion of a 0.2 log killed after ${
+      syscalls.split(",")[0]
+    } #${n} loses no point and completes at the next start`,
+    ignore: skipped("strace", STRACE_SKIP),
+  }, async () => {
+    await using tmp = await tempDir();
+    await legacyDirectory(tmp.path);
+    const { reached } = await runUntilKilled(
+      tmp.path,
+      syscalls,
+      n,
+      () => Promise.resolve(0),
+    );
+    assert(reached, `the conversion made fewer than ${n} such calls`);
+    const store = await EngineStore.open(tmp.path, new FakeMemory(8), {
+      log: () => {},
+    });
+    try {
+      const wrong: string[] = [];
+      for (let i = 0; i < PUTS; i++) {
+        const [key, timestamp, value] = put(i);
+        const series = store.getRange(key, timestamp, timestamp);
+        const found = series?.timestamps.length ? series.values[0] : undefined;
+        if (found !== value) wrong.push(`put ${i}: ${found}, not ${value}`);
+      }
+      assertEquals(wrong.slice(0, 5), []);
+      assertEquals(store.size().points, PUTS);
+    } finally {
+      await store.close();
+    }
+    const names: string[] = [];
+    for await (const { name } of Deno.readDir(tmp.path)) names.push(name);
+    assert(!names.includes("metrics.log"), `${names}`);
+    assertEquals(
+      names.filter((n) => n.startsWith("metrics.log.v0.2-")).length,
+      1,
+    );
   });
 }
