@@ -5,6 +5,7 @@
  */
 
 import { formatAddress } from "../internal/address.ts";
+import { formatDuration } from "../internal/duration.ts";
 import {
   type FsyncMode,
   type HttpOptions,
@@ -53,7 +54,12 @@ Options:
                         answered "error: too many keys" (default 1000000)
   --max-points N        most points kept; a put of a new point past it is
                         answered "error: too many points" (default
-                        100000000, about 1.6 GB of memory)
+                        100000000, about 1.6 GB of memory); to keep
+                        a long-running server taking puts, set --retention
+  --retention DURATION  keep points this long, counted back from now: 30d,
+                        12h, 1y; an older put is answered "error: older
+                        than retention", older points are deleted within a
+                        minute (default: keep everything)
   --shutdown-timeout DURATION
                         time to wait on peers when stopping: 10s, 1m
                         (default 10s)
@@ -112,6 +118,7 @@ const VALUE_FLAGS = [
   "max-connections-per-peer",
   "max-keys",
   "max-points",
+  "retention",
   "shutdown-timeout",
   "idle-timeout",
   "storage",
@@ -234,6 +241,7 @@ function parseOptions(
     ),
     maxKeys: numberFlag("max-keys", flags["max-keys"]),
     maxPoints: numberFlag("max-points", flags["max-points"]),
+    retention: durationFlag("retention", flags.retention),
     shutdownTimeout: durationFlag(
       "shutdown-timeout",
       flags["shutdown-timeout"],
@@ -255,6 +263,7 @@ const OPTION_FLAGS: Record<string, string> = {
   maxLineBytes: "--max-line-bytes",
   maxConnections: "--max-connections",
   idleTimeout: "--idle-timeout",
+  retention: "--retention",
   "http.maxConnections": "--http-max-connections",
   "http.maxConnectionsPerPeer": "--http-max-connections-per-peer",
   "http.headTimeout": "--http-head-timeout",
@@ -345,6 +354,11 @@ async function run(args: string[]): Promise<number> {
   if (victoriaMetrics !== undefined && options.dataDir !== undefined) {
     throw new UsageError("give --storage or --data, not both");
   }
+  if (victoriaMetrics !== undefined && options.retention !== undefined) {
+    throw new UsageError(
+      "--retention does not apply to --storage victoriametrics: VictoriaMetrics keeps its own (its -retentionPeriod flag)",
+    );
+  }
   if (options.dataDir !== undefined) await checkDataDir(options.dataDir);
   options.tls = await tlsFlags(...tlsFiles);
   let server;
@@ -378,6 +392,15 @@ async function run(args: string[]): Promise<number> {
         options.fsync ?? "batch"
       })`,
   );
+  if (!(options.storage instanceof VictoriaMetricsStore)) {
+    console.error(
+      options.retention === undefined
+        ? "retention: every point is kept (set --retention 30d to delete older ones)"
+        : `retention: ${
+          formatDuration(options.retention)
+        }; older puts are refused and older points deleted`,
+    );
+  }
   using stop = stopSignal();
   await new Promise((resolve) =>
     stop.signal.addEventListener("abort", resolve)

@@ -41,3 +41,25 @@ export function parseDuration(
   }
   return parts.reduce((ms, [, n, unit]) => ms + Number(n) * UNIT_MS[unit], 0);
 }
+
+/**
+ * A number of seconds in the largest unit of {@link parseDuration}'s
+ * grammar that holds it whole (`2592000` is `30d`), so it reads back the
+ * same.
+ *
+ * @example
+ * ```ts
+ * import { formatDuration } from "./duration.ts";
+ *
+ * formatDuration(30 * 86_400); // "30d"
+ * formatDuration(90); // "90s"
+ * ```
+ */
+export function formatDuration(seconds: number): string {
+  const ms = seconds * 1000;
+  for (const unit of ["y", "w", "d", "h", "m", "s"]) {
+    const count = ms / UNIT_MS[unit];
+    if (Number.isInteger(count)) return `${count}${unit}`;
+  }
+  return `${ms}ms`;
+}

@@ -119,6 +119,11 @@ export class ServerCounters {
   };
   /** Puts acknowledged (stored). */
   pointsPut = 0;
+  /** Points deleted by the retention, by reason. */
+  readonly retentionDeleted: Record<"age" | "size", number> = {
+    age: 0,
+    size: 0,
+  };
   /** Time each fsync of the log took. */
   readonly fsync: Histogram = new Histogram(FSYNC_BUCKETS);
   /** Puts stored per whole second, a ring of {@link RATE_WINDOW} + 1. */

@@ -82,6 +82,14 @@ export interface ServerOptions {
    */
   maxPoints?: number;
   /**
+   * Seconds a point is kept, counted back from now (`30 * 86400` keeps 30
+   * days). A put older than that is answered `error` `older than
+   * retention`, no answer holds an older point, and older points are
+   * deleted within a minute of expiring.
+   * @default {undefined} every point is kept
+   */
+  retention?: number;
+  /**
    * Seconds a connection may wait on its peer (for a request, or for the
    * peer to take an answer) before it is closed; `0` never closes one.
    * @default {300}
@@ -139,6 +147,7 @@ export interface CheckedServerOptions {
   readonly caps: { readonly maxKeys: number; readonly maxPoints: number };
   readonly fsyncInterval: number;
   readonly plainPort: number | undefined;
+  readonly retention: number | undefined;
 }
 
 /**
@@ -197,6 +206,12 @@ export function checkServerOptions(
     plainPort: options.plainPort === undefined
       ? undefined
       : checkInteger("plainPort", options.plainPort, 0, 65535),
+    retention: options.retention === undefined
+      ? undefined
+      : checkNumber("retention", options.retention, 1, {
+        max: 1e10,
+        unit: "seconds",
+      }),
   };
 }
 

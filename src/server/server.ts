@@ -10,6 +10,7 @@ import { type HttpServer, serveHttp } from "./http/server.ts";
 import { LogStore } from "./storage/log/store.ts";
 import { checkServerOptions, type ServerOptions } from "./options.ts";
 import { MemoryStore } from "./storage/memory.ts";
+import { RetentionStorage } from "./storage/retention.ts";
 import { Session } from "./session.ts";
 import type { Storage } from "./storage/storage.ts";
 import { AccessGuard, type AccessStats } from "./access.ts";
@@ -75,7 +76,7 @@ export async function serve(
   const log = options.log ?? console.error;
   const counters = new ServerCounters();
   const access = new AccessGuard(options.allowFrom, log, counters);
-  const storage = options.storage ??
+  const store = options.storage ??
     (options.dataDir === undefined
       ? new MemoryStore(checked.caps)
       : await LogStore.open(options.dataDir, {
@@ -85,6 +86,14 @@ export async function serve(
         onSync: (seconds) => counters.fsync.observe(seconds),
         ...checked.caps,
       }));
+  const storage = checked.retention === undefined
+    ? store
+    : new RetentionStorage(store, {
+      seconds: checked.retention,
+      onExpired: (points) => counters.retentionDeleted.age += points,
+      onError: (error) =>
+        log(`warning: deleting expired points failed: ${String(error)}`),
+    });
   let listeners: Deno.Listener[] = [];
   let http: HttpServer | undefined;
   try {
@@ -99,7 +108,7 @@ export async function serve(
         storage,
         counters,
         access,
-        logPath: storage instanceof LogStore ? storage.path : undefined,
+        logPath: store instanceof LogStore ? store.path : undefined,
         log,
         shutdownTimeoutMs: checked.shutdownTimeout * 1000,
       });

@@ -20,6 +20,8 @@ export interface Gauges {
   readonly logBytes?: number;
   /** Puts stored per second, recent average. */
   readonly putsPerSecond: number;
+  /** With a retention, the oldest timestamp kept (Unix seconds). */
+  readonly retentionCutoff?: number;
 }
 
 /** A number as Prometheus writes it. */
@@ -178,6 +180,20 @@ export function formatPrometheus(
         [["", gauges.size.points]],
       ),
     );
+  }
+  parts.push(family(
+    "metrics_retention_deleted_points_total",
+    "counter",
+    "Points deleted by the retention, by reason.",
+    labelled("reason", counters.retentionDeleted),
+  ));
+  if (gauges.retentionCutoff !== undefined) {
+    parts.push(family(
+      "metrics_retention_cutoff_seconds",
+      "gauge",
+      "Oldest timestamp kept (Unix seconds); older points are expired.",
+      [["", gauges.retentionCutoff]],
+    ));
   }
   if (gauges.logBytes !== undefined) {
     parts.push(

@@ -10,6 +10,7 @@
 
 import type { ServerCounters } from "../counters.ts";
 import { LogThrottle } from "../log_throttle.ts";
+import { RetentionStorage } from "../storage/retention.ts";
 import type { Storage } from "../storage/storage.ts";
 import { keysAnswer, seriesAnswer } from "./api.ts";
 import { ASSETS } from "./assets.ts";
@@ -90,6 +91,9 @@ export function createHandler(
           size: storage.size?.(),
           logBytes: await logBytes(context.logPath),
           putsPerSecond: counters.putsPerSecond(),
+          retentionCutoff: storage instanceof RetentionStorage
+            ? storage.cutoff()
+            : undefined,
         }),
         PROMETHEUS_CONTENT_TYPE,
       ),

@@ -132,6 +132,24 @@ export class MemoryStore implements Storage {
     return { keys: this.#series.size, points: this.#pointCount };
   }
 
+  /** Deletes every point older than `before`; returns how many went. */
+  expire(before: number): number {
+    let gone = 0;
+    for (const [key, entry] of this.#series) {
+      if (typeof entry === "number") {
+        if (this.#singles[2 * entry] >= before) continue;
+        this.#series.delete(key);
+        this.#freeSlots.push(entry);
+        gone++;
+      } else {
+        gone += entry.dropBefore(before);
+        if (entry.length === 0) this.#series.delete(key);
+      }
+    }
+    this.#pointCount -= gone;
+    return gone;
+  }
+
   /** Nothing to release. */
   close(): void {}
 

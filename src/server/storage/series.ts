@@ -74,6 +74,16 @@ export class ColumnSeries implements Series {
     return true;
   }
 
+  /** Deletes the points before `timestamp`; returns how many went. */
+  dropBefore(timestamp: number): number {
+    const gone = this.#lowerBound(timestamp);
+    if (gone === 0) return 0;
+    this.#timestamps.copyWithin(0, gone, this.#length);
+    this.#values.copyWithin(0, gone, this.#length);
+    this.#length -= gone;
+    return gone;
+  }
+
   /** The first index whose timestamp is >= `timestamp`. */
   #lowerBound(timestamp: number): number {
     return lowerBound(this.#timestamps, timestamp, this.#length);

@@ -107,6 +107,13 @@ export interface Storage {
    * reading them (for the server's `/metrics` page).
    */
   size?(): StorageSize;
+  /**
+   * Deletes every point older than `before` (Unix seconds) and returns how
+   * many went: what a retention asks of the store. Optional: without it a
+   * retention still refuses and hides older points, but the store keeps
+   * them.
+   */
+  expire?(before: number): number | Promise<number>;
   /** Makes everything stored durable (if it can) and releases resources. */
   close(): Promise<void> | void;
 }

@@ -1,12 +1,10 @@
 /**
  * The durable {@link Storage}: every point in memory, plus an append-only
- * log in a directory, replayed at start and compacted when it holds far
- * more points than are live. File format: `format.ts`.
- *
- * Memory holds every acknowledged point, so whenever the file cannot be
- * trusted (deleted, truncated or replaced under the server, or a write
- * failed) a fresh log is written from memory. A damaged log found at start
- * is copied aside before anything is changed.
+ * log (`format.ts`) replayed at start and compacted when it holds far more
+ * points than are live. Memory holds every acknowledged point, so whenever
+ * the file cannot be trusted (deleted, truncated or replaced under the
+ * server, or a write failed) a fresh log is written from memory. A damaged
+ * log found at start is copied aside before anything is changed.
  *
  * @module
  */
@@ -155,10 +153,7 @@ export class LogStore implements Storage {
     return this.#commits.put(points);
   }
 
-  /**
-   * Why `point` is refused now: the log cannot be written (until a retry
-   * succeeds), or a cap (`maxKeys`, `maxPoints`) is reached.
-   */
+  /** Why `point` is refused: the log cannot be written, or a cap is reached. */
   refusal(point: StoredPoint): string | undefined {
     return this.#commits.refusal() ?? this.#memory.refusal(point);
   }
@@ -181,6 +176,13 @@ export class LogStore implements Storage {
   /** Keys and points held. */
   size(): StorageSize {
     return this.#memory.size();
+  }
+
+  /** Deletes points older than `before`; a compaction drops them from the log. */
+  expire(before: number): number {
+    const gone = this.#memory.expire(before);
+    this.#compactIfDue();
+    return gone;
   }
 
   /**
