@@ -20,7 +20,11 @@ import {
   writeAtomically,
 } from "./files.ts";
 import type { SealedChunk } from "./sealed.ts";
-import { encodeSegment, type SegmentChunk } from "./segment_format.ts";
+import {
+  encodeSegment,
+  type SegmentChunk,
+  type SegmentKind,
+} from "./segment_format.ts";
 
 /** What one checkpoint writes, taken at the moment of the WAL cut. */
 export interface CheckpointState {
@@ -67,6 +71,7 @@ export class CheckpointWriter {
   #nextSequence: number;
   /** Sealed chunks taken but not yet in a segment, oldest first. */
   #pending: SealedChunk[] = [];
+  #tail: Promise<void> = Promise.resolve();
 
   /**
    * A writer for `dir`.
@@ -79,11 +84,6 @@ export class CheckpointWriter {
     this.#nextSequence = nextSequence;
   }
 
-  /** Sealed chunks held for a retry after a failed checkpoint. */
-  get pending(): number {
-    return this.#pending.length;
-  }
-
   /**
    * Writes `state`'s segments (marked `kind`) and checkpoint, then deletes
    * the WAL files up to `state.wal` and older checkpoints.
@@ -91,10 +91,17 @@ export class CheckpointWriter {
    * @throws {Error} when a file cannot be written; the `*.tmp` is deleted
    * and the chunks not yet in a segment are kept for the next call.
    */
-  async write(
+  write(
     state: CheckpointState,
     kind: "segment" | "converted" = "segment",
   ): Promise<void> {
+    // One at a time: a recovery may start while a checkpoint still writes.
+    const run = this.#tail.then(() => this.#write(state, kind));
+    this.#tail = run.catch(() => {});
+    return run;
+  }
+
+  async #write(state: CheckpointState, kind: SegmentKind): Promise<void> {
     this.#pending.push(...state.sealed);
     const days = [...new Set(this.#pending.map((chunk) => chunk.day))];
     for (const day of days) {
