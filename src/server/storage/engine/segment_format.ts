@@ -144,7 +144,8 @@ export function encodeSegment(
  * record only: it is reported, and the scan resynchronises on the next
  * offset where a whole record checks out.
  */
-export function decodeSegment(bytes: Uint8Array): DecodedSegment {
+export function decodeSegment(file: Uint8Array): DecodedSegment {
+  const bytes = bytesOf(file);
   const damage: SegmentDamage[] = [];
   if (!startsWithMagic(bytes, 0)) {
     damage.push({ offset: 0, problem: "the segment magic is damaged" });
@@ -152,10 +153,10 @@ export function decodeSegment(bytes: Uint8Array): DecodedSegment {
   const footer = readFooter(bytes);
   if (typeof footer === "string") {
     damage.push({
-      offset: Math.max(0, bytes.length - TRAILER_BYTES),
+      offset: Math.max(0, file.length - TRAILER_BYTES),
       problem: footer,
     });
-    return { records: scan(bytes, bytes.length, damage), damage };
+    return { records: scan(bytes, file.length, damage), damage };
   }
   const { indexOffset, footerOffset } = footer;
   const fromIndex = readIndex(bytes, indexOffset, footerOffset, damage);
@@ -164,42 +165,51 @@ export function decodeSegment(bytes: Uint8Array): DecodedSegment {
   return { footer: { sequence, kind, replaces }, records, damage };
 }
 
-function startsWithMagic(bytes: Uint8Array, at: number): boolean {
-  return at >= 0 && at + SEGMENT_MAGIC.length <= bytes.length &&
-    SEGMENT_MAGIC.every((byte, i) => bytes[at + i] === byte);
+function startsWithMagic({ all }: Bytes, at: number): boolean {
+  return at >= 0 && at + SEGMENT_MAGIC.length <= all.length &&
+    SEGMENT_MAGIC.every((byte, i) => all[at + i] === byte);
 }
 
-function u32At(bytes: Uint8Array, at: number): number {
-  return new DataView(bytes.buffer, bytes.byteOffset + at, 4)
-    .getUint32(0, true);
+/** A segment's bytes with one reader and one view over them. */
+interface Bytes {
+  readonly all: Uint8Array;
+  readonly view: DataView;
+  readonly reader: ByteReader;
 }
 
-/** A reader of `bytes[from, to)` whose offsets count from the file's start. */
-function readerOf(bytes: Uint8Array, from: number, to: number): ByteReader {
-  return new ByteReader(bytes.subarray(from, to));
+function bytesOf(all: Uint8Array): Bytes {
+  const view = new DataView(all.buffer, all.byteOffset, all.byteLength);
+  return { all, view, reader: new ByteReader(all) };
+}
+
+/** The reader, at `at`. */
+function readerAt(bytes: Bytes, at: number): ByteReader {
+  bytes.reader.seek(at);
+  return bytes.reader;
 }
 
 type Footer = SegmentFooter & { indexOffset: number; footerOffset: number };
 
 /** The footer, or what is wrong with it. */
-function readFooter(bytes: Uint8Array): Footer | string {
-  const trailer = bytes.length - TRAILER_BYTES;
+function readFooter(bytes: Bytes): Footer | string {
+  const { all, view } = bytes;
+  const trailer = all.length - TRAILER_BYTES;
   if (trailer < SEGMENT_MAGIC.length) return "the segment is truncated";
-  if (!startsWithMagic(bytes, bytes.length - SEGMENT_MAGIC.length)) {
+  if (!startsWithMagic(bytes, all.length - SEGMENT_MAGIC.length)) {
     return "the footer's magic is damaged (a truncated segment?)";
   }
-  const footerOffset = bytes.length - u32At(bytes, trailer);
+  const footerOffset = all.length - view.getUint32(trailer, true);
   if (footerOffset < SEGMENT_MAGIC.length || footerOffset > trailer) {
     return "the footer's length is damaged";
   }
   if (
-    crc32(bytes.subarray(footerOffset, trailer + 4)) !==
-      u32At(bytes, trailer + 4)
+    crc32(all.subarray(footerOffset, trailer + 4)) !==
+      view.getUint32(trailer + 4, true)
   ) {
     return "the footer fails its CRC-32 check";
   }
   try {
-    const reader = readerOf(bytes, footerOffset, trailer);
+    const reader = readerAt(bytes, footerOffset);
     const indexOffset = reader.varint();
     const sequence = reader.varint();
     const kind = KINDS[reader.byte() - 1];
@@ -207,7 +217,7 @@ function readFooter(bytes: Uint8Array): Footer | string {
       { length: reader.varint() },
       () => reader.varint(),
     );
-    if (kind === undefined || reader.remaining !== 0) throw new Error();
+    if (kind === undefined || reader.offset !== trailer) throw new Error();
     if (indexOffset < SEGMENT_MAGIC.length || indexOffset > footerOffset) {
       throw new Error();
     }
@@ -222,7 +232,7 @@ function readFooter(bytes: Uint8Array): Footer | string {
  * itself is damaged (reported in `damage`), so the caller scans.
  */
 function readIndex(
-  bytes: Uint8Array,
+  bytes: Bytes,
   indexOffset: number,
   footerOffset: number,
   damage: SegmentDamage[],
@@ -230,7 +240,8 @@ function readIndex(
   const crcAt = footerOffset - CRC_BYTES;
   if (
     crcAt < indexOffset ||
-    crc32(bytes.subarray(indexOffset, crcAt)) !== u32At(bytes, crcAt)
+    crc32(bytes.all.subarray(indexOffset, crcAt)) !==
+      bytes.view.getUint32(crcAt, true)
   ) {
     damage.push({ offset: indexOffset, problem: "the index is damaged" });
     return undefined;
@@ -242,7 +253,7 @@ function readIndex(
     last: number;
   }[] = [];
   try {
-    const reader = readerOf(bytes, indexOffset, crcAt);
+    const reader = readerAt(bytes, indexOffset);
     let end = SEGMENT_MAGIC.length;
     for (let i = reader.varint(); i > 0; i--) {
       const offset = end + reader.varint();
@@ -250,7 +261,7 @@ function readIndex(
       const first = reader.signed();
       entries.push({ offset, end, first, last: reader.signed() });
     }
-    if (reader.remaining !== 0 || end > indexOffset) throw new Error();
+    if (reader.offset !== crcAt || end > indexOffset) throw new Error();
   } catch {
     damage.push({ offset: indexOffset, problem: "the index is malformed" });
     return undefined;
@@ -280,26 +291,28 @@ type RecordRead =
   };
 
 /** The record at `at`, ending by `limit`. */
-function readRecord(bytes: Uint8Array, at: number, limit: number): RecordRead {
+function readRecord(bytes: Bytes, at: number, limit: number): RecordRead {
   let key: string;
   let chunkAt: number;
   let chunkLength: number;
   try {
-    const reader = readerOf(bytes, at, limit);
+    const reader = readerAt(bytes, at);
     const keyBytes = reader.take(reader.varint());
     chunkLength = reader.varint();
-    const headerEnd = at + reader.offset;
-    if (crc32(bytes.subarray(at, headerEnd)) !== reader.uint32()) {
+    const headerEnd = reader.offset;
+    const crc = reader.uint32();
+    if (reader.offset > limit) throw new Error();
+    if (crc32(bytes.all.subarray(at, headerEnd)) !== crc) {
       return { problem: "a record's key fails its CRC-32 check" };
     }
     key = utf8.decode(keyBytes);
-    chunkAt = at + reader.offset;
+    chunkAt = reader.offset;
   } catch {
     return { problem: "a record's header is damaged" };
   }
   const end = chunkAt + chunkLength;
   if (end > limit) return { key, problem: "a record runs past its end" };
-  const chunk = bytes.subarray(chunkAt, end);
+  const chunk = bytes.all.subarray(chunkAt, end);
   const problem = chunkProblem(chunk);
   return problem === undefined ? { key, bytes: chunk, end } : { key, problem };
 }
@@ -321,7 +334,7 @@ function damageAt(
  * skipping damage to the next offset where a whole record checks out.
  */
 function scan(
-  bytes: Uint8Array,
+  bytes: Bytes,
   end: number,
   damage: SegmentDamage[],
 ): SegmentRecord[] {
@@ -343,7 +356,7 @@ function scan(
 }
 
 /** The first offset from `from` on where a whole record checks out, or `end`. */
-function nextRecord(bytes: Uint8Array, from: number, end: number): number {
+function nextRecord(bytes: Bytes, from: number, end: number): number {
   for (let at = from; at < end; at++) {
     const record = readRecord(bytes, at, end);
     if (record.bytes !== undefined && spanOf(record.bytes)) return at;
