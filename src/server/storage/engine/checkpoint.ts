@@ -32,18 +32,25 @@ export interface CheckpointState {
   readonly wal: number;
   /** Chunks sealed before the cut, oldest first. */
   readonly sealed: readonly SealedChunk[];
-  /** Every key's points in no sealed chunk, at the cut. */
+  /**
+   * Every key's points in no sealed chunk at the cut, every key in
+   * first-seen order (empty where all its points are sealed).
+   */
   readonly heads: readonly Series[];
 }
 
 /**
- * `heads` as chunks of at most {@link MAX_CHUNK_POINTS} points: a
- * checkpoint needs no day boundaries, since its points go back through
- * the head.
+ * `heads` as chunks of at most {@link MAX_CHUNK_POINTS} points, in their
+ * order: a checkpoint needs no day boundaries, since its points go back
+ * through the head. An empty head is a record with an empty chunk, so the
+ * checkpoint lists every key.
  */
 export function headChunks(heads: readonly Series[]): SegmentChunk[] {
   const chunks: SegmentChunk[] = [];
   for (const { key, timestamps, values } of heads) {
+    if (timestamps.length === 0) {
+      chunks.push({ key, first: 0, last: 0, bytes: new Uint8Array() });
+    }
     for (let from = 0; from < timestamps.length; from += MAX_CHUNK_POINTS) {
       const to = Math.min(from + MAX_CHUNK_POINTS, timestamps.length);
       const run = Array.prototype.slice.call(timestamps, from, to) as number[];

@@ -251,7 +251,7 @@ export class EngineStore implements Storage {
     const state = {
       wal,
       sealed: this.#memory.takeSealed(),
-      heads: this.#memory.heads(),
+      heads: headsInKeyOrder(this.#memory),
     };
     this.#file.close();
     this.#file = next;
@@ -304,4 +304,13 @@ export class EngineStore implements Storage {
   async #recover(): Promise<void> {
     await this.#writer.write(await this.#cut());
   }
+}
+
+/** Every key's head in first-seen key order, empty where all is sealed. */
+function headsInKeyOrder(memory: ChunkedMemory): Series[] {
+  const heads = new Map(memory.heads().map((head) => [head.key, head]));
+  return Array.from(
+    memory.keys(),
+    (key) => heads.get(key) ?? { key, timestamps: [], values: [] },
+  );
 }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { MAGIC, readLog } from "../log/format.ts";
+import { MAGIC, type PointVisitor, readLog } from "../log/format.ts";
 import { copyAside, syncDirectory } from "../log/files.ts";
 import {
   checkpointPath,
@@ -21,7 +21,6 @@ import {
   walDir,
   walPath,
 } from "./files.ts";
-import type { ChunkedMemory } from "./sealed.ts";
 
 const LEGACY_NAME = "metrics.log";
 
@@ -69,19 +68,16 @@ export async function undoConversion(
 }
 
 /**
- * Replays the 0.2 log at `path` into `memory`; returns the puts read. A
+ * Replays the 0.2 log at `path` into `visit`; returns the puts read. A
  * damaged log is copied aside and reported, every good frame replayed.
  */
 export async function replayLegacy(
   path: string,
-  memory: ChunkedMemory,
+  visit: PointVisitor,
   log: (message: string) => void,
 ): Promise<number> {
   using file = await Deno.open(path, { read: true });
-  const scan = await readLog(
-    file,
-    (key, timestamp, value) => memory.upsert(key, timestamp, value),
-  );
+  const scan = await readLog(file, visit);
   if (scan.skipped.length > 0) {
     const copy = await copyAside(path, "damaged");
     log(

@@ -16,7 +16,9 @@
  *
  * Varints are those of the chunks (`chunk/bytes.ts`), u32s little-endian.
  * Each chunk carries its own CRC-32 (`chunk/chunk.ts`); the record's CRC
- * covers its key, so a flipped byte never moves points to another key.
+ * covers its key, so a flipped byte never moves points to another key. A
+ * record with an empty chunk (first and last 0) names a key only: a
+ * checkpoint lists every key that way, in first-seen order.
  * Decoding checks every CRC. A damaged footer or index is rebuilt by
  * scanning the records; a damaged record is reported and skipped, never
  * decoded into other points.
@@ -62,7 +64,7 @@ export interface SegmentChunk {
   readonly first: number;
   /** The chunk's last timestamp. */
   readonly last: number;
-  /** The chunk's bytes (`encodeChunk`'s output). */
+  /** The chunk's bytes (`encodeChunk`'s output), or none for a key only. */
   readonly bytes: Uint8Array;
 }
 
@@ -313,7 +315,8 @@ function readRecord(bytes: Bytes, at: number, limit: number): RecordRead {
   const end = chunkAt + chunkLength;
   if (end > limit) return { key, problem: "a record runs past its end" };
   const chunk = bytes.all.subarray(chunkAt, end);
-  const problem = chunkProblem(chunk);
+  // An empty chunk names a key only (a checkpoint's key order).
+  const problem = chunkLength === 0 ? undefined : chunkProblem(chunk);
   return problem === undefined ? { key, bytes: chunk, end } : { key, problem };
 }
 
@@ -364,10 +367,14 @@ function nextRecord(bytes: Bytes, from: number, end: number): number {
   return end;
 }
 
-/** A sound chunk's first and last timestamps (decoded: the index is gone). */
+/**
+ * A sound chunk's first and last timestamps (decoded: the index is gone);
+ * 0 and 0 for an empty one.
+ */
 function spanOf(
   chunk: Uint8Array,
 ): { first: number; last: number } | undefined {
+  if (chunk.length === 0) return { first: 0, last: 0 };
   try {
     const { timestamps } = decodeChunk(chunk);
     return { first: timestamps[0], last: timestamps[timestamps.length - 1] };

@@ -7,10 +7,9 @@
  * @module
  */
 
-import { readLog } from "../log/format.ts";
+import { type PointVisitor, readLog } from "../log/format.ts";
 import { copyAside, syncDirectory } from "../log/files.ts";
 import { WAL_MAGIC, walDir, walPath } from "./files.ts";
-import type { ChunkedMemory } from "./sealed.ts";
 import { writeAll } from "../../../internal/write_all.ts";
 
 /**
@@ -36,23 +35,19 @@ export async function createWal(dir: string, n: number): Promise<Deno.FsFile> {
 }
 
 /**
- * Replays WAL file `n` of `dir` into `memory`; returns the points read. A
+ * Replays WAL file `n` of `dir` into `visit`; returns the points read. A
  * damaged file is copied aside (`*.damaged-<time>`) and reported: every
  * good frame around the damage is replayed.
  */
 export async function replayWal(
   dir: string,
   n: number,
-  memory: ChunkedMemory,
+  visit: PointVisitor,
   log: (message: string) => void,
 ): Promise<number> {
   const path = walPath(dir, n);
   using file = await Deno.open(path, { read: true });
-  const scan = await readLog(
-    file,
-    (key, timestamp, value) => memory.upsert(key, timestamp, value),
-    WAL_MAGIC,
-  );
+  const scan = await readLog(file, visit, WAL_MAGIC);
   const { skipped } = scan;
   if (skipped.length > 0) {
     const copy = await copyAside(path, "damaged");

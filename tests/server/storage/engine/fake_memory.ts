@@ -102,6 +102,10 @@ export class FakeMemory implements ChunkedMemory {
     );
   }
 
+  keys(): Iterable<string> {
+    return this.#points.keys();
+  }
+
   loadSegmentChunk(key: string, bytes: Uint8Array): void {
     const { timestamps, values } = decodeChunk(bytes);
     timestamps.forEach((t, i) => {
