@@ -181,3 +181,25 @@ Deno.test("a damaged record is reported with its offset and its key while the ke
   assertEquals(decoded.records.map(text), [SMALL[0], SMALL[2]].map(text));
   assertEquals(decoded.footer?.replaces, [3, 5]);
 });
+
+Deno.test("a record with an empty chunk names a key only, also when the index is rebuilt", () => {
+  const chunks: SegmentChunk[] = [
+    SMALL[0],
+    { key: "only.a.key", first: 0, last: 0, bytes: new Uint8Array() },
+    SMALL[1],
+  ];
+  const bytes = encodeSegment(chunks, FOOTER);
+  const keys = (decoded: ReturnType<typeof decodeSegment>) =>
+    decoded.records.map((r) => `${r.key} ${r.bytes.length}`);
+  const expected = chunks.map((c) => `${c.key} ${c.bytes.length}`);
+  assertEquals(keys(decodeSegment(bytes)), expected);
+  // The byte before the footer: the index's CRC, so the records are scanned.
+  const footerLength = new DataView(bytes.buffer).getUint32(
+    bytes.length - 16,
+    true,
+  );
+  bytes[bytes.length - footerLength - 1] ^= 1;
+  const rebuilt = decodeSegment(bytes);
+  assertEquals(rebuilt.damage.map((d) => d.problem), ["the index is damaged"]);
+  assertEquals(keys(rebuilt), expected);
+});
