@@ -75,6 +75,13 @@ Options:
                         and /metrics (Prometheus) over HTTP on PORT
                         (HOST defaults to 127.0.0.1; off unless given;
                         see docs/dashboard.md)
+  --graphite [HOST:]PORT
+                        also take carbon's plaintext protocol (path value
+                        timestamp lines: collectd, Telegraf, Netdata) on
+                        PORT, and serve Graphite's /render and
+                        /metrics/find on the --http port (HOST defaults to
+                        127.0.0.1; carbon's port is 2003; see
+                        docs/graphite.md)
   --http-max-connections N
                         HTTP connections served at once (default 256)
   --http-max-connections-per-peer N
@@ -101,6 +108,7 @@ Options:
 Examples:
   metrics serve
   metrics serve --http 8080
+  metrics serve --http 8080 --graphite 2003
   metrics serve --port 0 --data ./data --fsync interval --fsync-interval 200ms
   metrics serve --storage victoriametrics=http://127.0.0.1:8428
   metrics serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --allow-from 10.0.0.0/8
@@ -123,6 +131,7 @@ const VALUE_FLAGS = [
   "idle-timeout",
   "storage",
   "http",
+  "graphite",
   "http-max-connections",
   "http-max-connections-per-peer",
   "http-head-timeout",
@@ -150,12 +159,20 @@ function storageFlag(text: string | undefined): string[] | undefined {
  * defaults to 127.0.0.1 so the page is not exposed unless asked.
  */
 export function httpFlag(text: string | undefined): HttpOptions | undefined {
+  return addressFlag("http", text);
+}
+
+/** `--NAME [HOST:]PORT`, the host 127.0.0.1 unless given. */
+function addressFlag(
+  name: string,
+  text: string | undefined,
+): { hostname: string; port: number } | undefined {
   if (text === undefined) return undefined;
   const match = text.match(/^(?:(\[[^\]]+\]|[^:\s]+):)?(\d{1,5})$/);
   const port = Number(match?.[2]);
   if (!match || port > 65535) {
     throw new UsageError(
-      `--http expects [HOST:]PORT with PORT from 0 to 65535, got "${text}"`,
+      `--${name} expects [HOST:]PORT with PORT from 0 to 65535, got "${text}"`,
     );
   }
   const host = match[1]?.replace(/^\[(.*)\]$/, "$1");
@@ -250,6 +267,7 @@ function parseOptions(
     idleTimeout: durationFlag("idle-timeout", flags["idle-timeout"], true),
     victoriaMetrics: storageFlag(flags.storage),
     http: httpOptions(flags),
+    graphite: addressFlag("graphite", flags.graphite),
     tlsFiles: [flags["tls-cert"], flags["tls-key"]],
     plainPort: numberFlag("plain-port", flags["plain-port"]),
     allowFrom: flags["allow-from"]?.split(","),
@@ -374,6 +392,10 @@ async function run(args: string[]): Promise<number> {
   }
   console.log(`listening on ${formatAddress(server.hostname, server.port)}`);
   if (server.http !== undefined) console.log(`page on ${server.http.url}`);
+  if (server.graphite !== undefined) {
+    const { hostname, port } = server.graphite;
+    console.log(`carbon plaintext on ${formatAddress(hostname, port)}`);
+  }
   if (options.tls) {
     console.error(
       `TLS on ${formatAddress(server.hostname, server.port)}; plain TCP ${

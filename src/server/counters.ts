@@ -18,6 +18,9 @@ export type RefusalReason =
 /** Why an HTTP connection was closed before its peer was done. */
 export type HttpTimeoutKind = "head_timeout" | "idle_timeout";
 
+/** What became of a carbon line (the carbon port answers nothing). */
+export type GraphiteLineResult = "stored" | "nan" | "invalid" | "refused";
+
 /** Why a session answered `error` or closed a connection early. */
 export type ErrorKind = "invalid" | "refused" | "too_long" | "connection";
 
@@ -116,6 +119,13 @@ export class ServerCounters {
     refused: 0,
     too_long: 0,
     connection: 0,
+  };
+  /** Carbon lines by what became of them. */
+  readonly graphiteLines: Record<GraphiteLineResult, number> = {
+    stored: 0,
+    nan: 0,
+    invalid: 0,
+    refused: 0,
   };
   /** Puts acknowledged (stored). */
   pointsPut = 0;

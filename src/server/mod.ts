@@ -32,7 +32,7 @@
 
 export { serve } from "./server.ts";
 export type { HttpAddress, MetricsServer } from "./server.ts";
-export type { ServerOptions } from "./options.ts";
+export type { GraphiteOptions, ServerOptions } from "./options.ts";
 export type { HttpOptions } from "./http/server.ts";
 export type { AccessStats } from "./access.ts";
 export type { TlsCertificate } from "./listeners.ts";

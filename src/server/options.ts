@@ -109,6 +109,14 @@ export interface ServerOptions {
    */
   http?: HttpOptions;
   /**
+   * Also take carbon's plaintext protocol (`path value timestamp` lines,
+   * as collectd, Telegraf and Netdata send them) at this address, into the
+   * same storage, with the same caps, allow-list and TLS choice
+   * (docs/graphite.md); off unless given.
+   * @default {undefined}
+   */
+  graphite?: GraphiteOptions;
+  /**
    * Speak TLS on `hostname:port` with this certificate and key (PEM text);
    * a client that does not is closed after a failed handshake.
    * @default {undefined} plain TCP
@@ -136,6 +144,17 @@ export interface ServerOptions {
   log?: (message: string) => void;
 }
 
+/** Where the carbon plaintext port listens. */
+export interface GraphiteOptions {
+  /**
+   * Address to listen on.
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+  /** TCP port (carbon's is 2003); `0` picks a free one. */
+  port: number;
+}
+
 /** {@link ServerOptions}' numbers, checked, with their defaults. */
 export interface CheckedServerOptions {
   readonly port: number;
@@ -148,6 +167,7 @@ export interface CheckedServerOptions {
   readonly fsyncInterval: number;
   readonly plainPort: number | undefined;
   readonly retention: number | undefined;
+  readonly graphitePort: number | undefined;
 }
 
 /**
@@ -212,6 +232,9 @@ export function checkServerOptions(
         max: 1e10,
         unit: "seconds",
       }),
+    graphitePort: options.graphite === undefined
+      ? undefined
+      : checkInteger("graphite.port", options.graphite.port, 0, 65535),
   };
 }
 

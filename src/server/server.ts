@@ -17,6 +17,8 @@ import { AccessGuard, type AccessStats } from "./access.ts";
 import { openListeners } from "./listeners.ts";
 import { acceptLoop } from "./accept.ts";
 import { ConnectionSlots } from "./slots.ts";
+import { CarbonSession } from "./graphite/carbon_session.ts";
+import { LogThrottle } from "./log_throttle.ts";
 
 /** Where the HTTP side of a {@link MetricsServer} listens. */
 export interface HttpAddress {
@@ -38,6 +40,8 @@ export interface MetricsServer extends AsyncDisposable {
   readonly http?: HttpAddress;
   /** The plain-TCP port on 127.0.0.1 next to a TLS one, if asked for. */
   readonly plainPort: number | undefined;
+  /** Where the carbon plaintext port listens, when `graphite` was given. */
+  readonly graphite?: { readonly hostname: string; readonly port: number };
   /** Refused peers and failed TLS handshakes since the start. */
   accessStats(): AccessStats;
   /**
@@ -95,6 +99,7 @@ export async function serve(
         log(`warning: deleting expired points failed: ${String(error)}`),
     });
   let listeners: Deno.Listener[] = [];
+  let carbon: Deno.Listener | undefined;
   let http: HttpServer | undefined;
   try {
     listeners = openListeners({
@@ -103,6 +108,14 @@ export async function serve(
       tls: options.tls,
       plainPort: checked.plainPort,
     });
+    if (options.graphite !== undefined) {
+      // The carbon port makes the protocol port's TLS choice.
+      [carbon] = openListeners({
+        hostname: options.graphite.hostname ?? "127.0.0.1",
+        port: checked.graphitePort!,
+        tls: options.tls,
+      });
+    }
     if (options.http !== undefined) {
       http = serveHttp(options.http, {
         storage,
@@ -115,6 +128,7 @@ export async function serve(
     }
   } catch (error) {
     for (const listener of listeners) listener.close();
+    carbon?.close();
     await storage.close();
     throw error;
   }
@@ -132,6 +146,7 @@ export async function serve(
     counters,
     http,
     access,
+    carbon,
   );
 }
 
@@ -149,14 +164,17 @@ class Server implements MetricsServer {
   readonly port: number;
   readonly http: HttpAddress | undefined;
   readonly plainPort: number | undefined;
+  readonly graphite: { hostname: string; port: number } | undefined;
   readonly #listeners: Deno.Listener[];
   readonly #access: AccessGuard;
   readonly #storage: Storage;
   readonly #limits: Limits;
   readonly #counters: ServerCounters;
   readonly #http: HttpServer | undefined;
-  /** Each live session and the promise of its `run`. */
-  readonly #sessions = new Map<Session, Promise<void>>();
+  /** Each live session (both ports') and the promise of its `run`. */
+  readonly #sessions = new Map<Session | CarbonSession, Promise<void>>();
+  /** Bad carbon lines are logged at most once a minute per address. */
+  readonly #badCarbonLines = new LogThrottle();
   readonly #accepting: Promise<void>;
   readonly #idleTimer: ReturnType<typeof setInterval> | undefined;
   readonly #slots: ConnectionSlots;
@@ -169,8 +187,12 @@ class Server implements MetricsServer {
     counters: ServerCounters,
     http: HttpServer | undefined,
     access: AccessGuard,
+    carbon: Deno.Listener | undefined,
   ) {
     const [main, plain] = listeners.map((l) => l.addr as Deno.NetAddr);
+    const carbonAddr = carbon?.addr as Deno.NetAddr | undefined;
+    this.graphite = carbonAddr &&
+      { hostname: carbonAddr.hostname, port: carbonAddr.port };
     this.hostname = main.hostname;
     this.port = main.port;
     this.plainPort = plain?.port;
@@ -178,7 +200,7 @@ class Server implements MetricsServer {
     this.#http = http;
     this.http = http &&
       { hostname: http.hostname, port: http.port, url: http.url };
-    this.#listeners = listeners;
+    this.#listeners = carbon ? [...listeners, carbon] : listeners;
     this.#access = access;
     this.#storage = storage;
     this.#limits = limits;
@@ -194,9 +216,9 @@ class Server implements MetricsServer {
       log: limits.log,
     });
     this.#accepting = Promise.all(
-      listeners.map((listener) =>
-        acceptLoop(listener, (conn) => this.#admit(conn), {
-          what: "a connection",
+      this.#listeners.map((listener) =>
+        acceptLoop(listener, (conn) => this.#admit(conn, listener === carbon), {
+          what: listener === carbon ? "a carbon connection" : "a connection",
           log: limits.log,
           stopped: () => this.#closing !== undefined,
         })
@@ -228,16 +250,16 @@ class Server implements MetricsServer {
   }
 
   /** Starts serving `conn` if the allow-list and the caps let it in. */
-  #admit(conn: Deno.Conn): void {
+  #admit(conn: Deno.Conn, carbon: boolean): void {
     if (!this.#access.admit(conn)) return;
     if (!this.#slots.take((conn.remoteAddr as Deno.NetAddr).hostname)) {
       conn.close();
       return;
     }
-    this.#start(conn);
+    this.#start(conn, carbon);
   }
 
-  #start(conn: Deno.Conn): void {
+  #start(conn: Deno.Conn, carbon: boolean): void {
     const { maxLineBytes, log } = this.#limits;
     try {
       // A TLS connection has no such method (its socket is Deno's).
@@ -246,17 +268,20 @@ class Server implements MetricsServer {
       // The peer already left; the first read will say so.
     }
     const counters = this.#counters;
-    const session = new Session(conn, {
+    const options = {
       storage: this.#storage,
       maxLineBytes,
       log,
       counters,
-      onHandshakeError: (error) =>
+      onHandshakeError: (error: unknown) =>
         this.#access.handshakeFailed(
           (conn.remoteAddr as Deno.NetAddr).hostname,
           error,
         ),
-    });
+    };
+    const session = carbon
+      ? new CarbonSession(conn, { ...options, badLines: this.#badCarbonLines })
+      : new Session(conn, options);
     counters.connectionsAccepted++;
     counters.connectionsOpen++;
     this.#sessions.set(

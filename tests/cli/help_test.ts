@@ -45,6 +45,7 @@ Deno.test("metrics serve --help describes every option and exits 0", async () =>
       "--http-max-connections-per-peer",
       "--http-head-timeout",
       "--http-idle-timeout",
+      "--graphite",
     ]
   ) {
     assertMatch(stdout, new RegExp(`\n  ${option}`));
@@ -84,6 +85,7 @@ Deno.test("bad usage exits 2 with a hint on stderr", async (t) => {
       ["serve", "--port", "0", "--http", "0", "--http-idle-timeout", "0"],
       /--http-idle-timeout expects a duration above 0/,
     ],
+    [["serve", "--graphite", "nope"], /--graphite expects \[HOST:\]PORT/],
     [["serve", "extra"], /unexpected argument "extra"/],
   ];
   for (const [args, message] of cases) {

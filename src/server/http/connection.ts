@@ -40,6 +40,8 @@ export interface HttpRequest {
   readonly method: string;
   /** The URL asked for. */
   readonly url: URL;
+  /** The body (at most `MAX_BODY_BYTES`), empty when there is none. */
+  readonly body: Uint8Array;
 }
 
 /** What a connection needs from its server. */
@@ -75,6 +77,7 @@ export interface ConnectionTimeouts {
 const LINGER_MS = 2000;
 
 const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
 
 /** Errors that mean the peer left, or that we closed the connection. */
 function isHangUp(error: unknown): boolean {
@@ -127,13 +130,13 @@ export class HttpConnection {
       for (let first = true;; first = false) {
         let head: RequestHead;
         let url: URL;
-        let bodyRead: boolean;
+        let body: Uint8Array | undefined;
         try {
           const bytes = await this.#readHead(first);
           if (bytes === undefined) return;
           head = parseHead(bytes);
           url = requestUrl(head);
-          bodyRead = await this.#skipBody(head);
+          body = await this.#readBody(head);
         } catch (error) {
           if (!(error instanceof HttpError)) throw error;
           this.#hooks.badRequest(this.peer, error);
@@ -143,8 +146,9 @@ export class HttpConnection {
         }
         this.#disarm();
         this.#reading = false;
-        const keep = wantsKeepAlive(head) && bodyRead;
-        if (!await this.#exchange(head.method, url, keep, head.minor)) {
+        const keep = wantsKeepAlive(head) && body !== undefined;
+        const request = { method: head.method, url, body: body ?? EMPTY };
+        if (!await this.#exchange(request, keep, head.minor)) {
           await this.#linger();
           return;
         }
@@ -205,23 +209,26 @@ export class HttpConnection {
   }
 
   /**
-   * Reads past the request's body, if any, setting it aside; false when
-   * the body is left unread (chunked, or the peer waits for 100-continue):
-   * the connection then closes after the answer.
+   * Reads the request's body, if any (at most `MAX_BODY_BYTES`: a form
+   * posted to `/render`); `undefined` when it is left unread (chunked, or
+   * the peer waits for 100-continue): the connection then closes after
+   * the answer.
    */
-  async #skipBody(head: RequestHead): Promise<boolean> {
+  async #readBody(head: RequestHead): Promise<Uint8Array | undefined> {
     const framing = bodyFraming(head);
-    if (framing.kind === "chunked") return false;
-    if (framing.length > 0 && head.headers.has("expect")) return false;
-    for (let left = framing.length; left > 0;) {
+    if (framing.kind === "chunked") return undefined;
+    if (framing.length > 0 && head.headers.has("expect")) return undefined;
+    const body = new Uint8Array(framing.length);
+    for (let at = 0; at < body.length;) {
       if (this.#start === this.#end && await this.#fill() === null) {
         throw new Deno.errors.UnexpectedEof("the peer left mid-body");
       }
-      const taken = Math.min(left, this.#end - this.#start);
+      const taken = Math.min(body.length - at, this.#end - this.#start);
+      body.set(this.#buf.subarray(this.#start, this.#start + taken), at);
       this.#start += taken;
-      left -= taken;
+      at += taken;
     }
-    return true;
+    return body;
   }
 
   /** Reads more bytes into the buffer, moving the unused ones to its front. */
@@ -238,16 +245,16 @@ export class HttpConnection {
 
   /** Answers one request; whether the connection stays open after it. */
   async #exchange(
-    method: string,
-    url: URL,
+    request: HttpRequest,
     keepAlive: boolean,
     minor: 0 | 1,
   ): Promise<boolean> {
+    const { method } = request;
     const refusal = this.#hooks.enter();
     try {
       // A connection closed meanwhile (shutdown) stops waiting for its answer.
       const answer = refusal ?? await Promise.race([
-        this.#hooks.answer({ method, url }),
+        this.#hooks.answer(request),
         this.#gone.promise,
       ]);
       if (answer === undefined) return false;

@@ -156,9 +156,15 @@ export function formatPrometheus(
       labelled("kind", counters.errors),
     ),
     family(
+      "metrics_graphite_lines_total",
+      "counter",
+      "Carbon lines on the --graphite port, by what became of them.",
+      labelled("result", counters.graphiteLines),
+    ),
+    family(
       "metrics_puts_stored_total",
       "counter",
-      "Puts stored and acknowledged.",
+      "Points stored: puts acknowledged, and carbon lines stored.",
       [["", counters.pointsPut]],
     ),
     family(

@@ -20,6 +20,12 @@ import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from "./prometheus.ts";
 import { BadRequest, parseKeysQuery, parseSeriesQuery } from "./query.ts";
 import type { ReadQueue } from "./reads.ts";
 import { type Answer, answerOf, errorAnswer, JSON_TYPE } from "./wire.ts";
+import {
+  GRAPHITE_READS,
+  GRAPHITE_VERSION,
+  graphiteParams,
+} from "../graphite/routes.ts";
+import { TargetError } from "../graphite/target.ts";
 
 /** What the handler reads from. */
 export interface RouteContext {
@@ -65,7 +71,14 @@ export function createHandler(
     }
     return answerOf(200, await text, JSON_TYPE);
   };
+  /** Graphite's read API (docs/graphite.md), params from GET or a POST form. */
+  const graphite = (path: string, params: URLSearchParams): Promise<Answer> =>
+    queued(() => GRAPHITE_READS.get(path)!(storage, params));
   const routes: Record<string, (url: URL) => Promise<Answer> | Answer> = {
+    "/render": (url) => graphite("/render", url.searchParams),
+    "/metrics/find": (url) => graphite("/metrics/find", url.searchParams),
+    "/version": () =>
+      answerOf(200, `${GRAPHITE_VERSION}\n`, "text/plain; charset=utf-8"),
     "/api/keys": (url) => {
       const query = parseKeysQuery(url.searchParams);
       return queued(() =>
@@ -98,11 +111,36 @@ export function createHandler(
         PROMETHEUS_CONTENT_TYPE,
       ),
   };
-  return async ({ method, url }) => {
+  /** Runs a route: a bad request is a 400, any other failure a 500, logged. */
+  const failSafe = async (
+    url: URL,
+    route: () => Promise<Answer> | Answer,
+  ): Promise<Answer> => {
+    try {
+      return await route();
+    } catch (cause) {
+      if (cause instanceof BadRequest || cause instanceof TargetError) {
+        return errorAnswer(400, cause.message);
+      }
+      if (failures.shouldLog(url.pathname, Date.now())) {
+        context.log(
+          `error: HTTP ${url.pathname} failed: ${cause}; logged at most once a minute per path`,
+        );
+      }
+      return errorAnswer(500, `the store could not answer: ${cause}`);
+    }
+  };
+  return async ({ method, url, body }) => {
+    if (method === "POST" && GRAPHITE_READS.has(url.pathname)) {
+      const params = graphiteParams(url, body);
+      return await failSafe(url, () => graphite(url.pathname, params));
+    }
     if (method !== "GET" && method !== "HEAD") {
-      return errorAnswer(405, "only GET and HEAD are served", {
-        allow: "GET, HEAD",
-      });
+      return errorAnswer(
+        405,
+        "only GET and HEAD are served (and POST at /render, /metrics/find)",
+        { allow: "GET, HEAD" },
+      );
     }
     const asset = ASSETS.get(url.pathname);
     if (asset !== undefined) return answerOf(200, asset.body, asset.type);
@@ -112,16 +150,6 @@ export function createHandler(
     if (route === undefined) {
       return errorAnswer(404, `nothing at ${url.pathname}`);
     }
-    try {
-      return await route(url);
-    } catch (cause) {
-      if (cause instanceof BadRequest) return errorAnswer(400, cause.message);
-      if (failures.shouldLog(url.pathname, Date.now())) {
-        context.log(
-          `error: HTTP ${url.pathname} failed: ${cause}; logged at most once a minute per path`,
-        );
-      }
-      return errorAnswer(500, `the store could not answer: ${cause}`);
-    }
+    return await failSafe(url, () => route(url));
   };
 }
