@@ -23,7 +23,7 @@ import {
   type StoredPoint,
 } from "../storage.ts";
 import { type CheckpointState, CheckpointWriter } from "./checkpoint.ts";
-import { walPath } from "./files.ts";
+import { walDir } from "./files.ts";
 import type { ChunkedMemory } from "./sealed.ts";
 import { loadDirectory } from "./startup.ts";
 import { createWal } from "./wal.ts";
@@ -65,7 +65,7 @@ export class EngineStore implements Storage {
   #checkpoint: Promise<void> | undefined;
   /** Set after a checkpoint failed: warn once until one succeeds. */
   #checkpointFailed = false;
-  #damaged: number;
+  readonly #damaged: number;
   #closing: Promise<void> | undefined;
 
   private constructor(
@@ -86,7 +86,7 @@ export class EngineStore implements Storage {
     this.#checkpointPoints = options.checkpointPoints ?? 256_000;
     this.#writer = new CheckpointWriter(dir, loaded.nextSequence);
     this.#commits = new Commits({
-      path: walPath(dir, this.#wal),
+      path: walDir(dir), // the WAL file changes at each checkpoint
       append: (frame, points) => this.#append(frame, points),
       sync: () => this.#file.syncData(),
       recover: () => this.#recover(),
