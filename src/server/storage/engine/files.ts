@@ -153,12 +153,9 @@ export async function openFiles(
     read.push(await readSegmentFile(path, Number(match[2]), "segment", log));
   }
   const replaced = new Set(read.flatMap((segment) => segment.footer.replaces));
-  const segments: ReadSegment[] = [];
-  for (const segment of read) {
-    if (!replaced.has(segment.footer.sequence)) segments.push(segment);
-    else await Deno.remove(segment.path).catch(ignoreNotFound);
-  }
-  if (segments.length < read.length) await syncDirectory(segmentsDir(dir));
+  const isReplaced = (s: ReadSegment) => replaced.has(s.footer.sequence);
+  await removeAll(segmentsDir(dir), read.filter(isReplaced).map((s) => s.path));
+  const segments = read.filter((segment) => !isReplaced(segment));
   segments.sort((a, b) => a.footer.sequence - b.footer.sequence);
   return { segments, ...await listWal(dir) };
 }
