@@ -15,6 +15,7 @@
 
 import denoJson from "./deno.json" with { type: "json" };
 import { ClientError } from "./src/client/errors.ts";
+import { certCommand } from "./src/cli/cert.ts";
 import { collectCommand } from "./src/cli/collect.ts";
 import { type Command, UsageError } from "./src/cli/command.ts";
 import { demoCommand } from "./src/cli/demo.ts";
@@ -31,6 +32,7 @@ const COMMANDS: readonly Command[] = [
   collectCommand,
   serveCommand,
   demoCommand,
+  certCommand,
 ];
 
 /** Flags every client command takes, also before the command's name. */

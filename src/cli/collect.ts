@@ -26,15 +26,17 @@ import { stopSignal } from "./signals.ts";
 
 const HELP = `Usage: metrics collect [options]
 
-Samples this machine every interval and puts the points:
-  PREFIX.cpu             CPU busy percent since the previous sample
-  PREFIX.load1           1-minute load average
-  PREFIX.memory          memory in use, bytes
+Samples this machine at once, then every interval, and puts the points;
+each name ends in its unit:
+  PREFIX.cpu_percent     CPU busy, percent (the first sample's over 0.25 s)
+  PREFIX.load1           1-minute load average (runnable processes)
+  PREFIX.memory_bytes    memory in use, bytes
   PREFIX.memory_percent  memory in use, percent
-  PREFIX.disk            disk space in use on /, percent
-  PREFIX.net.rx/.net.tx  network bytes per second, loopback excluded (Deno
-                         reads /proc/net/dev only with --allow-all: run
-                         with -A to include them)
+  PREFIX.disk_percent    disk space in use on /, percent
+  PREFIX.net.rx_bytes_per_second, PREFIX.net.tx_bytes_per_second
+                         network bytes received and sent per second,
+                         loopback excluded (Deno reads /proc/net/dev only
+                         with --allow-all: run with -A to include them)
 Points the server did not acknowledge are kept (up to --buffer) and sent
 again, so a server restart loses nothing; beyond the buffer the oldest are
 dropped and counted. Ctrl-C stops after a last flush. Exits 0 when every
@@ -55,6 +57,9 @@ Examples:
   metrics collect --interval 10s
   metrics collect --interval 1s --count 5 --prefix palm
 `;
+
+/** The window over which the first sample's rates are measured (ms). */
+const FIRST_WINDOW_MS = 250;
 
 /** What an agent did: points by outcome, and samples taken. */
 export interface CollectResult {
@@ -94,14 +99,18 @@ export interface CollectOptions {
    */
   onNote?: (note: string) => void;
   /**
-   * Number of the first sample in the status lines, for a run that goes
-   * on from an earlier one.
+   * Number of the first sample in the status lines. 1 is a fresh run, which
+   * samples at once; a higher number goes on from an earlier run, and waits
+   * one interval before its first sample.
    * @default {1}
    */
   firstSample?: number;
 }
 
-/** Takes samples until `count` or `signal`, then flushes once more. */
+/**
+ * Takes samples (the first at once) until `count` or `signal`, then
+ * flushes once more.
+ */
 export async function collectSamples(
   options: CollectOptions,
 ): Promise<CollectResult> {
@@ -119,8 +128,13 @@ export async function collectSamples(
     };
   };
   let samples = 0;
+  // A fresh run samples at once, after a short window for its first CPU and
+  // network rates; a run going on from an earlier one waits a whole
+  // interval, so its first sample does not share the last one's second.
+  let wait = first === 1 ? Math.min(FIRST_WINDOW_MS, intervalMs) : intervalMs;
   while (count === undefined || samples < count) {
-    await delay(intervalMs, signal);
+    await delay(wait, signal);
+    wait = intervalMs;
     if (signal.aborted) break;
     const points = await sampler.sample(Math.floor(Date.now() / 1000));
     samples++;

@@ -9,13 +9,13 @@
 
 import { formatAddress } from "../internal/address.ts";
 import { Client } from "../client/client.ts";
-import { serve } from "../server/mod.ts";
+import { AddressInUseError, serve } from "../server/mod.ts";
 import { chartMetrics } from "./chart.ts";
 import { collectSamples } from "./collect.ts";
 import { type Command, parseFlags, UsageError } from "./command.ts";
 import { formatMetrics } from "./format.ts";
 import { hostPrefix } from "./machine.ts";
-import { httpFlag } from "./serve.ts";
+import { addressInUse, httpFlag } from "./serve.ts";
 import { stopSignal } from "./signals.ts";
 
 const SAMPLES = 3;
@@ -57,6 +57,8 @@ async function run(args: string[]): Promise<number> {
     port: 0,
     log: () => {},
     http: httpFlag(flags.http ?? "0"),
+  }).catch((error) => {
+    throw error instanceof AddressInUseError ? addressInUse(error) : error;
   });
   console.error(
     `demo: server listening on ${

@@ -1,6 +1,7 @@
 /**
  * Samples this machine for `metrics collect`: CPU busy percent, load
- * average, memory, disk and network throughput. The `/proc` parsers are pure;
+ * average, memory, disk and network throughput, each name ending in its
+ * unit (`_percent`, `_bytes`, `_bytes_per_second`) as Prometheus names do. The `/proc` parsers are pure;
  * {@link MachineSampler} reads the files.
  *
  * @module
@@ -113,33 +114,33 @@ export class MachineSampler {
     const cpu = cpuTimes(cpus());
     if (this.#cpu && cpu.total > this.#cpu.total) {
       add(
-        "cpu",
+        "cpu_percent",
         100 * (cpu.busy - this.#cpu.busy) / (cpu.total - this.#cpu.total),
       );
     }
     this.#cpu = cpu;
     add("load1", Deno.loadavg()[0]);
     const memory = Deno.systemMemoryInfo();
-    add("memory", memory.total - memory.available);
+    add("memory_bytes", memory.total - memory.available);
     add(
       "memory_percent",
       100 * (memory.total - memory.available) / memory.total,
     );
     const disk = statfsSync("/");
-    add("disk", 100 * (disk.blocks - disk.bfree) / disk.blocks);
+    add("disk_percent", 100 * (disk.blocks - disk.bfree) / disk.blocks);
     const netText = await readNetDev();
     if (netText instanceof Error) {
       this.#note(
         netText instanceof Deno.errors.NotCapable
-          ? "net.rx and net.tx are not sampled: Deno reads /proc/net/dev only with all permissions; to include them, run deno run -A cli.ts demo (or collect)"
-          : `net.rx and net.tx are not sampled: ${netText.message}`,
+          ? "network bytes per second are not sampled: Deno reads /proc/net/dev only with all permissions; to include them, run deno run -A cli.ts demo (or collect)"
+          : `network bytes per second are not sampled: ${netText.message}`,
       );
     } else {
       const net = { ...parseNetDev(netText), at: performance.now() };
       if (this.#net && net.at > this.#net.at) {
         const seconds = (net.at - this.#net.at) / 1000;
-        add("net.rx", (net.rx - this.#net.rx) / seconds);
-        add("net.tx", (net.tx - this.#net.tx) / seconds);
+        add("net.rx_bytes_per_second", (net.rx - this.#net.rx) / seconds);
+        add("net.tx_bytes_per_second", (net.tx - this.#net.tx) / seconds);
       }
       this.#net = net;
     }

@@ -7,6 +7,7 @@
 import { formatAddress } from "../internal/address.ts";
 import { formatDuration } from "../internal/duration.ts";
 import {
+  AddressInUseError,
   type FsyncMode,
   type HttpOptions,
   serve,
@@ -274,9 +275,14 @@ function parseOptions(
   };
 }
 
-/** The flag of each option `serve()` may name in a `RangeError`. */
+/**
+ * The flag of each option `serve()` may name in a `RangeError` or an
+ * {@link AddressInUseError}.
+ */
 const OPTION_FLAGS: Record<string, string> = {
   port: "--port",
+  plainPort: "--plain-port",
+  http: "--http",
   fsyncInterval: "--fsync-interval",
   maxLineBytes: "--max-line-bytes",
   maxConnections: "--max-connections",
@@ -287,6 +293,20 @@ const OPTION_FLAGS: Record<string, string> = {
   "http.headTimeout": "--http-head-timeout",
   "http.idleTimeout": "--http-idle-timeout",
 };
+
+/**
+ * A taken address in the words of the command line: the flag that chose it,
+ * and what to do.
+ */
+export function addressInUse(error: AddressInUseError): Error {
+  const flag = OPTION_FLAGS[error.option] ?? error.option;
+  return new Error(
+    `cannot listen on ${
+      formatAddress(error.hostname, error.port)
+    } (${flag}): the address is in use (another server?); pick another port for ${flag} (0 picks a free one)`,
+    { cause: error },
+  );
+}
 
 /** `serve()`'s error in the words of the command line. */
 function inFlagTerms(
@@ -305,16 +325,11 @@ function inFlagTerms(
     ? undefined
     : dataDirProblem(error);
   if (problem !== undefined) return dataDirError(options.dataDir!, problem);
+  if (error instanceof AddressInUseError) return addressInUse(error);
   const address = formatAddress(
     options.hostname ?? "127.0.0.1",
     options.port ?? 8888,
   );
-  if (error instanceof Deno.errors.AddrInUse) {
-    return new Error(
-      `cannot listen on ${address}: the address is in use (another server?); pick another --port`,
-      { cause: error },
-    );
-  }
   if (error instanceof Deno.errors.AddrNotAvailable) {
     return new Error(
       `cannot listen on ${address}: no such address on this machine; check --host`,

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { formatAddress } from "../internal/address.ts";
+
 /** A certificate chain and its private key, both PEM text. */
 export interface TlsCertificate {
   /** Certificate chain in PEM, the server's own certificate first. */
@@ -40,20 +42,74 @@ export function openListeners(options: ListenerOptions): Deno.Listener[] {
         "plainPort only applies with tls: without it the main port is plain already",
       );
     }
-    return [Deno.listen({ hostname, port })];
+    return [listenFor("port", hostname, port, (a) => Deno.listen(a))];
   }
   let secure: Deno.Listener;
   try {
-    secure = Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key });
+    secure = listenFor(
+      "port",
+      hostname,
+      port,
+      (address) => Deno.listenTls({ ...address, cert: tls.cert, key: tls.key }),
+    );
   } catch (error) {
     throw certificateError(error);
   }
   if (plainPort === undefined) return [secure];
   try {
-    return [secure, Deno.listen({ hostname: PLAIN_HOSTNAME, port: plainPort })];
+    return [
+      secure,
+      listenFor("plainPort", PLAIN_HOSTNAME, plainPort, (a) => Deno.listen(a)),
+    ];
   } catch (error) {
     secure.close();
     throw error;
+  }
+}
+
+/**
+ * An address the server was asked to listen on is taken by another socket.
+ * It names the option that chose the address, so a caller can say which of
+ * its own settings to change. Still a `Deno.errors.AddrInUse`.
+ */
+export class AddressInUseError extends Deno.errors.AddrInUse {
+  /** The option that chose the address: `port`, `plainPort`, `http`. */
+  readonly option: string;
+  /** The address asked for. */
+  readonly hostname: string;
+  /** The port asked for. */
+  readonly port: number;
+
+  /** The address `hostname:port`, chosen by `option`, is in use. */
+  constructor(option: string, hostname: string, port: number, cause: Error) {
+    super(
+      `cannot listen on ${
+        formatAddress(hostname, port)
+      } (${option}): the address is in use`,
+      { cause },
+    );
+    this.name = "AddressInUseError";
+    this.option = option;
+    this.hostname = hostname;
+    this.port = port;
+  }
+}
+
+/**
+ * Opens a listener on `hostname:port` with `open`; an address in use
+ * becomes an {@link AddressInUseError} naming `option`.
+ */
+export function listenFor<T>(
+  option: string,
+  hostname: string,
+  port: number,
+  open: (address: { hostname: string; port: number }) => T,
+): T {
+  try {
+    return open({ hostname, port });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    throw new AddressInUseError(option, hostname, port, error);
   }
 }
 

@@ -36,6 +36,7 @@ export type { GraphiteOptions, ServerOptions } from "./options.ts";
 export type { HttpOptions } from "./http/server.ts";
 export type { AccessStats } from "./access.ts";
 export type { TlsCertificate } from "./listeners.ts";
+export { AddressInUseError } from "./listeners.ts";
 export type { FsyncMode } from "./storage/log/store.ts";
 export type {
   Series,

@@ -111,12 +111,17 @@ Deno.test("collect survives a server restart without losing samples", async () =
     acknowledged,
   );
   // Four samples, each stamped with one second for every metric.
-  const seconds = metrics["palm.memory"]?.map(([t]) => t) ?? [];
+  const seconds = metrics["palm.memory_bytes"]?.map(([t]) => t) ?? [];
   assertEquals(seconds.length, 4, JSON.stringify(metrics));
   assert(seconds.every((t, i) => i === 0 || t > seconds[i - 1]), `${seconds}`);
   // (cpu is a delta from a baseline taken before the first sample.)
   for (
-    const key of ["palm.memory_percent", "palm.disk", "palm.load1", "palm.cpu"]
+    const key of [
+      "palm.memory_percent",
+      "palm.disk_percent",
+      "palm.load1",
+      "palm.cpu_percent",
+    ]
   ) {
     assertEquals(metrics[key]?.map(([t]) => t), seconds, key);
   }
@@ -124,11 +129,11 @@ Deno.test("collect survives a server restart without losing samples", async () =
   // memory_percent the same figure in percent; disk and cpu in percent.
   const total = Deno.systemMemoryInfo().total;
   const percent = new Map(metrics["palm.memory_percent"]);
-  for (const [t, bytes] of metrics["palm.memory"]) {
+  for (const [t, bytes] of metrics["palm.memory_bytes"]) {
     assert(bytes > 0 && bytes < total, `memory ${bytes} of ${total}`);
     assertAlmostEquals(percent.get(t)!, (100 * bytes) / total, 0.01);
   }
-  for (const key of ["palm.disk", "palm.cpu"]) {
+  for (const key of ["palm.disk_percent", "palm.cpu_percent"]) {
     for (const [, value] of metrics[key]) {
       assert(value >= 0 && value <= 100, `${key} ${value}`);
     }
@@ -162,7 +167,10 @@ Deno.test("collect says once why network bytes are not sampled", async () => {
   ]);
   assertEquals(code, 0);
   // The binary has no --allow-all, which Deno requires for /proc/net/dev.
-  assertEquals(stderr.match(/net\.rx and net\.tx are not sampled/g)?.length, 1);
+  assertEquals(
+    stderr.match(/network bytes per second are not sampled/g)?.length,
+    1,
+  );
 });
 
 Deno.test("demo serves, collects, and prints a table and a chart", async () => {
@@ -178,6 +186,78 @@ Deno.test("demo serves, collects, and prints a table and a chart", async () => {
   assertMatch(stdout, /^KEY +TIME +TIMESTAMP +VALUE$/m);
   assertMatch(
     stdout,
-    /^\S+\.memory +[▁▂▃▄▅▆▇█]{3} +min \d+ +max \d+ +last \d+ +\(3 points\)$/m,
+    /^\S+\.memory_bytes +[▁▂▃▄▅▆▇█]{3} +min \d+ +max \d+ +last \d+ +\(3 points\)$/m,
+  );
+});
+
+/** The names docs/cli.md lists under "What `collect` puts", prefix left out. */
+async function documentedNames(): Promise<string[]> {
+  const text = await Deno.readTextFile(`${ROOT}docs/cli.md`);
+  return [...text.matchAll(/^\| `PREFIX\.([\w.]+)` +\|/gm)].map((m) => m[1]);
+}
+
+Deno.test("collect puts every name docs/cli.md lists, each ending in its unit", async () => {
+  const names = await documentedNames();
+  assertEquals(names.length, 7, `docs/cli.md lists ${names}`);
+  for (const name of names) {
+    assertMatch(name, /(_percent|_bytes|_per_second|load1)$/);
+  }
+  await using server = await serve({ port: 0, ...quiet });
+  // -A: Deno reads /proc/net/dev only with all permissions.
+  const { code, stderr } = await runCli([
+    "collect",
+    "--interval=1s",
+    "--count=2",
+    "--prefix=unit",
+    `--server=127.0.0.1:${server.port}`,
+  ], { permissions: ["-A"] });
+  assertEquals(code, 0, stderr);
+  await using client = new Client("127.0.0.1", server.port);
+  const metrics = await client.get("*");
+  assertEquals(
+    Object.keys(metrics).sort(),
+    names.map((name) => `unit.${name}`).sort(),
+  );
+  for (const [key, points] of Object.entries(metrics)) {
+    assertEquals(points.length, 2, key);
+  }
+});
+
+Deno.test("collect takes its first sample at once, not one interval later", async () => {
+  await using server = await serve({ port: 0, ...quiet });
+  const started = Math.floor(Date.now() / 1000);
+  await using collector = new Collector([
+    "--interval=1m",
+    "--count=1",
+    "--prefix=soon",
+    `--server=127.0.0.1:${server.port}`,
+  ]);
+  // waitFor gives up after 15 s, well before the minute.
+  await collector.waitFor(/^sample 1: 5 points; 5 acknowledged in all$/m);
+  const { code } = await collector.done();
+  const ended = Math.ceil(Date.now() / 1000);
+  assertEquals(code, 0, collector.stderr);
+  await using client = new Client("127.0.0.1", server.port);
+  const [[second]] = (await client.get("soon.memory_bytes"))[
+    "soon.memory_bytes"
+  ];
+  assert(second >= started && second <= ended, `${second} not in run`);
+});
+
+Deno.test("demo prints the documented names it can sample, read back from its server", async () => {
+  const names = await documentedNames();
+  const { code, stdout, stderr } = await runCli(["demo", "--once"]);
+  assertEquals(code, 0, stderr);
+  // The table of get '*': its KEY column, each key once.
+  const keys = new Set(
+    stdout.split("\n").map((line) => line.match(/^(\S+) +\d{4}-/)?.[1])
+      .filter((key) => key !== undefined),
+  );
+  const prefix = [...keys][0]?.replace(/\.[^.]*$/, "") ?? "";
+  // Without -A, network bytes are left out (its help says so).
+  assertEquals(
+    [...keys].sort(),
+    names.filter((name) => !name.startsWith("net."))
+      .map((name) => `${prefix}.${name}`).sort(),
   );
 });

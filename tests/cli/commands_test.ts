@@ -297,7 +297,9 @@ Deno.test("import stops with exit 1 when the server cannot be reached, and says 
 
 Deno.test("help for the tool and each command, with examples", async () => {
   const tool = await runCli(["--help"]);
-  for (const name of ["put", "get", "import", "collect", "serve", "demo"]) {
+  for (
+    const name of ["put", "get", "import", "collect", "serve", "demo", "cert"]
+  ) {
     assertMatch(tool.stdout, new RegExp(`\n  ${name} `));
     const { code, stdout } = await runCli([name, "--help"]);
     assertEquals(code, 0);

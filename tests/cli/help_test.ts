@@ -99,7 +99,9 @@ Deno.test("bad usage exits 2 with a hint on stderr", async (t) => {
 });
 
 Deno.test("every command's help aligns its option descriptions in one column", async () => {
-  for (const name of ["put", "get", "import", "collect", "serve", "demo"]) {
+  for (
+    const name of ["put", "get", "import", "collect", "serve", "demo", "cert"]
+  ) {
     const { stdout } = await runCli([name, "--help"]);
     const options = stdout.split("Options:\n")[1].split("\n\n")[0];
     const columns = new Set<number>();

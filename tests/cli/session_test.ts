@@ -90,18 +90,6 @@ Deno.test("--timeout bounds the wait for a server that never answers", async () 
   }
 });
 
-Deno.test("serve on a port in use names the address", async () => {
-  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { code, stdout, stderr } = await runCli(
-    ["serve", "--port", String(taken.addr.port)],
-  );
-  assertEquals([code, stdout], [1, ""]);
-  assertEquals(
-    stderr,
-    `metrics: cannot listen on 127.0.0.1:${taken.addr.port}: the address is in use (another server?); pick another --port\n`,
-  );
-});
-
 Deno.test("serve on a foreign log says Error once", async () => {
   await using dir = await tempDir();
   await Deno.writeTextFile(`${dir.path}/metrics.log`, "hello world\n");

@@ -294,3 +294,35 @@ Deno.test("encodePutMany names an invalid point past the 1,024th by its index", 
   assertEquals(error.failures?.map((f) => f.index), [2500]);
   assert(error.message.includes("1 of 3001 points"), error.message);
 });
+
+Deno.test("a put at 9999-12-31T23:59:59Z is encoded; one second later is refused as milliseconds", () => {
+  assertEquals(encodePut("k", 1, 253402300799), "put k 1.0 253402300799\n");
+  const error = assertKind(
+    () => encodePut("k", 1, 253402300800),
+    "invalid_argument",
+  );
+  assert(error.message.includes("past the year 9999"), error.message);
+});
+
+Deno.test("data after the ok to a put is quoted in the error", () => {
+  const error = assertKind(
+    () => decodePutResponse(frameOf("ok\nsurprise 1 2\n\n")),
+    "malformed_response",
+  );
+  assert(error.message.includes('"surprise 1 2\\n"'), error.message);
+});
+
+Deno.test("get reads a signed nan as NaN, as Python's float() does", () => {
+  const metrics = decodeGetResponse(
+    frameOf("ok\na -nan 1\na +NaN 2\na -inf 3\n\n"),
+  );
+  assertEquals(metrics, { a: [[1, NaN], [2, NaN], [3, -Infinity]] });
+});
+
+Deno.test("a bad data line is quoted without its newline", () => {
+  const error = assertKind(
+    () => decodeGetResponse(frameOf("ok\na b\n\n")),
+    "malformed_response",
+  );
+  assert(error.message.includes('data line "a b";'), error.message);
+});

@@ -232,7 +232,10 @@ Deno.test("points the server refuses are counted as failed, told, and not sent a
   client.record("bad.k", 2, { timestamp: 2 });
   client.record("ok.k", 3, { timestamp: 3 });
   const error = await rejectsWith(client.flush(), "server_error");
-  assert(error.message.includes("1 of the points"), error.message);
+  assert(
+    error.message.includes("1 of the points recorded before flush() was not"),
+    error.message,
+  );
   const { recorder } = client.stats();
   assertEquals(
     {
@@ -262,4 +265,138 @@ Deno.test("an onError callback that throws changes nothing: recording goes on", 
   await using _server = await serve({ port, storage: store, log: () => {} });
   await until(() => client.stats().recorder.acknowledged === 10, 10_000, "ack");
   assertEquals(stored(store), expected(0, 10));
+});
+
+Deno.test("a full batch is sent at once, without waiting for flushInterval", async () => {
+  const store = new MemoryStore();
+  await using server = await serve({ port: 0, storage: store, log: () => {} });
+  await using client = new Client(host, server.port, {
+    flushSize: 10,
+    flushInterval: 60,
+  });
+  // Twice: each full batch goes at once, not only the first.
+  for (const from of [0, 10]) {
+    recordRange(client, from, from + 10);
+    await until(
+      () => client.stats().recorder.acknowledged === from + 10,
+      10_000,
+      `the batch from ${from}, long before the 60 s interval`,
+    );
+  }
+  assertEquals(stored(store), expected(0, 20));
+});
+
+Deno.test("after a batch, fewer than flushSize points wait for flushInterval", async () => {
+  const store = new MemoryStore();
+  await using server = await serve({ port: 0, storage: store, log: () => {} });
+  await using client = new Client(host, server.port, {
+    flushSize: 10,
+    flushInterval: 60,
+  });
+  recordRange(client, 0, 15);
+  await until(
+    () => client.stats().recorder.acknowledged === 10,
+    10_000,
+    "the full batch",
+  );
+  await delay(300);
+  assertEquals(
+    [client.stats().recorder.sent, client.stats().recorder.buffered],
+    [10, 5],
+  );
+  await client.flush();
+  assertEquals(stored(store), expected(0, 15));
+});
+
+Deno.test("flush() sends the points recorded before it; later ones wait for the interval", async () => {
+  const store = new MemoryStore();
+  await using server = await serve({ port: 0, storage: store, log: () => {} });
+  await using client = new Client(host, server.port, {
+    flushSize: 100,
+    flushInterval: 60,
+  });
+  recordRange(client, 0, 5);
+  const flushed = client.flush();
+  recordRange(client, 5, 10);
+  await flushed;
+  assertEquals(stored(store), expected(0, 5));
+  assertEquals(client.stats().recorder.buffered, 5);
+  await client.flush();
+  assertEquals(stored(store), expected(0, 10));
+});
+
+Deno.test("close() gives up after closeTimeout on a server that never answers, and counts the batch as dropped", async () => {
+  await using server = new StubServer(async (conn) => {
+    // One put in flight at a time (maxInFlight 1): the first, never answered.
+    await conn.expectLine(/^put rec 0\.0 1700000000$/);
+    await conn.expectEnd();
+  });
+  const client = new Client(host, server.port, {
+    closeTimeout: 0.3,
+    timeout: 60,
+    flushInterval: 60,
+    maxInFlight: 1,
+  });
+  recordRange(client, 0, 5);
+  const flushed = client.flush().catch((error: ClientError) => error.kind);
+  await until(() => client.stats().recorder.sent === 5, 10_000, "sent");
+  const closing = client.close();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise((resolve) => {
+    timer = setTimeout(() => resolve("still waiting"), 20_000);
+  });
+  const outcome = await Promise.race([closing.then(() => "closed"), bound]);
+  clearTimeout(timer);
+  assertEquals(outcome, "closed");
+  await until(
+    () => client.stats().recorder.dropped === 5,
+    10_000,
+    "the batch in flight counted as dropped",
+  );
+  const { recorder } = client.stats();
+  assertEquals(
+    [recorder.acknowledged, recorder.failed, recorder.buffered],
+    [0, 0, 0],
+  );
+  assertEquals(await flushed, "closed");
+});
+
+Deno.test("drops from a batch waiting to be resent are counted, and the newest points are stored in order", async () => {
+  const port = closedPort();
+  const errors: ClientError[] = [];
+  await using client = new Client(host, port, {
+    maxBuffered: 4,
+    flushSize: 2,
+    flushInterval: 60,
+    retries: 0,
+    onError: (error) => errors.push(error),
+  });
+  recordRange(client, 0, 2); // a full batch: sent at once, and fails
+  await until(() => errors.length > 0, 10_000, "the batch fails");
+  await until(() => client.stats().recorder.buffered === 2, 10_000, "resend");
+  recordRange(client, 2, 5); // the fifth point drops the oldest, point 0
+  const { recorder } = client.stats();
+  assertEquals(
+    { dropped: recorder.dropped, buffered: recorder.buffered },
+    { dropped: 1, buffered: 4 },
+  );
+  const store = new MemoryStore();
+  await using _server = await serve({ port, storage: store, log: () => {} });
+  await client.flush().catch(() => client.flush());
+  await until(() => client.stats().recorder.buffered === 0, 10_000, "sent");
+  assertEquals(stored(store), expected(1, 5));
+});
+
+Deno.test("each flush counts as not stored only the points recorded before it", async () => {
+  await using client = new Client(host, closedPort(), {
+    flushInterval: 60,
+    retries: 0,
+  });
+  recordRange(client, 0, 3);
+  const first = client.flush().catch((error: ClientError) => error.message);
+  recordRange(client, 3, 6);
+  const second = client.flush().catch((error: ClientError) => error.message);
+  const [a, b] = await Promise.all([first, second]);
+  assert(a?.startsWith("3 of the points recorded before flush()"), a);
+  assert(b?.startsWith("6 of the points recorded before flush()"), b);
 });

@@ -224,3 +224,33 @@ function indexOfPair(bytes: Uint8Array, from: number): number {
   }
   return -1;
 }
+
+Deno.test("parser ends a response at a closing \\r\\n after lines ended by \\n", () => {
+  assertEquals(frames(["ok\na 1 2\n\r\nerror\nno\n\r\n"]), [
+    ["ok", "a 1 2\n"],
+    ["error", "no\n"],
+  ]);
+});
+
+Deno.test("takeOks takes nothing when maxResponseBytes is below the 4 bytes of ok", () => {
+  const parser = new ResponseParser(3);
+  parser.push(bytes("ok\n\nok\n\n"));
+  assertEquals(parser.takeOks(10), 0);
+  assertEquals(parser.buffered, 8);
+  assertKind(() => parser.next(), "malformed_response");
+});
+
+Deno.test("reset() drops a partial response, and the next bytes parse on their own", () => {
+  const parser = new ResponseParser(1024);
+  parser.push(bytes("ok\npalm.cpu 1"));
+  assertEquals(parser.next(), undefined);
+  parser.reset();
+  assertEquals(parser.buffered, 0);
+  parser.push(bytes("error\nwrong command\n\n"));
+  const frame = parser.next();
+  assertEquals(
+    [frame?.status, new TextDecoder().decode(frame?.body)],
+    ["error", "wrong command\n"],
+  );
+  assertEquals(parser.buffered, 0);
+});

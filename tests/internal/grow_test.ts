@@ -53,6 +53,21 @@ Deno.test("withRoom returns the same array while it has room and keeps its type"
   assertEquals(withRoom(new Uint8Array(0), 0, 3).length, 3);
 });
 
+Deno.test("withRoom grows by exactly the step when that holds the need", () => {
+  // Growth by one slot (step 1) must not round up: the memory per key of a
+  // column grown by small steps depends on it.
+  assertEquals(withRoom(new Float64Array(4), 4, 1, 1).length, 5);
+  assertEquals(withRoom(new Float64Array(4), 4, 1, 0).length, 5);
+  assertEquals(withRoom(new Uint8Array(4), 4, 3, 1).length, 7);
+});
+
+Deno.test("slide grows to twice the buffer by default, so growths stay few", () => {
+  const buf = new Uint8Array(10).map((_, i) => i);
+  const grown = slide(buf, 2, 10, 3);
+  assertEquals(grown.length, 20);
+  assertEquals([...grown.subarray(0, 8)], [2, 3, 4, 5, 6, 7, 8, 9]);
+});
+
 Deno.test("slide keeps a read window's unread bytes in order through compactions and growths", () => {
   // A reader that takes fewer bytes than it receives: compacts, then grows.
   for (const limit of [undefined, 0]) {

@@ -19,6 +19,7 @@
 
 import { checkInteger, checkNumber } from "../../internal/options.ts";
 import { acceptLoop } from "../accept.ts";
+import { listenFor } from "../listeners.ts";
 import type { AccessGuard } from "../access.ts";
 import type { HttpTimeoutKind, ServerCounters } from "../counters.ts";
 import { LogThrottle } from "../log_throttle.ts";
@@ -185,10 +186,12 @@ export function serveHttp(
   const { counters, access, log } = sources;
   const events = new LiveEvents(counters, limits.maxLivePages);
   const reads = new ReadQueue(limits.maxReads, limits.maxQueuedReads);
-  const listener = Deno.listen({
-    hostname: options.hostname ?? "127.0.0.1",
-    port: options.port,
-  });
+  const listener = listenFor(
+    "http",
+    options.hostname ?? "127.0.0.1",
+    options.port,
+    (address) => Deno.listen(address),
+  );
   const slots = new ConnectionSlots({
     max: limits.maxConnections,
     maxPerPeer: limits.maxConnectionsPerPeer,

@@ -38,7 +38,7 @@ const prefix = hostPrefix(Deno.hostname());
 }
 await using browser = await Browser.launch();
 const { page, errors } = await browser.open(
-  `${server.http!.url}#${prefix}.cpu`,
+  `${server.http!.url}#${prefix}.cpu_percent`,
   { width: 1200, height: 560 },
 );
 await page.click('#ranges button[data-range="0"]');

@@ -249,3 +249,18 @@ Deno.test("a payload that inflates past what its points can need is a ChunkError
     );
   }
 });
+
+Deno.test("a chunk holds 65,536 points and refuses 65,537", () => {
+  const full = Array.from({ length: 65_536 }, (_, i) => i);
+  assertEquals(decodeChunk(encodeChunk(full, full)).timestamps.length, 65_536);
+  const over = Array.from({ length: 65_537 }, (_, i) => i);
+  assertThrows(() => encodeChunk(over, over), RangeError, "1 to 65536 points");
+});
+
+Deno.test("an unknown codec name is a RangeError that names it", () => {
+  assertThrows(
+    () => encodeChunk([1], [1], { codec: "zip" as "packed" }),
+    RangeError,
+    "no codec zip",
+  );
+});
