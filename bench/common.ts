@@ -122,6 +122,8 @@ export interface MemoryReport {
   readonly external: number;
   /** Resident set size of the process. */
   readonly rss: number;
+  /** A VictoriaMetrics front-end's: the writes it remembers. */
+  readonly recent?: number;
 }
 
 /** Heap and external memory after a full GC (needs `--expose-gc`). */

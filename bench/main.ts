@@ -18,11 +18,17 @@
  * @module
  */
 
-import type { ClientResult, ClientTask, MemoryReport } from "./common.ts";
+import type { ClientResult, ClientTask } from "./common.ts";
 import { HOST, putLine, retained } from "./common.ts";
 import { Client } from "../mod.ts";
 import { certs, OPENSSL_MISSING } from "../tests/helpers/certs.ts";
 import type { VictoriaMetricsFigure } from "./victoriametrics.ts";
+import {
+  CHILD_DEADLINE_MS,
+  denoArgs,
+  ServerProcess,
+  TEST_LOCK,
+} from "./processes.ts";
 
 /** One line of the table. */
 export interface Figure {
@@ -52,7 +58,6 @@ const JSON_STDOUT = jsonArg === "--json";
 /** Scales point counts; seconds bound every loop anyway. */
 const SCALE = QUICK ? 0.1 : 1;
 const M = 1_000_000;
-const CHILD_DEADLINE_MS = 120_000;
 /**
  * The `timeout` option of every `Client` row, in seconds, as users set
  * it (the course's own tests always pass one).
@@ -60,97 +65,13 @@ const CHILD_DEADLINE_MS = 120_000;
 const TIMEOUT = 30;
 
 const here = new URL(".", import.meta.url);
-const SERVER_SCRIPT = new URL("server.ts", here).pathname;
 const CLIENT_SCRIPT = new URL("client.ts", here).pathname;
 const VM_SCRIPT = new URL("victoriametrics.ts", here).pathname;
+/** Longest `bench/victoriametrics.ts` may run. */
+const VM_DEADLINE_MS = 15 * 60_000;
 const DASHBOARD_SCRIPT = new URL("dashboard.ts", here).pathname;
 const CLI_SCRIPT = new URL("../cli.ts", here).pathname;
-/** The lock file of tests and bench, so deno.lock keeps runtime packages only. */
-const TEST_LOCK = `--lock=${new URL("../tests/deno.lock", here).pathname}`;
 const FAIRNESS_SCRIPT = new URL("fairness.ts", here).pathname;
-
-function denoArgs(script: string, task: unknown, extra: string[]): string[] {
-  return [
-    "run",
-    "--quiet",
-    TEST_LOCK,
-    "--allow-net=127.0.0.1",
-    "--v8-flags=--expose-gc,--max-old-space-size=4096",
-    ...extra,
-    script,
-    JSON.stringify(task),
-  ];
-}
-
-/** A server process; `stop()` ends it. */
-class ServerProcess {
-  readonly port: number;
-  readonly #child: Deno.ChildProcess;
-  readonly #lines: AsyncIterator<string>;
-  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
-
-  private constructor(
-    child: Deno.ChildProcess,
-    lines: AsyncIterator<string>,
-    port: number,
-  ) {
-    this.#child = child;
-    this.#lines = lines;
-    this.#stdin = child.stdin.getWriter();
-    this.port = port;
-  }
-
-  static async start(task: unknown, dataDir?: string): Promise<ServerProcess> {
-    const extra = dataDir === undefined
-      ? []
-      : [`--allow-read=${dataDir}`, `--allow-write=${dataDir}`];
-    const child = new Deno.Command(Deno.execPath(), {
-      args: denoArgs(SERVER_SCRIPT, task, extra),
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-      signal: AbortSignal.timeout(CHILD_DEADLINE_MS * 3),
-    }).spawn();
-    const lines = readLines(child.stdout);
-    const first = await lines.next();
-    const match = first.done
-      ? null
-      : /listening on .*:(\d+)$/.exec(first.value);
-    if (match === null) {
-      throw new Error(`bench server did not start: ${first.value}`);
-    }
-    return new ServerProcess(child, lines, Number(match[1]));
-  }
-
-  /** Heap and external bytes of the server after a full GC. */
-  async memory(): Promise<MemoryReport> {
-    await this.#stdin.write(new TextEncoder().encode("mem\n"));
-    const line = await this.#lines.next();
-    if (line.done) throw new Error("bench server exited");
-    return JSON.parse(line.value) as MemoryReport;
-  }
-
-  async stop(): Promise<void> {
-    await this.#stdin.close();
-    const status = await this.#child.status;
-    if (!status.success) throw new Error(`bench server failed: ${status.code}`);
-  }
-}
-
-async function* readLines(
-  stream: ReadableStream<Uint8Array>,
-): AsyncGenerator<string> {
-  let pending = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    pending += text;
-    let nl: number;
-    while ((nl = pending.indexOf("\n")) !== -1) {
-      yield pending.slice(0, nl);
-      pending = pending.slice(nl + 1);
-    }
-  }
-  if (pending !== "") yield pending;
-}
 
 /** Runs a client process to completion and returns its result. */
 async function runClient(task: ClientTask): Promise<ClientResult> {
@@ -279,7 +200,12 @@ async function withServer<T>(
   body: (server: ServerProcess) => Promise<T>,
   dataDir?: string,
 ): Promise<T> {
-  const server = await ServerProcess.start(task, dataDir);
+  const server = await ServerProcess.start(
+    task,
+    dataDir === undefined
+      ? []
+      : [`--allow-read=${dataDir}`, `--allow-write=${dataDir}`],
+  );
   try {
     return await body(server);
   } finally {
@@ -859,7 +785,13 @@ async function run(): Promise<Figure[]> {
   // 7: scaling out, in its own process (it starts VictoriaMetrics).
   const group7 = "scaling out on VictoriaMetrics";
   progress(group7);
-  for (const figure of await childFigures<VictoriaMetricsFigure>(VM_SCRIPT)) {
+  // Two rounds of four 2M-point ingests and their reads: a few minutes.
+  for (
+    const figure of await childFigures<VictoriaMetricsFigure>(
+      VM_SCRIPT,
+      VM_DEADLINE_MS,
+    )
+  ) {
     add({ group: group7, ...figure });
   }
 
@@ -891,7 +823,10 @@ async function run(): Promise<Figure[]> {
  * `bench/dashboard.ts`, `bench/fairness.ts`) and returns its figures; each leaves out what it
  * cannot run (VictoriaMetrics or Chromium missing).
  */
-async function childFigures<T>(script: string): Promise<T[]> {
+async function childFigures<T>(
+  script: string,
+  deadlineMs = CHILD_DEADLINE_MS,
+): Promise<T[]> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -908,7 +843,7 @@ async function childFigures<T>(script: string): Promise<T[]> {
     ],
     stdout: "piped",
     stderr: "inherit",
-    signal: AbortSignal.timeout(CHILD_DEADLINE_MS),
+    signal: AbortSignal.timeout(deadlineMs),
   }).output();
   const text = new TextDecoder().decode(output.stdout);
   if (!output.success) {

@@ -5,14 +5,21 @@
  *   `"closeAfterAnswer": true` it closes each connection after its first
  *   answer, as some servers do.
  * - `{"kind":"metrics", "dataDir"?, "fsync"?}`: the embedded server.
+ * - `{"kind":"metrics", "victoriametrics": URL}`: a front-end on the
+ *   VictoriaMetrics at URL (`metrics serve --storage victoriametrics=URL`).
  *
  * Prints `listening on HOST:PORT`. Each `mem` line on stdin prints a
- * {@link MemoryReport} as JSON; end of stdin stops the server.
+ * {@link MemoryReport} as JSON (a front-end's with the writes it
+ * remembers); end of stdin stops the server.
  *
  * @module
  */
 
-import { serve } from "../src/server/mod.ts";
+import {
+  serve,
+  type VictoriaMetricsOptions,
+  VictoriaMetricsStore,
+} from "../src/server/mod.ts";
 import type { FsyncMode, TlsCertificate } from "../src/server/mod.ts";
 import { HOST, memoryNow } from "./common.ts";
 
@@ -20,6 +27,10 @@ interface ServerTask {
   readonly kind: "floor" | "metrics";
   readonly dataDir?: string;
   readonly fsync?: FsyncMode;
+  /** `metrics` only: keep points in the VictoriaMetrics at this URL. */
+  readonly victoriametrics?: string;
+  /** With `victoriametrics`: options of its store besides `urls`. */
+  readonly vmOptions?: Omit<VictoriaMetricsOptions, "urls">;
   /** Serve TLS with this certificate. */
   readonly tls?: TlsCertificate;
   /** `floor` only: close each connection once it has been answered. */
@@ -95,18 +106,29 @@ function startFloor(closeAfterAnswer: boolean): () => Promise<void> {
   };
 }
 
+/** Writes a front-end remembers now, if this is one. */
+let recent = (): number | undefined => undefined;
+
 async function main(): Promise<void> {
   const task = JSON.parse(Deno.args[0]) as ServerTask;
   let stop: () => Promise<void>;
   if (task.kind === "floor") {
     stop = startFloor(task.closeAfterAnswer ?? false);
   } else {
+    const storage = task.victoriametrics === undefined
+      ? undefined
+      : await VictoriaMetricsStore.open({
+        ...task.vmOptions,
+        urls: [task.victoriametrics],
+      });
+    recent = () => storage?.stats().recent;
     const server = await serve({
       hostname: HOST,
       port: 0,
       dataDir: task.dataDir,
       fsync: task.fsync,
       tls: task.tls,
+      storage,
       log: () => {},
     });
     console.log(`listening on ${server.hostname}:${server.port}`);
@@ -123,7 +145,9 @@ async function main(): Promise<void> {
     ) {
       const command = pending.slice(0, nl).trim();
       pending = pending.slice(nl + 1);
-      if (command === "mem") console.log(JSON.stringify(memoryNow()));
+      if (command === "mem") {
+        console.log(JSON.stringify({ ...memoryNow(), recent: recent() }));
+      }
     }
   }
   await stop();

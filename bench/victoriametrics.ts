@@ -1,15 +1,18 @@
 /**
- * Puts/s through one and two `metrics serve` front-ends on a real
- * VictoriaMetrics (`/usr/bin/victoria-metrics`), next to the embedded
- * in-memory store in the same run, as a ratio.
+ * A `metrics serve` front-end on a real VictoriaMetrics
+ * (`/usr/bin/victoria-metrics`) against the embedded memory store and
+ * against VictoriaMetrics' own `/api/v1/import`, in one run, on the fleet
+ * data set (`bench/fleet.ts`: 1,000 keys × 2,000 points, 2M points).
  *
- * Every figure runs the front-ends in this process and the load in
- * `CLIENTS` project Clients (pipelined, `maxInFlight` 256), each putting
- * its share of `POINTS` points; a front-end holds every point until
- * VictoriaMetrics accepted the import request that carries it.
+ * Each server runs in its own process (`bench/server.ts`) and gets the
+ * points over one pipelined connection from this process; VictoriaMetrics
+ * gets them as pre-encoded bodies of 10,000 points on two connections.
+ * Every ingest is measured in each of two rounds and the better round
+ * counts (the machine is shared); both rounds are printed. Every store
+ * reads back a sample of what it stored before any figure is reported.
  *
  * Flags: `--json` prints the figures as JSON on stdout (the table goes to
- * stderr); `--quick` uses a tenth of the points.
+ * stderr); `--quick` uses a tenth of the points and one round.
  *
  * Run: `deno run --allow-net=127.0.0.1 --allow-run --allow-read --allow-write
  * --allow-env bench/victoriametrics.ts [--json] [--quick]`
@@ -17,12 +20,22 @@
  * @module
  */
 
-import { Client } from "../mod.ts";
 import {
-  type MetricsServer,
-  serve,
-  VictoriaMetricsStore,
-} from "../src/server/mod.ts";
+  exportBytes,
+  FLEET_KEYS,
+  fleetImportBodies,
+  fleetKey,
+  fleetLines,
+  type FleetSlice,
+  importDirect,
+  medianMs,
+  RawGetter,
+  readBackFleet,
+  sendPipelined,
+} from "./fleet.ts";
+import { cpuSecondsOf, ServerProcess } from "./processes.ts";
+import process from "node:process";
+import type { MemoryReport } from "./common.ts";
 import {
   VictoriaMetricsProcess,
   VM_SKIP_REASON,
@@ -32,102 +45,203 @@ import {
 export interface VictoriaMetricsFigure {
   /** What was measured. */
   readonly name: string;
-  /** Puts acknowledged per second. */
+  /** The number, in `unit`. */
   readonly value: number;
-  /** Always `puts/s`. */
-  readonly unit: "puts/s";
-  /** `value` divided by the embedded store's figure of the same run. */
-  readonly ratio: number;
+  /** `points/s`, `ms`, `MB`, `s`, `B/point`, `x`. */
+  readonly unit: string;
+  /** `value` divided by the figure named in `floor`, if any. */
+  readonly ratio?: number;
   /** What `ratio` compares with. */
-  readonly floor: string;
+  readonly floor?: string;
+  /** The bound the figure is held to, in words. */
+  readonly target?: string;
+  /** Whether it is within its bound. */
+  readonly met?: boolean;
 }
 
 const JSON_OUT = Deno.args.includes("--json");
-const POINTS = Deno.args.includes("--quick") ? 20_000 : 200_000;
-const CLIENTS = 4;
-const BASE_TIMESTAMP = Math.floor(Date.now() / 1000) - 86_400;
+const QUICK = Deno.args.includes("--quick");
+const PER_KEY = QUICK ? 200 : 2000;
+const ROUNDS = QUICK ? 1 : 2;
+const POINTS = PER_KEY * FLEET_KEYS;
+/** Points of one direct import request. */
+const DIRECT_BATCH = 10_000;
+/** Keys read back in full from every store. */
+const SAMPLE = [0, 1, 499, 998, 999];
+const ONE_KEY = fleetKey(7);
+const EVERY_KEY = '{__name__=~".+"}';
 
-/** Puts `POINTS` points through `servers` (clients spread over them). */
-async function measure(servers: readonly MetricsServer[]): Promise<number> {
-  const clients = Array.from(
-    { length: CLIENTS },
-    (_, i) =>
-      new Client("127.0.0.1", servers[i % servers.length].port, {
-        timeout: 60,
-        maxInFlight: 256,
-      }),
+/** One ingest of the whole data set, and what it cost. */
+interface Ingest {
+  /** Points per second, from the first write to the last answer. */
+  readonly rate: number;
+  /** CPU seconds of the server process(es) during it. */
+  readonly cpu: number;
+  /** CPU seconds of VictoriaMetrics during it, if it took part. */
+  readonly vmCpu?: number;
+  /** CPU seconds of this process sending the points. */
+  readonly senderCpu?: number;
+  /** The server's memory after it (first process), after a full GC. */
+  readonly after?: MemoryReport;
+  /** The same before it. */
+  readonly before?: MemoryReport;
+}
+
+/** Reads of one store: one key, and every key (median ms). */
+interface Reads {
+  readonly one: number;
+  readonly all: number;
+  /** VictoriaMetrics only: every key, gzip-compressed. */
+  readonly allGzip?: number;
+}
+
+const base = Math.floor(Date.now() / 10_000) * 10 - 86_400 -
+  PER_KEY * 10;
+const everyKey = Array.from({ length: FLEET_KEYS }, (_, k) => k);
+const fleet: FleetSlice = { base, perKey: PER_KEY, keys: everyKey };
+const halves: FleetSlice[] = [0, 1].map((half) => ({
+  base,
+  perKey: PER_KEY,
+  keys: everyKey.filter((k) => k % 2 === half),
+}));
+
+function progress(message: string): void {
+  console.error(`bench vm: ${message}`);
+}
+
+/** Ingests `slices` through one server each, all at once. */
+async function ingestThrough(
+  servers: readonly ServerProcess[],
+  slices: readonly FleetSlice[],
+  vm?: VictoriaMetricsProcess,
+): Promise<Ingest> {
+  const chunks = slices.map(fleetLines);
+  const before = await servers[0].memory();
+  const cpu = await Promise.all(servers.map((s) => s.cpuSeconds()));
+  const vmCpu = vm === undefined ? NaN : await cpuSecondsOf(vm.pid ?? 0);
+  const sender = process.cpuUsage();
+  const seconds = Math.max(
+    ...await Promise.all(
+      servers.map((server, i) =>
+        sendPipelined(
+          server.port,
+          chunks[i],
+          slices[i].perKey * slices[i].keys.length,
+        )
+      ),
+    ),
   );
+  const senderCpu = process.cpuUsage(sender);
+  const cpuAfter = await Promise.all(servers.map((s) => s.cpuSeconds()));
+  return {
+    senderCpu: (senderCpu.user + senderCpu.system) / 1e6,
+    rate: POINTS / seconds,
+    cpu: cpuAfter.reduce((sum, c, i) => sum + c - cpu[i], 0),
+    vmCpu: vm === undefined
+      ? undefined
+      : await cpuSecondsOf(vm.pid ?? 0) - vmCpu,
+    before,
+    after: await servers[0].memory(),
+  };
+}
+
+/** Times `get` of one key and of `*` through the server at `port`. */
+async function readsThrough(port: number): Promise<Reads> {
+  await using getter = await RawGetter.connect(port);
+  const one = await medianMs(21, async () => {
+    const lines = await getter.get(ONE_KEY);
+    if (lines !== PER_KEY) throw new Error(`get ${ONE_KEY}: ${lines} lines`);
+  });
+  const all = await medianMs(3, async () => {
+    const lines = await getter.get("*");
+    if (lines !== POINTS) throw new Error(`get *: ${lines} lines`);
+  });
+  return { one, all };
+}
+
+/** The embedded memory store: ingest, reads, read-back. */
+async function embeddedRound(): Promise<[Ingest, Reads]> {
+  const server = await ServerProcess.start({ kind: "metrics" });
   try {
-    const start = performance.now();
-    await Promise.all(clients.map(async (client, c) => {
-      const share = POINTS / CLIENTS;
-      const window: Promise<void>[] = [];
-      for (let i = 0; i < share; i++) {
-        const n = c * share + i;
-        window.push(
-          client.put(`bench.${n % 100}`, n % 1000, {
-            timestamp: BASE_TIMESTAMP + Math.floor(n / 100),
-          }),
-        );
-        if (window.length === 1024) await Promise.all(window.splice(0));
-      }
-      await Promise.all(window);
-    }));
-    return POINTS / ((performance.now() - start) / 1000);
+    const ingest = await ingestThrough([server], [fleet]);
+    const reads = await readsThrough(server.port);
+    await readBackFleet(server.port, fleet, SAMPLE);
+    return [ingest, reads];
   } finally {
-    await Promise.all(clients.map((client) => client.close()));
+    await server.stop();
   }
 }
 
-/**
- * Reads back a sample of what {@link measure} stored through `server`:
- * every tenth key, each with all of its points and their values; throws
- * on a difference, so no figure comes from a store that lost points.
- * Points put through another front-end show once VictoriaMetrics makes
- * them searchable (docs/scaling.md: about 1 s, ~10 s for a new key), so a
- * short read is retried for up to 15 s before it counts as lost.
- */
-async function readBack(server: MetricsServer): Promise<void> {
-  await using client = new Client("127.0.0.1", server.port, { timeout: 60 });
-  const deadline = performance.now() + 15_000;
-  for (let k = 0; k < 100; k += 10) {
-    const key = `bench.${k}`;
-    let got = (await client.get(key))[key] ?? [];
-    while (got.length < POINTS / 100 && performance.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      got = (await client.get(key))[key] ?? [];
-    }
-    if (got.length !== POINTS / 100) {
-      throw new Error(
-        `read back ${got.length} points of ${key}, put ${POINTS / 100}`,
-      );
-    }
-    for (const [timestamp, value] of got) {
-      const n = (timestamp - BASE_TIMESTAMP) * 100 + k;
-      if (value !== n % 1000) {
-        throw new Error(
-          `read back ${key} at ${timestamp}: ${value}, put ${n % 1000}`,
-        );
-      }
-    }
+/** VictoriaMetrics alone: import, exports, read-back through a front-end. */
+async function directRound(): Promise<[Ingest, Reads]> {
+  await using vm = await VictoriaMetricsProcess.start();
+  const bodies = fleetImportBodies(fleet, DIRECT_BATCH);
+  const cpu = await cpuSecondsOf(vm.pid ?? 0);
+  const seconds = await importDirect(vm.url, bodies, 2);
+  const ingest = {
+    rate: POINTS / seconds,
+    cpu: 0,
+    vmCpu: await cpuSecondsOf(vm.pid ?? 0) - cpu,
+  };
+  await vm.forceFlush();
+  using client = Deno.createHttpClient({});
+  const one = await medianMs(21, async () => {
+    await exportBytes(client, vm.url, `{__name__="${ONE_KEY}"}`);
+  });
+  const all = await medianMs(3, async () => {
+    await exportBytes(client, vm.url, EVERY_KEY);
+  });
+  const allGzip = await medianMs(3, async () => {
+    await exportBytes(client, vm.url, EVERY_KEY, true);
+  });
+  const reader = await frontEnd(vm);
+  try {
+    await readBackFleet(reader.port, fleet, SAMPLE, 15_000);
+  } finally {
+    await reader.stop();
+  }
+  return [ingest, { one, all, allGzip }];
+}
+
+function frontEnd(vm: VictoriaMetricsProcess): Promise<ServerProcess> {
+  return ServerProcess.start({ kind: "metrics", victoriametrics: vm.url });
+}
+
+/** `count` front-ends on one VictoriaMetrics, each its share of the keys. */
+async function frontEndRound(count: 1 | 2): Promise<[Ingest, Reads?]> {
+  await using vm = await VictoriaMetricsProcess.start();
+  const servers: ServerProcess[] = [];
+  try {
+    for (let i = 0; i < count; i++) servers.push(await frontEnd(vm));
+    const ingest = await ingestThrough(
+      servers,
+      count === 1 ? [fleet] : halves,
+      vm,
+    );
+    // Comparable with the export: everything searchable first.
+    await vm.forceFlush();
+    const reads = count === 1 ? await readsThrough(servers[0].port) : undefined;
+    // Through the first: half of the keys were put through the other one.
+    await readBackFleet(servers[0].port, fleet, SAMPLE, 15_000);
+    return [ingest, reads];
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
   }
 }
 
-async function frontEnds(
-  vm: VictoriaMetricsProcess,
-  count: number,
-): Promise<MetricsServer[]> {
-  return await Promise.all(
-    Array.from({ length: count }, async () =>
-      serve({
-        port: 0,
-        log: () => {},
-        storage: await VictoriaMetricsStore.open({
-          urls: [vm.url],
-          log: console.error,
-        }),
-      })),
-  );
+/** The round with the best `pick`, and every round's value of it. */
+function best<T>(rounds: readonly T[], pick: (round: T) => number): {
+  best: T;
+  all: number[];
+} {
+  const all = rounds.map(pick);
+  return { best: rounds[all.indexOf(Math.max(...all))], all };
+}
+
+function spread(values: readonly number[], digits = 0): string {
+  return values.map((v) =>
+    v.toLocaleString("en-US", { maximumFractionDigits: digits })
+  ).join(" / ");
 }
 
 async function main(): Promise<number> {
@@ -136,44 +250,223 @@ async function main(): Promise<number> {
     if (JSON_OUT) console.log("[]");
     return 0;
   }
-  let embedded: number;
-  {
-    await using server = await serve({ port: 0, log: () => {} });
-    embedded = await measure([server]);
-    await readBack(server);
+  const rounds: {
+    embedded: [Ingest, Reads];
+    direct: [Ingest, Reads];
+    one: [Ingest, Reads?];
+    two: [Ingest, Reads?];
+  }[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    progress(`round ${round}: embedded memory store`);
+    const embedded = await embeddedRound();
+    progress(`round ${round}: VictoriaMetrics /api/v1/import`);
+    const direct = await directRound();
+    progress(`round ${round}: 1 front-end`);
+    const one = await frontEndRound(1);
+    progress(`round ${round}: 2 front-ends`);
+    const two = await frontEndRound(2);
+    rounds.push({ embedded, direct, one, two });
   }
-  const figures: VictoriaMetricsFigure[] = [];
-  const floor = "embedded memory store";
-  figures.push({
-    name: "embedded memory store, 1 server",
-    value: embedded,
-    unit: "puts/s",
-    ratio: 1,
-    floor,
-  });
-  for (const count of [1, 2]) {
-    await using vm = await VictoriaMetricsProcess.start();
-    const servers = await frontEnds(vm, count);
-    try {
-      const value = await measure(servers);
-      await readBack(servers[servers.length - 1]);
-      figures.push({
-        name: `VictoriaMetrics, ${count} front-end${count > 1 ? "s" : ""}`,
-        value,
-        unit: "puts/s",
-        ratio: value / embedded,
-        floor,
-      });
-    } finally {
-      await Promise.all(servers.map((server) => server.close()));
-    }
-  }
+  const embedded = best(rounds, (r) => r.embedded[0].rate);
+  const direct = best(rounds, (r) => r.direct[0].rate);
+  const one = best(rounds, (r) => r.one[0].rate);
+  const two = best(rounds, (r) => r.two[0].rate);
+  const [embeddedIngest] = embedded.best.embedded;
+  const [directIngest] = direct.best.direct;
+  const [oneIngest] = one.best.one;
+  const [twoIngest] = two.best.two;
+  // Reads: the faster median of the rounds.
+  const fastest = (values: number[]) => Math.min(...values);
+  const getOne = rounds.map((r) => (r.one[1] as Reads).one);
+  const getAll = rounds.map((r) => (r.one[1] as Reads).all);
+  const exportOne = rounds.map((r) => r.direct[1].one);
+  const exportAll = rounds.map((r) => r.direct[1].all);
+  const exportAllGzip = rounds.map((r) => r.direct[1].allGzip ?? NaN);
+  const embeddedOne = rounds.map((r) => r.embedded[1].one);
+  const embeddedAll = rounds.map((r) => r.embedded[1].all);
+  const rss = (ingest: Ingest) => (ingest.after as MemoryReport).rss / 1e6;
+  const retained = (report: MemoryReport) => report.heapUsed + report.external;
+  const after = oneIngest.after as MemoryReport;
+  const perRecent = (retained(after) -
+    retained(oneIngest.before as MemoryReport)) / (after.recent ?? NaN);
+  const points = `${(POINTS / 1e6).toLocaleString("en-US")}M points`;
+  const figures: VictoriaMetricsFigure[] = [
+    {
+      name: `ingest, embedded memory store, 1 connection (${
+        spread(embedded.all)
+      })`,
+      value: embeddedIngest.rate,
+      unit: "points/s",
+      ratio: embeddedIngest.rate / directIngest.rate,
+      floor: "direct import",
+    },
+    {
+      name:
+        `ingest, VictoriaMetrics' /api/v1/import, ${DIRECT_BATCH} a request, 2 connections (${
+          spread(direct.all)
+        })`,
+      value: directIngest.rate,
+      unit: "points/s",
+      ratio: 1,
+      floor: "direct import",
+    },
+    {
+      name: `ingest, 1 front-end, 1 connection (${spread(one.all)})`,
+      value: oneIngest.rate,
+      unit: "points/s",
+      ratio: oneIngest.rate / directIngest.rate,
+      floor: "direct import",
+      target: ">= 0.30",
+      met: oneIngest.rate / directIngest.rate >= 0.3,
+    },
+    {
+      name: "ingest, 1 front-end against the embedded store",
+      value: oneIngest.rate / embeddedIngest.rate,
+      unit: "x",
+      target: ">= 0.50",
+      met: oneIngest.rate / embeddedIngest.rate >= 0.5,
+    },
+    {
+      name: `ingest, 2 front-end processes, 1 connection each (${
+        spread(two.all)
+      })`,
+      value: twoIngest.rate,
+      unit: "points/s",
+      ratio: twoIngest.rate / oneIngest.rate,
+      floor: "1 front-end",
+      target: "> 1.00",
+      met: twoIngest.rate > oneIngest.rate,
+    },
+    {
+      name: `CPU for ${points}, embedded store`,
+      value: embeddedIngest.cpu,
+      unit: "s",
+    },
+    {
+      name: `CPU for ${points}, 1 front-end`,
+      value: oneIngest.cpu,
+      unit: "s",
+      ratio: oneIngest.cpu / embeddedIngest.cpu,
+      floor: "embedded store",
+    },
+    {
+      name: `CPU for ${points}, 2 front-ends together`,
+      value: twoIngest.cpu,
+      unit: "s",
+      ratio: twoIngest.cpu / oneIngest.cpu,
+      floor: "1 front-end",
+    },
+    {
+      name: `CPU for ${points}, VictoriaMetrics behind 2 front-ends`,
+      value: twoIngest.vmCpu ?? NaN,
+      unit: "s",
+    },
+    {
+      name: `CPU for ${points}, sending them to 2 front-ends (this process)`,
+      value: twoIngest.senderCpu ?? NaN,
+      unit: "s",
+    },
+    {
+      name: `CPU for ${points}, VictoriaMetrics behind 1 front-end`,
+      value: oneIngest.vmCpu ?? NaN,
+      unit: "s",
+      ratio: (oneIngest.vmCpu ?? NaN) / (directIngest.vmCpu ?? NaN),
+      floor: "direct import",
+    },
+    {
+      name: `CPU for ${points}, VictoriaMetrics importing directly`,
+      value: directIngest.vmCpu ?? NaN,
+      unit: "s",
+    },
+    {
+      name: "RSS after the ingest, embedded store",
+      value: rss(embeddedIngest),
+      unit: "MB",
+    },
+    {
+      name: "RSS after the ingest, 1 front-end",
+      value: rss(oneIngest),
+      unit: "MB",
+      ratio: rss(oneIngest) / rss(embeddedIngest),
+      floor: "embedded store",
+      target: "<= 1.50",
+      met: rss(oneIngest) / rss(embeddedIngest) <= 1.5,
+    },
+    {
+      name: `front-end memory per remembered write (${
+        (after.recent ?? 0).toLocaleString("en-US")
+      } remembered)`,
+      value: perRecent,
+      unit: "B/point",
+      target: "<= 48",
+      met: perRecent <= 48,
+    },
+    {
+      name: `get of one ${PER_KEY}-point key, VictoriaMetrics' export (${
+        spread(exportOne, 1)
+      })`,
+      value: fastest(exportOne),
+      unit: "ms",
+    },
+    {
+      name: `get of one ${PER_KEY}-point key, embedded store (${
+        spread(embeddedOne, 1)
+      })`,
+      value: fastest(embeddedOne),
+      unit: "ms",
+    },
+    {
+      name: `get of one ${PER_KEY}-point key, front-end (${spread(getOne, 1)})`,
+      value: fastest(getOne),
+      unit: "ms",
+      ratio: fastest(getOne) / fastest(exportOne),
+      floor: "export",
+      target: "<= 2.00",
+      met: fastest(getOne) / fastest(exportOne) <= 2,
+    },
+    {
+      name: `get * of ${points}, VictoriaMetrics' export uncompressed (${
+        spread(exportAll)
+      })`,
+      value: fastest(exportAll),
+      unit: "ms",
+    },
+    {
+      name: `get * of ${points}, VictoriaMetrics' export gzipped (${
+        spread(exportAllGzip)
+      })`,
+      value: fastest(exportAllGzip),
+      unit: "ms",
+    },
+    {
+      name: `get * of ${points}, embedded store (${spread(embeddedAll)})`,
+      value: fastest(embeddedAll),
+      unit: "ms",
+    },
+    {
+      name: `get * of ${points}, front-end (${spread(getAll)})`,
+      value: fastest(getAll),
+      unit: "ms",
+      ratio: fastest(getAll) / fastest(exportAll),
+      floor: "export",
+      target: "<= 1.50",
+      met: fastest(getAll) / fastest(exportAll) <= 1.5,
+    },
+  ];
   const table = [
-    `puts through front-ends (${POINTS} points, ${CLIENTS} pipelined clients)`,
+    `fleet data set: ${FLEET_KEYS} keys x ${PER_KEY} points, ${ROUNDS} round(s), the better one counts`,
     ...figures.map((f) =>
-      `  ${f.name.padEnd(36)} ${
-        Math.round(f.value).toLocaleString("en-US").padStart(10)
-      } puts/s  x${f.ratio.toFixed(2)} of the embedded store`
+      `  ${f.name.padEnd(86)} ${
+        (f.value >= 100
+          ? Math.round(f.value).toLocaleString("en-US")
+          : f.value.toFixed(2)).padStart(10)
+      } ${f.unit.padEnd(8)}${
+        f.ratio === undefined ? "" : ` x${f.ratio.toFixed(2)} of ${f.floor}`
+      }${
+        f.target === undefined
+          ? ""
+          : ` (${f.met ? "within" : "OUTSIDE"} ${f.target})`
+      }`
     ),
   ].join("\n");
   if (JSON_OUT) {

@@ -15,7 +15,8 @@ import { collectSamples } from "./collect.ts";
 import { type Command, parseFlags, UsageError } from "./command.ts";
 import { formatMetrics } from "./format.ts";
 import { hostPrefix } from "./machine.ts";
-import { addressInUse, httpFlag } from "./serve.ts";
+import { addressInUse } from "./serve.ts";
+import { httpFlag } from "./serve_flags.ts";
 import { stopSignal } from "./signals.ts";
 
 const SAMPLES = 3;

@@ -22,6 +22,8 @@ export interface ListenerOptions {
   readonly port: number;
   readonly tls?: TlsCertificate;
   readonly plainPort?: number;
+  /** The option that chose `port`, named when it is in use. */
+  readonly option?: string;
 }
 
 /** The address a plain port is kept on when TLS guards the main one. */
@@ -35,19 +37,19 @@ export const PLAIN_HOSTNAME = "127.0.0.1";
  * used (not PEM, or not a pair), or an address is in use.
  */
 export function openListeners(options: ListenerOptions): Deno.Listener[] {
-  const { hostname, port, tls, plainPort } = options;
+  const { hostname, port, tls, plainPort, option = "port" } = options;
   if (!tls) {
     if (plainPort !== undefined) {
       throw new RangeError(
         "plainPort only applies with tls: without it the main port is plain already",
       );
     }
-    return [listenFor("port", hostname, port, (a) => Deno.listen(a))];
+    return [listenFor(option, hostname, port, (a) => Deno.listen(a))];
   }
   let secure: Deno.Listener;
   try {
     secure = listenFor(
-      "port",
+      option,
       hostname,
       port,
       (address) => Deno.listenTls({ ...address, cert: tls.cert, key: tls.key }),

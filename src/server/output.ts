@@ -39,6 +39,15 @@ export class OutputBuffer {
   }
 
   /**
+   * Lets `write` put up to `room` bytes at the end: it gets the buffer and
+   * the offset to write at, and returns the offset after what it wrote.
+   */
+  fill(room: number, write: (buf: Uint8Array, at: number) => number): void {
+    this.#reserve(room);
+    this.#length = write(this.#buf, this.#length);
+  }
+
+  /**
    * The gathered bytes, then empties the buffer. The view is valid until
    * the next append.
    */
@@ -49,6 +58,8 @@ export class OutputBuffer {
   }
 
   #reserve(count: number): void {
-    this.#buf = withRoom(this.#buf, this.#length, count);
+    if (this.#length + count > this.#buf.length) {
+      this.#buf = withRoom(this.#buf, this.#length, count);
+    }
   }
 }

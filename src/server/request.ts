@@ -1,18 +1,17 @@
 /**
- * Requests and responses of docs/protocol.md as pure functions: parse one line,
- * format values and data lines. No I/O, so every byte is testable alone.
+ * Requests and responses of docs/protocol.md as pure functions: parse one
+ * line, and the fixed answers (data lines are in `protocol/data_lines.ts`).
+ * No I/O, so every byte is testable alone.
  *
  * @module
  */
 
-import { pythonFloat } from "../protocol/number_text.ts";
 import {
   isValidKey,
   parseFloatText,
   parseIntegerText,
   splitFields,
 } from "../protocol/grammar.ts";
-import type { Series } from "./storage/storage.ts";
 
 /** `put <key> <value> <timestamp>`: also the point to store. */
 export interface PutRequest {
@@ -129,31 +128,4 @@ export function parseRequestFields(line: string): Request {
   const timestamp = parseIntegerText(fields[3]);
   if (value === undefined || timestamp === undefined) return INVALID;
   return { kind: "put", key, value, timestamp };
-}
-
-/**
- * Formats a value as the reference servers (Python) print it: `12.0`,
- * `-0.0`, `2.156`, `1e-05`, `1e+16`; see {@link pythonFloat}.
- */
-export const formatValue: (value: number) => string = pythonFloat;
-
-/**
- * Formats the data lines (`<key> <value> <timestamp>\n` each) of `series`
- * from index `from` on, stopping once the text reaches `maxChars` or the
- * series ends; returns the text and the index of the first point left out.
- * A huge series so becomes many bounded pieces, never one huge string.
- */
-export function formatPoints(
-  series: Series,
-  from: number,
-  maxChars: number,
-): { text: string; next: number } {
-  const { key, timestamps, values } = series;
-  let text = "";
-  let i = from;
-  while (i < timestamps.length && text.length < maxChars) {
-    text += `${key} ${formatValue(values[i])} ${timestamps[i]}\n`;
-    i++;
-  }
-  return { text, next: i };
 }

@@ -15,6 +15,7 @@ import { Session } from "./session.ts";
 import type { Storage } from "./storage/storage.ts";
 import { AccessGuard, type AccessStats } from "./access.ts";
 import { openListeners } from "./listeners.ts";
+import type { PendingBudget } from "./pending.ts";
 import { acceptLoop } from "./accept.ts";
 import { ConnectionSlots } from "./slots.ts";
 import { CarbonSession } from "./graphite/carbon_session.ts";
@@ -59,6 +60,13 @@ export interface MetricsServer extends AsyncDisposable {
    */
   terminate(): Promise<void>;
 }
+
+/**
+ * Points parsed and handed to storage but not answered yet, across every
+ * connection (about 35 MB of parsed requests): a connection may always
+ * have one batch pending, more only below this.
+ */
+const MAX_PENDING_POINTS = 65_536;
 
 /**
  * Starts a metrics server and resolves once it listens.
@@ -114,6 +122,7 @@ export async function serve(
         hostname: options.graphite.hostname ?? "127.0.0.1",
         port: checked.graphitePort!,
         tls: options.tls,
+        option: "graphite",
       });
     }
     if (options.http !== undefined) {
@@ -179,6 +188,8 @@ class Server implements MetricsServer {
   readonly #idleTimer: ReturnType<typeof setInterval> | undefined;
   readonly #slots: ConnectionSlots;
   #closing: Promise<void> | undefined;
+  /** Points handed to storage and not answered, across connections. */
+  readonly #pending: PendingBudget = { used: 0, max: MAX_PENDING_POINTS };
 
   constructor(
     listeners: Deno.Listener[],
@@ -273,6 +284,7 @@ class Server implements MetricsServer {
       maxLineBytes,
       log,
       counters,
+      pending: this.#pending,
       onHandshakeError: (error: unknown) =>
         this.#access.handshakeFailed(
           (conn.remoteAddr as Deno.NetAddr).hostname,

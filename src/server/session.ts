@@ -2,7 +2,9 @@
  * One client connection: read lines, answer each request in order. Answers
  * are written as they are produced, so a connection holds a bounded amount
  * of output, and it gives the event loop back after a bounded amount of
- * work, so no connection waits behind another's flood or `get *`.
+ * work, so no connection waits behind another's flood or `get *`. While
+ * storage works on a batch of puts, the connection reads and parses the
+ * next ones (see `pending.ts`).
  *
  * @module
  */
@@ -13,18 +15,18 @@ import { OutputBuffer } from "./output.ts";
 import {
   ERROR_RESPONSE,
   errorResponse,
-  formatPoints,
   OK_RESPONSE,
   parseRequest,
 } from "./request.ts";
+import { answerGet } from "./get_answer.ts";
 import type { ServerCounters } from "./counters.ts";
+import type { Storage, StoredPoint } from "./storage/storage.ts";
 import {
-  type Series,
-  type Storage,
-  StorageRefusal,
-  type StoredPoint,
-} from "./storage/storage.ts";
-import { lowerBound } from "./storage/range.ts";
+  type Outcome,
+  outcomeOf,
+  PendingBatches,
+  type PendingBudget,
+} from "./pending.ts";
 import { writeAll } from "../internal/write_all.ts";
 import { nextTurn } from "../internal/turn.ts";
 
@@ -34,8 +36,6 @@ import { nextTurn } from "../internal/turn.ts";
  * unwritten output of a connection.
  */
 const FLUSH_BYTES = 256 * 1024;
-/** Characters of data lines formatted at a time. */
-const PIECE_CHARS = 64 * 1024;
 /**
  * Work a connection does before it gives the event loop back: one unit per
  * request line and per 64 bytes of output.
@@ -54,11 +54,19 @@ export interface SessionOptions {
   readonly log: (message: string) => void;
   /** Counts requests, errors and stored puts. */
   readonly counters: ServerCounters;
+  /** Points handed to storage and not answered, across the server. */
+  readonly pending: PendingBudget;
   /** Hears of a failed TLS handshake (the session then ends quietly). */
   readonly onHandshakeError?: (error: unknown) => void;
 }
 
 const TURN_ENDED = Symbol("turn ended");
+const SETTLED = Symbol("settled");
+
+/** Resolves after the I/O already done has been seen (see `#read`). */
+function immediate(): Promise<typeof TURN_ENDED> {
+  return new Promise((resolve) => setImmediate(() => resolve(TURN_ENDED)));
+}
 
 /** Serves one connection until the peer closes it or the server stops. */
 export class Session {
@@ -73,6 +81,8 @@ export class Session {
   readonly #counters: ServerCounters;
   readonly #reader: LineReader;
   readonly #out = new OutputBuffer();
+  readonly #pending: PendingBatches;
+  readonly #tls: boolean;
   #waitingSince: number | undefined;
   #reading = false;
   #stopping = false;
@@ -92,6 +102,8 @@ export class Session {
     this.#log = options.log;
     this.#counters = options.counters;
     this.#reader = new LineReader(options.maxLineBytes);
+    this.#pending = new PendingBatches(options.pending);
+    this.#tls = "handshake" in conn;
   }
 
   /**
@@ -108,15 +120,18 @@ export class Session {
    */
   async run(): Promise<void> {
     try {
-      const tls = "handshake" in this.#conn;
+      const tls = this.#tls;
       if (tls && !(await this.#handshake(this.#conn as Deno.TlsConn))) return;
       while (!this.#stopping) {
-        const count = await this.#wait(this.#read());
+        const count = await this.#read();
         if (count === null) break;
         this.#reader.filled(count);
         const { lines, tooLong } = this.#reader.take();
         await this.#answer(lines);
-        if (tooLong) this.#out.append(LINE_TOO_LONG);
+        if (tooLong) {
+          await this.#settleAll();
+          this.#out.append(LINE_TOO_LONG);
+        }
         // Over TLS the answers may wait for the next read (see #read).
         if (!tls || tooLong) await this.#flush();
         if (tooLong) {
@@ -127,7 +142,10 @@ export class Session {
           break;
         }
       }
-      await this.#flush(); // answers read just before a stop (TLS)
+      // Answers of puts still being stored, and over TLS answers read
+      // just before a stop.
+      await this.#settleAll();
+      await this.#flush();
     } catch (error) {
       // A peer that resets or leaves mid-answer is its own business.
       // UnexpectedEof: a TLS peer left without its close_notify.
@@ -139,6 +157,7 @@ export class Session {
         this.#log(`closing connection from ${this.peer}: ${error}`);
       }
     } finally {
+      this.#pending.abandon();
       this.close();
     }
   }
@@ -178,33 +197,49 @@ export class Session {
   }
 
   /**
-   * Reads the next bytes. With answers still unwritten (TLS only), the read
-   * starts first and the answers go out once it has not completed within a
-   * turn of the event loop, so a burst of requests gets one write of
-   * answers. Deno cannot turn Nagle's algorithm off on a server-side TLS
-   * socket: a second small write would wait for the client's delayed ACK,
-   * up to 40 ms per burst (pipelined puts ran 3.4x faster with this).
+   * Reads the next bytes. Meanwhile the answers of puts being stored are
+   * written as their batches settle. With answers still unwritten (TLS
+   * only), the read starts first and the answers go out once it has not
+   * completed within a turn of the event loop, so a burst of requests gets
+   * one write of answers. Deno cannot turn Nagle's algorithm off on a
+   * server-side TLS socket: a second small write would wait for the
+   * client's delayed ACK, up to 40 ms per burst (pipelined puts ran 3.4x
+   * faster with this).
    */
   async #read(): Promise<number | null> {
     const read = this.#conn.read(this.#reader.space());
-    if (this.#out.length > 0) {
+    if (this.#out.length > 0 || this.#pending.length > 0) {
       // Closing the connection rejects the read: never leave that unhandled.
       read.catch(() => {});
-      // setImmediate, not nextTurn: only a read already done may win.
-      const first = await Promise.race([
-        read,
-        new Promise<typeof TURN_ENDED>((resolve) =>
-          setImmediate(() => resolve(TURN_ENDED))
-        ),
-      ]);
-      if (first !== TURN_ENDED && first !== null) return first;
-      await this.#flush();
-      if (first === null) return null;
+      const done = read.then((count) => ({ count }));
+      done.catch(() => {});
+      for (;;) {
+        this.#answerSettled();
+        if (!this.#tls) await this.#flush();
+        if (this.#out.length === 0 && this.#pending.length === 0) break;
+        if (this.#stopping && this.#pending.length === 0) {
+          await this.#flush();
+          return null;
+        }
+        const first = await Promise.race([
+          done,
+          ...(this.#pending.length > 0
+            ? [this.#pending.oldest().then(() => SETTLED)]
+            : []),
+          // setImmediate, not nextTurn: only a read already done may win.
+          ...(this.#out.length > 0 ? [immediate()] : []),
+        ]);
+        if (first === TURN_ENDED) await this.#flush();
+        else if (typeof first !== "symbol") {
+          if (first.count === null) await this.#flush();
+          return first.count;
+        }
+      }
       if (this.#stopping) return null;
     }
     this.#reading = true;
     try {
-      return await read;
+      return await this.#wait(read);
     } finally {
       this.#reading = false;
     }
@@ -242,13 +277,18 @@ export class Session {
   }
 
   /**
-   * Answers every line in order. Puts are stored in batches; the answers
-   * of a batch wait in `answers` (`undefined` for each of its puts) until
-   * it is stored, since `ok` may only leave after that.
+   * Answers every line in order. Puts are handed to storage in batches;
+   * the answers of a batch wait with it (`undefined` for each of its puts)
+   * until it is stored, since `ok` may only leave after that.
    */
   async #answer(lines: readonly (string | null)[]): Promise<void> {
-    const batch: StoredPoint[] = [];
-    const answers: (Uint8Array | undefined)[] = [];
+    let batch: StoredPoint[] = [];
+    let answers: (Uint8Array | undefined)[] = [];
+    const store = async (): Promise<void> => {
+      await this.#store(batch, answers);
+      batch = [];
+      answers = [];
+    };
     for (const line of lines) {
       this.#work++;
       const request = parseRequest(line);
@@ -267,41 +307,83 @@ export class Session {
         answers.push(ERROR_RESPONSE);
       } else if (request.kind === "get") {
         // A get sees every put before it on this connection.
-        await this.#store(batch, answers);
+        await store();
+        await this.#settleAll();
         await this.#get(request.key);
       }
       if (this.#work >= TURN_WORK) {
-        await this.#store(batch, answers);
+        await store();
         await this.#pace();
       }
     }
-    await this.#store(batch, answers);
+    await store();
   }
 
   /**
-   * Stores `batch` and moves `answers` to the output: `ok` for each put, or
-   * `error` with the reason if the storage refused the batch. Empties both.
-   * Rejects if the storage failed otherwise.
+   * Hands `batch` to storage with the `answers` of its requests; they are
+   * written once it and every batch before it settled. Waits for older
+   * batches first while the server has too many points pending. The arrays
+   * are kept: pass new ones next time.
    */
   async #store(
-    batch: StoredPoint[],
-    answers: (Uint8Array | undefined)[],
+    batch: readonly StoredPoint[],
+    answers: readonly (Uint8Array | undefined)[],
   ): Promise<void> {
+    if (batch.length === 0 && answers.length === 0) return;
+    while (!this.#pending.hasRoom(batch.length)) {
+      await this.#pending.oldest();
+      this.#answerSettled();
+    }
+    const outcome = batch.length === 0
+      ? { kind: "stored" } as const
+      : outcomeOf(() => this.#storage.put(batch));
+    if (!(outcome instanceof Promise) && this.#pending.length === 0) {
+      this.#answerBatch(batch.length, answers, outcome);
+    } else {
+      this.#pending.push(batch.length, answers, outcome);
+    }
+  }
+
+  /** Writes the answers of every pending batch, waiting for each. */
+  async #settleAll(): Promise<void> {
+    while (this.#pending.length > 0) {
+      await this.#pending.oldest();
+      this.#answerSettled();
+      await this.#pace();
+    }
+  }
+
+  /** Moves the answers of settled batches, oldest first, to the output. */
+  #answerSettled(): void {
+    for (
+      let batch = this.#pending.takeSettled();
+      batch !== undefined;
+      batch = this.#pending.takeSettled()
+    ) {
+      this.#answerBatch(batch.count, batch.answers, batch.outcome as Outcome);
+    }
+  }
+
+  /**
+   * Appends a batch's answers: `ok` for each put, or `error` with the
+   * reason if the storage refused the batch. Throws if the storage failed
+   * otherwise (the connection then closes without answering).
+   */
+  #answerBatch(
+    count: number,
+    answers: readonly (Uint8Array | undefined)[],
+    outcome: Outcome,
+  ): void {
+    // Any other failure closes the connection unanswered (see Storage).
+    if (outcome.kind === "failed") throw outcome.error;
     let put = OK_RESPONSE;
-    if (batch.length > 0) {
-      try {
-        await this.#storage.put(batch);
-        this.#counters.stored(batch.length);
-      } catch (error) {
-        // Any other failure closes the connection unanswered (see Storage).
-        if (!(error instanceof StorageRefusal)) throw error;
-        this.#refused(error.message);
-        put = errorResponse(error.message);
-      }
+    if (outcome.kind === "refused") {
+      this.#refused(outcome.reason);
+      put = errorResponse(outcome.reason);
+    } else if (count > 0) {
+      this.#counters.stored(count);
     }
     for (const answer of answers) this.#out.append(answer ?? put);
-    batch.length = 0;
-    answers.length = 0;
   }
 
   /** Logs the first refused put of this connection (one line, not a flood). */
@@ -316,40 +398,11 @@ export class Session {
   }
 
   async #get(key: string): Promise<void> {
-    this.#out.appendText("ok\n");
-    if (key === "*") {
-      // A live iterator: keys added meanwhile are visited too.
-      for (const series of await this.#storage.getAll()) {
-        await this.#stream(series);
-      }
-    } else {
-      const series = await this.#storage.get(key);
-      if (series !== undefined) await this.#stream(series);
-    }
-    this.#out.appendText("\n");
-  }
-
-  /**
-   * Writes the data lines of `series` piece by piece. The series may change
-   * while a piece is written: each piece resumes after the last timestamp
-   * written, so the answer stays sorted with one line per timestamp.
-   */
-  async #stream(series: Series): Promise<void> {
-    let from = 0;
-    for (;;) {
-      const { text, next } = formatPoints(series, from, PIECE_CHARS);
-      this.#out.appendText(text);
-      // One unit per key too, so `get *` of a million one-point keys pauses.
-      this.#work += 1 + (text.length >>> 6);
-      const done = next >= series.timestamps.length;
-      const last = series.timestamps[next - 1];
-      // After every piece, the last one of a key included: `get *` of many
-      // small keys takes turns and writes as it goes, like one big key.
-      await this.#pace();
-      if (done) return;
-      // Resume after the last second written (whole seconds: `last + 1`),
-      // so puts that land meanwhile never repeat or reorder a line.
-      from = lowerBound(series.timestamps, last + 1);
-    }
+    await answerGet(this.#storage, key, this.#out, (bytes) => {
+      // One unit per piece too, so `get *` of a million one-point keys
+      // takes turns and writes as it goes, like one big key.
+      this.#work += 1 + (bytes >>> 6);
+      return this.#pace();
+    });
   }
 }

@@ -35,6 +35,17 @@ Deno.test("serve --http on a busy port names --http, not the free --port", async
   );
 });
 
+Deno.test("serve --graphite on a busy port names --graphite", async () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { code, stdout, stderr } = await runCli(
+    ["serve", "--port", "0", "--graphite", String(taken.addr.port)],
+  );
+  assertEquals(
+    { code, stdout, stderr },
+    { code: 1, stdout: "", stderr: busy(taken.addr.port, "--graphite") },
+  );
+});
+
 Deno.test({
   name: "serve --plain-port on a busy port names --plain-port",
   ...needsOpenssl,

@@ -82,6 +82,11 @@ export class VictoriaMetricsProcess implements AsyncDisposable {
     return vm;
   }
 
+  /** Its process id while it runs. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
   /** Its `-storageDataPath`, removed when it is disposed. */
   get dataDir(): string {
     return this.#dataDir;

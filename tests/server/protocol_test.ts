@@ -1,6 +1,11 @@
 import { assertEquals } from "@std/assert";
 import { serve } from "../../src/server/mod.ts";
-import type { Series, Storage, StoredPoint } from "../../src/server/mod.ts";
+import {
+  type Series,
+  type Storage,
+  StorageRefusal,
+  type StoredPoint,
+} from "../../src/server/mod.ts";
 import { MemoryStore } from "../../src/server/storage/memory.ts";
 import { exchange, RawSocket } from "../helpers/server.ts";
 import { play, PROTOCOL_CASES } from "../helpers/protocol_cases.ts";
@@ -188,4 +193,92 @@ Deno.test("a multi-byte key split across TCP reads comes back whole", async () =
   await socket.send("get ключ\n");
   const [got] = await socket.responses(1);
   assertSameLines(got.split("\n"), answer("ключ", 20_000).split("\n"));
+});
+
+/** A backend whose puts settle only when the test says so. */
+class GatedStore implements Storage {
+  readonly memory = new MemoryStore();
+  /** One per put, in arrival order: settles it (with a refusal or an error). */
+  readonly gates: ((outcome?: string | Error) => void)[] = [];
+  #arrived: (() => void) | undefined;
+
+  put(points: readonly StoredPoint[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.gates.push((outcome) => {
+        if (outcome instanceof Error) reject(outcome);
+        else if (outcome !== undefined) reject(new StorageRefusal(outcome));
+        else {
+          this.memory.put(points);
+          resolve();
+        }
+      });
+      this.#arrived?.();
+    });
+  }
+
+  /** Resolves once `count` puts arrived; throws after 5 s. */
+  async arrived(count: number): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (this.gates.length < count) {
+      if (Date.now() > deadline) {
+        throw new Error(`${this.gates.length} puts arrived, not ${count}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50);
+        this.#arrived = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  get(key: string): Series | undefined {
+    return this.memory.get(key);
+  }
+  getAll(): Iterable<Series> {
+    return this.memory.getAll();
+  }
+  close(): void {}
+}
+
+Deno.test("a connection reads on while its puts are stored; answers keep request order", async () => {
+  const storage = new GatedStore();
+  await using server = await quietServer({ storage });
+  await using socket = await RawSocket.connect(server.port);
+  await socket.send("put k 1 1\n");
+  await storage.arrived(1);
+  await socket.send("put k 2 2\n");
+  // The second batch reaches storage before the first settled.
+  await storage.arrived(2);
+  storage.gates[1]();
+  storage.gates[0]("first refused");
+  assertEquals(await socket.responses(2), ["error\nfirst refused\n\n", OK]);
+  await socket.send("get k\n");
+  assertEquals(await socket.responses(1), ["ok\nk 2.0 2\n\n"]);
+});
+
+Deno.test("a get waits for the puts before it on its connection", async () => {
+  const storage = new GatedStore();
+  await using server = await quietServer({ storage });
+  await using socket = await RawSocket.connect(server.port);
+  await socket.send("put k 1 1\n");
+  await storage.arrived(1);
+  await socket.send("get k\n");
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  storage.gates[0]();
+  assertEquals(await socket.responses(2), [OK, "ok\nk 1.0 1\n\n"]);
+});
+
+Deno.test("a failed batch closes the connection unanswered, later stored batches too", async () => {
+  const storage = new GatedStore();
+  await using server = await quietServer({ storage });
+  await using socket = await RawSocket.connect(server.port);
+  await socket.send("put k 1 1\n");
+  await storage.arrived(1);
+  await socket.send("put k 2 2\n");
+  await storage.arrived(2);
+  storage.gates[1]();
+  storage.gates[0](new Error("disk on fire"));
+  assertEquals(await socket.rest(), "");
 });

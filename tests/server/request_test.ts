@@ -1,9 +1,7 @@
-import { assert, assertEquals } from "@std/assert";
+import { assertEquals } from "@std/assert";
 import {
   ERROR_RESPONSE,
   errorResponse,
-  formatPoints,
-  formatValue,
   OK_RESPONSE,
   parseCanonicalPut,
   parseRequest,
@@ -123,61 +121,6 @@ Deno.test("parseRequest keeps a non-ASCII key", () => {
 Deno.test("the response constants are the protocol's bytes", () => {
   assertEquals(decoder.decode(OK_RESPONSE), "ok\n\n");
   assertEquals(decoder.decode(ERROR_RESPONSE), "error\nwrong command\n\n");
-});
-
-Deno.test("formatValue prints values as Python's repr: integral with .0, exponents below 1e-4 and from 1e16", () => {
-  const cases: [number, string][] = [
-    [12, "12.0"],
-    [10, "10.0"],
-    [0, "0.0"],
-    [-0, "-0.0"],
-    [-3, "-3.0"],
-    [4200000, "4200000.0"],
-    [9999999999999998, "9999999999999998.0"],
-    [1e16, "1e+16"],
-    [1e20, "1e+20"],
-    [1e21, "1e+21"],
-    [2.156, "2.156"],
-    [0.5, "0.5"],
-    [0.1 + 0.2, "0.30000000000000004"],
-    [0.0001, "0.0001"],
-    [0.00001, "1e-05"],
-    [1e-7, "1e-07"],
-  ];
-  for (const [value, text] of cases) {
-    assertEquals(formatValue(value), text, String(value));
-  }
-});
-
-Deno.test("formatPoints writes one data line per point", () => {
-  assertEquals(
-    formatPoints({ key: "k", timestamps: [1, 2], values: [0.5, 2] }, 0, 1000),
-    { text: "k 0.5 1\nk 2.0 2\n", next: 2 },
-  );
-});
-
-Deno.test("formatPoints stops once the text reaches maxChars, and resumes from next", () => {
-  const count = 20_000;
-  const timestamps = Array.from({ length: count }, (_, i) => i);
-  const series = { key: "key", timestamps, values: timestamps };
-  const pieces: string[] = [];
-  for (let from = 0; from < count;) {
-    const { text, next } = formatPoints(series, from, 64 * 1024);
-    assert(text.length < 64 * 1024 + 32, `a piece of ${text.length} chars`);
-    pieces.push(text);
-    from = next;
-  }
-  const lines = pieces.join("").split("\n");
-  assert(pieces.length > 1);
-  assertEquals(lines.length, count + 1);
-  assertEquals(lines[count - 1], `key ${count - 1}.0 ${count - 1}`);
-});
-
-Deno.test("formatPoints gives nothing for an empty series", () => {
-  assertEquals(
-    formatPoints({ key: "k", timestamps: [], values: [] }, 0, 10),
-    { text: "", next: 0 },
-  );
 });
 
 Deno.test("a \\r inside a line is no field separator; only a trailing one is ignored", () => {

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { flatCopy } from "../../internal/flat.ts";
 import { withRoom } from "../../internal/grow.ts";
 import { seriesRange } from "./range.ts";
 import { ColumnSeries } from "./series.ts";
@@ -172,10 +173,4 @@ export class MemoryStore implements Storage {
     );
     return this.#slotsUsed++;
   }
-}
-
-/** A copy of `text` that shares no memory with the string it came from. */
-function flatCopy(text: string): string {
-  // V8 shares memory with the source only for slices of 13 chars or more.
-  return text.length < 13 ? text : (" " + text).slice(1);
 }

@@ -64,7 +64,8 @@ export class StorageRefusal extends Error {
 /**
  * Where the server keeps points. Every method may answer synchronously or
  * with a promise. The server answers `ok` to a put only after `put`
- * settled, and calls `put` with each batch of puts read together, in order.
+ * settled, and calls `put` with each batch of puts read together, in order;
+ * a connection may call `put` again before its previous call settled.
  *
  * A returned {@link Series} may be a live view of the backend's memory: the
  * server reads it synchronously, before it awaits anything else.
@@ -102,6 +103,16 @@ export interface Storage {
   ): Series | undefined | Promise<Series | undefined>;
   /** Every key's points, keys in the order they were first stored. */
   getAll(): Iterable<Series> | Promise<Iterable<Series>>;
+  /**
+   * What `get *` answers between its `ok` and its empty line, already
+   * written: the data lines (`<key> <value> <timestamp>\n`, see
+   * `protocol/data_lines.ts`) of every key, in the order and with the
+   * points {@link Storage.getAll} would give, in consecutive pieces.
+   * Optional: a backend that reads its points from elsewhere can write
+   * each key's lines while the others still arrive, so the answer is ready
+   * soon after the last point came.
+   */
+  getAllLines?(): Promise<Iterable<Uint8Array>>;
   /**
    * How many keys and points are stored, if the backend knows without
    * reading them (for the server's `/metrics` page).

@@ -47,10 +47,7 @@ export class PointBudget {
    * @throws {Error} when no room came within `waitMs`, or on {@link failAll}.
    */
   async take(size: number): Promise<void> {
-    if (this.#waiters.length === 0 && this.#fits(size)) {
-      this.#used += size;
-      return;
-    }
+    if (this.tryTake(size)) return;
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     const waiter: Waiter = { size, resolve, reject };
     this.#waiters.push(waiter);
@@ -69,6 +66,13 @@ export class PointBudget {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Takes room for `size` points if there is some now, nobody waiting. */
+  tryTake(size: number): boolean {
+    if (this.#waiters.length > 0 || !this.#fits(size)) return false;
+    this.#used += size;
+    return true;
   }
 
   /** Gives back the room of `size` points and lets waiting puts in. */

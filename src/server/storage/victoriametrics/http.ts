@@ -1,12 +1,15 @@
 /**
- * HTTP to VictoriaMetrics: one connection pool per store, a timeout per
- * request, and retries with the package's one backoff.
+ * HTTP to VictoriaMetrics: one connection pool per store, a timeout for
+ * silence (until the answer starts, then between pieces of its body, so a
+ * long export that keeps coming is never cut), and retries with the
+ * package's one backoff.
  *
  * @module
  */
 
 import { backoffDelay } from "../../../internal/backoff.ts";
 import { delay } from "../../../internal/delay.ts";
+import { IdleDeadline } from "../../../internal/idle_deadline.ts";
 
 /** First retry after about this long; each later one doubles it. */
 const RETRY_BASE_MS = 100;
@@ -25,8 +28,11 @@ export interface HttpRequest<T> {
   readonly label: string;
   /** Method, body and headers. */
   readonly init?: RequestInit;
-  /** Reads a 2xx response into the result. */
-  readonly read: (response: Response) => Promise<T>;
+  /**
+   * Reads a 2xx response into the result, calling `progress` for each
+   * piece of the body that arrives (the timeout counts from the last).
+   */
+  readonly read: (response: Response, progress: () => void) => Promise<T>;
 }
 
 /** The HTTP side of a VictoriaMetrics store. */
@@ -39,7 +45,8 @@ export class VictoriaMetricsHttp {
   #failedAttempts = 0;
 
   /**
-   * @param timeoutMs Milliseconds each request may take, body included.
+   * @param timeoutMs Milliseconds VictoriaMetrics may stay silent: until
+   * an answer starts, and between pieces of its body.
    * @param retries Retries of a failed request.
    */
   constructor(timeoutMs: number, retries: number) {
@@ -54,16 +61,18 @@ export class VictoriaMetricsHttp {
 
   /** GETs `url` once and returns its body; throws on failure or non-2xx. */
   async text(url: string): Promise<string> {
+    using deadline = new IdleDeadline(this.#timeoutMs);
     let response: Response;
+    let text: string;
     try {
-      response = await this.#fetch(url);
+      response = await this.#fetch(url, {}, deadline.signal);
+      text = await response.text();
     } catch (error) {
       throw new Error(
         `cannot reach VictoriaMetrics at ${url}: ${describe(error)}`,
         { cause: error },
       );
     }
-    const text = await response.text();
     if (!response.ok) {
       throw new Error(
         `VictoriaMetrics at ${url} answered HTTP ${response.status}: ${
@@ -90,9 +99,13 @@ export class VictoriaMetricsHttp {
         const pause = backoffDelay(attempt - 1, RETRY_BASE_MS, RETRY_MAX_MS);
         if (await delay(pause, this.#abort.signal)) break;
       }
+      using deadline = new IdleDeadline(this.#timeoutMs);
       try {
-        const response = await this.#fetch(url, init);
-        if (response.ok) return await read(response);
+        const response = await this.#fetch(url, init ?? {}, deadline.signal);
+        deadline.progress();
+        if (response.ok) {
+          return await read(response, () => deadline.progress());
+        }
         lastError = new Error(
           `HTTP ${response.status} from ${label}: ${
             (await response.text()).slice(0, QUOTE_CHARS)
@@ -115,12 +128,12 @@ export class VictoriaMetricsHttp {
     this.#client.close();
   }
 
-  #fetch(url: string, init: RequestInit = {}): Promise<Response> {
-    return fetch(url, {
-      ...init,
-      client: this.#client,
-      signal: AbortSignal.timeout(this.#timeoutMs),
-    });
+  #fetch(
+    url: string,
+    init: RequestInit,
+    signal: AbortSignal,
+  ): Promise<Response> {
+    return fetch(url, { ...init, client: this.#client, signal });
   }
 }
 

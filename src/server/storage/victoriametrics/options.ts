@@ -17,8 +17,9 @@ export interface VictoriaMetricsOptions {
    */
   urls: readonly string[];
   /**
-   * Seconds puts are gathered before one import request is sent (while a
-   * request is in flight, they gather until it ends).
+   * Seconds puts are gathered before one import request is sent (while
+   * `maxImportsInFlight` requests are in flight, they gather until one
+   * ends).
    * @default {0.005}
    */
   flushInterval?: number;
@@ -27,6 +28,12 @@ export interface VictoriaMetricsOptions {
    * @default {20000}
    */
   maxBatchPoints?: number;
+  /**
+   * Import requests sent at once; more wait for one of them to settle.
+   * Requests settle in the order they were sent either way.
+   * @default {2}
+   */
+  maxImportsInFlight?: number;
   /**
    * Points that may wait for VictoriaMetrics at once (the memory bound).
    * @default {200000}
@@ -39,7 +46,9 @@ export interface VictoriaMetricsOptions {
    */
   bufferWait?: number;
   /**
-   * Seconds each HTTP request may take, body included.
+   * Seconds VictoriaMetrics may stay silent during a request: until its
+   * answer starts, and between pieces of the answer's body (so a long
+   * `get *` export that keeps coming is never cut).
    * @default {10}
    */
   timeout?: number;
@@ -122,6 +131,7 @@ export function checkVictoriaMetricsOptions(
   ] as const;
   const counts = [
     ["maxBatchPoints", options.maxBatchPoints, 1],
+    ["maxImportsInFlight", options.maxImportsInFlight, 1],
     ["maxBufferedPoints", options.maxBufferedPoints, 1],
     ["retries", options.retries, 0],
     ["maxRecentPoints", options.maxRecentPoints, 1],

@@ -5,8 +5,9 @@
  *
  * - Puts from every connection are gathered into one `/api/v1/import`
  *   request (JSON lines) every `flushInterval` seconds or `maxBatchPoints`
- *   points, one request at a time. A put settles only once
- *   VictoriaMetrics answered 2xx for the request that holds it.
+ *   points, up to `maxImportsInFlight` requests at a time. A put settles
+ *   only once VictoriaMetrics answered 2xx for the request that holds it,
+ *   and requests settle in the order they were sent.
  * - A failed request is retried `retries` times; then its puts reject, so
  *   the server closes their connections without acknowledging them and
  *   the clients reconnect and resend.
@@ -15,7 +16,7 @@
  *   rejects. Nothing is dropped silently.
  * - Each second is written at a millisecond slot inside it that grows with
  *   every rewrite, so VictoriaMetrics' dedup keeps the last write (see
- *   `order.ts`).
+ *   `order.ts`, `recent.ts`).
  * - `get` reads `/api/v1/export` (`getRange` only its time range) and
  *   overlays the points this front-end remembers writing (at least
  *   `recentWindow` seconds) where VictoriaMetrics does not show them yet
@@ -40,33 +41,23 @@ import type { Series, Storage, StoredPoint } from "../storage.ts";
 import {
   type BackendLimits,
   checkFlags,
-  compareKeys,
-  encodeImport,
-  ExportParser,
-  exportUrl,
-  mergeSeries,
   MONTH_MS,
   parseFlags,
-  type StoredSeries,
   unstorable,
   type VictoriaMetricsUrls,
   victoriaMetricsUrls,
 } from "./wire.ts";
-import { MAX_FUTURE_MS, RecentWrites, slotMs, type Writes } from "./order.ts";
+import { RecentWrites } from "./recent.ts";
+import type { RequestWrites } from "./batch.ts";
+import { Importer } from "./importer.ts";
+import { ExportReader } from "./reader.ts";
 import { VictoriaMetricsHttp } from "./http.ts";
-import { PointBudget } from "./budget.ts";
 import { parseDuration } from "../../../internal/duration.ts";
 import {
   checkVictoriaMetricsOptions,
   type VictoriaMetricsOptions,
   type VictoriaMetricsStats,
 } from "./options.ts";
-
-interface Waiting {
-  readonly points: readonly StoredPoint[];
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
-}
 
 /** The shortest time between two log lines about recent writes. */
 const MEMORY_LOG_MS = 60_000;
@@ -82,18 +73,12 @@ const MEMORY_NEWS = {
 export class VictoriaMetricsStore implements Storage {
   /** The endpoints in use. */
   readonly urls: VictoriaMetricsUrls;
-  readonly #flushInterval: number;
-  readonly #maxBatchPoints: number;
   readonly #retries: number;
   readonly #limits: BackendLimits;
   readonly #log: (message: string) => void;
   readonly #recent: RecentWrites;
-  /** Puts not yet in a request, oldest first. */
-  #queue: Waiting[] = [];
-  #queuedPoints = 0;
-  readonly #budget: PointBudget;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #sending: Promise<void> | undefined;
+  readonly #reader: ExportReader;
+  readonly #importer: Importer;
   #closed = false;
   #closing: Promise<void> | undefined;
   /** Its own connection pool and retries, closed with the store. */
@@ -116,18 +101,24 @@ export class VictoriaMetricsStore implements Storage {
     this.urls = urls;
     this.#http = http;
     this.#limits = limits;
-    this.#flushInterval = (options.flushInterval ?? 0.005) * 1000;
-    this.#maxBatchPoints = options.maxBatchPoints ?? 20_000;
-    this.#budget = new PointBudget(
-      options.maxBufferedPoints ?? 200_000,
-      (options.bufferWait ?? 5) * 1000,
-    );
     this.#retries = options.retries ?? 3;
     this.#log = options.log ?? console.error;
     this.#recent = new RecentWrites(
       (options.recentWindow ?? 30) * 1000,
       options.maxRecentPoints ?? 1_000_000,
     );
+    this.#reader = new ExportReader(http, urls.exportUrl, this.#recent);
+    this.#importer = new Importer({
+      flushIntervalMs: (options.flushInterval ?? 0.005) * 1000,
+      maxBatchPoints: options.maxBatchPoints ?? 20_000,
+      maxInFlight: options.maxImportsInFlight ?? 2,
+      maxBufferedPoints: options.maxBufferedPoints ?? 200_000,
+      bufferWaitMs: (options.bufferWait ?? 5) * 1000,
+      plan: (request) => this.#recent.plan(request, Date.now()),
+      send: (body) => this.#import(body),
+      settled: (request, points, error) =>
+        this.#settled(request, points, error),
+    });
   }
 
   /**
@@ -180,8 +171,8 @@ export class VictoriaMetricsStore implements Storage {
     return {
       ...this.#stats,
       failedAttempts: this.#http.failedAttempts,
-      bufferTimeouts: this.#budget.timeouts,
-      buffered: this.#budget.used,
+      bufferTimeouts: this.#importer.bufferTimeouts,
+      buffered: this.#importer.buffered,
       recent: this.#recent.size,
       unordered: this.#recent.unordered,
     };
@@ -195,10 +186,7 @@ export class VictoriaMetricsStore implements Storage {
    * not be ordered after the previous write.
    */
   refusal(point: StoredPoint): string | undefined {
-    return unstorable(point, Date.now(), this.#limits) ??
-      (this.#recent.exhausted(point.key, point.timestamp, point.value)
-        ? `second ${point.timestamp} of "${point.key}" was rewritten too often through this front-end to order another value after the last`
-        : undefined);
+    return this.#refusalAt(point, Date.now());
   }
 
   /**
@@ -207,21 +195,29 @@ export class VictoriaMetricsStore implements Storage {
    * point has a {@link VictoriaMetricsStore.refusal}, when the buffer stays
    * full for `bufferWait` seconds, or when the request fails after every retry.
    */
-  async put(points: readonly StoredPoint[]): Promise<void> {
-    if (this.#closed) throw new Error("VictoriaMetrics storage is closed");
-    if (points.length === 0) return;
+  put(points: readonly StoredPoint[]): Promise<void> {
+    if (this.#closed) {
+      return Promise.reject(new Error("VictoriaMetrics storage is closed"));
+    }
+    if (points.length === 0) return Promise.resolve();
+    const now = Date.now();
     for (const point of points) {
-      const reason = this.refusal(point);
+      const reason = this.#refusalAt(point, now);
       if (reason !== undefined) {
-        throw new Error(`refusing put of "${point.key}": ${reason}`);
+        return Promise.reject(
+          new Error(`refusing put of "${point.key}": ${reason}`),
+        );
       }
     }
-    await this.#budget.take(points.length);
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
-    this.#queue.push({ points, resolve, reject });
-    this.#queuedPoints += points.length;
-    this.#schedule();
-    return promise;
+    // Not async: no frame holds `points` while the request is in flight.
+    return this.#importer.add(points);
+  }
+
+  #refusalAt(point: StoredPoint, now: number): string | undefined {
+    return unstorable(point, now, this.#limits) ??
+      (this.#recent.exhausted(point.key, point.timestamp, point.value)
+        ? `second ${point.timestamp} of "${point.key}" was rewritten too often through this front-end to order another value after the last`
+        : undefined);
   }
 
   /** The points of `key`: VictoriaMetrics' export plus recent writes. */
@@ -234,37 +230,26 @@ export class VictoriaMetricsStore implements Storage {
    * VictoriaMetrics exports only that time range, and only recent writes
    * inside it are overlaid.
    */
-  async getRange(
-    key: string,
-    from: number,
-    to: number,
-  ): Promise<Series | undefined> {
-    const [series] = await this.#export(key, from, to);
-    const recent = this.#recent.get(key, Date.now());
-    return mergeSeries(key, series, recent, from, to);
+  getRange(key: string, from: number, to: number): Promise<Series | undefined> {
+    return this.#reader.getRange(key, from, to);
   }
 
   /**
    * Every key's points, keys sorted by name (VictoriaMetrics does not keep
-   * the order keys were first stored in).
+   * the order keys were first stored in). Each key's points are merged
+   * with recent writes as the answer is read.
    */
-  async getAll(): Promise<Iterable<Series>> {
-    const stored = await this.#export("*", -Infinity, Infinity);
-    const now = Date.now();
-    const recentKeys = this.#recent.keys(now);
-    const all: Series[] = [];
-    for (const series of stored) {
-      recentKeys.delete(series.key);
-      all.push(
-        mergeSeries(series.key, series, this.#recent.get(series.key, now)) ??
-          series,
-      );
-    }
-    for (const key of recentKeys) {
-      const merged = mergeSeries(key, undefined, this.#recent.get(key, now));
-      if (merged !== undefined) all.push(merged);
-    }
-    return all.sort((a, b) => compareKeys(a.key, b.key));
+  getAll(): Promise<Iterable<Series>> {
+    return this.#reader.getAll();
+  }
+
+  /**
+   * {@link VictoriaMetricsStore.getAll}'s data lines, each key's written
+   * as soon as its line of the export is read, while VictoriaMetrics
+   * sends the others.
+   */
+  getAllLines(): Promise<Iterable<Uint8Array>> {
+    return this.#reader.getAllLines();
   }
 
   /**
@@ -291,74 +276,35 @@ export class VictoriaMetricsStore implements Storage {
     this.#closed = true;
     // The server closes storage after its connections, so nothing should
     // wait for room; whatever does is failed, never acknowledged.
-    this.#budget.failAll(new Error("VictoriaMetrics storage is closed"));
-    while (this.#sending !== undefined || this.#queue.length > 0) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-      await (this.#sending ?? this.#send());
-    }
+    await this.#importer.close();
     this.#http.close();
   }
 
-  #schedule(): void {
-    if (this.#sending !== undefined) return;
-    if (this.#queuedPoints >= this.#maxBatchPoints) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-      this.#sending = this.#send();
-    } else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        if (this.#sending === undefined) this.#sending = this.#send();
-      }, this.#flushInterval);
+  /** Hears that a request settled, in the order requests were sent. */
+  #settled(
+    request: RequestWrites,
+    points: number,
+    error: Error | undefined,
+  ): void {
+    if (error === undefined) {
+      this.#stats.batches++;
+      this.#stats.points += points;
+      this.#remember(request);
+      return;
     }
+    // Its slots stay taken; whatever is due is forgotten.
+    this.#recent.expire(Date.now());
+    this.#stats.failedPoints += points;
+    this.#log(
+      `VictoriaMetrics import of ${points} points failed after ${
+        this.#retries + 1
+      } attempt(s): ${error.message}; their connections are closed unacknowledged`,
+    );
   }
 
-  /** Sends one batch of whole puts, then schedules the next. */
-  async #send(): Promise<void> {
-    const batch: Waiting[] = [];
-    let size = 0;
-    while (
-      this.#queue.length > 0 &&
-      (size === 0 ||
-        size + this.#queue[0].points.length <= this.#maxBatchPoints)
-    ) {
-      const next = this.#queue.shift() as Waiting;
-      batch.push(next);
-      size += next.points.length;
-    }
-    this.#queuedPoints -= size;
-    try {
-      if (batch.length === 0) return;
-      const points = batch.length === 1
-        ? batch[0].points
-        : batch.flatMap((waiting) => waiting.points);
-      const writes = this.#recent.plan(points, Date.now());
-      const error = await this.#import(encodeImport(writes));
-      if (error === undefined) {
-        this.#stats.batches++;
-        this.#stats.points += size;
-        this.#remember(writes);
-        for (const waiting of batch) waiting.resolve();
-      } else {
-        this.#stats.failedPoints += size;
-        this.#log(
-          `VictoriaMetrics import of ${size} points failed after ${
-            this.#retries + 1
-          } attempt(s): ${error.message}; their connections are closed unacknowledged`,
-        );
-        for (const waiting of batch) waiting.reject(error);
-      }
-    } finally {
-      this.#sending = undefined;
-      this.#budget.release(size);
-      if (this.#queue.length > 0 && !this.#closed) this.#schedule();
-    }
-  }
-
-  #remember(writes: Writes): void {
+  #remember(request: RequestWrites): void {
     const now = Date.now();
-    this.#recent.add(writes, now);
+    this.#recent.ack(request, now);
     // At most one line a minute: a long import of old points evicts often.
     if (now - this.#memoryLoggedAt < MEMORY_LOG_MS) return;
     for (const kind of ["evicted", "unordered"] as const) {
@@ -376,7 +322,7 @@ export class VictoriaMetricsStore implements Storage {
   }
 
   /** POSTs one import body with retries; the last error, or undefined. */
-  async #import(body: string): Promise<Error | undefined> {
+  async #import(body: Uint8Array<ArrayBuffer>): Promise<Error | undefined> {
     try {
       await this.#http.request({
         what: "import",
@@ -392,41 +338,5 @@ export class VictoriaMetricsStore implements Storage {
     } catch (error) {
       return error as Error;
     }
-  }
-
-  /**
-   * Exports the seconds `from` to `to` of `key` (or `*`) with retries,
-   * parsed as it streams in.
-   */
-  async #export(
-    key: string,
-    from: number,
-    to: number,
-  ): Promise<StoredSeries[]> {
-    // Second s is stored in (s*1000 - 1000, s*1000] ms (see order.ts);
-    // nothing is stored before the epoch or past the backend's future
-    // limit, so the range is cut to what could hold points.
-    const startMs = Math.max(0, slotMs(from, 0));
-    const endMs = Math.min(
-      to * 1000,
-      (Math.ceil((Date.now() + MAX_FUTURE_MS) / 1000) + 86_400) * 1000,
-    );
-    if (startMs > endMs) return [];
-    return await this.#http.request({
-      what: "export",
-      url: exportUrl(this.urls.exportUrl, key, startMs, endMs),
-      label: this.urls.exportUrl,
-      read: async (response) => {
-        const parser = new ExportParser();
-        if (response.body !== null) {
-          for await (
-            const text of response.body.pipeThrough(new TextDecoderStream())
-          ) {
-            parser.push(text);
-          }
-        }
-        return parser.finish();
-      },
-    });
   }
 }

@@ -1,21 +1,13 @@
 /**
- * The pure parts of the VictoriaMetrics backend, without I/O: URL building
- * for single-node and cluster installations, the JSON-lines import body,
- * export parsing, merging stored and recent points, the backend's flags,
- * and which points it can store.
+ * The pure parts of the VictoriaMetrics backend around its HTTP API,
+ * without I/O: URL building for single-node and cluster installations, the
+ * export query, the backend's flags, and which points it can store.
  *
  * @module
  */
 
-import type { Series, StoredPoint } from "../storage.ts";
-import {
-  MAX_FUTURE_MS,
-  secondOfMs,
-  slotMs,
-  slotOfMs,
-  type Writes,
-  type Written,
-} from "./order.ts";
+import type { StoredPoint } from "../storage.ts";
+import { MAX_FUTURE_MS } from "./order.ts";
 import { parseDuration } from "../../../internal/duration.ts";
 
 /** VictoriaMetrics reads a bare `-retentionPeriod` number as months of 31 days. */
@@ -112,27 +104,6 @@ function parseBase(text: string): Base {
 }
 
 /**
- * The import body for a batch's writes (see `RecentWrites.plan`): one JSON
- * line per key, each second at its slot's millisecond.
- */
-export function encodeImport(writes: Writes): string {
-  let body = "";
-  for (const [key, series] of writes) {
-    const values: number[] = [];
-    const timestamps: number[] = [];
-    for (const [second, { value, slot }] of series) {
-      timestamps.push(slotMs(second, slot));
-      // JSON has no -0; VictoriaMetrics stores 0 anyway.
-      values.push(value === 0 ? 0 : value);
-    }
-    body += `{"metric":{"__name__":${JSON.stringify(key)}},"values":[${
-      values.join(",")
-    }],"timestamps":[${timestamps.join(",")}]}\n`;
-  }
-  return body;
-}
-
-/**
  * The `match[]` selector of a key's series, or of every series for `*`.
  * The key is quoted as a JSON string, which MetricsQL reads back exactly.
  */
@@ -166,145 +137,6 @@ function secondsText(ms: number): string {
   return fraction === 0
     ? `${seconds}`
     : `${seconds}.${String(fraction).padStart(3, "0")}`;
-}
-
-/** A series read from VictoriaMetrics, with each point's slot. */
-export interface StoredSeries extends Series {
-  /** The slot each point was stored at (see `victoriametrics_order.ts`). */
-  readonly slots: readonly number[];
-}
-
-/**
- * Collects export lines (`{"metric":{"__name__":...},"values":[...],
- * "timestamps":[...]}`) into series. Each millisecond timestamp counts for
- * the second of its dedup interval (rounded up); a series may come in
- * several lines (one per stored block), and per second the largest
- * timestamp wins, as in VictoriaMetrics' dedup.
- */
-export class ExportParser {
-  readonly #keys = new Map<string, Map<number, Written>>();
-  #rest = "";
-
-  /** Takes a chunk of the response text, which may end mid-line. */
-  push(text: string): void {
-    const lines = (this.#rest + text).split("\n");
-    this.#rest = lines.pop() ?? "";
-    for (const line of lines) this.#line(line);
-  }
-
-  /** Ends the input and returns the series sorted by key name, each by time. */
-  finish(): StoredSeries[] {
-    this.#line(this.#rest);
-    this.#rest = "";
-    return [...this.#keys].sort(([a], [b]) => compareKeys(a, b)).map((
-      [key, points],
-    ) => toSeries(key, points));
-  }
-
-  #line(line: string): void {
-    if (line.trim() === "") return;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      throw new Error(
-        `VictoriaMetrics export sent a line that is not JSON: ${
-          line.slice(0, 200)
-        }`,
-      );
-    }
-    const { metric, values, timestamps } = (parsed ?? {}) as {
-      metric?: { __name__?: unknown };
-      values?: unknown;
-      timestamps?: unknown;
-    };
-    const key = metric?.__name__;
-    if (
-      typeof key !== "string" || !Array.isArray(values) ||
-      !Array.isArray(timestamps) || values.length !== timestamps.length
-    ) {
-      throw new Error(
-        `VictoriaMetrics export sent an unexpected line: ${line.slice(0, 200)}`,
-      );
-    }
-    let points = this.#keys.get(key);
-    if (points === undefined) this.#keys.set(key, points = new Map());
-    for (let i = 0; i < values.length; i++) {
-      const value = values[i];
-      const ms = timestamps[i];
-      if (
-        typeof value !== "number" || typeof ms !== "number" ||
-        !Number.isSafeInteger(ms)
-      ) {
-        throw new Error(
-          `VictoriaMetrics export sent a point that is not a number: ${
-            line.slice(0, 200)
-          }`,
-        );
-      }
-      const second = secondOfMs(ms);
-      const slot = slotOfMs(ms);
-      const kept = points.get(second);
-      if (kept === undefined || slot >= kept.slot) {
-        points.set(second, { value, slot });
-      }
-    }
-  }
-}
-
-/** Orders keys by UTF-16 code units, the same everywhere. */
-export function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function toSeries(
-  key: string,
-  points: ReadonlyMap<number, Written>,
-): StoredSeries {
-  const timestamps = [...points.keys()].sort((a, b) => a - b);
-  const values: number[] = [];
-  const slots: number[] = [];
-  for (const timestamp of timestamps) {
-    const { value, slot } = points.get(timestamp) as Written;
-    values.push(value);
-    slots.push(slot);
-  }
-  return { key, timestamps, values, slots };
-}
-
-/**
- * Overlays this front-end's `recent` writes (second → value and slot) on
- * the `stored` series: a recent write wins where VictoriaMetrics does not
- * show its second yet or shows it at a smaller slot (an older write).
- * Only recent seconds from `from` to `to` (inclusive) are overlaid, so a
- * range read gets no point outside its range. Returns a new series, or
- * `stored` itself when there is nothing to add.
- */
-export function mergeSeries(
-  key: string,
-  stored: StoredSeries | undefined,
-  recent: ReadonlyMap<number, Written> | undefined,
-  from: number = -Infinity,
-  to: number = Infinity,
-): StoredSeries | undefined {
-  if (recent === undefined || recent.size === 0) return stored;
-  const points = new Map<number, Written>();
-  if (stored !== undefined) {
-    for (let i = 0; i < stored.timestamps.length; i++) {
-      points.set(stored.timestamps[i], {
-        value: stored.values[i],
-        slot: stored.slots[i],
-      });
-    }
-  }
-  for (const [second, written] of recent) {
-    if (second < from || second > to) continue;
-    const kept = points.get(second);
-    if (kept === undefined || written.slot > kept.slot) {
-      points.set(second, written);
-    }
-  }
-  return toSeries(key, points);
 }
 
 /** Reads the `flag{name="...", value="..."}` lines of a `/metrics` page. */

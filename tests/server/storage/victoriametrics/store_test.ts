@@ -20,13 +20,14 @@ class StubBackend implements AsyncDisposable {
   constructor(
     importer: (request: Request) => Promise<Response> | Response,
     metrics: string = FLAGS,
+    exporter: () => Response = () => new Response(""),
   ) {
     this.#server = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen() {} },
       async (request) => {
         const path = new URL(request.url).pathname;
         if (path === "/metrics") return new Response(metrics);
-        if (path === "/api/v1/export") return new Response("");
+        if (path === "/api/v1/export") return exporter();
         if (path === "/api/v1/import") {
           this.imports.push(await request.text());
           return importer(request);
@@ -124,6 +125,93 @@ Deno.test("a hung VictoriaMetrics: requests time out, the buffer stays bounded, 
     await assertRejects(() => second, Error, "timed out");
     assertEquals(storage.stats().bufferTimeouts, 1);
     assertEquals(storage.stats().buffered, 0);
+  } finally {
+    await storage.close();
+  }
+});
+
+/**
+ * An export body of one line per key `k0`... (one point each, value i at
+ * second i + 1), sent a line every `gapMs`; after `stallAfter` lines it
+ * stops sending, without ending the body.
+ */
+function slowExport(
+  lines: number,
+  gapMs: number,
+  stallAfter = lines,
+): Response {
+  const encoder = new TextEncoder();
+  let sent = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return new Response(
+    new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent === lines) return controller.close();
+        if (sent === stallAfter) return new Promise(() => {});
+        return new Promise((resolve) => {
+          timer = setTimeout(() => {
+            controller.enqueue(encoder.encode(
+              `{"metric":{"__name__":"k${sent}"},"values":[${sent}],"timestamps":[${
+                (sent + 1) * 1000
+              }]}\n`,
+            ));
+            sent++;
+            resolve();
+          }, gapMs);
+        });
+      },
+      cancel() {
+        clearTimeout(timer);
+      },
+    }),
+  );
+}
+
+Deno.test("an export that keeps coming may take longer than the timeout in all", async () => {
+  // 8 lines 100 ms apart: 0.8 s in all, never 0.3 s silent.
+  await using backend = new StubBackend(
+    () => new Response(null, { status: 204 }),
+    FLAGS,
+    () => slowExport(8, 100),
+  );
+  const storage = await VictoriaMetricsStore.open({
+    log: () => {},
+    urls: [backend.url],
+    timeout: 0.3,
+    retries: 0,
+  });
+  try {
+    const keys: [string, number[], number[]][] = [];
+    for (const series of await storage.getAll()) {
+      keys.push([
+        series.key,
+        Array.from(series.timestamps),
+        Array.from(series.values),
+      ]);
+    }
+    assertEquals(
+      keys,
+      Array.from({ length: 8 }, (_, i) => [`k${i}`, [i + 1], [i]]),
+    );
+  } finally {
+    await storage.close();
+  }
+});
+
+Deno.test("an export that stalls mid-body longer than the timeout fails", async () => {
+  await using backend = new StubBackend(
+    () => new Response(null, { status: 204 }),
+    FLAGS,
+    () => slowExport(8, 10, 3),
+  );
+  const storage = await VictoriaMetricsStore.open({
+    log: () => {},
+    urls: [backend.url],
+    timeout: 0.3,
+    retries: 0,
+  });
+  try {
+    await assertRejects(() => storage.getAll(), Error, "timed out");
   } finally {
     await storage.close();
   }
@@ -237,9 +325,10 @@ Deno.test("recent writes forgotten early for maxRecentPoints are logged", async 
     await storage.put(
       [1, 2, 3].map((i) => ({ key: "k", timestamp: 1150864247 + i, value: i })),
     );
-    assertEquals(storage.stats().recent, 2);
+    // Past maxRecentPoints, the oldest eighth of it (rounded up) is freed.
+    assertEquals(storage.stats().recent, 1);
     assertEquals(logs.length, 1, logs.join("\n"));
-    assert(logs[0].includes("1 points forgotten early"), logs[0]);
+    assert(logs[0].includes("2 points forgotten early"), logs[0]);
   } finally {
     await storage.close();
   }

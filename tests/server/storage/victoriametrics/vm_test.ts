@@ -10,9 +10,11 @@ import { Client, ClientError } from "../../../../mod.ts";
 import {
   type MetricsServer,
   serve,
+  type StoredPoint,
   type VictoriaMetricsOptions,
   VictoriaMetricsStore,
 } from "../../../../src/server/mod.ts";
+import { pythonFloat } from "../../../../src/protocol/number_text.ts";
 import { RawSocket, runCli, ServerProcess } from "../../../helpers/server.ts";
 import {
   VictoriaMetricsProcess,
@@ -552,3 +554,83 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "getAllLines: the data lines of getAll's points, keys by name, recent writes merged in",
+  ignore,
+  async fn() {
+    await using vm = await VictoriaMetricsProcess.start();
+    const base = 1150864247;
+    const last = new Map<string, Map<number, number>>();
+    const put = async (store: VictoriaMetricsStore, points: StoredPoint[]) => {
+      await store.put(points);
+      for (const { key, timestamp, value } of points) {
+        if (!last.has(key)) last.set(key, new Map());
+        last.get(key)?.set(timestamp, value);
+      }
+    };
+    const writer = await VictoriaMetricsStore.open({
+      urls: [vm.url],
+      log: () => {},
+    });
+    try {
+      for (let round = 0; round < 2; round++) {
+        await put(
+          writer,
+          Array.from({ length: 300 }, (_, i) => ({
+            key: `lines.${["b", "a", "c"][i % 3]}`,
+            timestamp: base + Math.floor(i / 3),
+            value: round * 1000 + i / 4,
+          })),
+        );
+      }
+    } finally {
+      await writer.close();
+    }
+    await vm.forceFlush();
+    // A new front-end: stored points only, then its own writes on top of
+    // them (new seconds, one rewritten through it) and a key
+    // VictoriaMetrics may not list yet.
+    const reader = await VictoriaMetricsStore.open({
+      urls: [vm.url],
+      log: () => {},
+    });
+    try {
+      await put(reader, [
+        { key: "lines.a", timestamp: base + 500, value: -7 },
+        { key: "lines.a", timestamp: base + 501, value: 12 },
+        { key: "lines.0", timestamp: base, value: 0.5 },
+      ]);
+      await put(reader, [{ key: "lines.a", timestamp: base + 500, value: 13 }]);
+      const expected = [...last.keys()].sort().map((key) =>
+        [...(last.get(key) as Map<number, number>)]
+          .sort(([a], [b]) => a - b)
+          .map(([t, v]) => `${key} ${pythonFloat(v)} ${t}\n`).join("")
+      ).join("");
+      const bytes = [...await reader.getAllLines()];
+      assertEquals(new TextDecoder().decode(concat(bytes)), expected);
+      let fromGetAll = "";
+      for (const series of await reader.getAll()) {
+        for (let i = 0; i < series.timestamps.length; i++) {
+          fromGetAll += `${series.key} ${pythonFloat(series.values[i])} ${
+            series.timestamps[i]
+          }\n`;
+        }
+      }
+      assertEquals(fromGetAll, expected);
+    } finally {
+      await reader.close();
+    }
+  },
+});
+
+function concat(pieces: readonly Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(pieces.reduce((sum, p) => sum + p.length, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    all.set(piece, at);
+    at += piece.length;
+  }
+  return all;
+}

@@ -1,18 +1,14 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import {
   checkFlags,
-  encodeImport,
-  ExportParser,
   exportSelector,
   exportUrl,
-  mergeSeries,
   MONTH_MS,
   parseFlags,
   unstorable,
   victoriaMetricsUrls,
 } from "../../../../src/server/storage/victoriametrics/wire.ts";
 import { parseDuration } from "../../../../src/internal/duration.ts";
-import type { Writes } from "../../../../src/server/storage/victoriametrics/order.ts";
 
 Deno.test("URLs: a single node serves import, export, metrics and force_flush", () => {
   assertEquals(victoriaMetricsUrls(["http://127.0.0.1:8428/"]), {
@@ -78,26 +74,6 @@ Deno.test("URLs: half a cluster, two single nodes or a non-http URL are refused"
   }
 });
 
-Deno.test("import body: one JSON line per key, each second at its slot's millisecond", () => {
-  const writes: Writes = new Map([
-    [
-      "palm.cpu",
-      new Map([[1150864247, { value: 0.5, slot: 999 }], [1150864248, {
-        value: 2,
-        slot: 0,
-      }]]),
-    ],
-    ['a"b', new Map([[1, { value: -0, slot: 5 }]])],
-  ]);
-  const body = encodeImport(writes);
-  assertEquals(
-    body,
-    '{"metric":{"__name__":"palm.cpu"},"values":[0.5,2],"timestamps":[1150864247000,1150864247001]}\n' +
-      '{"metric":{"__name__":"a\\"b"},"values":[0],"timestamps":[6]}\n',
-  );
-  for (const line of body.trim().split("\n")) JSON.parse(line);
-});
-
 Deno.test("export selector quotes the key exactly; * matches every series", () => {
   assertEquals(exportSelector("palm.cpu"), '{__name__="palm.cpu"}');
   assertEquals(exportSelector('a"b\\c'), '{__name__="a\\"b\\\\c"}');
@@ -114,85 +90,6 @@ Deno.test("export range bounds are sent as seconds with exact milliseconds", () 
   );
   assertEquals(url.searchParams.get("start"), "1150864246.001");
   assertEquals(url.searchParams.get("end"), "1150864247.050");
-});
-
-Deno.test("export parser: lines split anywhere, blocks merged, sorted by key and time", () => {
-  const text =
-    '{"metric":{"__name__":"b"},"values":[2,1],"timestamps":[30000,10000]}\n' +
-    '{"metric":{"__name__":"a"},"values":[4],"timestamps":[10000]}\n' +
-    '{"metric":{"__name__":"b"},"values":[9],"timestamps":[20000]}\n';
-  const parser = new ExportParser();
-  for (let i = 0; i < text.length; i += 7) parser.push(text.slice(i, i + 7));
-  assertEquals(
-    parser.finish().map((
-      s,
-    ) => [s.key, Array.from(s.timestamps), Array.from(s.values), s.slots]),
-    [["a", [10], [4], [999]], ["b", [10, 20, 30], [1, 9, 2], [
-      999,
-      999,
-      999,
-    ]]],
-  );
-});
-
-Deno.test("export parser: a millisecond counts for its dedup interval, the largest winning", () => {
-  // VictoriaMetrics' 1 s dedup interval of second 10 is (9000, 10000] ms.
-  const parser = new ExportParser();
-  parser.push(
-    '{"metric":{"__name__":"k"},"values":[1,2,3],"timestamps":[9001,9500,10001]}\n' +
-      '{"metric":{"__name__":"k"},"values":[4],"timestamps":[9400]}\n',
-  );
-  const [series] = parser.finish();
-  assertEquals(Array.from(series.timestamps), [10, 11]);
-  assertEquals(Array.from(series.values), [2, 3]);
-  assertEquals(series.slots, [499, 0]);
-});
-
-Deno.test("export parser: a line that is not the expected JSON fails loudly", () => {
-  for (
-    const line of [
-      "not json",
-      '{"metric":{},"values":[1],"timestamps":[1]}',
-      '{"metric":{"__name__":"a"},"values":[1,2],"timestamps":[1]}',
-      '{"metric":{"__name__":"a"},"values":["x"],"timestamps":[1]}',
-    ]
-  ) {
-    const parser = new ExportParser();
-    assertThrows(() => {
-      parser.push(line + "\n");
-      parser.finish();
-    }, Error);
-  }
-});
-
-Deno.test("merge: a recent write fills in, and replaces a stored point of a smaller slot only", () => {
-  const merged = mergeSeries(
-    "k",
-    { key: "k", timestamps: [1, 3, 4], values: [10, 30, 40], slots: [5, 5, 9] },
-    new Map([[3, { value: 33, slot: 6 }], [2, { value: 22, slot: 0 }], [4, {
-      value: 44,
-      slot: 9,
-    }]]),
-  );
-  assertEquals(Array.from(merged?.timestamps ?? []), [1, 2, 3, 4]);
-  // Second 4: same slot, so VictoriaMetrics' copy is the one every front-end shows.
-  assertEquals(Array.from(merged?.values ?? []), [10, 22, 33, 40]);
-  assertEquals(mergeSeries("k", undefined, undefined), undefined);
-});
-
-Deno.test("merge: only recent writes inside the range are overlaid", () => {
-  const merged = mergeSeries(
-    "k",
-    { key: "k", timestamps: [3], values: [30], slots: [5] },
-    new Map([[1, { value: 11, slot: 0 }], [4, { value: 44, slot: 0 }], [9, {
-      value: 99,
-      slot: 0,
-    }]]),
-    2,
-    8,
-  );
-  assertEquals(Array.from(merged?.timestamps ?? []), [3, 4]);
-  assertEquals(Array.from(merged?.values ?? []), [30, 44]);
 });
 
 Deno.test("flags: parsed from /metrics; dedup must be exactly one second", () => {

@@ -1,0 +1,426 @@
+/**
+ * The writes this front-end made recently, without I/O. Their values
+ * answer its own `get`s before VictoriaMetrics makes them searchable
+ * (read-your-writes), and their slots order the next rewrite of the same
+ * second (see `order.ts`).
+ *
+ * Each key keeps one typed array of `[second, value, stamp]` triples
+ * sorted by second (24 bytes a write, no object or map entry per point);
+ * the stamp packs when the write was last made (ms) with its slot.
+ *
+ * A write's slot is taken when its request is planned, before it is sent,
+ * so requests in flight together never share a slot of one second, and a
+ * failed request's slots stay taken (VictoriaMetrics may have stored it).
+ * Its value shows only once VictoriaMetrics accepted it: until then the
+ * value is the last acknowledged one, `NaN` if none.
+ *
+ * @module
+ */
+
+import { withRoom } from "../../../internal/grow.ts";
+import { flatCopy } from "../../../internal/flat.ts";
+import { clockSlot, SLOTS } from "./order.ts";
+import type { RequestWrites } from "./batch.ts";
+
+/** Numbers per write in a key's array: second, value, stamp. */
+const STRIDE = 3;
+/** A stamp is `ms * STAMP_SLOTS + slot` (exact below the year 2248). */
+const STAMP_SLOTS = 1024;
+/** Expired writes are swept at most this often, in windows. */
+const SWEEP_SHARE = 1 / 8;
+/** Past `maxPoints`, this share of it is forgotten at once, oldest first. */
+const EVICT_SHARE = 1 / 8;
+/** Time buckets that order writes by age when some must be forgotten. */
+const AGE_BUCKETS = 1024;
+/** Room (numbers) a key keeps however few writes it holds. */
+const MIN_KEPT = 8 * STRIDE;
+/** Seconds whose clock slot one plan remembers (a power of two). */
+const CLOCK_CACHE = 64;
+const LAST_SLOT = SLOTS - 1;
+
+/** The remembered writes of one key, sorted by second. */
+export class KeyWrites {
+  /** Metric name. */
+  readonly key: string;
+  #data = new Float64Array(STRIDE);
+  #length = 0;
+
+  /** @param key Metric name. */
+  constructor(key: string) {
+    this.key = key;
+  }
+
+  /** Writes held. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** The second of write `i`. */
+  second(i: number): number {
+    return this.#data[i * STRIDE];
+  }
+
+  /** The acknowledged value of write `i`, `NaN` while none is. */
+  value(i: number): number {
+    return this.#data[i * STRIDE + 1];
+  }
+
+  /** The largest slot taken for write `i`'s second. */
+  slot(i: number): number {
+    return this.#data[i * STRIDE + 2] % STAMP_SLOTS;
+  }
+
+  /** When write `i` was last planned or acknowledged (ms). */
+  writtenAt(i: number): number {
+    return Math.floor(this.#data[i * STRIDE + 2] / STAMP_SLOTS);
+  }
+
+  /**
+   * The index of `second`, or `-1 - i` where `i` is where it would go.
+   * `hint` is checked first (the index after the previous find).
+   */
+  find(second: number, hint = 0): number {
+    const data = this.#data;
+    const length = this.#length;
+    if (hint < length && data[hint * STRIDE] === second) return hint;
+    // Fast path: seconds mostly come in time order.
+    if (length === 0 || data[(length - 1) * STRIDE] < second) {
+      return -1 - length;
+    }
+    let low = 0;
+    let high = length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (data[mid * STRIDE] < second) low = mid + 1;
+      else high = mid;
+    }
+    return low < length && data[low * STRIDE] === second ? low : -1 - low;
+  }
+
+  /** Inserts a write at index `at` (from {@link KeyWrites.find}). */
+  insert(
+    at: number,
+    second: number,
+    value: number,
+    slot: number,
+    nowMs: number,
+  ): void {
+    if ((this.#length + 1) * STRIDE > this.#data.length) {
+      // By half, not double: a third less slack per write on average.
+      this.#data = withRoom(
+        this.#data,
+        this.#length * STRIDE,
+        STRIDE,
+        Math.ceil(this.#data.length / (2 * STRIDE)) * STRIDE,
+      );
+    }
+    const data = this.#data;
+    if (at < this.#length) {
+      data.copyWithin((at + 1) * STRIDE, at * STRIDE, this.#length * STRIDE);
+    }
+    data[at * STRIDE] = second;
+    data[at * STRIDE + 1] = value;
+    data[at * STRIDE + 2] = nowMs * STAMP_SLOTS + slot;
+    this.#length++;
+  }
+
+  /** Sets write `i`'s value (unless `undefined`), slot and time. */
+  update(i: number, value: number | undefined, slot: number, nowMs: number) {
+    if (value !== undefined) this.#data[i * STRIDE + 1] = value;
+    this.#data[i * STRIDE + 2] = nowMs * STAMP_SLOTS + slot;
+  }
+
+  /**
+   * Counts each write into `counts[(stamp - oldest) / width]`, clamped to
+   * the first and last bucket.
+   */
+  countAges(counts: Float64Array, oldest: number, width: number): void {
+    const data = this.#data;
+    const last = counts.length - 1;
+    for (let at = 2; at < this.#length * STRIDE; at += STRIDE) {
+      const bucket = Math.floor((data[at] - oldest) / width);
+      counts[bucket < 0 ? 0 : bucket > last ? last : bucket]++;
+    }
+  }
+
+  /**
+   * Forgets writes stamped before `before`, and up to `forget.quota` of
+   * those stamped before `until` (counting them down). Adds to
+   * `forget.removed` and `forget.saturated` (those at the last slot).
+   */
+  forgetOlder(before: number, until: number, forget: Forgetting): void {
+    this.#forget(
+      forget,
+      (stamp) => stamp < before || (stamp < until && forget.quota-- > 0),
+    );
+  }
+
+  /**
+   * Forgets writes stamped before `before` (last written before the
+   * window) whose slot the clock at `nowMs` has passed.
+   */
+  forgetExpired(before: number, nowMs: number, forget: Forgetting): void {
+    this.#forget(forget, (stamp, second) =>
+      stamp < before &&
+      stamp % STAMP_SLOTS < clockSlot(second, nowMs));
+  }
+
+  #forget(
+    forget: Forgetting,
+    due: (stamp: number, second: number) => boolean,
+  ): void {
+    const data = this.#data;
+    const end = this.#length * STRIDE;
+    let kept = 0;
+    for (let at = 0; at < end; at += STRIDE) {
+      const stamp = data[at + 2];
+      if (due(stamp, data[at])) {
+        forget.removed++;
+        if (stamp % STAMP_SLOTS === LAST_SLOT) forget.saturated++;
+        continue;
+      }
+      if (kept !== at) {
+        data[kept] = data[at];
+        data[kept + 1] = data[at + 1];
+        data[kept + 2] = stamp;
+      }
+      kept += STRIDE;
+    }
+    this.#length = kept / STRIDE;
+    // A key that lost most of its writes gives the room back.
+    if (data.length > 4 * Math.max(kept, MIN_KEPT)) {
+      this.#data = data.slice(0, 2 * Math.max(kept, MIN_KEPT));
+    }
+  }
+}
+
+/** What a pass of forgetting removed, and how many more it may. */
+interface Forgetting {
+  removed: number;
+  saturated: number;
+  quota: number;
+}
+
+/**
+ * This front-end's recent writes: each kept at least `windowMs` after it
+ * was last written, and longer while the clock's slot has not passed it
+ * (forgetting it then would let a rewrite take a slot no larger and maybe
+ * lose). Expired writes are swept every eighth of the window at most. At
+ * most `maxPoints` writes: past that the oldest eighth of `maxPoints` is
+ * forgotten early, counted in {@link RecentWrites.evicted}.
+ */
+export class RecentWrites {
+  readonly #windowMs: number;
+  readonly #maxPoints: number;
+  readonly #keys = new Map<string, KeyWrites>();
+  #points = 0;
+  #evicted = 0;
+  #unordered = 0;
+  /** Writes at the last slot: while none are, nothing is exhausted. */
+  #saturated = 0;
+  #sweptAt = -Infinity;
+
+  /** Keeps writes for at least `windowMs`, at most `maxPoints` of them. */
+  constructor(windowMs: number, maxPoints: number) {
+    this.#windowMs = windowMs;
+    this.#maxPoints = maxPoints;
+  }
+
+  /** Writes held now. */
+  get size(): number {
+    return this.#points;
+  }
+
+  /** Writes forgotten before their time because of `maxPoints`. */
+  get evicted(): number {
+    return this.#evicted;
+  }
+
+  /**
+   * Rewrites with a new value that got no larger slot than the previous
+   * write of their second (every slot used): VictoriaMetrics may keep
+   * either value.
+   */
+  get unordered(): number {
+    return this.#unordered;
+  }
+
+  /**
+   * Whether writing `value` to (`key`, `second`) could not be ordered after
+   * this front-end's last write of it: every slot is taken and the value
+   * differs from the last acknowledged one.
+   */
+  exhausted(key: string, second: number, value: number): boolean {
+    if (this.#saturated === 0) return false;
+    const writes = this.#keys.get(key);
+    if (writes === undefined) return false;
+    const at = writes.find(second);
+    return at >= 0 && writes.slot(at) === LAST_SLOT &&
+      !Object.is(writes.value(at), value);
+  }
+
+  /**
+   * Takes each write's slot in `request` at `nowMs`: the clock's, or above
+   * this front-end's last slot of that second (capped at the last slot),
+   * and keeps it taken. Values show only after {@link RecentWrites.ack};
+   * writes past `maxPoints` are forgotten then, or by
+   * {@link RecentWrites.expire} after a failed request.
+   */
+  plan(request: RequestWrites, nowMs: number): void {
+    const { keys, starts, ends, seconds, values, slots } = request;
+    // Keys of one request mostly share their seconds: each clock slot
+    // (a logarithm) is worked out once.
+    const cachedSeconds = new Float64Array(CLOCK_CACHE).fill(NaN);
+    const cachedSlots = new Int32Array(CLOCK_CACHE);
+    for (let k = 0; k < keys.length; k++) {
+      const writes = this.#keys.get(keys[k]) ?? this.#add(keys[k]);
+      let hint = 0;
+      for (let j = starts[k]; j < ends[k]; j++) {
+        const second = seconds[j];
+        const cached = second & (CLOCK_CACHE - 1);
+        if (cachedSeconds[cached] !== second) {
+          cachedSeconds[cached] = second;
+          cachedSlots[cached] = clockSlot(second, nowMs);
+        }
+        const clock = cachedSlots[cached];
+        const at = writes.find(second, hint);
+        if (at < 0) {
+          writes.insert(-1 - at, second, NaN, clock, nowMs);
+          this.#points++;
+          slots[j] = clock;
+          hint = -at;
+          continue;
+        }
+        const last = writes.slot(at);
+        const slot = Math.min(LAST_SLOT, Math.max(clock, last + 1));
+        if (slot <= last && !Object.is(writes.value(at), values[j])) {
+          this.#unordered++;
+        }
+        if (slot === LAST_SLOT && last < LAST_SLOT) this.#saturated++;
+        writes.update(at, undefined, slot, nowMs);
+        slots[j] = slot;
+        hint = at + 1;
+      }
+    }
+  }
+
+  /**
+   * Shows the values of `request` (planned earlier), which VictoriaMetrics
+   * accepted at `nowMs`; then forgets what is due.
+   */
+  ack(request: RequestWrites, nowMs: number): void {
+    const { keys, starts, ends, seconds, values, slots } = request;
+    for (let k = 0; k < keys.length; k++) {
+      let writes = this.#keys.get(keys[k]);
+      let hint = writes === undefined
+        ? 0
+        : Math.max(0, writes.length - (ends[k] - starts[k]));
+      for (let j = starts[k]; j < ends[k]; j++) {
+        const at = writes?.find(seconds[j], hint) ?? -1;
+        if (at >= 0) {
+          const last = (writes as KeyWrites).slot(at);
+          const slot = Math.max(slots[j], last);
+          if (slot === LAST_SLOT && last < LAST_SLOT) this.#saturated++;
+          (writes as KeyWrites).update(at, values[j], slot, nowMs);
+          hint = at + 1;
+          continue;
+        }
+        // Forgotten while its request was in flight: remember it again.
+        writes ??= this.#add(keys[k]);
+        writes.insert(-1 - at, seconds[j], values[j], slots[j], nowMs);
+        if (slots[j] === LAST_SLOT) this.#saturated++;
+        this.#points++;
+        hint = -at;
+      }
+    }
+    this.expire(nowMs);
+  }
+
+  /**
+   * Forgets writes past the window whose slot the clock has passed, at
+   * most every eighth of the window, and the oldest past `maxPoints`.
+   */
+  expire(nowMs: number): void {
+    if (nowMs - this.#sweptAt >= this.#windowMs * SWEEP_SHARE) {
+      this.#sweep(nowMs);
+    }
+    if (this.#points > this.#maxPoints) this.#evict(nowMs);
+  }
+
+  /** The remembered writes of `key`, if any. */
+  get(key: string, nowMs: number): KeyWrites | undefined {
+    this.expire(nowMs);
+    return this.#keys.get(key);
+  }
+
+  /** Every key's remembered writes. */
+  all(nowMs: number): IterableIterator<KeyWrites> {
+    this.expire(nowMs);
+    return this.#keys.values();
+  }
+
+  /** A new, empty entry for `key`. */
+  #add(key: string): KeyWrites {
+    // The key was sliced from a request: keep a copy of its own.
+    const writes = new KeyWrites(flatCopy(key));
+    this.#keys.set(writes.key, writes);
+    return writes;
+  }
+
+  /** Forgets every expired write. */
+  #sweep(nowMs: number): void {
+    this.#sweptAt = nowMs;
+    const before = (nowMs - this.#windowMs) * STAMP_SLOTS;
+    this.#forgetEach((writes, forget) =>
+      writes.forgetExpired(before, nowMs, forget)
+    );
+  }
+
+  /**
+   * Forgets the oldest writes (by when they were last written) until an
+   * eighth of `maxPoints` is free: writes are counted into time buckets
+   * (a 1024th of the window each; older writes share the first, newer
+   * ones the last), then every write of the older buckets goes, and as
+   * many of the boundary bucket as needed.
+   */
+  #evict(nowMs: number): void {
+    const excess = this.#points - this.#maxPoints +
+      Math.ceil(this.#maxPoints * EVICT_SHARE);
+    const oldest = (nowMs - this.#windowMs) * STAMP_SLOTS;
+    const width = this.#windowMs * STAMP_SLOTS / AGE_BUCKETS;
+    const counts = new Float64Array(AGE_BUCKETS);
+    for (const writes of this.#keys.values()) {
+      writes.countAges(counts, oldest, width);
+    }
+    let boundary = 0;
+    let quota = excess;
+    while (quota > counts[boundary]) quota -= counts[boundary++];
+    // Bucket b holds stamps from oldest + b * width (all before for b = 0).
+    const before = boundary === 0 ? -Infinity : oldest + boundary * width;
+    const until = boundary === AGE_BUCKETS - 1
+      ? Infinity
+      : oldest + (boundary + 1) * width;
+    this.#evicted += this.#forgetEach((writes, forget) => {
+      forget.quota = quota;
+      writes.forgetOlder(before, until, forget);
+      quota = forget.quota;
+    });
+  }
+
+  /**
+   * Runs `forget` on every key, drops keys left with no write; returns
+   * how many writes went.
+   */
+  #forgetEach(
+    forget: (writes: KeyWrites, forgetting: Forgetting) => void,
+  ): number {
+    const forgetting: Forgetting = { removed: 0, saturated: 0, quota: 0 };
+    for (const [key, writes] of this.#keys) {
+      forget(writes, forgetting);
+      if (writes.length === 0) this.#keys.delete(key);
+    }
+    this.#points -= forgetting.removed;
+    this.#saturated -= forgetting.saturated;
+    return forgetting.removed;
+  }
+}
