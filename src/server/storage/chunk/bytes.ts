@@ -155,6 +155,11 @@ export class ByteReader {
     return this.#buf.length - this.#at;
   }
 
+  /** Moves to `offset` (from the start of the bytes), to read from there. */
+  seek(offset: number): void {
+    this.#at = offset;
+  }
+
   /** The rest of the bytes, as a view; the reader is then at the end. */
   rest(): Uint8Array {
     const rest = this.#buf.subarray(this.#at);

@@ -166,15 +166,9 @@ function checkColumns(
  * decode to the point count the chunk says it holds.
  */
 export function decodeChunk(bytes: Uint8Array): DecodedChunk {
-  if (bytes.length < 3 + CRC_BYTES) {
-    throw new ChunkError("a chunk is too short");
-  }
+  const problem = chunkProblem(bytes);
+  if (problem !== undefined) throw new ChunkError(problem);
   const end = bytes.length - CRC_BYTES;
-  const stored = new DataView(bytes.buffer, bytes.byteOffset + end, CRC_BYTES)
-    .getUint32(0, true);
-  if (crc32(bytes.subarray(0, end)) !== stored) {
-    throw new ChunkError("a chunk fails its CRC-32 check");
-  }
   const reader = new ByteReader(bytes.subarray(0, end));
   const encoding = reader.byte();
   const codec = CODECS.find((c) => c.id === (encoding & 0x0f));
@@ -195,4 +189,20 @@ export function decodeChunk(bytes: Uint8Array): DecodedChunk {
   );
   codec.decode(body, timestamps, values);
   return { timestamps, values };
+}
+
+/**
+ * Why `bytes` cannot be a sound chunk (too short, or failing its CRC-32),
+ * or `undefined`: a check without decoding, for readers that hold chunks
+ * encoded until a read.
+ */
+export function chunkProblem(bytes: Uint8Array): string | undefined {
+  if (bytes.length < 3 + CRC_BYTES) return "a chunk is too short";
+  const end = bytes.length - CRC_BYTES;
+  const stored = new DataView(bytes.buffer, bytes.byteOffset + end, CRC_BYTES)
+    .getUint32(0, true);
+  if (crc32(bytes.subarray(0, end)) !== stored) {
+    return "a chunk fails its CRC-32 check";
+  }
+  return undefined;
 }

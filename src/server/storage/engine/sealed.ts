@@ -58,6 +58,11 @@ export interface ChunkedMemory {
    */
   heads(): Series[];
   /**
+   * Every key, in first-seen order (as `getAll` answers), without its
+   * points: a checkpoint records the order so a restart keeps it.
+   */
+  keys(): Iterable<string>;
+  /**
    * At start-up, a chunk read from a segment, in segment sequence order:
    * where it overlaps points already loaded, its points win. Loaded chunks
    * are not returned by {@link ChunkedMemory.takeSealed} (they are on disk

@@ -212,6 +212,11 @@ export class ChunkStore implements Storage, ChunkedMemory {
     return taken;
   }
 
+  /** Every key, in first-seen order, without its points. */
+  keys(): Iterable<string> {
+    return this.#series.keys();
+  }
+
   /** Every key's points that are in no sealed chunk yet, copied. */
   heads(): Series[] {
     const heads: Series[] = [];

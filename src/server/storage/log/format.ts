@@ -181,24 +181,31 @@ export interface LogScan {
  * whose length and CRC check out. A file shorter than the magic that is a
  * prefix of it (a torn creation) counts as empty.
  *
- * @throws {Error} when the file does not start with {@link MAGIC}: it is
- * not a log, and must not be touched.
+ * @param magic The file's first 8 bytes: {@link MAGIC} for the 0.2 log,
+ * another for the storage engine's WAL files, whose frames are the same.
+ * @throws {Error} when the file does not start with `magic`: it is not
+ * such a log, and must not be touched.
  */
 export async function readLog(
   file: LogFile,
   visit: PointVisitor,
+  magic: Uint8Array = MAGIC,
 ): Promise<LogScan> {
   const fileBytes = (await file.stat()).size;
   const reader = new ChunkReader(file);
   await reader.seek(0);
-  const head = await reader.read(Math.min(MAGIC.length, fileBytes));
-  if (head === undefined || !head.every((byte, i) => byte === MAGIC[i])) {
-    throw new Error("the file does not start with the metrics log magic");
+  const head = await reader.read(Math.min(magic.length, fileBytes));
+  if (head === undefined || !head.every((byte, i) => byte === magic[i])) {
+    throw new Error(
+      `the file does not start with the magic ${
+        new TextDecoder().decode(magic)
+      }`,
+    );
   }
-  if (fileBytes < MAGIC.length) {
+  if (fileBytes < magic.length) {
     return { validBytes: 0, fileBytes, pointCount: 0, skipped: [] };
   }
-  let at = MAGIC.length;
+  let at = magic.length;
   let validBytes = at;
   let pointCount = 0;
   let problem: string | undefined;

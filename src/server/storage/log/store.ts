@@ -9,7 +9,8 @@
  * @module
  */
 
-import { FrameWriter, type LogScan, MAGIC } from "./format.ts";
+import { type LogScan, MAGIC } from "./format.ts";
+import { type CommitOptions, Commits, type FsyncMode } from "./commits.ts";
 import {
   copyAside,
   ignoreNotFound,
@@ -27,53 +28,18 @@ import {
   type StorageSize,
   type StoredPoint,
 } from "../storage.ts";
+
+export type { FsyncMode };
 import { writeAll } from "../../../internal/write_all.ts";
 
-/**
- * When the log is forced to disk.
- * - `"batch"`: before each batch is acknowledged; an acknowledged put
- *   survives a crash of the machine (power loss).
- * - `"interval"`: every `fsyncInterval` (`serve`: seconds); a put is acknowledged once
- *   written to the operating system, so it survives a crash (`kill -9`) of
- *   the process, and a power loss may lose the last interval.
- */
-export type FsyncMode = "batch" | "interval";
-
 /** Options of {@link LogStore.open}. */
-export interface LogStoreOptions extends MemoryStoreOptions {
-  /**
-   * When the log is forced to disk; see {@link FsyncMode}.
-   * @default {"batch"}
-   */
-  fsync?: FsyncMode;
-  /**
-   * Milliseconds between forced writes in `"interval"` mode.
-   * @default {1000}
-   */
-  fsyncInterval?: number;
+export interface LogStoreOptions extends MemoryStoreOptions, CommitOptions {
   /**
    * The log is rewritten from memory once it holds more than this many
    * points and more than twice the live point count.
    * @default {100000}
    */
   compactMinPoints?: number;
-  /**
-   * Seconds between attempts to write a fresh log after a write failed;
-   * puts are refused (`storage full`) until one succeeds.
-   * @default {1}
-   */
-  retryInterval?: number;
-  /**
-   * Receives diagnostics: replay summary, damaged logs, failures.
-   * @default {console.error}
-   */
-  log?: (message: string) => void;
-  /**
-   * Told how many seconds each fsync of the log took (for the server's
-   * `/metrics` page).
-   * @default {undefined}
-   */
-  onSync?: (seconds: number) => void;
 }
 
 const LOG_NAME = "metrics.log";
@@ -87,10 +53,9 @@ export class LogStore implements Storage {
   readonly path: string;
   readonly #dir: string;
   readonly #memory: ChunkStore;
-  readonly #fsync: FsyncMode;
   readonly #log: (message: string) => void;
-  readonly #onSync: ((seconds: number) => void) | undefined;
   readonly #lock: Deno.FsFile;
+  readonly #commits: Commits;
   #compactMinPoints: number;
   #file: Deno.FsFile;
   /** Bytes this store wrote to the file: its size, unless someone else wrote. */
@@ -99,21 +64,7 @@ export class LogStore implements Storage {
   #checkedAt = -Infinity;
   /** Points in the log file, overwritten ones included. */
   #logPoints: number;
-  /** Puts taken but not yet written, for the next commit. */
-  #frame = new FrameWriter();
-  /** The queued commit that will write `#frame`; one for many batches. */
-  #commit: Promise<void> | undefined;
-  /** File work runs one task at a time, in this chain. */
-  #tail: Promise<void> = Promise.resolve();
-  /**
-   * Set when a write failed: the log may end in a torn frame, so nothing
-   * is appended until a fresh log is written; puts are refused meanwhile.
-   */
-  #failure: Error | undefined;
-  readonly #retryTimer: ReturnType<typeof setInterval>;
   #compacting = false;
-  #unsynced = false;
-  readonly #timer: ReturnType<typeof setInterval> | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(
@@ -131,20 +82,14 @@ export class LogStore implements Storage {
     this.#memory = memory;
     this.#logPoints = scan.pointCount;
     this.#bytes = scan.fileBytes;
-    this.#fsync = options.fsync ?? "batch";
     this.#compactMinPoints = options.compactMinPoints ?? 100_000;
     this.#log = options.log ?? console.error;
-    this.#onSync = options.onSync;
-    this.#retryTimer = setInterval(
-      () => this.#retry(),
-      (options.retryInterval ?? 1) * 1000,
-    );
-    if (this.#fsync === "interval") {
-      this.#timer = setInterval(
-        () => this.#syncIfNeeded(),
-        options.fsyncInterval ?? 1000,
-      );
-    }
+    this.#commits = new Commits({
+      path: this.path,
+      append: (frame, points) => this.#append(frame, points),
+      sync: () => this.#file.syncData(),
+      recover: () => this.#rewrite(),
+    }, options);
   }
 
   /**
@@ -175,7 +120,7 @@ export class LogStore implements Storage {
       const store = new LogStore(dir, lock, file, memory, scan, options);
       if (rewrite) {
         try {
-          await store.#serially(() => store.#rewrite());
+          await store.#commits.serially(() => store.#rewrite());
         } catch (error) {
           await store.close().catch(() => {});
           throw error;
@@ -202,23 +147,17 @@ export class LogStore implements Storage {
     if (this.#closing) {
       return Promise.reject(new Error("the log store is closed"));
     }
-    if (this.#failure !== undefined) {
-      return Promise.reject(new StorageRefusal(reasonOf(this.#failure)));
+    const refused = this.#commits.refusal();
+    if (refused !== undefined) {
+      return Promise.reject(new StorageRefusal(refused));
     }
     this.#memory.put(points);
-    this.#frame.appendPoints(points);
-    // A failed write is a refusal with a reason, not a broken connection.
-    return this.#commit ??= this.#serially(() => this.#write()).catch(
-      (error) => {
-        throw new StorageRefusal(reasonOf(error), { cause: error });
-      },
-    );
+    return this.#commits.put(points);
   }
 
   /** Why `point` is refused: the log cannot be written, or a cap is reached. */
   refusal(point: StoredPoint): string | undefined {
-    if (this.#failure !== undefined) return reasonOf(this.#failure);
-    return this.#memory.refusal(point);
+    return this.#commits.refusal() ?? this.#memory.refusal(point);
   }
 
   /** The points of `key`, or `undefined`. */
@@ -257,57 +196,17 @@ export class LogStore implements Storage {
   }
 
   async #shutdown(): Promise<void> {
-    clearInterval(this.#timer);
-    clearInterval(this.#retryTimer);
     try {
-      // A last chance for a failed log, and a last check that it is ours.
-      if (this.#failure !== undefined) {
-        await this.#serially(() => this.#rewrite(), true);
-      }
+      // A last check that the log is ours, and a last fsync.
       this.#checkedAt = -Infinity;
-      await this.#serially(async () => {
+      await this.#commits.close(async () => {
         await this.#watch();
-        await this.#sync(this.#file);
+        await this.#commits.sync();
       });
     } finally {
       this.#file.close();
       this.#lock.close();
     }
-  }
-
-  /**
-   * Runs `task` after every task queued before it. A failed task leaves
-   * the log possibly ending in a torn frame, after which appended frames
-   * would never be replayed: so every later task fails too, until a fresh
-   * log is written (a task run with `evenIfFailed`).
-   */
-  #serially(
-    task: () => Promise<void>,
-    evenIfFailed = false,
-  ): Promise<void> {
-    const run = this.#tail.then(() => {
-      if (this.#failure && !evenIfFailed) throw this.#failure;
-      return task();
-    });
-    this.#tail = run.catch((error) => {
-      if (this.#failure === undefined) {
-        this.#log(
-          `error: cannot write ${this.path}; refusing puts until it can be written again: ${error}`,
-        );
-      }
-      this.#failure ??= error instanceof Error ? error : new Error(`${error}`);
-    });
-    return run;
-  }
-
-  /** After a failure: tries to write a fresh log, and takes puts again. */
-  #retry(): void {
-    if (this.#failure === undefined || this.#closing) return;
-    this.#serially(async () => {
-      await this.#rewrite();
-      this.#failure = undefined;
-      this.#log(`${this.path} is written again; taking puts`);
-    }, true).catch(() => {});
   }
 
   /**
@@ -350,32 +249,13 @@ export class LogStore implements Storage {
     await this.#rewrite();
   }
 
-  async #write(): Promise<void> {
-    this.#commit = undefined;
+  /** Appends a frame of `points` points, once the file is known to be ours. */
+  async #append(frame: Uint8Array, points: number): Promise<void> {
     await this.#watch();
-    const points = this.#frame.pointCount;
-    const frame = this.#frame.take();
     await writeAll(this.#file, frame);
     this.#bytes += frame.length;
     this.#logPoints += points;
-    if (this.#fsync === "batch") await this.#sync(this.#file);
-    else this.#unsynced = true;
     this.#compactIfDue();
-  }
-
-  /** Forces `file` to disk, timing it for `onSync`. */
-  async #sync(file: Deno.FsFile): Promise<void> {
-    const started = performance.now();
-    await file.syncData();
-    this.#onSync?.((performance.now() - started) / 1000);
-  }
-
-  #syncIfNeeded(): void {
-    if (!this.#unsynced || this.#closing) return;
-    this.#unsynced = false;
-    this.#serially(() => this.#sync(this.#file)).catch((error) =>
-      this.#log(`error: cannot fsync ${this.path}: ${error}`)
-    );
   }
 
   #compactIfDue(): void {
@@ -383,7 +263,7 @@ export class LogStore implements Storage {
     if (this.#compacting || this.#logPoints <= due) return;
     this.#compacting = true;
     // Not awaited by the commit that triggered it: its puts are stored.
-    this.#serially(() => this.#compact()).catch(() => {});
+    this.#commits.serially(() => this.#compact()).catch(() => {});
   }
 
   /** Rewrites the log from memory once it holds mostly overwritten points. */
@@ -440,11 +320,4 @@ export class LogStore implements Storage {
     this.#checkedAt = performance.now();
     await syncDirectory(this.#dir);
   }
-}
-
-/** What a refused put is told while the log cannot be written. */
-function reasonOf(error: unknown): string {
-  return /No space left|os error 28|quota/i.test(`${error}`)
-    ? "storage full"
-    : "storage unavailable";
 }

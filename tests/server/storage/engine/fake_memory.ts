@@ -1,0 +1,141 @@
+/**
+ * A small {@link ChunkedMemory} for the durable layer's tests, built on a
+ * Map of Maps: every point is in the maps; a key's head is the set of its
+ * seconds in no sealed chunk, and once it holds `sealAt` points the
+ * oldest day's run of them is sealed into a chunk. A put into a sealed
+ * second joins the head and is sealed again later, as the engine's own
+ * memory does.
+ *
+ * @module
+ */
+
+import {
+  decodeChunk,
+  encodeChunk,
+} from "../../../../src/server/storage/chunk/chunk.ts";
+import {
+  type ChunkedMemory,
+  DAY_SECONDS,
+  type SealedChunk,
+} from "../../../../src/server/storage/engine/sealed.ts";
+import type {
+  Series,
+  StorageSize,
+  StoredPoint,
+} from "../../../../src/server/storage/storage.ts";
+
+/** A {@link ChunkedMemory} for tests. */
+export class FakeMemory implements ChunkedMemory {
+  readonly #points = new Map<string, Map<number, number>>();
+  readonly #heads = new Map<string, Set<number>>();
+  readonly #sealAt: number;
+  #sealed: SealedChunk[] = [];
+  /** Chunks given to loadSegmentChunk. */
+  loadedChunks = 0;
+
+  /**
+   * A memory sealing a key's head at `sealAt` points.
+   * @param sealAt Head points that trigger a seal.
+   */
+  constructor(sealAt = 120) {
+    this.#sealAt = sealAt;
+  }
+
+  upsert(key: string, timestamp: number, value: number): void {
+    this.#set(key, timestamp, value);
+    let head = this.#heads.get(key);
+    if (head === undefined) this.#heads.set(key, head = new Set());
+    head.add(timestamp);
+    if (head.size >= this.#sealAt) this.#seal(key, head);
+  }
+
+  refusal(_point: StoredPoint): string | undefined {
+    return undefined;
+  }
+
+  get(key: string): Series | undefined {
+    const points = this.#points.get(key);
+    if (points === undefined) return undefined;
+    const timestamps = [...points.keys()].sort((a, b) => a - b);
+    return { key, timestamps, values: timestamps.map((t) => points.get(t)!) };
+  }
+
+  getRange(key: string, from: number, to: number): Series | undefined {
+    const all = this.get(key);
+    if (all === undefined) return undefined;
+    const keep = Array.from(all.timestamps, (t, i) => [t, all.values[i]])
+      .filter(([t]) => t >= from && t <= to);
+    return {
+      key,
+      timestamps: keep.map(([t]) => t),
+      values: keep.map(([, v]) => v),
+    };
+  }
+
+  *getAll(): Iterable<Series> {
+    for (const key of this.#points.keys()) yield this.get(key)!;
+  }
+
+  size(): StorageSize {
+    let points = 0;
+    for (const one of this.#points.values()) points += one.size;
+    return { keys: this.#points.size, points };
+  }
+
+  takeSealed(): SealedChunk[] {
+    const sealed = this.#sealed;
+    this.#sealed = [];
+    return sealed;
+  }
+
+  heads(): Series[] {
+    return [...this.#heads].filter(([, head]) => head.size > 0).map(
+      ([key, head]) => {
+        const timestamps = [...head].sort((a, b) => a - b);
+        const points = this.#points.get(key)!;
+        return {
+          key,
+          timestamps,
+          values: timestamps.map((t) => points.get(t)!),
+        };
+      },
+    );
+  }
+
+  keys(): Iterable<string> {
+    return this.#points.keys();
+  }
+
+  loadSegmentChunk(key: string, bytes: Uint8Array): void {
+    const { timestamps, values } = decodeChunk(bytes);
+    timestamps.forEach((t, i) => {
+      this.#set(key, t, values[i]);
+      this.#heads.get(key)?.delete(t);
+    });
+    this.loadedChunks++;
+  }
+
+  #set(key: string, timestamp: number, value: number): void {
+    let points = this.#points.get(key);
+    if (points === undefined) this.#points.set(key, points = new Map());
+    points.set(timestamp, value);
+  }
+
+  /** Seals the head's oldest day into one chunk. */
+  #seal(key: string, head: Set<number>): void {
+    const sorted = [...head].sort((a, b) => a - b);
+    const day = Math.floor(sorted[0] / DAY_SECONDS);
+    const run = sorted.filter((t) => Math.floor(t / DAY_SECONDS) === day);
+    const points = this.#points.get(key)!;
+    const values = run.map((t) => points.get(t)!);
+    this.#sealed.push({
+      key,
+      day,
+      first: run[0],
+      last: run[run.length - 1],
+      count: run.length,
+      bytes: encodeChunk(run, values),
+    });
+    for (const t of run) head.delete(t);
+  }
+}

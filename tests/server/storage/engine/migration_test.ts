@@ -1,0 +1,91 @@
+/**
+ * Conversion of a 0.2 data directory (`metrics.log`) on the storage
+ * engine's first start. Interrupted conversions are in kill_test.ts.
+ */
+
+import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
+import { EngineStore } from "../../../../src/server/storage/engine/durable.ts";
+import { segmentsDir } from "../../../../src/server/storage/engine/files.ts";
+import { decodeSegment } from "../../../../src/server/storage/engine/segment_format.ts";
+import { LogStore } from "../../../../src/server/storage/log/store.ts";
+import { tempDir } from "../../../helpers/server.ts";
+import { Rng } from "../../../reliability/rng.ts";
+import { FakeMemory } from "./fake_memory.ts";
+
+async function names(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for await (const { name } of Deno.readDir(dir)) found.push(name);
+  return found.sort();
+}
+
+Deno.test("a 0.2 log is converted on the first start: every point reads back, the log is kept aside, later starts read segments", async () => {
+  await using tmp = await tempDir();
+  const rng = new Rng(5);
+  const oracle = new Map<string, number>();
+  const log = await LogStore.open(tmp.path, { log: () => {} });
+  for (let b = 0; b < 100; b++) {
+    const batch = Array.from({ length: 50 }, () => ({
+      key: `k${rng.int(0, 19)}`,
+      timestamp: 1_700_000_000 + rng.int(0, 200_000),
+      value: rng.int(-1000, 1000) / 8,
+    }));
+    await log.put(batch);
+    for (const p of batch) oracle.set(`${p.key} ${p.timestamp}`, p.value);
+  }
+  await log.close();
+  const messages: string[] = [];
+  const store = await EngineStore.open(tmp.path, new FakeMemory(8), {
+    log: (m) => messages.push(m),
+  });
+  assertMatch(
+    messages.join("\n"),
+    /converted .*metrics\.log to segments; the 0\.2 log is kept as .*metrics\.log\.v0\.2-/,
+  );
+  const lines = (s: EngineStore) =>
+    [...s.getAll()].flatMap(({ key, timestamps, values }) =>
+      Array.from(timestamps, (t, i) => `${key} ${t} ${values[i]}`)
+    ).sort();
+  const expected = [...oracle].map(([point, value]) => `${point} ${value}`)
+    .sort();
+  assertEquals(lines(store), expected);
+  await store.close();
+  const files = await names(tmp.path);
+  assert(!files.includes("metrics.log"));
+  assertEquals(
+    files.filter((n) => n.startsWith("metrics.log.v0.2-")).length,
+    1,
+  );
+  const segments = await names(segmentsDir(tmp.path));
+  assert(segments.length > 0);
+  const first = decodeSegment(
+    await Deno.readFile(`${segmentsDir(tmp.path)}/${segments[0]}`),
+  );
+  assertEquals(first.footer?.kind, "converted");
+  const again: string[] = [];
+  const reopened = await EngineStore.open(tmp.path, new FakeMemory(8), {
+    log: (m) => again.push(m),
+  });
+  assert(!again.some((m) => m.includes("convert")), `${again}`);
+  assertEquals(lines(reopened), expected);
+  await reopened.close();
+});
+
+Deno.test("a metrics.log that is not a metrics log stops the start, untouched", async () => {
+  await using tmp = await tempDir();
+  await Deno.writeTextFile(`${tmp.path}/metrics.log`, "not a log\n");
+  await assertRejects(
+    () => EngineStore.open(tmp.path, new FakeMemory(8), { log: () => {} }),
+    Error,
+    "is not a metrics log",
+  );
+  assertEquals(
+    await Deno.readTextFile(`${tmp.path}/metrics.log`),
+    "not a log\n",
+  );
+  // The directory is not left locked: once the file is moved away, it opens.
+  await Deno.rename(`${tmp.path}/metrics.log`, `${tmp.path}/elsewhere`);
+  const store = await EngineStore.open(tmp.path, new FakeMemory(8), {
+    log: () => {},
+  });
+  await store.close();
+});

@@ -1,0 +1,205 @@
+/**
+ * Segment bytes: golden bytes, round trips, and damage — every flipped
+ * byte of a small segment is caught and costs at most the chunk it hits,
+ * and a segment cut at any length gives back exactly its whole records.
+ */
+
+import { assert, assertEquals } from "@std/assert";
+import fc from "../../../helpers/fast_check.ts";
+import {
+  decodeChunk,
+  encodeChunk,
+} from "../../../../src/server/storage/chunk/chunk.ts";
+import {
+  decodeSegment,
+  encodeSegment,
+  type SegmentChunk,
+  type SegmentFooter,
+} from "../../../../src/server/storage/engine/segment_format.ts";
+import { seriesArbitrary } from "../chunk/series_arbitrary.ts";
+
+/** A chunk of `timestamps`, `values` under `key`, as a segment takes it. */
+function chunkOf(
+  key: string,
+  timestamps: number[],
+  values: number[],
+): SegmentChunk {
+  return {
+    key,
+    first: timestamps[0],
+    last: timestamps[timestamps.length - 1],
+    bytes: encodeChunk(timestamps, values),
+  };
+}
+
+/** A record as text: key, span, and every point decoded from its chunk. */
+function text(chunk: SegmentChunk): string {
+  const { timestamps, values } = decodeChunk(chunk.bytes);
+  const points = [...timestamps].map((t, i) => `${t}=${values[i]}`);
+  return `${chunk.key} ${chunk.first}..${chunk.last} ${points.join(",")}`;
+}
+
+const hex = (bytes: Uint8Array): string =>
+  [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+const FOOTER: SegmentFooter = { sequence: 42, kind: "segment", replaces: [] };
+
+/** Three small chunks of two keys, and the records' end offsets. */
+const SMALL: SegmentChunk[] = [
+  chunkOf("cpu", [1_700_000_000, 1_700_000_010], [1.5, 2.25]),
+  chunkOf("mem.é", [1_700_000_000], [-0]),
+  chunkOf("cpu", [1_700_000_020, 1_700_000_030, 1_700_000_040], [3, 3, 4]),
+];
+const SMALL_BYTES = encodeSegment(SMALL, {
+  sequence: 7,
+  kind: "converted",
+  replaces: [3, 5],
+});
+/** Offset just past each record of SMALL_BYTES. */
+const SMALL_ENDS: number[] = decodeSegment(SMALL_BYTES).records.map((r) => {
+  const key = new TextEncoder().encode(r.key).length;
+  return r.offset + 1 + key + 1 + 4 + r.bytes.length; // short keys and chunks
+});
+
+Deno.test("a segment's bytes are the documented layout (golden bytes)", () => {
+  const chunk = encodeChunk([100], [1]);
+  assertEquals(hex(chunk), "0301a40102000000010000b31418fe");
+  const bytes = encodeSegment([{
+    key: "k",
+    first: 100,
+    last: 100,
+    bytes: chunk,
+  }], {
+    sequence: 300,
+    kind: "checkpoint",
+    replaces: [2],
+  });
+  assertEquals(
+    hex(bytes),
+    "4d54524353454731" + // MTRCSEG1
+      // record: key length 1, "k", chunk length 15, CRC-32 of those, chunk
+      "01" + "6b" + "0f" + "d81c35e8" + "0301a40102000000010000b31418fe" +
+      // index: 1 entry (gap 0, length 22, first 100, last 100), CRC-32
+      "01" + "00" + "16" + "a401" + "a401" + "f61b1caa" +
+      // footer: index at 30, sequence 300, kind 2, replaces [2], 22 bytes, CRC-32
+      "1e" + "ac02" + "02" + "01" + "02" + "16000000" + "073629c9" +
+      "4d54524353454731", // MTRCSEG1
+  );
+  const decoded = decodeSegment(bytes);
+  assertEquals(decoded.damage, []);
+  assertEquals(decoded.footer, {
+    sequence: 300,
+    kind: "checkpoint",
+    replaces: [2],
+  });
+  assertEquals(decoded.records.map(text), ["k 100..100 100=1"]);
+});
+
+Deno.test("every chunk, key and footer field comes back from random segments", () => {
+  const chunkArbitrary = fc.record({
+    key: fc.string({ unit: "grapheme", minLength: 1, maxLength: 40 }),
+    series: seriesArbitrary(),
+  }).map(({ key, series }) => chunkOf(key, series.timestamps, series.values));
+  fc.assert(
+    fc.property(
+      fc.array(chunkArbitrary, { maxLength: 12 }),
+      fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+      fc.constantFrom("segment", "checkpoint", "converted" as const),
+      fc.array(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })),
+      (chunks, sequence, kind, replaces) => {
+        const footer: SegmentFooter = { sequence, kind, replaces };
+        const decoded = decodeSegment(encodeSegment(chunks, footer));
+        assertEquals(decoded.damage, []);
+        assertEquals(decoded.footer, footer);
+        assertEquals(decoded.records.map(text), chunks.map(text));
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
+Deno.test("an empty segment decodes to no records and its footer", () => {
+  const decoded = decodeSegment(encodeSegment([], FOOTER));
+  assertEquals(decoded, { footer: FOOTER, records: [], damage: [] });
+});
+
+Deno.test("every flipped byte of a segment is reported and costs at most the chunk it hits", () => {
+  const expected = SMALL.map(text);
+  for (let at = 0; at < SMALL_BYTES.length; at++) {
+    for (const flip of [0x01, 0x80, 0xff]) {
+      const bytes = SMALL_BYTES.slice();
+      bytes[at] ^= flip;
+      const decoded = decodeSegment(bytes);
+      const where = `byte ${at} ^ ${flip}`;
+      assert(decoded.damage.length > 0, `${where}: not reported`);
+      const got = decoded.records.map(text);
+      // Only original records, in order, and at most one missing.
+      const kept = expected.filter((line) => got.includes(line));
+      assertEquals(got, kept, `${where}: a record changed`);
+      assert(kept.length >= expected.length - 1, `${where}: lost ${got}`);
+      const inRecord = SMALL_ENDS.findIndex((end) => at < end);
+      if (inRecord < 0 || at < 8) {
+        assertEquals(got, expected, `${where}: outside records, lost one`);
+      } else {
+        const hit = SMALL[inRecord];
+        const lost = expected.filter((line) => !got.includes(line));
+        assert(
+          lost.every((line) => line === text(hit)),
+          `${where}: lost ${lost}`,
+        );
+        const report = decoded.damage.find((d) => d.offset <= at);
+        assert(report !== undefined, `${where}: reported after the byte`);
+      }
+    }
+  }
+});
+
+Deno.test("a segment cut at any length gives back exactly the records before the cut", () => {
+  const expected = SMALL.map(text);
+  for (let length = 0; length < SMALL_BYTES.length; length++) {
+    const decoded = decodeSegment(SMALL_BYTES.slice(0, length));
+    assert(decoded.damage.length > 0, `cut at ${length}: not reported`);
+    const whole = SMALL_ENDS.filter((end) => end <= length).length;
+    assertEquals(
+      decoded.records.map(text),
+      expected.slice(0, whole),
+      `cut at ${length}`,
+    );
+  }
+});
+
+Deno.test("a damaged record is reported with its offset and its key while the key checks out", () => {
+  const bytes = SMALL_BYTES.slice();
+  // The last byte of the second record: its chunk's CRC.
+  bytes[SMALL_ENDS[1] - 1] ^= 0x10;
+  const decoded = decodeSegment(bytes);
+  assertEquals(decoded.damage, [{
+    offset: SMALL_ENDS[0],
+    problem: "a chunk fails its CRC-32 check",
+    key: "mem.é",
+  }]);
+  assertEquals(decoded.records.map(text), [SMALL[0], SMALL[2]].map(text));
+  assertEquals(decoded.footer?.replaces, [3, 5]);
+});
+
+Deno.test("a record with an empty chunk names a key only, also when the index is rebuilt", () => {
+  const chunks: SegmentChunk[] = [
+    SMALL[0],
+    { key: "only.a.key", first: 0, last: 0, bytes: new Uint8Array() },
+    SMALL[1],
+  ];
+  const bytes = encodeSegment(chunks, FOOTER);
+  const keys = (decoded: ReturnType<typeof decodeSegment>) =>
+    decoded.records.map((r) => `${r.key} ${r.bytes.length}`);
+  const expected = chunks.map((c) => `${c.key} ${c.bytes.length}`);
+  assertEquals(keys(decodeSegment(bytes)), expected);
+  // The byte before the footer: the index's CRC, so the records are scanned.
+  const footerLength = new DataView(bytes.buffer).getUint32(
+    bytes.length - 16,
+    true,
+  );
+  bytes[bytes.length - footerLength - 1] ^= 1;
+  const rebuilt = decodeSegment(bytes);
+  assertEquals(rebuilt.damage.map((d) => d.problem), ["the index is damaged"]);
+  assertEquals(keys(rebuilt), expected);
+});
