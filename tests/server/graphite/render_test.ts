@@ -99,6 +99,27 @@ Deno.test("/render answers carbon's points on a grid, with nulls where there are
   ]);
 });
 
+Deno.test("a tagged path names its one key, even with glob characters in its tag values", async () => {
+  await using server = await started();
+  await carbonLines(
+    server,
+    "disk;host=web[1];dc=a* 5 1000\ndisk;host=web[1];dc=a* 7 1010\n" +
+      "disk;host=web1;dc=ab 6 1000\n",
+  );
+  const answer = await renderWhen(
+    server,
+    `target=${
+      encodeURIComponent("disk;host=web[1];dc=a*")
+    }&from=999&until=1010`,
+    2,
+  );
+  assertEquals(answer, [{
+    target: "disk;dc=a*;host=web[1]",
+    tags: { dc: "a*", host: "web[1]", name: "disk" },
+    datapoints: [[5, 1000], [7, 1010]],
+  }]);
+});
+
 Deno.test("an unsupported function is a 400 that names it", async () => {
   await using server = await started();
   const { status, body } = await get(
