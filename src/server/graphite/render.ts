@@ -199,6 +199,8 @@ export async function renderAnswer(
         slots,
       );
       if (series !== undefined) list.push(series);
+      // A key's history may be millions of points: a turn after each.
+      await nextTurn();
     }
     fetched.set(path, list);
   }
