@@ -53,7 +53,12 @@ function bracket(node: string, at: number): [string, number] | undefined {
 
 /** One piece of a node's glob: a character test, a `*`, or `{...}` choices. */
 type Piece =
-  | { readonly kind: "char"; readonly test: (char: string) => boolean }
+  | {
+    readonly kind: "char";
+    readonly test: (char: string) => boolean;
+    /** The one character it takes, if it takes one only. */
+    readonly literal?: string;
+  }
   | { readonly kind: "star" }
   | { readonly kind: "choice"; readonly choices: Piece[][] };
 
@@ -82,7 +87,8 @@ function pieces(node: string): Piece[] {
       i = next - 1;
     } else {
       const char = String.fromCodePoint(node.codePointAt(i)!);
-      current().push({ kind: "char", test: (other) => other === char });
+      const test = (other: string): boolean => other === char;
+      current().push({ kind: "char", test, literal: char });
       i += char.length - 1;
     }
   }
@@ -145,13 +151,23 @@ export class NodeMatcher {
   readonly #initial: number[];
   /** Whether the glob is only `*`s, so it takes any text. */
   readonly #anything: boolean;
+  /** What every text it takes begins with: most keys fail there, cheaply. */
+  readonly #prefix: string;
   /** Per state: the pass in which it last became live. */
-  readonly #marks: Uint32Array;
+  readonly #marks: Float64Array;
   #pass = 0;
+  /** The live states, and those after the next character (reused). */
+  readonly #live: Int32Array;
+  readonly #after: Int32Array;
 
   /** Builds the automaton of the glob `node`. */
   constructor(node: string) {
     const sequence = pieces(node);
+    const fixed = sequence.findIndex((piece) =>
+      piece.kind !== "char" || piece.literal === undefined
+    );
+    this.#prefix = sequence.slice(0, fixed === -1 ? undefined : fixed)
+      .map((piece) => piece.kind === "char" ? piece.literal : "").join("");
     this.#anything = sequence.length > 0 &&
       sequence.every((piece) => piece.kind === "star");
     const states: State[] = [{ next: [] }];
@@ -166,28 +182,37 @@ export class NodeMatcher {
       state.test === undefined ? [] : live(state.next[0])
     );
     this.#initial = live(start);
-    this.#marks = new Uint32Array(states.length);
+    this.#marks = new Float64Array(states.length);
+    this.#live = new Int32Array(states.length);
+    this.#after = new Int32Array(states.length);
   }
 
   /** Whether the glob takes the whole of `text`. */
   matches(text: string): boolean {
     if (this.#anything) return true;
-    let live = this.#initial;
-    for (const char of text) {
+    if (!text.startsWith(this.#prefix)) return false;
+    let live = this.#live;
+    let after = this.#after;
+    let count = this.#initial.length;
+    live.set(this.#initial);
+    for (let i = 0; i < text.length;) {
+      const char = String.fromCodePoint(text.codePointAt(i)!);
+      i += char.length;
       const pass = ++this.#pass;
-      const after: number[] = [];
-      for (const state of live) {
+      let next = 0;
+      for (let j = 0; j < count; j++) {
+        const state = live[j];
         if (!this.#tests[state](char)) continue;
-        for (const next of this.#follow[state]) {
-          if (this.#marks[next] === pass) continue;
-          this.#marks[next] = pass;
-          after.push(next);
+        for (const to of this.#follow[state]) {
+          if (this.#marks[to] === pass) continue;
+          this.#marks[to] = pass;
+          after[next++] = to;
         }
       }
-      if (after.length === 0) return false;
-      live = after;
+      if (next === 0) return false;
+      [live, after, count] = [after, live, next];
     }
-    return live.includes(ACCEPT);
+    return live.subarray(0, count).includes(ACCEPT);
   }
 }
 
