@@ -182,8 +182,9 @@ class Server implements MetricsServer {
   readonly #http: HttpServer | undefined;
   /** Each live session (both ports') and the promise of its `run`. */
   readonly #sessions = new Map<Session | CarbonSession, Promise<void>>();
-  /** Bad carbon lines are logged at most once a minute per address. */
+  /** Bad and refused carbon lines are logged at most once a minute per address. */
   readonly #badCarbonLines = new LogThrottle();
+  readonly #refusedCarbonLines = new LogThrottle();
   readonly #accepting: Promise<void>;
   readonly #idleTimer: ReturnType<typeof setInterval> | undefined;
   readonly #slots: ConnectionSlots;
@@ -292,7 +293,11 @@ class Server implements MetricsServer {
         ),
     };
     const session = carbon
-      ? new CarbonSession(conn, { ...options, badLines: this.#badCarbonLines })
+      ? new CarbonSession(conn, {
+        ...options,
+        badLines: this.#badCarbonLines,
+        refusedLines: this.#refusedCarbonLines,
+      })
       : new Session(conn, options);
     counters.connectionsAccepted++;
     counters.connectionsOpen++;

@@ -37,6 +37,11 @@ export interface CarbonSessionOptions {
   readonly counters: ServerCounters;
   /** Bad lines are logged at most once a minute per address. */
   readonly badLines: LogThrottle;
+  /**
+   * Refused lines too: a sender that reconnects for each batch would
+   * otherwise log a line per connection.
+   */
+  readonly refusedLines: LogThrottle;
   /** Hears of a failed TLS handshake (the session then ends quietly). */
   readonly onHandshakeError?: (error: unknown) => void;
 }
@@ -54,7 +59,6 @@ export class CarbonSession {
   #reading = false;
   #stopping = false;
   #closed = false;
-  #refusalLogged = false;
 
   /** Takes ownership of `conn`; call `run` to serve it. */
   constructor(conn: Deno.Conn, options: CarbonSessionOptions) {
@@ -189,13 +193,13 @@ export class CarbonSession {
     }
   }
 
-  /** Counts refused points; logs the first refusal of this connection. */
+  /** Counts refused points; logs a refusal at most once a minute per address. */
   #refused(count: number, reason: string): void {
-    this.#options.counters.graphiteLines.refused += count;
-    if (this.#refusalLogged) return;
-    this.#refusalLogged = true;
-    this.#options.log(
-      `dropping carbon points from ${this.peer} (further ones on this connection are not logged): ${reason}`,
+    const { counters, refusedLines, log } = this.#options;
+    counters.graphiteLines.refused += count;
+    if (!refusedLines.shouldLog(this.peerHost, Date.now())) return;
+    log(
+      `dropping carbon points from ${this.peerHost}: ${reason}; this address is logged at most once a minute`,
     );
   }
 

@@ -113,10 +113,16 @@ async function fallbackStep(
   storage: Storage,
   key: string,
 ): Promise<number | undefined> {
-  const series = await storage.get(key);
-  const length = series?.timestamps.length ?? 0;
-  if (series === undefined || length === 0) return undefined;
-  const tail = Array.from(series.timestamps).slice(-STEP_SAMPLE);
+  // Read once: a series may be a view cut afresh at each read.
+  const timestamps = (await storage.get(key))?.timestamps;
+  const length = timestamps?.length ?? 0;
+  if (timestamps === undefined || length === 0) return undefined;
+  // The tail alone: copying a history of millions took seconds.
+  const first = Math.max(0, length - STEP_SAMPLE);
+  const tail = Array.from(
+    { length: length - first },
+    (_, i) => timestamps[first + i],
+  );
   return smallestGap(tail) ?? DEFAULT_STEP;
 }
 

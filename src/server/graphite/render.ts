@@ -151,7 +151,9 @@ async function resolvePaths(
     } catch (error) {
       throw new TargetError((error as Error).message);
     }
-    if (glob.wildcard) globs.push(glob);
+    // Tagged keys are not in the tree a glob walks: a tagged path names
+    // its one key, `*` or `[` in a tag value included (as graphite-web).
+    if (glob.wildcard && !path.includes(";")) globs.push(glob);
     else keys.set(path, [normaliseKey(path.replaceAll("\\", ""))]);
   }
   const deadline = Date.now() + limits.deadlineMs;
@@ -197,6 +199,8 @@ export async function renderAnswer(
         slots,
       );
       if (series !== undefined) list.push(series);
+      // A key's history may be millions of points: a turn after each.
+      await nextTurn();
     }
     fetched.set(path, list);
   }

@@ -292,6 +292,26 @@ Deno.test("points the storage refuses are counted, not answered", async () => {
   assert(logs.some((line) => line.includes("too many keys")), logs.join("\n"));
 });
 
+Deno.test("refused lines are logged once a minute per address, however many connections send them", async () => {
+  const { server, client, logs } = await start({ retention: 3600 });
+  await using _ = server;
+  await using __ = client;
+  for (let i = 0; i < 5; i++) {
+    const conn = await carbon(server);
+    await write(conn, `old.key ${i} 100\n`);
+    conn.close();
+  }
+  const deadline = Date.now() + 10_000;
+  const refused = 'metrics_graphite_lines_total{result="refused"}';
+  while ((await metric(server, refused)) < 5 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assertEquals(await metric(server, refused), 5);
+  assertEquals((await client.get("old.key"))["old.key"] ?? [], []);
+  const logged = logs.filter((line) => line.includes("older than retention"));
+  assertEquals(logged.length, 1, logs.join("\n"));
+});
+
 Deno.test({
   name: "with tls the carbon port speaks TLS",
   ...needsOpenssl,

@@ -110,3 +110,21 @@ Deno.test("a pattern over the length limit is refused", () => {
     `longer than ${MAX_PATTERN}`,
   );
 });
+
+Deno.test("a glob with many wildcards matches in time linear in the key, not by backtracking", () => {
+  // A backtracking regex tries about C(240, 40) ways to place these stars
+  // before saying no: the request (and every other connection) would hang.
+  const node = "a".repeat(200);
+  assertEquals(
+    matchesGlob(compileGlob("*a".repeat(40) + "b"), [node]),
+    false,
+  );
+  assertEquals(
+    matchesGlob(compileGlob("{a,a}".repeat(60) + "b"), ["a".repeat(60)]),
+    false,
+  );
+  assertEquals(
+    matchesGlob(compileGlob("*a".repeat(40) + "*"), [node]),
+    true,
+  );
+});
