@@ -248,6 +248,36 @@ Deno.test("points the server refuses are counted as failed, told, and not sent a
   assertEquals(errors.map((e) => e.kind), ["server_error"]);
 });
 
+Deno.test("a flush hears only of refusals among the points recorded before it, though later ones share their batch", async () => {
+  await using server = new StubServer(async (conn) => {
+    await conn.expect("put a.k 0.0 0\nput a.k 1.0 1\nput a.k 2.0 2\n");
+    // Held while the client records one point, flushes, and records two.
+    await delay(150);
+    await conn.send("ok\n\n".repeat(3));
+    await conn.expect("put a.k 3.0 3\nput bad.k 4.0 4\nput a.k 5.0 5\n");
+    await conn.send("ok\n\nerror\nstorage full\n\nok\n\n");
+    await conn.expectEnd();
+  });
+  await using client = new Client(host, server.port, {
+    maxInFlight: 8,
+    flushSize: 3,
+    onError: () => {},
+  });
+  for (let i = 0; i < 3; i++) client.record("a.k", i, { timestamp: i });
+  await delay(30); // the first batch goes
+  client.record("a.k", 3, { timestamp: 3 });
+  const before = client.flush();
+  client.record("bad.k", 4, { timestamp: 4 });
+  client.record("a.k", 5, { timestamp: 5 });
+  // The refused point was recorded after this flush: not its concern.
+  await before;
+  const { recorder } = client.stats();
+  assertEquals(
+    { ack: recorder.acknowledged, failed: recorder.failed },
+    { ack: 5, failed: 1 },
+  );
+});
+
 Deno.test("an onError callback that throws changes nothing: recording goes on", async () => {
   const store = new MemoryStore();
   const port = closedPort();
