@@ -11,7 +11,7 @@ function drain(ring: PointRing): [string, number, number][] {
   return out;
 }
 
-Deno.test("PointRing matches a plain array through 300,000 random pushes, takes and shifts, across growths with the head anywhere", () => {
+Deno.test("PointRing matches a plain array through 300,000 random pushes, takes and shifts, across block boundaries with the head anywhere", () => {
   for (const max of [1, 7, 1000, 1024, 5000, 100_000]) {
     const rng = new Rng(max);
     const random = (n: number): number => rng.int(0, n - 1);
