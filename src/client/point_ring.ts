@@ -96,10 +96,9 @@ export class PointRing {
       if (this.#head === size) this.#dropFirstBlock();
       const { keys, values, timestamps } = this.#blocks[0];
       const from = this.#head;
-      const to = Math.min(
-        from + left,
-        this.#blocks.length === 1 ? this.#tail : size,
-      );
+      // Past the first block's end the points go on in the next block;
+      // within the last one, `left` ends before its tail.
+      const to = Math.min(from + left, size);
       for (let at = from; at < to; at++) {
         each?.(keys[at], values[at], timestamps[at]);
         // Let the key strings go now, not when their slot is reused.

@@ -59,3 +59,20 @@ Deno.test("PointRing holds at most max points and drops the oldest first", () =>
   assertEquals(dropped, [false, false, false, true, true]);
   assertEquals(drain(ring), [["k3", 3, 3], ["k4", 4, 4], ["k5", 5, 5]]);
 });
+
+Deno.test("PointRing keeps every point when an emptied block is reused and more blocks fill before the next one empties", () => {
+  const ring = new PointRing(100_000);
+  const model: [string, number, number][] = [];
+  let next = 0;
+  const push = (n: number): void => {
+    for (let i = 0; i < n; i++, next++) {
+      ring.push(`k${next}`, next / 4, next);
+      model.push([`k${next}`, next / 4, next]);
+    }
+  };
+  push(3 * 4096 + 10);
+  ring.shift(4096 + 5); // the first block empties: it is kept for reuse
+  model.splice(0, 4096 + 5);
+  push(2 * 4096 + 7); // two new blocks: the reused one, then a fresh one
+  assertEquals(drain(ring), model);
+});
