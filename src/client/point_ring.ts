@@ -109,8 +109,8 @@ export class PointRing {
     }
     this.#length -= removed;
     if (this.#length === 0) {
-      // Empty: start the one block left from its beginning again.
-      while (this.#blocks.length > 1) this.#dropFirstBlock();
+      // Empty, so one block is left (the last point taken was in it):
+      // fill it from its start again rather than start another block.
       this.#head = 0;
       this.#tail = 0;
     }
