@@ -27,7 +27,8 @@ async function pieces(stream: ReadableStream<Uint8Array>): Promise<string[]> {
 }
 
 Deno.test("import text comes in pieces of whole lines, however reads cut lines and characters", async () => {
-  const text = "température.é 1 2\r\nk 2 3\n\uFEFFbom.key 1 1\n\nlast 5";
+  // The last line is one character, without its "\n".
+  const text = "température.é 1 2\r\nk 2 3\n\uFEFFbom.key 1 1\n\nz";
   const bytes = new TextEncoder().encode("\uFEFF" + text);
   for (let size = 1; size <= bytes.length; size++) {
     const got = await pieces(chunked(bytes, size).stream);
@@ -41,7 +42,8 @@ Deno.test("import text comes in pieces of whole lines, however reads cut lines a
 
 Deno.test("import text stops after the piece it was reading when aborted, and cancels the stream", async () => {
   const lines = "a 1 1\n".repeat(1000);
-  const { stream, state } = chunked(new TextEncoder().encode(lines), 600);
+  // 601 bytes a read: a piece of 100 lines, and one byte of the next left.
+  const { stream, state } = chunked(new TextEncoder().encode(lines), 601);
   const abort = new AbortController();
   let read = "";
   for await (const piece of wholeLines(stream, abort.signal)) {
@@ -49,5 +51,36 @@ Deno.test("import text stops after the piece it was reading when aborted, and ca
     abort.abort();
   }
   assertEquals(read, "a 1 1\n".repeat(100));
+  assert(state.cancelled);
+});
+
+Deno.test("import text ends when aborted while a read waits, however long the input takes", async () => {
+  let pulls = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      // One line, then nothing more: the next read waits for good.
+      if (pulls++ === 0) {
+        controller.enqueue(new TextEncoder().encode("a 1 1\n"));
+      }
+      return new Promise(() => {});
+    },
+  });
+  const abort = new AbortController();
+  const read: string[] = [];
+  for await (const piece of wholeLines(stream, abort.signal)) {
+    read.push(piece);
+    setTimeout(() => abort.abort(), 10);
+  }
+  assertEquals(read, ["a 1 1\n"]);
+});
+
+Deno.test("import text cancels the stream when its reader stops early", async () => {
+  const { stream, state } = chunked(
+    new TextEncoder().encode("a 1 1\n".repeat(1000)),
+    600,
+  );
+  for await (const _ of wholeLines(stream, new AbortController().signal)) {
+    break;
+  }
   assert(state.cancelled);
 });

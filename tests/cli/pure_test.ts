@@ -124,11 +124,26 @@ Deno.test("host prefix keeps only characters valid in a key", () => {
   assertEquals(hostPrefix(""), "localhost");
 });
 
-Deno.test("import lines: # comments are skipped, and one field is 'got 1 field'", () => {
+Deno.test("import lines: # comments are skipped; one field is 'got 1 field', four are 'got 4 fields'", () => {
   assertEquals(parseImportLine("# a comment", 1), null);
   assertEquals(parseImportLine("   #indented", 1), null);
   assertEquals(parseImportLine("palm.cpu", 1), {
     error: 'expected "key value [timestamp]", got 1 field',
+  });
+  assertEquals(parseImportLine("palm.cpu 1 2 3", 1), {
+    error: 'expected "key value [timestamp]", got 4 fields',
+  });
+});
+
+Deno.test("import lines: a timestamp past 9999-12-31T23:59:59Z is taken for milliseconds, and the seconds are suggested", () => {
+  assertEquals(parseImportLine("k 1 253402300799", 9), {
+    key: "k",
+    value: 1,
+    timestamp: 253402300799,
+  });
+  assertEquals(parseImportLine("k 1 1150864247999", 9), {
+    error: "timestamp 1150864247999 is past year 9999: it looks like " +
+      "milliseconds; give whole Unix seconds (1150864247)",
   });
 });
 
@@ -145,11 +160,28 @@ Deno.test("import lines: each of 200,000 random lines, read in place between two
     return pick(["", "", "-", "+"]) + number +
       (rng.int(0, 9) === 0 ? `e${pick(["", "-"])}${digits(2)}` : "");
   };
+  // Characters next to those the scan tells apart: whitespace and control
+  // characters, signs, the dot, digits, the ends of printable ASCII.
+  const odd = "0123456789.+-eE,/:!*#~\x08\x0b\x0e\x1f\x7f\u00e9";
+  const junk = (): string =>
+    Array.from({ length: rng.int(1, 6) }, () => pick([...odd])).join("");
   const fields = [
-    () => pick(["palm.cpu", "k", "*", "#c", "k\u00e9", "a\x1fb", "x.y_z-1"]),
-    decimal,
     () =>
-      pick([
+      rng.int(0, 4) === 0 ? junk() : pick([
+        "palm.cpu",
+        "k",
+        "*",
+        "#c",
+        "123",
+        "-5",
+        "k\u00e9",
+        "a\x1fb",
+        "a\x7fb",
+        "x.y_z-1",
+      ]),
+    () => rng.int(0, 4) === 0 ? junk() : decimal(),
+    () =>
+      rng.int(0, 4) === 0 ? junk() : pick([
         digits(rng.int(0, 16)),
         `-${digits(3)}`,
         `+${digits(10)}`,
@@ -160,7 +192,19 @@ Deno.test("import lines: each of 200,000 random lines, read in place between two
       ]),
     () => pick(["extra", "nan", "inf", "1"]),
   ];
-  const spaces = [" ", " ", "\t", "  ", "\r", "\v", "\u00a0", "\x1c"];
+  const spaces = [
+    " ",
+    " ",
+    "\t",
+    "  ",
+    "\r",
+    "\v",
+    "\f",
+    "\u00a0",
+    "\x08",
+    "\x0e",
+    "\x1c",
+  ];
   for (let n = 0; n < 200_000; n++) {
     const count = rng.int(0, 4);
     let line = rng.int(0, 3) === 0 ? pick(spaces) : "";
@@ -200,7 +244,7 @@ Deno.test("import reader: batches of points with their line numbers, counted acr
     (line, error) => bad.push([line, error]),
   );
   const batches = [];
-  for (const text of ["a 1 1\n# c\nb x\n", "c 2\r\nd 3 3"]) {
+  for (const text of ["a 1 1\n\n# c\nb x\n", "c 2\r\nd 3 3"]) {
     for (let from = 0; from < text.length;) {
       from = reader.read(text, from);
       if (reader.full) batches.push(reader.take());
@@ -213,10 +257,10 @@ Deno.test("import reader: batches of points with their line numbers, counted acr
         { key: "a", value: 1, timestamp: 1 },
         { key: "c", value: 2, timestamp: 9 },
       ],
-      lines: [1, 4],
+      lines: [1, 5],
     },
-    { points: [{ key: "d", value: 3, timestamp: 3 }], lines: [5] },
+    { points: [{ key: "d", value: 3, timestamp: 3 }], lines: [6] },
   ]);
-  assertEquals(bad, [[3, 'value "x" is not a number']]);
-  assertEquals(reader.lineNo, 5);
+  assertEquals(bad, [[4, 'value "x" is not a number']]);
+  assertEquals(reader.lineNo, 6);
 });
