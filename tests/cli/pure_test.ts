@@ -141,6 +141,10 @@ Deno.test("import lines: a timestamp past 9999-12-31T23:59:59Z is taken for mill
     value: 1,
     timestamp: 253402300799,
   });
+  assertEquals(parseImportLine("k 1 253402300800", 9), {
+    error: "timestamp 253402300800 is past year 9999: it looks like " +
+      "milliseconds; give whole Unix seconds (253402300)",
+  });
   assertEquals(parseImportLine("k 1 1150864247999", 9), {
     error: "timestamp 1150864247999 is past year 9999: it looks like " +
       "milliseconds; give whole Unix seconds (1150864247)",
