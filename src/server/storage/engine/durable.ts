@@ -3,12 +3,16 @@
  * (heads and sealed chunks) made durable by a WAL and checkpoints.
  *
  * Every batch is upserted into memory and appended to the current WAL
- * file before it is acknowledged, exactly as the log store does (the
- * shared `Commits`). A checkpoint cuts the WAL: appends move to a new WAL
- * file, the chunks sealed until then go into day segments and the heads
- * into `checkpoint.<n>`, and only then are the older WAL files deleted. A
- * clean close runs a checkpoint, so the next start replays nothing. A
- * directory of 0.2 (`metrics.log`) is converted when it is opened.
+ * file before it is acknowledged (the write path `Commits`). A checkpoint
+ * cuts the WAL: appends move to a new WAL file, the chunks sealed until
+ * then go into day segments and the heads into `checkpoint.<n>`, and only
+ * then are the older WAL files deleted. A clean close runs a checkpoint,
+ * so the next start replays nothing. A directory of 0.2 (`metrics.log`)
+ * is converted when it is opened.
+ *
+ * Memory holds every acknowledged point, so a file touched under the
+ * store (`watch.ts`) is made good from it: a changed WAL file by a
+ * checkpoint, a changed segment or checkpoint by rewriting everything.
  *
  * @module
  */
@@ -22,13 +26,27 @@ import {
   type StorageSize,
   type StoredPoint,
 } from "../storage.ts";
-import { type CheckpointState, CheckpointWriter } from "./checkpoint.ts";
-import { walDir } from "./files.ts";
+import {
+  type CheckpointState,
+  CheckpointWriter,
+  type RewriteState,
+} from "./checkpoint.ts";
+import { WAL_MAGIC, walDir, walPath } from "./files.ts";
 import type { ChunkedMemory } from "./sealed.ts";
-import { loadDirectory } from "./startup.ts";
+import { loadDirectory, type Loaded } from "./startup.ts";
 import { createWal } from "./wal.ts";
 import { retireLegacy } from "./migration.ts";
+import {
+  changeOf,
+  type FileChange,
+  type FileIdentity,
+  WatchedFiles,
+} from "./watch.ts";
+import { copyAside } from "../log/files.ts";
 import { writeAll } from "../../../internal/write_all.ts";
+
+/** Least time between two checks that the current WAL file is still ours. */
+const WAL_WATCH_MS = 5;
 
 /** Options of {@link EngineStore.open}. */
 export interface EngineStoreOptions extends CommitOptions {
@@ -43,6 +61,12 @@ export interface EngineStoreOptions extends CommitOptions {
    * @default {256000}
    */
   checkpointPoints?: number;
+  /**
+   * Seconds between checks that the segments, the checkpoint and the WAL
+   * files before the current one are as written (`watch.ts`).
+   * @default {10}
+   */
+  watchInterval?: number;
 }
 
 /** Keeps points in a {@link ChunkedMemory}, with segments, checkpoints and a WAL in a directory. */
@@ -56,11 +80,21 @@ export class EngineStore implements Storage {
   readonly #writer: CheckpointWriter;
   readonly #checkpointPoints: number;
   readonly #timer: ReturnType<typeof setInterval>;
+  readonly #watchTimer: ReturnType<typeof setInterval>;
+  readonly #watched: WatchedFiles;
   /** The WAL file appended to, and its number. */
   #file: Deno.FsFile;
   #wal: number;
-  /** Points appended to the current WAL file. */
+  /** The current WAL file's inode and the bytes written to it. */
+  #walIdentity: FileIdentity;
+  /** When the current WAL file was last checked (`performance.now()`). */
+  #walCheckedAt = -Infinity;
+  /** Points appended to the WAL files since the last checkpoint's cut. */
   #walPoints = 0;
+  /** A file was touched under the store: everything is to be rewritten. */
+  #rewriteDue = false;
+  /** The check of the watched files, and its rewrite, while one runs. */
+  #watching: Promise<void> | undefined;
   /** The checkpoint being written, if one is. */
   #checkpoint: Promise<void> | undefined;
   /** Set after a checkpoint failed: warn once until one succeeds. */
@@ -72,19 +106,22 @@ export class EngineStore implements Storage {
     dir: string,
     lock: Deno.FsFile,
     memory: ChunkedMemory,
-    file: Deno.FsFile,
-    loaded: { nextWal: number; nextSequence: number; damaged: number },
+    wal: { file: Deno.FsFile; identity: FileIdentity },
+    loaded: Loaded,
+    watched: WatchedFiles,
     options: EngineStoreOptions,
   ) {
     this.dir = dir;
     this.#lock = lock;
     this.#memory = memory;
-    this.#file = file;
+    this.#file = wal.file;
+    this.#walIdentity = wal.identity;
     this.#wal = loaded.nextWal;
     this.#damaged = loaded.damaged;
+    this.#watched = watched;
     this.#log = options.log ?? console.error;
     this.#checkpointPoints = options.checkpointPoints ?? 256_000;
-    this.#writer = new CheckpointWriter(dir, loaded.nextSequence);
+    this.#writer = new CheckpointWriter(dir, loaded, watched);
     this.#commits = new Commits({
       path: walDir(dir), // the WAL file changes at each checkpoint
       append: (frame, points) => this.#append(frame, points),
@@ -94,6 +131,10 @@ export class EngineStore implements Storage {
     this.#timer = setInterval(
       () => this.#startCheckpoint(),
       (options.checkpointInterval ?? 600) * 1000,
+    );
+    this.#watchTimer = setInterval(
+      () => this.#watchFiles(),
+      (options.watchInterval ?? 10) * 1000,
     );
   }
 
@@ -113,14 +154,25 @@ export class EngineStore implements Storage {
     const lock = await lockDirectory(dir);
     try {
       const loaded = await loadDirectory(dir, memory, log);
-      const file = await createWal(dir, loaded.nextWal);
-      const store = new EngineStore(dir, lock, memory, file, loaded, options);
+      const watched = new WatchedFiles();
+      for (const { path } of loaded.segments) await watched.add(path);
+      for (const path of loaded.read) await watched.add(path);
+      const wal = await openWal(dir, loaded.nextWal);
+      const store = new EngineStore(
+        dir,
+        lock,
+        memory,
+        wal,
+        loaded,
+        watched,
+        options,
+      );
       if (loaded.legacy !== undefined) {
         await store.#convert(loaded.legacy).catch((error) => {
           // No closing checkpoint: its segments would not be marked
           // converted, and the next start converts again from the log.
           store.#commits.stop();
-          clearInterval(store.#timer);
+          store.#stopTimers();
           store.#closing = Promise.resolve();
           store.#file.close();
           throw error;
@@ -185,6 +237,37 @@ export class EngineStore implements Storage {
   }
 
   /**
+   * Deletes points older than `before`, whole chunks at a time (see
+   * {@link ChunkedMemory.expire}), and returns how many went once the
+   * deletion is on disk: the WAL is cut, the expiry mark written
+   * (`expiry.ts`) and segments whose chunks all went are deleted, so
+   * the deleted points stay deleted after a restart.
+   *
+   * @throws {Error} when the mark cannot be written: the points are gone
+   * from memory, and a restart before the next deletion brings them back.
+   */
+  async expire(before: number): Promise<number> {
+    const gone = this.#memory.expire(before);
+    if (gone === 0 || this.#closing) return gone;
+    // Caught inside: a WAL file that cannot be made here is no reason to
+    // refuse puts, which go on into the current one.
+    const cut = await this.#commits.serially(async () => {
+      const identity = this.#walIdentity;
+      try {
+        const wal = await this.#cutWal();
+        // The file left holds puts until the next checkpoint deletes it.
+        this.#watched.set(walPath(this.dir, wal), identity);
+        return { wal };
+      } catch (error) {
+        return { error };
+      }
+    });
+    if ("error" in cut) throw cut.error;
+    await this.#writer.expire(before, cut.wal);
+    return gone;
+  }
+
+  /**
    * Writes what is pending, then a checkpoint, so the next start replays
    * nothing. Rejects only if the WAL could not be written; a checkpoint
    * that fails leaves the WAL to cover everything. Safe to call more than
@@ -195,11 +278,21 @@ export class EngineStore implements Storage {
   }
 
   async #shutdown(): Promise<void> {
-    clearInterval(this.#timer);
+    this.#stopTimers();
     try {
       await this.#checkpoint;
+      await this.#watching;
       await this.#commits.close(async () => {
         await this.#commits.sync();
+        // A last check that every file is as written.
+        this.#walCheckedAt = -Infinity;
+        await this.#watchWal();
+        await this.#noteChanges(await this.#writer.changes());
+        if (this.#rewriteDue) {
+          await this.#writer.rewrite(await this.#cutForRewrite());
+          this.#rewriteDue = false;
+          return;
+        }
         const state = await this.#cutOrWarn();
         if (state !== undefined) await this.#writeCheckpoint(state);
       });
@@ -209,10 +302,81 @@ export class EngineStore implements Storage {
     }
   }
 
+  #stopTimers(): void {
+    clearInterval(this.#timer);
+    clearInterval(this.#watchTimer);
+  }
+
+  /** Appends a frame of `points` points, once the file is known to be ours. */
   async #append(frame: Uint8Array, points: number): Promise<void> {
+    await this.#watchWal();
     await writeAll(this.#file, frame);
+    this.#walIdentity = {
+      ...this.#walIdentity,
+      size: this.#walIdentity.size + frame.length,
+    };
     this.#walPoints += points;
     if (this.#walPoints >= this.#checkpointPoints) this.#startCheckpoint();
+  }
+
+  /**
+   * Notices (at most every {@link WAL_WATCH_MS} ms) that the current WAL
+   * file was deleted, truncated, replaced or written by someone else, and
+   * then runs a checkpoint, which makes memory durable without it and
+   * starts a new WAL file. Runs between WAL writes.
+   */
+  async #watchWal(): Promise<void> {
+    const now = performance.now();
+    if (now - this.#walCheckedAt < WAL_WATCH_MS) return;
+    this.#walCheckedAt = now;
+    const change = await changeOf(
+      walPath(this.dir, this.#wal),
+      this.#walIdentity,
+    );
+    if (change === undefined) return;
+    await this.#report(change, "running a checkpoint from memory");
+    await this.#recover();
+  }
+
+  /**
+   * Checks the watched files (every `watchInterval`), and rewrites
+   * everything from memory after one changed, until a rewrite succeeds.
+   */
+  #watchFiles(): void {
+    if (this.#watching || this.#closing || this.#commits.refusal()) return;
+    this.#watching = (async () => {
+      await this.#noteChanges(await this.#writer.changes());
+      if (!this.#rewriteDue) return;
+      const state = await this.#commits.serially(() => this.#cutForRewrite());
+      await this.#writer.rewrite(state);
+      this.#rewriteDue = false;
+      this.#log(`rewrote every point of ${this.dir} from memory`);
+    })().catch((error) => {
+      this.#log(
+        `warning: cannot rewrite ${this.dir} from memory; retrying at the next check: ${error}`,
+      );
+    }).finally(() => this.#watching = undefined);
+  }
+
+  /** Reports `changes` once each, and notes that a rewrite is due. */
+  async #noteChanges(changes: readonly FileChange[]): Promise<void> {
+    for (const change of changes) {
+      await this.#report(change, "rewriting every point from memory");
+    }
+    this.#watched.delete(changes.map((change) => change.path));
+    if (changes.length > 0) this.#rewriteDue = true;
+  }
+
+  /** Warns about `change`, keeping a copy of a file someone else wrote. */
+  async #report(change: FileChange, action: string): Promise<void> {
+    const copy = change.foreign
+      ? await copyAside(change.path, "replaced")
+      : undefined;
+    this.#log(
+      `warning: ${change.path} ${change.problem} while in use; ${action}${
+        copy === undefined ? "" : ` (the file found is kept as ${copy})`
+      }`,
+    );
   }
 
   /** Starts a checkpoint unless one runs, the WAL failed, or the store closes. */
@@ -241,23 +405,42 @@ export class EngineStore implements Storage {
     }
   }
 
+  /** Starts WAL file n + 1, run between two WAL writes, and returns n. */
+  async #cutWal(): Promise<number> {
+    const wal = this.#wal;
+    const next = await openWal(this.dir, wal + 1);
+    this.#file.close();
+    this.#file = next.file;
+    this.#walIdentity = next.identity;
+    this.#wal = wal + 1;
+    return wal;
+  }
+
   /**
-   * The WAL cut, run between two WAL writes: starts WAL file n + 1 and
-   * takes the sealed chunks and heads as of that moment, synchronously.
+   * The WAL cut of a checkpoint, run between two WAL writes: starts WAL
+   * file n + 1 and takes the sealed chunks and heads as of that moment.
    */
   async #cut(): Promise<CheckpointState> {
-    const wal = this.#wal;
-    const next = await createWal(this.dir, wal + 1);
-    const state = {
+    const wal = await this.#cutWal();
+    this.#walPoints = 0;
+    return {
       wal,
       sealed: this.#memory.takeSealed(),
       heads: headsInKeyOrder(this.#memory),
     };
-    this.#file.close();
-    this.#file = next;
-    this.#wal = wal + 1;
+  }
+
+  /** The WAL cut of a rewrite of everything: the keys, the points read later. */
+  async #cutForRewrite(): Promise<RewriteState> {
+    const wal = await this.#cutWal();
     this.#walPoints = 0;
-    return state;
+    // Every point is rewritten: the chunks sealed so far among them.
+    this.#memory.takeSealed();
+    return {
+      wal,
+      keys: Array.from(this.#memory.keys()),
+      series: this.#memory.getAll(),
+    };
   }
 
   /** Writes a checkpoint's files; a failure is warned about once. */
@@ -303,6 +486,21 @@ export class EngineStore implements Storage {
    */
   async #recover(): Promise<void> {
     await this.#writer.write(await this.#cut());
+  }
+}
+
+/** Creates WAL file `n` in `dir`, with its identity for the watch. */
+async function openWal(
+  dir: string,
+  n: number,
+): Promise<{ file: Deno.FsFile; identity: FileIdentity }> {
+  const file = await createWal(dir, n);
+  try {
+    const { ino, dev } = await file.stat();
+    return { file, identity: { ino, dev, size: WAL_MAGIC.length } };
+  } catch (error) {
+    file.close();
+    throw error;
   }
 }
 

@@ -6,6 +6,7 @@
  * DIR/segments/<UTC day>.<sequence>.seg   sealed chunks, immutable
  * DIR/wal/<n>                             WAL files: log frames after MTRCWAL1
  * DIR/wal/checkpoint.<n>                  the head once WAL file n is done
+ * DIR/expired                             what a retention deleted (expiry.ts)
  * ```
  *
  * A file is written as `*.tmp`, fsynced, renamed into place, and then its
@@ -55,6 +56,11 @@ export function segmentPath(
     ? new Date(ms).toISOString().slice(0, -14)
     : `day${day}`;
   return `${segmentsDir(dir)}/${name}.${padded(sequence, DIGITS.segment)}.seg`;
+}
+
+/** The path of the expiry mark (`expiry.ts`) in `dir`. */
+export function expiryMarkPath(dir: string): string {
+  return `${dir}/expired`;
 }
 
 /** The path of WAL file `n`. */

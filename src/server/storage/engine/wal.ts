@@ -35,16 +35,17 @@ export async function createWal(dir: string, n: number): Promise<Deno.FsFile> {
 }
 
 /**
- * Replays WAL file `n` of `dir` into `visit`; returns the points read. A
- * damaged file is copied aside (`*.damaged-<time>`) and reported: every
- * good frame around the damage is replayed.
+ * Replays WAL file `n` of `dir` into `visit`; returns the points read and
+ * the damaged stretches skipped. A damaged file is copied aside
+ * (`*.damaged-<time>`) and reported: every good frame around the damage
+ * is replayed.
  */
 export async function replayWal(
   dir: string,
   n: number,
   visit: PointVisitor,
   log: (message: string) => void,
-): Promise<number> {
+): Promise<{ points: number; damaged: number }> {
   const path = walPath(dir, n);
   using file = await Deno.open(path, { read: true });
   const scan = await readLog(file, visit, WAL_MAGIC);
@@ -58,5 +59,5 @@ export async function replayWal(
       }; skipped ${bytes} bytes in ${skipped.length} place(s) and replayed every good frame around them; the file is kept as ${copy}`,
     );
   }
-  return scan.pointCount;
+  return { points: scan.pointCount, damaged: skipped.length };
 }
