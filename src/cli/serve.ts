@@ -19,17 +19,18 @@ import { stopSignal } from "./signals.ts";
 const HELP = `Usage: metrics serve [options]
 
 Runs the metrics server until SIGINT or SIGTERM, then stops gracefully:
-stops accepting, answers what was received, flushes the log, exits 0.
-Peers still busy after --shutdown-timeout are disconnected; a second
-signal disconnects them at once. The log is flushed and fsynced either way.
+stops accepting, answers what was received, writes what --data holds to
+disk, exits 0. Peers still busy after --shutdown-timeout are disconnected;
+a second signal disconnects them at once. The data is written either way.
 Prints "listening on HOST:PORT" on stdout once it accepts connections,
 then "page on URL" when --http is given.
 
 Options:
   --host HOST           address to listen on (default 127.0.0.1)
   --port PORT           TCP port; 0 picks a free one (default 8888)
-  --data DIR            keep points in an append-only log in DIR, replayed
-                        at start (default: in memory only, lost on exit)
+  --data DIR            keep points in DIR: compressed segments and a
+                        write-ahead log, read back at start (default: in
+                        memory only, lost on exit)
   --fsync MODE          batch: fsync before acknowledging each batch, an
                         acknowledged put survives power loss (default);
                         interval: fsync every --fsync-interval, an
@@ -259,7 +260,7 @@ async function run(args: string[]): Promise<number> {
       ? `storage: VictoriaMetrics (${options.storage.urls.kind}), import ${options.storage.urls.importUrl}, export ${options.storage.urls.exportUrl}; durability and one value per second come from VictoriaMetrics, last write wins from millisecond slots (docs/scaling.md)`
       : options.dataDir === undefined
       ? "storage: in memory only; points are lost when the server stops (keep them with --data DIR)"
-      : `storage: append-only log in ${options.dataDir} (fsync: ${
+      : `storage: storage engine in ${options.dataDir}: compressed segments and a write-ahead log (fsync: ${
         options.fsync ?? "batch"
       })`,
   );
@@ -277,7 +278,7 @@ async function run(args: string[]): Promise<number> {
     stop.signal.addEventListener("abort", resolve)
   );
   console.error(`${stop.signal.reason}: shutting down`);
-  // A second signal: disconnect every peer now; the log is still fsynced.
+  // A second signal: disconnect every peer now; the data is still written.
   using again = stopSignal();
   again.signal.addEventListener("abort", () => {
     console.error(`${again.signal.reason}: disconnecting every peer now`);

@@ -5,7 +5,7 @@
  */
 
 import type { HttpOptions } from "./http/server.ts";
-import type { FsyncMode } from "./storage/log/store.ts";
+import type { FsyncMode } from "./storage/log/commits.ts";
 import type { Storage } from "./storage/storage.ts";
 import type { TlsCertificate } from "./listeners.ts";
 import { checkInteger, checkNumber } from "../internal/options.ts";
@@ -24,13 +24,15 @@ export interface ServerOptions {
    */
   port?: number;
   /**
-   * Directory of the append-only log that keeps points across restarts;
-   * created if missing. Without it points live in memory only.
+   * Directory where the storage engine keeps points across restarts
+   * (compressed segments, a write-ahead log and checkpoints; see
+   * docs/server.md); created if missing. Without it points live in memory
+   * only.
    * @default {undefined} in memory only
    */
   dataDir?: string;
   /**
-   * When the log is forced to disk (with `dataDir`): `"batch"` before each
+   * When the write-ahead log is forced to disk (with `dataDir`): `"batch"` before each
    * batch of puts is acknowledged (an acknowledged put survives power loss),
    * `"interval"` every `fsyncInterval` seconds (an acknowledged put survives
    * a crash of the process; power loss may lose the last interval).

@@ -7,7 +7,8 @@
 
 import { ServerCounters } from "./counters.ts";
 import { type HttpServer, serveHttp } from "./http/server.ts";
-import { LogStore } from "./storage/log/store.ts";
+import { EngineStore } from "./storage/engine/durable.ts";
+import { ChunkStore } from "./storage/engine/store.ts";
 import { checkServerOptions, type ServerOptions } from "./options.ts";
 import { MemoryStore } from "./storage/memory.ts";
 import { RetentionStorage } from "./storage/retention.ts";
@@ -79,7 +80,8 @@ const MAX_PENDING_POINTS = 65_536;
  * console.log(`listening on ${server.hostname}:${server.port}`);
  * ```
  * @throws {RangeError} for an invalid option.
- * @throws {Error} when the log cannot be opened or the address is in use.
+ * @throws {Error} when the data directory cannot be opened or the address
+ * is in use.
  */
 export async function serve(
   options: ServerOptions = {},
@@ -91,12 +93,11 @@ export async function serve(
   const store = options.storage ??
     (options.dataDir === undefined
       ? new MemoryStore(checked.caps)
-      : await LogStore.open(options.dataDir, {
+      : await EngineStore.open(options.dataDir, new ChunkStore(checked.caps), {
         fsync: options.fsync,
         fsyncInterval: Math.round(checked.fsyncInterval * 1000),
         log,
         onSync: (seconds) => counters.fsync.observe(seconds),
-        ...checked.caps,
       }));
   const storage = checked.retention === undefined
     ? store
@@ -130,7 +131,7 @@ export async function serve(
         storage,
         counters,
         access,
-        logPath: store instanceof LogStore ? store.path : undefined,
+        data: store instanceof EngineStore ? store : undefined,
         log,
         shutdownTimeoutMs: checked.shutdownTimeout * 1000,
       });

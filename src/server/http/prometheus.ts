@@ -16,8 +16,10 @@ export const PROMETHEUS_CONTENT_TYPE =
 export interface Gauges {
   /** Keys and points stored, when the backend knows them cheaply. */
   readonly size?: StorageSize;
-  /** Bytes of the append-only log, when there is one. */
-  readonly logBytes?: number;
+  /** Bytes of the data directory, when there is one. */
+  readonly dataBytes?: number;
+  /** Chunks found damaged in the data directory at start-up, when there is one. */
+  readonly damagedChunks?: number;
   /** Puts stored per second, recent average. */
   readonly putsPerSecond: number;
   /** With a retention, the oldest timestamp kept (Unix seconds). */
@@ -201,11 +203,24 @@ export function formatPrometheus(
       [["", gauges.retentionCutoff]],
     ));
   }
-  if (gauges.logBytes !== undefined) {
+  if (gauges.dataBytes !== undefined) {
     parts.push(
-      family("metrics_log_bytes", "gauge", "Size of the append-only log.", [
-        ["", gauges.logBytes],
-      ]),
+      family(
+        "metrics_data_bytes",
+        "gauge",
+        "Bytes of the files in the data directory.",
+        [["", gauges.dataBytes]],
+      ),
+    );
+  }
+  if (gauges.damagedChunks !== undefined) {
+    parts.push(
+      family(
+        "metrics_storage_damaged_chunks_total",
+        "counter",
+        "Chunks and stretches of WAL files found damaged at start-up and skipped.",
+        [["", gauges.damagedChunks]],
+      ),
     );
   }
   parts.push(

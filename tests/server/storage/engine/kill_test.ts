@@ -8,12 +8,11 @@
  */
 
 import { assert, assertEquals } from "@std/assert";
-import { EngineStore } from "../../../../src/server/storage/engine/durable.ts";
 import { ROOT, tempDir } from "../../../helpers/server.ts";
 import { skipped } from "../../../helpers/skip.ts";
 import { TextLineStream } from "@std/streams/text-line-stream";
-import { FakeMemory } from "./fake_memory.ts";
-import { LogStore } from "../../../../src/server/storage/log/store.ts";
+import { openEngine } from "./open_engine.ts";
+import { writeLegacyLog } from "./legacy_log.ts";
 
 const SCRIPT = `${ROOT}tests/server/storage/engine/engine_server.ts`;
 const PUTS = 6000;
@@ -173,9 +172,7 @@ for (const [syscalls, n] of MOMENTS) {
       sendAll,
     );
     assert(reached, `the server made fewer than ${n} such calls`);
-    const store = await EngineStore.open(tmp.path, new FakeMemory(8), {
-      log: () => {},
-    });
+    const store = await openEngine(tmp.path, { headPoints: 8 });
     try {
       const wrong: string[] = [];
       for (let i = 0; i < PUTS; i++) {
@@ -196,16 +193,16 @@ for (const [syscalls, n] of MOMENTS) {
   });
 }
 
-/** A 0.2 data directory holding puts 0 to PUTS - 1, written by the log store. */
+/** A 0.2 data directory holding puts 0 to PUTS - 1, 100 a frame. */
 async function legacyDirectory(dir: string): Promise<void> {
-  const log = await LogStore.open(dir, { log: () => {} });
+  const batches = [];
   for (let i = 0; i < PUTS; i += 100) {
-    await log.put(Array.from({ length: 100 }, (_, j) => {
+    batches.push(Array.from({ length: 100 }, (_, j) => {
       const [key, timestamp, value] = put(i + j);
       return { key, timestamp, value };
     }));
   }
-  await log.close();
+  await writeLegacyLog(dir, batches);
 }
 
 /** The conversion's calls: segments, the checkpoint, the log renamed aside. */
@@ -233,9 +230,7 @@ for (const [syscalls, n] of CONVERSION) {
       () => Promise.resolve(0),
     );
     assert(reached, `the conversion made fewer than ${n} such calls`);
-    const store = await EngineStore.open(tmp.path, new FakeMemory(8), {
-      log: () => {},
-    });
+    const store = await openEngine(tmp.path, { headPoints: 8 });
     try {
       const wrong: string[] = [];
       for (let i = 0; i < PUTS; i++) {
