@@ -10,6 +10,10 @@
  * so the next start replays nothing. A directory of 0.2 (`metrics.log`)
  * is converted when it is opened.
  *
+ * With `maxDiskBytes`, the files are held to a disk budget
+ * (`disk_budget.ts`), measured at open and after each checkpoint: past
+ * it, the oldest days are deleted as a retention deletes them.
+ *
  * Memory holds every acknowledged point, so a file touched under the
  * store (`watch.ts`) is made good from it: a changed WAL file by a
  * checkpoint, a changed segment or checkpoint by rewriting everything.
@@ -43,6 +47,7 @@ import {
   WatchedFiles,
 } from "./watch.ts";
 import { copyAside } from "../log/files.ts";
+import { DiskBudget } from "./disk_budget.ts";
 import { writeAll } from "../../../internal/write_all.ts";
 
 /** Least time between two checks that the current WAL file is still ours. */
@@ -67,6 +72,22 @@ export interface EngineStoreOptions extends CommitOptions {
    * @default {10}
    */
   watchInterval?: number;
+  /**
+   * Most disk space (bytes, in whole blocks as `du` counts them) the
+   * segments and the checkpoint may take; the WAL comes on top, at most
+   * about `checkpointPoints` puts. Past it the oldest days are deleted, a
+   * day at a step, never the newest day's segments, the checkpoint or
+   * the WAL; when the newest day and the checkpoint alone take more, puts
+   * are refused `storage full`.
+   * @default {undefined} no budget
+   */
+  maxDiskBytes?: number;
+  /**
+   * Hears each day the disk budget deletes: its points, and the oldest
+   * timestamp kept since.
+   * @default {undefined} nobody
+   */
+  onSizeDeleted?: (points: number, before: number) => void;
 }
 
 /** Keeps points in a {@link ChunkedMemory}, with segments, checkpoints and a WAL in a directory. */
@@ -100,6 +121,8 @@ export class EngineStore implements Storage {
   /** Set after a checkpoint failed: warn once until one succeeds. */
   #checkpointFailed = false;
   readonly #damaged: number;
+  /** The disk budget, with `maxDiskBytes`. */
+  readonly #budget: DiskBudget | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(
@@ -122,6 +145,13 @@ export class EngineStore implements Storage {
     this.#log = options.log ?? console.error;
     this.#checkpointPoints = options.checkpointPoints ?? 256_000;
     this.#writer = new CheckpointWriter(dir, loaded, watched);
+    if (options.maxDiskBytes !== undefined) {
+      this.#budget = new DiskBudget(dir, options.maxDiskBytes, {
+        deleteBefore: (before) => this.#deleteBefore(before),
+        onDeleted: options.onSizeDeleted ?? (() => {}),
+        log: this.#log,
+      });
+    }
     this.#commits = new Commits({
       path: walDir(dir), // the WAL file changes at each checkpoint
       append: (frame, points) => this.#append(frame, points),
@@ -178,6 +208,7 @@ export class EngineStore implements Storage {
           throw error;
         });
       }
+      if (await store.#enforceBudget()) store.#startCheckpoint();
       return store;
     } catch (error) {
       lock.close();
@@ -194,6 +225,14 @@ export class EngineStore implements Storage {
   }
 
   /**
+   * The oldest timestamp kept since the disk budget deleted a day (the
+   * end of the newest day it deleted), or `undefined` when it has not.
+   */
+  get oldestKept(): number | undefined {
+    return this.#budget?.oldestKept;
+  }
+
+  /**
    * Stores the batch in memory at once and resolves when it is written to
    * the WAL (and forced to disk in `"batch"` mode).
    */
@@ -201,7 +240,7 @@ export class EngineStore implements Storage {
     if (this.#closing) {
       return Promise.reject(new Error("the storage engine is closed"));
     }
-    const refused = this.#commits.refusal();
+    const refused = this.#commits.refusal() ?? this.#budget?.refusal;
     if (refused !== undefined) {
       return Promise.reject(new StorageRefusal(refused));
     }
@@ -211,9 +250,13 @@ export class EngineStore implements Storage {
     return this.#commits.put(points);
   }
 
-  /** Why `point` is refused now: the WAL cannot be written, or a cap. */
+  /**
+   * Why `point` is refused now: the WAL cannot be written, the disk
+   * budget is spent, or a cap.
+   */
   refusal(point: StoredPoint): string | undefined {
-    return this.#commits.refusal() ?? this.#memory.refusal(point);
+    return this.#commits.refusal() ?? this.#budget?.refusal ??
+      this.#memory.refusal(point);
   }
 
   /** The points of `key`, or `undefined`. */
@@ -249,6 +292,28 @@ export class EngineStore implements Storage {
   async expire(before: number): Promise<number> {
     const gone = this.#memory.expire(before);
     if (gone === 0 || this.#closing) return gone;
+    await this.#markExpired(before);
+    // Room made while the budget refuses puts: they may be taken again.
+    if (this.#budget?.refusal !== undefined) await this.#enforceBudget();
+    return gone;
+  }
+
+  /**
+   * A step of the disk budget: deletes every point before `before` as
+   * {@link EngineStore.expire} does, and the segments they were in though
+   * memory held none of them.
+   */
+  async #deleteBefore(before: number): Promise<number> {
+    const gone = this.#memory.expire(before);
+    if (!this.#closing) await this.#markExpired(before);
+    return gone;
+  }
+
+  /**
+   * Cuts the WAL and writes the expiry mark for `before`, which deletes
+   * the segments whose chunks are all before it.
+   */
+  async #markExpired(before: number): Promise<void> {
     // Caught inside: a WAL file that cannot be made here is no reason to
     // refuse puts, which go on into the current one.
     const cut = await this.#commits.serially(async () => {
@@ -264,7 +329,6 @@ export class EngineStore implements Storage {
     });
     if ("error" in cut) throw cut.error;
     await this.#writer.expire(before, cut.wal);
-    return gone;
   }
 
   /**
@@ -379,14 +443,36 @@ export class EngineStore implements Storage {
     );
   }
 
-  /** Starts a checkpoint unless one runs, the WAL failed, or the store closes. */
+  /**
+   * Starts a checkpoint unless one runs, the WAL failed, or the store
+   * closes; then holds the files to the disk budget. A step of the budget
+   * is followed by another checkpoint, which writes the checkpoint and
+   * the WAL without the points it deleted.
+   */
   #startCheckpoint(): void {
     if (this.#checkpoint || this.#closing || this.#commits.refusal()) return;
     const run = this.#commits.serially(() => this.#cutOrWarn()).then((
       state,
-    ) => state === undefined ? undefined : this.#writeCheckpoint(state));
-    this.#checkpoint = run.catch(() => {}).finally(() => {
+    ) => state === undefined ? undefined : this.#writeCheckpoint(state))
+      .then(() => this.#enforceBudget());
+    this.#checkpoint = run.catch(() => false).then((deleted) => {
       this.#checkpoint = undefined;
+      if (deleted) this.#startCheckpoint();
+    });
+  }
+
+  /**
+   * Holds the files to the disk budget, if there is one; a failure is
+   * warned about, and the next checkpoint tries again. Returns whether a
+   * day was deleted.
+   */
+  #enforceBudget(): Promise<boolean> {
+    if (this.#budget === undefined) return Promise.resolve(false);
+    return this.#budget.enforce().catch((error) => {
+      this.#log(
+        `warning: cannot delete the oldest days of ${this.dir} for its disk budget; retrying after the next checkpoint: ${error}`,
+      );
+      return false;
     });
   }
 
