@@ -6,6 +6,7 @@
 
 import { formatAddress } from "../internal/address.ts";
 import { formatDuration } from "../internal/duration.ts";
+import { formatSize } from "../internal/size.ts";
 import {
   AddressInUseError,
   serve,
@@ -49,11 +50,19 @@ Options:
   --max-points N        most points kept; a put of a new point past it is
                         answered "error: too many points" (default
                         100000000, about 1.6 GB of memory); to keep
-                        a long-running server taking puts, set --retention
+                        a long-running server taking puts, set
+                        --retention, and with --data also --max-disk
   --retention DURATION  keep points this long, counted back from now: 30d,
                         12h, 1y; an older put is answered "error: older
                         than retention", older points are deleted within a
                         minute (default: keep everything)
+  --max-disk SIZE       with --data: most disk space for its segments and
+                        checkpoint: 500MB, 10GB, 1.5GiB (KB = 1000 bytes,
+                        KiB = 1024); past it the oldest days are deleted, a
+                        day at a time; plan for the write-ahead log and one
+                        day more; when the newest day alone needs more,
+                        puts are answered "error: storage full" (default:
+                        no limit)
   --shutdown-timeout DURATION
                         time to wait on peers when stopping: 10s, 1m
                         (default 10s)
@@ -123,6 +132,7 @@ const OPTION_FLAGS: Record<string, string> = {
   maxConnections: "--max-connections",
   idleTimeout: "--idle-timeout",
   retention: "--retention",
+  maxDisk: "--max-disk",
   "http.maxConnections": "--http-max-connections",
   "http.maxConnectionsPerPeer": "--http-max-connections-per-peer",
   "http.headTimeout": "--http-head-timeout",
@@ -227,6 +237,16 @@ async function run(args: string[]): Promise<number> {
       "--retention does not apply to --storage victoriametrics: VictoriaMetrics keeps its own (its -retentionPeriod flag)",
     );
   }
+  if (victoriaMetrics !== undefined && options.maxDisk !== undefined) {
+    throw new UsageError(
+      "--max-disk does not apply to --storage victoriametrics: VictoriaMetrics manages its own disk (its -retentionPeriod and -storage.minFreeDiskSpaceBytes flags)",
+    );
+  }
+  if (options.maxDisk !== undefined && options.dataDir === undefined) {
+    throw new UsageError(
+      "--max-disk limits the disk space of --data DIR: give --data too (without it points are kept in memory only)",
+    );
+  }
   if (options.dataDir !== undefined) await checkDataDir(options.dataDir);
   options.tls = await tlsFlags(...tlsFiles);
   let server;
@@ -271,6 +291,15 @@ async function run(args: string[]): Promise<number> {
         : `retention: ${
           formatDuration(options.retention)
         }; older puts are refused and older points deleted`,
+    );
+  }
+  if (options.dataDir !== undefined) {
+    console.error(
+      options.maxDisk === undefined
+        ? "disk budget: none (set --max-disk 10GB to delete the oldest days past a size)"
+        : `disk budget: ${
+          formatSize(options.maxDisk)
+        } for the segments and checkpoint in ${options.dataDir}; past it the oldest days are deleted`,
     );
   }
   using stop = stopSignal();

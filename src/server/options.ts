@@ -92,6 +92,17 @@ export interface ServerOptions {
    */
   retention?: number;
   /**
+   * Most bytes of disk the data directory's segments and checkpoint may
+   * take (with `dataDir`; `10e9` is 10 GB), counted in whole blocks as
+   * `du` counts them. Past it the oldest UTC days are deleted, one day a
+   * step, each step logged; never the newest day, the checkpoint or the
+   * write-ahead log, which comes on top (plan for it and one day more).
+   * When the newest day and the checkpoint alone need more, puts are
+   * answered `error` `storage full`.
+   * @default {undefined} no limit
+   */
+  maxDisk?: number;
+  /**
    * Seconds a connection may wait on its peer (for a request, or for the
    * peer to take an answer) before it is closed; `0` never closes one.
    * @default {300}
@@ -169,6 +180,7 @@ export interface CheckedServerOptions {
   readonly fsyncInterval: number;
   readonly plainPort: number | undefined;
   readonly retention: number | undefined;
+  readonly maxDisk: number | undefined;
   readonly graphitePort: number | undefined;
 }
 
@@ -216,6 +228,14 @@ export function checkServerOptions(
   if (options.storage !== undefined && options.dataDir !== undefined) {
     throw new RangeError("give storage or dataDir, not both");
   }
+  const maxDisk = options.maxDisk === undefined
+    ? undefined
+    : checkInteger("maxDisk", options.maxDisk, 1);
+  if (maxDisk !== undefined && options.dataDir === undefined) {
+    throw new RangeError(
+      "invalid maxDisk: it limits the data directory; give dataDir too",
+    );
+  }
   return {
     port,
     maxLineBytes,
@@ -228,6 +248,7 @@ export function checkServerOptions(
     plainPort: options.plainPort === undefined
       ? undefined
       : checkInteger("plainPort", options.plainPort, 0, 65535),
+    maxDisk,
     retention: options.retention === undefined
       ? undefined
       : checkNumber("retention", options.retention, 1, {

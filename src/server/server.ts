@@ -98,6 +98,8 @@ export async function serve(
         fsyncInterval: Math.round(checked.fsyncInterval * 1000),
         log,
         onSync: (seconds) => counters.fsync.observe(seconds),
+        maxDiskBytes: checked.maxDisk,
+        onSizeDeleted: (points) => counters.retentionDeleted.size += points,
       }));
   const storage = checked.retention === undefined
     ? store

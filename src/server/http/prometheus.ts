@@ -22,7 +22,7 @@ export interface Gauges {
   readonly damagedChunks?: number;
   /** Puts stored per second, recent average. */
   readonly putsPerSecond: number;
-  /** With a retention, the oldest timestamp kept (Unix seconds). */
+  /** With a retention or a disk budget, the oldest timestamp kept (Unix seconds). */
   readonly retentionCutoff?: number;
 }
 
@@ -192,14 +192,14 @@ export function formatPrometheus(
   parts.push(family(
     "metrics_retention_deleted_points_total",
     "counter",
-    "Points deleted by the retention, by reason.",
+    "Points deleted by the retention (reason age) and the disk budget (reason size).",
     labelled("reason", counters.retentionDeleted),
   ));
   if (gauges.retentionCutoff !== undefined) {
     parts.push(family(
       "metrics_retention_cutoff_seconds",
       "gauge",
-      "Oldest timestamp kept (Unix seconds); older points are expired.",
+      "Oldest timestamp kept (Unix seconds): a retention's cut-off, or the end of the last day a disk budget deleted; older points are deleted.",
       [["", gauges.retentionCutoff]],
     ));
   }

@@ -49,6 +49,24 @@ export interface DataDirectory {
   readonly dir: string;
   /** Chunks (and stretches of WAL files) found damaged at start-up. */
   readonly damagedChunks: number;
+  /** The oldest timestamp kept since its disk budget deleted a day, if it did. */
+  readonly oldestKept: number | undefined;
+}
+
+/**
+ * The oldest timestamp kept: the later of a retention's cut-off and the
+ * end of the last day a disk budget deleted; `undefined` with neither.
+ */
+function oldestKept(
+  storage: Storage,
+  data: DataDirectory | undefined,
+): number | undefined {
+  const byAge = storage instanceof RetentionStorage
+    ? storage.cutoff()
+    : undefined;
+  const bySize = data?.oldestKept;
+  if (byAge === undefined || bySize === undefined) return byAge ?? bySize;
+  return Math.max(byAge, bySize);
 }
 
 /**
@@ -123,9 +141,7 @@ export function createHandler(
           dataBytes: context.data && await directoryBytes(context.data.dir),
           damagedChunks: context.data?.damagedChunks,
           putsPerSecond: counters.putsPerSecond(),
-          retentionCutoff: storage instanceof RetentionStorage
-            ? storage.cutoff()
-            : undefined,
+          retentionCutoff: oldestKept(storage, context.data),
         }),
         PROMETHEUS_CONTENT_TYPE,
       ),

@@ -184,18 +184,29 @@ export class CheckpointWriter {
     });
   }
 
+  /** Before what the expiry mark deletes the points of the files it covers. */
+  get expiredBefore(): number {
+    return this.#mark.before;
+  }
+
   /**
    * Records that points older than `before` were deleted from memory,
    * where WAL file `wal` was the last one written before: writes the
    * expiry mark, forgets taken chunks that are now deleted, and deletes
-   * the segments whose chunks all are.
+   * the segments whose chunks all are. With `again`, a mark that deletes
+   * as much or more is written anew, so it covers the files written
+   * since: a disk budget deletes the points put into deleted days too.
    */
-  expire(before: number, wal: number): Promise<void> {
+  expire(before: number, wal: number, again = false): Promise<void> {
     return this.#serially(async () => {
       this.#pending = this.#pending.filter((chunk) => chunk.last >= before);
       // A clock set back: the mark already deletes more.
-      if (before <= this.#mark.before) return;
-      const mark = { before, sequence: this.#nextSequence, wal };
+      if (before <= this.#mark.before && !again) return;
+      const mark = {
+        before: Math.max(before, this.#mark.before),
+        sequence: this.#nextSequence,
+        wal,
+      };
       await writeExpiryMark(this.#dir, mark);
       this.#mark = mark;
       const gone = [...this.#segments.values()].filter((segment) =>

@@ -147,15 +147,24 @@ async function sizeOf(path: string): Promise<number | undefined> {
 /** What a {@link DiskBudget} asks of the store whose files it holds to it. */
 export interface BudgetHooks {
   /**
-   * Deletes every point before `before` (Unix seconds), in memory and on
-   * disk, for good: the segments whose chunks all go are deleted. Returns
-   * how many points went.
+   * Deletes every point before `before` (Unix seconds), or before a later
+   * time an earlier deletion reached, from memory at once; returns how
+   * many went, the time they were older than, and the promise of the
+   * same on disk, for good (the segments whose chunks all go are
+   * deleted).
    */
-  deleteBefore(before: number): Promise<number>;
-  /** Hears each step: the points deleted, and the oldest timestamp kept. */
+  deleteBefore(
+    before: number,
+  ): { points: number; before: number; onDisk: Promise<void> };
+  /**
+   * Hears each step as its points leave memory: how many, and the oldest
+   * timestamp kept.
+   */
   onDeleted(points: number, before: number): void;
   /** Where each step is told. */
   log(message: string): void;
+  /** Whether the store closes: no step starts then. */
+  stopped(): boolean;
 }
 
 /**
@@ -219,6 +228,7 @@ export class DiskBudget {
     // Bounded: each step deletes a day, or the loop stops.
     for (;;) {
       const usage = await this.#reader.read();
+      if (this.#hooks.stopped()) return deleted;
       const step = budgetStep(usage, this.#budget);
       if (step.kind === "full") {
         if (this.#full === undefined) {
@@ -244,23 +254,24 @@ export class DiskBudget {
       }
       const { day } = step;
       if (day.day === previous) {
-        // Its segments stayed: written after a deletion (a retention's)
-        // that reached past this day, which only a later one deletes.
+        // Its segments stayed, which no step should leave.
         if (!this.#stuck) {
           log(
-            `warning: cannot delete ${files(day)} of ${
+            `warning: ${files(day)} of ${
               dayName(day.day)
-            } in ${this.#dir} for its disk budget: they were written after a deletion that reached past that day; the budget stays exceeded until a retention deletes them`,
+            } in ${this.#dir} stayed after a step of its disk budget deleted that day; the budget stays exceeded`,
           );
         }
         this.#stuck = true;
         return deleted;
       }
       previous = day.day;
-      const before = (day.day + 1) * DAY_SECONDS;
-      const points = await this.#hooks.deleteBefore(before);
+      const { points, before, onDisk } = this.#hooks.deleteBefore(
+        (day.day + 1) * DAY_SECONDS,
+      );
       this.#oldestKept = Math.max(this.#oldestKept ?? -Infinity, before);
       this.#hooks.onDeleted(points, before);
+      await onDisk;
       deleted = true;
       log(
         `disk budget: ${this.#dir} took ${
@@ -268,11 +279,17 @@ export class DiskBudget {
         }, more than ${budget}; deleted ${files(day)} of ${dayName(day.day)} (${
           formatSize(day.bytes)
         }, ${points} points): points before ${
-          dayName(day.day + 1)
+          timeName(before)
         } are no longer kept`,
       );
     }
   }
+}
+
+/** Unix seconds as a UTC date, and the time of day unless midnight. */
+function timeName(seconds: number): string {
+  if (seconds % DAY_SECONDS === 0) return dayName(seconds / DAY_SECONDS);
+  return new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
 }
 
 /** "the 3 segments", "the segment". */

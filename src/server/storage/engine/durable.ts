@@ -150,6 +150,7 @@ export class EngineStore implements Storage {
         deleteBefore: (before) => this.#deleteBefore(before),
         onDeleted: options.onSizeDeleted ?? (() => {}),
         log: this.#log,
+        stopped: () => this.#closing !== undefined,
       });
     }
     this.#commits = new Commits({
@@ -300,20 +301,26 @@ export class EngineStore implements Storage {
 
   /**
    * A step of the disk budget: deletes every point before `before` as
-   * {@link EngineStore.expire} does, and the segments they were in though
-   * memory held none of them.
+   * {@link EngineStore.expire} does, the segments they were in though
+   * memory held none of them, and the points put since into what an
+   * earlier deletion reached past (the oldest of all). Returns the points
+   * deleted from memory, the time they were older than, and the promise
+   * of the deletion on disk.
    */
-  async #deleteBefore(before: number): Promise<number> {
-    const gone = this.#memory.expire(before);
-    if (!this.#closing) await this.#markExpired(before);
-    return gone;
+  #deleteBefore(
+    before: number,
+  ): { points: number; before: number; onDisk: Promise<void> } {
+    const cut = Math.max(before, this.#writer.expiredBefore);
+    const points = this.#memory.expire(cut);
+    return { points, before: cut, onDisk: this.#markExpired(cut, true) };
   }
 
   /**
    * Cuts the WAL and writes the expiry mark for `before`, which deletes
-   * the segments whose chunks are all before it.
+   * the segments whose chunks are all before it (`again`: see
+   * {@link CheckpointWriter.expire}).
    */
-  async #markExpired(before: number): Promise<void> {
+  async #markExpired(before: number, again = false): Promise<void> {
     // Caught inside: a WAL file that cannot be made here is no reason to
     // refuse puts, which go on into the current one.
     const cut = await this.#commits.serially(async () => {
@@ -328,7 +335,7 @@ export class EngineStore implements Storage {
       }
     });
     if ("error" in cut) throw cut.error;
-    await this.#writer.expire(before, cut.wal);
+    await this.#writer.expire(before, cut.wal, again);
   }
 
   /**

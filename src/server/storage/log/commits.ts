@@ -168,6 +168,7 @@ export class Commits {
     this.stop();
     if (this.#failure !== undefined) {
       await this.serially(() => this.#target.recover(), true);
+      this.#failure = undefined; // the fresh state is written
     }
     await this.serially(last);
   }
