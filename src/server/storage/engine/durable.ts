@@ -27,26 +27,17 @@ import {
   type StoredPoint,
 } from "../storage.ts";
 import {
+  checkpointHeads,
   type CheckpointState,
   CheckpointWriter,
   type RewriteState,
 } from "./checkpoint.ts";
-import { WAL_MAGIC, walDir, walPath } from "./files.ts";
+import { walDir } from "./files.ts";
 import type { ChunkedMemory } from "./sealed.ts";
 import { loadDirectory, type Loaded } from "./startup.ts";
-import { createWal } from "./wal.ts";
+import { WalFile } from "./wal.ts";
 import { retireLegacy } from "./migration.ts";
-import {
-  changeOf,
-  type FileChange,
-  type FileIdentity,
-  WatchedFiles,
-} from "./watch.ts";
-import { copyAside } from "../log/files.ts";
-import { writeAll } from "../../../internal/write_all.ts";
-
-/** Least time between two checks that the current WAL file is still ours. */
-const WAL_WATCH_MS = 5;
+import { reportChange, WatchedFiles } from "./watch.ts";
 
 /** Options of {@link EngineStore.open}. */
 export interface EngineStoreOptions extends CommitOptions {
@@ -82,13 +73,8 @@ export class EngineStore implements Storage {
   readonly #timer: ReturnType<typeof setInterval>;
   readonly #watchTimer: ReturnType<typeof setInterval>;
   readonly #watched: WatchedFiles;
-  /** The WAL file appended to, and its number. */
-  #file: Deno.FsFile;
-  #wal: number;
-  /** The current WAL file's inode and the bytes written to it. */
-  #walIdentity: FileIdentity;
-  /** When the current WAL file was last checked (`performance.now()`). */
-  #walCheckedAt = -Infinity;
+  /** The WAL file appended to. */
+  #wal: WalFile;
   /** Points appended to the WAL files since the last checkpoint's cut. */
   #walPoints = 0;
   /** A file was touched under the store: everything is to be rewritten. */
@@ -106,7 +92,7 @@ export class EngineStore implements Storage {
     dir: string,
     lock: Deno.FsFile,
     memory: ChunkedMemory,
-    wal: { file: Deno.FsFile; identity: FileIdentity },
+    wal: WalFile,
     loaded: Loaded,
     watched: WatchedFiles,
     options: EngineStoreOptions,
@@ -114,9 +100,7 @@ export class EngineStore implements Storage {
     this.dir = dir;
     this.#lock = lock;
     this.#memory = memory;
-    this.#file = wal.file;
-    this.#walIdentity = wal.identity;
-    this.#wal = loaded.nextWal;
+    this.#wal = wal;
     this.#damaged = loaded.damaged;
     this.#watched = watched;
     this.#log = options.log ?? console.error;
@@ -125,7 +109,7 @@ export class EngineStore implements Storage {
     this.#commits = new Commits({
       path: walDir(dir), // the WAL file changes at each checkpoint
       append: (frame, points) => this.#append(frame, points),
-      sync: () => this.#file.syncData(),
+      sync: () => this.#wal.sync(),
       recover: () => this.#recover(),
     }, options);
     this.#timer = setInterval(
@@ -157,7 +141,7 @@ export class EngineStore implements Storage {
       const watched = new WatchedFiles();
       for (const { path } of loaded.segments) await watched.add(path);
       for (const path of loaded.read) await watched.add(path);
-      const wal = await openWal(dir, loaded.nextWal);
+      const wal = await WalFile.create(dir, loaded.nextWal);
       const store = new EngineStore(
         dir,
         lock,
@@ -174,7 +158,7 @@ export class EngineStore implements Storage {
           store.#commits.stop();
           store.#stopTimers();
           store.#closing = Promise.resolve();
-          store.#file.close();
+          store.#wal.close();
           throw error;
         });
       }
@@ -252,11 +236,11 @@ export class EngineStore implements Storage {
     // Caught inside: a WAL file that cannot be made here is no reason to
     // refuse puts, which go on into the current one.
     const cut = await this.#commits.serially(async () => {
-      const identity = this.#walIdentity;
+      const { path, identity } = this.#wal;
       try {
         const wal = await this.#cutWal();
         // The file left holds puts until the next checkpoint deletes it.
-        this.#watched.set(walPath(this.dir, wal), identity);
+        this.#watched.set(path, identity);
         return { wal };
       } catch (error) {
         return { error };
@@ -285,19 +269,13 @@ export class EngineStore implements Storage {
       await this.#commits.close(async () => {
         await this.#commits.sync();
         // A last check that every file is as written.
-        this.#walCheckedAt = -Infinity;
-        await this.#watchWal();
-        await this.#noteChanges(await this.#writer.changes());
-        if (this.#rewriteDue) {
-          await this.#writer.rewrite(await this.#cutForRewrite());
-          this.#rewriteDue = false;
-          return;
-        }
+        await this.#watchWal(true);
+        if (await this.#checkFiles((cut) => cut())) return;
         const state = await this.#cutOrWarn();
         if (state !== undefined) await this.#writeCheckpoint(state);
       });
     } finally {
-      this.#file.close();
+      this.#wal.close();
       this.#lock.close();
     }
   }
@@ -310,73 +288,56 @@ export class EngineStore implements Storage {
   /** Appends a frame of `points` points, once the file is known to be ours. */
   async #append(frame: Uint8Array, points: number): Promise<void> {
     await this.#watchWal();
-    await writeAll(this.#file, frame);
-    this.#walIdentity = {
-      ...this.#walIdentity,
-      size: this.#walIdentity.size + frame.length,
-    };
+    await this.#wal.append(frame);
     this.#walPoints += points;
     if (this.#walPoints >= this.#checkpointPoints) this.#startCheckpoint();
   }
 
   /**
-   * Notices (at most every {@link WAL_WATCH_MS} ms) that the current WAL
-   * file was deleted, truncated, replaced or written by someone else, and
+   * Notices that the current WAL file was touched (`WalFile.change`), and
    * then runs a checkpoint, which makes memory durable without it and
    * starts a new WAL file. Runs between WAL writes.
    */
-  async #watchWal(): Promise<void> {
-    const now = performance.now();
-    if (now - this.#walCheckedAt < WAL_WATCH_MS) return;
-    this.#walCheckedAt = now;
-    const change = await changeOf(
-      walPath(this.dir, this.#wal),
-      this.#walIdentity,
-    );
+  async #watchWal(now = false): Promise<void> {
+    const change = await this.#wal.change(now);
     if (change === undefined) return;
-    await this.#report(change, "running a checkpoint from memory");
+    await reportChange(change, "running a checkpoint from memory", this.#log);
     await this.#recover();
   }
 
-  /**
-   * Checks the watched files (every `watchInterval`), and rewrites
-   * everything from memory after one changed, until a rewrite succeeds.
-   */
+  /** Checks the watched files every `watchInterval` (`#checkFiles`). */
   #watchFiles(): void {
     if (this.#watching || this.#closing || this.#commits.refusal()) return;
-    this.#watching = (async () => {
-      await this.#noteChanges(await this.#writer.changes());
-      if (!this.#rewriteDue) return;
-      const state = await this.#commits.serially(() => this.#cutForRewrite());
-      await this.#writer.rewrite(state);
-      this.#rewriteDue = false;
-      this.#log(`rewrote every point of ${this.dir} from memory`);
-    })().catch((error) => {
-      this.#log(
-        `warning: cannot rewrite ${this.dir} from memory; retrying at the next check: ${error}`,
+    this.#watching = this.#checkFiles((cut) => this.#commits.serially(cut))
+      .then(() => {}, (error) => {
+        this.#log(
+          `warning: cannot rewrite ${this.dir} from memory; retrying at the next check: ${error}`,
+        );
+      }).finally(() => this.#watching = undefined);
+  }
+
+  /**
+   * Reports each watched file that changed, and then rewrites everything
+   * from memory (and again at each check until a rewrite succeeds), its
+   * WAL cut run by `serially`. Resolves whether it rewrote.
+   */
+  async #checkFiles(
+    serially: (cut: () => Promise<RewriteState>) => Promise<RewriteState>,
+  ): Promise<boolean> {
+    for (const change of await this.#writer.changes()) {
+      await reportChange(
+        change,
+        "rewriting every point from memory",
+        this.#log,
       );
-    }).finally(() => this.#watching = undefined);
-  }
-
-  /** Reports `changes` once each, and notes that a rewrite is due. */
-  async #noteChanges(changes: readonly FileChange[]): Promise<void> {
-    for (const change of changes) {
-      await this.#report(change, "rewriting every point from memory");
+      this.#watched.delete([change.path]);
+      this.#rewriteDue = true;
     }
-    this.#watched.delete(changes.map((change) => change.path));
-    if (changes.length > 0) this.#rewriteDue = true;
-  }
-
-  /** Warns about `change`, keeping a copy of a file someone else wrote. */
-  async #report(change: FileChange, action: string): Promise<void> {
-    const copy = change.foreign
-      ? await copyAside(change.path, "replaced")
-      : undefined;
-    this.#log(
-      `warning: ${change.path} ${change.problem} while in use; ${action}${
-        copy === undefined ? "" : ` (the file found is kept as ${copy})`
-      }`,
-    );
+    if (!this.#rewriteDue) return false;
+    await this.#writer.rewrite(await serially(() => this.#cutForRewrite()));
+    this.#rewriteDue = false;
+    this.#log(`rewrote every point of ${this.dir} from memory`);
+    return true;
   }
 
   /** Starts a checkpoint unless one runs, the WAL failed, or the store closes. */
@@ -397,7 +358,7 @@ export class EngineStore implements Storage {
    */
   async #cutOrWarn(): Promise<CheckpointState | undefined> {
     try {
-      await this.#file.syncData();
+      await this.#wal.sync();
       return await this.#cut();
     } catch (error) {
       this.#checkpointFailure(error);
@@ -407,13 +368,10 @@ export class EngineStore implements Storage {
 
   /** Starts WAL file n + 1, run between two WAL writes, and returns n. */
   async #cutWal(): Promise<number> {
-    const wal = this.#wal;
-    const next = await openWal(this.dir, wal + 1);
-    this.#file.close();
-    this.#file = next.file;
-    this.#walIdentity = next.identity;
-    this.#wal = wal + 1;
-    return wal;
+    const next = await WalFile.create(this.dir, this.#wal.n + 1);
+    this.#wal.close();
+    this.#wal = next;
+    return next.n - 1;
   }
 
   /**
@@ -426,7 +384,7 @@ export class EngineStore implements Storage {
     return {
       wal,
       sealed: this.#memory.takeSealed(),
-      heads: headsInKeyOrder(this.#memory),
+      heads: checkpointHeads(this.#memory),
     };
   }
 
@@ -487,28 +445,4 @@ export class EngineStore implements Storage {
   async #recover(): Promise<void> {
     await this.#writer.write(await this.#cut());
   }
-}
-
-/** Creates WAL file `n` in `dir`, with its identity for the watch. */
-async function openWal(
-  dir: string,
-  n: number,
-): Promise<{ file: Deno.FsFile; identity: FileIdentity }> {
-  const file = await createWal(dir, n);
-  try {
-    const { ino, dev } = await file.stat();
-    return { file, identity: { ino, dev, size: WAL_MAGIC.length } };
-  } catch (error) {
-    file.close();
-    throw error;
-  }
-}
-
-/** Every key's head in first-seen key order, empty where all is sealed. */
-function headsInKeyOrder(memory: ChunkedMemory): Series[] {
-  const heads = new Map(memory.heads().map((head) => [head.key, head]));
-  return Array.from(
-    memory.keys(),
-    (key) => heads.get(key) ?? { key, timestamps: [], values: [] },
-  );
 }
