@@ -105,6 +105,7 @@ function client(port: number): Client {
     timeout: 120,
     maxResponseBytes: 2 ** 31,
     maxPending: 4 * BATCH,
+    maxInFlight: BATCH,
   });
 }
 

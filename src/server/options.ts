@@ -32,8 +32,9 @@ export interface ServerOptions {
    */
   dataDir?: string;
   /**
-   * When the write-ahead log is forced to disk (with `dataDir`): `"batch"` before each
-   * batch of puts is acknowledged (an acknowledged put survives power loss),
+   * When the write-ahead log is forced to disk (with `dataDir`): `"batch"`
+   * before each batch of puts is acknowledged (an acknowledged put survives
+   * power loss),
    * `"interval"` every `fsyncInterval` seconds (an acknowledged put survives
    * a crash of the process; power loss may lose the last interval).
    * @default {"batch"}

@@ -49,14 +49,14 @@ export interface MetricsServer extends AsyncDisposable {
   /**
    * Stops gracefully: stops accepting, answers what was received, closes
    * the connections (any still busy after `shutdownTimeout`, unanswered)
-   * and the storage (the log is flushed and forced to disk). Safe to call
+   * and the storage (with `dataDir`, a checkpoint is written). Safe to call
    * more than once.
    */
   close(): Promise<void>;
   /**
    * Stops at once: like {@link MetricsServer.close}, but closes every
    * connection now, without waiting for answers to be taken. The storage
-   * is still closed (the log flushed and forced to disk) before it
+   * is still closed (with `dataDir`, a checkpoint written) before it
    * resolves.
    */
   terminate(): Promise<void>;

@@ -24,7 +24,7 @@ import {
   writeAtomically,
 } from "./files.ts";
 import { dayOf } from "./merge.ts";
-import type { SealedChunk } from "./sealed.ts";
+import type { ChunkedMemory, SealedChunk } from "./sealed.ts";
 import {
   encodeSegment,
   type SegmentChunk,
@@ -105,16 +105,41 @@ export function dayChunks(series: Series, maxPoints: number): SealedChunk[] {
   return chunks;
 }
 
+/** Keys whose heads are encoded between two turns of the event loop. */
+const HEADS_PER_TURN = 1000;
+
 /**
  * `heads` as chunks of at most {@link MAX_CHUNK_POINTS} points of one UTC
  * day, in their order. An empty head is a record with an empty chunk, so
- * the checkpoint lists every key.
+ * the checkpoint lists every key. Encoding takes tens of microseconds a
+ * key, so it lets the event loop turn every {@link HEADS_PER_TURN} keys:
+ * a checkpoint of a million keys does not hold up the connections.
  */
-export function headChunks(heads: readonly Series[]): SegmentChunk[] {
-  return heads.flatMap((head): SegmentChunk[] =>
-    head.timestamps.length === 0
-      ? [{ key: head.key, first: 0, last: 0, bytes: new Uint8Array() }]
-      : dayChunks(head, MAX_CHUNK_POINTS)
+async function headChunks(heads: readonly Series[]): Promise<SegmentChunk[]> {
+  const chunks: SegmentChunk[] = [];
+  for (let i = 0; i < heads.length; i++) {
+    const head = heads[i];
+    if (head.timestamps.length === 0) {
+      chunks.push({
+        key: head.key,
+        first: 0,
+        last: 0,
+        bytes: new Uint8Array(),
+      });
+    } else chunks.push(...dayChunks(head, MAX_CHUNK_POINTS));
+    if (i % HEADS_PER_TURN === HEADS_PER_TURN - 1) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  }
+  return chunks;
+}
+
+/** Every key's head in first-seen key order, empty where all is sealed. */
+export function checkpointHeads(memory: ChunkedMemory): Series[] {
+  const heads = new Map(memory.heads().map((head) => [head.key, head]));
+  return Array.from(
+    memory.keys(),
+    (key) => heads.get(key) ?? { key, timestamps: [], values: [] },
   );
 }
 
@@ -286,7 +311,7 @@ export class CheckpointWriter {
     const path = checkpointPath(this.#dir, wal);
     await writeAtomically(
       path,
-      encodeSegment(headChunks(heads), {
+      encodeSegment(await headChunks(heads), {
         sequence: wal,
         kind: "checkpoint",
         replaces: [],

@@ -10,10 +10,6 @@
  * so the next start replays nothing. A directory of 0.2 (`metrics.log`)
  * is converted when it is opened.
  *
- * With `maxDiskBytes`, the files are held to a disk budget
- * (`disk_budget.ts`), measured at open and after each checkpoint: past
- * it, the oldest days are deleted as a retention deletes them.
- *
  * Memory holds every acknowledged point, so a file touched under the
  * store (`watch.ts`) is made good from it: a changed WAL file by a
  * checkpoint, a changed segment or checkpoint by rewriting everything.
@@ -21,7 +17,7 @@
  * @module
  */
 
-import { type CommitOptions, Commits } from "../log/commits.ts";
+import { Commits } from "../log/commits.ts";
 import { lockDirectory } from "../log/files.ts";
 import {
   type Series,
@@ -31,64 +27,20 @@ import {
   type StoredPoint,
 } from "../storage.ts";
 import {
+  checkpointHeads,
   type CheckpointState,
   CheckpointWriter,
   type RewriteState,
 } from "./checkpoint.ts";
-import { WAL_MAGIC, walDir, walPath } from "./files.ts";
+import { walDir } from "./files.ts";
 import type { ChunkedMemory } from "./sealed.ts";
 import { loadDirectory, type Loaded } from "./startup.ts";
-import { createWal } from "./wal.ts";
+import { WalFile } from "./wal.ts";
 import { retireLegacy } from "./migration.ts";
-import {
-  changeOf,
-  type FileChange,
-  type FileIdentity,
-  WatchedFiles,
-} from "./watch.ts";
-import { copyAside } from "../log/files.ts";
-import { DiskBudget } from "./disk_budget.ts";
-import { writeAll } from "../../../internal/write_all.ts";
-
-/** Least time between two checks that the current WAL file is still ours. */
-const WAL_WATCH_MS = 5;
-
-/** Options of {@link EngineStore.open}. */
-export interface EngineStoreOptions extends CommitOptions {
-  /**
-   * Seconds between checkpoints.
-   * @default {600}
-   */
-  checkpointInterval?: number;
-  /**
-   * A checkpoint also runs once the current WAL file holds this many
-   * points, which bounds what a start after `kill -9` replays.
-   * @default {256000}
-   */
-  checkpointPoints?: number;
-  /**
-   * Seconds between checks that the segments, the checkpoint and the WAL
-   * files before the current one are as written (`watch.ts`).
-   * @default {10}
-   */
-  watchInterval?: number;
-  /**
-   * Most disk space (bytes, in whole blocks as `du` counts them) the
-   * segments and the checkpoint may take; the WAL comes on top, at most
-   * about `checkpointPoints` puts. Past it the oldest days are deleted, a
-   * day at a step, never the newest day's segments, the checkpoint or
-   * the WAL; when the newest day and the checkpoint alone take more, puts
-   * are refused `storage full`.
-   * @default {undefined} no budget
-   */
-  maxDiskBytes?: number;
-  /**
-   * Hears each day the disk budget deletes: its points, and the oldest
-   * timestamp kept since.
-   * @default {undefined} nobody
-   */
-  onSizeDeleted?: (points: number, before: number) => void;
-}
+import { reportChange, WatchedFiles } from "./watch.ts";
+import { Deletions } from "./deletions.ts";
+import type { EngineStoreOptions } from "./store_options.ts";
+export type { EngineStoreOptions } from "./store_options.ts";
 
 /** Keeps points in a {@link ChunkedMemory}, with segments, checkpoints and a WAL in a directory. */
 export class EngineStore implements Storage {
@@ -103,13 +55,8 @@ export class EngineStore implements Storage {
   readonly #timer: ReturnType<typeof setInterval>;
   readonly #watchTimer: ReturnType<typeof setInterval>;
   readonly #watched: WatchedFiles;
-  /** The WAL file appended to, and its number. */
-  #file: Deno.FsFile;
-  #wal: number;
-  /** The current WAL file's inode and the bytes written to it. */
-  #walIdentity: FileIdentity;
-  /** When the current WAL file was last checked (`performance.now()`). */
-  #walCheckedAt = -Infinity;
+  /** The WAL file appended to. */
+  #wal: WalFile;
   /** Points appended to the WAL files since the last checkpoint's cut. */
   #walPoints = 0;
   /** A file was touched under the store: everything is to be rewritten. */
@@ -121,15 +68,15 @@ export class EngineStore implements Storage {
   /** Set after a checkpoint failed: warn once until one succeeds. */
   #checkpointFailed = false;
   readonly #damaged: number;
-  /** The disk budget, with `maxDiskBytes`. */
-  readonly #budget: DiskBudget | undefined;
+  /** What a retention and the disk budget delete (`deletions.ts`). */
+  readonly #deletions: Deletions;
   #closing: Promise<void> | undefined;
 
   private constructor(
     dir: string,
     lock: Deno.FsFile,
     memory: ChunkedMemory,
-    wal: { file: Deno.FsFile; identity: FileIdentity },
+    wal: WalFile,
     loaded: Loaded,
     watched: WatchedFiles,
     options: EngineStoreOptions,
@@ -137,26 +84,25 @@ export class EngineStore implements Storage {
     this.dir = dir;
     this.#lock = lock;
     this.#memory = memory;
-    this.#file = wal.file;
-    this.#walIdentity = wal.identity;
-    this.#wal = loaded.nextWal;
+    this.#wal = wal;
     this.#damaged = loaded.damaged;
     this.#watched = watched;
     this.#log = options.log ?? console.error;
     this.#checkpointPoints = options.checkpointPoints ?? 256_000;
     this.#writer = new CheckpointWriter(dir, loaded, watched);
-    if (options.maxDiskBytes !== undefined) {
-      this.#budget = new DiskBudget(dir, options.maxDiskBytes, {
-        deleteBefore: (before) => this.#deleteBefore(before),
-        onDeleted: options.onSizeDeleted ?? (() => {}),
-        log: this.#log,
-        stopped: () => this.#closing !== undefined,
-      });
-    }
+    this.#deletions = new Deletions({
+      dir,
+      memory,
+      writer: this.#writer,
+      log: this.#log,
+      cutWal: () => this.#cutWalKeepingOld(),
+      serially: (task) => this.#commits.serially(task),
+      closing: () => this.#closing !== undefined,
+    }, options);
     this.#commits = new Commits({
       path: walDir(dir), // the WAL file changes at each checkpoint
       append: (frame, points) => this.#append(frame, points),
-      sync: () => this.#file.syncData(),
+      sync: () => this.#wal.sync(),
       recover: () => this.#recover(),
     }, options);
     this.#timer = setInterval(
@@ -188,7 +134,7 @@ export class EngineStore implements Storage {
       const watched = new WatchedFiles();
       for (const { path } of loaded.segments) await watched.add(path);
       for (const path of loaded.read) await watched.add(path);
-      const wal = await openWal(dir, loaded.nextWal);
+      const wal = await WalFile.create(dir, loaded.nextWal);
       const store = new EngineStore(
         dir,
         lock,
@@ -205,11 +151,11 @@ export class EngineStore implements Storage {
           store.#commits.stop();
           store.#stopTimers();
           store.#closing = Promise.resolve();
-          store.#file.close();
+          store.#wal.close();
           throw error;
         });
       }
-      if (await store.#enforceBudget()) store.#startCheckpoint();
+      if (await store.#deletions.enforce()) store.#startCheckpoint();
       return store;
     } catch (error) {
       lock.close();
@@ -225,12 +171,9 @@ export class EngineStore implements Storage {
     return this.#damaged;
   }
 
-  /**
-   * The oldest timestamp kept since the disk budget deleted a day (the
-   * end of the newest day it deleted), or `undefined` when it has not.
-   */
+  /** The oldest timestamp kept since the disk budget deleted a day, if it did. */
   get oldestKept(): number | undefined {
-    return this.#budget?.oldestKept;
+    return this.#deletions.oldestKept;
   }
 
   /**
@@ -241,7 +184,7 @@ export class EngineStore implements Storage {
     if (this.#closing) {
       return Promise.reject(new Error("the storage engine is closed"));
     }
-    const refused = this.#commits.refusal() ?? this.#budget?.refusal;
+    const refused = this.#commits.refusal() ?? this.#deletions.refusal;
     if (refused !== undefined) {
       return Promise.reject(new StorageRefusal(refused));
     }
@@ -251,12 +194,9 @@ export class EngineStore implements Storage {
     return this.#commits.put(points);
   }
 
-  /**
-   * Why `point` is refused now: the WAL cannot be written, the disk
-   * budget is spent, or a cap.
-   */
+  /** Why `point` is refused now: the WAL cannot be written, the disk budget is spent, or a cap. */
   refusal(point: StoredPoint): string | undefined {
-    return this.#commits.refusal() ?? this.#budget?.refusal ??
+    return this.#commits.refusal() ?? this.#deletions.refusal ??
       this.#memory.refusal(point);
   }
 
@@ -290,52 +230,16 @@ export class EngineStore implements Storage {
    * @throws {Error} when the mark cannot be written: the points are gone
    * from memory, and a restart before the next deletion brings them back.
    */
-  async expire(before: number): Promise<number> {
-    const gone = this.#memory.expire(before);
-    if (gone === 0 || this.#closing) return gone;
-    await this.#markExpired(before);
-    // Room made while the budget refuses puts: they may be taken again.
-    if (this.#budget?.refusal !== undefined) await this.#enforceBudget();
-    return gone;
+  expire(before: number): Promise<number> {
+    return this.#deletions.expire(before);
   }
 
-  /**
-   * A step of the disk budget: deletes every point before `before` as
-   * {@link EngineStore.expire} does, the segments they were in though
-   * memory held none of them, and the points put since into what an
-   * earlier deletion reached past (the oldest of all). Returns the points
-   * deleted from memory, the time they were older than, and the promise
-   * of the deletion on disk.
-   */
-  #deleteBefore(
-    before: number,
-  ): { points: number; before: number; onDisk: Promise<void> } {
-    const cut = Math.max(before, this.#writer.expiredBefore);
-    const points = this.#memory.expire(cut);
-    return { points, before: cut, onDisk: this.#markExpired(cut, true) };
-  }
-
-  /**
-   * Cuts the WAL and writes the expiry mark for `before`, which deletes
-   * the segments whose chunks are all before it (`again`: see
-   * {@link CheckpointWriter.expire}).
-   */
-  async #markExpired(before: number, again = false): Promise<void> {
-    // Caught inside: a WAL file that cannot be made here is no reason to
-    // refuse puts, which go on into the current one.
-    const cut = await this.#commits.serially(async () => {
-      const identity = this.#walIdentity;
-      try {
-        const wal = await this.#cutWal();
-        // The file left holds puts until the next checkpoint deletes it.
-        this.#watched.set(walPath(this.dir, wal), identity);
-        return { wal };
-      } catch (error) {
-        return { error };
-      }
-    });
-    if ("error" in cut) throw cut.error;
-    await this.#writer.expire(before, cut.wal, again);
+  /** Starts WAL file n + 1 and returns n, still watched until a checkpoint deletes it. */
+  async #cutWalKeepingOld(): Promise<number> {
+    const { path, identity } = this.#wal;
+    const wal = await this.#cutWal();
+    this.#watched.set(path, identity);
+    return wal;
   }
 
   /**
@@ -356,19 +260,13 @@ export class EngineStore implements Storage {
       await this.#commits.close(async () => {
         await this.#commits.sync();
         // A last check that every file is as written.
-        this.#walCheckedAt = -Infinity;
-        await this.#watchWal();
-        await this.#noteChanges(await this.#writer.changes());
-        if (this.#rewriteDue) {
-          await this.#writer.rewrite(await this.#cutForRewrite());
-          this.#rewriteDue = false;
-          return;
-        }
+        await this.#watchWal(true);
+        if (await this.#checkFiles((cut) => cut())) return;
         const state = await this.#cutOrWarn();
         if (state !== undefined) await this.#writeCheckpoint(state);
       });
     } finally {
-      this.#file.close();
+      this.#wal.close();
       this.#lock.close();
     }
   }
@@ -381,105 +279,72 @@ export class EngineStore implements Storage {
   /** Appends a frame of `points` points, once the file is known to be ours. */
   async #append(frame: Uint8Array, points: number): Promise<void> {
     await this.#watchWal();
-    await writeAll(this.#file, frame);
-    this.#walIdentity = {
-      ...this.#walIdentity,
-      size: this.#walIdentity.size + frame.length,
-    };
+    await this.#wal.append(frame);
     this.#walPoints += points;
     if (this.#walPoints >= this.#checkpointPoints) this.#startCheckpoint();
   }
 
   /**
-   * Notices (at most every {@link WAL_WATCH_MS} ms) that the current WAL
-   * file was deleted, truncated, replaced or written by someone else, and
+   * Notices that the current WAL file was touched (`WalFile.change`), and
    * then runs a checkpoint, which makes memory durable without it and
    * starts a new WAL file. Runs between WAL writes.
    */
-  async #watchWal(): Promise<void> {
-    const now = performance.now();
-    if (now - this.#walCheckedAt < WAL_WATCH_MS) return;
-    this.#walCheckedAt = now;
-    const change = await changeOf(
-      walPath(this.dir, this.#wal),
-      this.#walIdentity,
-    );
+  async #watchWal(now = false): Promise<void> {
+    const change = await this.#wal.change(now);
     if (change === undefined) return;
-    await this.#report(change, "running a checkpoint from memory");
+    await reportChange(change, "running a checkpoint from memory", this.#log);
     await this.#recover();
   }
 
-  /**
-   * Checks the watched files (every `watchInterval`), and rewrites
-   * everything from memory after one changed, until a rewrite succeeds.
-   */
+  /** Checks the watched files every `watchInterval` (`#checkFiles`). */
   #watchFiles(): void {
     if (this.#watching || this.#closing || this.#commits.refusal()) return;
-    this.#watching = (async () => {
-      await this.#noteChanges(await this.#writer.changes());
-      if (!this.#rewriteDue) return;
-      const state = await this.#commits.serially(() => this.#cutForRewrite());
-      await this.#writer.rewrite(state);
-      this.#rewriteDue = false;
-      this.#log(`rewrote every point of ${this.dir} from memory`);
-    })().catch((error) => {
-      this.#log(
-        `warning: cannot rewrite ${this.dir} from memory; retrying at the next check: ${error}`,
+    this.#watching = this.#checkFiles((cut) => this.#commits.serially(cut))
+      .then(() => {}, (error) => {
+        this.#log(
+          `warning: cannot rewrite ${this.dir} from memory; retrying at the next check: ${error}`,
+        );
+      }).finally(() => this.#watching = undefined);
+  }
+
+  /**
+   * Reports each watched file that changed, and then rewrites everything
+   * from memory (and again at each check until a rewrite succeeds), its
+   * WAL cut run by `serially`. Resolves whether it rewrote.
+   */
+  async #checkFiles(
+    serially: (cut: () => Promise<RewriteState>) => Promise<RewriteState>,
+  ): Promise<boolean> {
+    for (const change of await this.#writer.changes()) {
+      await reportChange(
+        change,
+        "rewriting every point from memory",
+        this.#log,
       );
-    }).finally(() => this.#watching = undefined);
-  }
-
-  /** Reports `changes` once each, and notes that a rewrite is due. */
-  async #noteChanges(changes: readonly FileChange[]): Promise<void> {
-    for (const change of changes) {
-      await this.#report(change, "rewriting every point from memory");
+      this.#watched.delete([change.path]);
+      this.#rewriteDue = true;
     }
-    this.#watched.delete(changes.map((change) => change.path));
-    if (changes.length > 0) this.#rewriteDue = true;
-  }
-
-  /** Warns about `change`, keeping a copy of a file someone else wrote. */
-  async #report(change: FileChange, action: string): Promise<void> {
-    const copy = change.foreign
-      ? await copyAside(change.path, "replaced")
-      : undefined;
-    this.#log(
-      `warning: ${change.path} ${change.problem} while in use; ${action}${
-        copy === undefined ? "" : ` (the file found is kept as ${copy})`
-      }`,
-    );
+    if (!this.#rewriteDue) return false;
+    await this.#writer.rewrite(await serially(() => this.#cutForRewrite()));
+    this.#rewriteDue = false;
+    this.#log(`rewrote every point of ${this.dir} from memory`);
+    return true;
   }
 
   /**
    * Starts a checkpoint unless one runs, the WAL failed, or the store
-   * closes; then holds the files to the disk budget. A step of the budget
-   * is followed by another checkpoint, which writes the checkpoint and
-   * the WAL without the points it deleted.
+   * closes; then holds the disk budget, and after a deletion runs another
+   * checkpoint, written without the deleted points.
    */
   #startCheckpoint(): void {
     if (this.#checkpoint || this.#closing || this.#commits.refusal()) return;
     const run = this.#commits.serially(() => this.#cutOrWarn()).then((
       state,
     ) => state === undefined ? undefined : this.#writeCheckpoint(state))
-      .then(() => this.#enforceBudget());
+      .then(() => this.#deletions.enforce());
     this.#checkpoint = run.catch(() => false).then((deleted) => {
       this.#checkpoint = undefined;
       if (deleted) this.#startCheckpoint();
-    });
-  }
-
-  /**
-   * Holds the files to the disk budget, if there is one; a failure is
-   * warned about, and the next checkpoint tries again. Returns whether a
-   * day was deleted.
-   */
-  #enforceBudget(): Promise<boolean> {
-    if (this.#budget === undefined) return Promise.resolve(false);
-    return this.#budget.enforce().catch((error) => {
-      this.#log(
-        `warning: cannot delete the oldest days of ${this.dir} for its disk budget; retrying after the next checkpoint: ${error}`,
-      );
-      return false;
     });
   }
 
@@ -490,7 +355,7 @@ export class EngineStore implements Storage {
    */
   async #cutOrWarn(): Promise<CheckpointState | undefined> {
     try {
-      await this.#file.syncData();
+      await this.#wal.sync();
       return await this.#cut();
     } catch (error) {
       this.#checkpointFailure(error);
@@ -500,13 +365,10 @@ export class EngineStore implements Storage {
 
   /** Starts WAL file n + 1, run between two WAL writes, and returns n. */
   async #cutWal(): Promise<number> {
-    const wal = this.#wal;
-    const next = await openWal(this.dir, wal + 1);
-    this.#file.close();
-    this.#file = next.file;
-    this.#walIdentity = next.identity;
-    this.#wal = wal + 1;
-    return wal;
+    const next = await WalFile.create(this.dir, this.#wal.n + 1);
+    this.#wal.close();
+    this.#wal = next;
+    return next.n - 1;
   }
 
   /**
@@ -519,7 +381,7 @@ export class EngineStore implements Storage {
     return {
       wal,
       sealed: this.#memory.takeSealed(),
-      heads: headsInKeyOrder(this.#memory),
+      heads: checkpointHeads(this.#memory),
     };
   }
 
@@ -580,28 +442,4 @@ export class EngineStore implements Storage {
   async #recover(): Promise<void> {
     await this.#writer.write(await this.#cut());
   }
-}
-
-/** Creates WAL file `n` in `dir`, with its identity for the watch. */
-async function openWal(
-  dir: string,
-  n: number,
-): Promise<{ file: Deno.FsFile; identity: FileIdentity }> {
-  const file = await createWal(dir, n);
-  try {
-    const { ino, dev } = await file.stat();
-    return { file, identity: { ino, dev, size: WAL_MAGIC.length } };
-  } catch (error) {
-    file.close();
-    throw error;
-  }
-}
-
-/** Every key's head in first-seen key order, empty where all is sealed. */
-function headsInKeyOrder(memory: ChunkedMemory): Series[] {
-  const heads = new Map(memory.heads().map((head) => [head.key, head]));
-  return Array.from(
-    memory.keys(),
-    (key) => heads.get(key) ?? { key, timestamps: [], values: [] },
-  );
 }

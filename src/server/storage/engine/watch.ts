@@ -9,6 +9,8 @@
  * @module
  */
 
+import { copyAside } from "../log/files.ts";
+
 /** What identifies a file's contents without reading them. */
 export interface FileIdentity {
   /** The inode: another one means the file was replaced. */
@@ -79,6 +81,25 @@ export async function changeOf(
     return { path, problem: "was written to", foreign: true };
   }
   return undefined;
+}
+
+/**
+ * Warns `log` about `change` and what is done about it (`action`), after
+ * keeping a copy (`<name>.replaced-<time>`) of a file someone else wrote.
+ */
+export async function reportChange(
+  change: FileChange,
+  action: string,
+  log: (message: string) => void,
+): Promise<void> {
+  const copy = change.foreign
+    ? await copyAside(change.path, "replaced")
+    : undefined;
+  log(
+    `warning: ${change.path} ${change.problem} while in use; ${action}${
+      copy === undefined ? "" : ` (the file found is kept as ${copy})`
+    }`,
+  );
 }
 
 /** Files that must stay as they were written, each with its identity. */
