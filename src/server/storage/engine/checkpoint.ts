@@ -31,6 +31,7 @@ import {
   type SegmentKind,
 } from "./segment_format.ts";
 import type { FileChange, WatchedFiles } from "./watch.ts";
+import { nextTurn } from "../../../internal/turn.ts";
 
 /** What one checkpoint writes, taken at the moment of the WAL cut. */
 export interface CheckpointState {
@@ -105,14 +106,14 @@ export function dayChunks(series: Series, maxPoints: number): SealedChunk[] {
   return chunks;
 }
 
-/** Keys whose heads are encoded between two turns of the event loop. */
-const HEADS_PER_TURN = 1000;
+/** Keys encoded between two turns of the event loop (`nextTurn`). */
+const KEYS_PER_TURN = 1000;
 
 /**
  * `heads` as chunks of at most {@link MAX_CHUNK_POINTS} points of one UTC
  * day, in their order. An empty head is a record with an empty chunk, so
  * the checkpoint lists every key. Encoding takes tens of microseconds a
- * key, so it lets the event loop turn every {@link HEADS_PER_TURN} keys:
+ * key, so it lets the event loop turn every {@link KEYS_PER_TURN} keys:
  * a checkpoint of a million keys does not hold up the connections.
  */
 async function headChunks(heads: readonly Series[]): Promise<SegmentChunk[]> {
@@ -127,9 +128,7 @@ async function headChunks(heads: readonly Series[]): Promise<SegmentChunk[]> {
         bytes: new Uint8Array(),
       });
     } else chunks.push(...dayChunks(head, MAX_CHUNK_POINTS));
-    if (i % HEADS_PER_TURN === HEADS_PER_TURN - 1) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
+    if (i % KEYS_PER_TURN === KEYS_PER_TURN - 1) await nextTurn();
   }
   return chunks;
 }
@@ -251,12 +250,14 @@ export class CheckpointWriter {
     return this.#serially(async () => {
       this.#pending = [];
       const byDay = new Map<number, SealedChunk[]>();
+      let keys = 0;
       for (const series of state.series) {
         for (const chunk of dayChunks(series, REWRITE_CHUNK_POINTS)) {
           const chunks = byDay.get(chunk.day);
           if (chunks === undefined) byDay.set(chunk.day, [chunk]);
           else chunks.push(chunk);
         }
+        if (++keys % KEYS_PER_TURN === 0) await nextTurn();
       }
       if (byDay.size === 0) byDay.set(0, []);
       const old = [...this.#segments.values()];
