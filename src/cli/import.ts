@@ -13,7 +13,8 @@ import {
   clientFromFlags,
 } from "./client_flags.ts";
 import { type Command, numberFlag, parseFlags, UsageError } from "./command.ts";
-import { type ImportPoint, parseImportLine } from "./import_lines.ts";
+import { type ImportBatch, ImportReader } from "./import_lines.ts";
+import { wholeLines } from "./import_text.ts";
 import { stopSignal } from "./signals.ts";
 import { alarm } from "./style.ts";
 
@@ -126,39 +127,6 @@ function summary(tally: Tally, seconds: number): string {
     } points/s)`;
 }
 
-/**
- * The lines of `stream`, a chunk's worth at a time (an await per line would
- * cost more than sending the point); they end early, cleanly, when
- * `signal` aborts. A final line without `\n` is a line too; `\r\n` ends
- * a line as `\n` does.
- */
-async function* linesOf(
-  stream: ReadableStream<Uint8Array>,
-  signal: AbortSignal,
-): AsyncGenerator<string[]> {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  const stop = (): void => void reader.cancel().catch(() => {});
-  signal.addEventListener("abort", stop, { once: true });
-  let rest = "";
-  try {
-    while (!signal.aborted) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      const lines = (rest + value).split("\n");
-      rest = lines.pop()!;
-      yield lines.map(withoutCr);
-    }
-    if (rest !== "" && !signal.aborted) yield [withoutCr(rest)];
-  } finally {
-    signal.removeEventListener("abort", stop);
-    await reader.cancel(); // closes the file when the import stops early
-  }
-}
-
-function withoutCr(line: string): string {
-  return line.endsWith("\r") ? line.slice(0, -1) : line;
-}
-
 async function run(args: string[]): Promise<number> {
   const flags = parseFlags(args, {
     string: [...CLIENT_FLAGS, "pipeline"],
@@ -195,7 +163,7 @@ async function run(args: string[]): Promise<number> {
   };
   let stoppedBy: { line: number; message: string } | undefined;
   /** Sends one batch; its outcome lands in the tally, by line number. */
-  const send = (points: ImportPoint[], lines: number[]): Promise<void> =>
+  const send = ({ points, lines }: ImportBatch): Promise<void> =>
     client.putMany(points).then(
       () => void (tally.acknowledged += points.length),
       (error: ClientError) => {
@@ -219,38 +187,30 @@ async function run(args: string[]): Promise<number> {
     );
   // Batches go out while the next one is read; calls keep their order.
   const window: Promise<void>[] = [];
-  let points: ImportPoint[] = [];
-  let lines: number[] = [];
-  let lineNo = 0;
+  const reader = new ImportReader(BATCH, now, (line, error) => {
+    tally.bad.push(line);
+    warn(line, error);
+  });
   let bytes = 0;
-  reading: for await (const chunk of linesOf(input.stream, stop.signal)) {
-    for (const line of chunk) {
-      lineNo++;
-      bytes += line.length + 1;
-      const point = parseImportLine(line, now);
-      if (point === null) continue;
-      if ("error" in point) {
-        tally.bad.push(lineNo);
-        warn(lineNo, point.error);
-        continue;
-      }
-      points.push(point);
-      lines.push(lineNo);
-      if (points.length < BATCH) continue;
-      window.push(send(points, lines));
-      points = [];
-      lines = [];
+  reading: for await (const text of wholeLines(input.stream, stop.signal)) {
+    for (let from = 0; from < text.length;) {
+      const to = reader.read(text, from);
+      bytes += to - from;
+      from = to;
+      if (!reader.full) continue;
+      window.push(send(reader.take()));
       if (window.length >= BATCHES_IN_FLIGHT) await window.shift();
       progress.update(tally.acknowledged, bytes);
       if (stoppedBy || stop.signal.aborted) break reading;
     }
   }
-  if (points.length > 0 && !stoppedBy) window.push(send(points, lines));
+  const rest = reader.take();
+  if (rest.points.length > 0 && !stoppedBy) window.push(send(rest));
   await Promise.all(window);
   progress.clear();
   console.log(summary(tally, (performance.now() - started) / 1000));
   if (stop.signal.aborted) {
-    console.error(`${stop.signal.reason}: stopped after line ${lineNo}`);
+    console.error(`${stop.signal.reason}: stopped after line ${reader.lineNo}`);
     return 130;
   }
   if (stoppedBy) {

@@ -71,6 +71,18 @@ export function encodePut(
 /** Throws the `invalid_argument` error of {@link encodePut}, if any. */
 export function checkPut(key: string, value: number, timestamp: number): void {
   checkKey(key, "put");
+  checkValueAndTimestamp(key, value, timestamp);
+}
+
+/**
+ * The value and timestamp checks of {@link checkPut}, for a point whose
+ * key passed them already.
+ */
+export function checkValueAndTimestamp(
+  key: string,
+  value: number,
+  timestamp: number,
+): void {
   if (typeof value !== "number" || !Number.isFinite(value)) {
     fail(`invalid value ${String(value)} for "${key}": use a finite number`);
   }

@@ -1,31 +1,49 @@
 /**
- * The recorder's buffer: points in record order in three parallel columns
- * used as a ring, grown by doubling up to a bound, past which the oldest
- * point makes room for the newest. No I/O.
+ * The recorder's buffer: points in record order, held in fixed-size blocks
+ * of three parallel columns, up to a bound past which the oldest point
+ * makes room for the newest. A point is never copied once pushed: the
+ * buffer grows by a block, not by doubling and copying what it holds
+ * (copying a million keys took a fifth of a record call's time, measured).
+ * No I/O.
  *
  * @module
  */
 
-const INITIAL_CAPACITY = 1024;
+/** Points a block holds (fewer when the bound is smaller). */
+const BLOCK_POINTS = 4096;
+
+/** One block of points: a key column and a value and a timestamp column. */
+interface Block {
+  readonly keys: string[];
+  readonly values: Float64Array;
+  readonly timestamps: Float64Array;
+}
 
 /** A bounded first-in first-out ring of `(key, value, timestamp)` points. */
 export class PointRing {
   readonly #max: number;
-  #keys: string[];
-  #capacity: number;
-  #values: Float64Array;
-  #timestamps: Float64Array;
+  readonly #blockPoints: number;
+  /** The blocks holding points, oldest first; never empty. */
+  readonly #blocks: Block[];
+  /** The block written to: the last of `#blocks`. */
+  #last: Block;
+  /** Where the oldest point is in the first block. */
   #head = 0;
+  /** Where the next point goes in the last block. */
+  #tail = 0;
   #length = 0;
+  /**
+   * A block emptied by a take, kept for the next one needed: a buffer
+   * that fills and drains in turn allocates nothing.
+   */
+  #spare: Block | undefined;
 
   /** @param max Most points held; a push past it drops the oldest. */
   constructor(max: number) {
     this.#max = max;
-    const capacity = Math.min(INITIAL_CAPACITY, max);
-    this.#capacity = capacity;
-    this.#keys = new Array(capacity);
-    this.#values = new Float64Array(capacity);
-    this.#timestamps = new Float64Array(capacity);
+    this.#blockPoints = Math.min(BLOCK_POINTS, max);
+    this.#last = this.#newBlock();
+    this.#blocks = [this.#last];
   }
 
   /** Points held. */
@@ -40,11 +58,12 @@ export class PointRing {
   push(key: string, value: number, timestamp: number): boolean {
     const dropped = this.#length === this.#max;
     if (dropped) this.shift(1);
-    else if (this.#length === this.#capacity) this.#grow();
-    const at = this.#slot(this.#length);
-    this.#keys[at] = key;
-    this.#values[at] = value;
-    this.#timestamps[at] = timestamp;
+    if (this.#tail === this.#blockPoints) this.#addBlock();
+    const block = this.#last;
+    const at = this.#tail++;
+    block.keys[at] = key;
+    block.values[at] = value;
+    block.timestamps[at] = timestamp;
     this.#length++;
     return dropped;
   }
@@ -57,53 +76,69 @@ export class PointRing {
     count: number,
     each: (key: string, value: number, timestamp: number) => void,
   ): void {
-    for (let i = 0; i < count; i++) {
-      const at = this.#slot(i);
-      each(this.#keys[at], this.#values[at], this.#timestamps[at]);
-    }
-    this.shift(count);
+    this.#remove(count, each);
   }
 
   /** Removes the oldest `count` points. */
   shift(count: number): void {
-    for (let i = 0; i < count; i++) {
-      // Let the key strings go now, not when their slot is reused.
-      this.#keys[this.#slot(i)] = "";
+    this.#remove(count, undefined);
+  }
+
+  /** Removes the oldest `count` points, handing each to `each` if given. */
+  #remove(
+    count: number,
+    each: ((key: string, value: number, timestamp: number) => void) | undefined,
+  ): void {
+    const size = this.#blockPoints;
+    const removed = Math.min(count, this.#length);
+    let left = removed;
+    while (left > 0) {
+      if (this.#head === size) this.#dropFirstBlock();
+      const { keys, values, timestamps } = this.#blocks[0];
+      const from = this.#head;
+      // Past the first block's end the points go on in the next block;
+      // within the last one, `left` ends before its tail.
+      const to = Math.min(from + left, size);
+      for (let at = from; at < to; at++) {
+        each?.(keys[at], values[at], timestamps[at]);
+        // Let the key strings go now, not when their slot is reused.
+        keys[at] = "";
+      }
+      this.#head = to;
+      left -= to - from;
     }
-    this.#head = this.#slot(count);
-    this.#length -= count;
+    this.#length -= removed;
+    if (this.#length === 0) {
+      // Empty, so one block is left (the last point taken was in it):
+      // fill it from its start again rather than start another block.
+      this.#head = 0;
+      this.#tail = 0;
+    }
   }
 
-  /** Where the `i`-th oldest point is (`i` up to the capacity). */
-  #slot(i: number): number {
-    // A compare is cheaper than `%` on every push.
-    const at = this.#head + i;
-    return at >= this.#capacity ? at - this.#capacity : at;
+  /** Starts a new last block, the spare one if there is one. */
+  #addBlock(): void {
+    const block = this.#spare ?? this.#newBlock();
+    this.#spare = undefined;
+    this.#blocks.push(block);
+    this.#last = block;
+    this.#tail = 0;
   }
 
-  /** Doubles the columns (at most to `max`), oldest point first again. */
-  #grow(): void {
-    const capacity = this.#capacity;
-    const grown = Math.min(this.#max, 2 * capacity);
-    // The points in two runs: from the head to the end, then from 0.
-    const head = this.#head;
-    const first = Math.min(this.#length, capacity - head);
-    const rest = this.#length - first;
+  /** Retires the first block, emptied; the next one's oldest point is first. */
+  #dropFirstBlock(): void {
+    this.#spare = this.#blocks.shift();
+    this.#head = 0;
+  }
+
+  #newBlock(): Block {
+    const size = this.#blockPoints;
     // Made at its full length and written in place: appending to an
     // array, or growing its length, costs ten times as much in V8.
-    const keys: string[] = new Array(grown);
-    for (let i = 0; i < first; i++) keys[i] = this.#keys[head + i];
-    for (let i = 0; i < rest; i++) keys[first + i] = this.#keys[i];
-    const values = new Float64Array(grown);
-    values.set(this.#values.subarray(head, head + first));
-    values.set(this.#values.subarray(0, rest), first);
-    const timestamps = new Float64Array(grown);
-    timestamps.set(this.#timestamps.subarray(head, head + first));
-    timestamps.set(this.#timestamps.subarray(0, rest), first);
-    this.#keys = keys;
-    this.#capacity = grown;
-    this.#values = values;
-    this.#timestamps = timestamps;
-    this.#head = 0;
+    return {
+      keys: new Array<string>(size),
+      values: new Float64Array(size),
+      timestamps: new Float64Array(size),
+    };
   }
 }

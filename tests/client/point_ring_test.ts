@@ -11,7 +11,7 @@ function drain(ring: PointRing): [string, number, number][] {
   return out;
 }
 
-Deno.test("PointRing matches a plain array through 300,000 random pushes, takes and shifts, across growths with the head anywhere", () => {
+Deno.test("PointRing matches a plain array through 300,000 random pushes, takes and shifts, across block boundaries with the head anywhere", () => {
   for (const max of [1, 7, 1000, 1024, 5000, 100_000]) {
     const rng = new Rng(max);
     const random = (n: number): number => rng.int(0, n - 1);
@@ -58,4 +58,21 @@ Deno.test("PointRing holds at most max points and drops the oldest first", () =>
   const dropped = [1, 2, 3, 4, 5].map((i) => ring.push(`k${i}`, i, i));
   assertEquals(dropped, [false, false, false, true, true]);
   assertEquals(drain(ring), [["k3", 3, 3], ["k4", 4, 4], ["k5", 5, 5]]);
+});
+
+Deno.test("PointRing keeps every point when an emptied block is reused and more blocks fill before the next one empties", () => {
+  const ring = new PointRing(100_000);
+  const model: [string, number, number][] = [];
+  let next = 0;
+  const push = (n: number): void => {
+    for (let i = 0; i < n; i++, next++) {
+      ring.push(`k${next}`, next / 4, next);
+      model.push([`k${next}`, next / 4, next]);
+    }
+  };
+  push(3 * 4096 + 10);
+  ring.shift(4096 + 5); // the first block empties: it is kept for reuse
+  model.splice(0, 4096 + 5);
+  push(2 * 4096 + 7); // two new blocks: the reused one, then a fresh one
+  assertEquals(drain(ring), model);
 });

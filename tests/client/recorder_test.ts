@@ -92,6 +92,28 @@ Deno.test("an invalid point throws at once and nothing is buffered; record after
   assertEquals(closed.kind, "closed");
 });
 
+Deno.test("a key recorded before still has its value and timestamp checked at once", async () => {
+  await using server = await serve({ port: 0, log: () => {} });
+  await using client = new Client(host, server.port);
+  client.record("palm.cpu", 1, { timestamp: 1150864247 });
+  for (
+    const [value, timestamp] of [
+      [NaN, 1150864247],
+      [1, 1150864247000],
+      [1, 1150864247.5],
+    ]
+  ) {
+    const error = assertThrows(
+      () => client.record("palm.cpu", value, { timestamp }),
+      ClientError,
+    );
+    assertEquals(error.kind, "invalid_argument");
+  }
+  assertEquals(client.stats().recorder.recorded, 1);
+  await client.flush();
+  assertEquals((await client.get("palm.cpu"))["palm.cpu"], [[1150864247, 1]]);
+});
+
 Deno.test("with the server down at start, points wait, and are stored once it comes up", async () => {
   const port = closedPort();
   const errors: ClientError[] = [];
