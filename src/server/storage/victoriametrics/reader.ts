@@ -25,6 +25,12 @@ export class ExportReader {
   readonly #http: VictoriaMetricsHttp;
   readonly #exportUrl: string;
   readonly #recent: RecentWrites;
+  /** Tells this reader's exports from any other front-end's. */
+  readonly #id = Array.from(
+    crypto.getRandomValues(new Uint32Array(2)),
+    (word) => word.toString(16).padStart(8, "0"),
+  ).join("");
+  #exports = 0;
 
   /**
    * @param http The store's HTTP side.
@@ -188,7 +194,15 @@ export class ExportReader {
     if (startMs > endMs) return [];
     return await this.#http.request({
       what: "export",
-      url: exportUrl(this.#exportUrl, key, startMs, endMs),
+      // A selector VictoriaMetrics never saw, so no cached match hides
+      // series created since (see exportSelector).
+      url: exportUrl(
+        this.#exportUrl,
+        key,
+        startMs,
+        endMs,
+        `fresh_${this.#id}_${this.#exports++}`,
+      ),
       label: this.#exportUrl,
       // fetch asks for gzip by default: VictoriaMetrics then compresses
       // the export and sends it in thousands of small pieces (2M points:
