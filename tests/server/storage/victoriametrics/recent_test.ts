@@ -165,7 +165,7 @@ Deno.test("recent writes: rewritten writes stay the window after their last writ
   assertEquals(recent.get("k", NOW + 18_250), undefined);
 });
 
-Deno.test("recent writes: past maxPoints the oldest eighth of it goes first, counted", () => {
+Deno.test("recent writes: past maxPoints the oldest quarter of it goes first, counted", () => {
   const recent = new RecentWrites(10_000, 16);
   const points = (key: string) =>
     Array.from(
@@ -174,10 +174,10 @@ Deno.test("recent writes: past maxPoints the oldest eighth of it goes first, cou
     );
   write(recent, points("a"), NOW);
   write(recent, points("b"), NOW + 1);
-  // 20 writes: 4 over, and 2 more for an eighth of 16 free.
-  assertEquals(recent.evicted, 6);
-  assertEquals(recent.size, 14);
-  assertEquals(recent.get("a", NOW + 1)?.length, 4);
+  // 20 writes: 4 over, and 4 more for a quarter of 16 free.
+  assertEquals(recent.evicted, 8);
+  assertEquals(recent.size, 12);
+  assertEquals(recent.get("a", NOW + 1)?.length, 2);
   assertEquals(recent.get("b", NOW + 1)?.length, 10);
 });
 
