@@ -84,30 +84,32 @@ export class ExportReader {
   }
 
   /**
-   * {@link VictoriaMetricsStore.getAll}'s data lines, each key's written
-   * as soon as its line of the export is read, while VictoriaMetrics
-   * sends the others.
+   * {@link VictoriaMetricsStore.getLines}: the data lines of `key` (or of
+   * every key for `*`), each key's written as soon as its line of the
+   * export is read, while VictoriaMetrics sends the others.
    */
-  async getAllLines(): Promise<Iterable<Uint8Array>> {
+  async getLines(key: string): Promise<Iterable<Uint8Array>> {
     const now = Date.now();
     const blocks = new LineBlocks();
     const written = new Map<string, Uint8Array[] | undefined>();
     const stored = await this.#export(
-      "*",
+      key,
       -Infinity,
       Infinity,
-      new ExportLines((key, line, layout) => {
+      new ExportLines((exported, line, layout) => {
         const pieces = line && layout &&
-          blocks.writeExport(line, layout, this.#recent.get(key, now));
-        written.set(key, pieces);
+          blocks.writeExport(line, layout, this.#recent.get(exported, now));
+        written.set(exported, pieces);
         return pieces !== undefined;
       }),
     );
-    const every = this.#withRecent(
-      stored,
-      now,
-      (key): ExportedKey => ({ key, series: undefined }),
-    );
+    const recentOnly = (only: string): ExportedKey => ({
+      key: only,
+      series: undefined,
+    });
+    const every = key !== "*"
+      ? (stored.length > 0 ? stored : [recentOnly(key)])
+      : this.#withRecent(stored, now, recentOnly);
     return this.#lines(every, written, blocks, now);
   }
 

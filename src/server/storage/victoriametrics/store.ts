@@ -244,12 +244,13 @@ export class VictoriaMetricsStore implements Storage {
   }
 
   /**
-   * {@link VictoriaMetricsStore.getAll}'s data lines, each key's written
-   * as soon as its line of the export is read, while VictoriaMetrics
-   * sends the others.
+   * The data lines of `key`, or of every key for `*` (keys by name, as
+   * {@link VictoriaMetricsStore.getAll}), read from the export's bytes and
+   * each key's written as soon as its line of the export is read, while
+   * VictoriaMetrics sends the others.
    */
-  getAllLines(): Promise<Iterable<Uint8Array>> {
-    return this.#reader.getAllLines();
+  getLines(key: string): Promise<Iterable<Uint8Array>> {
+    return this.#reader.getLines(key);
   }
 
   /**

@@ -587,7 +587,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "getAllLines: the data lines of getAll's points, keys by name, recent writes merged in",
+    "getLines: the data lines of get's and getAll's points, keys by name, recent writes merged in",
   ignore,
   async fn() {
     await using vm = await VictoriaMetricsProcess.start();
@@ -638,8 +638,19 @@ Deno.test({
           .sort(([a], [b]) => a - b)
           .map(([t, v]) => `${key} ${pythonFloat(v)} ${t}\n`).join("")
       ).join("");
-      const bytes = [...await reader.getAllLines()];
+      const bytes = [...await reader.getLines("*")];
       assertEquals(new TextDecoder().decode(concat(bytes)), expected);
+      for (const key of [...last.keys(), "lines.none"]) {
+        const lines = new TextDecoder().decode(
+          concat([...await reader.getLines(key)]),
+        );
+        assertEquals(
+          lines,
+          expected.split(/(?<=\n)/).filter((line) => line.startsWith(`${key} `))
+            .join(""),
+          key,
+        );
+      }
       let fromGetAll = "";
       for (const series of await reader.getAll()) {
         for (let i = 0; i < series.timestamps.length; i++) {
