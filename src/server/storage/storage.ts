@@ -84,8 +84,10 @@ export interface Storage {
    * Why `point` can never be stored here, or `undefined` (a backend with
    * narrower limits than the protocol's). Asked before a put joins a
    * batch; the server answers such a put `error` instead of storing it.
+   * `nowMs` is when the put was read (`Date.now()`, read once for many
+   * puts); without it the backend reads the clock.
    */
-  refusal?(point: StoredPoint): string | undefined;
+  refusal?(point: StoredPoint, nowMs?: number): string | undefined;
   /** The points of `key`, or `undefined` when none were stored. */
   get(key: string): Series | undefined | Promise<Series | undefined>;
   /**

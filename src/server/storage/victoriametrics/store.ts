@@ -183,10 +183,10 @@ export class VictoriaMetricsStore implements Storage {
    * drop it silently (before 1970-01-01T00:00:01Z, outside the retention,
    * more than two days ahead, a key over `-maxLabelValueLen`), or it rewrites a second
    * with a new value after every slot of that second was used, so it could
-   * not be ordered after the previous write.
+   * not be ordered after the previous write. `nowMs`: when it was read.
    */
-  refusal(point: StoredPoint): string | undefined {
-    return this.#refusalAt(point, Date.now());
+  refusal(point: StoredPoint, nowMs: number = Date.now()): string | undefined {
+    return this.#refusalAt(point, nowMs);
   }
 
   /**
