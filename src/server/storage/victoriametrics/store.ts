@@ -293,8 +293,8 @@ export class VictoriaMetricsStore implements Storage {
       this.#remember(request);
       return;
     }
-    // Its slots stay taken; whatever is due is forgotten.
-    this.#recent.expire(Date.now());
+    // Its slots stay taken, its values never show.
+    this.#recent.fail(request, Date.now());
     this.#stats.failedPoints += points;
     this.#log(
       `VictoriaMetrics import of ${points} points failed after ${
