@@ -21,6 +21,7 @@ import { acceptLoop } from "./accept.ts";
 import { ConnectionSlots } from "./slots.ts";
 import { CarbonSession } from "./graphite/carbon_session.ts";
 import { LogThrottle } from "./log_throttle.ts";
+import { KeyCache } from "./key_cache.ts";
 
 /** Where the HTTP side of a {@link MetricsServer} listens. */
 export interface HttpAddress {
@@ -194,6 +195,7 @@ class Server implements MetricsServer {
   #closing: Promise<void> | undefined;
   /** Points handed to storage and not answered, across connections. */
   readonly #pending: PendingBudget = { used: 0, max: MAX_PENDING_POINTS };
+  readonly #keys = new KeyCache();
 
   constructor(
     listeners: Deno.Listener[],
@@ -289,6 +291,7 @@ class Server implements MetricsServer {
       log,
       counters,
       pending: this.#pending,
+      keys: this.#keys,
       onHandshakeError: (error: unknown) =>
         this.#access.handshakeFailed(
           (conn.remoteAddr as Deno.NetAddr).hostname,
