@@ -6,7 +6,9 @@
  *
  * Which tests run for a file: its entry in `tools/mutate/tests.json`, else
  * the tests of its mirror directory under `tests/` (`src/x/y.ts` runs
- * `tests/x/y_test.ts` and the other `tests/x/*_test.ts`).
+ * `tests/x/y_test.ts` and the other `tests/x/*_test.ts`). An entry
+ * `tests/x_test.ts --filter TEXT` runs only that file's tests whose names
+ * hold TEXT.
  *
  * Usage: `deno task mutate [--file src/x.ts]... [--max N] [--list]
  * [--jobs N] [--timeout S] [--out FILE]`

@@ -3,7 +3,9 @@
  * directory, puts one mutant into its copy of the file, runs the file's test
  * files there (`deno test --no-check --fail-fast` under GNU `timeout`, which
  * kills the whole process group, servers the tests started included), and
- * puts the original text back.
+ * puts the original text back. A test entry `tests/x_test.ts --filter TEXT`
+ * runs only that file's tests whose names hold TEXT, in a `deno test` of its
+ * own (Deno's `--filter` applies to every file of a run).
  *
  * @module
  */
@@ -55,6 +57,7 @@ const PERMISSIONS = [
 ];
 /** What `timeout` exits with when it had to stop the tests. */
 const TIMED_OUT = new Set([124, 137]);
+const TIMED_OUT_CODE = 124;
 /** Entries not copied into a worker's tree. */
 const NOT_COPIED = new Set([".git", "node_modules"]);
 /** Longest wait for the unmutated tests. */
@@ -138,13 +141,37 @@ export class Workspace {
     await Deno.remove(this.#temp, { recursive: true });
   }
 
-  /** Runs `tests` in `dir`, killed past `timeoutS`; exit code and output. */
+  /**
+   * Runs `tests` in `dir`, one `deno test` a group, stopping at the first
+   * that fails; killed past `timeoutS` in all. Exit code and output.
+   */
   async #test(
     dir: string,
     tests: readonly string[],
     timeoutS: number,
   ): Promise<{ code: number; ms: number; output: string }> {
     const started = performance.now();
+    let output = "";
+    for (const group of testGroups(tests)) {
+      const leftS = timeoutS - (performance.now() - started) / 1000;
+      const run = leftS <= 0
+        ? { code: TIMED_OUT_CODE, output: "" }
+        : await this.#deno(dir, group, Math.ceil(leftS));
+      output += run.output;
+      if (run.code !== 0) {
+        return { code: run.code, ms: performance.now() - started, output };
+      }
+    }
+    return { code: 0, ms: performance.now() - started, output };
+  }
+
+  /** One `deno test` of `group` in `dir`, killed past `timeoutS`. */
+  async #deno(
+    dir: string,
+    group: TestGroup,
+    timeoutS: number,
+  ): Promise<{ code: number; output: string }> {
+    const filter = group.filter === undefined ? [] : ["--filter", group.filter];
     const child = new Deno.Command("timeout", {
       args: [
         "-k",
@@ -155,7 +182,8 @@ export class Workspace {
         "--no-check",
         "--fail-fast",
         ...PERMISSIONS,
-        ...tests,
+        ...filter,
+        ...group.files,
       ],
       cwd: dir,
       env: { NO_COLOR: "1" },
@@ -167,12 +195,40 @@ export class Workspace {
     try {
       const { code, stdout, stderr } = await child.output();
       const decoder = new TextDecoder();
-      const output = decoder.decode(stdout) + decoder.decode(stderr);
-      return { code, ms: performance.now() - started, output };
+      return { code, output: decoder.decode(stdout) + decoder.decode(stderr) };
     } finally {
       this.#running.delete(child);
     }
   }
+}
+
+/** Test files run by one `deno test`, with its `--filter` if any. */
+export interface TestGroup {
+  readonly files: string[];
+  readonly filter?: string;
+}
+
+const FILTERED = " --filter ";
+
+/**
+ * `tests` as `deno test` runs, in order: neighbouring plain files share a
+ * run; an entry `file --filter TEXT` gets a run of its own.
+ */
+export function testGroups(tests: readonly string[]): TestGroup[] {
+  const groups: TestGroup[] = [];
+  let plain: string[] | undefined;
+  for (const entry of tests) {
+    const at = entry.indexOf(FILTERED);
+    if (at === -1) {
+      if (plain === undefined) groups.push({ files: plain = [] });
+      plain.push(entry);
+    } else {
+      plain = undefined;
+      const filter = entry.slice(at + FILTERED.length);
+      groups.push({ files: [entry.slice(0, at)], filter });
+    }
+  }
+  return groups;
 }
 
 /** Copies the tree at `from` to `to`, less {@link NOT_COPIED}. */
