@@ -18,8 +18,9 @@
  * - `--list`: print the mutants and their diffs, run nothing.
  * - `--jobs N`: mutants run at once, each in its own copy of the tree
  *   (default 1).
- * - `--timeout S`: seconds before a mutant's tests are killed and the mutant
- *   counted as timed out (default 3 × the unmutated run + 10).
+ * - `--timeout S`: seconds before a mutant's `deno test` is killed and the
+ *   mutant counted as timed out (default 3 × that run's time on the
+ *   unmutated file + 10; each filtered entry is a run of its own).
  * - `--out FILE`: also write the summaries and the survivors to FILE,
  *   rewritten as each file ends.
  *

@@ -36,8 +36,8 @@ export interface FileRun {
   readonly tests: readonly string[];
   /** Milliseconds of the tests on the unmutated file. */
   readonly baselineMs: number;
-  /** Seconds after which a mutant's tests are killed. */
-  readonly timeoutS: number;
+  /** Seconds after which each `deno test` of a mutant is killed, in order. */
+  readonly timeoutS: readonly number[];
   /** Each mutant's outcome, in source order. */
   readonly results: readonly Result[];
   /** Milliseconds for the whole file, baseline included. */
@@ -57,7 +57,6 @@ const PERMISSIONS = [
 ];
 /** What `timeout` exits with when it had to stop the tests. */
 const TIMED_OUT = new Set([124, 137]);
-const TIMED_OUT_CODE = 124;
 /** Entries not copied into a worker's tree. */
 const NOT_COPIED = new Set([".git", "node_modules"]);
 /** Longest wait for the unmutated tests. */
@@ -97,16 +96,25 @@ export class Workspace {
   ): Promise<FileRun> {
     const started = performance.now();
     const text = await Deno.readTextFile(join(this.#root, file));
-    const baseline = await this.#test(this.#dirs[0], tests, BASELINE_TIMEOUT_S);
+    const groups = testGroups(tests);
+    const baseline = await this.#test(
+      this.#dirs[0],
+      groups,
+      groups.map(() => BASELINE_TIMEOUT_S),
+    );
     const run = { file, text, tests, baselineMs: baseline.ms };
     if (baseline.code !== 0) {
       const error =
         `the tests fail on the unmutated file (exit ${baseline.code}):\n${
           baseline.output.split("\n").slice(-30).join("\n")
         }`;
-      return { ...run, timeoutS: 0, results: [], ms: baseline.ms, error };
+      return { ...run, timeoutS: [], results: [], ms: baseline.ms, error };
     }
-    const limit = timeoutS ?? Math.ceil(3 * baseline.ms / 1000 + 10);
+    // Each run of tests gets its own limit, so a mutant that hangs a fast
+    // unit test is stopped in seconds even where a model test runs long.
+    const limits = baseline.groupMs.map((ms) =>
+      timeoutS ?? Math.ceil(3 * ms / 1000 + 10)
+    );
     const results: Result[] = [];
     let next = 0;
     await Promise.all(this.#dirs.map(async (dir) => {
@@ -115,7 +123,7 @@ export class Workspace {
         const mutant = mutants[next++];
         await Deno.writeTextFile(path, applyMutant(text, mutant));
         try {
-          const { code, ms } = await this.#test(dir, tests, limit);
+          const { code, ms } = await this.#test(dir, groups, limits);
           const outcome = code === 0
             ? "survived"
             : TIMED_OUT.has(code)
@@ -131,7 +139,7 @@ export class Workspace {
     }));
     results.sort((a, b) => a.mutant.start - b.mutant.start);
     const ms = performance.now() - started;
-    return { ...run, timeoutS: limit, results, ms };
+    return { ...run, timeoutS: limits, results, ms };
   }
 
   /** Stops the tests running (Ctrl-C) and removes the copies. */
@@ -142,27 +150,29 @@ export class Workspace {
   }
 
   /**
-   * Runs `tests` in `dir`, one `deno test` a group, stopping at the first
-   * that fails; killed past `timeoutS` in all. Exit code and output.
+   * Runs `groups` in `dir`, one `deno test` each, stopping at the first
+   * that fails, each killed past its `timeoutS`. Exit code, output, and
+   * the milliseconds of each group run.
    */
   async #test(
     dir: string,
-    tests: readonly string[],
-    timeoutS: number,
-  ): Promise<{ code: number; ms: number; output: string }> {
+    groups: readonly TestGroup[],
+    timeoutS: readonly number[],
+  ): Promise<{ code: number; ms: number; groupMs: number[]; output: string }> {
     const started = performance.now();
+    const groupMs: number[] = [];
     let output = "";
-    for (const group of testGroups(tests)) {
-      const leftS = timeoutS - (performance.now() - started) / 1000;
-      const run = leftS <= 0
-        ? { code: TIMED_OUT_CODE, output: "" }
-        : await this.#deno(dir, group, Math.ceil(leftS));
+    for (const [i, group] of groups.entries()) {
+      const groupStarted = performance.now();
+      const run = await this.#deno(dir, group, timeoutS[i]);
+      groupMs.push(performance.now() - groupStarted);
       output += run.output;
       if (run.code !== 0) {
-        return { code: run.code, ms: performance.now() - started, output };
+        const ms = performance.now() - started;
+        return { code: run.code, ms, groupMs, output };
       }
     }
-    return { code: 0, ms: performance.now() - started, output };
+    return { code: 0, ms: performance.now() - started, groupMs, output };
   }
 
   /** One `deno test` of `group` in `dir`, killed past `timeoutS`. */
