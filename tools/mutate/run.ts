@@ -68,6 +68,8 @@ export class Workspace {
   readonly #temp: string;
   readonly #dirs: string[];
   readonly #running = new Set<Deno.ChildProcess>();
+  /** Set by `dispose`: the copies are going, so no worker writes to them. */
+  #disposed = false;
 
   private constructor(root: string, temp: string, dirs: string[]) {
     this.#root = root;
@@ -119,11 +121,12 @@ export class Workspace {
     let next = 0;
     await Promise.all(this.#dirs.map(async (dir) => {
       const path = join(dir, file);
-      while (next < mutants.length) {
+      while (next < mutants.length && !this.#disposed) {
         const mutant = mutants[next++];
         await Deno.writeTextFile(path, applyMutant(text, mutant));
         try {
           const { code, ms } = await this.#test(dir, groups, limits);
+          if (this.#disposed) return; // stopped: not the mutant's doing
           const outcome = code === 0
             ? "survived"
             : TIMED_OUT.has(code)
@@ -133,7 +136,7 @@ export class Workspace {
           results.push(result);
           progress(result, results.length);
         } finally {
-          await Deno.writeTextFile(path, text);
+          if (!this.#disposed) await Deno.writeTextFile(path, text);
         }
       }
     }));
@@ -144,6 +147,7 @@ export class Workspace {
 
   /** Stops the tests running (Ctrl-C) and removes the copies. */
   async dispose(): Promise<void> {
+    this.#disposed = true;
     for (const child of this.#running) child.kill("SIGTERM");
     await Promise.allSettled([...this.#running].map((child) => child.status));
     await Deno.remove(this.#temp, { recursive: true });
