@@ -8,7 +8,9 @@
  * - during a burst of 150 concurrent `/api/series?points=10000` of one
  *   5M-point key (1M with `--quick`);
  * - during 20 pipelined `get *` over 1,000 keys of 2,000 points each
- *   (5 over 500-point keys with `--quick`).
+ *   (5 over 500-point keys with `--quick`);
+ * - during a burst of 100 concurrent `/api/keys` that visit 1,000,000
+ *   one-point keys each (200,000 with `--quick`).
  *
  * The slowest put of each is held to 250 ms. Run alone
  * (`deno run -A bench/fairness.ts [--json] [--quick]`) or from
@@ -18,7 +20,12 @@
  */
 
 import type { ServerProcess } from "../tests/helpers/server.ts";
-import { getRequest, rawHttp } from "../tests/helpers/http.ts";
+import {
+  bodyOf,
+  getRequest,
+  rawHttp,
+  statusOf,
+} from "../tests/helpers/http.ts";
 import {
   answerOf,
   fill,
@@ -35,6 +42,10 @@ const BURST = 150;
 const PER_KEY = QUICK ? 500 : 2000;
 const READS = QUICK ? 5 : 20;
 const TARGET_MS = 250;
+const MANY_KEYS = QUICK ? 200_000 : 1_000_000;
+const KEYS_BURST = 100;
+/** A match few of the `k.N` keys hold: each request visits every key. */
+const RARE = "k.99999";
 
 /** The prober's figure while `load` runs, against the idle round trip. */
 async function during(
@@ -70,6 +81,8 @@ export async function fairnessFigures(): Promise<Omit<Figure, "group">[]> {
     "0",
     "--http-max-connections-per-peer",
     "256",
+    "--max-keys",
+    String(2 * MANY_KEYS),
   ]);
   const idle = await prober(server.port);
   await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -109,8 +122,8 @@ export async function fairnessFigures(): Promise<Omit<Figure, "group">[]> {
       server,
       idleMs,
       `slowest TCP put during ${BURST} x /api/series of ${BIG / 1e6}M points`,
-      () =>
-        Promise.all(
+      async () => {
+        const answers = await Promise.all(
           Array.from(
             { length: BURST },
             () =>
@@ -119,7 +132,50 @@ export async function fairnessFigures(): Promise<Omit<Figure, "group">[]> {
                 getRequest("/api/series?key=big&points=10000"),
               ),
           ),
-        ),
+        );
+        // Read back: value i at second i, so the last bucket's max is BIG - 1.
+        const served = answers.find(({ text }) => statusOf(text) === 200);
+        const body = JSON.parse(bodyOf(served?.text ?? "{}"));
+        if (body.count !== BIG || body.max?.at(-1) !== BIG - 1) {
+          throw new Error(
+            `/api/series read back ${
+              JSON.stringify(body.count)
+            } points of ${BIG}`,
+          );
+        }
+      },
+    ),
+  );
+  const many = Array.from({ length: MANY_KEYS }, (_, k) => `k.${k}`);
+  await fill(server.port, many, 1);
+  const matching = many.filter((key) => key.includes(RARE)).length;
+  figures.push(
+    await during(
+      server,
+      idleMs,
+      `slowest TCP put during ${KEYS_BURST} x /api/keys over ${
+        MANY_KEYS / 1e6
+      }M keys`,
+      async () => {
+        const answers = await Promise.all(
+          Array.from(
+            { length: KEYS_BURST },
+            () =>
+              rawHttp(
+                server.httpPort!,
+                getRequest(`/api/keys?match=${RARE}`),
+              ),
+          ),
+        );
+        // Read back: every key was stored, so every match is counted.
+        const served = answers.find(({ text }) => statusOf(text) === 200);
+        const total = JSON.parse(bodyOf(served?.text ?? "{}")).total;
+        if (total !== matching) {
+          throw new Error(
+            `/api/keys matched ${total} keys, ${matching} stored`,
+          );
+        }
+      },
     ),
   );
   return figures;

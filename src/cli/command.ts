@@ -7,6 +7,7 @@
 
 import { parseArgs } from "@std/cli/parse-args";
 import { parseDuration } from "../internal/duration.ts";
+import { parseSize } from "../internal/size.ts";
 
 /** One subcommand of the `metrics` tool. */
 export interface Command {
@@ -87,6 +88,21 @@ export function numberFlag(
     throw new UsageError(`--${name} expects a number, got "${text}"`);
   }
   return value;
+}
+
+/** Reads a size flag (`500MB`, `10GB`, `1.5GiB`; a bare number is bytes) in bytes, above 0. */
+export function sizeFlag(
+  name: string,
+  text: string | undefined,
+): number | undefined {
+  if (text === undefined) return undefined;
+  const bytes = parseSize(text);
+  if (bytes === undefined || bytes === 0) {
+    throw new UsageError(
+      `--${name} expects a size above 0 like 500MB, 10GB or 1.5GiB, got "${text}"`,
+    );
+  }
+  return bytes;
 }
 
 /**

@@ -6,6 +6,7 @@
 
 import { formatAddress } from "../internal/address.ts";
 import { formatDuration } from "../internal/duration.ts";
+import { formatSize } from "../internal/size.ts";
 import {
   AddressInUseError,
   serve,
@@ -19,17 +20,18 @@ import { stopSignal } from "./signals.ts";
 const HELP = `Usage: metrics serve [options]
 
 Runs the metrics server until SIGINT or SIGTERM, then stops gracefully:
-stops accepting, answers what was received, flushes the log, exits 0.
-Peers still busy after --shutdown-timeout are disconnected; a second
-signal disconnects them at once. The log is flushed and fsynced either way.
+stops accepting, answers what was received, writes what --data holds to
+disk, exits 0. Peers still busy after --shutdown-timeout are disconnected;
+a second signal disconnects them at once. The data is written either way.
 Prints "listening on HOST:PORT" on stdout once it accepts connections,
 then "page on URL" when --http is given.
 
 Options:
   --host HOST           address to listen on (default 127.0.0.1)
   --port PORT           TCP port; 0 picks a free one (default 8888)
-  --data DIR            keep points in an append-only log in DIR, replayed
-                        at start (default: in memory only, lost on exit)
+  --data DIR            keep points in DIR: compressed segments and a
+                        write-ahead log, read back at start (default: in
+                        memory only, lost on exit)
   --fsync MODE          batch: fsync before acknowledging each batch, an
                         acknowledged put survives power loss (default);
                         interval: fsync every --fsync-interval, an
@@ -48,11 +50,19 @@ Options:
   --max-points N        most points kept; a put of a new point past it is
                         answered "error: too many points" (default
                         100000000, about 1.6 GB of memory); to keep
-                        a long-running server taking puts, set --retention
+                        a long-running server taking puts, set
+                        --retention, and with --data also --max-disk
   --retention DURATION  keep points this long, counted back from now: 30d,
                         12h, 1y; an older put is answered "error: older
                         than retention", older points are deleted within a
                         minute (default: keep everything)
+  --max-disk SIZE       with --data: most disk space for its segments and
+                        checkpoint: 500MB, 10GB, 1.5GiB (KB = 1000 bytes,
+                        KiB = 1024); past it the oldest days are deleted, a
+                        day at a time; plan for the write-ahead log and one
+                        day more; when the newest day alone needs more,
+                        puts are answered "error: storage full" (default:
+                        no limit)
   --shutdown-timeout DURATION
                         time to wait on peers when stopping: 10s, 1m
                         (default 10s)
@@ -122,6 +132,7 @@ const OPTION_FLAGS: Record<string, string> = {
   maxConnections: "--max-connections",
   idleTimeout: "--idle-timeout",
   retention: "--retention",
+  maxDisk: "--max-disk",
   "http.maxConnections": "--http-max-connections",
   "http.maxConnectionsPerPeer": "--http-max-connections-per-peer",
   "http.headTimeout": "--http-head-timeout",
@@ -226,6 +237,16 @@ async function run(args: string[]): Promise<number> {
       "--retention does not apply to --storage victoriametrics: VictoriaMetrics keeps its own (its -retentionPeriod flag)",
     );
   }
+  if (victoriaMetrics !== undefined && options.maxDisk !== undefined) {
+    throw new UsageError(
+      "--max-disk does not apply to --storage victoriametrics: VictoriaMetrics manages its own disk (its -retentionPeriod and -storage.minFreeDiskSpaceBytes flags)",
+    );
+  }
+  if (options.maxDisk !== undefined && options.dataDir === undefined) {
+    throw new UsageError(
+      "--max-disk limits the disk space of --data DIR: give --data too (without it points are kept in memory only)",
+    );
+  }
   if (options.dataDir !== undefined) await checkDataDir(options.dataDir);
   options.tls = await tlsFlags(...tlsFiles);
   let server;
@@ -259,7 +280,7 @@ async function run(args: string[]): Promise<number> {
       ? `storage: VictoriaMetrics (${options.storage.urls.kind}), import ${options.storage.urls.importUrl}, export ${options.storage.urls.exportUrl}; durability and one value per second come from VictoriaMetrics, last write wins from millisecond slots (docs/scaling.md)`
       : options.dataDir === undefined
       ? "storage: in memory only; points are lost when the server stops (keep them with --data DIR)"
-      : `storage: append-only log in ${options.dataDir} (fsync: ${
+      : `storage: storage engine in ${options.dataDir}: compressed segments and a write-ahead log (fsync: ${
         options.fsync ?? "batch"
       })`,
   );
@@ -272,12 +293,21 @@ async function run(args: string[]): Promise<number> {
         }; older puts are refused and older points deleted`,
     );
   }
+  if (options.dataDir !== undefined) {
+    console.error(
+      options.maxDisk === undefined
+        ? "disk budget: none (set --max-disk 10GB to delete the oldest days past a size)"
+        : `disk budget: ${
+          formatSize(options.maxDisk)
+        } for the segments and checkpoint in ${options.dataDir}; past it the oldest days are deleted`,
+    );
+  }
   using stop = stopSignal();
   await new Promise((resolve) =>
     stop.signal.addEventListener("abort", resolve)
   );
   console.error(`${stop.signal.reason}: shutting down`);
-  // A second signal: disconnect every peer now; the log is still fsynced.
+  // A second signal: disconnect every peer now; the data is still written.
   using again = stopSignal();
   again.signal.addEventListener("abort", () => {
     console.error(`${again.signal.reason}: disconnecting every peer now`);

@@ -11,7 +11,13 @@ import type {
   ServerOptions,
   TlsCertificate,
 } from "../server/mod.ts";
-import { durationFlag, numberFlag, parseFlags, UsageError } from "./command.ts";
+import {
+  durationFlag,
+  numberFlag,
+  parseFlags,
+  sizeFlag,
+  UsageError,
+} from "./command.ts";
 
 const VALUE_FLAGS = [
   "host",
@@ -25,6 +31,7 @@ const VALUE_FLAGS = [
   "max-keys",
   "max-points",
   "retention",
+  "max-disk",
   "shutdown-timeout",
   "idle-timeout",
   "storage",
@@ -157,6 +164,7 @@ export function parseOptions(
     maxKeys: numberFlag("max-keys", flags["max-keys"]),
     maxPoints: numberFlag("max-points", flags["max-points"]),
     retention: durationFlag("retention", flags.retention),
+    maxDisk: sizeFlag("max-disk", flags["max-disk"]),
     shutdownTimeout: durationFlag(
       "shutdown-timeout",
       flags["shutdown-timeout"],

@@ -30,8 +30,8 @@ export async function answerGet(
   pace: (bytes: number) => Promise<void>,
 ): Promise<void> {
   out.appendText("ok\n");
-  if (key === "*" && storage.getAllLines !== undefined) {
-    for (const lines of await storage.getAllLines()) {
+  if (storage.getLines !== undefined) {
+    for (const lines of await storage.getLines(key)) {
       for (let at = 0; at < lines.length; at += PIECE_BYTES) {
         const piece = lines.subarray(at, at + PIECE_BYTES);
         out.append(piece);

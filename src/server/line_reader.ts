@@ -24,6 +24,55 @@ export interface Lines {
 }
 
 /**
+ * The complete lines taken by {@link LineReader.takeBatch}, as bytes, each
+ * decoded only when asked for. Valid until the reader is given more bytes.
+ */
+export class LineBatch {
+  /** The reader's buffer: line `i` is `bytes[start(i), end(i))`. */
+  readonly bytes: Uint8Array;
+  readonly #first: number;
+  readonly #ends: readonly number[];
+  /** The lines' bytes as one string, once asked for (`null`: not ASCII). */
+  #text: string | null | undefined;
+
+  constructor(bytes: Uint8Array, first: number, ends: readonly number[]) {
+    this.bytes = bytes;
+    this.#first = first;
+    this.#ends = ends;
+  }
+
+  /** Lines in the batch. */
+  get length(): number {
+    return this.#ends.length;
+  }
+
+  /** Where line `i` starts in `bytes`. */
+  start(i: number): number {
+    return i === 0 ? this.#first : this.#ends[i - 1] + 1;
+  }
+
+  /** Where line `i` ends in `bytes` (its `\n`). */
+  end(i: number): number {
+    return this.#ends[i];
+  }
+
+  /** Line `i` as text; `null` when its bytes are not UTF-8. */
+  text(i: number): string | null {
+    if (this.#text === undefined) {
+      // One decode for the whole batch; when it is ASCII (as long as its
+      // bytes), byte offsets are string offsets.
+      const region = this.bytes.subarray(this.#first, this.#ends.at(-1));
+      const text = decodeOrNull(region);
+      this.#text = text !== null && text.length === region.length ? text : null;
+    }
+    const start = this.start(i);
+    return this.#text === null
+      ? decodeOrNull(this.bytes.subarray(start, this.#ends[i]))
+      : this.#text.slice(start - this.#first, this.#ends[i] - this.#first);
+  }
+}
+
+/**
  * A read buffer that yields complete lines. Holds at most one unfinished
  * line of `maxLineBytes` plus one read.
  */
@@ -62,6 +111,18 @@ export class LineReader {
 
   /** Takes every complete line buffered. */
   take(): Lines {
+    const { batch, tooLong } = this.takeBatch();
+    return {
+      lines: Array.from({ length: batch.length }, (_, i) => batch.text(i)),
+      tooLong,
+    };
+  }
+
+  /**
+   * Takes every complete line buffered, as bytes; `tooLong` as in
+   * {@link Lines}.
+   */
+  takeBatch(): { batch: LineBatch; tooLong: boolean } {
     const end = this.#end;
     const filled = this.#buf.subarray(0, end);
     const max = this.#maxLineBytes;
@@ -81,34 +142,8 @@ export class LineReader {
     }
     this.#start = start;
     this.#scanned = end;
-    return { lines: decodeLines(filled, regionStart, ends), tooLong };
+    return { batch: new LineBatch(this.#buf, regionStart, ends), tooLong };
   }
-}
-
-/** Decodes the lines from `start` ending at each of `ends` (`\n` offsets). */
-function decodeLines(
-  buf: Uint8Array,
-  start: number,
-  ends: readonly number[],
-): (string | null)[] {
-  if (ends.length === 0) return [];
-  const region = buf.subarray(start, ends[ends.length - 1]);
-  // Fast path: one decode for the whole region; when it is ASCII (as long as
-  // its bytes), byte offsets are string offsets.
-  const text = decodeOrNull(region);
-  let lineStart = start;
-  if (text !== null && text.length === region.length) {
-    return ends.map((end) => {
-      const line = text.slice(lineStart - start, end - start);
-      lineStart = end + 1;
-      return line;
-    });
-  }
-  return ends.map((end) => {
-    const line = decodeOrNull(buf.subarray(lineStart, end));
-    lineStart = end + 1;
-    return line;
-  });
 }
 
 function decodeOrNull(bytes: Uint8Array): string | null {

@@ -37,7 +37,7 @@ export type { HttpOptions } from "./http/server.ts";
 export type { AccessStats } from "./access.ts";
 export type { TlsCertificate } from "./listeners.ts";
 export { AddressInUseError } from "./listeners.ts";
-export type { FsyncMode } from "./storage/log/store.ts";
+export type { FsyncMode } from "./storage/log/commits.ts";
 export type {
   Series,
   Storage,

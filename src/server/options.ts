@@ -5,7 +5,7 @@
  */
 
 import type { HttpOptions } from "./http/server.ts";
-import type { FsyncMode } from "./storage/log/store.ts";
+import type { FsyncMode } from "./storage/log/commits.ts";
 import type { Storage } from "./storage/storage.ts";
 import type { TlsCertificate } from "./listeners.ts";
 import { checkInteger, checkNumber } from "../internal/options.ts";
@@ -24,14 +24,17 @@ export interface ServerOptions {
    */
   port?: number;
   /**
-   * Directory of the append-only log that keeps points across restarts;
-   * created if missing. Without it points live in memory only.
+   * Directory where the storage engine keeps points across restarts
+   * (compressed segments, a write-ahead log and checkpoints; see
+   * docs/server.md); created if missing. Without it points live in memory
+   * only.
    * @default {undefined} in memory only
    */
   dataDir?: string;
   /**
-   * When the log is forced to disk (with `dataDir`): `"batch"` before each
-   * batch of puts is acknowledged (an acknowledged put survives power loss),
+   * When the write-ahead log is forced to disk (with `dataDir`): `"batch"`
+   * before each batch of puts is acknowledged (an acknowledged put survives
+   * power loss),
    * `"interval"` every `fsyncInterval` seconds (an acknowledged put survives
    * a crash of the process; power loss may lose the last interval).
    * @default {"batch"}
@@ -89,6 +92,17 @@ export interface ServerOptions {
    * @default {undefined} every point is kept
    */
   retention?: number;
+  /**
+   * Most bytes of disk the data directory's segments and checkpoint may
+   * take (with `dataDir`; `10e9` is 10 GB), counted in whole blocks as
+   * `du` counts them. Past it the oldest UTC days are deleted, one day a
+   * step, each step logged; never the newest day, the checkpoint or the
+   * write-ahead log, which comes on top (plan for it and one day more).
+   * When the newest day and the checkpoint alone need more, puts are
+   * answered `error` `storage full`.
+   * @default {undefined} no limit
+   */
+  maxDisk?: number;
   /**
    * Seconds a connection may wait on its peer (for a request, or for the
    * peer to take an answer) before it is closed; `0` never closes one.
@@ -167,6 +181,7 @@ export interface CheckedServerOptions {
   readonly fsyncInterval: number;
   readonly plainPort: number | undefined;
   readonly retention: number | undefined;
+  readonly maxDisk: number | undefined;
   readonly graphitePort: number | undefined;
 }
 
@@ -214,6 +229,14 @@ export function checkServerOptions(
   if (options.storage !== undefined && options.dataDir !== undefined) {
     throw new RangeError("give storage or dataDir, not both");
   }
+  const maxDisk = options.maxDisk === undefined
+    ? undefined
+    : checkInteger("maxDisk", options.maxDisk, 1);
+  if (maxDisk !== undefined && options.dataDir === undefined) {
+    throw new RangeError(
+      "invalid maxDisk: it limits the data directory; give dataDir too",
+    );
+  }
   return {
     port,
     maxLineBytes,
@@ -226,6 +249,7 @@ export function checkServerOptions(
     plainPort: options.plainPort === undefined
       ? undefined
       : checkInteger("plainPort", options.plainPort, 0, 65535),
+    maxDisk,
     retention: options.retention === undefined
       ? undefined
       : checkNumber("retention", options.retention, 1, {

@@ -12,6 +12,7 @@ import {
   parseIntegerText,
   splitFields,
 } from "../protocol/grammar.ts";
+import type { KeyCache } from "./key_cache.ts";
 
 /** `put <key> <value> <timestamp>`: also the point to store. */
 export interface PutRequest {
@@ -59,13 +60,14 @@ export function errorResponse(reason: string): Uint8Array {
 
 /**
  * Parses one request line, without its `\n`. `null` stands for a line whose
- * bytes were not UTF-8, which is invalid.
+ * bytes were not UTF-8, which is invalid. `keys` hears of each put's key
+ * (see `key_cache.ts`).
  */
-export function parseRequest(line: string | null): Request {
+export function parseRequest(line: string | null, keys?: KeyCache): Request {
   if (line === null) return INVALID;
   // A trailing `\r` (telnet's `\r\n`) fails the canonical path and is
   // dropped by the shared field splitter.
-  return parseCanonicalPut(line) ?? parseRequestFields(line);
+  return parseCanonicalPut(line, keys) ?? parseRequestFields(line);
 }
 
 const DOT = 0x2e;
@@ -79,15 +81,20 @@ const DIGIT_9 = 0x39;
  * `put <key> <plain decimal> <integer>` with single spaces, no exponent.
  * Returns `undefined` for anything else, which then takes the general path
  * ({@link parseRequestFields}); so it only ever accepts lines the general
- * path parses to the same request.
+ * path parses to the same request. `keys` as in {@link parseRequest}: it
+ * hears of valid keys only.
  */
-export function parseCanonicalPut(line: string): PutRequest | undefined {
+export function parseCanonicalPut(
+  line: string,
+  keys?: KeyCache,
+): PutRequest | undefined {
   if (!line.startsWith("put ")) return undefined;
   const sp1 = line.indexOf(" ", 4);
   const sp2 = sp1 === -1 ? -1 : line.indexOf(" ", sp1 + 1);
   if (sp2 === -1) return undefined;
   const key = line.slice(4, sp1);
   if (key === "*" || !isValidKey(key)) return undefined;
+  keys?.missed(key);
   // Value: optional sign, digits with at most one dot, at least one digit.
   let digits = 0;
   let dots = 0;

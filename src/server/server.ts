@@ -7,7 +7,8 @@
 
 import { ServerCounters } from "./counters.ts";
 import { type HttpServer, serveHttp } from "./http/server.ts";
-import { LogStore } from "./storage/log/store.ts";
+import { EngineStore } from "./storage/engine/durable.ts";
+import { ChunkStore } from "./storage/engine/store.ts";
 import { checkServerOptions, type ServerOptions } from "./options.ts";
 import { MemoryStore } from "./storage/memory.ts";
 import { RetentionStorage } from "./storage/retention.ts";
@@ -20,6 +21,7 @@ import { acceptLoop } from "./accept.ts";
 import { ConnectionSlots } from "./slots.ts";
 import { CarbonSession } from "./graphite/carbon_session.ts";
 import { LogThrottle } from "./log_throttle.ts";
+import { KeyCache } from "./key_cache.ts";
 
 /** Where the HTTP side of a {@link MetricsServer} listens. */
 export interface HttpAddress {
@@ -48,14 +50,14 @@ export interface MetricsServer extends AsyncDisposable {
   /**
    * Stops gracefully: stops accepting, answers what was received, closes
    * the connections (any still busy after `shutdownTimeout`, unanswered)
-   * and the storage (the log is flushed and forced to disk). Safe to call
+   * and the storage (with `dataDir`, a checkpoint is written). Safe to call
    * more than once.
    */
   close(): Promise<void>;
   /**
    * Stops at once: like {@link MetricsServer.close}, but closes every
    * connection now, without waiting for answers to be taken. The storage
-   * is still closed (the log flushed and forced to disk) before it
+   * is still closed (with `dataDir`, a checkpoint written) before it
    * resolves.
    */
   terminate(): Promise<void>;
@@ -79,7 +81,8 @@ const MAX_PENDING_POINTS = 65_536;
  * console.log(`listening on ${server.hostname}:${server.port}`);
  * ```
  * @throws {RangeError} for an invalid option.
- * @throws {Error} when the log cannot be opened or the address is in use.
+ * @throws {Error} when the data directory cannot be opened or the address
+ * is in use.
  */
 export async function serve(
   options: ServerOptions = {},
@@ -91,12 +94,13 @@ export async function serve(
   const store = options.storage ??
     (options.dataDir === undefined
       ? new MemoryStore(checked.caps)
-      : await LogStore.open(options.dataDir, {
+      : await EngineStore.open(options.dataDir, new ChunkStore(checked.caps), {
         fsync: options.fsync,
         fsyncInterval: Math.round(checked.fsyncInterval * 1000),
         log,
         onSync: (seconds) => counters.fsync.observe(seconds),
-        ...checked.caps,
+        maxDiskBytes: checked.maxDisk,
+        onSizeDeleted: (points) => counters.retentionDeleted.size += points,
       }));
   const storage = checked.retention === undefined
     ? store
@@ -130,7 +134,7 @@ export async function serve(
         storage,
         counters,
         access,
-        logPath: store instanceof LogStore ? store.path : undefined,
+        data: store instanceof EngineStore ? store : undefined,
         log,
         shutdownTimeoutMs: checked.shutdownTimeout * 1000,
       });
@@ -191,6 +195,7 @@ class Server implements MetricsServer {
   #closing: Promise<void> | undefined;
   /** Points handed to storage and not answered, across connections. */
   readonly #pending: PendingBudget = { used: 0, max: MAX_PENDING_POINTS };
+  readonly #keys = new KeyCache();
 
   constructor(
     listeners: Deno.Listener[],
@@ -286,6 +291,7 @@ class Server implements MetricsServer {
       log,
       counters,
       pending: this.#pending,
+      keys: this.#keys,
       onHandshakeError: (error: unknown) =>
         this.#access.handshakeFailed(
           (conn.remoteAddr as Deno.NetAddr).hostname,

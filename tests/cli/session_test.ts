@@ -90,14 +90,17 @@ Deno.test("--timeout bounds the wait for a server that never answers", async () 
   }
 });
 
-Deno.test("serve on a foreign log says Error once", async () => {
+Deno.test("serve on a foreign metrics.log says what is wrong once, without Error:", async () => {
   await using dir = await tempDir();
   await Deno.writeTextFile(`${dir.path}/metrics.log`, "hello world\n");
   const { code, stderr } = await runCli(
     ["serve", "--port", "0", "--data", dir.path],
   );
   assertEquals(code, 1);
-  assertMatch(stderr, /^metrics: cannot open the metrics log .*metrics\.log: /);
+  assertMatch(
+    stderr,
+    /^metrics: cannot open the metrics data in .*: .*metrics\.log is not a metrics log; move it away\n/,
+  );
   assert(!stderr.includes("Error:"), stderr);
   assertEquals(stderr.trimEnd().split("\n").length, 1);
 });

@@ -322,7 +322,7 @@ skipped("carbon and graphite-web tests", GRAPHITE_SKIP_REASON);
  * graphite-web's own code) on `items`; resolves to its JSON answer.
  */
 export async function graphiteOracle<T>(
-  kind: "lines" | "names" | "globs",
+  kind: "lines" | "names" | "globs" | "aggregates",
   items: unknown[],
 ): Promise<T> {
   const script = new URL("./graphite_oracle.py", import.meta.url).pathname;

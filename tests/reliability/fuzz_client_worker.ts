@@ -3,7 +3,8 @@
  * reports progress, so the test can tell a hang from slow work.
  *
  * Message in: `{ seed, runs: { random, mutated, splits, large } }`.
- * Messages out: `{ progress }`, then `{ done, figures, failure? }`.
+ * Messages out: `{ progress: 0 }` at the start, `{ progress }` every 2,000
+ * inputs or every second, then `{ done, figures, failure? }`.
  *
  * @module
  */
@@ -44,11 +45,18 @@ const manyCutsArb = fc.integer({ min: 0, max: 200 }).chain((length) =>
 );
 
 self.onmessage = (event: MessageEvent<FuzzRequest>) => {
+  // Loaded and started: the test's hang watchdog runs from here.
+  self.postMessage({ progress: 0 });
   const { seed, runs } = event.data;
   let last = 0;
+  let lastAt = performance.now();
+  // Every 2,000 inputs or every second: a large stream takes seconds on a
+  // busy machine, and the watchdog must hear of each one that ends.
   const tick = (): void => {
-    if (counter.inputs - last >= 2000) {
+    const now = performance.now();
+    if (counter.inputs - last >= 2000 || now - lastAt >= 1000) {
       last = counter.inputs;
+      lastAt = now;
       self.postMessage({ progress: counter.inputs });
     }
   };

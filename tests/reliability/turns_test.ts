@@ -14,7 +14,8 @@
  * @module
  */
 
-import { assert } from "@std/assert";
+import { assert, assertEquals } from "@std/assert";
+import { setImmediate } from "node:timers";
 import { scale, sleep, STARVED_MS } from "./config.ts";
 import {
   answerOf,
@@ -207,9 +208,13 @@ class WatchedStore implements Storage {
     return this.memory.get(key);
   }
 
+  /** Hears of every key `getAll` visits. */
+  onVisit = (): void => {};
+
   *getAll(): Iterable<Series> {
     for (const series of this.memory.getAll()) {
       this.seenAtKey.push(this.probeBatches);
+      this.onVisit();
       yield series;
     }
   }
@@ -243,4 +248,46 @@ Deno.test("turns: get * over many keys lets another connection's puts in between
     `get * of ${seen.length} keys (about 16 MiB): ${between} batches of another connection's puts stored between its first and last key`,
   );
   assert(between >= 3, `only ${between} puts got in during the get *`);
+});
+
+Deno.test("turns: /api/keys gives the event loop back every few thousand keys it visits", async () => {
+  // Counts the event loop's turns: a turn of any kind runs this once.
+  let turns = 0;
+  let ticking = true;
+  const tick = (): void => {
+    turns++;
+    if (ticking) setImmediate(tick);
+  };
+  const storage = new WatchedStore();
+  const keys = 200_000;
+  for (let k = 0; k < keys; k++) storage.memory.upsert(`k.${k}`, 1, k);
+  await using server = await serve({
+    port: 0,
+    storage,
+    log: () => {},
+    http: { port: 0 },
+  });
+  const turnAtKey: number[] = [];
+  storage.onVisit = () => turnAtKey.push(turns);
+  setImmediate(tick);
+  try {
+    // A match no key has: every key is visited, none listed.
+    const answer = await fetch(`${server.http!.url}api/keys?match=none`);
+    assertEquals((await answer.json()).total, 0);
+  } finally {
+    ticking = false;
+  }
+  assertEquals(turnAtKey.length, keys);
+  let longest = 0;
+  for (let from = 0, k = 1; k <= keys; k++) {
+    if (k === keys || turnAtKey[k] !== turnAtKey[from]) {
+      longest = Math.max(longest, k - from);
+      from = k;
+    }
+  }
+  console.log(
+    `/api/keys over ${keys} keys: at most ${longest} keys visited in one turn of the event loop`,
+  );
+  // The TCP side's turn is 4,096 units of work (a request or 64 bytes).
+  assert(longest <= 8192, `${longest} keys visited without a turn`);
 });

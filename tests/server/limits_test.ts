@@ -214,6 +214,9 @@ Deno.test("invalid options are refused with a RangeError", async (t) => {
     { fsyncInterval: 0 },
     { fsync: "never" as "batch" },
     { dataDir: "/tmp/x", storage: new MemoryStore() },
+    { maxDisk: 10e9 },
+    { maxDisk: 0, dataDir: "/tmp/x" },
+    { maxDisk: 1.5, dataDir: "/tmp/x" },
   ];
   for (const options of cases) {
     await t.step(JSON.stringify(options), async () => {

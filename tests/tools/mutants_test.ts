@@ -4,6 +4,7 @@ import {
   findMutants,
   mutantDiff,
 } from "../../tools/mutate/mutants.ts";
+import { testGroups } from "../../tools/mutate/run.ts";
 
 /** Each mutant of `text` as `operator: mutated text`. */
 function mutated(text: string): string[] {
@@ -104,4 +105,22 @@ Deno.test("a diff shows every line the mutant touches, before and after", () => 
   const call = findMutants("x.ts", text).find((m) => m.line === 2)!;
   assertEquals(call.operator, "remove call");
   assertEquals(mutantDiff(text, call), "- f(\n-   x,\n- );\n+ ;");
+});
+
+Deno.test("plain test files share a deno test run; a filtered file runs alone, in order", () => {
+  assertEquals(
+    testGroups([
+      "tests/a_test.ts",
+      "tests/b_test.ts",
+      "tests/m_test.ts --filter chunk store",
+      "tests/c_test.ts",
+      "tests/m_test.ts --filter log store",
+    ]),
+    [
+      { files: ["tests/a_test.ts", "tests/b_test.ts"] },
+      { files: ["tests/m_test.ts"], filter: "chunk store" },
+      { files: ["tests/c_test.ts"] },
+      { files: ["tests/m_test.ts"], filter: "log store" },
+    ],
+  );
 });

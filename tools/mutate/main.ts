@@ -6,7 +6,9 @@
  *
  * Which tests run for a file: its entry in `tools/mutate/tests.json`, else
  * the tests of its mirror directory under `tests/` (`src/x/y.ts` runs
- * `tests/x/y_test.ts` and the other `tests/x/*_test.ts`).
+ * `tests/x/y_test.ts` and the other `tests/x/*_test.ts`). An entry
+ * `tests/x_test.ts --filter TEXT` runs only that file's tests whose names
+ * hold TEXT.
  *
  * Usage: `deno task mutate [--file src/x.ts]... [--max N] [--list]
  * [--jobs N] [--timeout S] [--out FILE]`
@@ -16,8 +18,9 @@
  * - `--list`: print the mutants and their diffs, run nothing.
  * - `--jobs N`: mutants run at once, each in its own copy of the tree
  *   (default 1).
- * - `--timeout S`: seconds before a mutant's tests are killed and the mutant
- *   counted as timed out (default 3 × the unmutated run + 10).
+ * - `--timeout S`: seconds before a mutant's `deno test` is killed and the
+ *   mutant counted as timed out (default 3 × that run's time on the
+ *   unmutated file + 10; each filtered entry is a run of its own).
  * - `--out FILE`: also write the summaries and the survivors to FILE,
  *   rewritten as each file ends.
  *

@@ -3,7 +3,9 @@
  * directory, puts one mutant into its copy of the file, runs the file's test
  * files there (`deno test --no-check --fail-fast` under GNU `timeout`, which
  * kills the whole process group, servers the tests started included), and
- * puts the original text back.
+ * puts the original text back. A test entry `tests/x_test.ts --filter TEXT`
+ * runs only that file's tests whose names hold TEXT, in a `deno test` of its
+ * own (Deno's `--filter` applies to every file of a run).
  *
  * @module
  */
@@ -34,8 +36,8 @@ export interface FileRun {
   readonly tests: readonly string[];
   /** Milliseconds of the tests on the unmutated file. */
   readonly baselineMs: number;
-  /** Seconds after which a mutant's tests are killed. */
-  readonly timeoutS: number;
+  /** Seconds after which each `deno test` of a mutant is killed, in order. */
+  readonly timeoutS: readonly number[];
   /** Each mutant's outcome, in source order. */
   readonly results: readonly Result[];
   /** Milliseconds for the whole file, baseline included. */
@@ -66,6 +68,8 @@ export class Workspace {
   readonly #temp: string;
   readonly #dirs: string[];
   readonly #running = new Set<Deno.ChildProcess>();
+  /** Set by `dispose`: the copies are going, so no worker writes to them. */
+  #disposed = false;
 
   private constructor(root: string, temp: string, dirs: string[]) {
     this.#root = root;
@@ -94,25 +98,35 @@ export class Workspace {
   ): Promise<FileRun> {
     const started = performance.now();
     const text = await Deno.readTextFile(join(this.#root, file));
-    const baseline = await this.#test(this.#dirs[0], tests, BASELINE_TIMEOUT_S);
+    const groups = testGroups(tests);
+    const baseline = await this.#test(
+      this.#dirs[0],
+      groups,
+      groups.map(() => BASELINE_TIMEOUT_S),
+    );
     const run = { file, text, tests, baselineMs: baseline.ms };
     if (baseline.code !== 0) {
       const error =
         `the tests fail on the unmutated file (exit ${baseline.code}):\n${
           baseline.output.split("\n").slice(-30).join("\n")
         }`;
-      return { ...run, timeoutS: 0, results: [], ms: baseline.ms, error };
+      return { ...run, timeoutS: [], results: [], ms: baseline.ms, error };
     }
-    const limit = timeoutS ?? Math.ceil(3 * baseline.ms / 1000 + 10);
+    // Each run of tests gets its own limit, so a mutant that hangs a fast
+    // unit test is stopped in seconds even where a model test runs long.
+    const limits = baseline.groupMs.map((ms) =>
+      timeoutS ?? Math.ceil(3 * ms / 1000 + 10)
+    );
     const results: Result[] = [];
     let next = 0;
     await Promise.all(this.#dirs.map(async (dir) => {
       const path = join(dir, file);
-      while (next < mutants.length) {
+      while (next < mutants.length && !this.#disposed) {
         const mutant = mutants[next++];
         await Deno.writeTextFile(path, applyMutant(text, mutant));
         try {
-          const { code, ms } = await this.#test(dir, tests, limit);
+          const { code, ms } = await this.#test(dir, groups, limits);
+          if (this.#disposed) return; // stopped: not the mutant's doing
           const outcome = code === 0
             ? "survived"
             : TIMED_OUT.has(code)
@@ -122,29 +136,56 @@ export class Workspace {
           results.push(result);
           progress(result, results.length);
         } finally {
-          await Deno.writeTextFile(path, text);
+          if (!this.#disposed) await Deno.writeTextFile(path, text);
         }
       }
     }));
     results.sort((a, b) => a.mutant.start - b.mutant.start);
     const ms = performance.now() - started;
-    return { ...run, timeoutS: limit, results, ms };
+    return { ...run, timeoutS: limits, results, ms };
   }
 
   /** Stops the tests running (Ctrl-C) and removes the copies. */
   async dispose(): Promise<void> {
+    this.#disposed = true;
     for (const child of this.#running) child.kill("SIGTERM");
     await Promise.allSettled([...this.#running].map((child) => child.status));
     await Deno.remove(this.#temp, { recursive: true });
   }
 
-  /** Runs `tests` in `dir`, killed past `timeoutS`; exit code and output. */
+  /**
+   * Runs `groups` in `dir`, one `deno test` each, stopping at the first
+   * that fails, each killed past its `timeoutS`. Exit code, output, and
+   * the milliseconds of each group run.
+   */
   async #test(
     dir: string,
-    tests: readonly string[],
-    timeoutS: number,
-  ): Promise<{ code: number; ms: number; output: string }> {
+    groups: readonly TestGroup[],
+    timeoutS: readonly number[],
+  ): Promise<{ code: number; ms: number; groupMs: number[]; output: string }> {
     const started = performance.now();
+    const groupMs: number[] = [];
+    let output = "";
+    for (const [i, group] of groups.entries()) {
+      const groupStarted = performance.now();
+      const run = await this.#deno(dir, group, timeoutS[i]);
+      groupMs.push(performance.now() - groupStarted);
+      output += run.output;
+      if (run.code !== 0) {
+        const ms = performance.now() - started;
+        return { code: run.code, ms, groupMs, output };
+      }
+    }
+    return { code: 0, ms: performance.now() - started, groupMs, output };
+  }
+
+  /** One `deno test` of `group` in `dir`, killed past `timeoutS`. */
+  async #deno(
+    dir: string,
+    group: TestGroup,
+    timeoutS: number,
+  ): Promise<{ code: number; output: string }> {
+    const filter = group.filter === undefined ? [] : ["--filter", group.filter];
     const child = new Deno.Command("timeout", {
       args: [
         "-k",
@@ -155,7 +196,8 @@ export class Workspace {
         "--no-check",
         "--fail-fast",
         ...PERMISSIONS,
-        ...tests,
+        ...filter,
+        ...group.files,
       ],
       cwd: dir,
       env: { NO_COLOR: "1" },
@@ -167,12 +209,40 @@ export class Workspace {
     try {
       const { code, stdout, stderr } = await child.output();
       const decoder = new TextDecoder();
-      const output = decoder.decode(stdout) + decoder.decode(stderr);
-      return { code, ms: performance.now() - started, output };
+      return { code, output: decoder.decode(stdout) + decoder.decode(stderr) };
     } finally {
       this.#running.delete(child);
     }
   }
+}
+
+/** Test files run by one `deno test`, with its `--filter` if any. */
+export interface TestGroup {
+  readonly files: string[];
+  readonly filter?: string;
+}
+
+const FILTERED = " --filter ";
+
+/**
+ * `tests` as `deno test` runs, in order: neighbouring plain files share a
+ * run; an entry `file --filter TEXT` gets a run of its own.
+ */
+export function testGroups(tests: readonly string[]): TestGroup[] {
+  const groups: TestGroup[] = [];
+  let plain: string[] | undefined;
+  for (const entry of tests) {
+    const at = entry.indexOf(FILTERED);
+    if (at === -1) {
+      if (plain === undefined) groups.push({ files: plain = [] });
+      plain.push(entry);
+    } else {
+      plain = undefined;
+      const filter = entry.slice(at + FILTERED.length);
+      groups.push({ files: [entry.slice(0, at)], filter });
+    }
+  }
+  return groups;
 }
 
 /** Copies the tree at `from` to `to`, less {@link NOT_COPIED}. */

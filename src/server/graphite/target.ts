@@ -138,9 +138,12 @@ class Parser {
         args.push(this.#argument(depth));
       }
       this.#space();
-      const next = this.#text[this.#at++];
+      const next = this.#text[this.#at];
+      if (next !== ")" && next !== ",") {
+        this.#fail(`"," or ")" expected in ${name}(...)`);
+      }
+      this.#at++;
       if (next === ")") return { type: "call", name, args, kwargs };
-      if (next !== ",") this.#fail(`"," or ")" expected in ${name}(...)`);
     }
   }
 

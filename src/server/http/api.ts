@@ -42,6 +42,12 @@ export interface KeysAnswer {
 
 /** Work one key of `/api/keys` costs besides its points, in points. */
 const KEY_COST = 256;
+/**
+ * Work visiting one key costs, in points: its view and the match take about
+ * as long as reducing 16 points, so a turn comes every 4,096 keys visited
+ * (about a millisecond), not every 65,536 (15 to 35 ms on a 2-core machine).
+ */
+const VISIT_COST = 16;
 
 /** Runs `steps` to its end, giving the event loop back at each pause. */
 async function inTurns<T>(steps: Generator<void, T, void>): Promise<T> {
@@ -88,7 +94,7 @@ export async function keysAnswer(
   let work = 0;
   for (const series of await storage.getAll()) {
     // Every key visited counts: a filter that matches none still pauses.
-    if (++work >= SLICE_POINTS) {
+    if ((work += VISIT_COST) >= SLICE_POINTS) {
       work = 0;
       await nextTurn();
     }

@@ -16,11 +16,13 @@ export const PROMETHEUS_CONTENT_TYPE =
 export interface Gauges {
   /** Keys and points stored, when the backend knows them cheaply. */
   readonly size?: StorageSize;
-  /** Bytes of the append-only log, when there is one. */
-  readonly logBytes?: number;
+  /** Bytes of the data directory, when there is one. */
+  readonly dataBytes?: number;
+  /** Chunks found damaged in the data directory at start-up, when there is one. */
+  readonly damagedChunks?: number;
   /** Puts stored per second, recent average. */
   readonly putsPerSecond: number;
-  /** With a retention, the oldest timestamp kept (Unix seconds). */
+  /** With a retention or a disk budget, the oldest timestamp kept (Unix seconds). */
   readonly retentionCutoff?: number;
 }
 
@@ -190,22 +192,35 @@ export function formatPrometheus(
   parts.push(family(
     "metrics_retention_deleted_points_total",
     "counter",
-    "Points deleted by the retention, by reason.",
+    "Points deleted by the retention (reason age) and the disk budget (reason size).",
     labelled("reason", counters.retentionDeleted),
   ));
   if (gauges.retentionCutoff !== undefined) {
     parts.push(family(
       "metrics_retention_cutoff_seconds",
       "gauge",
-      "Oldest timestamp kept (Unix seconds); older points are expired.",
+      "Oldest timestamp kept (Unix seconds): a retention's cut-off, or the end of the last day a disk budget deleted; older points are deleted.",
       [["", gauges.retentionCutoff]],
     ));
   }
-  if (gauges.logBytes !== undefined) {
+  if (gauges.dataBytes !== undefined) {
     parts.push(
-      family("metrics_log_bytes", "gauge", "Size of the append-only log.", [
-        ["", gauges.logBytes],
-      ]),
+      family(
+        "metrics_data_bytes",
+        "gauge",
+        "Bytes of the files in the data directory.",
+        [["", gauges.dataBytes]],
+      ),
+    );
+  }
+  if (gauges.damagedChunks !== undefined) {
+    parts.push(
+      family(
+        "metrics_storage_damaged_chunks_total",
+        "counter",
+        "Chunks and stretches of WAL files found damaged at start-up and skipped.",
+        [["", gauges.damagedChunks]],
+      ),
     );
   }
   parts.push(

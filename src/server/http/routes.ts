@@ -37,19 +37,55 @@ export interface RouteContext {
   readonly events: LiveEvents;
   /** The line of requests that read the store. */
   readonly reads: ReadQueue;
-  /** Path of the append-only log, for its size on `/metrics`. */
-  readonly logPath?: string;
+  /** The data directory, for its size and damage on `/metrics`. */
+  readonly data?: DataDirectory;
   /** Receives diagnostics (failures, at most once a minute per path). */
   readonly log: (message: string) => void;
 }
 
-async function logBytes(path: string | undefined): Promise<number | undefined> {
-  if (path === undefined) return undefined;
-  try {
-    return (await Deno.stat(path)).size;
-  } catch {
-    return undefined;
+/** A data directory as `/metrics` shows it. */
+export interface DataDirectory {
+  /** Its path. */
+  readonly dir: string;
+  /** Chunks (and stretches of WAL files) found damaged at start-up. */
+  readonly damagedChunks: number;
+  /** The oldest timestamp kept since its disk budget deleted a day, if it did. */
+  readonly oldestKept: number | undefined;
+}
+
+/**
+ * The oldest timestamp kept: the later of a retention's cut-off and the
+ * end of the last day a disk budget deleted; `undefined` with neither.
+ */
+function oldestKept(
+  storage: Storage,
+  data: DataDirectory | undefined,
+): number | undefined {
+  const byAge = storage instanceof RetentionStorage
+    ? storage.cutoff()
+    : undefined;
+  const bySize = data?.oldestKept;
+  if (byAge === undefined || bySize === undefined) return byAge ?? bySize;
+  return Math.max(byAge, bySize);
+}
+
+/**
+ * Bytes of the files in `dir` and its subdirectories (symbolic links not
+ * followed); files deleted meanwhile count nothing.
+ */
+async function directoryBytes(dir: string): Promise<number> {
+  let bytes = 0;
+  const pending = [dir];
+  for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
+    for await (const entry of Deno.readDir(path)) {
+      const inside = `${path}/${entry.name}`;
+      if (entry.isDirectory) pending.push(inside);
+      else if (entry.isFile) {
+        bytes += await Deno.lstat(inside).then((info) => info.size, () => 0);
+      }
+    }
   }
+  return bytes;
 }
 
 /** Builds the request handler; the answers it gives never reject. */
@@ -102,11 +138,10 @@ export function createHandler(
         200,
         formatPrometheus(counters, {
           size: storage.size?.(),
-          logBytes: await logBytes(context.logPath),
+          dataBytes: context.data && await directoryBytes(context.data.dir),
+          damagedChunks: context.data?.damagedChunks,
           putsPerSecond: counters.putsPerSecond(),
-          retentionCutoff: storage instanceof RetentionStorage
-            ? storage.cutoff()
-            : undefined,
+          retentionCutoff: oldestKept(storage, context.data),
         }),
         PROMETHEUS_CONTENT_TYPE,
       ),

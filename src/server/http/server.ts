@@ -28,7 +28,7 @@ import type { Storage } from "../storage/storage.ts";
 import { type ConnectionHooks, HttpConnection } from "./connection.ts";
 import { LiveEvents } from "./events.ts";
 import { ReadQueue } from "./reads.ts";
-import { createHandler } from "./routes.ts";
+import { createHandler, type DataDirectory } from "./routes.ts";
 import { type Answer, errorAnswer } from "./wire.ts";
 
 /** Where the HTTP side listens, and its limits. */
@@ -110,8 +110,8 @@ export interface HttpSources {
   readonly counters: ServerCounters;
   /** The allow-list, shared with the TCP port. */
   readonly access: AccessGuard;
-  /** Path of the append-only log, when there is one. */
-  readonly logPath?: string;
+  /** The data directory, with `dataDir`. */
+  readonly data?: DataDirectory;
   /** Receives diagnostics. */
   readonly log: (message: string) => void;
   /** How long closing waits for requests being answered (ms). */

@@ -67,9 +67,9 @@ export class RetentionStorage implements Storage {
     }, options.expireEveryMs ?? 30_000);
   }
 
-  /** The oldest timestamp kept now: older points are expired. */
-  cutoff(): number {
-    return Math.floor(this.#now() / 1000) - this.#seconds;
+  /** The oldest timestamp kept at `nowMs`: older points are expired. */
+  cutoff(nowMs: number = this.#now()): number {
+    return Math.floor(nowMs / 1000) - this.#seconds;
   }
 
   /** Stores the batch in the store behind. */
@@ -77,10 +77,13 @@ export class RetentionStorage implements Storage {
     return this.#inner.put(points);
   }
 
-  /** `older than retention` for an expired point, else the store's refusal. */
-  refusal(point: StoredPoint): string | undefined {
-    if (point.timestamp < this.cutoff()) return TOO_OLD;
-    return this.#inner.refusal?.(point);
+  /**
+   * `older than retention` for an expired point, else the store's refusal;
+   * `nowMs`: when it was read.
+   */
+  refusal(point: StoredPoint, nowMs: number = this.#now()): string | undefined {
+    if (point.timestamp < this.cutoff(nowMs)) return TOO_OLD;
+    return this.#inner.refusal?.(point, nowMs);
   }
 
   /** The points of `key` not yet expired. */

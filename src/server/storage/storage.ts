@@ -84,8 +84,10 @@ export interface Storage {
    * Why `point` can never be stored here, or `undefined` (a backend with
    * narrower limits than the protocol's). Asked before a put joins a
    * batch; the server answers such a put `error` instead of storing it.
+   * `nowMs` is when the put was read (`Date.now()`, read once for many
+   * puts); without it the backend reads the clock.
    */
-  refusal?(point: StoredPoint): string | undefined;
+  refusal?(point: StoredPoint, nowMs?: number): string | undefined;
   /** The points of `key`, or `undefined` when none were stored. */
   get(key: string): Series | undefined | Promise<Series | undefined>;
   /**
@@ -104,15 +106,17 @@ export interface Storage {
   /** Every key's points, keys in the order they were first stored. */
   getAll(): Iterable<Series> | Promise<Iterable<Series>>;
   /**
-   * What `get *` answers between its `ok` and its empty line, already
+   * What `get key` answers between its `ok` and its empty line, already
    * written: the data lines (`<key> <value> <timestamp>\n`, see
-   * `protocol/data_lines.ts`) of every key, in the order and with the
-   * points {@link Storage.getAll} would give, in consecutive pieces.
-   * Optional: a backend that reads its points from elsewhere can write
-   * each key's lines while the others still arrive, so the answer is ready
-   * soon after the last point came.
+   * `protocol/data_lines.ts`) of `key`, or for `*` of every key in the
+   * order {@link Storage.getAll} gives them, with the points
+   * {@link Storage.get} and {@link Storage.getAll} would give, in
+   * consecutive pieces. Optional: a backend that reads its points from
+   * elsewhere can write each key's lines while the others still arrive,
+   * and from the bytes it got, so the answer is ready soon after the last
+   * point came.
    */
-  getAllLines?(): Promise<Iterable<Uint8Array>>;
+  getLines?(key: string): Promise<Iterable<Uint8Array>>;
   /**
    * How many keys and points are stored, if the backend knows without
    * reading them (for the server's `/metrics` page).

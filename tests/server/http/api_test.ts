@@ -283,14 +283,29 @@ Deno.test("/metrics counts refused connections past maxConnections", async () =>
   );
 });
 
-Deno.test("/metrics shows the log's size and fsync latencies with a data directory", async () => {
+/** Bytes of every file under `dir`, as `du -b` counts files. */
+async function treeBytes(dir: string): Promise<number> {
+  let bytes = 0;
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    bytes += entry.isDirectory
+      ? await treeBytes(path)
+      : (await Deno.stat(path)).size;
+  }
+  return bytes;
+}
+
+Deno.test("/metrics shows the data directory's size, no damage, and fsync latencies with a data directory", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await using server = await start({ dataDir: dir });
     await put(server, [["a", 1, 1], ["b", 2, 2]]);
     const text = await (await fetch(`${server.url}metrics`)).text();
-    const bytes = (await Deno.stat(`${dir}/metrics.log`)).size;
-    assertStringIncludes(text, `\nmetrics_log_bytes ${bytes}\n`);
+    const bytes = await treeBytes(dir);
+    // The lock, the WAL's magic and two puts' frame at least.
+    assert(bytes > 40, `${bytes} bytes`);
+    assertStringIncludes(text, `\nmetrics_data_bytes ${bytes}\n`);
+    assertStringIncludes(text, "\nmetrics_storage_damaged_chunks_total 0\n");
     const count = Number(
       text.match(/\nmetrics_fsync_duration_seconds_count (\d+)\n/)?.[1],
     );

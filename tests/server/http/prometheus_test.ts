@@ -49,19 +49,28 @@ Deno.test("the fsync histogram is cumulative and ends in +Inf, sum and count", (
   );
 });
 
-Deno.test("stored keys, points and log bytes appear only when known", () => {
+Deno.test("stored keys, points, data bytes and damaged chunks appear only when known", () => {
   const counters = new ServerCounters();
   const bare = formatPrometheus(counters, { putsPerSecond: 0 });
   assertEquals(bare.includes("metrics_keys_stored"), false);
-  assertEquals(bare.includes("metrics_log_bytes"), false);
+  assertEquals(bare.includes("metrics_data_bytes"), false);
+  assertEquals(bare.includes("metrics_storage_damaged_chunks_total"), false);
   const full = formatPrometheus(counters, {
     putsPerSecond: 0,
     size: { keys: 2, points: 9 },
-    logBytes: 4096,
+    dataBytes: 4096,
+    damagedChunks: 3,
   });
   assertStringIncludes(full, "metrics_keys_stored 2\n");
   assertStringIncludes(full, "metrics_points_stored 9\n");
-  assertStringIncludes(full, "metrics_log_bytes 4096\n");
+  assertStringIncludes(
+    full,
+    "# TYPE metrics_data_bytes gauge\nmetrics_data_bytes 4096\n",
+  );
+  assertStringIncludes(
+    full,
+    "# TYPE metrics_storage_damaged_chunks_total counter\nmetrics_storage_damaged_chunks_total 3\n",
+  );
 });
 
 Deno.test("puts per second average the last 10 whole seconds", () => {

@@ -12,7 +12,7 @@ import {
   type Storage,
   VictoriaMetricsStore,
 } from "../../../src/server/mod.ts";
-import { LogStore } from "../../../src/server/storage/log/store.ts";
+import { openEngine } from "../storage/engine/open_engine.ts";
 import { MemoryStore } from "../../../src/server/storage/memory.ts";
 import { tempDir } from "../../helpers/server.ts";
 import {
@@ -120,9 +120,9 @@ Deno.test("/api/series with from and to answers the points put in the range: mem
   await checkBackend(new MemoryStore());
 });
 
-Deno.test("/api/series with from and to answers the points put in the range: the log", async () => {
+Deno.test("/api/series with from and to answers the points put in the range: the storage engine", async () => {
   await using tmp = await tempDir();
-  await checkBackend(await LogStore.open(tmp.path, { log: () => {} }));
+  await checkBackend(await openEngine(tmp.path));
 });
 
 Deno.test("/api/series with from and to answers the points put in the range: a backend without getRange", async () => {

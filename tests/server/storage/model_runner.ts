@@ -31,10 +31,6 @@ export interface Subject {
   readonly settleEvery?: number;
   /** Closes the store and opens it again on the same data. */
   restart?(): Promise<void>;
-  /** Notes the log's state; `putPoints` counts every point put so far. */
-  markLog?(model: StorageModel, putPoints: number): Promise<void>;
-  /** Checks that a compaction ran since `markLog`, and what it wrote. */
-  checkCompaction?(model: StorageModel, putPoints: number): Promise<void>;
 }
 
 /** What a run did. */
@@ -154,14 +150,6 @@ export async function runModel(
           await subject.restart?.();
           await checkEverything();
           checked = true;
-          break;
-        case "markLog":
-          await settle();
-          await subject.markLog?.(model, putPoints);
-          break;
-        case "checkCompaction":
-          await settle();
-          await subject.checkCompaction?.(model, putPoints);
           break;
       }
       index++;

@@ -2,7 +2,8 @@
  * A seeded random sequence of storage operations for the model-based test:
  * new keys, rewrites of stored (key, timestamp)s, out-of-order and duplicate
  * timestamps (also within one batch), keys that grow from one point to many,
- * reads of every kind, restarts and log compactions. The sequence depends
+ * reads of every kind, restarts, and bursts that rewrite every stored
+ * point before a restart. The sequence depends
  * only on the seed, the profile and the model's state, so a seed replays it.
  *
  * Its phases cross the memory store's growth boundaries on purpose: a
@@ -32,11 +33,7 @@ export type ModelOp =
   | { readonly kind: "getAll" }
   | { readonly kind: "size" }
   /** Close the store and open it again on the same data. */
-  | { readonly kind: "restart" }
-  /** Remember the log's state before a burst of rewrites. */
-  | { readonly kind: "markLog" }
-  /** The burst since `markLog` made a compaction due: check it ran. */
-  | { readonly kind: "checkCompaction" };
+  | { readonly kind: "restart" };
 
 /** What a workload does and how much of it. */
 export interface WorkloadProfile {
@@ -60,8 +57,12 @@ export interface WorkloadProfile {
   readonly restartEvery: number;
   /** A restart at the end, with nothing written after it. */
   readonly finalRestart: boolean;
-  /** Rewrite bursts that make a log compaction due, each checked. */
-  readonly compactions: boolean;
+  /**
+   * Bursts that rewrite stored points until twice the live points were
+   * written, each followed by a restart: rewrites of sealed chunks, which
+   * must win over the chunks they replace.
+   */
+  readonly rewriteBursts: boolean;
   /**
    * `"protocol"`: any value and timestamp the protocol allows (±2⁵³
    * seconds, `-0`, subnormals, huge values). `"victoriametrics"`: seconds
@@ -131,18 +132,14 @@ export class Workload {
   /** The whole sequence, generated as it is consumed. */
   *ops(): Generator<ModelOp> {
     const profile = this.#profile;
-    if (profile.compactions) yield { kind: "markLog" };
     yield* this.#mixed(profile.warmOps, 400);
-    if (profile.compactions) yield* this.#rewriteBurst();
+    if (profile.rewriteBursts) yield* this.#rewriteBurst();
     yield* this.#newKeys(profile.bulkKeys);
     yield* this.#growSome(Math.round(profile.bulkKeys * profile.growShare));
     yield* this.#newKeys(
       Math.round(profile.bulkKeys * (profile.growShare + profile.refillShare)),
     );
-    if (profile.compactions) {
-      yield { kind: "markLog" };
-      yield* this.#rewriteBurst();
-    }
+    if (profile.rewriteBursts) yield* this.#rewriteBurst();
     this.#hotShare = 0.05;
     yield* this.#mixed(profile.mixedOps, Infinity);
     yield { kind: "size" };
@@ -242,7 +239,7 @@ export class Workload {
 
   /**
    * Rewrites stored points, round the keys, until it wrote more than twice
-   * the live points: a compaction is then due whatever the log held before.
+   * the live points, then restarts.
    */
   *#rewriteBurst(): Generator<ModelOp> {
     const live = this.#model.size().points;
@@ -256,7 +253,7 @@ export class Workload {
       written += points.length;
       yield this.#put(points);
     }
-    yield { kind: "checkCompaction" };
+    yield { kind: "restart" };
   }
 
   #put(points: StoredPoint[]): ModelOp {

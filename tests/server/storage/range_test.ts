@@ -6,7 +6,7 @@
 
 import { assert, assertEquals } from "@std/assert";
 import { MemoryStore } from "../../../src/server/storage/memory.ts";
-import { LogStore } from "../../../src/server/storage/log/store.ts";
+import { openEngine } from "./engine/open_engine.ts";
 import type {
   Series,
   StoredPoint,
@@ -95,13 +95,13 @@ Deno.test("MemoryStore.getRange returns views of the stored columns, not copies"
   assertEquals(Array.from(timestamps), Array.from(whole.subarray(100, 200)));
 });
 
-Deno.test("LogStore.getRange answers every edge of an inclusive range exactly, after a reopen too", async () => {
+Deno.test("EngineStore.getRange answers every edge of an inclusive range exactly, after a reopen too", async () => {
   await using tmp = await tempDir();
-  const store = await LogStore.open(tmp.path, { log: () => {} });
+  const store = await openEngine(tmp.path);
   await store.put(POINTS);
   checkCases((key, from, to) => store.getRange(key, from, to));
   await store.close();
-  const reopened = await LogStore.open(tmp.path, { log: () => {} });
+  const reopened = await openEngine(tmp.path);
   checkCases((key, from, to) => reopened.getRange(key, from, to));
   await reopened.close();
 });

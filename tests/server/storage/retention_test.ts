@@ -12,7 +12,8 @@ import {
   TOO_OLD,
 } from "../../../src/server/storage/retention.ts";
 import { MemoryStore } from "../../../src/server/storage/memory.ts";
-import { LogStore } from "../../../src/server/storage/log/store.ts";
+import { openEngine } from "./engine/open_engine.ts";
+import { DiskUsageReader } from "../../../src/server/storage/engine/disk_budget.ts";
 import { ChunkStore } from "../../../src/server/storage/engine/store.ts";
 import type {
   Series,
@@ -248,26 +249,48 @@ function asyncDisposable(
  */
 async function runRetentionModel(
   open: () => Promise<Storage>,
-  { restarts, wholeChunk, seed, ops }: {
+  {
+    restarts,
+    wholeChunk,
+    seed,
+    ops,
+    retention = 600,
+    maxStepMs = 4000,
+    sizeDeletions = [],
+  }: {
     restarts: boolean;
     /** Most expired points a key may keep: its chunks go whole (0: none). */
     wholeChunk: number;
     seed: number;
     ops: number;
+    /** Seconds kept. */
+    retention?: number;
+    /** Most the clock moves between two operations. */
+    maxStepMs?: number;
+    /**
+     * Each time a disk budget deleted every point before some time, that
+     * time, as the store drops the points: the reference drops them too
+     * before the next operation.
+     */
+    sizeDeletions?: number[];
   },
-): Promise<{ expired: number; checked: number }> {
+): Promise<{ expired: number; checked: number; sizeDeleted: number }> {
   const rng = new Rng(seed);
   const clock = new FakeClock();
   const reference = new Reference();
-  const RETENTION = 600;
+  const RETENTION = retention;
   const KEYS = 40;
   let inner = await open();
   let storage = retained(inner, clock, RETENTION);
   let expired = 0;
   let checked = 0;
+  let sizeDeleted = 0;
   try {
     for (let op = 0; op < ops; op++) {
-      clock.ms += rng.int(0, 4000);
+      for (const before of sizeDeletions.splice(0)) {
+        sizeDeleted += reference.expire(before);
+      }
+      clock.ms += rng.int(0, maxStepMs);
       const cutoff = storage.cutoff();
       const roll = rng.int(0, 99);
       if (roll < 55) {
@@ -328,8 +351,8 @@ async function runRetentionModel(
         const gone = await storage.expire();
         const now = storage.cutoff();
         const want = reference.expire(now);
-        // A restart replays points the log still held past their deletion,
-        // and a chunk goes whole: count exactly only without either.
+        // A chunk goes whole, and a restart may keep fewer expired points
+        // than were kept before it: count exactly only without either.
         if (!restarts && wholeChunk === 0) {
           assertEquals(gone, want, `deleted at op ${op}`);
           assertEquals(storage.size!().points, reference.points());
@@ -352,7 +375,7 @@ async function runRetentionModel(
   } finally {
     await storage.close();
   }
-  return { expired, checked };
+  return { expired, checked, sizeDeleted };
 }
 
 Deno.test("retention model: a memory store over 20,000 random operations as the cut-off moves", async () => {
@@ -373,13 +396,51 @@ Deno.test("retention model: a chunk store with 8-point heads deletes whole chunk
   assert(checked > 5_000);
 });
 
-Deno.test("retention model: the log over 6,000 random operations with restarts", async () => {
+Deno.test("retention model: the storage engine over 6,000 random operations with restarts", async () => {
   await using dir = await tempDir();
   const { expired, checked } = await runRetentionModel(
-    () => LogStore.open(dir.path, { log: () => {}, compactMinPoints: 500 }),
+    () => openEngine(dir.path, { checkpointPoints: 2000 }),
     // Its memory is a ChunkStore: chunks of up to 2 × 120 points.
     { restarts: true, wholeChunk: 240, seed: 23, ops: 6_000 },
   );
   assert(expired > 1_000, `only ${expired} points expired`);
   assert(checked > 1_000);
+});
+
+Deno.test("retention model: the storage engine under a disk budget, over 1,200 random operations with restarts across two weeks; the budget's and the retention's deletions interleave", async () => {
+  await using dir = await tempDir();
+  const sizeDeletions: number[] = [];
+  const messages: string[] = [];
+  const { expired, checked, sizeDeleted } = await runRetentionModel(
+    () =>
+      openEngine(dir.path, {
+        headPoints: 8,
+        checkpointPoints: 300,
+        fsync: "interval", // restarts are clean: close forces the WAL
+        maxDiskBytes: 48 * 1024,
+        onSizeDeleted: (_points, before) => sizeDeletions.push(before),
+        log: (message) => messages.push(message),
+      }),
+    // A 5-day retention and up to 35 minutes between operations: about
+    // 14 days pass, and puts land anywhere in the last 5 days.
+    {
+      restarts: true,
+      wholeChunk: 16,
+      seed: 26,
+      ops: 1_200,
+      retention: 5 * 86_400,
+      maxStepMs: 35 * 60_000,
+      sizeDeletions,
+    },
+  );
+  assert(expired > 500, `only ${expired} points expired`);
+  assert(sizeDeleted > 500, `only ${sizeDeleted} points deleted for size`);
+  assert(checked > 200);
+  // Each step deleted its day from disk too, and never ran out of room.
+  assertEquals(messages.filter((m) => /warning/.test(m)), []);
+  const { total } = await new DiskUsageReader(dir.path).read();
+  assert(total <= 48 * 1024 + 16 * 4096, `${total} B on disk`);
+  console.log(
+    `${expired} points deleted by age, ${sizeDeleted} by size, ${checked} answers checked`,
+  );
 });

@@ -3,28 +3,35 @@
  * one segment per UTC day, then the head as `wal/checkpoint.<n>`, then the
  * deletion of the WAL files and checkpoints that these files now cover.
  * Each file is written atomically (`files.ts`), so a crash at any moment
- * leaves the WAL still covering every point no file holds yet.
+ * leaves the WAL still covering every point no file holds yet. The same
+ * writer records deletions by the retention (`expiry.ts`) and rewrites
+ * everything from memory when a file was touched under it.
  *
  * @module
  */
 
 import { encodeChunk, MAX_CHUNK_POINTS } from "../chunk/chunk.ts";
 import type { Series } from "../storage.ts";
+import { expiredChunk, type ExpiryMark, writeExpiryMark } from "./expiry.ts";
 import {
   checkpointPath,
   listWal,
   removeAll,
   segmentPath,
+  segmentsDir,
   walDir,
   walPath,
   writeAtomically,
 } from "./files.ts";
-import type { SealedChunk } from "./sealed.ts";
+import { dayOf } from "./merge.ts";
+import type { ChunkedMemory, SealedChunk } from "./sealed.ts";
 import {
   encodeSegment,
   type SegmentChunk,
   type SegmentKind,
 } from "./segment_format.ts";
+import type { FileChange, WatchedFiles } from "./watch.ts";
+import { nextTurn } from "../../../internal/turn.ts";
 
 /** What one checkpoint writes, taken at the moment of the WAL cut. */
 export interface CheckpointState {
@@ -40,42 +47,114 @@ export interface CheckpointState {
 }
 
 /**
- * `heads` as chunks of at most {@link MAX_CHUNK_POINTS} points, in their
- * order: a checkpoint needs no day boundaries, since its points go back
- * through the head. An empty head is a record with an empty chunk, so the
- * checkpoint lists every key.
+ * What a rewrite of everything writes: every point in memory, read while
+ * it is written (points put meanwhile are in WAL files after `wal` too).
  */
-export function headChunks(heads: readonly Series[]): SegmentChunk[] {
-  const chunks: SegmentChunk[] = [];
-  for (const { key, timestamps, values } of heads) {
-    if (timestamps.length === 0) {
-      chunks.push({ key, first: 0, last: 0, bytes: new Uint8Array() });
-    }
-    for (let from = 0; from < timestamps.length; from += MAX_CHUNK_POINTS) {
-      const to = Math.min(from + MAX_CHUNK_POINTS, timestamps.length);
-      const run = Array.prototype.slice.call(timestamps, from, to) as number[];
-      chunks.push({
-        key,
-        first: run[0],
-        last: run[run.length - 1],
-        bytes: encodeChunk(
-          run,
-          Array.prototype.slice.call(values, from, to) as number[],
-        ),
-      });
-    }
+export interface RewriteState {
+  /** The last WAL file the rewrite covers. */
+  readonly wal: number;
+  /** Every key's points, read lazily. */
+  readonly series: Iterable<Series>;
+  /** Every key at the WAL cut, in first-seen order. */
+  readonly keys: readonly string[];
+}
+
+/** A segment on disk: its sequence and the newest point of its chunks. */
+export interface SegmentOnDisk {
+  /** The segment's file. */
+  readonly path: string;
+  /** Its sequence. */
+  readonly sequence: number;
+  /** The newest timestamp of its chunks (`-Infinity` when it has none). */
+  readonly last: number;
+}
+
+/**
+ * Points a rewrite puts in one chunk: the size the chunk store seals, so
+ * the rewritten chunks load as they are.
+ */
+const REWRITE_CHUNK_POINTS = 120;
+
+/**
+ * `series`' points as chunks of one UTC day and at most `maxPoints` points
+ * each, in order.
+ */
+export function dayChunks(series: Series, maxPoints: number): SealedChunk[] {
+  const { key, timestamps, values } = series;
+  const chunks: SealedChunk[] = [];
+  for (let from = 0; from < timestamps.length;) {
+    const day = dayOf(timestamps[from]);
+    let to = from + 1;
+    while (
+      to < timestamps.length && to - from < maxPoints &&
+      dayOf(timestamps[to]) === day
+    ) to++;
+    const run = Array.prototype.slice.call(timestamps, from, to) as number[];
+    chunks.push({
+      key,
+      day,
+      first: run[0],
+      last: run[run.length - 1],
+      count: run.length,
+      bytes: encodeChunk(
+        run,
+        Array.prototype.slice.call(values, from, to) as number[],
+      ),
+    });
+    from = to;
   }
   return chunks;
 }
 
+/** Keys encoded between two turns of the event loop (`nextTurn`). */
+const KEYS_PER_TURN = 1000;
+
 /**
- * Writes checkpoints into a data directory. Chunks taken for a checkpoint
- * that failed are kept and written first by the next one, so a full disk
- * loses none of them.
+ * `heads` as chunks of at most {@link MAX_CHUNK_POINTS} points of one UTC
+ * day, in their order. An empty head is a record with an empty chunk, so
+ * the checkpoint lists every key. Encoding takes tens of microseconds a
+ * key, so it lets the event loop turn every {@link KEYS_PER_TURN} keys:
+ * a checkpoint of a million keys does not hold up the connections.
+ */
+async function headChunks(heads: readonly Series[]): Promise<SegmentChunk[]> {
+  const chunks: SegmentChunk[] = [];
+  for (let i = 0; i < heads.length; i++) {
+    const head = heads[i];
+    if (head.timestamps.length === 0) {
+      chunks.push({
+        key: head.key,
+        first: 0,
+        last: 0,
+        bytes: new Uint8Array(),
+      });
+    } else chunks.push(...dayChunks(head, MAX_CHUNK_POINTS));
+    if (i % KEYS_PER_TURN === KEYS_PER_TURN - 1) await nextTurn();
+  }
+  return chunks;
+}
+
+/** Every key's head in first-seen key order, empty where all is sealed. */
+export function checkpointHeads(memory: ChunkedMemory): Series[] {
+  const heads = new Map(memory.heads().map((head) => [head.key, head]));
+  return Array.from(
+    memory.keys(),
+    (key) => heads.get(key) ?? { key, timestamps: [], values: [] },
+  );
+}
+
+/**
+ * Writes checkpoints into a data directory, one file task at a time.
+ * Chunks taken for a checkpoint that failed are kept and written first by
+ * the next one, so a full disk loses none of them. Every file written is
+ * watched (`watch.ts`) until the writer deletes it.
  */
 export class CheckpointWriter {
   readonly #dir: string;
+  readonly #watched: WatchedFiles;
   #nextSequence: number;
+  #mark: ExpiryMark;
+  /** Segments on disk, by path. */
+  readonly #segments = new Map<string, SegmentOnDisk>();
   /** Sealed chunks taken but not yet in a segment, oldest first. */
   #pending: SealedChunk[] = [];
   #tail: Promise<void> = Promise.resolve();
@@ -83,12 +162,27 @@ export class CheckpointWriter {
   /**
    * A writer for `dir`.
    * @param dir The data directory.
-   * @param nextSequence The sequence of the next segment: above every
-   * segment's on disk.
+   * @param disk What start-up found: the sequence of the next segment
+   * (above every segment's on disk), the segments, and the expiry mark.
+   * @param watched Where the files written are watched; start-up's are
+   * in it already.
    */
-  constructor(dir: string, nextSequence: number) {
+  constructor(
+    dir: string,
+    disk: {
+      nextSequence: number;
+      segments: readonly SegmentOnDisk[];
+      mark: ExpiryMark;
+    },
+    watched: WatchedFiles,
+  ) {
     this.#dir = dir;
-    this.#nextSequence = nextSequence;
+    this.#nextSequence = disk.nextSequence;
+    this.#mark = disk.mark;
+    this.#watched = watched;
+    for (const segment of disk.segments) {
+      this.#segments.set(segment.path, segment);
+    }
   }
 
   /**
@@ -102,43 +196,149 @@ export class CheckpointWriter {
     state: CheckpointState,
     kind: "segment" | "converted" = "segment",
   ): Promise<void> {
+    return this.#serially(async () => {
+      this.#pending.push(...state.sealed);
+      const days = [...new Set(this.#pending.map((chunk) => chunk.day))];
+      for (const day of days) {
+        const chunks = this.#pending.filter((chunk) => chunk.day === day);
+        await this.#writeSegment(day, chunks, kind, []);
+        this.#pending = this.#pending.filter((chunk) => chunk.day !== day);
+      }
+      await this.#writeCheckpoint(state.wal, state.heads);
+    });
+  }
+
+  /** Before what the expiry mark deletes the points of the files it covers. */
+  get expiredBefore(): number {
+    return this.#mark.before;
+  }
+
+  /**
+   * Records that points older than `before` were deleted from memory,
+   * where WAL file `wal` was the last one written before: writes the
+   * expiry mark, forgets taken chunks that are now deleted, and deletes
+   * the segments whose chunks all are. With `again`, a mark that deletes
+   * as much or more is written anew, so it covers the files written
+   * since: a disk budget deletes the points put into deleted days too.
+   */
+  expire(before: number, wal: number, again = false): Promise<void> {
+    return this.#serially(async () => {
+      this.#pending = this.#pending.filter((chunk) => chunk.last >= before);
+      // A clock set back: the mark already deletes more.
+      if (before <= this.#mark.before && !again) return;
+      const mark = {
+        before: Math.max(before, this.#mark.before),
+        sequence: this.#nextSequence,
+        wal,
+      };
+      await writeExpiryMark(this.#dir, mark);
+      this.#mark = mark;
+      const gone = [...this.#segments.values()].filter((segment) =>
+        expiredChunk(mark, segment.sequence, segment.last)
+      );
+      await this.#removeSegments(gone);
+    });
+  }
+
+  /**
+   * Writes every point of `state.series` into segments that replace every
+   * segment on disk (the last one written names them, so a crash before
+   * it leaves the old ones in force), then a checkpoint listing the keys,
+   * then deletes what those files cover.
+   */
+  rewrite(state: RewriteState): Promise<void> {
+    return this.#serially(async () => {
+      this.#pending = [];
+      const byDay = new Map<number, SealedChunk[]>();
+      let keys = 0;
+      for (const series of state.series) {
+        for (const chunk of dayChunks(series, REWRITE_CHUNK_POINTS)) {
+          const chunks = byDay.get(chunk.day);
+          if (chunks === undefined) byDay.set(chunk.day, [chunk]);
+          else chunks.push(chunk);
+        }
+        if (++keys % KEYS_PER_TURN === 0) await nextTurn();
+      }
+      if (byDay.size === 0) byDay.set(0, []);
+      const old = [...this.#segments.values()];
+      const days = [...byDay.keys()].sort((a, b) => a - b);
+      for (const day of days) {
+        const replaces = day === days.at(-1)
+          ? old.map((segment) => segment.sequence)
+          : [];
+        await this.#writeSegment(day, byDay.get(day)!, "segment", replaces);
+      }
+      await this.#writeCheckpoint(
+        state.wal,
+        state.keys.map((key) => ({ key, timestamps: [], values: [] })),
+      );
+      await this.#removeSegments(old);
+    });
+  }
+
+  /** The files written that changed since, checked between file tasks. */
+  changes(): Promise<FileChange[]> {
+    return this.#serially(() => this.#watched.changes());
+  }
+
+  /** Runs `task` after every file task queued before it. */
+  #serially<T>(task: () => Promise<T>): Promise<T> {
     // One at a time: a recovery may start while a checkpoint still writes.
-    const run = this.#tail.then(() => this.#write(state, kind));
-    this.#tail = run.catch(() => {});
+    const run = this.#tail.then(task);
+    this.#tail = run.then(() => {}, () => {});
     return run;
   }
 
-  async #write(state: CheckpointState, kind: SegmentKind): Promise<void> {
-    this.#pending.push(...state.sealed);
-    const days = [...new Set(this.#pending.map((chunk) => chunk.day))];
-    for (const day of days) {
-      const chunks = this.#pending.filter((chunk) => chunk.day === day);
-      const sequence = this.#nextSequence++;
-      await writeAtomically(
-        segmentPath(this.#dir, day, sequence),
-        encodeSegment(chunks, { sequence, kind, replaces: [] }),
-      );
-      this.#pending = this.#pending.filter((chunk) => chunk.day !== day);
-    }
+  async #writeSegment(
+    day: number,
+    chunks: readonly SealedChunk[],
+    kind: SegmentKind,
+    replaces: readonly number[],
+  ): Promise<void> {
+    const sequence = this.#nextSequence++;
+    const path = segmentPath(this.#dir, day, sequence);
     await writeAtomically(
-      checkpointPath(this.#dir, state.wal),
-      encodeSegment(headChunks(state.heads), {
-        sequence: state.wal,
+      path,
+      encodeSegment(chunks, { sequence, kind, replaces }),
+    );
+    let last = -Infinity;
+    for (const chunk of chunks) last = Math.max(last, chunk.last);
+    this.#segments.set(path, { path, sequence, last });
+    await this.#watched.add(path);
+  }
+
+  /** Writes checkpoint `wal`, then deletes what it covers. */
+  async #writeCheckpoint(wal: number, heads: readonly Series[]): Promise<void> {
+    const path = checkpointPath(this.#dir, wal);
+    await writeAtomically(
+      path,
+      encodeSegment(await headChunks(heads), {
+        sequence: wal,
         kind: "checkpoint",
         replaces: [],
       }),
     );
-    await this.#removeCovered(state.wal);
+    await this.#watched.add(path);
+    await this.#removeCovered(wal);
   }
 
   /** Deletes WAL files up to `wal` and checkpoints before it. */
   async #removeCovered(wal: number): Promise<void> {
     const { wal: files, checkpoints } = await listWal(this.#dir);
-    await removeAll(walDir(this.#dir), [
+    const paths = [
       ...files.filter((n) => n <= wal).map((n) => walPath(this.#dir, n)),
       ...checkpoints.filter((n) => n < wal).map((n) =>
         checkpointPath(this.#dir, n)
       ),
-    ]);
+    ];
+    await removeAll(walDir(this.#dir), paths);
+    this.#watched.delete(paths);
+  }
+
+  async #removeSegments(segments: readonly SegmentOnDisk[]): Promise<void> {
+    const paths = segments.map((segment) => segment.path);
+    await removeAll(segmentsDir(this.#dir), paths);
+    this.#watched.delete(paths);
+    for (const path of paths) this.#segments.delete(path);
   }
 }

@@ -3,17 +3,21 @@
  * (heads and sealed chunks) made durable by a WAL and checkpoints.
  *
  * Every batch is upserted into memory and appended to the current WAL
- * file before it is acknowledged, exactly as the log store does (the
- * shared `Commits`). A checkpoint cuts the WAL: appends move to a new WAL
- * file, the chunks sealed until then go into day segments and the heads
- * into `checkpoint.<n>`, and only then are the older WAL files deleted. A
- * clean close runs a checkpoint, so the next start replays nothing. A
- * directory of 0.2 (`metrics.log`) is converted when it is opened.
+ * file before it is acknowledged (the write path `Commits`). A checkpoint
+ * cuts the WAL: appends move to a new WAL file, the chunks sealed until
+ * then go into day segments and the heads into `checkpoint.<n>`, and only
+ * then are the older WAL files deleted. A clean close runs a checkpoint,
+ * so the next start replays nothing. A directory of 0.2 (`metrics.log`)
+ * is converted when it is opened.
+ *
+ * Memory holds every acknowledged point, so a file touched under the
+ * store (`watch.ts`) is made good from it: a changed WAL file by a
+ * checkpoint, a changed segment or checkpoint by rewriting everything.
  *
  * @module
  */
 
-import { type CommitOptions, Commits } from "../log/commits.ts";
+import { Commits } from "../log/commits.ts";
 import { lockDirectory } from "../log/files.ts";
 import {
   type Series,
@@ -22,28 +26,21 @@ import {
   type StorageSize,
   type StoredPoint,
 } from "../storage.ts";
-import { type CheckpointState, CheckpointWriter } from "./checkpoint.ts";
+import {
+  checkpointHeads,
+  type CheckpointState,
+  CheckpointWriter,
+  type RewriteState,
+} from "./checkpoint.ts";
 import { walDir } from "./files.ts";
 import type { ChunkedMemory } from "./sealed.ts";
-import { loadDirectory } from "./startup.ts";
-import { createWal } from "./wal.ts";
+import { loadDirectory, type Loaded } from "./startup.ts";
+import { WalFile } from "./wal.ts";
 import { retireLegacy } from "./migration.ts";
-import { writeAll } from "../../../internal/write_all.ts";
-
-/** Options of {@link EngineStore.open}. */
-export interface EngineStoreOptions extends CommitOptions {
-  /**
-   * Seconds between checkpoints.
-   * @default {600}
-   */
-  checkpointInterval?: number;
-  /**
-   * A checkpoint also runs once the current WAL file holds this many
-   * points, which bounds what a start after `kill -9` replays.
-   * @default {256000}
-   */
-  checkpointPoints?: number;
-}
+import { reportChange, WatchedFiles } from "./watch.ts";
+import { Deletions } from "./deletions.ts";
+import type { EngineStoreOptions } from "./store_options.ts";
+export type { EngineStoreOptions } from "./store_options.ts";
 
 /** Keeps points in a {@link ChunkedMemory}, with segments, checkpoints and a WAL in a directory. */
 export class EngineStore implements Storage {
@@ -56,44 +53,65 @@ export class EngineStore implements Storage {
   readonly #writer: CheckpointWriter;
   readonly #checkpointPoints: number;
   readonly #timer: ReturnType<typeof setInterval>;
-  /** The WAL file appended to, and its number. */
-  #file: Deno.FsFile;
-  #wal: number;
-  /** Points appended to the current WAL file. */
+  readonly #watchTimer: ReturnType<typeof setInterval>;
+  readonly #watched: WatchedFiles;
+  /** The WAL file appended to. */
+  #wal: WalFile;
+  /** Points appended to the WAL files since the last checkpoint's cut. */
   #walPoints = 0;
+  /** A file was touched under the store: everything is to be rewritten. */
+  #rewriteDue = false;
+  /** The check of the watched files, and its rewrite, while one runs. */
+  #watching: Promise<void> | undefined;
   /** The checkpoint being written, if one is. */
   #checkpoint: Promise<void> | undefined;
   /** Set after a checkpoint failed: warn once until one succeeds. */
   #checkpointFailed = false;
   readonly #damaged: number;
+  /** What a retention and the disk budget delete (`deletions.ts`). */
+  readonly #deletions: Deletions;
   #closing: Promise<void> | undefined;
 
   private constructor(
     dir: string,
     lock: Deno.FsFile,
     memory: ChunkedMemory,
-    file: Deno.FsFile,
-    loaded: { nextWal: number; nextSequence: number; damaged: number },
+    wal: WalFile,
+    loaded: Loaded,
+    watched: WatchedFiles,
     options: EngineStoreOptions,
   ) {
     this.dir = dir;
     this.#lock = lock;
     this.#memory = memory;
-    this.#file = file;
-    this.#wal = loaded.nextWal;
+    this.#wal = wal;
     this.#damaged = loaded.damaged;
+    this.#watched = watched;
     this.#log = options.log ?? console.error;
     this.#checkpointPoints = options.checkpointPoints ?? 256_000;
-    this.#writer = new CheckpointWriter(dir, loaded.nextSequence);
+    this.#writer = new CheckpointWriter(dir, loaded, watched);
+    this.#deletions = new Deletions({
+      dir,
+      memory,
+      writer: this.#writer,
+      log: this.#log,
+      cutWal: () => this.#cutWalKeepingOld(),
+      serially: (task) => this.#commits.serially(task),
+      closing: () => this.#closing !== undefined,
+    }, options);
     this.#commits = new Commits({
       path: walDir(dir), // the WAL file changes at each checkpoint
       append: (frame, points) => this.#append(frame, points),
-      sync: () => this.#file.syncData(),
+      sync: () => this.#wal.sync(),
       recover: () => this.#recover(),
     }, options);
     this.#timer = setInterval(
       () => this.#startCheckpoint(),
       (options.checkpointInterval ?? 600) * 1000,
+    );
+    this.#watchTimer = setInterval(
+      () => this.#watchFiles(),
+      (options.watchInterval ?? 10) * 1000,
     );
   }
 
@@ -113,19 +131,31 @@ export class EngineStore implements Storage {
     const lock = await lockDirectory(dir);
     try {
       const loaded = await loadDirectory(dir, memory, log);
-      const file = await createWal(dir, loaded.nextWal);
-      const store = new EngineStore(dir, lock, memory, file, loaded, options);
+      const watched = new WatchedFiles();
+      for (const { path } of loaded.segments) await watched.add(path);
+      for (const path of loaded.read) await watched.add(path);
+      const wal = await WalFile.create(dir, loaded.nextWal);
+      const store = new EngineStore(
+        dir,
+        lock,
+        memory,
+        wal,
+        loaded,
+        watched,
+        options,
+      );
       if (loaded.legacy !== undefined) {
         await store.#convert(loaded.legacy).catch((error) => {
           // No closing checkpoint: its segments would not be marked
           // converted, and the next start converts again from the log.
           store.#commits.stop();
-          clearInterval(store.#timer);
+          store.#stopTimers();
           store.#closing = Promise.resolve();
-          store.#file.close();
+          store.#wal.close();
           throw error;
         });
       }
+      if (await store.#deletions.enforce()) store.#startCheckpoint();
       return store;
     } catch (error) {
       lock.close();
@@ -141,6 +171,11 @@ export class EngineStore implements Storage {
     return this.#damaged;
   }
 
+  /** The oldest timestamp kept since the disk budget deleted a day, if it did. */
+  get oldestKept(): number | undefined {
+    return this.#deletions.oldestKept;
+  }
+
   /**
    * Stores the batch in memory at once and resolves when it is written to
    * the WAL (and forced to disk in `"batch"` mode).
@@ -149,7 +184,7 @@ export class EngineStore implements Storage {
     if (this.#closing) {
       return Promise.reject(new Error("the storage engine is closed"));
     }
-    const refused = this.#commits.refusal();
+    const refused = this.#commits.refusal() ?? this.#deletions.refusal;
     if (refused !== undefined) {
       return Promise.reject(new StorageRefusal(refused));
     }
@@ -159,9 +194,10 @@ export class EngineStore implements Storage {
     return this.#commits.put(points);
   }
 
-  /** Why `point` is refused now: the WAL cannot be written, or a cap. */
+  /** Why `point` is refused now: the WAL cannot be written, the disk budget is spent, or a cap. */
   refusal(point: StoredPoint): string | undefined {
-    return this.#commits.refusal() ?? this.#memory.refusal(point);
+    return this.#commits.refusal() ?? this.#deletions.refusal ??
+      this.#memory.refusal(point);
   }
 
   /** The points of `key`, or `undefined`. */
@@ -185,6 +221,28 @@ export class EngineStore implements Storage {
   }
 
   /**
+   * Deletes points older than `before`, whole chunks at a time (see
+   * {@link ChunkedMemory.expire}), and returns how many went once the
+   * deletion is on disk: the WAL is cut, the expiry mark written
+   * (`expiry.ts`) and segments whose chunks all went are deleted, so
+   * the deleted points stay deleted after a restart.
+   *
+   * @throws {Error} when the mark cannot be written: the points are gone
+   * from memory, and a restart before the next deletion brings them back.
+   */
+  expire(before: number): Promise<number> {
+    return this.#deletions.expire(before);
+  }
+
+  /** Starts WAL file n + 1 and returns n, still watched until a checkpoint deletes it. */
+  async #cutWalKeepingOld(): Promise<number> {
+    const { path, identity } = this.#wal;
+    const wal = await this.#cutWal();
+    this.#watched.set(path, identity);
+    return wal;
+  }
+
+  /**
    * Writes what is pending, then a checkpoint, so the next start replays
    * nothing. Rejects only if the WAL could not be written; a checkpoint
    * that fails leaves the WAL to cover everything. Safe to call more than
@@ -195,34 +253,98 @@ export class EngineStore implements Storage {
   }
 
   async #shutdown(): Promise<void> {
-    clearInterval(this.#timer);
+    this.#stopTimers();
     try {
       await this.#checkpoint;
+      await this.#watching;
       await this.#commits.close(async () => {
         await this.#commits.sync();
+        // A last check that every file is as written.
+        await this.#watchWal(true);
+        if (await this.#checkFiles((cut) => cut())) return;
         const state = await this.#cutOrWarn();
         if (state !== undefined) await this.#writeCheckpoint(state);
       });
     } finally {
-      this.#file.close();
+      this.#wal.close();
       this.#lock.close();
     }
   }
 
+  #stopTimers(): void {
+    clearInterval(this.#timer);
+    clearInterval(this.#watchTimer);
+  }
+
+  /** Appends a frame of `points` points, once the file is known to be ours. */
   async #append(frame: Uint8Array, points: number): Promise<void> {
-    await writeAll(this.#file, frame);
+    await this.#watchWal();
+    await this.#wal.append(frame);
     this.#walPoints += points;
     if (this.#walPoints >= this.#checkpointPoints) this.#startCheckpoint();
   }
 
-  /** Starts a checkpoint unless one runs, the WAL failed, or the store closes. */
+  /**
+   * Notices that the current WAL file was touched (`WalFile.change`), and
+   * then runs a checkpoint, which makes memory durable without it and
+   * starts a new WAL file. Runs between WAL writes.
+   */
+  async #watchWal(now = false): Promise<void> {
+    const change = await this.#wal.change(now);
+    if (change === undefined) return;
+    await reportChange(change, "running a checkpoint from memory", this.#log);
+    await this.#recover();
+  }
+
+  /** Checks the watched files every `watchInterval` (`#checkFiles`). */
+  #watchFiles(): void {
+    if (this.#watching || this.#closing || this.#commits.refusal()) return;
+    this.#watching = this.#checkFiles((cut) => this.#commits.serially(cut))
+      .then(() => {}, (error) => {
+        this.#log(
+          `warning: cannot rewrite ${this.dir} from memory; retrying at the next check: ${error}`,
+        );
+      }).finally(() => this.#watching = undefined);
+  }
+
+  /**
+   * Reports each watched file that changed, and then rewrites everything
+   * from memory (and again at each check until a rewrite succeeds), its
+   * WAL cut run by `serially`. Resolves whether it rewrote.
+   */
+  async #checkFiles(
+    serially: (cut: () => Promise<RewriteState>) => Promise<RewriteState>,
+  ): Promise<boolean> {
+    for (const change of await this.#writer.changes()) {
+      await reportChange(
+        change,
+        "rewriting every point from memory",
+        this.#log,
+      );
+      this.#watched.delete([change.path]);
+      this.#rewriteDue = true;
+    }
+    if (!this.#rewriteDue) return false;
+    await this.#writer.rewrite(await serially(() => this.#cutForRewrite()));
+    this.#rewriteDue = false;
+    this.#log(`rewrote every point of ${this.dir} from memory`);
+    return true;
+  }
+
+  /**
+   * Starts a checkpoint unless one runs, the WAL failed, or the store
+   * closes; then holds the disk budget, and after a deletion runs another
+   * checkpoint, written without the deleted points.
+   */
   #startCheckpoint(): void {
     if (this.#checkpoint || this.#closing || this.#commits.refusal()) return;
     const run = this.#commits.serially(() => this.#cutOrWarn()).then((
       state,
-    ) => state === undefined ? undefined : this.#writeCheckpoint(state));
-    this.#checkpoint = run.catch(() => {}).finally(() => {
+    ) => state === undefined ? undefined : this.#writeCheckpoint(state))
+      .then(() => this.#deletions.enforce());
+    this.#checkpoint = run.catch(() => false).then((deleted) => {
       this.#checkpoint = undefined;
+      if (deleted) this.#startCheckpoint();
     });
   }
 
@@ -233,7 +355,7 @@ export class EngineStore implements Storage {
    */
   async #cutOrWarn(): Promise<CheckpointState | undefined> {
     try {
-      await this.#file.syncData();
+      await this.#wal.sync();
       return await this.#cut();
     } catch (error) {
       this.#checkpointFailure(error);
@@ -241,23 +363,39 @@ export class EngineStore implements Storage {
     }
   }
 
+  /** Starts WAL file n + 1, run between two WAL writes, and returns n. */
+  async #cutWal(): Promise<number> {
+    const next = await WalFile.create(this.dir, this.#wal.n + 1);
+    this.#wal.close();
+    this.#wal = next;
+    return next.n - 1;
+  }
+
   /**
-   * The WAL cut, run between two WAL writes: starts WAL file n + 1 and
-   * takes the sealed chunks and heads as of that moment, synchronously.
+   * The WAL cut of a checkpoint, run between two WAL writes: starts WAL
+   * file n + 1 and takes the sealed chunks and heads as of that moment.
    */
   async #cut(): Promise<CheckpointState> {
-    const wal = this.#wal;
-    const next = await createWal(this.dir, wal + 1);
-    const state = {
+    const wal = await this.#cutWal();
+    this.#walPoints = 0;
+    return {
       wal,
       sealed: this.#memory.takeSealed(),
-      heads: headsInKeyOrder(this.#memory),
+      heads: checkpointHeads(this.#memory),
     };
-    this.#file.close();
-    this.#file = next;
-    this.#wal = wal + 1;
+  }
+
+  /** The WAL cut of a rewrite of everything: the keys, the points read later. */
+  async #cutForRewrite(): Promise<RewriteState> {
+    const wal = await this.#cutWal();
     this.#walPoints = 0;
-    return state;
+    // Every point is rewritten: the chunks sealed so far among them.
+    this.#memory.takeSealed();
+    return {
+      wal,
+      keys: Array.from(this.#memory.keys()),
+      series: this.#memory.getAll(),
+    };
   }
 
   /** Writes a checkpoint's files; a failure is warned about once. */
@@ -304,13 +442,4 @@ export class EngineStore implements Storage {
   async #recover(): Promise<void> {
     await this.#writer.write(await this.#cut());
   }
-}
-
-/** Every key's head in first-seen key order, empty where all is sealed. */
-function headsInKeyOrder(memory: ChunkedMemory): Series[] {
-  const heads = new Map(memory.heads().map((head) => [head.key, head]));
-  return Array.from(
-    memory.keys(),
-    (key) => heads.get(key) ?? { key, timestamps: [], values: [] },
-  );
 }

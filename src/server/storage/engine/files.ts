@@ -6,6 +6,7 @@
  * DIR/segments/<UTC day>.<sequence>.seg   sealed chunks, immutable
  * DIR/wal/<n>                             WAL files: log frames after MTRCWAL1
  * DIR/wal/checkpoint.<n>                  the head once WAL file n is done
+ * DIR/expired                             what a retention deleted (expiry.ts)
  * ```
  *
  * A file is written as `*.tmp`, fsynced, renamed into place, and then its
@@ -49,12 +50,55 @@ export function segmentPath(
   day: number,
   sequence: number,
 ): string {
+  return `${segmentsDir(dir)}/${dayName(day)}.${
+    padded(sequence, DIGITS.segment)
+  }.seg`;
+}
+
+/** UTC `day` as segment names give it: `2024-05-01`, or `day<n>` past a Date's range. */
+export function dayName(day: number): string {
   const ms = day * DAY_SECONDS * 1000;
-  // Days past what a Date holds are named by their number.
-  const name = Math.abs(ms) <= 8.64e15
+  return Math.abs(ms) <= 8.64e15
     ? new Date(ms).toISOString().slice(0, -14)
     : `day${day}`;
-  return `${segmentsDir(dir)}/${name}.${padded(sequence, DIGITS.segment)}.seg`;
+}
+
+/**
+ * The UTC day and sequence of a segment file's name, as
+ * {@link segmentPath} writes it; `undefined` for any other name.
+ */
+export function parseSegmentName(
+  name: string,
+): { day: number; sequence: number } | undefined {
+  const match = SEGMENT_NAME.exec(name);
+  if (match === null) return undefined;
+  const numbered = /^day(-?\d+)$/.exec(match[1]);
+  const day = numbered !== null
+    ? Number(numbered[1])
+    : Date.parse(`${match[1]}T00:00:00Z`) / (DAY_SECONDS * 1000);
+  return Number.isSafeInteger(day)
+    ? { day, sequence: Number(match[2]) }
+    : undefined;
+}
+
+/**
+ * Whether `name`, in `segments/` or `wal/`, is a file the engine writes:
+ * a segment, a WAL file, a checkpoint, or a `*.tmp` being written (not a
+ * copy kept aside, such as `*.damaged-<time>`).
+ */
+export function isEngineFile(name: string): boolean {
+  return name.endsWith(".tmp") || parseSegmentName(name) !== undefined ||
+    WAL_NAME.test(name) || CHECKPOINT_NAME.test(name);
+}
+
+/** Whether `name`, in `wal/`, is a WAL file (not a checkpoint). */
+export function isWalFile(name: string): boolean {
+  return WAL_NAME.test(name);
+}
+
+/** The path of the expiry mark (`expiry.ts`) in `dir`. */
+export function expiryMarkPath(dir: string): string {
+  return `${dir}/expired`;
 }
 
 /** The path of WAL file `n`. */

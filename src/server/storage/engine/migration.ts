@@ -68,14 +68,15 @@ export async function undoConversion(
 }
 
 /**
- * Replays the 0.2 log at `path` into `visit`; returns the puts read. A
- * damaged log is copied aside and reported, every good frame replayed.
+ * Replays the 0.2 log at `path` into `visit`; returns the puts read and
+ * the damaged stretches skipped. A damaged log is copied aside and
+ * reported, every good frame replayed.
  */
 export async function replayLegacy(
   path: string,
   visit: PointVisitor,
   log: (message: string) => void,
-): Promise<number> {
+): Promise<{ points: number; damaged: number }> {
   using file = await Deno.open(path, { read: true });
   const scan = await readLog(file, visit);
   if (scan.skipped.length > 0) {
@@ -86,7 +87,7 @@ export async function replayLegacy(
       }; converted every good frame around the damage; the damaged log is kept as ${copy}`,
     );
   }
-  return scan.pointCount;
+  return { points: scan.pointCount, damaged: scan.skipped.length };
 }
 
 /**

@@ -46,6 +46,12 @@ export interface ChunkedMemory {
   /** Keys and points held. */
   size(): StorageSize;
   /**
+   * Deletes points older than `before` (whole chunks whose newest point is
+   * older, and old head points); returns how many went. A chunk deleted
+   * here is no longer returned by {@link ChunkedMemory.takeSealed}.
+   */
+  expire(before: number): number;
+  /**
    * Chunks sealed, or rewritten by a put into an already sealed range,
    * since the last call, oldest first. Each must reach a segment: a
    * rewritten chunk holds every point of the one it replaces, so the

@@ -3,7 +3,8 @@
  * newest checkpoint and then the WAL files after it through `upsert`. Its
  * time is bounded by the data's compressed size and the WAL since the last
  * checkpoint, not by history. A 0.2 log found there is replayed last, for
- * a conversion (`migration.ts`).
+ * a conversion (`migration.ts`). What the expiry mark (`expiry.ts`) says
+ * was deleted is skipped, and a segment it deletes whole is deleted.
  *
  * Keys come back in first-seen order: the checkpoint lists every key in
  * that order, and a key's segment chunks (in sequence order) are loaded
@@ -15,12 +16,22 @@
 
 import { decodeChunk } from "../chunk/chunk.ts";
 import type { PointVisitor } from "../log/format.ts";
+import type { SegmentOnDisk } from "./checkpoint.ts";
+import {
+  expiredChunk,
+  expiredPoint,
+  type ExpiryMark,
+  readExpiryMark,
+} from "./expiry.ts";
 import {
   checkpointPath,
   listWal,
   openFiles,
   type ReadSegment,
   readSegmentFile,
+  removeAll,
+  segmentsDir,
+  walPath,
 } from "./files.ts";
 import { legacyLog, replayLegacy, undoConversion } from "./migration.ts";
 import type { ChunkedMemory } from "./sealed.ts";
@@ -36,6 +47,12 @@ export interface Loaded {
   readonly damaged: number;
   /** A 0.2 log replayed into memory, to be converted by a checkpoint. */
   readonly legacy?: string;
+  /** The segments kept on disk. */
+  readonly segments: readonly SegmentOnDisk[];
+  /** The expiry mark in force. */
+  readonly mark: ExpiryMark;
+  /** The checkpoint and WAL files read, which later starts read again. */
+  readonly read: readonly string[];
 }
 
 /** Segment chunks by key, each loaded into memory once, when due. */
@@ -46,10 +63,17 @@ class SegmentChunks {
   /** Chunks loaded. */
   loaded = 0;
 
-  constructor(segments: readonly ReadSegment[], memory: ChunkedMemory) {
+  /** Loads the chunks of `segments` that `mark` does not delete. */
+  constructor(
+    segments: readonly ReadSegment[],
+    memory: ChunkedMemory,
+    mark: ExpiryMark,
+  ) {
     this.#memory = memory;
     for (const segment of segments) {
-      for (const { key, bytes } of segment.records) {
+      const { sequence } = segment.footer;
+      for (const { key, bytes, last } of segment.records) {
+        if (expiredChunk(mark, sequence, last)) continue;
         const chunks = this.#byKey.get(key);
         if (chunks === undefined) this.#byKey.set(key, [bytes]);
         else chunks.push(bytes);
@@ -84,40 +108,58 @@ export async function loadDirectory(
   const started = performance.now();
   const legacy = await legacyLog(dir);
   const files = await openFiles(dir, log);
-  const segments = legacy === undefined
+  const read = legacy === undefined
     ? files.segments
     : await undoConversion(dir, files.segments);
   const { wal, checkpoints } = legacy === undefined
     ? files
     : await listWal(dir);
-  let damaged = segments.reduce((sum, s) => sum + s.damaged, 0);
-  const chunks = new SegmentChunks(segments, memory);
-  const upsert: PointVisitor = (key, timestamp, value) => {
-    chunks.load(key);
-    memory.upsert(key, timestamp, value);
-  };
+  const expiry = await readExpiryMark(dir, log);
+  const { mark } = expiry;
+  let damaged = expiry.damaged + read.reduce((sum, s) => sum + s.damaged, 0);
+  const segments = await withoutExpired(dir, read, mark);
+  const chunks = new SegmentChunks(segments, memory, mark);
+  const upsertFrom =
+    (file: number): PointVisitor => (key, timestamp, value) => {
+      chunks.load(key);
+      if (!expiredPoint(mark, file, timestamp)) {
+        memory.upsert(key, timestamp, value);
+      }
+    };
   const checkpoint = checkpoints.at(-1) ?? 0;
+  const readFiles: string[] = [];
   let headPoints = 0;
   if (checkpoints.length > 0) {
     const path = checkpointPath(dir, checkpoint);
-    const read = await readSegmentFile(path, checkpoint, "checkpoint", log);
-    damaged += read.damaged;
-    for (const { key, bytes } of read.records) {
+    const file = await readSegmentFile(path, checkpoint, "checkpoint", log);
+    damaged += file.damaged;
+    readFiles.push(path);
+    const upsert = upsertFrom(checkpoint);
+    for (const { key, bytes } of file.records) {
       chunks.load(key);
       if (bytes.length === 0) continue;
       const { timestamps, values } = decodeChunk(bytes);
       for (let i = 0; i < timestamps.length; i++) {
-        memory.upsert(key, timestamps[i], values[i]);
+        upsert(key, timestamps[i], values[i]);
       }
       headPoints += timestamps.length;
     }
   }
   const replayed = wal.filter((n) => n > checkpoint);
   let walPoints = 0;
-  for (const n of replayed) walPoints += await replayWal(dir, n, upsert, log);
-  const converted = legacy === undefined
-    ? 0
-    : await replayLegacy(legacy, upsert, log);
+  for (const n of replayed) {
+    const replay = await replayWal(dir, n, upsertFrom(n), log);
+    walPoints += replay.points;
+    damaged += replay.damaged;
+    readFiles.push(walPath(dir, n));
+  }
+  let converted = 0;
+  if (legacy !== undefined) {
+    // Its points were put before any mark: none is deleted.
+    const replay = await replayLegacy(legacy, upsertFrom(Infinity), log);
+    converted = replay.points;
+    damaged += replay.damaged;
+  }
   chunks.loadRest();
   const size = memory.size();
   log(
@@ -127,11 +169,41 @@ export async function loadDirectory(
       Math.round(performance.now() - started)
     } ms`,
   );
-  const sequences = segments.map((segment) => segment.footer.sequence);
+  const sequences = read.map((segment) => segment.footer.sequence);
   return {
     nextWal: Math.max(checkpoint, ...wal) + 1,
     nextSequence: Math.max(0, ...sequences) + 1,
     damaged,
     legacy,
+    segments: segments.map((segment) => ({
+      path: segment.path,
+      sequence: segment.footer.sequence,
+      // A loop: spreading a segment's records into Math.max may overflow.
+      last: segment.records.reduce(
+        (max, r) => Math.max(max, r.last),
+        -Infinity,
+      ),
+    })),
+    mark,
+    read: readFiles,
   };
+}
+
+/**
+ * `segments` without those whose chunks `mark` deletes all, which are
+ * deleted from `dir`.
+ */
+async function withoutExpired(
+  dir: string,
+  segments: readonly ReadSegment[],
+  mark: ExpiryMark,
+): Promise<ReadSegment[]> {
+  const gone = ({ footer, records }: ReadSegment) =>
+    footer.sequence < mark.sequence &&
+    records.every(({ last }) => expiredChunk(mark, footer.sequence, last));
+  await removeAll(
+    segmentsDir(dir),
+    segments.filter(gone).map((segment) => segment.path),
+  );
+  return segments.filter((segment) => !gone(segment));
 }

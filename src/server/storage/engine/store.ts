@@ -180,7 +180,9 @@ export class ChunkStore implements Storage, ChunkedMemory {
 
   /**
    * Deletes every point older than `before` that a whole chunk (or a
-   * one-point key) holds, and old head points; returns how many went.
+   * one-point key) holds, and old head points; returns how many went. The
+   * chunks deleted are dropped from what {@link ChunkStore.takeSealed}
+   * gives too.
    */
   expire(before: number): number {
     let gone = 0;
@@ -196,6 +198,8 @@ export class ChunkStore implements Storage, ChunkedMemory {
       }
     }
     this.#pointCount -= gone;
+    // A chunk sealed and deleted before a checkpoint took it is not written.
+    this.#sealed = this.#sealed.filter((chunk) => chunk.last >= before);
     return gone;
   }
 

@@ -1,8 +1,8 @@
 /**
- * The write path shared by the durable stores: batches of puts become log
- * frames, written one task at a time, forced to disk per the fsync mode,
- * and acknowledged only then. A failed write refuses puts until the store
- * has written a fresh durable state from memory.
+ * The storage engine's write path: batches of puts become log frames
+ * (`format.ts`), written one task at a time, forced to disk per the fsync
+ * mode, and acknowledged only then. A failed write refuses puts until the
+ * store has written a fresh durable state from memory.
  *
  * @module
  */
@@ -11,7 +11,7 @@ import { FrameWriter } from "./format.ts";
 import { StorageRefusal, type StoredPoint } from "../storage.ts";
 
 /**
- * When the log is forced to disk.
+ * When the write-ahead log is forced to disk.
  * - `"batch"`: before each batch is acknowledged; an acknowledged put
  *   survives a crash of the machine (power loss).
  * - `"interval"`: every `fsyncInterval` (`serve`: seconds); a put is acknowledged once
@@ -20,10 +20,10 @@ import { StorageRefusal, type StoredPoint } from "../storage.ts";
  */
 export type FsyncMode = "batch" | "interval";
 
-/** Options of the write path, shared by the durable stores. */
+/** Options of the write path. */
 export interface CommitOptions {
   /**
-   * When the log is forced to disk; see {@link FsyncMode}.
+   * When the write-ahead log is forced to disk; see {@link FsyncMode}.
    * @default {"batch"}
    */
   fsync?: FsyncMode;
@@ -60,7 +60,7 @@ export interface CommitTarget {
   /** Forces the log to disk. */
   sync(): Promise<void>;
   /**
-   * Makes everything in memory durable anew (a fresh log, a checkpoint),
+   * Makes everything in memory durable anew (a checkpoint),
    * so appends can go on after a failed write.
    */
   recover(): Promise<void>;
@@ -168,6 +168,7 @@ export class Commits {
     this.stop();
     if (this.#failure !== undefined) {
       await this.serially(() => this.#target.recover(), true);
+      this.#failure = undefined; // the fresh state is written
     }
     await this.serially(last);
   }

@@ -1,6 +1,8 @@
 /**
- * The bytes of the append-only log. A file is an 8-byte magic `MTRCLOG1`
- * followed by frames; each frame is one batch written in one go:
+ * The bytes of a log: the storage engine's WAL files (magic `MTRCWAL1`)
+ * and 0.2's `metrics.log` (magic `MTRCLOG1`), which it converts. A file is
+ * an 8-byte magic followed by frames; each frame is one batch written in
+ * one go:
  *
  * ```text
  * frame  = u32 payload length | u32 CRC-32 of payload | payload
@@ -20,7 +22,7 @@ import { slide, withRoom } from "../../../internal/grow.ts";
 import { crc32 } from "node:zlib";
 import type { StoredPoint } from "../storage.ts";
 
-/** The first bytes of every log file. */
+/** The first bytes of a 0.2 log file (`metrics.log`). */
 export const MAGIC: Uint8Array = new TextEncoder().encode("MTRCLOG1");
 /** Bytes before a frame's payload: length and CRC. */
 const FRAME_HEADER_BYTES = 8;
@@ -36,11 +38,6 @@ export class FrameWriter {
   #length = FRAME_HEADER_BYTES;
   #pointCount = 0;
 
-  /** Bytes of the frame so far, header included. */
-  get byteLength(): number {
-    return this.#length;
-  }
-
   /** Points in the frame so far. */
   get pointCount(): number {
     return this.#pointCount;
@@ -55,18 +52,6 @@ export class FrameWriter {
       this.#record(key, end - i);
       for (; i < end; i++) this.#point(points[i].timestamp, points[i].value);
     }
-  }
-
-  /** Appends `timestamps[from..to)` and their values as one record. */
-  appendRun(
-    key: string,
-    timestamps: ArrayLike<number>,
-    values: ArrayLike<number>,
-    from: number,
-    to: number,
-  ): void {
-    this.#record(key, to - from);
-    for (let i = from; i < to; i++) this.#point(timestamps[i], values[i]);
   }
 
   /** Seals the frame (length and CRC) and returns its bytes. */

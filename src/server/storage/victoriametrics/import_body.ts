@@ -20,10 +20,19 @@ import { slotMs } from "./order.ts";
 
 const encoder = new TextEncoder();
 const COMMA = 0x2c;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const DIGIT_0 = 0x30;
+const HEAD = encoder.encode('{"metric":{"__name__":');
+const VALUES = encoder.encode('},"values":[');
 const MIDDLE = encoder.encode('],"timestamps":[');
 const END = encoder.encode("]}\n");
 /** A key's line around its numbers, beyond the key itself. */
 const LINE_BYTES = 64;
+/** Seconds whose digits one body remembers (a power of two). */
+const SECOND_CACHE = 64;
+/** Digits of a millisecond's whole seconds, at most. */
+const SECOND_DIGITS = 16;
 
 /** The import body for `request` (with its slots planned). */
 export function encodeImport(request: RequestWrites): Uint8Array<ArrayBuffer> {
@@ -31,14 +40,15 @@ export function encodeImport(request: RequestWrites): Uint8Array<ArrayBuffer> {
   // About 30 bytes a point for usual values; grown when a line needs more.
   let buf = new Uint8Array(seconds.length * 32 + keys.length * LINE_BYTES);
   let at = 0;
+  const digits = new SecondDigits();
   for (let k = 0; k < keys.length; k++) {
-    const head = `{"metric":{"__name__":${JSON.stringify(keys[k])}},"values":[`;
+    const key = keys[k];
     const start = starts[k];
     const end = ends[k];
-    const room = head.length * 3 + LINE_BYTES +
+    const room = key.length * 6 + LINE_BYTES +
       (end - start) * 2 * (MAX_NUMBER_BYTES + 1);
     if (at + room > buf.length) buf = withRoom(buf, at, room);
-    at += encoder.encodeInto(head, buf.subarray(at)).written;
+    at = writeHead(buf, at, key);
     for (let i = start; i < end; i++) {
       if (i > start) buf[at++] = COMMA;
       at = writePythonFloat(buf, at, values[i]);
@@ -47,10 +57,70 @@ export function encodeImport(request: RequestWrites): Uint8Array<ArrayBuffer> {
     at += MIDDLE.length;
     for (let i = start; i < end; i++) {
       if (i > start) buf[at++] = COMMA;
-      at = writeInteger(buf, at, slotMs(seconds[i], slots[i]));
+      at = digits.write(buf, at, seconds[i], slots[i]);
     }
     buf.set(END, at);
     at += END.length;
   }
   return buf.subarray(0, at);
+}
+
+/**
+ * Writes `{"metric":{"__name__":KEY},"values":[` at `buf[at]`: a
+ * printable-ASCII key with no quote or backslash byte by byte, any other
+ * as JSON spells it. Returns the offset after it.
+ */
+function writeHead(buf: Uint8Array, at: number, key: string): number {
+  buf.set(HEAD, at);
+  let to = at + HEAD.length;
+  buf[to] = QUOTE;
+  for (let i = 0; i < key.length; i++) {
+    const code = key.charCodeAt(i);
+    if (code < 0x20 || code > 0x7e || code === QUOTE || code === BACKSLASH) {
+      to = at + HEAD.length +
+        encoder.encodeInto(
+          JSON.stringify(key),
+          buf.subarray(at + HEAD.length),
+        ).written;
+      buf.set(VALUES, to);
+      return to + VALUES.length;
+    }
+    buf[to + 1 + i] = code;
+  }
+  to += key.length + 1;
+  buf[to++] = QUOTE;
+  buf.set(VALUES, to);
+  return to + VALUES.length;
+}
+
+/**
+ * Writes a write's millisecond (`slotMs`, see `order.ts`): the digits of
+ * its whole seconds, remembered for the seconds a body's keys share, then
+ * three digits of the millisecond within.
+ */
+class SecondDigits {
+  readonly #seconds = new Float64Array(SECOND_CACHE).fill(NaN);
+  readonly #lengths = new Uint8Array(SECOND_CACHE);
+  readonly #digits = new Uint8Array(SECOND_CACHE * SECOND_DIGITS);
+
+  /** Writes `slotMs(second, slot)` at `buf[at]`; returns the offset after. */
+  write(buf: Uint8Array, at: number, second: number, slot: number): number {
+    const ms = slotMs(second, slot);
+    const whole = Math.floor(ms / 1000);
+    const within = ms - whole * 1000;
+    if (whole < 1) return writeInteger(buf, at, ms);
+    const cached = whole & (SECOND_CACHE - 1);
+    const from = cached * SECOND_DIGITS;
+    if (this.#seconds[cached] !== whole) {
+      this.#seconds[cached] = whole;
+      this.#lengths[cached] = writeInteger(this.#digits, from, whole) - from;
+    }
+    const length = this.#lengths[cached];
+    for (let i = 0; i < length; i++) buf[at + i] = this.#digits[from + i];
+    at += length;
+    buf[at] = DIGIT_0 + Math.floor(within / 100);
+    buf[at + 1] = DIGIT_0 + Math.floor(within / 10) % 10;
+    buf[at + 2] = DIGIT_0 + within % 10;
+    return at + 3;
+  }
 }

@@ -29,7 +29,12 @@ const COMMA = 0x2c;
 const CLOSE = 0x5d;
 const SPACE = 0x20;
 const NEWLINE = 0x0a;
-/** Bytes of one block: a few keys' lines. */
+/**
+ * Bytes of the first block: a `get` of one key of a few thousand points
+ * fits, and no more is cleared for it.
+ */
+const FIRST_BLOCK_BYTES = 64 << 10;
+/** Bytes of a block at most: each block doubles up to a few keys' lines. */
 const BLOCK_BYTES = 4 << 20;
 const encoder = new TextEncoder();
 
@@ -37,6 +42,13 @@ const encoder = new TextEncoder();
 export class LineBlocks {
   #block = new Uint8Array(0);
   #at = 0;
+  #nextBytes = FIRST_BLOCK_BYTES;
+  /** A new block of at least `bytes`. */
+  readonly #newBlock = (bytes: number): Uint8Array<ArrayBuffer> => {
+    const block = new Uint8Array(Math.max(this.#nextBytes, bytes));
+    this.#nextBytes = Math.min(2 * this.#nextBytes, BLOCK_BYTES);
+    return block;
+  };
 
   /** The data lines of `series` (none for `undefined`), in pieces. */
   write(series: Series | undefined): Uint8Array[] {
@@ -46,7 +58,7 @@ export class LineBlocks {
     const pieces: Uint8Array[] = [];
     for (let from = 0; from < series.timestamps.length;) {
       if (this.#block.length - this.#at < lineBytes) {
-        this.#block = new Uint8Array(Math.max(BLOCK_BYTES, lineBytes));
+        this.#block = this.#newBlock(lineBytes);
         this.#at = 0;
       }
       const start = this.#at;
@@ -80,7 +92,12 @@ export class LineBlocks {
     layout: LineLayout,
     recent: KeyWrites | undefined,
   ): Uint8Array[] | undefined {
-    const out = new LineWriter(this.#block, this.#at, layout.key);
+    const out = new LineWriter(
+      this.#block,
+      this.#at,
+      layout.key,
+      this.#newBlock,
+    );
     const recentLength = recent?.length ?? 0;
     let j = 0;
     let v = layout.values;
@@ -152,13 +169,20 @@ class LineWriter {
   readonly #key: Uint8Array;
   readonly #lineBytes: number;
   readonly #pieces: Uint8Array[] = [];
+  readonly #newBlock: (bytes: number) => Uint8Array<ArrayBuffer>;
   #start: number;
 
-  constructor(block: Uint8Array<ArrayBuffer>, at: number, key: string) {
+  constructor(
+    block: Uint8Array<ArrayBuffer>,
+    at: number,
+    key: string,
+    newBlock: (bytes: number) => Uint8Array<ArrayBuffer>,
+  ) {
     this.block = block;
     this.at = this.#start = at;
     this.#key = encoder.encode(key);
     this.#lineBytes = this.#key.length + DATA_LINE_EXTRA_BYTES;
+    this.#newBlock = newBlock;
   }
 
   /**
@@ -204,7 +228,7 @@ class LineWriter {
   #room(): void {
     if (this.block.length - this.at >= this.#lineBytes) return;
     this.pieces();
-    this.block = new Uint8Array(Math.max(BLOCK_BYTES, this.#lineBytes));
+    this.block = this.#newBlock(this.#lineBytes);
     this.at = this.#start = 0;
   }
 }

@@ -25,6 +25,12 @@ export class ExportReader {
   readonly #http: VictoriaMetricsHttp;
   readonly #exportUrl: string;
   readonly #recent: RecentWrites;
+  /** Tells this reader's exports from any other front-end's. */
+  readonly #id = Array.from(
+    crypto.getRandomValues(new Uint32Array(2)),
+    (word) => word.toString(16).padStart(8, "0"),
+  ).join("");
+  #exports = 0;
 
   /**
    * @param http The store's HTTP side.
@@ -78,30 +84,32 @@ export class ExportReader {
   }
 
   /**
-   * {@link VictoriaMetricsStore.getAll}'s data lines, each key's written
-   * as soon as its line of the export is read, while VictoriaMetrics
-   * sends the others.
+   * {@link VictoriaMetricsStore.getLines}: the data lines of `key` (or of
+   * every key for `*`), each key's written as soon as its line of the
+   * export is read, while VictoriaMetrics sends the others.
    */
-  async getAllLines(): Promise<Iterable<Uint8Array>> {
+  async getLines(key: string): Promise<Iterable<Uint8Array>> {
     const now = Date.now();
     const blocks = new LineBlocks();
     const written = new Map<string, Uint8Array[] | undefined>();
     const stored = await this.#export(
-      "*",
+      key,
       -Infinity,
       Infinity,
-      new ExportLines((key, line, layout) => {
+      new ExportLines((exported, line, layout) => {
         const pieces = line && layout &&
-          blocks.writeExport(line, layout, this.#recent.get(key, now));
-        written.set(key, pieces);
+          blocks.writeExport(line, layout, this.#recent.get(exported, now));
+        written.set(exported, pieces);
         return pieces !== undefined;
       }),
     );
-    const every = this.#withRecent(
-      stored,
-      now,
-      (key): ExportedKey => ({ key, series: undefined }),
-    );
+    const recentOnly = (only: string): ExportedKey => ({
+      key: only,
+      series: undefined,
+    });
+    const every = key !== "*"
+      ? (stored.length > 0 ? stored : [recentOnly(key)])
+      : this.#withRecent(stored, now, recentOnly);
     return this.#lines(every, written, blocks, now);
   }
 
@@ -188,7 +196,15 @@ export class ExportReader {
     if (startMs > endMs) return [];
     return await this.#http.request({
       what: "export",
-      url: exportUrl(this.#exportUrl, key, startMs, endMs),
+      // A selector VictoriaMetrics never saw, so no cached match hides
+      // series created since (see exportSelector).
+      url: exportUrl(
+        this.#exportUrl,
+        key,
+        startMs,
+        endMs,
+        `fresh_${this.#id}_${this.#exports++}`,
+      ),
       label: this.#exportUrl,
       // fetch asks for gzip by default: VictoriaMetrics then compresses
       // the export and sends it in thousands of small pieces (2M points:

@@ -4,15 +4,19 @@
  * (read-your-writes), and their slots order the next rewrite of the same
  * second (see `order.ts`).
  *
- * Each key keeps one typed array of `[second, value, stamp]` triples
- * sorted by second (24 bytes a write, no object or map entry per point);
- * the stamp packs when the write was last made (ms) with its slot.
+ * Each key keeps one typed array of `[second, value, stamp, request]`
+ * sorted by second (32 bytes a write, no object or map entry per point);
+ * the stamp packs when the write was last made (ms) with its slot, and
+ * `request` numbers the request that carried it.
  *
  * A write's slot is taken when its request is planned, before it is sent,
  * so requests in flight together never share a slot of one second, and a
  * failed request's slots stay taken (VictoriaMetrics may have stored it).
  * Its value shows only once VictoriaMetrics accepted it: until then the
- * value is the last acknowledged one, `NaN` if none.
+ * value is the last acknowledged one, `NaN` if none. A write of a new
+ * second is stored with its value when planned and shows once its request
+ * number is acknowledged (requests settle in order), so acknowledging a
+ * request touches only its rewrites of seconds already remembered.
  *
  * @module
  */
@@ -22,14 +26,19 @@ import { flatCopy } from "../../../internal/flat.ts";
 import { clockSlot, SLOTS } from "./order.ts";
 import type { RequestWrites } from "./batch.ts";
 
-/** Numbers per write in a key's array: second, value, stamp. */
-const STRIDE = 3;
+/** Numbers per write in a key's array: second, value, stamp, request. */
+const STRIDE = 4;
 /** A stamp is `ms * STAMP_SLOTS + slot` (exact below the year 2248). */
 const STAMP_SLOTS = 1024;
 /** Expired writes are swept at most this often, in windows. */
 const SWEEP_SHARE = 1 / 8;
-/** Past `maxPoints`, this share of it is forgotten at once, oldest first. */
-const EVICT_SHARE = 1 / 8;
+/**
+ * Past `maxPoints`, this share of it is forgotten at once, oldest first.
+ * Each time costs two passes over every write held: a quarter makes them
+ * half as often as an eighth did (ingest past `maxPoints` spent about
+ * 45 ns a point on them then).
+ */
+const EVICT_SHARE = 1 / 4;
 /** Time buckets that order writes by age when some must be forgotten. */
 const AGE_BUCKETS = 1024;
 /** Room (numbers) a key keeps however few writes it holds. */
@@ -37,17 +46,38 @@ const MIN_KEPT = 8 * STRIDE;
 /** Seconds whose clock slot one plan remembers (a power of two). */
 const CLOCK_CACHE = 64;
 const LAST_SLOT = SLOTS - 1;
+/** The request number of a write whose request failed: it never shows. */
+const FAILED = -1;
+
+/** Which requests VictoriaMetrics accepted, shared by every key's writes. */
+export interface Acknowledged {
+  /** Requests numbered up to this one settled (accepted or failed). */
+  upTo: number;
+}
+
+/** What planning a request left for its acknowledgement. */
+interface Planned {
+  /** Its number. */
+  readonly number: number;
+  /** `[k, j]` pairs: its writes of seconds already remembered. */
+  readonly rewrites: number[];
+}
 
 /** The remembered writes of one key, sorted by second. */
 export class KeyWrites {
   /** Metric name. */
   readonly key: string;
+  readonly #acknowledged: Acknowledged;
   #data = new Float64Array(STRIDE);
   #length = 0;
 
-  /** @param key Metric name. */
-  constructor(key: string) {
+  /**
+   * @param key Metric name.
+   * @param acknowledged Which requests settled (shared).
+   */
+  constructor(key: string, acknowledged: Acknowledged) {
     this.key = key;
+    this.#acknowledged = acknowledged;
   }
 
   /** Writes held. */
@@ -62,7 +92,15 @@ export class KeyWrites {
 
   /** The acknowledged value of write `i`, `NaN` while none is. */
   value(i: number): number {
-    return this.#data[i * STRIDE + 1];
+    const request = this.#data[i * STRIDE + 3];
+    return request !== FAILED && request <= this.#acknowledged.upTo
+      ? this.#data[i * STRIDE + 1]
+      : NaN;
+  }
+
+  /** The number of the request that carried write `i`'s value. */
+  request(i: number): number {
+    return this.#data[i * STRIDE + 3];
   }
 
   /** The largest slot taken for write `i`'s second. */
@@ -97,13 +135,17 @@ export class KeyWrites {
     return low < length && data[low * STRIDE] === second ? low : -1 - low;
   }
 
-  /** Inserts a write at index `at` (from {@link KeyWrites.find}). */
+  /**
+   * Inserts a write at index `at` (from {@link KeyWrites.find}), carried
+   * by request number `request`.
+   */
   insert(
     at: number,
     second: number,
     value: number,
     slot: number,
     nowMs: number,
+    request: number,
   ): void {
     if ((this.#length + 1) * STRIDE > this.#data.length) {
       // By half, not double: a third less slack per write on average.
@@ -121,13 +163,19 @@ export class KeyWrites {
     data[at * STRIDE] = second;
     data[at * STRIDE + 1] = value;
     data[at * STRIDE + 2] = nowMs * STAMP_SLOTS + slot;
+    data[at * STRIDE + 3] = request;
     this.#length++;
   }
 
-  /** Sets write `i`'s value (unless `undefined`), slot and time. */
-  update(i: number, value: number | undefined, slot: number, nowMs: number) {
-    if (value !== undefined) this.#data[i * STRIDE + 1] = value;
+  /** Sets write `i`'s slot and time. */
+  restamp(i: number, slot: number, nowMs: number): void {
     this.#data[i * STRIDE + 2] = nowMs * STAMP_SLOTS + slot;
+  }
+
+  /** Sets write `i`'s value, carried by request number `request`. */
+  show(i: number, value: number, request: number): void {
+    this.#data[i * STRIDE + 1] = value;
+    this.#data[i * STRIDE + 3] = request;
   }
 
   /**
@@ -149,10 +197,7 @@ export class KeyWrites {
    * `forget.removed` and `forget.saturated` (those at the last slot).
    */
   forgetOlder(before: number, until: number, forget: Forgetting): void {
-    this.#forget(
-      forget,
-      (stamp) => stamp < before || (stamp < until && forget.quota-- > 0),
-    );
+    this.#forget(forget, before, until, NaN);
   }
 
   /**
@@ -160,21 +205,35 @@ export class KeyWrites {
    * window) whose slot the clock at `nowMs` has passed.
    */
   forgetExpired(before: number, nowMs: number, forget: Forgetting): void {
-    this.#forget(forget, (stamp, second) =>
-      stamp < before &&
-      stamp % STAMP_SLOTS < clockSlot(second, nowMs));
+    this.#forget(forget, before, -Infinity, nowMs);
   }
 
+  /**
+   * Forgets the writes stamped before `before` (with `nowMs`, only those
+   * whose slot the clock has passed), and up to `forget.quota` of those
+   * stamped before `until`. One loop with the test inline: it runs over
+   * every write held, and a callback per write cost more than the rest.
+   */
   #forget(
     forget: Forgetting,
-    due: (stamp: number, second: number) => boolean,
+    before: number,
+    until: number,
+    nowMs: number,
   ): void {
     const data = this.#data;
     const end = this.#length * STRIDE;
+    const byClock = !Number.isNaN(nowMs);
+    const settled = this.#acknowledged.upTo;
     let kept = 0;
     for (let at = 0; at < end; at += STRIDE) {
       const stamp = data[at + 2];
-      if (due(stamp, data[at])) {
+      // A write in flight is never forgotten (its request would miss it).
+      if (
+        data[at + 3] <= settled &&
+        (stamp < before
+          ? !byClock || stamp % STAMP_SLOTS < clockSlot(data[at], nowMs)
+          : stamp < until && forget.quota-- > 0)
+      ) {
         forget.removed++;
         if (stamp % STAMP_SLOTS === LAST_SLOT) forget.saturated++;
         continue;
@@ -183,6 +242,7 @@ export class KeyWrites {
         data[kept] = data[at];
         data[kept + 1] = data[at + 1];
         data[kept + 2] = stamp;
+        data[kept + 3] = data[at + 3];
       }
       kept += STRIDE;
     }
@@ -206,13 +266,17 @@ interface Forgetting {
  * was last written, and longer while the clock's slot has not passed it
  * (forgetting it then would let a rewrite take a slot no larger and maybe
  * lose). Expired writes are swept every eighth of the window at most. At
- * most `maxPoints` writes: past that the oldest eighth of `maxPoints` is
+ * most `maxPoints` writes: past that the oldest quarter of `maxPoints` is
  * forgotten early, counted in {@link RecentWrites.evicted}.
  */
 export class RecentWrites {
   readonly #windowMs: number;
   readonly #maxPoints: number;
   readonly #keys = new Map<string, KeyWrites>();
+  readonly #acknowledged: Acknowledged = { upTo: 0 };
+  /** Requests planned and not settled, by their writes. */
+  readonly #planned = new Map<RequestWrites, Planned>();
+  #requests = 0;
   #points = 0;
   #evicted = 0;
   #unordered = 0;
@@ -262,12 +326,15 @@ export class RecentWrites {
   /**
    * Takes each write's slot in `request` at `nowMs`: the clock's, or above
    * this front-end's last slot of that second (capped at the last slot),
-   * and keeps it taken. Values show only after {@link RecentWrites.ack};
-   * writes past `maxPoints` are forgotten then, or by
-   * {@link RecentWrites.expire} after a failed request.
+   * and keeps it taken. Values show only after {@link RecentWrites.ack}
+   * (never after {@link RecentWrites.fail}); writes in flight are never
+   * forgotten. Requests must settle in the order they were planned.
    */
   plan(request: RequestWrites, nowMs: number): void {
     const { keys, starts, ends, seconds, values, slots } = request;
+    const number = ++this.#requests;
+    const rewrites: number[] = [];
+    this.#planned.set(request, { number, rewrites });
     // Keys of one request mostly share their seconds: each clock slot
     // (a logarithm) is worked out once.
     const cachedSeconds = new Float64Array(CLOCK_CACHE).fill(NaN);
@@ -285,7 +352,8 @@ export class RecentWrites {
         const clock = cachedSlots[cached];
         const at = writes.find(second, hint);
         if (at < 0) {
-          writes.insert(-1 - at, second, NaN, clock, nowMs);
+          // A new second: its value is kept now, shown once acknowledged.
+          writes.insert(-1 - at, second, values[j], clock, nowMs, number);
           this.#points++;
           slots[j] = clock;
           hint = -at;
@@ -297,7 +365,8 @@ export class RecentWrites {
           this.#unordered++;
         }
         if (slot === LAST_SLOT && last < LAST_SLOT) this.#saturated++;
-        writes.update(at, undefined, slot, nowMs);
+        writes.restamp(at, slot, nowMs);
+        rewrites.push(k, j);
         slots[j] = slot;
         hint = at + 1;
       }
@@ -309,31 +378,58 @@ export class RecentWrites {
    * accepted at `nowMs`; then forgets what is due.
    */
   ack(request: RequestWrites, nowMs: number): void {
-    const { keys, starts, ends, seconds, values, slots } = request;
+    const planned = this.#settle(request);
+    if (planned === undefined) return;
+    const { keys, seconds, values, slots } = request;
+    const { number, rewrites } = planned;
+    for (let r = 0; r < rewrites.length; r += 2) {
+      const key = keys[rewrites[r]];
+      const j = rewrites[r + 1];
+      const writes = this.#keys.get(key) ?? this.#add(key);
+      const at = writes.find(seconds[j]);
+      if (at >= 0) {
+        const last = writes.slot(at);
+        const slot = Math.max(slots[j], last);
+        if (slot === LAST_SLOT && last < LAST_SLOT) this.#saturated++;
+        writes.restamp(at, slot, nowMs);
+        writes.show(at, values[j], number);
+        continue;
+      }
+      // Forgotten while its request was in flight: remember it again.
+      writes.insert(-1 - at, seconds[j], values[j], slots[j], nowMs, number);
+      if (slots[j] === LAST_SLOT) this.#saturated++;
+      this.#points++;
+    }
+    this.expire(nowMs);
+  }
+
+  /**
+   * Hears that `request` (planned earlier) failed: its slots stay taken,
+   * its values never show.
+   */
+  fail(request: RequestWrites, nowMs: number): void {
+    const planned = this.#settle(request);
+    if (planned === undefined) return;
+    const { keys, starts, ends, seconds } = request;
     for (let k = 0; k < keys.length; k++) {
-      let writes = this.#keys.get(keys[k]);
-      let hint = writes === undefined
-        ? 0
-        : Math.max(0, writes.length - (ends[k] - starts[k]));
-      for (let j = starts[k]; j < ends[k]; j++) {
-        const at = writes?.find(seconds[j], hint) ?? -1;
-        if (at >= 0) {
-          const last = (writes as KeyWrites).slot(at);
-          const slot = Math.max(slots[j], last);
-          if (slot === LAST_SLOT && last < LAST_SLOT) this.#saturated++;
-          (writes as KeyWrites).update(at, values[j], slot, nowMs);
-          hint = at + 1;
-          continue;
+      const writes = this.#keys.get(keys[k]);
+      for (let j = starts[k]; writes !== undefined && j < ends[k]; j++) {
+        const at = writes.find(seconds[j]);
+        if (at >= 0 && writes.request(at) === planned.number) {
+          writes.show(at, NaN, FAILED);
         }
-        // Forgotten while its request was in flight: remember it again.
-        writes ??= this.#add(keys[k]);
-        writes.insert(-1 - at, seconds[j], values[j], slots[j], nowMs);
-        if (slots[j] === LAST_SLOT) this.#saturated++;
-        this.#points++;
-        hint = -at;
       }
     }
     this.expire(nowMs);
+  }
+
+  /** Marks `request` settled, in order; what its planning left. */
+  #settle(request: RequestWrites): Planned | undefined {
+    const planned = this.#planned.get(request);
+    if (planned === undefined) return undefined;
+    this.#planned.delete(request);
+    this.#acknowledged.upTo = planned.number;
+    return planned;
   }
 
   /**
@@ -362,7 +458,7 @@ export class RecentWrites {
   /** A new, empty entry for `key`. */
   #add(key: string): KeyWrites {
     // The key was sliced from a request: keep a copy of its own.
-    const writes = new KeyWrites(flatCopy(key));
+    const writes = new KeyWrites(flatCopy(key), this.#acknowledged);
     this.#keys.set(writes.key, writes);
     return writes;
   }
@@ -378,7 +474,7 @@ export class RecentWrites {
 
   /**
    * Forgets the oldest writes (by when they were last written) until an
-   * eighth of `maxPoints` is free: writes are counted into time buckets
+   * quarter of `maxPoints` is free: writes are counted into time buckets
    * (a 1024th of the window each; older writes share the first, newer
    * ones the last), then every write of the older buckets goes, and as
    * many of the boundary bucket as needed.

@@ -183,10 +183,10 @@ export class VictoriaMetricsStore implements Storage {
    * drop it silently (before 1970-01-01T00:00:01Z, outside the retention,
    * more than two days ahead, a key over `-maxLabelValueLen`), or it rewrites a second
    * with a new value after every slot of that second was used, so it could
-   * not be ordered after the previous write.
+   * not be ordered after the previous write. `nowMs`: when it was read.
    */
-  refusal(point: StoredPoint): string | undefined {
-    return this.#refusalAt(point, Date.now());
+  refusal(point: StoredPoint, nowMs: number = Date.now()): string | undefined {
+    return this.#refusalAt(point, nowMs);
   }
 
   /**
@@ -244,12 +244,13 @@ export class VictoriaMetricsStore implements Storage {
   }
 
   /**
-   * {@link VictoriaMetricsStore.getAll}'s data lines, each key's written
-   * as soon as its line of the export is read, while VictoriaMetrics
-   * sends the others.
+   * The data lines of `key`, or of every key for `*` (keys by name, as
+   * {@link VictoriaMetricsStore.getAll}), read from the export's bytes and
+   * each key's written as soon as its line of the export is read, while
+   * VictoriaMetrics sends the others.
    */
-  getAllLines(): Promise<Iterable<Uint8Array>> {
-    return this.#reader.getAllLines();
+  getLines(key: string): Promise<Iterable<Uint8Array>> {
+    return this.#reader.getLines(key);
   }
 
   /**
@@ -292,8 +293,8 @@ export class VictoriaMetricsStore implements Storage {
       this.#remember(request);
       return;
     }
-    // Its slots stay taken; whatever is due is forgotten.
-    this.#recent.expire(Date.now());
+    // Its slots stay taken, its values never show.
+    this.#recent.fail(request, Date.now());
     this.#stats.failedPoints += points;
     this.#log(
       `VictoriaMetrics import of ${points} points failed after ${

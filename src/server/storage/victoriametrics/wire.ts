@@ -106,24 +106,40 @@ function parseBase(text: string): Base {
 /**
  * The `match[]` selector of a key's series, or of every series for `*`.
  * The key is quoted as a JSON string, which MetricsQL reads back exactly.
+ *
+ * `fresh` is a label name no series has, different for every export:
+ * `fresh=""` matches every series, and makes the selector one
+ * VictoriaMetrics has never seen. VictoriaMetrics (1.79) caches the series
+ * a selector matched until its index calls back after a flush, which it
+ * does at most every 10 s: a selector asked again within that time
+ * misses series created since, even after `/internal/force_flush`.
  */
-export function exportSelector(key: string): string {
-  return key === "*" ? '{__name__=~".+"}' : `{__name__=${JSON.stringify(key)}}`;
+export function exportSelector(key: string, fresh: string): string {
+  if (!FRESH_LABEL.test(fresh)) {
+    throw new RangeError(`invalid label name "${fresh}"`);
+  }
+  const name = key === "*" ? '=~".+"' : `=${JSON.stringify(key)}`;
+  return `{__name__${name},${fresh}=""}`;
 }
+
+/** A label name MetricsQL reads without quotes. */
+const FRESH_LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /**
  * The export URL's query for `key` (or `*`) from `startMs` to `endMs`
  * (inclusive, milliseconds since the epoch, not negative), sent as
- * seconds with exactly three decimals so no bound is rounded.
+ * seconds with exactly three decimals so no bound is rounded; `fresh` as
+ * in {@link exportSelector}.
  */
 export function exportUrl(
   exportBase: string,
   key: string,
   startMs: number,
   endMs: number,
+  fresh: string,
 ): string {
   const query = new URLSearchParams({
-    "match[]": exportSelector(key),
+    "match[]": exportSelector(key, fresh),
     start: secondsText(startMs),
     end: secondsText(endMs),
   });

@@ -1,21 +1,24 @@
 /**
- * A metrics server on the storage engine's durable store with the tests'
- * {@link FakeMemory}, for kill -9 tests until `metrics serve --data` runs
- * the engine. Arguments: the data directory, `checkpointPoints`, and the
- * memory's `sealAt`. Prints its pid first (`pid <n>`: it may run under
- * strace), then `listening on 127.0.0.1:<port>`.
+ * A metrics server on the storage engine as `--data` runs it (the durable
+ * store on a chunk store), with checkpoints and seals far more often than
+ * `--data` makes them, for the kill -9 tests. Arguments: the data
+ * directory, `checkpointPoints`, the chunk store's `headPoints`, and
+ * optionally `maxDiskBytes`. Prints its pid first (`pid <n>`: it may run
+ * under strace), then `listening on 127.0.0.1:<port>`.
  *
  * @module
  */
 
 import { serve } from "../../../../src/server/mod.ts";
-import { EngineStore } from "../../../../src/server/storage/engine/durable.ts";
-import { FakeMemory } from "./fake_memory.ts";
+import { openEngine } from "./open_engine.ts";
 
 console.log(`pid ${Deno.pid}`);
-const [dir, checkpointPoints, sealAt] = Deno.args;
-const storage = await EngineStore.open(dir, new FakeMemory(Number(sealAt)), {
+const [dir, checkpointPoints, headPoints, maxDisk] = Deno.args;
+const storage = await openEngine(dir, {
   checkpointPoints: Number(checkpointPoints),
+  headPoints: Number(headPoints),
+  maxDiskBytes: maxDisk === undefined ? undefined : Number(maxDisk),
+  log: console.error,
 });
 const server = await serve({ port: 0, storage, log: console.error });
 console.log(`listening on 127.0.0.1:${server.port}`);

@@ -82,6 +82,25 @@ export class FakeMemory implements ChunkedMemory {
     return { keys: this.#points.size, points };
   }
 
+  /** Deletes every point older than `before`, one point at a time. */
+  expire(before: number): number {
+    let gone = 0;
+    for (const [key, points] of this.#points) {
+      for (const timestamp of points.keys()) {
+        if (timestamp >= before) continue;
+        points.delete(timestamp);
+        this.#heads.get(key)?.delete(timestamp);
+        gone++;
+      }
+      if (points.size === 0) {
+        this.#points.delete(key);
+        this.#heads.delete(key);
+      }
+    }
+    this.#sealed = this.#sealed.filter((chunk) => chunk.last >= before);
+    return gone;
+  }
+
   takeSealed(): SealedChunk[] {
     const sealed = this.#sealed;
     this.#sealed = [];

@@ -5,6 +5,8 @@
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import {
+  isEngineFile,
+  parseSegmentName,
   segmentPath,
   WAL_MAGIC,
   walDir,
@@ -30,6 +32,42 @@ Deno.test("segments are named by UTC day and a zero-padded sequence, days past a
     "D/segments/day100000000000.000001.seg",
   );
   assertEquals(walPath("D", 12), "D/wal/00000012");
+});
+
+Deno.test("a segment's name reads back as its day and sequence; other names do not", () => {
+  for (
+    const [day, sequence] of [
+      [19_844, 42],
+      [-1, 1_234_567],
+      [0, 1],
+      [1e11, 7],
+      [-1e11, 3],
+    ]
+  ) {
+    const name = segmentPath("D", day, sequence).slice("D/segments/".length);
+    assertEquals(parseSegmentName(name), { day, sequence }, name);
+    assert(isEngineFile(name), name);
+  }
+  for (
+    const name of [
+      "2024-05-01.000042.seg.damaged-2024-05-02T00-00-00.000Z",
+      "2024-13-45.000001.seg",
+      "notes.txt",
+      "checkpoint.00000003.damaged-x",
+    ]
+  ) {
+    assertEquals(parseSegmentName(name), undefined, name);
+    assert(!isEngineFile(name), name);
+  }
+  for (
+    const name of [
+      "00000012",
+      "checkpoint.00000011",
+      "2024-05-01.000042.seg.tmp",
+    ]
+  ) {
+    assert(isEngineFile(name), name);
+  }
 });
 
 Deno.test("writeAtomically replaces a file whole and leaves no *.tmp", async () => {

@@ -8,28 +8,15 @@
  */
 
 import { assert, assertEquals } from "@std/assert";
-import { EngineStore } from "../../../../src/server/storage/engine/durable.ts";
-import { ROOT, tempDir } from "../../../helpers/server.ts";
+import { tempDir } from "../../../helpers/server.ts";
 import { skipped } from "../../../helpers/skip.ts";
-import { TextLineStream } from "@std/streams/text-line-stream";
-import { FakeMemory } from "./fake_memory.ts";
-import { LogStore } from "../../../../src/server/storage/log/store.ts";
+import { openEngine } from "./open_engine.ts";
+import { runUntilKilled, STRACE_SKIP } from "./kill_under_strace.ts";
+import { writeLegacyLog } from "./legacy_log.ts";
 
-const SCRIPT = `${ROOT}tests/server/storage/engine/engine_server.ts`;
 const PUTS = 6000;
 const WAVE = 400;
 const OK = "ok\n\n";
-
-// Compiled once, so the runs under strace make no renames of their own.
-await new Deno.Command(Deno.execPath(), { args: ["cache", SCRIPT] }).output();
-const STRACE_SKIP = await new Deno.Command("strace", {
-  args: ["-f", "-qq", "-e", "trace=none", "true"],
-  stdout: "null",
-  stderr: "null",
-}).output().then(
-  ({ success }) => success ? undefined : "strace cannot trace here",
-  () => "strace is not installed",
-);
 
 /** Put `i`: 30 keys, seconds across a UTC midnight, a value per put. */
 function put(i: number): [key: string, timestamp: number, value: number] {
@@ -76,75 +63,6 @@ async function sendAll(
   return acknowledged();
 }
 
-/**
- * Runs the server on `dir` under strace, which holds each call of
- * `syscalls` for 200 ms after it returns, and kills it with SIGKILL in
- * that window of the `n`th successful one: during start-up, while `work`
- * runs against its port, or after (if there are fewer calls). Returns the
- * puts `work` saw acknowledged, and whether the kill came at the `n`th
- * call.
- */
-async function runUntilKilled(
-  dir: string,
-  syscalls: string,
-  n: number,
-  work: (port: number, died: Promise<Deno.CommandStatus>) => Promise<number>,
-): Promise<{ acknowledged: number; reached: boolean }> {
-  const child = new Deno.Command("strace", {
-    args: [
-      "-f",
-      "-qq",
-      `-etrace=${syscalls}`,
-      `-einject=${syscalls}:delay_exit=200000`,
-      Deno.execPath(),
-      "run",
-      "--allow-net=127.0.0.1",
-      "--allow-read",
-      "--allow-write",
-      SCRIPT,
-      dir,
-      "500",
-      "8",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const lines = (stream: ReadableStream<Uint8Array>) =>
-    stream.pipeThrough(new TextDecoderStream()).pipeThrough(
-      new TextLineStream() as TransformStream<string, string>,
-    );
-  let pid: number | undefined;
-  let calls = 0;
-  const kill = () => {
-    if (pid === undefined) return;
-    try {
-      Deno.kill(pid, "SIGKILL");
-    } catch { /* already dead */ }
-  };
-  const watching = (async () => {
-    for await (const line of lines(child.stderr)) {
-      if (/ = 0 \(DELAYED\)$/.test(line) && ++calls === n) kill();
-    }
-  })();
-  let port: number | undefined;
-  for await (const line of lines(child.stdout)) {
-    pid ??= Number(/^pid (\d+)$/.exec(line)?.[1]) || undefined;
-    if (calls >= n) kill(); // the call came before the pid
-    port = Number(/listening on [^\s]+:(\d+)$/.exec(line)?.[1]) || undefined;
-    if (port !== undefined) break;
-  }
-  const acknowledged = port === undefined ? 0 : await work(port, child.status);
-  // A checkpoint may still be running after the last put: give it time.
-  for (let i = 0; i < 40 && calls < n; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  const reached = calls >= n;
-  kill();
-  await child.status;
-  await watching;
-  return { acknowledged, reached };
-}
-
 const MOMENTS: [syscalls: string, n: number][] = [
   // Segments and checkpoints put in place: after the first segment, after
   // a checkpoint, after several checkpoints.
@@ -173,9 +91,7 @@ for (const [syscalls, n] of MOMENTS) {
       sendAll,
     );
     assert(reached, `the server made fewer than ${n} such calls`);
-    const store = await EngineStore.open(tmp.path, new FakeMemory(8), {
-      log: () => {},
-    });
+    const store = await openEngine(tmp.path, { headPoints: 8 });
     try {
       const wrong: string[] = [];
       for (let i = 0; i < PUTS; i++) {
@@ -196,16 +112,16 @@ for (const [syscalls, n] of MOMENTS) {
   });
 }
 
-/** A 0.2 data directory holding puts 0 to PUTS - 1, written by the log store. */
+/** A 0.2 data directory holding puts 0 to PUTS - 1, 100 a frame. */
 async function legacyDirectory(dir: string): Promise<void> {
-  const log = await LogStore.open(dir, { log: () => {} });
+  const batches = [];
   for (let i = 0; i < PUTS; i += 100) {
-    await log.put(Array.from({ length: 100 }, (_, j) => {
+    batches.push(Array.from({ length: 100 }, (_, j) => {
       const [key, timestamp, value] = put(i + j);
       return { key, timestamp, value };
     }));
   }
-  await log.close();
+  await writeLegacyLog(dir, batches);
 }
 
 /** The conversion's calls: segments, the checkpoint, the log renamed aside. */
@@ -233,9 +149,7 @@ for (const [syscalls, n] of CONVERSION) {
       () => Promise.resolve(0),
     );
     assert(reached, `the conversion made fewer than ${n} such calls`);
-    const store = await EngineStore.open(tmp.path, new FakeMemory(8), {
-      log: () => {},
-    });
+    const store = await openEngine(tmp.path, { headPoints: 8 });
     try {
       const wrong: string[] = [];
       for (let i = 0; i < PUTS; i++) {

@@ -7,7 +7,7 @@ import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
 import { EngineStore } from "../../../../src/server/storage/engine/durable.ts";
 import { segmentsDir } from "../../../../src/server/storage/engine/files.ts";
 import { decodeSegment } from "../../../../src/server/storage/engine/segment_format.ts";
-import { LogStore } from "../../../../src/server/storage/log/store.ts";
+import { writeLegacyLog } from "./legacy_log.ts";
 import { tempDir } from "../../../helpers/server.ts";
 import { Rng } from "../../../reliability/rng.ts";
 import { FakeMemory } from "./fake_memory.ts";
@@ -22,17 +22,19 @@ Deno.test("a 0.2 log is converted on the first start: every point reads back, th
   await using tmp = await tempDir();
   const rng = new Rng(5);
   const oracle = new Map<string, number>();
-  const log = await LogStore.open(tmp.path, { log: () => {} });
-  for (let b = 0; b < 100; b++) {
-    const batch = Array.from({ length: 50 }, () => ({
-      key: `k${rng.int(0, 19)}`,
-      timestamp: 1_700_000_000 + rng.int(0, 200_000),
-      value: rng.int(-1000, 1000) / 8,
-    }));
-    await log.put(batch);
-    for (const p of batch) oracle.set(`${p.key} ${p.timestamp}`, p.value);
+  const batches = Array.from(
+    { length: 100 },
+    () =>
+      Array.from({ length: 50 }, () => ({
+        key: `k${rng.int(0, 19)}`,
+        timestamp: 1_700_000_000 + rng.int(0, 200_000),
+        value: rng.int(-1000, 1000) / 8,
+      })),
+  );
+  for (const p of batches.flat()) {
+    oracle.set(`${p.key} ${p.timestamp}`, p.value);
   }
-  await log.close();
+  await writeLegacyLog(tmp.path, batches);
   const messages: string[] = [];
   const store = await EngineStore.open(tmp.path, new FakeMemory(8), {
     log: (m) => messages.push(m),

@@ -66,7 +66,7 @@ Deno.test("the engine store answers every operation as the model does, across re
         allEvery: 2000,
         restartEvery: 1000,
         finalRestart: true,
-        compactions: false,
+        rewriteBursts: true,
         domain: "protocol",
       },
       subject,

@@ -4,7 +4,10 @@ import {
   mergeSeries,
   type StoredSeries,
 } from "../../../../src/server/storage/victoriametrics/export.ts";
-import { RecentWrites } from "../../../../src/server/storage/victoriametrics/recent.ts";
+import {
+  KeyWrites,
+  RecentWrites,
+} from "../../../../src/server/storage/victoriametrics/recent.ts";
 import { BatchBuilder } from "../../../../src/server/storage/victoriametrics/batch.ts";
 import {
   slotMs,
@@ -39,18 +42,11 @@ function parsed(text: string, chunk = 7): [string, number[][]][] {
  * each write keeps the slot given here.
  */
 function recentOf(key: string, writes: [number, number, number][]) {
-  const recent = new RecentWrites(30_000, 1000);
-  const now = (Math.min(...writes.map(([second]) => second)) - 3 * 86_400) *
-    1000;
+  const recent = new KeyWrites(key, { upTo: 1 });
   for (const [second, value, slot] of writes) {
-    const builder = new BatchBuilder();
-    builder.add([{ key, timestamp: second, value }]);
-    const writes = builder.finish();
-    recent.plan(writes, now);
-    writes.slots[0] = slot;
-    recent.ack(writes, now);
+    recent.insert(-1 - recent.find(second), second, value, slot, 0, 1);
   }
-  return recent.get(key, now);
+  return recent;
 }
 
 Deno.test("export parser: lines split anywhere, blocks merged, sorted by key and time", () => {

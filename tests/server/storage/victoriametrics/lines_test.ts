@@ -3,7 +3,10 @@ import { LineBlocks } from "../../../../src/server/storage/victoriametrics/lines
 import { pythonFloat } from "../../../../src/protocol/number_text.ts";
 import { layoutOf } from "../../../../src/server/storage/victoriametrics/export_scan.ts";
 import { mergeSeries } from "../../../../src/server/storage/victoriametrics/export.ts";
-import { RecentWrites } from "../../../../src/server/storage/victoriametrics/recent.ts";
+import {
+  KeyWrites,
+  RecentWrites,
+} from "../../../../src/server/storage/victoriametrics/recent.ts";
 import { BatchBuilder } from "../../../../src/server/storage/victoriametrics/batch.ts";
 import { slotMs } from "../../../../src/server/storage/victoriametrics/order.ts";
 
@@ -113,20 +116,12 @@ Deno.test("line blocks: an export line out of time order is not written", () => 
 });
 
 Deno.test("line blocks: a recent write not acknowledged yet is left out of an export line's lines", () => {
-  const recent = new RecentWrites(30_000, 1000);
-  const pending = new BatchBuilder();
-  pending.add([
-    { key: "k", timestamp: 1, value: 10 },
-    { key: "k", timestamp: 5, value: 50 },
-  ]);
-  recent.plan(pending.finish(), 0);
+  // Request 1 was acknowledged, request 2 is in flight.
+  const recent = new KeyWrites("k", { upTo: 1 });
+  recent.insert(0, 1, 10, 0, 0, 2);
   // Second 2 rewritten at a later slot than stored, and acknowledged.
-  const acked = new BatchBuilder();
-  acked.add([{ key: "k", timestamp: 2, value: 20 }]);
-  const writes = acked.finish();
-  recent.plan(writes, 0);
-  writes.slots[0] = 999;
-  recent.ack(writes, 0);
+  recent.insert(1, 2, 20, 999, 0, 1);
+  recent.insert(2, 5, 50, 0, 0, 2);
   const bytes = encoder.encode(
     `{"metric":{"__name__":"k"},"values":[7,8],"timestamps":[${slotMs(2, 0)},${
       slotMs(3, 0)
@@ -137,7 +132,7 @@ Deno.test("line blocks: a recent write not acknowledged yet is left out of an ex
   const pieces = new LineBlocks().writeExport(
     bytes,
     layout,
-    recent.get("k", 0),
+    recent,
   );
   assertEquals(
     pieces?.map((p) => decoder.decode(p)).join(""),

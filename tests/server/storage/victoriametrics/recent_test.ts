@@ -165,7 +165,7 @@ Deno.test("recent writes: rewritten writes stay the window after their last writ
   assertEquals(recent.get("k", NOW + 18_250), undefined);
 });
 
-Deno.test("recent writes: past maxPoints the oldest eighth of it goes first, counted", () => {
+Deno.test("recent writes: past maxPoints the oldest quarter of it goes first, counted", () => {
   const recent = new RecentWrites(10_000, 16);
   const points = (key: string) =>
     Array.from(
@@ -174,27 +174,48 @@ Deno.test("recent writes: past maxPoints the oldest eighth of it goes first, cou
     );
   write(recent, points("a"), NOW);
   write(recent, points("b"), NOW + 1);
-  // 20 writes: 4 over, and 2 more for an eighth of 16 free.
-  assertEquals(recent.evicted, 6);
-  assertEquals(recent.size, 14);
-  assertEquals(recent.get("a", NOW + 1)?.length, 4);
+  // 20 writes: 4 over, and 4 more for a quarter of 16 free.
+  assertEquals(recent.evicted, 8);
+  assertEquals(recent.size, 12);
+  assertEquals(recent.get("a", NOW + 1)?.length, 2);
   assertEquals(recent.get("b", NOW + 1)?.length, 10);
 });
 
-Deno.test("recent writes: one forgotten while its request was in flight is remembered on acknowledgement", () => {
+Deno.test("recent writes: a write in flight is not forgotten past maxPoints, and shows once acknowledged", () => {
   const recent = new RecentWrites(10_000, 2);
-  const inFlight = request([{ key: "k", timestamp: OLD, value: 1 }]);
-  recent.plan(inFlight, NOW);
-  write(recent, [
+  const earlier = request([
     { key: "other", timestamp: OLD, value: 2 },
     { key: "other", timestamp: OLD + 1, value: 2 },
-  ], NOW + 1);
-  // 3 writes for 2: the in-flight one, the oldest, went with one more.
-  assertEquals(recent.get("k", NOW + 1), undefined);
-  assertEquals(recent.size, 1);
-  recent.ack(inFlight, NOW + 2);
+  ]);
+  const inFlight = request([{ key: "k", timestamp: OLD, value: 1 }]);
+  recent.plan(earlier, NOW);
+  recent.plan(inFlight, NOW + 1);
+  recent.ack(earlier, NOW + 2);
+  // 3 writes for 2, a quarter more to free: the acknowledged ones went.
+  assertEquals(recent.get("other", NOW + 2), undefined);
   assertEquals(triples(recent.get("k", NOW + 2)), [
+    [OLD, NaN, slotOf(inFlight, "k", OLD)],
+  ]);
+  recent.ack(inFlight, NOW + 3);
+  assertEquals(triples(recent.get("k", NOW + 3)), [
     [OLD, 1, slotOf(inFlight, "k", OLD)],
+  ]);
+});
+
+Deno.test("recent writes: a failed request's new seconds never show, its rewrites keep the value before", () => {
+  const recent = new RecentWrites(30_000, 100);
+  write(recent, [{ key: "k", timestamp: OLD, value: 1 }], NOW);
+  const failed = request([
+    { key: "k", timestamp: OLD, value: 2 },
+    { key: "k", timestamp: OLD + 1, value: 5 },
+  ]);
+  recent.plan(failed, NOW);
+  recent.fail(failed, NOW);
+  write(recent, [{ key: "k", timestamp: OLD + 2, value: 7 }], NOW);
+  assertEquals(triples(recent.get("k", NOW)).map((t) => t.slice(0, 2)), [
+    [OLD, 1],
+    [OLD + 1, NaN],
+    [OLD + 2, 7],
   ]);
 });
 

@@ -74,19 +74,34 @@ Deno.test("URLs: half a cluster, two single nodes or a non-http URL are refused"
   }
 });
 
-Deno.test("export selector quotes the key exactly; * matches every series", () => {
-  assertEquals(exportSelector("palm.cpu"), '{__name__="palm.cpu"}');
-  assertEquals(exportSelector('a"b\\c'), '{__name__="a\\"b\\\\c"}');
-  assertEquals(exportSelector("*"), '{__name__=~".+"}');
-  const url = new URL(exportUrl("http://h/api/v1/export", "k", 0, 99_000));
-  assertEquals(url.searchParams.get("match[]"), '{__name__="k"}');
+Deno.test("export selector quotes the key exactly; * matches every series; a label name of its own is added", () => {
+  assertEquals(
+    exportSelector("palm.cpu", "f_1"),
+    '{__name__="palm.cpu",f_1=""}',
+  );
+  assertEquals(
+    exportSelector('a"b\\c', "f_2"),
+    '{__name__="a\\"b\\\\c",f_2=""}',
+  );
+  assertEquals(exportSelector("*", "f_3"), '{__name__=~".+",f_3=""}');
+  assertThrows(() => exportSelector("k", 'x="1"} or {y'), RangeError);
+  const url = new URL(
+    exportUrl("http://h/api/v1/export", "k", 0, 99_000, "f_4"),
+  );
+  assertEquals(url.searchParams.get("match[]"), '{__name__="k",f_4=""}');
   assertEquals(url.searchParams.get("start"), "0");
   assertEquals(url.searchParams.get("end"), "99");
 });
 
 Deno.test("export range bounds are sent as seconds with exact milliseconds", () => {
   const url = new URL(
-    exportUrl("http://h/api/v1/export", "k", 1150864246_001, 1150864247_050),
+    exportUrl(
+      "http://h/api/v1/export",
+      "k",
+      1150864246_001,
+      1150864247_050,
+      "f",
+    ),
   );
   assertEquals(url.searchParams.get("start"), "1150864246.001");
   assertEquals(url.searchParams.get("end"), "1150864247.050");

@@ -1,16 +1,16 @@
 /**
- * A disk that really fills up: the log on a tmpfs of 512 KiB. Needs root
- * (or CAP_SYS_ADMIN) to mount it; skipped with the reason printed when the
- * mount is refused.
+ * A disk that really fills up under `serve({ dataDir })`: the data
+ * directory on a tmpfs of 512 KiB. Needs root (or CAP_SYS_ADMIN) to mount
+ * it; skipped with the reason printed when the mount is refused.
  *
  * @module
  */
 
 import { assert, assertEquals } from "@std/assert";
-import { serve } from "../../../../src/server/mod.ts";
-import { RawSocket } from "../../../helpers/server.ts";
-import { tmpfs, TMPFS_SKIP } from "../../../helpers/tmpfs.ts";
-import { skipped } from "../../../helpers/skip.ts";
+import { serve } from "../../../src/server/mod.ts";
+import { RawSocket } from "../../helpers/server.ts";
+import { tmpfs, TMPFS_SKIP } from "../../helpers/tmpfs.ts";
+import { skipped } from "../../helpers/skip.ts";
 
 const OK = "ok\n\n";
 const FULL = "error\nstorage full\n\n";

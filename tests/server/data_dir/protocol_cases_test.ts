@@ -1,13 +1,9 @@
 import { assertEquals } from "@std/assert";
-import { serve } from "../../../../src/server/mod.ts";
-import { RawSocket, tempDir } from "../../../helpers/server.ts";
-import {
-  getsOf,
-  play,
-  PROTOCOL_CASES,
-} from "../../../helpers/protocol_cases.ts";
+import { serve } from "../../../src/server/mod.ts";
+import { RawSocket, tempDir } from "../../helpers/server.ts";
+import { getsOf, play, PROTOCOL_CASES } from "../../helpers/protocol_cases.ts";
 
-Deno.test("protocol cases: the log backend answers each exactly, and the same after a restart", async (t) => {
+Deno.test("protocol cases: the storage engine (dataDir) answers each exactly, and the same after a restart", async (t) => {
   for (const protocolCase of PROTOCOL_CASES) {
     await t.step(protocolCase.name, async () => {
       await using dir = await tempDir();

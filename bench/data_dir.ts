@@ -1,0 +1,209 @@
+/**
+ * `metrics serve --data` on the fleet workload (`workloads.ts`: 1,000 keys
+ * × 2,000 points, 10 s apart, random walks with 1–2 decimals), put
+ * interleaved by timestamp through one client, every point read back and
+ * compared: the bytes the data directory takes per point, and the time a
+ * restart takes until a `get` answers, after a clean stop (SIGTERM) and
+ * after a kill -9 once every put was acknowledged. Each restart is read
+ * back in full too.
+ *
+ * `deno run --lock=tests/deno.lock -A bench/data_dir.ts [--points N]`
+ * (N points per key, 2,000 by default).
+ *
+ * @module
+ */
+
+import { parseArgs } from "@std/cli/parse-args";
+import { Client } from "../mod.ts";
+import { HOST } from "./common.ts";
+import { workload } from "./workloads.ts";
+
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
+const KEYS = 1000;
+/** Points per `putMany`: one timestamp of every key, ten times over. */
+const BATCH = 10 * KEYS;
+const RESTARTS = 3;
+
+const flags = parseArgs(Deno.args, { string: ["points"] });
+const perKey = Number(flags.points ?? 2000);
+const fleet = workload("fleet", KEYS, perKey);
+const total = KEYS * perKey;
+
+/** A `metrics serve --data` process. */
+class Server {
+  readonly port: number;
+  readonly child: Deno.ChildProcess;
+  readonly stderr: Promise<string>;
+
+  private constructor(
+    child: Deno.ChildProcess,
+    port: number,
+    stderr: Promise<string>,
+  ) {
+    this.child = child;
+    this.port = port;
+    this.stderr = stderr;
+  }
+
+  static async start(dir: string): Promise<Server> {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        "--allow-net=127.0.0.1",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env=METRICS_SERVER",
+        CLI,
+        "serve",
+        "--port",
+        "0",
+        "--data",
+        dir,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stderr = new Response(child.stderr).text();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    let text = "";
+    for (;;) {
+      const match = text.match(/listening on [^\s]+:(\d+)\n/);
+      if (match) {
+        reader.releaseLock();
+        child.stdout.cancel().catch(() => {});
+        return new Server(child, Number(match[1]), stderr);
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the server did not start: ${await stderr}`);
+      text += value;
+    }
+  }
+
+  async stop(signal: Deno.Signal): Promise<string> {
+    this.child.kill(signal);
+    await this.child.status;
+    return await this.stderr;
+  }
+}
+
+/** Bytes of every file under `dir`. */
+async function treeBytes(dir: string): Promise<number> {
+  let bytes = 0;
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    bytes += entry.isDirectory
+      ? await treeBytes(path)
+      : (await Deno.stat(path)).size;
+  }
+  return bytes;
+}
+
+function client(port: number): Client {
+  return new Client(HOST, port, {
+    timeout: 120,
+    maxResponseBytes: 2 ** 31,
+    maxPending: 4 * BATCH,
+    maxInFlight: BATCH,
+  });
+}
+
+/** Puts the whole workload, interleaved by timestamp. */
+async function putAll(port: number): Promise<void> {
+  await using metrics = client(port);
+  let batch: { key: string; value: number; timestamp: number }[] = [];
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < perKey; i++) {
+    for (const { key, timestamps, values } of fleet.series) {
+      batch.push({ key, value: values[i], timestamp: timestamps[i] });
+    }
+    if (batch.length === BATCH || i === perKey - 1) {
+      pending.push(metrics.putMany(batch));
+      batch = [];
+      if (pending.length >= 4) await pending.shift();
+    }
+  }
+  await Promise.all(pending);
+}
+
+/** Reads every point back with `get *` and throws on any difference. */
+async function readBack(port: number): Promise<void> {
+  await using metrics = client(port);
+  const all = await metrics.get("*");
+  for (const { key, timestamps, values } of fleet.series) {
+    const got = all[key] ?? [];
+    if (got.length !== perKey) {
+      throw new Error(`${key}: ${got.length} points read, ${perKey} put`);
+    }
+    for (let i = 0; i < perKey; i++) {
+      if (got[i][0] !== timestamps[i] || got[i][1] !== values[i]) {
+        throw new Error(`${key}: ${got[i]} read, ${timestamps[i]} put`);
+      }
+    }
+  }
+  if (Object.keys(all).length !== KEYS) throw new Error("other keys read");
+}
+
+/** Starts on `dir`, times the first `get` answered, reads back, stops. */
+async function restart(dir: string): Promise<{ ms: number; line: string }> {
+  const started = performance.now();
+  const server = await Server.start(dir);
+  await using metrics = client(server.port);
+  await metrics.get(fleet.series[0].key);
+  const ms = performance.now() - started;
+  await readBack(server.port);
+  const stderr = await server.stop("SIGTERM");
+  const line = stderr.split("\n").find((l) => l.startsWith("read ")) ?? "";
+  return { ms, line };
+}
+
+async function run(stop: Deno.Signal): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "metrics-data-dir-" });
+  try {
+    const server = await Server.start(dir);
+    const started = performance.now();
+    await putAll(server.port);
+    const putSeconds = (performance.now() - started) / 1000;
+    if (stop === "SIGTERM") await readBack(server.port);
+    await server.stop(stop);
+    const bytes = await treeBytes(dir);
+    console.log(
+      `after ${stop === "SIGTERM" ? "a clean stop" : "kill -9"}: ${
+        (bytes / total).toFixed(2)
+      } B/point (${bytes} B in ${dir}); ${total} points put in ${
+        putSeconds.toFixed(1)
+      } s`,
+    );
+    for (let i = 0; i < RESTARTS; i++) {
+      // Each restart on a copy: a clean stop after it writes a checkpoint,
+      // which would spare the next restart the WAL a kill -9 left.
+      const copy = `${dir}.${i}`;
+      await copyTree(dir, copy);
+      try {
+        const { ms, line } = await restart(copy);
+        console.log(
+          `  restart ${i + 1}: a get answered after ${
+            ms.toFixed(0)
+          } ms; ${line}`,
+        );
+      } finally {
+        await Deno.remove(copy, { recursive: true });
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function copyTree(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const { name, isDirectory } of Deno.readDir(from)) {
+    if (isDirectory) await copyTree(`${from}/${name}`, `${to}/${name}`);
+    else await Deno.copyFile(`${from}/${name}`, `${to}/${name}`);
+  }
+}
+
+console.log(`fleet: ${KEYS} keys × ${perKey} points`);
+await run("SIGTERM");
+await run("SIGKILL");

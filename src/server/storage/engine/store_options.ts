@@ -1,0 +1,45 @@
+/**
+ * The options of the storage engine's durable store
+ * (`EngineStore.open`).
+ *
+ * @module
+ */
+
+import type { CommitOptions } from "../log/commits.ts";
+
+/** Options of {@link EngineStore.open}. */
+export interface EngineStoreOptions extends CommitOptions {
+  /**
+   * Seconds between checkpoints.
+   * @default {600}
+   */
+  checkpointInterval?: number;
+  /**
+   * A checkpoint also runs once the current WAL file holds this many
+   * points, which bounds what a start after `kill -9` replays.
+   * @default {256000}
+   */
+  checkpointPoints?: number;
+  /**
+   * Seconds between checks that the segments, the checkpoint and the WAL
+   * files before the current one are as written (`watch.ts`).
+   * @default {10}
+   */
+  watchInterval?: number;
+  /**
+   * Most disk space (bytes, in whole blocks as `du` counts them) the
+   * segments and the checkpoint may take; the WAL comes on top, at most
+   * about `checkpointPoints` puts. Past it the oldest days are deleted, a
+   * day at a step, never the newest day's segments, the checkpoint or
+   * the WAL; when the newest day and the checkpoint alone take more, puts
+   * are refused `storage full` (`disk_budget.ts`).
+   * @default {undefined} no budget
+   */
+  maxDiskBytes?: number;
+  /**
+   * Hears each day the disk budget deletes: its points, and the oldest
+   * timestamp kept since.
+   * @default {undefined} nobody
+   */
+  onSizeDeleted?: (points: number, before: number) => void;
+}

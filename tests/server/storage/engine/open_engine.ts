@@ -1,0 +1,31 @@
+/**
+ * The storage engine as `serve({ dataDir })` runs it: the durable store on
+ * a {@link ChunkStore}, for tests that use it directly.
+ *
+ * @module
+ */
+
+import {
+  EngineStore,
+  type EngineStoreOptions,
+} from "../../../../src/server/storage/engine/durable.ts";
+import {
+  ChunkStore,
+  type ChunkStoreOptions,
+} from "../../../../src/server/storage/engine/store.ts";
+
+/**
+ * Opens `dir` on a fresh chunk store (its caps and head size from
+ * `options`), quiet unless `options.log` is given.
+ */
+export function openEngine(
+  dir: string,
+  options: EngineStoreOptions & ChunkStoreOptions = {},
+): Promise<EngineStore> {
+  const { maxKeys, maxPoints, headPoints, ...engine } = options;
+  return EngineStore.open(
+    dir,
+    new ChunkStore({ maxKeys, maxPoints, headPoints }),
+    { log: () => {}, ...engine },
+  );
+}
