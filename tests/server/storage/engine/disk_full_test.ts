@@ -198,7 +198,10 @@ Deno.test({
         }
       }
       const deletions = messages.filter((m) => m.startsWith("disk budget:"));
-      assert(deletions.length >= 10, `${deletions.length} days deleted`);
+      // The budget holds about half of the 20 days. The budget is looked at
+      // after each checkpoint, and checkpoints run beside the puts, so how
+      // many days have gone by the last put varies (6 to 10 seen).
+      assert(deletions.length >= 5, `${deletions.length} days deleted`);
       assertEquals(messages.filter((m) => m.startsWith("warning")), []);
       const stored = new Set(
         [...store.getAll()].flatMap(({ key, timestamps }) =>
