@@ -8,7 +8,7 @@
  */
 
 import type { Series } from "../storage.ts";
-import type { KeyWrites } from "./recent.ts";
+import type { KeyWrites } from "./key_writes.ts";
 import { secondOfMs, slotMs } from "./order.ts";
 
 /** One key's points as exported: milliseconds ascending, values beside. */

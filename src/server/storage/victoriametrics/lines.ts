@@ -23,7 +23,7 @@ import {
   writeValueText,
 } from "./export_scan.ts";
 import { secondOfMs } from "./order.ts";
-import type { KeyWrites } from "./recent.ts";
+import type { KeyWrites } from "./key_writes.ts";
 
 const COMMA = 0x2c;
 const CLOSE = 0x5d;

@@ -4,10 +4,8 @@ import {
   mergeSeries,
   type StoredSeries,
 } from "../../../../src/server/storage/victoriametrics/export.ts";
-import {
-  KeyWrites,
-  RecentWrites,
-} from "../../../../src/server/storage/victoriametrics/recent.ts";
+import { RecentWrites } from "../../../../src/server/storage/victoriametrics/recent.ts";
+import { KeyWrites } from "../../../../src/server/storage/victoriametrics/key_writes.ts";
 import { BatchBuilder } from "../../../../src/server/storage/victoriametrics/batch.ts";
 import {
   slotMs,

@@ -3,10 +3,8 @@ import { LineBlocks } from "../../../../src/server/storage/victoriametrics/lines
 import { pythonFloat } from "../../../../src/protocol/number_text.ts";
 import { layoutOf } from "../../../../src/server/storage/victoriametrics/export_scan.ts";
 import { mergeSeries } from "../../../../src/server/storage/victoriametrics/export.ts";
-import {
-  KeyWrites,
-  RecentWrites,
-} from "../../../../src/server/storage/victoriametrics/recent.ts";
+import { RecentWrites } from "../../../../src/server/storage/victoriametrics/recent.ts";
+import { KeyWrites } from "../../../../src/server/storage/victoriametrics/key_writes.ts";
 import { BatchBuilder } from "../../../../src/server/storage/victoriametrics/batch.ts";
 import { slotMs } from "../../../../src/server/storage/victoriametrics/order.ts";
 

@@ -3,10 +3,8 @@ import {
   clockSlot,
   SLOTS,
 } from "../../../../src/server/storage/victoriametrics/order.ts";
-import {
-  type KeyWrites,
-  RecentWrites,
-} from "../../../../src/server/storage/victoriametrics/recent.ts";
+import { RecentWrites } from "../../../../src/server/storage/victoriametrics/recent.ts";
+import type { KeyWrites } from "../../../../src/server/storage/victoriametrics/key_writes.ts";
 import {
   BatchBuilder,
   type RequestWrites,
