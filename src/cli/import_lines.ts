@@ -11,6 +11,7 @@ import {
   parseFloatText,
   parseIntegerText,
 } from "../protocol/grammar.ts";
+import { PLAIN_DIGITS, plainDecimal } from "../protocol/plain_decimal.ts";
 
 /** A line that parsed: what to `put`. */
 export interface ImportPoint {
@@ -199,13 +200,6 @@ const MINUS = 0x2d;
 const DOT = 0x2e;
 const ZERO = 0x30;
 const NINE = 0x39;
-/** Most digits of a number read here: below 2^53, so each is exact. */
-const PLAIN_DIGITS = 15;
-/** `10 ** n`, each exact as a double. */
-const POWERS_OF_TEN = Array.from(
-  { length: PLAIN_DIGITS + 1 },
-  (_, n) => 10 ** n,
-);
 
 /**
  * The point of a line of the usual shape, read in one pass over its
@@ -217,8 +211,7 @@ const POWERS_OF_TEN = Array.from(
  * (comments, errors, exponents, longer numbers, other characters) gives
  * `undefined`, for the general parse.
  *
- * Exact: up to 15 digits, the digits and the power of ten are exact
- * doubles, and one division rounds correctly, as `Number` does.
+ * Exact: see `plainDecimal`.
  */
 function plainPoint(
   line: string,
@@ -287,6 +280,9 @@ function plainPoint(
   }
   const key = line.slice(keyFrom, keyTo);
   if (key === "*") return undefined;
-  const unsigned = decimals > 0 ? mantissa / POWERS_OF_TEN[decimals] : mantissa;
-  return { key, value: sign === MINUS ? -unsigned : unsigned, timestamp };
+  return {
+    key,
+    value: plainDecimal(mantissa, decimals, sign === MINUS),
+    timestamp,
+  };
 }

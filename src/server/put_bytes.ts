@@ -8,6 +8,7 @@
 
 import type { PutRequest } from "./request.ts";
 import { KEY_HASH_SEED, type KeyCache, keyHashStep } from "./key_cache.ts";
+import { PLAIN_DIGITS, plainDecimal } from "../protocol/plain_decimal.ts";
 
 const P = 0x70;
 const U = 0x75;
@@ -17,10 +18,6 @@ const DOT = 0x2e;
 const MINUS = 0x2d;
 const PLUS = 0x2b;
 const DIGIT_0 = 0x30;
-/** Digits read as an integer that always stays exact (below 2^53). */
-const MAX_DIGITS = 15;
-/** `10 ** i`, exact doubles. */
-const POWERS = Array.from({ length: MAX_DIGITS + 1 }, (_, i) => 10 ** i);
 
 /**
  * `bytes[start, end)` (a line without its `\n`) as a put, when it is
@@ -70,18 +67,15 @@ export function parsePutBytes(
       places = 0;
     } else break;
   }
-  if (digits === 0 || digits > MAX_DIGITS || bytes[at] !== SPACE) {
+  if (digits === 0 || digits > PLAIN_DIGITS || bytes[at] !== SPACE) {
     return undefined;
   }
-  // An exact integer over an exact power of ten: the division rounds
-  // once, as reading the decimal does.
-  const size = places > 0 ? mantissa / POWERS[places] : mantissa;
-  const value = negative ? -size : size;
+  const value = plainDecimal(mantissa, places, negative);
   // The timestamp: an optional sign and 1 to 15 digits, then the end.
   at++;
   const past = bytes[at] === MINUS;
   if (past || bytes[at] === PLUS) at++;
-  if (at === end || end - at > MAX_DIGITS) return undefined;
+  if (at === end || end - at > PLAIN_DIGITS) return undefined;
   let seconds = 0;
   for (; at < end; at++) {
     const digit = bytes[at] - DIGIT_0;
