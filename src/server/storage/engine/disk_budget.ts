@@ -37,8 +37,8 @@ export interface DayFiles {
   readonly day: number;
   /** Bytes of its files. */
   readonly bytes: number;
-  /** Its files, in sequence order. */
-  readonly paths: readonly string[];
+  /** How many segment files it has. */
+  readonly segments: number;
 }
 
 /** The bytes of the engine's files in a directory that a budget counts. */
@@ -93,8 +93,7 @@ export class DiskUsageReader {
   async read(): Promise<DiskUsage> {
     const known = this.#segments;
     const seen = new Map<string, number>();
-    const days = new Map<number, { sequence: number; path: string }[]>();
-    const dayBytes = new Map<number, number>();
+    const days = new Map<number, { bytes: number; segments: number }>();
     let total = 0;
     const segments = segmentsDir(this.#dir);
     for await (const { name, isFile } of Deno.readDir(segments)) {
@@ -106,10 +105,10 @@ export class DiskUsageReader {
       total += bytes;
       if (segment === undefined) continue; // a *.tmp
       seen.set(name, bytes);
-      const files = days.get(segment.day) ?? [];
-      files.push({ sequence: segment.sequence, path });
-      days.set(segment.day, files);
-      dayBytes.set(segment.day, (dayBytes.get(segment.day) ?? 0) + bytes);
+      const day = days.get(segment.day) ?? { bytes: 0, segments: 0 };
+      day.bytes += bytes;
+      day.segments++;
+      days.set(segment.day, day);
     }
     this.#segments = seen;
     const wal = walDir(this.#dir);
@@ -120,10 +119,9 @@ export class DiskUsageReader {
     }
     return {
       total,
-      days: [...days].sort(([a], [b]) => a - b).map(([day, files]) => ({
+      days: [...days].sort(([a], [b]) => a - b).map(([day, counts]) => ({
         day,
-        bytes: dayBytes.get(day)!,
-        paths: files.sort((a, b) => a.sequence - b.sequence).map((f) => f.path),
+        ...counts,
       })),
     };
   }
@@ -294,6 +292,6 @@ function timeName(seconds: number): string {
 
 /** "the 3 segments", "the segment". */
 function files(day: DayFiles): string {
-  const n = day.paths.length;
+  const n = day.segments;
   return n === 1 ? "the segment" : `the ${n} segments`;
 }

@@ -24,7 +24,7 @@ const DAY = 86_400;
 const START = Date.UTC(2025, 0, 1) / 1000;
 
 function day(n: number, bytes: number): DayFiles {
-  return { day: n, bytes, paths: [`segments/${n}.seg`] };
+  return { day: n, bytes, segments: 1 };
 }
 
 Deno.test("a budget step: nothing while the files fit, the oldest day past it", () => {
