@@ -26,6 +26,7 @@ import type { StoredPoint } from "../../../../src/server/storage/storage.ts";
 import { tempDir } from "../../../helpers/server.ts";
 import { Rng } from "../../../reliability/rng.ts";
 import { FakeMemory } from "./fake_memory.ts";
+import { copyTree, namesIn } from "./dir_files.ts";
 
 /** What was acknowledged: key → second → value. */
 type Oracle = Map<string, Map<number, number>>;
@@ -81,12 +82,6 @@ function batches(rng: Rng, count: number): StoredPoint[][] {
   return out;
 }
 
-async function names(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for await (const { name } of Deno.readDir(dir)) found.push(name);
-  return found.sort();
-}
-
 Deno.test("every acknowledged point reads back after restarts, with checkpoints in between", async () => {
   await using tmp = await tempDir();
   const rng = new Rng(21);
@@ -102,7 +97,7 @@ Deno.test("every acknowledged point reads back after restarts, with checkpoints 
     assertEquals(storeLines(store), oracleLines(oracle));
     await store.close();
   }
-  const segments = await names(segmentsDir(tmp.path));
+  const segments = await namesIn(segmentsDir(tmp.path));
   assert(segments.length > 4, `${segments}`);
   const store = await open(tmp.path, messages);
   assertEquals(storeLines(store), oracleLines(oracle));
@@ -115,7 +110,7 @@ Deno.test("a clean close leaves one empty WAL file and a checkpoint: the next st
   const store = await open(tmp.path, messages, { checkpointPoints: 1e9 });
   await store.put([{ key: "a", timestamp: 10, value: 1 }]);
   await store.close();
-  const files = await names(walDir(tmp.path));
+  const files = await namesIn(walDir(tmp.path));
   assertEquals(files, ["00000002", "checkpoint.00000001"]);
   assertEquals((await Deno.stat(`${walDir(tmp.path)}/00000002`)).size, 8);
   const reopened = await open(tmp.path, messages);
@@ -133,15 +128,15 @@ Deno.test("a checkpoint once the WAL holds checkpointPoints deletes the WAL file
   // A checkpoint writes after the put that triggered it is acknowledged.
   for (
     let i = 0;
-    i < 100 && (await names(walDir(tmp.path)))[0] < "00000003";
+    i < 100 && (await namesIn(walDir(tmp.path)))[0] < "00000003";
     i++
   ) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  const wal = await names(walDir(tmp.path));
+  const wal = await namesIn(walDir(tmp.path));
   assertEquals(wal.filter((name) => !name.startsWith("checkpoint")).length, 1);
   assert(wal[0] >= "00000003", `${wal}`);
-  assert((await names(segmentsDir(tmp.path))).length > 0);
+  assert((await namesIn(segmentsDir(tmp.path))).length > 0);
   await store.close();
   const reopened = await open(tmp.path, []);
   assertEquals(reopened.get("k")?.timestamps.length, 250);
@@ -157,9 +152,9 @@ Deno.test("leftover *.tmp files of an interrupted write are deleted at start", a
   ];
   for (const path of junk) await Deno.writeFile(path, new Uint8Array(100));
   const store = await open(tmp.path, []);
-  assertEquals(await names(segmentsDir(tmp.path)), []);
+  assertEquals(await namesIn(segmentsDir(tmp.path)), []);
   assert(
-    !(await names(walDir(tmp.path))).some((name) => name.endsWith(".tmp")),
+    !(await namesIn(walDir(tmp.path))).some((name) => name.endsWith(".tmp")),
   );
   await store.close();
 });
@@ -177,7 +172,7 @@ Deno.test("a flipped byte in a segment costs its chunk only: reported with the k
     remember(oracle, batch);
   }
   await store.close();
-  const [segment] = await names(segmentsDir(tmp.path));
+  const [segment] = await namesIn(segmentsDir(tmp.path));
   const path = `${segmentsDir(tmp.path)}/${segment}`;
   const bytes = await Deno.readFile(path);
   // A byte inside the chunk of key "b".
@@ -194,7 +189,7 @@ Deno.test("a flipped byte in a segment costs its chunk only: reported with the k
   assertEquals(storeLines(reopened), oracleLines(oracle));
   assertEquals(reopened.damagedChunks, 1);
   await reopened.close();
-  assertEquals((await names(segmentsDir(tmp.path))).length, 2);
+  assertEquals((await namesIn(segmentsDir(tmp.path))).length, 2);
   const again: string[] = [];
   const third = await open(tmp.path, again);
   assert(!again.some((m) => m.startsWith("warning")), `${again}`);
@@ -225,7 +220,7 @@ Deno.test("a segment whose footer says it replaces others wins: they are deleted
   await write(3, [1, 2], [chunk("x", 3)]);
   const store = await open(tmp.path, []);
   assertEquals(storeLines(store), ["x 100 3"]);
-  assertEquals(await names(segmentsDir(tmp.path)), ["1970-01-01.000003.seg"]);
+  assertEquals(await namesIn(segmentsDir(tmp.path)), ["1970-01-01.000003.seg"]);
   await store.close();
 });
 
@@ -249,7 +244,7 @@ Deno.test("a checkpoint that cannot be written keeps the WAL and its chunks, war
   );
   assertEquals(warnings.length, 1, `${messages}`);
   assert(
-    (await names(walDir(tmp.path))).filter((n) => !n.startsWith("c")).length >
+    (await namesIn(walDir(tmp.path))).filter((n) => !n.startsWith("c")).length >
       1,
   );
   await Deno.remove(segments);
@@ -259,20 +254,11 @@ Deno.test("a checkpoint that cannot be written keeps the WAL and its chunks, war
   // The close's checkpoint wrote the chunks kept since the failure, and
   // deleted every WAL file but the new empty one: the points below come
   // from segments and the checkpoint only.
-  assertEquals((await names(walDir(tmp.path))).length, 2);
+  assertEquals((await namesIn(walDir(tmp.path))).length, 2);
   const reopened = await open(tmp.path, []);
   assertEquals(storeLines(reopened), oracleLines(oracle));
   await reopened.close();
 });
-
-/** Copies `from` to `to`, files and directories: the state a kill -9 leaves. */
-async function copyTree(from: string, to: string): Promise<void> {
-  await Deno.mkdir(to, { recursive: true });
-  for await (const { name, isDirectory } of Deno.readDir(from)) {
-    if (isDirectory) await copyTree(`${from}/${name}`, `${to}/${name}`);
-    else await Deno.copyFile(`${from}/${name}`, `${to}/${name}`);
-  }
-}
 
 Deno.test("keys come back in first-seen order, whether their points are sealed, in the head or only in the WAL", async () => {
   await using tmp = await tempDir();

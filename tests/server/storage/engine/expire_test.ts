@@ -14,6 +14,7 @@ import {
 import type { StoredPoint } from "../../../../src/server/storage/storage.ts";
 import { tempDir } from "../../../helpers/server.ts";
 import { openEngine } from "./open_engine.ts";
+import { copyTree, namesIn } from "./dir_files.ts";
 
 const DAY = 86_400;
 /** A midnight, so the points below fall on known UTC days. */
@@ -42,21 +43,6 @@ async function fourDays(store: EngineStore): Promise<void> {
       batch.push({ key: `k${k}`, timestamp: START + hour * 3600, value: hour });
     }
     await store.put(batch);
-  }
-}
-
-async function filesIn(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for await (const { name } of Deno.readDir(dir)) found.push(name);
-  return found.sort();
-}
-
-/** Copies `from` to `to` while a store uses it: what a kill -9 leaves. */
-async function copyTree(from: string, to: string): Promise<void> {
-  await Deno.mkdir(to, { recursive: true });
-  for await (const { name, isDirectory } of Deno.readDir(from)) {
-    if (isDirectory) await copyTree(`${from}/${name}`, `${to}/${name}`);
-    else await Deno.copyFile(`${from}/${name}`, `${to}/${name}`);
   }
 }
 
@@ -104,13 +90,13 @@ Deno.test("a segment whose chunks all expired is deleted, and the rest read back
   const store = await open(tmp.path);
   await fourDays(store);
   await store.close();
-  const days = (await filesIn(segmentsDir(tmp.path))).map((n) =>
+  const days = (await namesIn(segmentsDir(tmp.path))).map((n) =>
     n.slice(0, 10)
   );
   assertEquals([...new Set(days)].length, 4, `${days}`);
   const reopened = await open(tmp.path);
   await reopened.expire(START + 2 * DAY);
-  const left = await filesIn(segmentsDir(tmp.path));
+  const left = await namesIn(segmentsDir(tmp.path));
   assert(
     left.every((name) => name >= "2022-01-08"),
     `segments of the first two days (2022-01-06 and 07) are left: ${left}`,

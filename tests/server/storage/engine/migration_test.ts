@@ -11,12 +11,7 @@ import { writeLegacyLog } from "./legacy_log.ts";
 import { tempDir } from "../../../helpers/server.ts";
 import { Rng } from "../../../reliability/rng.ts";
 import { FakeMemory } from "./fake_memory.ts";
-
-async function names(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for await (const { name } of Deno.readDir(dir)) found.push(name);
-  return found.sort();
-}
+import { namesIn } from "./dir_files.ts";
 
 Deno.test("a 0.2 log is converted on the first start: every point reads back, the log is kept aside, later starts read segments", async () => {
   await using tmp = await tempDir();
@@ -51,13 +46,13 @@ Deno.test("a 0.2 log is converted on the first start: every point reads back, th
     .sort();
   assertEquals(lines(store), expected);
   await store.close();
-  const files = await names(tmp.path);
+  const files = await namesIn(tmp.path);
   assert(!files.includes("metrics.log"));
   assertEquals(
     files.filter((n) => n.startsWith("metrics.log.v0.2-")).length,
     1,
   );
-  const segments = await names(segmentsDir(tmp.path));
+  const segments = await namesIn(segmentsDir(tmp.path));
   assert(segments.length > 0);
   const first = decodeSegment(
     await Deno.readFile(`${segmentsDir(tmp.path)}/${segments[0]}`),

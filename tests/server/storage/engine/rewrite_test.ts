@@ -13,6 +13,7 @@ import type { StoredPoint } from "../../../../src/server/storage/storage.ts";
 import { tempDir } from "../../../helpers/server.ts";
 import { assertSameLines } from "../../../helpers/same_lines.ts";
 import { openEngine } from "./open_engine.ts";
+import { copyTree } from "./dir_files.ts";
 
 /** Every point of `store` as `key timestamp value`, in key order. */
 function lines(store: EngineStore): string[] {
@@ -23,15 +24,6 @@ function lines(store: EngineStore): string[] {
     }
   }
   return out;
-}
-
-/** Copies `from` to `to` while a store uses it: what a kill -9 leaves. */
-async function copyTree(from: string, to: string): Promise<void> {
-  await Deno.mkdir(to, { recursive: true });
-  for await (const { name, isDirectory } of Deno.readDir(from)) {
-    if (isDirectory) await copyTree(`${from}/${name}`, `${to}/${name}`);
-    else await Deno.copyFile(`${from}/${name}`, `${to}/${name}`);
-  }
 }
 
 Deno.test("a rewrite from memory keeps every point of series past 64Ki points and of one-point keys, after a restart and a kill -9", async () => {

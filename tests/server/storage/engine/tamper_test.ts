@@ -20,6 +20,7 @@ import {
 import { tempDir } from "../../../helpers/server.ts";
 import { legacyLogBytes } from "./legacy_log.ts";
 import { openEngine } from "./open_engine.ts";
+import { copyTree, namesIn } from "./dir_files.ts";
 
 /** Opens `dir` with 8-point heads, checks every 20 ms, collecting messages. */
 function open(dir: string, messages: string[] = []): Promise<EngineStore> {
@@ -72,24 +73,6 @@ async function logged(messages: string[], pattern: RegExp): Promise<void> {
     await sleep(20);
   }
   assert(messages.some((m) => pattern.test(m)), messages.join("\n"));
-}
-
-async function filesIn(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for await (const { name } of Deno.readDir(dir)) found.push(name);
-  return found.sort();
-}
-
-/**
- * Copies `from` to `to`, files and directories, while a store uses it:
- * what a kill -9 would leave.
- */
-async function copyTree(from: string, to: string): Promise<void> {
-  await Deno.mkdir(to, { recursive: true });
-  for await (const { name, isDirectory } of Deno.readDir(from)) {
-    if (isDirectory) await copyTree(`${from}/${name}`, `${to}/${name}`);
-    else await Deno.copyFile(`${from}/${name}`, `${to}/${name}`);
-  }
 }
 
 /** Reopens `dir` and checks it holds exactly `expected`, with no warning. */
@@ -148,10 +131,10 @@ const TOUCH: [
 async function assertKeptAside(path: string): Promise<void> {
   const dir = path.slice(0, path.lastIndexOf("/"));
   const name = path.slice(dir.length + 1);
-  const kept = (await filesIn(dir)).find((n) =>
+  const kept = (await namesIn(dir)).find((n) =>
     n.startsWith(`${name}.replaced-`)
   );
-  assert(kept, `no copy of ${name} kept in ${await filesIn(dir)}`);
+  assert(kept, `no copy of ${name} kept in ${await namesIn(dir)}`);
   assert((await Deno.readTextFile(`${dir}/${kept}`)).endsWith(FOREIGN));
 }
 
@@ -191,7 +174,7 @@ for (const [what, foreign, touch] of TOUCH) {
     await putAll(store, before);
     await store.close();
     const reopened = await open(tmp.path, messages);
-    const [segment] = await filesIn(segmentsDir(tmp.path));
+    const [segment] = await namesIn(segmentsDir(tmp.path));
     const path = `${segmentsDir(tmp.path)}/${segment}`;
     await touch(path);
     await logged(messages, /rewrote every point of .* from memory/);
@@ -218,7 +201,7 @@ Deno.test("a segment written to in place while in use (same size) is noticed and
   await putAll(store, before);
   await store.close();
   const reopened = await open(tmp.path, messages);
-  const [segment] = await filesIn(segmentsDir(tmp.path));
+  const [segment] = await namesIn(segmentsDir(tmp.path));
   const path = `${segmentsDir(tmp.path)}/${segment}`;
   const bytes = await Deno.readFile(path);
   bytes[20] ^= 0x40;
@@ -242,7 +225,7 @@ Deno.test("the checkpoint deleted while in use: every point rewritten from memor
   await putAll(store, before);
   await store.close();
   const reopened = await open(tmp.path, messages);
-  const checkpoint = (await filesIn(walDir(tmp.path))).find((n) =>
+  const checkpoint = (await namesIn(walDir(tmp.path))).find((n) =>
     n.startsWith("checkpoint.")
   );
   await Deno.remove(`${walDir(tmp.path)}/${checkpoint}`);
@@ -266,7 +249,7 @@ Deno.test("a segment deleted just before a close is made good by the close", asy
     headPoints: 8,
     log: (message) => messages.push(message),
   });
-  const [segment] = await filesIn(segmentsDir(tmp.path));
+  const [segment] = await namesIn(segmentsDir(tmp.path));
   await Deno.remove(`${segmentsDir(tmp.path)}/${segment}`);
   await store.close();
   assertMatch(messages.join("\n"), /\.seg was deleted while in use/);
@@ -330,7 +313,7 @@ Deno.test("a flipped byte in a 0.2 log costs one frame at its conversion: the re
   );
   await store.put(points("new", 1, 5));
   await store.close();
-  const copy = (await filesIn(tmp.path)).find((n) =>
+  const copy = (await namesIn(tmp.path)).find((n) =>
     n.startsWith("metrics.log.damaged-")
   );
   assert(copy, "no copy of the damaged log");

@@ -1,0 +1,25 @@
+/**
+ * A data directory's files as the engine tests look at them: the names in
+ * one folder, and a copy taken while a store runs.
+ *
+ * @module
+ */
+
+/** The names in `dir`, sorted. */
+export async function namesIn(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for await (const { name } of Deno.readDir(dir)) found.push(name);
+  return found.sort();
+}
+
+/**
+ * Copies `from` to `to`, files and directories, while a store uses it:
+ * what a kill -9 would leave.
+ */
+export async function copyTree(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const { name, isDirectory } of Deno.readDir(from)) {
+    if (isDirectory) await copyTree(`${from}/${name}`, `${to}/${name}`);
+    else await Deno.copyFile(`${from}/${name}`, `${to}/${name}`);
+  }
+}
