@@ -31,6 +31,7 @@ import {
 import { writeAll } from "../internal/write_all.ts";
 import type { KeyCache } from "./key_cache.ts";
 import { nextTurn } from "../internal/turn.ts";
+import { withRefusalHint } from "./refusal_hint.ts";
 
 /**
  * Output gathered before it is written. Nothing more is read or produced
@@ -406,7 +407,9 @@ export class Session {
     if (!this.#refusalLogged) {
       this.#refusalLogged = true;
       this.#log(
-        `answering error to a put from ${this.peer} (further ones on this connection are not logged): ${reason}`,
+        `answering error to a put from ${this.peer} (further ones on this connection are not logged): ${
+          withRefusalHint(reason)
+        }`,
       );
     }
   }

@@ -1,4 +1,9 @@
-import { assert, assertEquals, assertRejects } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertStringIncludes,
+} from "@std/assert";
 import { serve } from "../../src/server/mod.ts";
 import type { Storage, StoredPoint } from "../../src/server/mod.ts";
 import { MemoryStore } from "../../src/server/storage/memory.ts";
@@ -350,4 +355,22 @@ Deno.test("terminate closes a peer that does not read at once", async () => {
   const took = performance.now() - started;
   // Far below the 60 s close() would wait: only a wait for the peer fails.
   assert(took < 10_000, `terminate took ${took} ms`);
+});
+
+Deno.test("a refused put is logged once with what the operator can do about it", async () => {
+  const lines: string[] = [];
+  await using server = await serve({
+    port: 0,
+    maxPoints: 1,
+    log: (line) => lines.push(line),
+  });
+  assertEquals(
+    await oneByOne(server.port, ["put a 1 1\n", "put a 2 2\n", "put a 3 3\n"]),
+    OK + "error\ntoo many points\n\n" + "error\ntoo many points\n\n",
+  );
+  const refused = lines.filter((line) => line.includes("answering error"));
+  assertEquals(refused.length, 1, lines.join("\n"));
+  assertStringIncludes(refused[0], "too many points (");
+  assertStringIncludes(refused[0], "--max-points");
+  assertStringIncludes(refused[0], "--retention");
 });
