@@ -32,6 +32,7 @@ import { writeAll } from "../internal/write_all.ts";
 import type { KeyCache } from "./key_cache.ts";
 import { nextTurn } from "../internal/turn.ts";
 import { withRefusalHint } from "./refusal_hint.ts";
+import { PeerLink } from "./peer_link.ts";
 
 /**
  * Output gathered before it is written. Nothing more is read or produced
@@ -74,12 +75,7 @@ function immediate(): Promise<typeof TURN_ENDED> {
 }
 
 /** Serves one connection until the peer closes it or the server stops. */
-export class Session {
-  /** `host:port` of the peer, for diagnostics. */
-  readonly peer: string;
-  /** The peer's address alone, for the per-address limit. */
-  readonly peerHost: string;
-  readonly #conn: Deno.Conn;
+export class Session extends PeerLink {
   readonly #onHandshakeError: ((error: unknown) => void) | undefined;
   readonly #storage: Storage;
   readonly #log: (message: string) => void;
@@ -89,20 +85,13 @@ export class Session {
   readonly #pending: PendingBatches;
   readonly #keys: KeyCache;
   readonly #tls: boolean;
-  #waitingSince: number | undefined;
-  #reading = false;
-  #stopping = false;
-  #closed = false;
   #refusalLogged = false;
   /** Work done since the event loop was last given back. */
   #work = 0;
 
   /** Takes ownership of `conn`; call `run` to serve it. */
   constructor(conn: Deno.Conn, options: SessionOptions) {
-    this.#conn = conn;
-    const { hostname, port } = conn.remoteAddr as Deno.NetAddr;
-    this.peerHost = hostname;
-    this.peer = `${hostname}:${port}`;
+    super(conn);
     this.#onHandshakeError = options.onHandshakeError;
     this.#storage = options.storage;
     this.#log = options.log;
@@ -114,22 +103,14 @@ export class Session {
   }
 
   /**
-   * When it began waiting on the peer (`Date.now()`), to send a request or
-   * to take a response; unset while it works on requests.
-   */
-  get waitingSince(): number | undefined {
-    return this.#waitingSince;
-  }
-
-  /**
    * Serves requests until the peer closes, the server stops it, or an error
    * closes this connection alone; never rejects.
    */
   async run(): Promise<void> {
     try {
       const tls = this.#tls;
-      if (tls && !(await this.#handshake(this.#conn as Deno.TlsConn))) return;
-      while (!this.#stopping) {
+      if (tls && !(await this.handshake(this.#onHandshakeError))) return;
+      while (!this.stopping) {
         const count = await this.#read();
         if (count === null) break;
         this.#reader.filled(count);
@@ -155,51 +136,13 @@ export class Session {
       await this.#flush();
     } catch (error) {
       // A peer that resets or leaves mid-answer is its own business.
-      // UnexpectedEof: a TLS peer left without its close_notify.
-      const peerLeft = error instanceof Deno.errors.ConnectionReset ||
-        error instanceof Deno.errors.BrokenPipe ||
-        error instanceof Deno.errors.UnexpectedEof;
-      if (!this.#closed && !peerLeft) {
+      if (this.unexpected(error)) {
         this.#counters.errors.connection++;
         this.#log(`closing connection from ${this.peer}: ${error}`);
       }
     } finally {
       this.#pending.abandon();
       this.close();
-    }
-  }
-
-  /**
-   * Stops after answering what was read: at once if waiting for a request,
-   * else once the current answers are written.
-   */
-  stop(): void {
-    this.#stopping = true;
-    if (this.#reading) this.close();
-  }
-
-  /** Closes the connection now; a pending read or write ends `run`. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#conn.close();
-  }
-
-  /**
-   * Finishes a TLS handshake before the first read, so a failed one is
-   * told apart from a broken request. Counts as waiting on the peer: the
-   * idle timeout and `stop()` end a peer that never completes it.
-   */
-  async #handshake(conn: Deno.TlsConn): Promise<boolean> {
-    this.#reading = true;
-    try {
-      await this.#wait(conn.handshake());
-      return true;
-    } catch (error) {
-      if (!this.#closed) this.#onHandshakeError?.(error);
-      return false;
-    } finally {
-      this.#reading = false;
     }
   }
 
@@ -214,7 +157,7 @@ export class Session {
    * faster with this).
    */
   async #read(): Promise<number | null> {
-    const read = this.#conn.read(this.#reader.space());
+    const read = this.conn.read(this.#reader.space());
     if (this.#out.length > 0 || this.#pending.length > 0) {
       // Closing the connection rejects the read: never leave that unhandled.
       read.catch(() => {});
@@ -224,7 +167,7 @@ export class Session {
         this.#answerSettled();
         if (!this.#tls) await this.#flush();
         if (this.#out.length === 0 && this.#pending.length === 0) break;
-        if (this.#stopping && this.#pending.length === 0) {
+        if (this.stopping && this.#pending.length === 0) {
           await this.#flush();
           return null;
         }
@@ -242,21 +185,16 @@ export class Session {
           return first.count;
         }
       }
-      if (this.#stopping) return null;
+      if (this.stopping) return null;
     }
-    this.#reading = true;
-    try {
-      return await this.#wait(read);
-    } finally {
-      this.#reading = false;
-    }
+    return await this.readFromPeer(read);
   }
 
   /** Writes the gathered output, if any. */
   async #flush(): Promise<void> {
     if (this.#out.length === 0) return;
     this.#work += this.#out.length >>> 6;
-    await this.#wait(writeAll(this.#conn, this.#out.take()));
+    await this.waitOnPeer(writeAll(this.conn, this.#out.take()));
   }
 
   /**
@@ -270,16 +208,6 @@ export class Session {
       // too would split a burst's answers (see #read).
       this.#work = 0;
       await nextTurn();
-    }
-  }
-
-  /** Marks the time spent in `io` as waiting on the peer. */
-  async #wait<T>(io: Promise<T>): Promise<T> {
-    this.#waitingSince = Date.now();
-    try {
-      return await io;
-    } finally {
-      this.#waitingSince = undefined;
     }
   }
 

@@ -19,6 +19,7 @@ import {
 } from "../storage/storage.ts";
 import { nextTurn } from "../../internal/turn.ts";
 import { parseCarbonLine } from "./carbon_line.ts";
+import { PeerLink } from "../peer_link.ts";
 
 /** Lines handled before the event loop is given back. */
 const TURN_LINES = 4096;
@@ -47,40 +48,27 @@ export interface CarbonSessionOptions {
 }
 
 /** Serves one carbon connection until the peer closes it or the server stops. */
-export class CarbonSession {
-  /** `host:port` of the peer, for diagnostics. */
-  readonly peer: string;
-  /** The peer's address alone, for the per-address limit. */
-  readonly peerHost: string;
-  readonly #conn: Deno.Conn;
+export class CarbonSession extends PeerLink {
   readonly #options: CarbonSessionOptions;
   readonly #reader: LineReader;
-  #waitingSince: number | undefined;
-  #reading = false;
-  #stopping = false;
-  #closed = false;
 
   /** Takes ownership of `conn`; call `run` to serve it. */
   constructor(conn: Deno.Conn, options: CarbonSessionOptions) {
-    this.#conn = conn;
-    const { hostname, port } = conn.remoteAddr as Deno.NetAddr;
-    this.peerHost = hostname;
-    this.peer = `${hostname}:${port}`;
+    super(conn);
     this.#options = options;
     this.#reader = new LineReader(options.maxLineBytes);
   }
 
-  /** When it began waiting on the peer (`Date.now()`); unset while it works. */
-  get waitingSince(): number | undefined {
-    return this.#waitingSince;
-  }
-
   /** Reads lines until the peer closes or the server stops; never rejects. */
   async run(): Promise<void> {
-    const { counters, log } = this.#options;
+    const { counters, log, onHandshakeError } = this.#options;
     try {
-      if ("handshake" in this.#conn && !(await this.#handshake())) return;
-      while (!this.#stopping) {
+      if (
+        "handshake" in this.conn && !(await this.handshake(onHandshakeError))
+      ) {
+        return;
+      }
+      while (!this.stopping) {
         const count = await this.#read();
         if (count === null) break;
         this.#reader.filled(count);
@@ -95,10 +83,7 @@ export class CarbonSession {
         }
       }
     } catch (error) {
-      const peerLeft = error instanceof Deno.errors.ConnectionReset ||
-        error instanceof Deno.errors.BrokenPipe ||
-        error instanceof Deno.errors.UnexpectedEof;
-      if (!this.#closed && !peerLeft) {
+      if (this.unexpected(error)) {
         counters.errors.connection++;
         log(`closing carbon connection from ${this.peer}: ${error}`);
       }
@@ -107,43 +92,8 @@ export class CarbonSession {
     }
   }
 
-  /** Stops: at once if waiting for bytes, else once the lines read are stored. */
-  stop(): void {
-    this.#stopping = true;
-    if (this.#reading) this.close();
-  }
-
-  /** Closes the connection now; a pending read ends `run`. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#conn.close();
-  }
-
-  async #handshake(): Promise<boolean> {
-    try {
-      await this.#waiting((this.#conn as Deno.TlsConn).handshake());
-      return true;
-    } catch (error) {
-      if (!this.#closed) this.#options.onHandshakeError?.(error);
-      return false;
-    }
-  }
-
   #read(): Promise<number | null> {
-    return this.#waiting(this.#conn.read(this.#reader.space()));
-  }
-
-  /** Marks the time spent in `io` as waiting on the peer. */
-  async #waiting<T>(io: Promise<T>): Promise<T> {
-    this.#reading = true;
-    this.#waitingSince = Date.now();
-    try {
-      return await io;
-    } finally {
-      this.#reading = false;
-      this.#waitingSince = undefined;
-    }
+    return this.readFromPeer(this.conn.read(this.#reader.space()));
   }
 
   /** Parses `lines` and stores their points, a slice at a time. */
