@@ -33,8 +33,10 @@ Deno.test({
   // About 10 MiB: frames of a few bytes to 3 MiB (one record of up to
   // 200,000 points), odd key lengths and point counts, so frame and
   // record edges fall at many offsets of each MiB.
+  // One writer for every frame, as the WAL uses it: a frame taken must
+  // keep its bytes while the next is built.
+  const writer = new FrameWriter();
   while (bytes < 10 * 1024 * 1024) {
-    const writer = new FrameWriter();
     const big = rng.chance(0.1);
     const records = big ? 1 : rng.int(1, 40);
     for (let r = 0; r < records; r++) {
