@@ -290,7 +290,7 @@ export class EngineStore implements Storage {
    * starts a new WAL file. Runs between WAL writes.
    */
   async #watchWal(now = false): Promise<void> {
-    const change = await this.#wal.change(now);
+    const change = this.#wal.change(now);
     if (change === undefined) return;
     await reportChange(change, "running a checkpoint from memory", this.#log);
     await this.#recover();

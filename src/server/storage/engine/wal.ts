@@ -11,7 +11,7 @@
 import { type PointVisitor, readLog } from "../log/format.ts";
 import { copyAside, syncDirectory } from "../log/files.ts";
 import { WAL_MAGIC, walDir, walPath } from "./files.ts";
-import { changeOf, type FileChange, type FileIdentity } from "./watch.ts";
+import { changeOfNow, type FileChange, type FileIdentity } from "./watch.ts";
 import { writeAll } from "../../../internal/write_all.ts";
 
 /** Least time between two checks that the WAL file is still ours. */
@@ -77,13 +77,11 @@ export class WalFile {
    * How the file at its path differs from what was written to it (deleted,
    * truncated, replaced, grown), checked at most every 5 ms unless `now`.
    */
-  change(now = false): Promise<FileChange | undefined> {
+  change(now = false): FileChange | undefined {
     const at = performance.now();
-    if (!now && at - this.#checkedAt < WATCH_MS) {
-      return Promise.resolve(undefined);
-    }
+    if (!now && at - this.#checkedAt < WATCH_MS) return undefined;
     this.#checkedAt = at;
-    return changeOf(this.path, this.#identity);
+    return changeOfNow(this.path, this.#identity);
   }
 
   /** Closes the file. */
