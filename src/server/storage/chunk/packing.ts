@@ -224,15 +224,31 @@ export function readPacked(reader: ByteReader, count: number): Float64Array {
     if (previous >= count) throw new ChunkError("an exception is out of range");
   }
   const out = readSlots(reader, count, width, range);
-  for (let i = 0; i < count; i++) {
-    const u = out[i];
-    out[i] = mode === FRAME ? base + u : u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+  if (mode === FRAME) {
+    for (let i = 0; i < count; i++) out[i] += base;
+    // Slots are below 2^52, but base + slot may pass 2^53.
+    for (let i = 0; i < count; i++) {
+      if (!Number.isSafeInteger(out[i])) {
+        throw new ChunkError("a packed integer is not a safe integer");
+      }
+    }
+  } else if (width <= 31) {
+    // Slots below 2^31: integer operations, not the slow float `%`.
+    for (let i = 0; i < count; i++) {
+      const u = out[i];
+      out[i] = (u >>> 1) ^ -(u & 1);
+    }
+  } else {
+    for (let i = 0; i < count; i++) {
+      const half = Math.floor(out[i] / 2);
+      out[i] = out[i] === 2 * half ? half : -half - 1;
+    }
   }
-  for (let e = 0; e < exceptions; e++) out[at[e]] = value[e];
-  for (let i = 0; i < count; i++) {
-    if (!Number.isSafeInteger(out[i])) {
+  for (let e = 0; e < exceptions; e++) {
+    if (!Number.isSafeInteger(value[e])) {
       throw new ChunkError("a packed integer is not a safe integer");
     }
+    out[at[e]] = value[e];
   }
   return out;
 }
@@ -258,10 +274,12 @@ function readSlots(
       continue;
     }
     for (let i = from; i < Math.min(from + perGroup, count); i++) {
-      const u = group % range;
-      out[i] = u;
-      // Exact: group - u is a multiple of range below 2^53.
-      group = (group - u) / range;
+      // group % range without the float `%` (a slow fmod call). Exact:
+      // group < 2^52, so the quotient's rounding error is below 1 / range
+      // and never carries it to the next integer.
+      const quotient = Math.floor(group / range);
+      out[i] = group - quotient * range;
+      group = quotient;
     }
     if (group !== 0) throw new ChunkError("a radix group holds too much");
   }

@@ -111,6 +111,13 @@ Deno.test("any safe integers come back from a packed run, which ends where it sa
         fc.integer({ min: 1, max: 5000 }).chain((span) =>
           fc.array(fc.integer({ min: -span, max: span }), { maxLength: 300 })
         ),
+        // Every slot width to 52 bits, and radix groups of 2 to 20 slots.
+        fc.integer({ min: 1, max: 52 }).chain((bits) =>
+          fc.array(
+            fc.integer({ min: -(2 ** (bits - 1)), max: 2 ** (bits - 1) - 1 }),
+            { maxLength: 300 },
+          )
+        ),
       ),
       (integers) => {
         const out = new ByteWriter(1);
