@@ -60,12 +60,27 @@ export class BitWriter {
 
   /** The bits written, padded with zero bits to a whole byte (a copy). */
   finish(): Uint8Array<ArrayBuffer> {
-    const out = new Uint8Array(this.#length + (this.#fill > 0 ? 1 : 0));
-    out.set(this.#buf.subarray(0, this.#length));
+    return this.view().slice();
+  }
+
+  /**
+   * The bits written, padded with zero bits to a whole byte: a view, valid
+   * until the next write or `reset`.
+   */
+  view(): Uint8Array<ArrayBuffer> {
+    const length = this.#length + (this.#fill > 0 ? 1 : 0);
+    this.#buf = withRoom(this.#buf, this.#length, 1);
     if (this.#fill > 0) {
-      out[this.#length] = (this.#pending << (8 - this.#fill)) & 0xff;
+      this.#buf[this.#length] = (this.#pending << (8 - this.#fill)) & 0xff;
     }
-    return out;
+    return this.#buf.subarray(0, length);
+  }
+
+  /** Empties the stream, keeping its buffer. */
+  reset(): void {
+    this.#length = 0;
+    this.#pending = 0;
+    this.#fill = 0;
   }
 }
 

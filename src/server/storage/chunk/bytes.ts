@@ -53,6 +53,11 @@ export class ByteWriter {
     return this.#buf.subarray(0, this.#length);
   }
 
+  /** Empties the buffer, keeping its memory for the next bytes. */
+  reset(): void {
+    this.#length = 0;
+  }
+
   /** Appends one byte (0..255). */
   byte(value: number): void {
     this.#reserve(1);

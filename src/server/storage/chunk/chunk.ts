@@ -44,10 +44,13 @@ export const MAX_CHUNK_POINTS = 65_536;
 /** Generous bytes of body per point, to bound what a decompressor may produce. */
 const MAX_BODY_BYTES_PER_POINT = 20;
 const CRC_BYTES = 4;
+/** The bytes of {@link encodeChunk}, reused (see `scratch.ts`). */
+const CHUNK_OUT = new ByteWriter(4096);
 
 interface Codec {
   readonly id: number;
   readonly name: CodecName;
+  /** The body; it may be a view that the codec's next call reuses. */
   encode(
     timestamps: ArrayLike<number>,
     values: ArrayLike<number>,
@@ -125,13 +128,15 @@ export function encodeChunk(
     compressor = COMPRESSORS[0];
     payload = body;
   }
-  const out = new ByteWriter(payload.length + 24);
+  const out = CHUNK_OUT;
+  out.reset();
   out.byte(codec.id | compressor.id << 4);
   out.varint(timestamps.length);
   out.signed(timestamps[0]);
   out.append(payload);
   out.uint32(crc32(out.bytes()));
-  return out.bytes();
+  // A copy of its own: the buffer is reused by the next chunk.
+  return out.bytes().slice();
 }
 
 function checkColumns(

@@ -26,6 +26,7 @@ import { ByteReader, ByteWriter, ChunkError } from "./bytes.ts";
 import { planPacking, readPacked, writePacked } from "./packing.ts";
 import { scaleToIntegers, unscaleAll } from "./scale.ts";
 import { checkAscending, steps, unsteps } from "./steps.ts";
+import { ScratchColumn } from "./scratch.ts";
 import { XorReader, XorWriter } from "./xor.ts";
 
 const TIME_PACKED = 0;
@@ -34,17 +35,29 @@ const VALUE_XOR = 0;
 const VALUE_DELTAS = 1;
 const VALUE_DODS = 2;
 
-/** Encodes timestamps after the first, and every value. */
+/** Columns and bytes of {@link encodePacked}, reused (see `scratch.ts`). */
+const TIME_STEPS = new ScratchColumn();
+const MANTISSAS = new ScratchColumn();
+const DELTAS = new ScratchColumn();
+const DODS = new ScratchColumn();
+const OUT = new ByteWriter(4096);
+const STEPS_READ = new ScratchColumn();
+
+/**
+ * Encodes timestamps after the first, and every value: a view, valid until
+ * the next call (`encodeChunk` copies it at once).
+ */
 export function encodePacked(
   timestamps: ArrayLike<number>,
   values: ArrayLike<number>,
 ): Uint8Array<ArrayBuffer> {
   const count = timestamps.length;
-  const out = new ByteWriter(count + 32);
-  const timeSteps = steps(timestamps, 2);
-  const scaled = scaleToIntegers(values);
-  const deltas = scaled && steps(scaled.mantissas, 1);
-  const dods = scaled && steps(scaled.mantissas, 2);
+  const out = OUT;
+  out.reset();
+  const timeSteps = steps(timestamps, 2, TIME_STEPS);
+  const scaled = scaleToIntegers(values, MANTISSAS);
+  const deltas = scaled && steps(scaled.mantissas, 1, DELTAS);
+  const dods = scaled && steps(scaled.mantissas, 2, DODS);
   const deltaPlan = deltas && planPacking(deltas);
   const dodPlan = dods && planPacking(dods);
   // Deltas on a tie; deltas-of-deltas only where they are smaller.
@@ -93,7 +106,8 @@ export function decodePacked(
   const valueMode = mode >>> 1;
   if (valueMode > VALUE_DODS) throw new ChunkError("an unknown value mode");
   if ((mode & 1) === TIME_PACKED) {
-    unsteps(timestamps[0], readPacked(reader, count - 1), 2, timestamps);
+    const dods = readPacked(reader, count - 1, STEPS_READ);
+    unsteps(timestamps[0], dods, 2, timestamps);
   } else {
     for (let i = 1; i < count; i++) timestamps[i] = reader.float64();
   }
@@ -107,9 +121,9 @@ export function decodePacked(
   }
   const exponent = reader.signed();
   const first = reader.signed();
-  const mantissas = new Float64Array(count);
+  const mantissas = MANTISSAS.take(count);
   const order = valueMode === VALUE_DODS ? 2 : 1;
-  unsteps(first, readPacked(reader, count - 1), order, mantissas);
+  unsteps(first, readPacked(reader, count - 1, STEPS_READ), order, mantissas);
   unscaleAll(mantissas, exponent, values);
   if (reader.remaining !== 0) throw new ChunkError("a chunk has extra bytes");
 }

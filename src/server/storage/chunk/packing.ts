@@ -25,6 +25,7 @@
  */
 
 import { BitReader, BitWriter } from "./bits.ts";
+import { ScratchColumn } from "./scratch.ts";
 import {
   type ByteReader,
   type ByteWriter,
@@ -152,6 +153,12 @@ function slot(x: number, plan: PackPlan): number {
     : -1;
 }
 
+const NO_EXCEPTIONS = new Float64Array(0);
+
+/** Slots and bits of {@link writePacked}, reused (see `scratch.ts`). */
+const SLOTS = new ScratchColumn();
+const BITS = new BitWriter(4096);
+
 /** Writes `integers` (safe integers) packed as `plan` says. */
 export function writePacked(
   out: ByteWriter,
@@ -162,7 +169,7 @@ export function writePacked(
   out.byte(width | mode << 6 | (range > 0 ? 0x80 : 0));
   if (mode === FRAME) out.signed(base);
   if (range > 0) out.varint(range);
-  const slots = new Float64Array(integers.length);
+  const slots = SLOTS.take(integers.length);
   let exceptions = 0;
   for (let i = 0; i < integers.length; i++) {
     slots[i] = slot(integers[i], plan);
@@ -179,9 +186,8 @@ export function writePacked(
   }
   if (width === 0) return;
   const [perGroup, groupBits] = range > 0 ? radixGroup(range) : [1, width];
-  const bits = new BitWriter(
-    Math.ceil(Math.ceil(slots.length / perGroup) * groupBits / 8),
-  );
+  const bits = BITS;
+  bits.reset();
   for (let from = 0; from < slots.length; from += perGroup) {
     let group = 0;
     for (let i = Math.min(from + perGroup, slots.length) - 1; i >= from; i--) {
@@ -194,14 +200,19 @@ export function writePacked(
       bits.bits(group, groupBits);
     }
   }
-  out.append(bits.finish());
+  out.append(bits.view());
 }
 
 /**
- * Reads `count` integers written by {@link writePacked}.
+ * Reads `count` integers written by {@link writePacked}; with `scratch`, as a
+ * view of it (see `scratch.ts`).
  * @throws {ChunkError} when the run is malformed or holds an integer past 2^53.
  */
-export function readPacked(reader: ByteReader, count: number): Float64Array {
+export function readPacked(
+  reader: ByteReader,
+  count: number,
+  scratch?: ScratchColumn,
+): Float64Array {
   const head = reader.byte();
   const width = head & 63;
   const mode = (head >>> 6) & 1;
@@ -215,15 +226,15 @@ export function readPacked(reader: ByteReader, count: number): Float64Array {
   if (exceptions > count) {
     throw new ChunkError("a packed run has more exceptions than integers");
   }
-  const at = new Float64Array(exceptions);
-  const value = new Float64Array(exceptions);
+  const at = exceptions === 0 ? NO_EXCEPTIONS : new Float64Array(exceptions);
+  const value = exceptions === 0 ? NO_EXCEPTIONS : new Float64Array(exceptions);
   let previous = -1;
   for (let e = 0; e < exceptions; e++) {
     at[e] = previous = previous + 1 + reader.varint();
     value[e] = reader.signed();
     if (previous >= count) throw new ChunkError("an exception is out of range");
   }
-  const out = readSlots(reader, count, width, range);
+  const out = readSlots(reader, count, width, range, scratch);
   if (mode === FRAME) {
     for (let i = 0; i < count; i++) out[i] += base;
     // Slots are below 2^52, but base + slot may pass 2^53.
@@ -259,9 +270,10 @@ function readSlots(
   count: number,
   width: number,
   range: number,
+  scratch: ScratchColumn | undefined,
 ): Float64Array {
-  const out = new Float64Array(count);
-  if (width === 0) return out;
+  const out = scratch?.take(count) ?? new Float64Array(count);
+  if (width === 0) return out.fill(0);
   const [perGroup, groupBits] = range > 0 ? radixGroup(range) : [1, width];
   const groups = Math.ceil(count / perGroup);
   const bits = new BitReader(reader.take(Math.ceil(groups * groupBits / 8)));

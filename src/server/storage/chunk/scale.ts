@@ -11,6 +11,7 @@
  */
 
 import { ChunkError } from "./bytes.ts";
+import type { ScratchColumn } from "./scratch.ts";
 
 /** Most decimals a scaled value may have (VictoriaMetrics goes to 10^12 too). */
 export const MAX_DECIMALS = 12;
@@ -56,7 +57,8 @@ export interface Scaled {
 
 /**
  * `values` as safe integers times the largest power of ten that makes
- * every one exact, or `undefined` when none does.
+ * every one exact, or `undefined` when none does. With `scratch`, the
+ * mantissas are a view of it (see {@link ScratchColumn}).
  *
  * @example
  * ```ts
@@ -68,19 +70,25 @@ export interface Scaled {
  */
 export function scaleToIntegers(
   values: ArrayLike<number>,
+  scratch?: ScratchColumn,
 ): Scaled | undefined {
   let decimals = 0;
   for (let i = 0; i < values.length; i++) {
     // Most values need no more decimals than the ones before them.
     while (Number.isNaN(mantissaOf(values[i], -decimals))) {
-      if (++decimals > MAX_DECIMALS) return scaleUp(values);
+      if (++decimals > MAX_DECIMALS) return scaleUp(values, scratch);
     }
   }
-  return decimals > 0 ? mantissas(values, -decimals) : scaleUp(values);
+  return decimals > 0
+    ? mantissas(values, -decimals, scratch)
+    : scaleUp(values, scratch);
 }
 
 /** Integers scaled down by their common trailing zeros (`1e20` → `1 × 10^20`). */
-function scaleUp(values: ArrayLike<number>): Scaled | undefined {
+function scaleUp(
+  values: ArrayLike<number>,
+  scratch: ScratchColumn | undefined,
+): Scaled | undefined {
   let exponent = MAX_EXPONENT;
   let nonZero = false;
   for (let i = 0; i < values.length && exponent > 0; i++) {
@@ -92,14 +100,16 @@ function scaleUp(values: ArrayLike<number>): Scaled | undefined {
     while (zeros < exponent && value % POW10[zeros + 1] === 0) zeros++;
     exponent = zeros;
   }
-  return mantissas(values, nonZero ? exponent : 0);
+  return mantissas(values, nonZero ? exponent : 0, scratch);
 }
 
 function mantissas(
   values: ArrayLike<number>,
   exponent: number,
+  scratch: ScratchColumn | undefined,
 ): Scaled | undefined {
-  const out = new Float64Array(values.length);
+  const out = scratch?.take(values.length) ??
+    new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     out[i] = mantissaOf(values[i], exponent);
     if (Number.isNaN(out[i])) return undefined;

@@ -6,11 +6,13 @@
  */
 
 import { ChunkError } from "./bytes.ts";
+import type { ScratchColumn } from "./scratch.ts";
 
 /**
  * The deltas (`order` 1) or deltas-of-deltas (`order` 2, the delta before
  * the first being 0) of `column[1..]`, or `undefined` when one is not a
- * safe integer.
+ * safe integer. With `scratch`, the steps are a view of it (see
+ * {@link ScratchColumn}).
  *
  * @example
  * ```ts
@@ -23,8 +25,10 @@ import { ChunkError } from "./bytes.ts";
 export function steps(
   column: ArrayLike<number>,
   order: 1 | 2,
+  scratch?: ScratchColumn,
 ): Float64Array | undefined {
-  const out = new Float64Array(Math.max(0, column.length - 1));
+  const count = Math.max(0, column.length - 1);
+  const out = scratch?.take(count) ?? new Float64Array(count);
   let prevDelta = 0;
   for (let i = 1; i < column.length; i++) {
     const delta = column[i] - column[i - 1];

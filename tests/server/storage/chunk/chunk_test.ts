@@ -264,3 +264,28 @@ Deno.test("an unknown codec name is a RangeError that names it", () => {
     "no codec zip",
   );
 });
+
+Deno.test("a chunk keeps its bytes while later chunks are encoded", () => {
+  fc.assert(
+    fc.property(
+      fc.array(seriesArbitrary(300), { minLength: 2, maxLength: 6 }),
+      (list) => {
+        for (const options of ENCODINGS) {
+          const chunks = list.map((series) =>
+            encodeChunk(series.timestamps, series.values, options)
+          );
+          const copies = chunks.map((chunk) => chunk.slice());
+          list.forEach((series) =>
+            encodeChunk(series.timestamps, series.values, options)
+          );
+          chunks.forEach((chunk, i) => {
+            assertEquals(chunk, copies[i]);
+            const wrong = difference(decodeChunk(chunk), list[i]);
+            assertEquals(wrong, undefined, `${options.codec}, chunk ${i}`);
+          });
+        }
+      },
+    ),
+    { numRuns: 50 },
+  );
+});
