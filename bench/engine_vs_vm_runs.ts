@@ -192,12 +192,13 @@ export async function oursRun(
       getAllMs: reads[1],
       disk,
       diskNote: quiet.settled
-        ? `ours: every file unchanged for ${QUIET_MS / 1000} s, ${
-          ((quiet.ms - QUIET_MS) / 1000).toFixed(0)
-        } s after the reads; the whole data directory`
-        : `ours: files still changing ${
+        ? `ours: the whole data directory, once every file had held still ` +
+          `for ${QUIET_MS / 1000} s (from ${
+            ((quiet.ms - QUIET_MS) / 1000).toFixed(0)
+          } s after the reads)`
+        : `ours: the whole data directory, files still changing ${
           timeoutMs / 1000
-        } s after the reads; the whole data directory`,
+        } s after the reads`,
     };
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -309,8 +310,8 @@ export async function vmRun(
     getOneMs,
     getAllMs,
     disk: await treeBytes(vm.dataDir) - cache,
-    diskNote: `VictoriaMetrics: after a forced merge, data/ and indexdb/ ` +
-      `(its cache/ folder held ${cache.toLocaleString("en-US")} B more; ` +
+    diskNote: `VictoriaMetrics: data/ and indexdb/ after a forced merge ` +
+      `(cache/ held ${cache.toLocaleString("en-US")} B more; ` +
       `vm_data_size_bytes ${(dataSize / points).toFixed(2)} B/point)`,
   };
 }
