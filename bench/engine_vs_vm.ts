@@ -19,7 +19,7 @@
  *
  * Flags: `--json` prints the figures as JSON on stdout (for
  * `bench/main.ts`; the table goes to stderr); `--quick` measures 100k and
- * 1M points instead; `--long` adds 100M points (about 6 GB of memory in
+ * 1M points instead; `--long` adds 100M points (about 5 GB of memory in
  * this process). `BENCH_QUIET_SECONDS` (3 by default) is how long our data
  * directory must hold still to count as compacted.
  *

@@ -19,7 +19,7 @@
  *   a minute.
  * - `--long`: the storage engine against VictoriaMetrics
  *   (`bench/engine_vs_vm.ts`) at 100M points too, besides 2M and 20M
- *   (about 6 GB of memory in that process, most of an hour).
+ *   (about 5 GB of memory in that process, most of an hour).
  *
  * @module
  */
