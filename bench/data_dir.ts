@@ -8,7 +8,8 @@
  * back in full too.
  *
  * `deno run --lock=tests/deno.lock -A bench/data_dir.ts [--points N]`
- * (N points per key, 2,000 by default).
+ * (N points per key, 2,000 by default). `bench/engine_vs_vm.ts` imports
+ * its server, client, put and read-back.
  *
  * @module
  */
@@ -16,7 +17,7 @@
 import { parseArgs } from "@std/cli/parse-args";
 import { Client } from "../mod.ts";
 import { HOST } from "./common.ts";
-import { workload } from "./workloads.ts";
+import { workload, type WorkloadSeries } from "./workloads.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const KEYS = 1000;
@@ -30,7 +31,7 @@ const fleet = workload("fleet", KEYS, perKey);
 const total = KEYS * perKey;
 
 /** A `metrics serve --data` process. */
-class Server {
+export class Server {
   readonly port: number;
   readonly child: Deno.ChildProcess;
   readonly stderr: Promise<string>;
@@ -45,7 +46,11 @@ class Server {
     this.stderr = stderr;
   }
 
-  static async start(dir: string): Promise<Server> {
+  /** Starts it on `dir`; `extra` flags follow `--data DIR`. */
+  static async start(
+    dir: string,
+    extra: readonly string[] = [],
+  ): Promise<Server> {
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -60,6 +65,7 @@ class Server {
         "0",
         "--data",
         dir,
+        ...extra,
       ],
       stdout: "piped",
       stderr: "piped",
@@ -81,6 +87,7 @@ class Server {
     }
   }
 
+  /** Sends `signal`, waits for the exit; returns what it printed on stderr. */
   async stop(signal: Deno.Signal): Promise<string> {
     this.child.kill(signal);
     await this.child.status;
@@ -89,7 +96,7 @@ class Server {
 }
 
 /** Bytes of every file under `dir`. */
-async function treeBytes(dir: string): Promise<number> {
+export async function treeBytes(dir: string): Promise<number> {
   let bytes = 0;
   for await (const entry of Deno.readDir(dir)) {
     const path = `${dir}/${entry.name}`;
@@ -100,7 +107,8 @@ async function treeBytes(dir: string): Promise<number> {
   return bytes;
 }
 
-function client(port: number): Client {
+/** A client for the whole workload: big batches, big answers. */
+export function client(port: number): Client {
   return new Client(HOST, port, {
     timeout: 120,
     maxResponseBytes: 2 ** 31,
@@ -109,16 +117,20 @@ function client(port: number): Client {
   });
 }
 
-/** Puts the whole workload, interleaved by timestamp. */
-async function putAll(port: number): Promise<void> {
+/** Puts the whole workload (`series`), interleaved by timestamp. */
+export async function putAll(
+  port: number,
+  series: readonly WorkloadSeries[] = fleet.series,
+): Promise<void> {
   await using metrics = client(port);
+  const perKey = series[0].timestamps.length;
   let batch: { key: string; value: number; timestamp: number }[] = [];
   const pending: Promise<void>[] = [];
   for (let i = 0; i < perKey; i++) {
-    for (const { key, timestamps, values } of fleet.series) {
+    for (const { key, timestamps, values } of series) {
       batch.push({ key, value: values[i], timestamp: timestamps[i] });
     }
-    if (batch.length === BATCH || i === perKey - 1) {
+    if (batch.length >= BATCH || i === perKey - 1) {
       pending.push(metrics.putMany(batch));
       batch = [];
       if (pending.length >= 4) await pending.shift();
@@ -127,22 +139,37 @@ async function putAll(port: number): Promise<void> {
   await Promise.all(pending);
 }
 
-/** Reads every point back with `get *` and throws on any difference. */
-async function readBack(port: number): Promise<void> {
+/**
+ * Reads every point of `series` back and throws on any difference: with
+ * `get *` (and no other key may be there), or with a `get` of each key of
+ * `sample` (indexes into `series`) when it is given.
+ */
+export async function readBack(
+  port: number,
+  series: readonly WorkloadSeries[] = fleet.series,
+  sample?: readonly number[],
+): Promise<void> {
   await using metrics = client(port);
-  const all = await metrics.get("*");
-  for (const { key, timestamps, values } of fleet.series) {
-    const got = all[key] ?? [];
-    if (got.length !== perKey) {
-      throw new Error(`${key}: ${got.length} points read, ${perKey} put`);
+  const all = sample === undefined ? await metrics.get("*") : {};
+  for (const k of sample ?? series.keys()) {
+    const { key, timestamps, values } = series[k];
+    const got = sample === undefined
+      ? all[key] ?? []
+      : (await metrics.get(key))[key] ?? [];
+    if (got.length !== timestamps.length) {
+      throw new Error(
+        `${key}: ${got.length} points read, ${timestamps.length} put`,
+      );
     }
-    for (let i = 0; i < perKey; i++) {
+    for (let i = 0; i < timestamps.length; i++) {
       if (got[i][0] !== timestamps[i] || got[i][1] !== values[i]) {
         throw new Error(`${key}: ${got[i]} read, ${timestamps[i]} put`);
       }
     }
   }
-  if (Object.keys(all).length !== KEYS) throw new Error("other keys read");
+  if (sample === undefined && Object.keys(all).length !== series.length) {
+    throw new Error("other keys read");
+  }
 }
 
 /** Starts on `dir`, times the first `get` answered, reads back, stops. */
@@ -196,7 +223,8 @@ async function run(stop: Deno.Signal): Promise<void> {
   }
 }
 
-async function copyTree(from: string, to: string): Promise<void> {
+/** Copies the files under `from` to `to`. */
+export async function copyTree(from: string, to: string): Promise<void> {
   await Deno.mkdir(to, { recursive: true });
   for await (const { name, isDirectory } of Deno.readDir(from)) {
     if (isDirectory) await copyTree(`${from}/${name}`, `${to}/${name}`);
@@ -204,6 +232,8 @@ async function copyTree(from: string, to: string): Promise<void> {
   }
 }
 
-console.log(`fleet: ${KEYS} keys × ${perKey} points`);
-await run("SIGTERM");
-await run("SIGKILL");
+if (import.meta.main) {
+  console.log(`fleet: ${KEYS} keys × ${perKey} points`);
+  await run("SIGTERM");
+  await run("SIGKILL");
+}

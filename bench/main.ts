@@ -17,6 +17,9 @@
  * - `--client`: only the rows of the recorder and of `metrics import`
  *   against `putMany` (and the raw floor they are read beside), in about
  *   a minute.
+ * - `--long`: the storage engine against VictoriaMetrics
+ *   (`bench/engine_vs_vm.ts`) at 100M points too, besides 2M and 20M
+ *   (about 5 GB of memory in that process, most of an hour).
  *
  * @module
  */
@@ -26,6 +29,7 @@ import { HOST, putLine, retained } from "./common.ts";
 import { Client } from "../mod.ts";
 import { certs, OPENSSL_MISSING } from "../tests/helpers/certs.ts";
 import type { VictoriaMetricsFigure } from "./victoriametrics.ts";
+import type { EngineFigure } from "./engine_vs_vm.ts";
 import {
   CHILD_DEADLINE_MS,
   denoArgs,
@@ -56,6 +60,7 @@ export interface Figure {
 const args = new Set(Deno.args);
 const QUICK = args.has("--quick");
 const CLIENT_ONLY = args.has("--client");
+const LONG = args.has("--long");
 const jsonArg = Deno.args.find((arg) => arg.startsWith("--json"));
 const JSON_FILE = jsonArg?.startsWith("--json=") ? jsonArg.slice(7) : undefined;
 const JSON_STDOUT = jsonArg === "--json";
@@ -79,6 +84,9 @@ const CLIENT_SCRIPT = new URL("client.ts", here).pathname;
 const VM_SCRIPT = new URL("victoriametrics.ts", here).pathname;
 /** Longest `bench/victoriametrics.ts` may run. */
 const VM_DEADLINE_MS = 15 * 60_000;
+const ENGINE_VS_VM_SCRIPT = new URL("engine_vs_vm.ts", here).pathname;
+/** Longest `bench/engine_vs_vm.ts` may run: 100M points take most of an hour. */
+const ENGINE_VS_VM_DEADLINE_MS = (LONG ? 180 : 30) * 60_000;
 const DASHBOARD_SCRIPT = new URL("dashboard.ts", here).pathname;
 const CLI_SCRIPT = new URL("../cli.ts", here).pathname;
 const FAIRNESS_SCRIPT = new URL("fairness.ts", here).pathname;
@@ -882,6 +890,18 @@ async function run(): Promise<Figure[]> {
     add({ group: group7, ...figure });
   }
 
+  // 7b: the storage engine against VictoriaMetrics, in its own process.
+  const group7b = "storage engine vs VictoriaMetrics";
+  progress(group7b);
+  for (
+    const figure of await childFigures<EngineFigure>(
+      ENGINE_VS_VM_SCRIPT,
+      ENGINE_VS_VM_DEADLINE_MS,
+    )
+  ) {
+    add({ group: group7b, ...figure });
+  }
+
   // 8: the HTTP side, in its own process (it starts Chromium).
   const group8 = "HTTP API and page";
   progress(group8);
@@ -907,8 +927,9 @@ async function run(): Promise<Figure[]> {
 
 /**
  * Runs `script --json` in its own process (`bench/victoriametrics.ts`,
- * `bench/dashboard.ts`, `bench/fairness.ts`) and returns its figures; each leaves out what it
- * cannot run (VictoriaMetrics or Chromium missing).
+ * `bench/engine_vs_vm.ts`, `bench/dashboard.ts`, `bench/fairness.ts`) and
+ * returns its figures; each leaves out what it cannot run
+ * (VictoriaMetrics or Chromium missing).
  */
 async function childFigures<T>(
   script: string,
@@ -927,6 +948,7 @@ async function childFigures<T>(
       script,
       "--json",
       ...(QUICK ? ["--quick"] : []),
+      ...(LONG ? ["--long"] : []),
     ],
     stdout: "piped",
     stderr: "inherit",
@@ -980,7 +1002,7 @@ const seconds = Math.round((performance.now() - started) / 1000);
 const cores = navigator.hardwareConcurrency;
 const header = `deno ${Deno.version.deno}, ${cores} cores, ${seconds} s${
   QUICK ? ", --quick" : ""
-}${CLIENT_ONLY ? ", --client" : ""}`;
+}${CLIENT_ONLY ? ", --client" : ""}${LONG ? ", --long" : ""}`;
 /** Each bounded figure against its bound, below the table. */
 const bounds = figures.filter((f) => f.target !== undefined).map((f) =>
   `- ${f.met ? "within" : "OUTSIDE"} ${f.target}: ${f.group}: ${f.name}`

@@ -106,22 +106,43 @@ export class ServerProcess {
 
 /**
  * CPU seconds (user and system) process `pid` used so far, from
- * `/proc/PID/stat` (Linux; `NaN` elsewhere). Read by `cat`: Deno lets only
- * `--allow-all` read `/proc` itself.
+ * `/proc/PID/stat` (Linux; `NaN` elsewhere).
  */
 export async function cpuSecondsOf(pid: number): Promise<number> {
-  const output = await new Deno.Command("cat", {
-    args: [`/proc/${pid}/stat`],
-    stdout: "piped",
-    stderr: "null",
-  }).output().catch(() => undefined);
-  if (output === undefined || !output.success) return NaN;
-  const stat = new TextDecoder().decode(output.stdout);
+  const stat = await procFile(pid, "stat");
+  if (stat === undefined) return NaN;
   // Fields after the command name (which may hold spaces) start at ")".
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // utime and stime are fields 14 and 15 of the whole line, in clock ticks
   // (100 a second on Linux).
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * Resident set size of process `pid` in bytes, from `/proc/PID/status`
+ * (Linux; `NaN` elsewhere).
+ */
+export async function rssOf(pid: number): Promise<number> {
+  const status = await procFile(pid, "status");
+  const match = status?.match(/^VmRSS:\s+(\d+) kB$/m);
+  return match ? Number(match[1]) * 1024 : NaN;
+}
+
+/**
+ * The text of `/proc/PID/NAME`, or `undefined` where there is none. Read
+ * by `cat`: Deno lets only `--allow-all` read `/proc` itself.
+ */
+async function procFile(
+  pid: number,
+  name: string,
+): Promise<string | undefined> {
+  const output = await new Deno.Command("cat", {
+    args: [`/proc/${pid}/${name}`],
+    stdout: "piped",
+    stderr: "null",
+  }).output().catch(() => undefined);
+  if (output === undefined || !output.success) return undefined;
+  return new TextDecoder().decode(output.stdout);
 }
 
 /** The lines of a child's stdout. */

@@ -26,7 +26,8 @@ const POINTS = 2000;
 /** Timestamps per import request: 10 × 1,000 keys = 10,000 points. */
 const STEPS_PER_REQUEST = 10;
 
-function metricName(series: WorkloadSeries): string {
+/** The VictoriaMetrics metric name of a workload key (dots as underscores). */
+export function metricName(series: WorkloadSeries): string {
   return series.key.replaceAll(".", "_");
 }
 
@@ -37,7 +38,10 @@ async function post(url: string, body: string): Promise<void> {
 }
 
 /** Sum of one metric's samples on VictoriaMetrics' `/metrics` page. */
-async function metricSum(vm: VictoriaMetricsProcess, name: string) {
+export async function metricSum(
+  vm: VictoriaMetricsProcess,
+  name: string,
+): Promise<number> {
   const text = await (await fetch(`${vm.url}/metrics`)).text();
   let sum = 0;
   for (const line of text.split("\n")) {
@@ -48,8 +52,11 @@ async function metricSum(vm: VictoriaMetricsProcess, name: string) {
   return sum;
 }
 
-/** Every point of `series`, read back through `/api/v1/export`. */
-async function readBack(
+/**
+ * Every point of `series`, read back through `/api/v1/export`: why it
+ * differs from what was put, or `undefined` when it does not.
+ */
+export async function readBack(
   vm: VictoriaMetricsProcess,
   series: WorkloadSeries,
 ): Promise<string | undefined> {
@@ -74,7 +81,7 @@ async function readBack(
 }
 
 /** Bytes allocated on disk to the files under `dir` (what `du` counts). */
-async function diskUsage(dir: string): Promise<number> {
+export async function diskUsage(dir: string): Promise<number> {
   let bytes = 0;
   for await (const entry of Deno.readDir(dir)) {
     const path = `${dir}/${entry.name}`;
@@ -82,6 +89,42 @@ async function diskUsage(dir: string): Promise<number> {
     else if (entry.isFile) bytes += ((await Deno.stat(path)).blocks ?? 0) * 512;
   }
   return bytes;
+}
+
+/**
+ * One `/api/v1/import` body: the points `[from, to)` of every key of
+ * `series`, one JSON line per key, timestamps in milliseconds.
+ */
+export function importBody(
+  series: readonly WorkloadSeries[],
+  from: number,
+  to: number,
+): string {
+  return series.map((one) =>
+    JSON.stringify({
+      metric: { __name__: metricName(one) },
+      values: [...one.values.subarray(from, to)],
+      timestamps: [...one.timestamps.subarray(from, to)].map((t) => t * 1000),
+    })
+  ).join("\n");
+}
+
+/**
+ * Waits (up to 120 s) until no merge is active and `vm_data_size_bytes`
+ * holds still for a second; returns that size.
+ */
+export async function settleMerges(
+  vm: VictoriaMetricsProcess,
+): Promise<number> {
+  let size = -1;
+  for (let tries = 0; tries < 120; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const active = await metricSum(vm, "vm_active_merges");
+    const now = await metricSum(vm, "vm_data_size_bytes");
+    if (active === 0 && now === size) break;
+    size = now;
+  }
+  return size;
 }
 
 async function main(): Promise<void> {
@@ -93,28 +136,15 @@ async function main(): Promise<void> {
   await using vm = await VictoriaMetricsProcess.start();
   for (let from = 0; from < POINTS; from += STEPS_PER_REQUEST) {
     const to = Math.min(from + STEPS_PER_REQUEST, POINTS);
-    const lines = fleet.series.map((series) =>
-      JSON.stringify({
-        metric: { __name__: metricName(series) },
-        values: [...series.values.subarray(from, to)],
-        timestamps: [...series.timestamps.subarray(from, to)].map((t) =>
-          t * 1000
-        ),
-      })
+    await post(
+      `${vm.url}/api/v1/import`,
+      importBody(fleet.series, from, to),
     );
-    await post(`${vm.url}/api/v1/import`, lines.join("\n"));
   }
   await vm.forceFlush();
   await vm.forceMerge();
   // Merges run in the background: wait until none is active and the size holds.
-  let size = -1;
-  for (let tries = 0; tries < 120; tries++) {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const active = await metricSum(vm, "vm_active_merges");
-    const now = await metricSum(vm, "vm_data_size_bytes");
-    if (active === 0 && now === size) break;
-    size = now;
-  }
+  const size = await settleMerges(vm);
   for (let k = 0; k < fleet.series.length; k += Math.ceil(KEYS / 20)) {
     const wrong = await readBack(vm, fleet.series[k]);
     if (wrong !== undefined) throw new Error(wrong);
@@ -129,4 +159,4 @@ async function main(): Promise<void> {
   );
 }
 
-await main();
+if (import.meta.main) await main();
