@@ -35,7 +35,7 @@ const NAMES = Array.from(
 const NL = 0x0a;
 const LETTER_E = 0x65;
 /** Lines per chunk the raw writer writes. */
-const CHUNK_LINES = 8192;
+export const CHUNK_LINES = 8192;
 /** The raw writer stops writing while this many answers are outstanding. */
 const MAX_UNANSWERED = 256 * 1024;
 const encoder = new TextEncoder();
