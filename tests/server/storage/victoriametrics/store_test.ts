@@ -267,6 +267,33 @@ Deno.test("an export cut in the middle is read again whole: each point once", as
   }
 });
 
+Deno.test("an export answered 503 fails after its retries, quoting the status and body", async () => {
+  let exports = 0;
+  await using backend = new StubBackend(
+    () => new Response(null, { status: 204 }),
+    FLAGS,
+    () => {
+      exports++;
+      return new Response("too busy", { status: 503 });
+    },
+  );
+  const storage = await VictoriaMetricsStore.open({
+    log: () => {},
+    urls: [backend.url],
+    retries: 1,
+  });
+  try {
+    await assertRejects(
+      () => storage.getLines("cpu"),
+      Error,
+      `HTTP 503 from ${backend.url}/api/v1/export: too busy`,
+    );
+    assertEquals(exports, 2);
+  } finally {
+    await storage.close();
+  }
+});
+
 Deno.test("a put waiting for room gets in once VictoriaMetrics catches up", async () => {
   let release: () => void = () => {};
   const gate = new Promise<void>((resolve) => release = resolve);
