@@ -8,6 +8,8 @@
  * @module
  */
 
+export { headEnd } from "../../internal/http_head_end.ts";
+
 /** A request that cannot be served: answered with `status`, then closed. */
 export class HttpError extends Error {
   /** The status to answer with. */
@@ -60,21 +62,6 @@ const HOST =
   /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::(\d*))?$/;
 
 const latin1 = new TextDecoder("latin1");
-
-/**
- * Where the head that starts at `from` ends in `bytes[from, to)`: the
- * index just past its blank line (`\r\n\r\n`, or bare `\n\n`), or -1.
- */
-export function headEnd(bytes: Uint8Array, from: number, to: number): number {
-  for (let i = bytes.indexOf(0x0a, from); i !== -1 && i < to;) {
-    if (bytes[i + 1] === 0x0a && i + 1 < to) return i + 2;
-    if (bytes[i + 1] === 0x0d && bytes[i + 2] === 0x0a && i + 2 < to) {
-      return i + 3;
-    }
-    i = bytes.indexOf(0x0a, i + 1);
-  }
-  return -1;
-}
 
 /**
  * Parses the head in `bytes` (up to and including its blank line).

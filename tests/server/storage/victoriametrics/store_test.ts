@@ -217,6 +217,83 @@ Deno.test("an export that stalls mid-body longer than the timeout fails", async 
   }
 });
 
+Deno.test("an export cut in the middle is read again whole: each point once", async () => {
+  const encoder = new TextEncoder();
+  const line = (k: number) =>
+    `{"metric":{"__name__":"k${k}"},"values":[${k}.5],"timestamps":[${
+      (k + 1) * 1000
+    }]}\n`;
+  let exports = 0;
+  await using backend = new StubBackend(
+    () => new Response(null, { status: 204 }),
+    FLAGS,
+    () => {
+      exports++;
+      if (exports > 1) return new Response([0, 1, 2, 3].map(line).join(""));
+      // The first answer breaks off after two keys: its connection closes
+      // without the chunked body's end.
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(encoder.encode(line(2) + line(0)));
+          },
+          pull(controller) {
+            return new Promise((resolve) =>
+              setTimeout(() => {
+                controller.error(new Error("cut"));
+                resolve();
+              }, 20)
+            );
+          },
+        }),
+      );
+    },
+  );
+  const storage = await VictoriaMetricsStore.open({
+    log: () => {},
+    urls: [backend.url],
+    retries: 1,
+  });
+  try {
+    const pieces = [...await storage.getLines("*")];
+    const text = new TextDecoder().decode(
+      new Uint8Array(pieces.flatMap((piece) => [...piece])),
+    );
+    assertEquals(text, "k0 0.5 1\nk1 1.5 2\nk2 2.5 3\nk3 3.5 4\n");
+    assertEquals(exports, 2);
+    assertEquals(storage.stats().failedAttempts, 1);
+  } finally {
+    await storage.close();
+  }
+});
+
+Deno.test("an export answered 503 fails after its retries, quoting the status and body", async () => {
+  let exports = 0;
+  await using backend = new StubBackend(
+    () => new Response(null, { status: 204 }),
+    FLAGS,
+    () => {
+      exports++;
+      return new Response("too busy", { status: 503 });
+    },
+  );
+  const storage = await VictoriaMetricsStore.open({
+    log: () => {},
+    urls: [backend.url],
+    retries: 1,
+  });
+  try {
+    await assertRejects(
+      () => storage.getLines("cpu"),
+      Error,
+      `HTTP 503 from ${backend.url}/api/v1/export: too busy`,
+    );
+    assertEquals(exports, 2);
+  } finally {
+    await storage.close();
+  }
+});
+
 Deno.test("a put waiting for room gets in once VictoriaMetrics catches up", async () => {
   let release: () => void = () => {};
   const gate = new Promise<void>((resolve) => release = resolve);
