@@ -122,9 +122,20 @@ export class WatchedFiles {
   }
 
   /** Every watched file that changed, each once. */
-  async changes(): Promise<FileChange[]> {
+  changes(): Promise<FileChange[]> {
+    return this.changesOf([...this.#files.keys()]);
+  }
+
+  /**
+   * Those of `paths` that are watched and changed: a compaction checks its
+   * inputs before it deletes them, so a file touched under it is left for
+   * the watch to report and mend.
+   */
+  async changesOf(paths: Iterable<string>): Promise<FileChange[]> {
     const found: FileChange[] = [];
-    for (const [path, identity] of this.#files) {
+    for (const path of paths) {
+      const identity = this.#files.get(path);
+      if (identity === undefined) continue;
       const change = await changeOf(path, identity);
       if (change !== undefined) found.push(change);
     }
