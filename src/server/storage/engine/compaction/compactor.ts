@@ -1,18 +1,21 @@
 /**
  * Compaction of the storage engine's segments (docs/storage-engine.md,
  * "Compaction"): each due UTC day (`plan.ts`) has its segments merged into
- * one of 2,000-point chunks, a day at a time, on a worker thread.
+ * one of 2,000-point chunks on a worker thread, a day at a time, in
+ * batches of days that share the directory fsyncs (a backfill's many
+ * small days).
  *
- * The inputs are the day's segments listed at one moment, between two
+ * The inputs are each day's segments listed at one moment, between two
  * file tasks of the checkpoint writer; the output's sequence is reserved
  * then, so every segment written later (a checkpoint's chunks of the same
  * day, rewrites among them) is newer and still wins over it. The worker
- * writes the output as a `*.tmp`, fsynced. Then, between two file tasks
- * again, unless an input was deleted or touched meanwhile: the output is
- * renamed into place and the directory fsynced, and only then are the
- * inputs deleted. Its footer names them, so a start after a crash at any
- * point finds either the inputs (and a `*.tmp` it deletes) or a sound
- * output that makes start-up delete the inputs left.
+ * writes each output as a `*.tmp`, fsynced. Then, between two file tasks
+ * again, for each day unless an input was deleted or touched meanwhile:
+ * the output is renamed into place; then the directory is fsynced, and
+ * only then are the inputs deleted. An output's footer names its inputs,
+ * so a start after a crash at any point finds either the inputs (and a
+ * `*.tmp` it deletes) or a sound output that makes start-up delete the
+ * inputs left.
  *
  * @module
  */
@@ -21,9 +24,47 @@ import { syncDirectory } from "../../log/files.ts";
 import type { CheckpointWriter, SegmentOnDisk } from "../checkpoint.ts";
 import { compactionTemp, dayName, segmentPath, segmentsDir } from "../files.ts";
 import type { WatchedFiles } from "../watch.ts";
+import type { ExpiryMark } from "../expiry.ts";
 import type { CompactionOutput } from "./job.ts";
 import { dueDays, type DuePlan, segmentsByDay } from "./plan.ts";
-import { CompactionWorker } from "./worker_client.ts";
+import { type CompactionResult, CompactionWorker } from "./worker_client.ts";
+
+/** Most days of one batch: one fsync of the directory puts them in place. */
+const BATCH_DAYS = 64;
+/** Most bytes of the inputs of one batch (a single day may have more). */
+const BATCH_BYTES = 8 * 1024 * 1024;
+
+/** One day of a batch, as listed. */
+interface DayJob {
+  readonly day: number;
+  /** Its segments, oldest first. */
+  readonly inputs: readonly SegmentOnDisk[];
+  /** The output's sequence and path. */
+  readonly sequence: number;
+  readonly path: string;
+  /** Where the worker writes it. */
+  readonly temp: string;
+  /** The expiry mark when the inputs were listed. */
+  readonly mark: ExpiryMark;
+}
+
+/**
+ * The first of `due` (oldest first) up to {@link BATCH_DAYS} days or
+ * {@link BATCH_BYTES} of inputs, at least one: small days (a backfill's)
+ * share a directory fsync, large ones go one at a time.
+ */
+async function batchOf(due: readonly DuePlan[]): Promise<DuePlan[]> {
+  const batch: DuePlan[] = [];
+  let bytes = 0;
+  for (const plan of due.slice(0, BATCH_DAYS)) {
+    for (const { path } of plan.segments) {
+      bytes += await Deno.stat(path).then((info) => info.size, () => 0);
+    }
+    if (batch.length > 0 && bytes > BATCH_BYTES) break;
+    batch.push(plan);
+  }
+  return batch;
+}
 
 /** What a {@link Compactor} works with. */
 export interface CompactorTarget {
@@ -124,10 +165,11 @@ export class Compactor {
         // only when a checkpoint asked meanwhile.
         for (;;) {
           if (this.#stopped) return;
-          const plan = this.#plan().find(({ day }) => !tried.has(day));
-          if (plan === undefined) break;
-          tried.add(plan.day);
-          await this.#compact(plan.day);
+          const due = this.#plan().filter(({ day }) => !tried.has(day));
+          if (due.length === 0) break;
+          const batch = await batchOf(due);
+          for (const { day } of batch) tried.add(day);
+          await this.#compact(batch.map(({ day }) => day));
         }
         tried.clear();
       } while (this.#again && !this.#stopped);
@@ -140,103 +182,128 @@ export class Compactor {
     }
   }
 
-  /** Compacts `day`, whose segments are listed again now. */
-  async #compact(day: number): Promise<void> {
+  /** Compacts `days`, whose segments are listed again now. */
+  async #compact(days: readonly number[]): Promise<void> {
     const { dir, writer, log } = this.#target;
     const started = performance.now();
-    // The inputs and the output's sequence at one moment, between file tasks.
-    const job = await writer.replacing(() => {
-      const inputs = writer.segments().filter((s) =>
-        segmentPath(dir, day, s.sequence) === s.path
-      ).sort((a, b) => a.sequence - b.sequence);
-      const sequence = writer.reserveSequence();
-      const path = segmentPath(dir, day, sequence);
-      return Promise.resolve({
-        inputs,
-        sequence,
-        path,
-        mark: writer.mark,
-        temp: compactionTemp(path),
-      });
+    // The inputs and the outputs' sequences at one moment, between file tasks.
+    const jobs = await writer.replacing(() => {
+      const byDay = segmentsByDay(writer.segments());
+      const mark = writer.mark;
+      return Promise.resolve(days.flatMap((day): DayJob[] => {
+        const inputs = (byDay.get(day) ?? []).sort((a, b) =>
+          a.sequence - b.sequence
+        );
+        // None left: deleted meanwhile.
+        if (inputs.length === 0) return [];
+        const sequence = writer.reserveSequence();
+        const path = segmentPath(dir, day, sequence);
+        return [{
+          day,
+          inputs,
+          sequence,
+          path,
+          mark,
+          temp: compactionTemp(path),
+        }];
+      }));
     });
-    // None left (deleted meanwhile), or the stop came.
-    if (job.inputs.length === 0 || this.#stopped) return;
-    let output: CompactionOutput;
+    if (jobs.length === 0 || this.#stopped) return;
+    let results: readonly CompactionResult[] = [];
     try {
-      output = await this.#worker.run({
+      results = await this.#worker.run(jobs.map((job) => ({
         inputs: job.inputs.map(({ path, sequence }) => ({ path, sequence })),
         sequence: job.sequence,
         mark: job.mark,
         temp: job.temp,
-      });
+      })));
     } catch (error) {
-      await Deno.remove(job.temp).catch(() => {});
-      if (!this.#stopped) this.#failure(day, job.inputs.length, error);
-      return;
+      if (!this.#stopped) this.#failure(jobs[0], error);
     }
-    const segment: SegmentOnDisk = {
-      path: job.path,
-      sequence: job.sequence,
-      last: output.last,
-      compacted: true,
-    };
-    let installed: boolean;
+    const done: [DayJob, CompactionOutput][] = [];
+    jobs.forEach((job, i) => {
+      const result = results[i];
+      if (result === undefined) return;
+      if ("output" in result) done.push([job, result.output]);
+      else this.#failure(job, result.error);
+    });
+    let installed: readonly DayJob[] = [];
     try {
-      installed = await this.#install(segment, job.temp, job.inputs);
+      installed = await this.#install(done);
     } catch (error) {
-      await Deno.remove(job.temp).catch(() => {});
-      this.#failure(day, job.inputs.length, error);
-      return;
+      this.#failure(jobs[0], error);
     }
-    if (!installed) {
-      await Deno.remove(job.temp).catch(() => {});
-      return;
+    for (const job of jobs) {
+      if (!installed.includes(job)) await Deno.remove(job.temp).catch(() => {});
     }
-    this.#compactions++;
-    if (this.#failed) log(`compaction of ${dir} works again`);
-    this.#failed = false;
-    log(
-      `compacted ${job.inputs.length} segments of ${
-        dayName(day)
-      } in ${dir} into one (sequence ${job.sequence}): ${output.points} points in ${output.chunks} chunks, ${output.inputBytes} B to ${output.bytes} B, in ${
-        Math.round(performance.now() - started)
-      } ms`,
-    );
+    if (installed.length > 0 && this.#failed) {
+      log(`compaction of ${dir} works again`);
+      this.#failed = false;
+    }
+    const ms = Math.round(performance.now() - started);
+    for (const [job, output] of done) {
+      if (!installed.includes(job)) continue;
+      this.#compactions++;
+      log(
+        `compacted ${plural(job.inputs.length, "segment")} of ${
+          dayName(job.day)
+        } in ${dir} into one (sequence ${job.sequence}): ${output.points} points in ${output.chunks} chunks, ${output.inputBytes} B to ${output.bytes} B, in ${ms} ms`,
+      );
+    }
   }
 
   /**
-   * Puts the output in place and deletes the inputs, between file tasks;
-   * `false` (nothing done) when the stop came, or an input was deleted
-   * (a deletion, a rewrite of everything) or touched meanwhile: the watch
-   * deals with that, and a later compaction lists the day afresh.
+   * Puts the outputs in place and deletes their inputs, between file
+   * tasks, and resolves with the days it did. A day is left (nothing done)
+   * when the stop came, or one of its inputs was deleted (a deletion, a
+   * rewrite of everything) or touched meanwhile: the watch deals with
+   * that, and a later compaction lists the day afresh.
    */
   #install(
-    output: SegmentOnDisk,
-    temp: string,
-    inputs: readonly SegmentOnDisk[],
-  ): Promise<boolean> {
+    done: readonly [DayJob, CompactionOutput][],
+  ): Promise<DayJob[]> {
     const { dir, watched } = this.#target;
     return this.#target.writer.replacing(async (segments) => {
-      if (this.#stopped || !inputs.every((s) => segments.has(s))) return false;
-      const touched = await watched.changesOf(inputs.map((s) => s.path));
-      if (touched.length > 0) return false;
-      await Deno.rename(temp, output.path);
-      await segments.add(output);
-      // The output is durable before any input goes.
+      const installed: DayJob[] = [];
+      for (const [job, output] of done) {
+        if (this.#stopped || !job.inputs.every((s) => segments.has(s))) {
+          continue;
+        }
+        const paths = job.inputs.map((s) => s.path);
+        if ((await watched.changesOf(paths)).length > 0) continue;
+        await Deno.rename(job.temp, job.path);
+        const { path, sequence } = job;
+        await segments.add({
+          path,
+          sequence,
+          last: output.last,
+          compacted: true,
+        });
+        installed.push(job);
+      }
+      if (installed.length === 0) return installed;
+      // The outputs are durable before any input goes.
       await syncDirectory(segmentsDir(dir));
-      await segments.remove(inputs);
-      return true;
+      await segments.remove(installed.flatMap((job) => job.inputs));
+      return installed;
     });
   }
 
-  #failure(day: number, inputs: number, error: unknown): void {
+  #failure(job: DayJob, error: unknown): void {
     if (!this.#failed) {
       this.#target.log(
-        `warning: cannot compact the ${inputs} segments of ${
-          dayName(day)
+        `warning: cannot compact the ${
+          plural(job.inputs.length, "segment")
+        } of ${
+          dayName(job.day)
         } in ${this.#target.dir}; they stay as they are, retrying after the next checkpoint: ${error}`,
       );
     }
     this.#failed = true;
   }
+}
+
+/** "1 segment", "3 segments". */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }

@@ -1,15 +1,21 @@
 /**
- * The main side of the compaction worker (`worker.ts`): one job at a
- * time, the worker started with the first and ended by `close`.
+ * The main side of the compaction worker (`worker.ts`): one batch of
+ * days at a time, the worker started with the first and ended by
+ * `close`.
  *
  * @module
  */
 
 import type { CompactionJob, CompactionOutput } from "./job.ts";
 
-/** What the worker posts back for a job. */
-export type CompactionReply =
+/** What the worker posts back for one day of a batch. */
+export type CompactionResult =
   | { readonly output: CompactionOutput }
+  | { readonly error: string };
+
+/** What the worker posts back for a batch: a result per day, or why it failed. */
+export type CompactionReply =
+  | { readonly results: readonly CompactionResult[] }
   | { readonly error: string };
 
 const WORKER = new URL("./worker.ts", import.meta.url).href;
@@ -21,21 +27,23 @@ export class CompactionWorker {
   #settle: ((reply: CompactionReply) => void) | undefined;
 
   /**
-   * Runs `job` on the worker.
+   * Runs `jobs` on the worker, one after another; resolves with a result
+   * for each.
    *
-   * @throws {Error} when the job fails, the worker fails, or `close`
-   * ends it first.
+   * @throws {Error} when the worker fails, or `close` ends it first.
    */
-  async run(job: CompactionJob): Promise<CompactionOutput> {
+  async run(
+    jobs: readonly CompactionJob[],
+  ): Promise<readonly CompactionResult[]> {
     if (this.#settle !== undefined) throw new Error("a job is running");
     const worker = this.#worker ??= this.#start();
     const reply = await new Promise<CompactionReply>((resolve) => {
       this.#settle = resolve;
-      worker.postMessage(job);
+      worker.postMessage(jobs);
     });
     this.#settle = undefined;
     if ("error" in reply) throw new Error(reply.error);
-    return reply.output;
+    return reply.results;
   }
 
   /** Ends the worker (a job running fails); another `run` starts a new one. */
