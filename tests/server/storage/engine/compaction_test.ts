@@ -333,3 +333,50 @@ Deno.test("puts and checkpoints that go on while days are compacted win over the
   }
   assertEquals(messages.filter((m) => m.startsWith("warning")), []);
 });
+
+Deno.test("a backfill over many days, each written by several checkpoints, is merged into one segment a day", async () => {
+  await using tmp = await tempDir();
+  const DAYS = 100;
+  const oracle: Oracle = new Map();
+  // Two passes over the days (every other hour, then the hours between),
+  // each by a store whose close writes a segment for every day.
+  for (let pass = 0; pass < 2; pass++) {
+    const store = await openEngine(tmp.path, {
+      headPoints: 16,
+      checkpointPoints: 100_000,
+      compactionClock: () => 0,
+    });
+    const batch: StoredPoint[] = [];
+    for (let day = 0; day < DAYS; day++) {
+      for (let hour = pass; hour < 24; hour += 2) {
+        const timestamp = (DAY + day) * DAY_SECONDS + hour * 3600;
+        batch.push({ key: "backfill", timestamp, value: day + hour / 100 });
+        oracle.set(`backfill ${timestamp}`, day + hour / 100);
+      }
+    }
+    await store.put(batch);
+    await store.close();
+  }
+  const before = await segmentsByDay(tmp.path);
+  // Each day's points of a pass are sealed when the next day's come; the
+  // last day's stay in the head, in the checkpoint.
+  const merged = [...before.values()].filter((s) => s.length >= 2).length;
+  assert(merged >= DAYS - 1, `${merged} days of two segments or more`);
+  const messages: string[] = [];
+  const reopened = await openEngine(tmp.path, {
+    ...STORE,
+    compactionClock: () => (DAY + DAYS) * DAY_SECONDS,
+    log: (m) => messages.push(m),
+  });
+  try {
+    await reopened.compact();
+    assertEquals(reopened.compactions, merged);
+    const after = await segmentsByDay(tmp.path);
+    assertEquals([...after.keys()], [...before.keys()]);
+    assert([...after.values()].every((s) => s.length === 1));
+    assertEquals(storeLines(reopened), oracleLines(oracle));
+  } finally {
+    await reopened.close();
+  }
+  assertEquals(messages.filter((m) => m.startsWith("warning")), []);
+});
