@@ -127,7 +127,8 @@ export class WatchedFiles {
   }
 
   /**
-   * Those of `paths` that are watched and changed: a compaction checks its
+   * Those of `paths` that changed, or are no longer watched (a change
+   * found before, or deleted by the engine): a compaction checks its
    * inputs before it deletes them, so a file touched under it is left for
    * the watch to report and mend.
    */
@@ -135,7 +136,10 @@ export class WatchedFiles {
     const found: FileChange[] = [];
     for (const path of paths) {
       const identity = this.#files.get(path);
-      if (identity === undefined) continue;
+      if (identity === undefined) {
+        found.push({ path, problem: "is no longer watched", foreign: false });
+        continue;
+      }
       const change = await changeOf(path, identity);
       if (change !== undefined) found.push(change);
     }

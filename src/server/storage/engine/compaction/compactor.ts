@@ -218,20 +218,18 @@ export class Compactor {
         temp: job.temp,
       })));
     } catch (error) {
-      if (!this.#stopped) this.#failure(jobs[0], error);
+      await this.#failure(jobs[0], error);
     }
     const done: [DayJob, CompactionOutput][] = [];
-    jobs.forEach((job, i) => {
-      const result = results[i];
-      if (result === undefined) return;
-      if ("output" in result) done.push([job, result.output]);
-      else this.#failure(job, result.error);
-    });
+    for (const [i, result] of results.entries()) {
+      if ("output" in result) done.push([jobs[i], result.output]);
+      else await this.#failure(jobs[i], result.error);
+    }
     let installed: readonly DayJob[] = [];
     try {
       installed = await this.#install(done);
     } catch (error) {
-      this.#failure(jobs[0], error);
+      await this.#failure(jobs[0], error);
     }
     for (const job of jobs) {
       if (!installed.includes(job)) await Deno.remove(job.temp).catch(() => {});
@@ -289,7 +287,15 @@ export class Compactor {
     });
   }
 
-  #failure(job: DayJob, error: unknown): void {
+  /**
+   * Warns that `job` failed, once until a compaction succeeds; not when
+   * the stop came, or an input was touched under the store (the watch
+   * reports and mends that).
+   */
+  async #failure(job: DayJob, error: unknown): Promise<void> {
+    if (this.#stopped) return;
+    const paths = job.inputs.map((s) => s.path);
+    if ((await this.#target.watched.changesOf(paths)).length > 0) return;
     if (!this.#failed) {
       this.#target.log(
         `warning: cannot compact the ${
