@@ -4,7 +4,10 @@
  * interleaved by timestamp through one client, every point read back and
  * compared: the bytes the data directory takes per point, and the time a
  * restart takes until a `get` answers, after a clean stop (SIGTERM) and
- * after a kill -9 once every put was acknowledged. Each restart is read
+ * after a kill -9 once every put was acknowledged. After the clean stop,
+ * the server is started again and left to compact every day (its
+ * `/metrics` shows `metrics_compactions_due 0`), stopped, and measured
+ * again: the restarts then read the compacted files. Each restart is read
  * back in full too.
  *
  * `deno run --lock=tests/deno.lock -A bench/data_dir.ts [--points N]`
@@ -33,16 +36,20 @@ const total = KEYS * perKey;
 /** A `metrics serve --data` process. */
 export class Server {
   readonly port: number;
+  /** The HTTP side's URL (`/metrics` among it). */
+  readonly url: string;
   readonly child: Deno.ChildProcess;
   readonly stderr: Promise<string>;
 
   private constructor(
     child: Deno.ChildProcess,
     port: number,
+    url: string,
     stderr: Promise<string>,
   ) {
     this.child = child;
     this.port = port;
+    this.url = url;
     this.stderr = stderr;
   }
 
@@ -66,6 +73,8 @@ export class Server {
         "--data",
         dir,
         ...extra,
+        "--http",
+        "127.0.0.1:0",
       ],
       stdout: "piped",
       stderr: "piped",
@@ -76,15 +85,36 @@ export class Server {
     let text = "";
     for (;;) {
       const match = text.match(/listening on [^\s]+:(\d+)\n/);
-      if (match) {
+      const page = text.match(/page on (\S+)\n/);
+      if (match && page) {
         reader.releaseLock();
         child.stdout.cancel().catch(() => {});
-        return new Server(child, Number(match[1]), stderr);
+        return new Server(child, Number(match[1]), page[1], stderr);
       }
       const { value, done } = await reader.read();
       if (done) throw new Error(`the server did not start: ${await stderr}`);
       text += value;
     }
+  }
+
+  /** A sample of `/metrics`. */
+  async metric(name: string): Promise<number> {
+    const text = await (await fetch(`${this.url}metrics`)).text();
+    const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+    if (line === undefined) throw new Error(`no ${name} on /metrics`);
+    return Number(line.split(" ")[1]);
+  }
+
+  /** Waits until no day is due for a compaction; resolves with the days compacted. */
+  async compacted(): Promise<number> {
+    // Bounded: 10 minutes.
+    for (let i = 0; i < 3000; i++) {
+      if (await this.metric("metrics_compactions_due") === 0) {
+        return await this.metric("metrics_compactions_total");
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error("the server did not finish compacting in 10 minutes");
   }
 
   /** Sends `signal`, waits for the exit; returns what it printed on stderr. */
@@ -198,10 +228,11 @@ async function run(stop: Deno.Signal): Promise<void> {
     console.log(
       `after ${stop === "SIGTERM" ? "a clean stop" : "kill -9"}: ${
         (bytes / total).toFixed(2)
-      } B/point (${bytes} B in ${dir}); ${total} points put in ${
-        putSeconds.toFixed(1)
-      } s`,
+      } B/point (${bytes} B in ${dir}, ${await segmentCount(
+        dir,
+      )} segments); ${total} points put in ${putSeconds.toFixed(1)} s`,
     );
+    if (stop === "SIGTERM") await compact(dir);
     for (let i = 0; i < RESTARTS; i++) {
       // Each restart on a copy: a clean stop after it writes a checkpoint,
       // which would spare the next restart the WAL a kill -9 left.
@@ -221,6 +252,48 @@ async function run(stop: Deno.Signal): Promise<void> {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** Starts on `dir`, waits for every day to be compacted, reads back, stops. */
+async function compact(dir: string): Promise<void> {
+  const started = performance.now();
+  const server = await Server.start(dir);
+  const days = await server.compacted();
+  const seconds = (performance.now() - started) / 1000;
+  await readBack(server.port);
+  const stderr = await server.stop("SIGTERM");
+  const bytes = await treeBytes(dir);
+  const segments = bytesOf(`${dir}/segments`);
+  console.log(
+    `after compaction (${days} days, ${seconds.toFixed(1)} s from the start): ${
+      (bytes / total).toFixed(2)
+    } B/point (${bytes} B, ${await segmentCount(
+      dir,
+    )} segments; segments alone ${
+      ((await segments) / total).toFixed(3)
+    } B/point)`,
+  );
+  for (const line of stderr.split("\n")) {
+    if (line.startsWith("compacted")) console.log(`  ${line}`);
+  }
+}
+
+/** Segment files in `dir`. */
+async function segmentCount(dir: string): Promise<number> {
+  let count = 0;
+  for await (const { name } of Deno.readDir(`${dir}/segments`)) {
+    if (name.endsWith(".seg")) count++;
+  }
+  return count;
+}
+
+/** Bytes of the files directly in `dir`. */
+async function bytesOf(dir: string): Promise<number> {
+  let bytes = 0;
+  for await (const { name } of Deno.readDir(dir)) {
+    bytes += (await Deno.stat(`${dir}/${name}`)).size;
+  }
+  return bytes;
 }
 
 /** Copies the files under `from` to `to`. */

@@ -99,7 +99,7 @@ function getAllRuns(fleet: Workload): number {
 async function oursRestart(
   dir: string,
   fleet: Workload,
-  beforeStop?: () => Promise<unknown>,
+  beforeStop?: (server: Server) => Promise<unknown>,
 ): Promise<number> {
   const started = performance.now();
   const server = await Server.start(dir, OURS_FLAGS);
@@ -114,7 +114,7 @@ async function oursRestart(
     }
     const ms = performance.now() - started;
     await readBack(server.port, fleet.series, sampleOf(fleet));
-    await beforeStop?.();
+    await beforeStop?.(server);
     return ms;
   } finally {
     await server.stop("SIGTERM");
@@ -199,13 +199,16 @@ export async function oursRun(
     let reads: [number, number];
     const timeoutMs = Math.max(60_000, points / 100);
     let quiet = { ms: 0, settled: false };
-    const settle = async () => {
+    // No day left to compact (the server says so on /metrics), and then
+    // every file still.
+    const settle = async (server: Server) => {
+      await server.compacted();
       quiet = await waitQuiet(dir, QUIET_MS, timeoutMs);
     };
     try {
       await readBack(server.port, fleet.series, sample);
       reads = await oursReads(server.port, fleet);
-      await settle();
+      await settle(server);
     } finally {
       await server.stop("SIGTERM");
     }

@@ -20,6 +20,10 @@ export interface Gauges {
   readonly dataBytes?: number;
   /** Chunks found damaged in the data directory at start-up, when there is one. */
   readonly damagedChunks?: number;
+  /** UTC days whose segments were compacted since start, when there is a data directory. */
+  readonly compactions?: number;
+  /** UTC days due for a compaction now, when there is a data directory. */
+  readonly compactionsDue?: number;
   /** Puts stored per second, recent average. */
   readonly putsPerSecond: number;
   /** With a retention or a disk budget, the oldest timestamp kept (Unix seconds). */
@@ -222,6 +226,22 @@ export function formatPrometheus(
         [["", gauges.damagedChunks]],
       ),
     );
+  }
+  if (gauges.compactions !== undefined) {
+    parts.push(family(
+      "metrics_compactions_total",
+      "counter",
+      "UTC days whose segments were merged into one since the server started.",
+      [["", gauges.compactions]],
+    ));
+  }
+  if (gauges.compactionsDue !== undefined) {
+    parts.push(family(
+      "metrics_compactions_due",
+      "gauge",
+      "UTC days whose segments wait for a compaction.",
+      [["", gauges.compactionsDue]],
+    ));
   }
   parts.push(
     "# HELP metrics_fsync_duration_seconds Time each fsync of the log took.\n" +

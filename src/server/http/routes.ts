@@ -51,6 +51,10 @@ export interface DataDirectory {
   readonly damagedChunks: number;
   /** The oldest timestamp kept since its disk budget deleted a day, if it did. */
   readonly oldestKept: number | undefined;
+  /** UTC days whose segments were merged into one since start. */
+  readonly compactions: number;
+  /** UTC days due for a compaction now. */
+  readonly compactionsDue: number;
 }
 
 /**
@@ -140,6 +144,8 @@ export function createHandler(
           size: storage.size?.(),
           dataBytes: context.data && await directoryBytes(context.data.dir),
           damagedChunks: context.data?.damagedChunks,
+          compactions: context.data?.compactions,
+          compactionsDue: context.data?.compactionsDue,
           putsPerSecond: counters.putsPerSecond(),
           retentionCutoff: oldestKept(storage, context.data),
         }),

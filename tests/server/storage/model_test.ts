@@ -186,11 +186,15 @@ class EngineSubject implements Subject {
       // Each batch forced to disk costs time, not coverage: the kill -9
       // tests check durability.
       fsync: "interval",
+      // Every day is over: a compaction after each checkpoint.
+      compactionClock: () => Infinity,
       log: (message) => this.messages.push(message),
     });
   }
 
   async restart(): Promise<void> {
+    // Compactions run after checkpoints; one more before each restart.
+    await this.storage.compact();
     await this.storage.close();
     await this.open();
   }

@@ -67,6 +67,18 @@ export interface SegmentOnDisk {
   readonly sequence: number;
   /** The newest timestamp of its chunks (`-Infinity` when it has none). */
   readonly last: number;
+  /** It replaces other segments: a compaction wrote it (`compaction/`). */
+  readonly compacted?: boolean;
+}
+
+/** The segments on disk, as a compaction changes them (`CheckpointWriter.replacing`). */
+export interface SegmentSet {
+  /** Whether `segment` is still on disk, as listed. */
+  has(segment: SegmentOnDisk): boolean;
+  /** Lists a segment just put in place, and watches its file. */
+  add(segment: SegmentOnDisk): Promise<void>;
+  /** Deletes `segments` (then fsyncs the directory) and stops listing them. */
+  remove(segments: readonly SegmentOnDisk[]): Promise<void>;
 }
 
 /**
@@ -208,6 +220,39 @@ export class CheckpointWriter {
     });
   }
 
+  /** The segments on disk, as listed now. */
+  segments(): SegmentOnDisk[] {
+    return [...this.#segments.values()];
+  }
+
+  /**
+   * A sequence for a segment written later, below every sequence the
+   * writer gives after: a compaction's output, older than any segment
+   * written while it runs.
+   */
+  reserveSequence(): number {
+    return this.#nextSequence++;
+  }
+
+  /** The expiry mark in force. */
+  get mark(): ExpiryMark {
+    return this.#mark;
+  }
+
+  /** Runs `task`, which changes the segments on disk, between file tasks. */
+  replacing<T>(task: (segments: SegmentSet) => Promise<T>): Promise<T> {
+    return this.#serially(() =>
+      task({
+        has: (segment) => this.#segments.get(segment.path) === segment,
+        add: async (segment) => {
+          this.#segments.set(segment.path, segment);
+          await this.#watched.add(segment.path);
+        },
+        remove: (segments) => this.#removeSegments(segments),
+      })
+    );
+  }
+
   /** Before what the expiry mark deletes the points of the files it covers. */
   get expiredBefore(): number {
     return this.#mark.before;
@@ -303,7 +348,12 @@ export class CheckpointWriter {
     );
     let last = -Infinity;
     for (const chunk of chunks) last = Math.max(last, chunk.last);
-    this.#segments.set(path, { path, sequence, last });
+    this.#segments.set(path, {
+      path,
+      sequence,
+      last,
+      compacted: replaces.length > 0,
+    });
     await this.#watched.add(path);
   }
 

@@ -3,7 +3,8 @@
  * the oldest UTC days go, a whole day at a step.
  *
  * The budget counts the disk space of the segments, the checkpoint and
- * `*.tmp` files, in whole blocks as `du` does. Not the WAL: it holds the
+ * `*.tmp` files (not a compaction's output being written: at most one
+ * day's, deleted or in place soon), in whole blocks as `du` does. Not the WAL: it holds the
  * puts since the last checkpoint (a bounded number of points), and
  * counting it would have its growth between two checkpoints delete
  * history. Nor copies kept aside (`*.damaged-*`, a 0.2 log). Past the
@@ -23,6 +24,7 @@ import { formatSize } from "../../../internal/size.ts";
 import { ignoreNotFound } from "../log/files.ts";
 import {
   dayName,
+  isCompactionTemp,
   isEngineFile,
   isWalFile,
   parseSegmentName,
@@ -97,7 +99,9 @@ export class DiskUsageReader {
     let total = 0;
     const segments = segmentsDir(this.#dir);
     for await (const { name, isFile } of Deno.readDir(segments)) {
-      if (!isFile || !isEngineFile(name)) continue;
+      // A compaction's output being written is not counted: the disk to
+      // plan for is the budget plus at most one day's output.
+      if (!isFile || !isEngineFile(name) || isCompactionTemp(name)) continue;
       const path = `${segments}/${name}`;
       const segment = parseSegmentName(name);
       const bytes = (segment && known.get(name)) ?? await sizeOf(path);

@@ -12,7 +12,9 @@
  *
  * Memory holds every acknowledged point, so a file touched under the
  * store (`watch.ts`) is made good from it: a changed WAL file by a
- * checkpoint, a changed segment or checkpoint by rewriting everything.
+ * checkpoint, a changed segment or checkpoint by rewriting everything
+ * (`file_checks.ts`). After each checkpoint, the segments of each due
+ * UTC day are merged into one (`compaction/`).
  *
  * @module
  */
@@ -30,7 +32,6 @@ import {
   checkpointHeads,
   type CheckpointState,
   CheckpointWriter,
-  type RewriteState,
 } from "./checkpoint.ts";
 import { walDir } from "./files.ts";
 import type { ChunkedMemory } from "./sealed.ts";
@@ -38,6 +39,8 @@ import { loadDirectory, type Loaded } from "./startup.ts";
 import { WalFile } from "./wal.ts";
 import { retireLegacy } from "./migration.ts";
 import { reportChange, WatchedFiles } from "./watch.ts";
+import { FileChecks } from "./file_checks.ts";
+import { Compactor } from "./compaction/compactor.ts";
 import { Deletions } from "./deletions.ts";
 import type { EngineStoreOptions } from "./store_options.ts";
 export type { EngineStoreOptions } from "./store_options.ts";
@@ -55,14 +58,13 @@ export class EngineStore implements Storage {
   readonly #timer: ReturnType<typeof setInterval>;
   readonly #watchTimer: ReturnType<typeof setInterval>;
   readonly #watched: WatchedFiles;
+  readonly #checks: FileChecks;
+  /** Merges each due day's segments into one (`compaction/`). */
+  readonly #compactor: Compactor;
   /** The WAL file appended to. */
   #wal: WalFile;
   /** Points appended to the WAL files since the last checkpoint's cut. */
   #walPoints = 0;
-  /** A file was touched under the store: everything is to be rewritten. */
-  #rewriteDue = false;
-  /** The check of the watched files, and its rewrite, while one runs. */
-  #watching: Promise<void> | undefined;
   /** The checkpoint being written, if one is. */
   #checkpoint: Promise<void> | undefined;
   /** Set after a checkpoint failed: warn once until one succeeds. */
@@ -99,6 +101,26 @@ export class EngineStore implements Storage {
       serially: (task) => this.#commits.serially(task),
       closing: () => this.#closing !== undefined,
     }, options);
+    this.#checks = new FileChecks({
+      dir,
+      writer: this.#writer,
+      watched,
+      log: this.#log,
+      memory,
+      cutWal: async () => {
+        this.#walPoints = 0;
+        return await this.#cutWal();
+      },
+      serially: (task) => this.#commits.serially(task),
+      paused: () => this.#closing !== undefined || !!this.#commits.refusal(),
+    });
+    this.#compactor = new Compactor({
+      dir,
+      writer: this.#writer,
+      watched,
+      log: this.#log,
+      now: options.compactionClock ?? (() => Date.now() / 1000),
+    });
     this.#commits = new Commits({
       path: walDir(dir), // the WAL file changes at each checkpoint
       append: (frame, points) => this.#append(frame, points),
@@ -110,7 +132,7 @@ export class EngineStore implements Storage {
       (options.checkpointInterval ?? 600) * 1000,
     );
     this.#watchTimer = setInterval(
-      () => this.#watchFiles(),
+      () => this.#checks.start(),
       (options.watchInterval ?? 10) * 1000,
     );
   }
@@ -156,6 +178,7 @@ export class EngineStore implements Storage {
         });
       }
       if (await store.#deletions.enforce()) store.#startCheckpoint();
+      store.#compactor.start();
       return store;
     } catch (error) {
       lock.close();
@@ -174,6 +197,24 @@ export class EngineStore implements Storage {
   /** The oldest timestamp kept since the disk budget deleted a day, if it did. */
   get oldestKept(): number | undefined {
     return this.#deletions.oldestKept;
+  }
+
+  /** UTC days whose segments were merged into one since the store opened. */
+  get compactions(): number {
+    return this.#compactor.compactions;
+  }
+
+  /** UTC days due for a compaction now (`compaction/plan.ts`). */
+  get compactionsDue(): number {
+    return this.#compactor.due;
+  }
+
+  /**
+   * Compacts every due day now (one runs after each checkpoint anyway);
+   * resolves when none is left to try.
+   */
+  compact(): Promise<void> {
+    return this.#compactor.start();
   }
 
   /**
@@ -256,12 +297,13 @@ export class EngineStore implements Storage {
     this.#stopTimers();
     try {
       await this.#checkpoint;
-      await this.#watching;
+      await this.#checks.running;
+      await this.#compactor.stop();
       await this.#commits.close(async () => {
         await this.#commits.sync();
         // A last check that every file is as written.
         await this.#watchWal(true);
-        if (await this.#checkFiles((cut) => cut())) return;
+        if (await this.#checks.check((cut) => cut())) return;
         const state = await this.#cutOrWarn();
         if (state !== undefined) await this.#writeCheckpoint(state);
       });
@@ -296,41 +338,6 @@ export class EngineStore implements Storage {
     await this.#recover();
   }
 
-  /** Checks the watched files every `watchInterval` (`#checkFiles`). */
-  #watchFiles(): void {
-    if (this.#watching || this.#closing || this.#commits.refusal()) return;
-    this.#watching = this.#checkFiles((cut) => this.#commits.serially(cut))
-      .then(() => {}, (error) => {
-        this.#log(
-          `warning: cannot rewrite ${this.dir} from memory; retrying at the next check: ${error}`,
-        );
-      }).finally(() => this.#watching = undefined);
-  }
-
-  /**
-   * Reports each watched file that changed, and then rewrites everything
-   * from memory (and again at each check until a rewrite succeeds), its
-   * WAL cut run by `serially`. Resolves whether it rewrote.
-   */
-  async #checkFiles(
-    serially: (cut: () => Promise<RewriteState>) => Promise<RewriteState>,
-  ): Promise<boolean> {
-    for (const change of await this.#writer.changes()) {
-      await reportChange(
-        change,
-        "rewriting every point from memory",
-        this.#log,
-      );
-      this.#watched.delete([change.path]);
-      this.#rewriteDue = true;
-    }
-    if (!this.#rewriteDue) return false;
-    await this.#writer.rewrite(await serially(() => this.#cutForRewrite()));
-    this.#rewriteDue = false;
-    this.#log(`rewrote every point of ${this.dir} from memory`);
-    return true;
-  }
-
   /**
    * Starts a checkpoint unless one runs, the WAL failed, or the store
    * closes; then holds the disk budget, and after a deletion runs another
@@ -345,6 +352,7 @@ export class EngineStore implements Storage {
     this.#checkpoint = run.catch(() => false).then((deleted) => {
       this.#checkpoint = undefined;
       if (deleted) this.#startCheckpoint();
+      else this.#compactor.start();
     });
   }
 
@@ -382,19 +390,6 @@ export class EngineStore implements Storage {
       wal,
       sealed: this.#memory.takeSealed(),
       heads: checkpointHeads(this.#memory),
-    };
-  }
-
-  /** The WAL cut of a rewrite of everything: the keys, the points read later. */
-  async #cutForRewrite(): Promise<RewriteState> {
-    const wal = await this.#cutWal();
-    this.#walPoints = 0;
-    // Every point is rewritten: the chunks sealed so far among them.
-    this.#memory.takeSealed();
-    return {
-      wal,
-      keys: Array.from(this.#memory.keys()),
-      series: this.#memory.getAll(),
     };
   }
 

@@ -31,6 +31,7 @@ export const WAL_MAGIC: Uint8Array = new TextEncoder().encode("MTRCWAL1");
 const SEGMENT_NAME = /^(.+)\.(\d+)\.seg$/;
 const WAL_NAME = /^(\d+)$/;
 const CHECKPOINT_NAME = /^checkpoint\.(\d+)$/;
+const COMPACTION_TEMP = ".compacting.tmp";
 /** Digits of a number in a file name, so names sort as numbers do. */
 const DIGITS = { segment: 6, wal: 8 };
 
@@ -124,7 +125,25 @@ export async function writeAtomically(
   bytes: Uint8Array,
 ): Promise<void> {
   const temp = `${path}.tmp`;
-  const file = await Deno.open(temp, {
+  await writeSynced(temp, bytes);
+  try {
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+  await syncDirectory(path.slice(0, path.lastIndexOf("/")));
+}
+
+/**
+ * Writes `bytes` to a new file at `path` and forces them to disk; on
+ * failure the file is deleted.
+ */
+export async function writeSynced(
+  path: string,
+  bytes: Uint8Array,
+): Promise<void> {
+  const file = await Deno.open(path, {
     write: true,
     create: true,
     truncate: true,
@@ -134,17 +153,24 @@ export async function writeAtomically(
     await file.syncData();
   } catch (error) {
     file.close();
-    await Deno.remove(temp).catch(() => {});
+    await Deno.remove(path).catch(() => {});
     throw error;
   }
   file.close();
-  try {
-    await Deno.rename(temp, path);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw error;
-  }
-  await syncDirectory(path.slice(0, path.lastIndexOf("/")));
+}
+
+/**
+ * Where a compaction writes the segment at `path` before renaming it into
+ * place: a `*.tmp` (start-up deletes it) that the disk budget does not
+ * count ({@link isCompactionTemp}).
+ */
+export function compactionTemp(path: string): string {
+  return `${path}${COMPACTION_TEMP}`;
+}
+
+/** Whether `name` is a compaction's output being written. */
+export function isCompactionTemp(name: string): boolean {
+  return name.endsWith(COMPACTION_TEMP);
 }
 
 /** A segment or checkpoint read at start-up. */

@@ -178,6 +178,7 @@ export async function loadDirectory(
     segments: segments.map((segment) => ({
       path: segment.path,
       sequence: segment.footer.sequence,
+      compacted: segment.footer.replaces.length > 0,
       // A loop: spreading a segment's records into Math.max may overflow.
       last: segment.records.reduce(
         (max, r) => Math.max(max, r.last),

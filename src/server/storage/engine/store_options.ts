@@ -42,4 +42,10 @@ export interface EngineStoreOptions extends CommitOptions {
    * @default {undefined} nobody
    */
   onSizeDeleted?: (points: number, before: number) => void;
+  /**
+   * The wall clock (Unix seconds) by which a UTC day is over, and its
+   * segments are compacted (`compaction/plan.ts`); tests move it.
+   * @default {() => Date.now() / 1000}
+   */
+  compactionClock?: () => number;
 }

@@ -154,9 +154,24 @@ export class WatchedFiles {
   }
 
   /** Every watched file that changed, each once. */
-  async changes(): Promise<FileChange[]> {
+  changes(): Promise<FileChange[]> {
+    return this.changesOf([...this.#files.keys()]);
+  }
+
+  /**
+   * Those of `paths` that changed, or are no longer watched (a change
+   * found before, or deleted by the engine): a compaction checks its
+   * inputs before it deletes them, so a file touched under it is left for
+   * the watch to report and mend.
+   */
+  async changesOf(paths: Iterable<string>): Promise<FileChange[]> {
     const found: FileChange[] = [];
-    for (const [path, identity] of this.#files) {
+    for (const path of paths) {
+      const identity = this.#files.get(path);
+      if (identity === undefined) {
+        found.push({ path, problem: "is no longer watched", foreign: false });
+        continue;
+      }
       const change = await changeOf(path, identity);
       if (change !== undefined) found.push(change);
     }

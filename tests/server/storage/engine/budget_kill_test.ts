@@ -23,7 +23,13 @@ const KEYS = 20;
 const DAYS = 10;
 /** One point per key every half hour. */
 const PUTS = KEYS * DAYS * 48;
-const SCRIPT = { checkpointPoints: 200, headPoints: 8 };
+/** No day is over for compaction: only the budget unlinks. */
+const SCRIPT = { checkpointPoints: 200, headPoints: 8, compactionClock: 0 };
+const OPTIONS = {
+  checkpointPoints: SCRIPT.checkpointPoints,
+  headPoints: SCRIPT.headPoints,
+  compactionClock: () => 0,
+};
 
 function put(i: number): { key: string; timestamp: number; value: number } {
   return {
@@ -40,7 +46,7 @@ function put(i: number): { key: string; timestamp: number; value: number } {
  */
 async function prime(dir: string): Promise<void> {
   for (let i = 0; i < PUTS; i += KEYS * 12) {
-    const store = await openEngine(dir, SCRIPT);
+    const store = await openEngine(dir, OPTIONS);
     await store.put(Array.from({ length: KEYS * 12 }, (_, j) => put(i + j)));
     await store.close();
   }
@@ -142,7 +148,7 @@ Deno.test({
       const marked = await markedDay(tmp.path);
       assertEquals((await segmentsPerDay(tmp.path)).has(marked), midDay);
       // A start with no budget only finishes what was interrupted.
-      let store = await openEngine(tmp.path, { headPoints: 8 });
+      let store = await openEngine(tmp.path, OPTIONS);
       let states = days(store);
       await store.close();
       const deleted = states.filter((state) => state === "deleted").length;
@@ -154,10 +160,7 @@ Deno.test({
       // The marked day and those before it.
       assertEquals(deleted, (Date.parse(marked) / 1000 - START) / DAY + 1);
       // With the budget, the start deletes on until the files fit.
-      store = await openEngine(tmp.path, {
-        headPoints: 8,
-        maxDiskBytes: maxDisk,
-      });
+      store = await openEngine(tmp.path, { ...OPTIONS, maxDiskBytes: maxDisk });
       states = days(store);
       await store.close();
       const kept = states.filter((state) => state === "whole").length;

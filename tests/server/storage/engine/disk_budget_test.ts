@@ -252,7 +252,11 @@ Deno.test("under a 1 MB budget and a steady stream the oldest days go, the files
     const daysDeleted = (floor - START) / DAY;
     assertEquals(told.length, daysDeleted);
     assert(daysDeleted >= 15, `${daysDeleted} days deleted`);
-    assert(segmentsDeleted >= 20, `${segmentsDeleted} segments deleted`);
+    // A day is one segment once compacted, several while it is not yet.
+    assert(
+      segmentsDeleted >= daysDeleted,
+      `${segmentsDeleted} segments deleted`,
+    );
     const final = await directoryBytes(tmp.path);
     assert(
       final.total - final.wal <= BUDGET,

@@ -2,8 +2,9 @@
  * A metrics server on the storage engine as `--data` runs it (the durable
  * store on a chunk store), with checkpoints and seals far more often than
  * `--data` makes them, for the kill -9 tests. Arguments: the data
- * directory, `checkpointPoints`, the chunk store's `headPoints`, and
- * optionally `maxDiskBytes`. Prints its pid first (`pid <n>`: it may run
+ * directory, `checkpointPoints`, the chunk store's `headPoints`,
+ * `maxDiskBytes` (or `none`) and the compaction clock in Unix seconds (or
+ * `now`: the wall clock). Prints its pid first (`pid <n>`: it may run
  * under strace), then `listening on 127.0.0.1:<port>`.
  *
  * @module
@@ -13,11 +14,16 @@ import { serve } from "../../../../src/server/mod.ts";
 import { openEngine } from "./open_engine.ts";
 
 console.log(`pid ${Deno.pid}`);
-const [dir, checkpointPoints, headPoints, maxDisk] = Deno.args;
+const [dir, checkpointPoints, headPoints, maxDisk, clock] = Deno.args;
 const storage = await openEngine(dir, {
   checkpointPoints: Number(checkpointPoints),
   headPoints: Number(headPoints),
-  maxDiskBytes: maxDisk === undefined ? undefined : Number(maxDisk),
+  maxDiskBytes: maxDisk === undefined || maxDisk === "none"
+    ? undefined
+    : Number(maxDisk),
+  compactionClock: clock === undefined || clock === "now"
+    ? undefined
+    : () => Number(clock),
   log: console.error,
 });
 const server = await serve({ port: 0, storage, log: console.error });

@@ -11,57 +11,22 @@ import { assert, assertEquals } from "@std/assert";
 import { tempDir } from "../../../helpers/server.ts";
 import { skipped } from "../../../helpers/skip.ts";
 import { openEngine } from "./open_engine.ts";
-import { runUntilKilled, STRACE_SKIP } from "./kill_under_strace.ts";
+import { runUntilKilled, sendPuts, STRACE_SKIP } from "./kill_under_strace.ts";
 import { writeLegacyLog } from "./legacy_log.ts";
 
 const PUTS = 6000;
 const WAVE = 400;
-const OK = "ok\n\n";
 
 /** Put `i`: 30 keys, seconds across a UTC midnight, a value per put. */
 function put(i: number): [key: string, timestamp: number, value: number] {
   return [`k${i % 30}`, 1_727_740_000 + Math.floor(i / 30) * 10, i / 4];
 }
 
-/**
- * Sends the puts in waves of {@link WAVE}, each pipelined, a pause after
- * each so checkpoints run between them; counts the `ok`s until all came
- * or the server died.
- */
-async function sendAll(
-  port: number,
-  died: Promise<Deno.CommandStatus>,
-): Promise<number> {
-  using conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  let dead = false;
-  died.then(() => dead = true);
-  const decoder = new TextDecoder();
-  const buf = new Uint8Array(64 * 1024);
-  let answers = "";
-  const acknowledged = () => answers.split(OK).length - 1;
-  for (let wave = 0; wave < PUTS / WAVE && !dead; wave++) {
-    let requests = "";
-    for (let i = wave * WAVE; i < (wave + 1) * WAVE; i++) {
-      const [key, timestamp, value] = put(i);
-      requests += `put ${key} ${value} ${timestamp}\n`;
-    }
-    const sending = conn.write(new TextEncoder().encode(requests)).catch(() =>
-      0
-    );
-    // Bounded: the server answers every put, or dies and the read ends.
-    while (acknowledged() < (wave + 1) * WAVE) {
-      const count = await conn.read(buf).catch(() => null);
-      if (count === null) {
-        dead = true;
-        break;
-      }
-      answers += decoder.decode(buf.subarray(0, count));
-    }
-    await sending;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return acknowledged();
-}
+/** The puts as protocol lines. */
+const LINES = Array.from({ length: PUTS }, (_, i) => {
+  const [key, timestamp, value] = put(i);
+  return `put ${key} ${value} ${timestamp}\n`;
+});
 
 const MOMENTS: [syscalls: string, n: number][] = [
   // Segments and checkpoints put in place: after the first segment, after
@@ -88,7 +53,7 @@ for (const [syscalls, n] of MOMENTS) {
       tmp.path,
       syscalls,
       n,
-      sendAll,
+      (port, died) => sendPuts(port, died, LINES, WAVE),
     );
     assert(reached, `the server made fewer than ${n} such calls`);
     const store = await openEngine(tmp.path, { headPoints: 8 });

@@ -11,6 +11,7 @@ import { TextLineStream } from "@std/streams/text-line-stream";
 import { ROOT } from "../../../helpers/server.ts";
 
 const SCRIPT = `${ROOT}tests/server/storage/engine/engine_server.ts`;
+const OK = "ok\n\n";
 
 // Compiled once, so the runs under strace make no renames of their own.
 await new Deno.Command(Deno.execPath(), { args: ["cache", SCRIPT] }).output();
@@ -28,6 +29,18 @@ export const STRACE_SKIP: string | undefined = await new Deno.Command(
   () => "strace is not installed",
 );
 
+/** How `engine_server.ts` is started. */
+export interface ServerScript {
+  /** Its `checkpointPoints`. */
+  readonly checkpointPoints: number;
+  /** Its chunk store's `headPoints`. */
+  readonly headPoints: number;
+  /** Its disk budget in bytes, if any. */
+  readonly maxDisk?: number;
+  /** Its compaction clock in Unix seconds (0: no day is over), else the wall clock. */
+  readonly compactionClock?: number;
+}
+
 /**
  * Runs the server on `dir` under strace, which holds each call of
  * `syscalls` for 200 ms after it returns, and kills it with SIGKILL in
@@ -42,10 +55,7 @@ export async function runUntilKilled(
   syscalls: string,
   n: number,
   work: (port: number, died: Promise<Deno.CommandStatus>) => Promise<number>,
-  script: { checkpointPoints: number; headPoints: number; maxDisk?: number } = {
-    checkpointPoints: 500,
-    headPoints: 8,
-  },
+  script: ServerScript = { checkpointPoints: 500, headPoints: 8 },
 ): Promise<{ acknowledged: number; reached: boolean }> {
   const child = new Deno.Command("strace", {
     args: [
@@ -63,7 +73,8 @@ export async function runUntilKilled(
       dir,
       String(script.checkpointPoints),
       String(script.headPoints),
-      ...script.maxDisk === undefined ? [] : [String(script.maxDisk)],
+      String(script.maxDisk ?? "none"),
+      String(script.compactionClock ?? "now"),
     ],
     stdout: "piped",
     stderr: "piped",
@@ -106,4 +117,44 @@ export async function runUntilKilled(
   await child.status;
   await watching;
   return { acknowledged, reached };
+}
+
+/**
+ * Sends `lines` (protocol requests answered `ok`) in waves of `wave`,
+ * each pipelined, with a pause after each so checkpoints run between
+ * them; resolves with the `ok`s counted until all came or the server
+ * died.
+ */
+export async function sendPuts(
+  port: number,
+  died: Promise<Deno.CommandStatus>,
+  lines: readonly string[],
+  wave: number,
+): Promise<number> {
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  let dead = false;
+  died.then(() => dead = true);
+  const decoder = new TextDecoder();
+  const buf = new Uint8Array(64 * 1024);
+  let answers = "";
+  const acknowledged = () => answers.split(OK).length - 1;
+  for (let from = 0; from < lines.length && !dead; from += wave) {
+    const to = Math.min(lines.length, from + wave);
+    const requests = lines.slice(from, to).join("");
+    const sending = conn.write(new TextEncoder().encode(requests)).catch(() =>
+      0
+    );
+    // Bounded: the server answers every put, or dies and the read ends.
+    while (acknowledged() < to) {
+      const count = await conn.read(buf).catch(() => null);
+      if (count === null) {
+        dead = true;
+        break;
+      }
+      answers += decoder.decode(buf.subarray(0, count));
+    }
+    await sending;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return acknowledged();
 }

@@ -4,6 +4,9 @@
  * model, with restarts from segments, checkpoints and the WAL, every
  * answer compared. Its memory is the tests' Map-of-Maps `FakeMemory`
  * sealing at 4 points, so seals, day segments and checkpoints come often.
+ * Every day is over for compaction, so each checkpoint starts one that
+ * runs while the operations go on, and every other restart waits for a
+ * compaction of every due day first.
  * `MODEL_SEED` replays a seed.
  *
  * @module
@@ -20,6 +23,7 @@ class EngineSubject implements Subject {
   readonly messages: string[] = [];
   readonly #dir: string;
   #storage: EngineStore | undefined;
+  #restarts = 0;
 
   constructor(dir: string) {
     this.#dir = dir;
@@ -33,11 +37,13 @@ class EngineSubject implements Subject {
   async open(): Promise<void> {
     this.#storage = await EngineStore.open(this.#dir, new FakeMemory(4), {
       checkpointPoints: 2000,
+      compactionClock: () => Infinity,
       log: (message) => this.messages.push(message),
     });
   }
 
   async restart(): Promise<void> {
+    if (this.#restarts++ % 2 === 0) await this.storage.compact();
     await this.storage.close();
     await this.open();
   }
@@ -75,6 +81,8 @@ Deno.test("the engine store answers every operation as the model does, across re
   } finally {
     await subject.storage.close();
   }
+  const compactions = subject.messages.filter((m) => m.startsWith("compacted"));
+  if (compactions.length === 0) throw new Error(`seed ${seed}: no compaction`);
   const problems = subject.messages.filter((line) => /warn|error/i.test(line));
   if (problems.length > 0) {
     throw new Error(`seed ${seed}: problems logged: ${problems.join("; ")}`);

@@ -1,0 +1,315 @@
+/**
+ * Compaction of the storage engine's segments (docs/storage-engine.md,
+ * "Compaction"): each due UTC day (`plan.ts`) has its segments merged into
+ * one of 2,000-point chunks on a worker thread, a day at a time, in
+ * batches of days that share the directory fsyncs (a backfill's many
+ * small days).
+ *
+ * The inputs are each day's segments listed at one moment, between two
+ * file tasks of the checkpoint writer; the output's sequence is reserved
+ * then, so every segment written later (a checkpoint's chunks of the same
+ * day, rewrites among them) is newer and still wins over it. The worker
+ * writes each output as a `*.tmp`, fsynced. Then, between two file tasks
+ * again, for each day unless an input was deleted or touched meanwhile:
+ * the output is renamed into place; then the directory is fsynced, and
+ * only then are the inputs deleted. An output's footer names its inputs,
+ * so a start after a crash at any point finds either the inputs (and a
+ * `*.tmp` it deletes) or a sound output that makes start-up delete the
+ * inputs left.
+ *
+ * @module
+ */
+
+import { syncDirectory } from "../../log/files.ts";
+import type { CheckpointWriter, SegmentOnDisk } from "../checkpoint.ts";
+import { compactionTemp, dayName, segmentPath, segmentsDir } from "../files.ts";
+import type { WatchedFiles } from "../watch.ts";
+import type { ExpiryMark } from "../expiry.ts";
+import type { CompactionOutput } from "./job.ts";
+import { dueDays, type DuePlan, segmentsByDay } from "./plan.ts";
+import { type CompactionResult, CompactionWorker } from "./worker_client.ts";
+
+/** Most days of one batch: one fsync of the directory puts them in place. */
+const BATCH_DAYS = 64;
+/** Most bytes of the inputs of one batch (a single day may have more). */
+const BATCH_BYTES = 8 * 1024 * 1024;
+
+/** One day of a batch, as listed. */
+interface DayJob {
+  readonly day: number;
+  /** Its segments, oldest first. */
+  readonly inputs: readonly SegmentOnDisk[];
+  /** The output's sequence and path. */
+  readonly sequence: number;
+  readonly path: string;
+  /** Where the worker writes it. */
+  readonly temp: string;
+  /** The expiry mark when the inputs were listed. */
+  readonly mark: ExpiryMark;
+}
+
+/**
+ * The first of `due` (oldest first) up to {@link BATCH_DAYS} days or
+ * {@link BATCH_BYTES} of inputs, at least one: small days (a backfill's)
+ * share a directory fsync, large ones go one at a time.
+ */
+async function batchOf(due: readonly DuePlan[]): Promise<DuePlan[]> {
+  const batch: DuePlan[] = [];
+  let bytes = 0;
+  for (const plan of due.slice(0, BATCH_DAYS)) {
+    for (const { path } of plan.segments) {
+      bytes += await Deno.stat(path).then((info) => info.size, () => 0);
+    }
+    if (batch.length > 0 && bytes > BATCH_BYTES) break;
+    batch.push(plan);
+  }
+  return batch;
+}
+
+/** What a {@link Compactor} works with. */
+export interface CompactorTarget {
+  /** The data directory. */
+  readonly dir: string;
+  /** The writer that lists the segments on disk and writes new ones. */
+  readonly writer: CheckpointWriter;
+  /** The files watched for tampering. */
+  readonly watched: WatchedFiles;
+  /** Where each compaction and warning is told. */
+  log(message: string): void;
+  /** The wall clock in Unix seconds: which days are over. */
+  now(): number;
+}
+
+/** Compacts a data directory's due days, one at a time (see the module). */
+export class Compactor {
+  readonly #target: CompactorTarget;
+  readonly #worker = new CompactionWorker();
+  #running: Promise<void> | undefined;
+  /** A start came while a run went on: plan again after it. */
+  #again = false;
+  #stopped = false;
+  /** Set after a compaction failed: warn once until one succeeds. */
+  #failed = false;
+  #compactions = 0;
+  /** Bytes of segments, by path, asked for once a segment is a day's only one. */
+  readonly #sizes = new Map<string, number>();
+
+  /** @param target The store's side. */
+  constructor(target: CompactorTarget) {
+    this.#target = target;
+  }
+
+  /** Days compacted since the store opened. */
+  get compactions(): number {
+    return this.#compactions;
+  }
+
+  /** Days due for a compaction now (as far as the sizes are known). */
+  get due(): number {
+    return this.#plan().length;
+  }
+
+  /** The days due now, sizes as known. */
+  #plan(): DuePlan[] {
+    const { writer, now } = this.#target;
+    return dueDays(
+      writer.segments(),
+      now(),
+      (segment) => this.#sizes.get(segment.path),
+    );
+  }
+
+  /** Learns the sizes of the segments that are their day's only one. */
+  async #measure(): Promise<void> {
+    const known = new Map<string, number>();
+    const days = segmentsByDay(this.#target.writer.segments());
+    for (const [segment, ...others] of days.values()) {
+      if (others.length > 0 || segment.compacted) continue;
+      const size = this.#sizes.get(segment.path) ??
+        await Deno.stat(segment.path).then((info) => info.size, () => 0);
+      known.set(segment.path, size);
+    }
+    this.#sizes.clear();
+    for (const [path, size] of known) this.#sizes.set(path, size);
+  }
+
+  /**
+   * Compacts every due day unless a run goes on (which then plans again
+   * once done); resolves when no run goes on. A day that fails is warned
+   * about (once until one succeeds) and tried again at the next start.
+   */
+  start(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = this.#run().finally(() => this.#running = undefined);
+    return this.#running;
+  }
+
+  /** Stops: a compaction running is abandoned (its `*.tmp` deleted). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#worker.close();
+    await this.#running;
+  }
+
+  async #run(): Promise<void> {
+    const tried = new Set<number>();
+    try {
+      do {
+        this.#again = false;
+        await this.#measure();
+        // Bounded: each day is tried once a pass, and a pass runs again
+        // only when a checkpoint asked meanwhile.
+        for (;;) {
+          if (this.#stopped) return;
+          const due = this.#plan().filter(({ day }) => !tried.has(day));
+          if (due.length === 0) break;
+          const batch = await batchOf(due);
+          for (const { day } of batch) tried.add(day);
+          await this.#compact(batch.map(({ day }) => day));
+        }
+        tried.clear();
+      } while (this.#again && !this.#stopped);
+    } catch (error) {
+      this.#target.log(
+        `warning: compaction of ${this.#target.dir} stopped: ${error}`,
+      );
+    } finally {
+      this.#worker.close();
+    }
+  }
+
+  /** Compacts `days`, whose segments are listed again now. */
+  async #compact(days: readonly number[]): Promise<void> {
+    const { dir, writer, log } = this.#target;
+    const started = performance.now();
+    // The inputs and the outputs' sequences at one moment, between file tasks.
+    const jobs = await writer.replacing(() => {
+      const byDay = segmentsByDay(writer.segments());
+      const mark = writer.mark;
+      return Promise.resolve(days.flatMap((day): DayJob[] => {
+        const inputs = (byDay.get(day) ?? []).sort((a, b) =>
+          a.sequence - b.sequence
+        );
+        // None left: deleted meanwhile.
+        if (inputs.length === 0) return [];
+        const sequence = writer.reserveSequence();
+        const path = segmentPath(dir, day, sequence);
+        return [{
+          day,
+          inputs,
+          sequence,
+          path,
+          mark,
+          temp: compactionTemp(path),
+        }];
+      }));
+    });
+    if (jobs.length === 0 || this.#stopped) return;
+    let results: readonly CompactionResult[] = [];
+    try {
+      results = await this.#worker.run(jobs.map((job) => ({
+        inputs: job.inputs.map(({ path, sequence }) => ({ path, sequence })),
+        sequence: job.sequence,
+        mark: job.mark,
+        temp: job.temp,
+      })));
+    } catch (error) {
+      await this.#failure(jobs[0], error);
+    }
+    const done: [DayJob, CompactionOutput][] = [];
+    for (const [i, result] of results.entries()) {
+      if ("output" in result) done.push([jobs[i], result.output]);
+      else await this.#failure(jobs[i], result.error);
+    }
+    let installed: readonly DayJob[] = [];
+    try {
+      installed = await this.#install(done);
+    } catch (error) {
+      await this.#failure(jobs[0], error);
+    }
+    for (const job of jobs) {
+      if (!installed.includes(job)) await Deno.remove(job.temp).catch(() => {});
+    }
+    if (installed.length > 0 && this.#failed) {
+      log(`compaction of ${dir} works again`);
+      this.#failed = false;
+    }
+    const ms = Math.round(performance.now() - started);
+    for (const [job, output] of done) {
+      if (!installed.includes(job)) continue;
+      this.#compactions++;
+      log(
+        `compacted ${plural(job.inputs.length, "segment")} of ${
+          dayName(job.day)
+        } in ${dir} into one (sequence ${job.sequence}): ${output.points} points in ${output.chunks} chunks, ${output.inputBytes} B to ${output.bytes} B, in ${ms} ms`,
+      );
+    }
+  }
+
+  /**
+   * Puts the outputs in place and deletes their inputs, between file
+   * tasks, and resolves with the days it did. A day is left (nothing done)
+   * when the stop came, or one of its inputs was deleted (a deletion, a
+   * rewrite of everything) or touched meanwhile: the watch deals with
+   * that, and a later compaction lists the day afresh.
+   */
+  #install(
+    done: readonly [DayJob, CompactionOutput][],
+  ): Promise<DayJob[]> {
+    const { dir, watched } = this.#target;
+    return this.#target.writer.replacing(async (segments) => {
+      const installed: DayJob[] = [];
+      for (const [job, output] of done) {
+        if (this.#stopped || !job.inputs.every((s) => segments.has(s))) {
+          continue;
+        }
+        const paths = job.inputs.map((s) => s.path);
+        if ((await watched.changesOf(paths)).length > 0) continue;
+        await Deno.rename(job.temp, job.path);
+        const { path, sequence } = job;
+        await segments.add({
+          path,
+          sequence,
+          last: output.last,
+          compacted: true,
+        });
+        installed.push(job);
+      }
+      if (installed.length === 0) return installed;
+      // The outputs are durable before any input goes.
+      await syncDirectory(segmentsDir(dir));
+      await segments.remove(installed.flatMap((job) => job.inputs));
+      return installed;
+    });
+  }
+
+  /**
+   * Warns that `job` failed, once until a compaction succeeds; not when
+   * the stop came, or an input was touched under the store (the watch
+   * reports and mends that).
+   */
+  async #failure(job: DayJob, error: unknown): Promise<void> {
+    if (this.#stopped) return;
+    const paths = job.inputs.map((s) => s.path);
+    if ((await this.#target.watched.changesOf(paths)).length > 0) return;
+    if (!this.#failed) {
+      this.#target.log(
+        `warning: cannot compact the ${
+          plural(job.inputs.length, "segment")
+        } of ${
+          dayName(job.day)
+        } in ${this.#target.dir}; they stay as they are, retrying after the next checkpoint: ${error}`,
+      );
+    }
+    this.#failed = true;
+  }
+}
+
+/** "1 segment", "3 segments". */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
