@@ -117,7 +117,7 @@ class ChunkSubject implements Subject {
     this.storage = new ChunkStore({ headPoints: this.#headPoints });
     for (const { key } of old.getAll()) {
       for (const chunk of this.#taken.get(key) ?? []) {
-        this.storage.loadSegmentChunk(key, chunk.bytes);
+        this.storage.loadSegmentChunk(key, chunk);
       }
       const head = heads.get(key);
       for (let i = 0; i < (head?.timestamps.length ?? 0); i++) {

@@ -191,6 +191,31 @@ export function decodeChunk(bytes: Uint8Array): DecodedChunk {
   return { timestamps, values };
 }
 
+/** What a chunk's first bytes say, read without decoding its points. */
+export interface ChunkHeader {
+  /** Points in the chunk. */
+  readonly count: number;
+  /** Its first timestamp. */
+  readonly first: number;
+}
+
+/**
+ * The point count and first timestamp a chunk's header gives, without
+ * decoding (and without checking the CRC-32: see {@link chunkProblem}).
+ *
+ * @throws {ChunkError} when the header is cut short or claims no point or
+ * more than {@link MAX_CHUNK_POINTS}.
+ */
+export function chunkHeader(bytes: Uint8Array): ChunkHeader {
+  const reader = new ByteReader(bytes);
+  reader.byte();
+  const count = reader.varint();
+  if (count < 1 || count > MAX_CHUNK_POINTS) {
+    throw new ChunkError(`a chunk claims ${count} points`);
+  }
+  return { count, first: reader.signed() };
+}
+
 /**
  * Why `bytes` cannot be a sound chunk (too short, or failing its CRC-32),
  * or `undefined`: a check without decoding, for readers that hold chunks

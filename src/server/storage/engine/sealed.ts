@@ -28,6 +28,22 @@ export interface SealedChunk {
 }
 
 /**
+ * A chunk read from a segment, as start-up loads it: its span comes from
+ * the segment's index, so it is kept as its bytes without decoding.
+ */
+export interface LoadedChunk {
+  /** The chunk's first timestamp. */
+  readonly first: number;
+  /** The chunk's last timestamp. */
+  readonly last: number;
+  /**
+   * The chunk's bytes (`encodeChunk`'s output), whose CRC-32 the segment
+   * reader checked: it is not checked again until a read decodes them.
+   */
+  readonly bytes: Uint8Array;
+}
+
+/**
  * What the durable layer asks of the in-memory store. Puts and WAL replay
  * go through `upsert`; the durable layer never reads chunks back except at
  * start-up.
@@ -70,10 +86,11 @@ export interface ChunkedMemory {
   keys(): Iterable<string>;
   /**
    * At start-up, a chunk read from a segment, in segment sequence order:
-   * where it overlaps points already loaded, its points win. Loaded chunks
+   * where it overlaps points already loaded, its points win. A chunk that
+   * overlaps nothing held is kept as its bytes, not decoded. Loaded chunks
    * are not returned by {@link ChunkedMemory.takeSealed} (they are on disk
    * already); head points from a checkpoint and the WAL come in through
    * {@link ChunkedMemory.upsert}.
    */
-  loadSegmentChunk(key: string, bytes: Uint8Array): void;
+  loadSegmentChunk(key: string, chunk: LoadedChunk): void;
 }

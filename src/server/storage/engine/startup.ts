@@ -34,7 +34,7 @@ import {
   walPath,
 } from "./files.ts";
 import { legacyLog, replayLegacy, undoConversion } from "./migration.ts";
-import type { ChunkedMemory } from "./sealed.ts";
+import type { ChunkedMemory, LoadedChunk } from "./sealed.ts";
 import { replayWal } from "./wal.ts";
 
 /** What {@link loadDirectory} read. */
@@ -59,7 +59,7 @@ export interface Loaded {
 class SegmentChunks {
   readonly #memory: ChunkedMemory;
   /** Per key, its chunks in sequence order; first appearance first. */
-  readonly #byKey = new Map<string, Uint8Array[]>();
+  readonly #byKey = new Map<string, LoadedChunk[]>();
   /** Chunks loaded. */
   loaded = 0;
 
@@ -72,11 +72,11 @@ class SegmentChunks {
     this.#memory = memory;
     for (const segment of segments) {
       const { sequence } = segment.footer;
-      for (const { key, bytes, last } of segment.records) {
-        if (expiredChunk(mark, sequence, last)) continue;
-        const chunks = this.#byKey.get(key);
-        if (chunks === undefined) this.#byKey.set(key, [bytes]);
-        else chunks.push(bytes);
+      for (const record of segment.records) {
+        if (expiredChunk(mark, sequence, record.last)) continue;
+        const chunks = this.#byKey.get(record.key);
+        if (chunks === undefined) this.#byKey.set(record.key, [record]);
+        else chunks.push(record);
       }
     }
   }
@@ -86,7 +86,7 @@ class SegmentChunks {
     const chunks = this.#byKey.get(key);
     if (chunks === undefined) return;
     this.#byKey.delete(key);
-    for (const bytes of chunks) this.#memory.loadSegmentChunk(key, bytes);
+    for (const chunk of chunks) this.#memory.loadSegmentChunk(key, chunk);
     this.loaded += chunks.length;
   }
 

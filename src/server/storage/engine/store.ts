@@ -14,14 +14,14 @@
  * @module
  */
 
-import { decodeChunk, MAX_CHUNK_POINTS } from "../chunk/chunk.ts";
+import { MAX_CHUNK_POINTS } from "../chunk/chunk.ts";
 import { flatCopy } from "../../../internal/flat.ts";
 import type { Series, Storage, StorageSize, StoredPoint } from "../storage.ts";
 import type { ListedChunk } from "./chunk_list.ts";
 import { KeySeries, SeriesContext } from "./key_series.ts";
 import { dayOf } from "./merge.ts";
 import { OnePointColumn } from "../one_point_column.ts";
-import type { ChunkedMemory, SealedChunk } from "./sealed.ts";
+import type { ChunkedMemory, LoadedChunk, SealedChunk } from "./sealed.ts";
 
 /** Caps and sizes of a {@link ChunkStore}. */
 export interface ChunkStoreOptions {
@@ -235,22 +235,25 @@ export class ChunkStore implements Storage, ChunkedMemory {
 
   /**
    * At start-up, a chunk read from a segment: where it overlaps points
-   * already held its points win. Not reported by `takeSealed` unless it
-   * had to be merged with points that came from elsewhere.
+   * already held its points win. One that overlaps nothing held (the usual
+   * case: a key's chunks come in time order) is kept as its bytes, its
+   * point count read from its header, and is not decoded. Not reported by
+   * `takeSealed` unless it had to be merged with points from elsewhere.
    *
-   * @throws {ChunkError} when `bytes` is not a sound chunk (nothing is
-   * changed then).
+   * @throws {ChunkError} when the chunk's header is malformed or disagrees
+   * with its span and the chunk does not decode (nothing is changed then).
    */
-  loadSegmentChunk(key: string, bytes: Uint8Array): void {
-    const decoded = decodeChunk(bytes);
+  loadSegmentChunk(key: string, chunk: LoadedChunk): void {
     const entry = this.#series.get(key);
-    let series: KeySeries;
     if (entry === undefined) {
-      series = new KeySeries(flatCopy(key), this.#context.headLimit);
+      const series = new KeySeries(flatCopy(key), this.#context.headLimit);
+      // Listed only once loaded: a refused chunk leaves no empty key.
+      this.#pointCount += series.load(chunk, this.#context);
       this.#series.set(series.key, series);
-    } else if (typeof entry === "number") series = this.#grow(key, entry);
-    else series = entry;
-    this.#pointCount += series.load(bytes, decoded, this.#context);
+      return;
+    }
+    const series = typeof entry === "number" ? this.#grow(key, entry) : entry;
+    this.#pointCount += series.load(chunk, this.#context);
   }
 
   /** Moves a one-point key out of the shared column into a series of its own. */

@@ -16,6 +16,7 @@ import {
 import {
   type ChunkedMemory,
   DAY_SECONDS,
+  type LoadedChunk,
   type SealedChunk,
 } from "../../../../src/server/storage/engine/sealed.ts";
 import type {
@@ -125,8 +126,8 @@ export class FakeMemory implements ChunkedMemory {
     return this.#points.keys();
   }
 
-  loadSegmentChunk(key: string, bytes: Uint8Array): void {
-    const { timestamps, values } = decodeChunk(bytes);
+  loadSegmentChunk(key: string, chunk: LoadedChunk): void {
+    const { timestamps, values } = decodeChunk(chunk.bytes);
     timestamps.forEach((t, i) => {
       this.#set(key, t, values[i]);
       this.#heads.get(key)?.delete(t);
