@@ -156,6 +156,13 @@ export class KeySeries {
     this.#shadowed = 0;
   }
 
+  /** Makes room for `chunks` after the chunks held, so loading them does not grow the list piecemeal. */
+  reserve(chunks: readonly LoadedChunk[]): void {
+    let bytes = 0;
+    for (const chunk of chunks) bytes += chunk.bytes.length;
+    this.#chunks.reserve(chunks.length, bytes);
+  }
+
   /**
    * Takes a chunk read from a segment: its points win over any held.
    * Returns how many seconds are new. Where it overlaps nothing held and

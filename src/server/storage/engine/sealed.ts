@@ -85,12 +85,12 @@ export interface ChunkedMemory {
    */
   keys(): Iterable<string>;
   /**
-   * At start-up, a chunk read from a segment, in segment sequence order:
-   * where it overlaps points already loaded, its points win. A chunk that
-   * overlaps nothing held is kept as its bytes, not decoded. Loaded chunks
-   * are not returned by {@link ChunkedMemory.takeSealed} (they are on disk
-   * already); head points from a checkpoint and the WAL come in through
-   * {@link ChunkedMemory.upsert}.
+   * At start-up, chunks of `key` read from segments, in segment sequence
+   * order: where one overlaps points already loaded, its points win. A
+   * chunk that overlaps nothing held is kept as its bytes, not decoded.
+   * Loaded chunks are not returned by {@link ChunkedMemory.takeSealed}
+   * (they are on disk already); head points from a checkpoint and the WAL
+   * come in through {@link ChunkedMemory.upsert}.
    */
-  loadSegmentChunk(key: string, chunk: LoadedChunk): void;
+  loadSegmentChunks(key: string, chunks: readonly LoadedChunk[]): void;
 }

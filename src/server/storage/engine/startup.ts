@@ -86,7 +86,7 @@ class SegmentChunks {
     const chunks = this.#byKey.get(key);
     if (chunks === undefined) return;
     this.#byKey.delete(key);
-    for (const chunk of chunks) this.#memory.loadSegmentChunk(key, chunk);
+    this.#memory.loadSegmentChunks(key, chunks);
     this.loaded += chunks.length;
   }
 

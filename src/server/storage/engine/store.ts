@@ -234,26 +234,35 @@ export class ChunkStore implements Storage, ChunkedMemory {
   }
 
   /**
-   * At start-up, a chunk read from a segment: where it overlaps points
-   * already held its points win. One that overlaps nothing held (the usual
-   * case: a key's chunks come in time order) is kept as its bytes, its
-   * point count read from its header, and is not decoded. Not reported by
-   * `takeSealed` unless it had to be merged with points from elsewhere.
+   * At start-up, chunks of `key` read from segments, in sequence order:
+   * where one overlaps points already held its points win. One that
+   * overlaps nothing held (the usual case: a key's chunks come in time
+   * order) is kept as its bytes, its point count read from its header,
+   * and is not decoded. Not reported by `takeSealed` unless it had to be
+   * merged with points from elsewhere.
    *
-   * @throws {ChunkError} when the chunk's header is malformed or disagrees
-   * with its span and the chunk does not decode (nothing is changed then).
+   * @throws {ChunkError} when a chunk's header is malformed or disagrees
+   * with its span and the chunk does not decode (that chunk changes
+   * nothing; those before it stay loaded).
    */
-  loadSegmentChunk(key: string, chunk: LoadedChunk): void {
+  loadSegmentChunks(key: string, chunks: readonly LoadedChunk[]): void {
     const entry = this.#series.get(key);
+    let series: KeySeries;
     if (entry === undefined) {
-      const series = new KeySeries(flatCopy(key), this.#context.headLimit);
-      // Listed only once loaded: a refused chunk leaves no empty key.
-      this.#pointCount += series.load(chunk, this.#context);
-      this.#series.set(series.key, series);
-      return;
+      series = new KeySeries(flatCopy(key), this.#context.headLimit);
+    } else if (typeof entry === "number") series = this.#grow(key, entry);
+    else series = entry;
+    series.reserve(chunks);
+    try {
+      for (const chunk of chunks) {
+        this.#pointCount += series.load(chunk, this.#context);
+      }
+    } finally {
+      // Listed once it holds points: a refused chunk leaves no empty key.
+      if (entry === undefined && series.points > 0) {
+        this.#series.set(series.key, series);
+      }
     }
-    const series = typeof entry === "number" ? this.#grow(key, entry) : entry;
-    this.#pointCount += series.load(chunk, this.#context);
   }
 
   /** Moves a one-point key out of the shared column into a series of its own. */

@@ -31,7 +31,7 @@ export class FakeMemory implements ChunkedMemory {
   readonly #heads = new Map<string, Set<number>>();
   readonly #sealAt: number;
   #sealed: SealedChunk[] = [];
-  /** Chunks given to loadSegmentChunk. */
+  /** Chunks given to loadSegmentChunks. */
   loadedChunks = 0;
 
   /**
@@ -126,13 +126,15 @@ export class FakeMemory implements ChunkedMemory {
     return this.#points.keys();
   }
 
-  loadSegmentChunk(key: string, chunk: LoadedChunk): void {
-    const { timestamps, values } = decodeChunk(chunk.bytes);
-    timestamps.forEach((t, i) => {
-      this.#set(key, t, values[i]);
-      this.#heads.get(key)?.delete(t);
-    });
-    this.loadedChunks++;
+  loadSegmentChunks(key: string, chunks: readonly LoadedChunk[]): void {
+    for (const chunk of chunks) {
+      const { timestamps, values } = decodeChunk(chunk.bytes);
+      timestamps.forEach((t, i) => {
+        this.#set(key, t, values[i]);
+        this.#heads.get(key)?.delete(t);
+      });
+      this.loadedChunks++;
+    }
   }
 
   #set(key: string, timestamp: number, value: number): void {
