@@ -10,7 +10,7 @@
  * @module
  */
 
-import { encodeChunk, MAX_CHUNK_POINTS } from "../chunk/chunk.ts";
+import { encodeChunk } from "../chunk/chunk.ts";
 import type { Series } from "../storage.ts";
 import { expiredChunk, type ExpiryMark, writeExpiryMark } from "./expiry.ts";
 import {
@@ -25,11 +25,8 @@ import {
 } from "./files.ts";
 import { dayOf } from "./merge.ts";
 import type { ChunkedMemory, SealedChunk } from "./sealed.ts";
-import {
-  encodeSegment,
-  type SegmentChunk,
-  type SegmentKind,
-} from "./segment_format.ts";
+import { HeadsWriter } from "./heads_format.ts";
+import { encodeSegment, type SegmentKind } from "./segment_format.ts";
 import type { FileChange, WatchedFiles } from "./watch.ts";
 import { nextTurn } from "../../../internal/turn.ts";
 
@@ -106,31 +103,25 @@ export function dayChunks(series: Series, maxPoints: number): SealedChunk[] {
   return chunks;
 }
 
-/** Keys encoded between two turns of the event loop (`nextTurn`). */
-const KEYS_PER_TURN = 1000;
+/** Heads written between two turns of the event loop (`nextTurn`). */
+const KEYS_PER_TURN = 10_000;
+/** Keys encoded as chunks (tens of microseconds each) between two turns. */
+const ENCODED_KEYS_PER_TURN = 1000;
 
 /**
- * `heads` as chunks of at most {@link MAX_CHUNK_POINTS} points of one UTC
- * day, in their order. An empty head is a record with an empty chunk, so
- * the checkpoint lists every key. Encoding takes tens of microseconds a
- * key, so it lets the event loop turn every {@link KEYS_PER_TURN} keys:
- * a checkpoint of a million keys does not hold up the connections.
+ * `heads` as a heads file (`heads_format.ts`), in their order. It lets
+ * the event loop turn every {@link KEYS_PER_TURN} keys, so a checkpoint
+ * of a million keys does not hold up the connections.
  */
-async function headChunks(heads: readonly Series[]): Promise<SegmentChunk[]> {
-  const chunks: SegmentChunk[] = [];
+async function encodeHeadsFile(
+  heads: readonly Series[],
+): Promise<Uint8Array> {
+  const writer = new HeadsWriter();
   for (let i = 0; i < heads.length; i++) {
-    const head = heads[i];
-    if (head.timestamps.length === 0) {
-      chunks.push({
-        key: head.key,
-        first: 0,
-        last: 0,
-        bytes: new Uint8Array(),
-      });
-    } else chunks.push(...dayChunks(head, MAX_CHUNK_POINTS));
+    writer.add(heads[i]);
     if (i % KEYS_PER_TURN === KEYS_PER_TURN - 1) await nextTurn();
   }
-  return chunks;
+  return writer.finish();
 }
 
 /** Every key's head in first-seen key order, empty where all is sealed. */
@@ -257,7 +248,7 @@ export class CheckpointWriter {
           if (chunks === undefined) byDay.set(chunk.day, [chunk]);
           else chunks.push(chunk);
         }
-        if (++keys % KEYS_PER_TURN === 0) await nextTurn();
+        if (++keys % ENCODED_KEYS_PER_TURN === 0) await nextTurn();
       }
       if (byDay.size === 0) byDay.set(0, []);
       const old = [...this.#segments.values()];
@@ -310,14 +301,7 @@ export class CheckpointWriter {
   /** Writes checkpoint `wal`, then deletes what it covers. */
   async #writeCheckpoint(wal: number, heads: readonly Series[]): Promise<void> {
     const path = checkpointPath(this.#dir, wal);
-    await writeAtomically(
-      path,
-      encodeSegment(await headChunks(heads), {
-        sequence: wal,
-        kind: "checkpoint",
-        replaces: [],
-      }),
-    );
+    await writeAtomically(path, await encodeHeadsFile(heads));
     await this.#watched.add(path);
     await this.#removeCovered(wal);
   }

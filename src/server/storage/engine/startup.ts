@@ -14,7 +14,6 @@
  * @module
  */
 
-import { decodeChunk } from "../chunk/chunk.ts";
 import type { PointVisitor } from "../log/format.ts";
 import type { SegmentOnDisk } from "./checkpoint.ts";
 import {
@@ -28,11 +27,11 @@ import {
   listWal,
   openFiles,
   type ReadSegment,
-  readSegmentFile,
   removeAll,
   segmentsDir,
   walPath,
 } from "./files.ts";
+import { readCheckpoint } from "./checkpoint_read.ts";
 import { legacyLog, replayLegacy, undoConversion } from "./migration.ts";
 import type { ChunkedMemory, LoadedChunk } from "./sealed.ts";
 import { replayWal } from "./wal.ts";
@@ -131,19 +130,20 @@ export async function loadDirectory(
   let headPoints = 0;
   if (checkpoints.length > 0) {
     const path = checkpointPath(dir, checkpoint);
-    const file = await readSegmentFile(path, checkpoint, "checkpoint", log);
+    const file = await readCheckpoint(path, checkpoint, log);
     damaged += file.damaged;
     readFiles.push(path);
     const upsert = upsertFrom(checkpoint);
-    for (const { key, bytes } of file.records) {
+    const { keys, counts, timestamps, values } = file.heads;
+    let at = 0;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k];
       chunks.load(key);
-      if (bytes.length === 0) continue;
-      const { timestamps, values } = decodeChunk(bytes);
-      for (let i = 0; i < timestamps.length; i++) {
-        upsert(key, timestamps[i], values[i]);
+      for (const end = at + counts[k]; at < end; at++) {
+        upsert(key, timestamps[at], values[at]);
       }
-      headPoints += timestamps.length;
     }
+    headPoints = at;
   }
   const replayed = wal.filter((n) => n > checkpoint);
   let walPoints = 0;

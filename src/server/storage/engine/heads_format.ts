@@ -1,0 +1,325 @@
+/**
+ * The bytes of a checkpoint's heads (`wal/checkpoint.<n>`): every key in
+ * first-seen order with the points of its head, many keys to a block
+ * under one CRC-32. Pure: no I/O.
+ *
+ * ```text
+ * heads   = magic MTRCHDS1 | block* | trailer
+ * block   = u32 body length | u32 CRC-32 of the body | body
+ * body    = head+
+ * head    = varint key length | key (UTF-8) | varint points × 2 + whole
+ *           | signed timestamp | signed t × (points - 1) | f64 value × points
+ * trailer = u32 blocks | u32 keys | u32 CRC-32 of the 8 bytes before | magic
+ * ```
+ *
+ * Each `t` after the first timestamp is the gap from the one before, or
+ * with `whole` = 1 the timestamp itself (where a gap would pass 2^53: the
+ * timestamps a chunk takes span up to 2^54). A key with no point in its
+ * head (every point sealed) has neither; it is listed for its place in the
+ * first-seen order.
+ *
+ * Varints are the chunks' (`chunk/bytes.ts`), u32s and f64s
+ * little-endian. A block is closed once its body reaches
+ * {@link HEADS_BLOCK_BYTES}, so a damaged byte costs the heads of at most
+ * that many bytes of keys (or one key's head, when it alone is larger).
+ * Reading checks every CRC: a damaged block is reported and skipped, and
+ * reading resynchronises on the next offset where a whole block checks
+ * out; a damaged trailer (a truncated file) costs no block that is whole.
+ *
+ * Checkpoints written before this format are segments (`MTRCSEG1`) whose
+ * records hold each head as a chunk; the magic tells the two apart.
+ *
+ * @module
+ */
+
+import { crc32 } from "node:zlib";
+import { ByteReader, ByteWriter } from "../chunk/bytes.ts";
+import type { Series } from "../storage.ts";
+
+/** The first and the last 8 bytes of a heads file. */
+export const HEADS_MAGIC: Uint8Array = new TextEncoder().encode("MTRCHDS1");
+/** Body bytes at which a block is closed. */
+export const HEADS_BLOCK_BYTES = 4096;
+const MAGIC_BYTES = 8;
+const BLOCK_HEADER_BYTES = 8;
+const TRAILER_BYTES = 20;
+const encoder = new TextEncoder();
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Builds a heads file one key at a time. */
+export class HeadsWriter {
+  readonly #out = new ByteWriter(64 * 1024);
+  readonly #blockBytes: number;
+  #block: ByteWriter;
+  #blocks = 0;
+  #keys = 0;
+
+  /** @param blockBytes Body bytes at which a block is closed. */
+  constructor(blockBytes: number = HEADS_BLOCK_BYTES) {
+    this.#blockBytes = blockBytes;
+    this.#block = new ByteWriter(2 * blockBytes);
+    this.#out.append(HEADS_MAGIC);
+  }
+
+  /** Appends `head`'s key and points (safe integer timestamps). */
+  add(head: Series): void {
+    const block = this.#block;
+    const { timestamps, values } = head;
+    const count = timestamps.length;
+    const key = encoder.encode(head.key);
+    block.varint(key.length);
+    block.append(key);
+    let whole = 0;
+    for (let i = 1; i < count && whole === 0; i++) {
+      if (!Number.isSafeInteger(timestamps[i] - timestamps[i - 1])) whole = 1;
+    }
+    block.varint(2 * count + whole);
+    if (count > 0) {
+      block.signed(timestamps[0]);
+      for (let i = 1; i < count; i++) {
+        block.signed(whole ? timestamps[i] : timestamps[i] - timestamps[i - 1]);
+      }
+      for (let i = 0; i < count; i++) block.float64(values[i]);
+    }
+    this.#keys++;
+    if (block.length >= this.#blockBytes) this.#closeBlock();
+  }
+
+  /** The file's bytes, trailer included; the writer is done. */
+  finish(): Uint8Array<ArrayBuffer> {
+    this.#closeBlock();
+    const out = this.#out;
+    const trailer = new ByteWriter(TRAILER_BYTES);
+    trailer.uint32(this.#blocks);
+    trailer.uint32(this.#keys);
+    trailer.uint32(crc32(trailer.bytes()));
+    trailer.append(HEADS_MAGIC);
+    out.append(trailer.bytes());
+    return out.bytes();
+  }
+
+  #closeBlock(): void {
+    const body = this.#block.bytes();
+    if (body.length === 0) return;
+    this.#out.uint32(body.length);
+    this.#out.uint32(crc32(body));
+    this.#out.append(body);
+    this.#blocks++;
+    this.#block = new ByteWriter(2 * this.#blockBytes);
+  }
+}
+
+/** `heads` as a heads file, a block closed at `blockBytes`. */
+export function encodeHeads(
+  heads: readonly Series[],
+  blockBytes: number = HEADS_BLOCK_BYTES,
+): Uint8Array<ArrayBuffer> {
+  const writer = new HeadsWriter(blockBytes);
+  for (const head of heads) writer.add(head);
+  return writer.finish();
+}
+
+/** A damaged part of a heads file, skipped. */
+export interface HeadsDamage {
+  /** Offset of the first byte that did not check out. */
+  readonly offset: number;
+  /** What is wrong there. */
+  readonly problem: string;
+}
+
+/** What {@link decodeHeads} found: every key in file order, its points in flat columns. */
+export interface DecodedHeads {
+  /** Every key of every block that checks out, in file order. */
+  readonly keys: string[];
+  /** Points of each key, beside `keys`. */
+  readonly counts: number[];
+  /** Every key's timestamps, key after key. */
+  readonly timestamps: number[];
+  /** Values beside `timestamps`. */
+  readonly values: number[];
+  /** What was damaged, in file order; empty for a sound file. */
+  readonly damage: HeadsDamage[];
+}
+
+/** Whether `bytes` starts or ends with {@link HEADS_MAGIC} (one damaged magic leaves the other). */
+export function isHeadsFile(bytes: Uint8Array): boolean {
+  return hasMagic(bytes, 0) || hasMagic(bytes, bytes.length - MAGIC_BYTES);
+}
+
+/**
+ * Decodes a heads file, checking every CRC; a damaged block costs that
+ * block's keys only (see the module).
+ */
+export function decodeHeads(file: Uint8Array): DecodedHeads {
+  const heads: DecodedHeads = {
+    keys: [],
+    counts: [],
+    timestamps: [],
+    values: [],
+    damage: [],
+  };
+  const { damage } = heads;
+  if (!hasMagic(file, 0)) {
+    damage.push({ offset: 0, problem: "the heads magic is damaged" });
+  }
+  const trailer = readTrailer(file);
+  if (typeof trailer === "string") {
+    damage.push({
+      offset: Math.max(0, file.length - TRAILER_BYTES),
+      problem: trailer,
+    });
+  }
+  const end = typeof trailer === "string"
+    ? file.length
+    : file.length - TRAILER_BYTES;
+  const reader = new ByteReader(file);
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  let at = MAGIC_BYTES;
+  let blocks = 0;
+  while (at < end) {
+    const problem = readBlock(file, view, reader, at, end, heads);
+    if (problem === undefined) {
+      at += BLOCK_HEADER_BYTES + view.getUint32(at, true);
+      blocks++;
+      continue;
+    }
+    damage.push({ offset: at, problem });
+    at = nextBlock(file, view, reader, at + 1, end);
+  }
+  if (
+    damage.length === 0 && typeof trailer !== "string" &&
+    (trailer.blocks !== blocks || trailer.keys !== heads.keys.length)
+  ) {
+    damage.push({
+      offset: end,
+      problem:
+        `the trailer counts ${trailer.keys} keys in ${trailer.blocks} blocks, not ${heads.keys.length} in ${blocks}`,
+    });
+  }
+  return heads;
+}
+
+function hasMagic(bytes: Uint8Array, at: number): boolean {
+  return at >= 0 && at + MAGIC_BYTES <= bytes.length &&
+    HEADS_MAGIC.every((byte, i) => bytes[at + i] === byte);
+}
+
+/** The trailer's counts, or what is wrong with it. */
+function readTrailer(
+  file: Uint8Array,
+): { blocks: number; keys: number } | string {
+  const at = file.length - TRAILER_BYTES;
+  if (at < MAGIC_BYTES || !hasMagic(file, file.length - MAGIC_BYTES)) {
+    return "the trailer is missing or damaged (a truncated file?)";
+  }
+  const view = new DataView(file.buffer, file.byteOffset + at, 12);
+  if (crc32(file.subarray(at, at + 8)) !== view.getUint32(8, true)) {
+    return "the trailer fails its CRC-32 check";
+  }
+  return { blocks: view.getUint32(0, true), keys: view.getUint32(4, true) };
+}
+
+/**
+ * Reads the block at `at` into `heads`, or returns what is wrong with it
+ * (then nothing is added).
+ */
+function readBlock(
+  file: Uint8Array,
+  view: DataView,
+  reader: ByteReader,
+  at: number,
+  end: number,
+  heads: DecodedHeads,
+): string | undefined {
+  if (at + BLOCK_HEADER_BYTES > end) return "a block header is cut short";
+  const length = view.getUint32(at, true);
+  const bodyAt = at + BLOCK_HEADER_BYTES;
+  if (length === 0 || bodyAt + length > end) {
+    return "a block runs past the end";
+  }
+  const body = file.subarray(bodyAt, bodyAt + length);
+  if (crc32(body) !== view.getUint32(at + 4, true)) {
+    return "a block fails its CRC-32 check";
+  }
+  const keys = heads.keys.length;
+  const points = heads.timestamps.length;
+  try {
+    reader.seek(bodyAt);
+    while (reader.offset < bodyAt + length) readHead(reader, view, heads);
+    if (reader.offset !== bodyAt + length) throw new Error();
+    return undefined;
+  } catch {
+    // A CRC that matches a malformed body: undo what was read of it.
+    for (const column of [heads.keys, heads.counts]) column.length = keys;
+    for (const column of [heads.timestamps, heads.values]) {
+      column.length = points;
+    }
+    return "a block holds malformed heads";
+  }
+}
+
+/** Reads one key's head at the reader into `heads`. */
+function readHead(
+  reader: ByteReader,
+  view: DataView,
+  heads: DecodedHeads,
+): void {
+  const key = keyOf(reader.take(reader.varint()));
+  const field = reader.varint();
+  const count = Math.floor(field / 2);
+  const whole = field % 2 === 1;
+  heads.keys.push(key);
+  heads.counts.push(count);
+  if (count === 0) return;
+  const { timestamps, values } = heads;
+  let timestamp = reader.signed();
+  timestamps.push(timestamp);
+  for (let i = 1; i < count; i++) {
+    timestamp = whole ? reader.signed() : timestamp + reader.signed();
+    if (!Number.isSafeInteger(timestamp)) throw new Error("not a timestamp");
+    timestamps.push(timestamp);
+  }
+  const at = reader.offset;
+  reader.take(8 * count);
+  for (let i = 0; i < count; i++) {
+    values.push(view.getFloat64(at + 8 * i, true));
+  }
+}
+
+/** A key's UTF-8 bytes as a string; ASCII without a decoder call. */
+function keyOf(bytes: Uint8Array): string {
+  if (bytes.length <= 64 && bytes.every((byte) => byte < 0x80)) {
+    return String.fromCharCode(...bytes);
+  }
+  return utf8.decode(bytes);
+}
+
+/**
+ * The first offset from `from` on where a whole block checks out, or
+ * `end`. Blocks are small, so the next whole one is near.
+ */
+function nextBlock(
+  file: Uint8Array,
+  view: DataView,
+  reader: ByteReader,
+  from: number,
+  end: number,
+): number {
+  const scratch: DecodedHeads = {
+    keys: [],
+    counts: [],
+    timestamps: [],
+    values: [],
+    damage: [],
+  };
+  for (let at = from; at + BLOCK_HEADER_BYTES < end; at++) {
+    const length = view.getUint32(at, true);
+    if (length === 0 || at + BLOCK_HEADER_BYTES + length > end) continue;
+    if (readBlock(file, view, reader, at, end, scratch) === undefined) {
+      return at;
+    }
+    scratch.keys.length = scratch.counts.length = 0;
+    scratch.timestamps.length = scratch.values.length = 0;
+  }
+  return end;
+}
