@@ -27,6 +27,10 @@ export class ChunkError extends Error {
 
 /** Most bytes of a varint holding a safe integer: 6 + 7 × 7 ≥ 53 bits. */
 const MAX_VARINT_BYTES = 8;
+/** Longest text read without a decoder call when it is ASCII. */
+const SHORT_TEXT = 64;
+const encoder = new TextEncoder();
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** An append-only byte buffer. */
 export class ByteWriter {
@@ -109,6 +113,33 @@ export class ByteWriter {
     }
     if (magnitude > 0) buf[at++] = magnitude;
     this.#length = at;
+  }
+
+  /** Appends `text` as a varint byte length and its UTF-8 bytes. */
+  text(value: string): void {
+    const length = value.length;
+    let ascii = true;
+    for (let i = 0; i < length && ascii; i++) {
+      ascii = value.charCodeAt(i) < 0x80;
+    }
+    if (!ascii) {
+      const bytes = encoder.encode(value);
+      this.varint(bytes.length);
+      this.append(bytes);
+      return;
+    }
+    // ASCII (the usual key): no encoder call, no array made.
+    this.varint(length);
+    this.#reserve(length);
+    const buf = this.#buf;
+    const at = this.#length;
+    for (let i = 0; i < length; i++) buf[at + i] = value.charCodeAt(i);
+    this.#length += length;
+  }
+
+  /** Overwrites the u32 written at `offset`, little-endian. */
+  setUint32(offset: number, value: number): void {
+    this.#view.setUint32(offset, value, true);
   }
 
   #reserve(count: number): void {
@@ -197,6 +228,21 @@ export class ByteReader {
     return value;
   }
 
+  /**
+   * Text written by {@link ByteWriter.text}.
+   * @throws {ChunkError} when it runs past the end or is not UTF-8.
+   */
+  text(): string {
+    const bytes = this.take(this.varint());
+    const length = bytes.length;
+    if (length > SHORT_TEXT) return decodeUtf8(bytes);
+    for (let i = 0; i < length; i++) {
+      if (bytes[i] >= 0x80) return decodeUtf8(bytes);
+    }
+    // ASCII: one flat string, without a decoder call.
+    return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
+
   /** A LEB128 varint holding a safe integer. */
   varint(): number {
     const buf = this.#buf;
@@ -243,6 +289,14 @@ export class ByteReader {
     if (this.#at + count > this.#buf.length) {
       throw new ChunkError("a chunk ends too soon");
     }
+  }
+}
+
+function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new ChunkError("text is not UTF-8");
   }
 }
 

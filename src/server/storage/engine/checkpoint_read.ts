@@ -89,11 +89,11 @@ function encodeColumns(heads: ReadCheckpoint["heads"]): Uint8Array {
   let from = 0;
   heads.keys.forEach((key, i) => {
     const to = from + heads.counts[i];
-    writer.add({
+    writer.add(
       key,
-      timestamps: heads.timestamps.slice(from, to),
-      values: heads.values.slice(from, to),
-    });
+      heads.timestamps.slice(from, to),
+      heads.values.slice(from, to),
+    );
     from = to;
   });
   return writer.finish();

@@ -43,69 +43,74 @@ export const HEADS_BLOCK_BYTES = 4096;
 const MAGIC_BYTES = 8;
 const BLOCK_HEADER_BYTES = 8;
 const TRAILER_BYTES = 20;
-const encoder = new TextEncoder();
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Builds a heads file one key at a time. */
 export class HeadsWriter {
   readonly #out = new ByteWriter(64 * 1024);
   readonly #blockBytes: number;
-  #block: ByteWriter;
+  /** Where the open block's header is, or -1 when no block is open. */
+  #blockAt = -1;
   #blocks = 0;
   #keys = 0;
 
   /** @param blockBytes Body bytes at which a block is closed. */
   constructor(blockBytes: number = HEADS_BLOCK_BYTES) {
     this.#blockBytes = blockBytes;
-    this.#block = new ByteWriter(2 * blockBytes);
     this.#out.append(HEADS_MAGIC);
   }
 
-  /** Appends `head`'s key and points (safe integer timestamps). */
-  add(head: Series): void {
-    const block = this.#block;
-    const { timestamps, values } = head;
+  /** Appends a key and its head's points (safe integer timestamps). */
+  add(
+    key: string,
+    timestamps: ArrayLike<number>,
+    values: ArrayLike<number>,
+  ): void {
+    const out = this.#out;
+    if (this.#blockAt < 0) {
+      this.#blockAt = out.length;
+      out.uint32(0); // length and CRC-32, set when the block is closed
+      out.uint32(0);
+    }
     const count = timestamps.length;
-    const key = encoder.encode(head.key);
-    block.varint(key.length);
-    block.append(key);
+    out.text(key);
     let whole = 0;
     for (let i = 1; i < count && whole === 0; i++) {
       if (!Number.isSafeInteger(timestamps[i] - timestamps[i - 1])) whole = 1;
     }
-    block.varint(2 * count + whole);
+    out.varint(2 * count + whole);
     if (count > 0) {
-      block.signed(timestamps[0]);
+      out.signed(timestamps[0]);
       for (let i = 1; i < count; i++) {
-        block.signed(whole ? timestamps[i] : timestamps[i] - timestamps[i - 1]);
+        out.signed(whole ? timestamps[i] : timestamps[i] - timestamps[i - 1]);
       }
-      for (let i = 0; i < count; i++) block.float64(values[i]);
+      for (let i = 0; i < count; i++) out.float64(values[i]);
     }
     this.#keys++;
-    if (block.length >= this.#blockBytes) this.#closeBlock();
+    const body = out.length - this.#blockAt - BLOCK_HEADER_BYTES;
+    if (body >= this.#blockBytes) this.#closeBlock();
   }
 
   /** The file's bytes, trailer included; the writer is done. */
   finish(): Uint8Array<ArrayBuffer> {
     this.#closeBlock();
     const out = this.#out;
-    const trailer = new ByteWriter(TRAILER_BYTES);
-    trailer.uint32(this.#blocks);
-    trailer.uint32(this.#keys);
-    trailer.uint32(crc32(trailer.bytes()));
-    trailer.append(HEADS_MAGIC);
-    out.append(trailer.bytes());
+    const trailerAt = out.length;
+    out.uint32(this.#blocks);
+    out.uint32(this.#keys);
+    out.uint32(crc32(out.bytes().subarray(trailerAt)));
+    out.append(HEADS_MAGIC);
     return out.bytes();
   }
 
   #closeBlock(): void {
-    const body = this.#block.bytes();
-    if (body.length === 0) return;
-    this.#out.uint32(body.length);
-    this.#out.uint32(crc32(body));
-    this.#out.append(body);
+    const at = this.#blockAt;
+    if (at < 0) return;
+    const out = this.#out;
+    const body = out.bytes().subarray(at + BLOCK_HEADER_BYTES);
+    out.setUint32(at, body.length);
+    out.setUint32(at + 4, crc32(body));
     this.#blocks++;
-    this.#block = new ByteWriter(2 * this.#blockBytes);
+    this.#blockAt = -1;
   }
 }
 
@@ -115,7 +120,9 @@ export function encodeHeads(
   blockBytes: number = HEADS_BLOCK_BYTES,
 ): Uint8Array<ArrayBuffer> {
   const writer = new HeadsWriter(blockBytes);
-  for (const head of heads) writer.add(head);
+  for (const { key, timestamps, values } of heads) {
+    writer.add(key, timestamps, values);
+  }
   return writer.finish();
 }
 
@@ -264,7 +271,7 @@ function readHead(
   view: DataView,
   heads: DecodedHeads,
 ): void {
-  const key = keyOf(reader.take(reader.varint()));
+  const key = reader.text();
   const field = reader.varint();
   const count = Math.floor(field / 2);
   const whole = field % 2 === 1;
@@ -284,14 +291,6 @@ function readHead(
   for (let i = 0; i < count; i++) {
     values.push(view.getFloat64(at + 8 * i, true));
   }
-}
-
-/** A key's UTF-8 bytes as a string; ASCII without a decoder call. */
-function keyOf(bytes: Uint8Array): string {
-  if (bytes.length <= 64 && bytes.every((byte) => byte < 0x80)) {
-    return String.fromCharCode(...bytes);
-  }
-  return utf8.decode(bytes);
 }
 
 /**

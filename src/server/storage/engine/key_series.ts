@@ -19,7 +19,7 @@ import type { Series } from "../storage.ts";
 import { ChunkList, type ListedChunk } from "./chunk_list.ts";
 import { Head } from "./head.ts";
 import { dayOf, encodeRun, mergeColumns, mergeRun } from "./merge.ts";
-import type { LoadedChunk } from "./sealed.ts";
+import type { HeadSink, LoadedChunk } from "./sealed.ts";
 
 /** What every key of a store shares: sizes, scratch space, a decoded chunk, where seals go. */
 export class SeriesContext {
@@ -226,6 +226,15 @@ export class KeySeries {
     while (drop < list.length && list.lastOf(drop) < before) drop++;
     if (drop > 0) list.splice(0, drop, []);
     return held - this.points;
+  }
+
+  /** Hands `sink` the key and its head's points, through `context`'s scratch columns. */
+  writeHead(sink: HeadSink, context: SeriesContext): void {
+    const length = this.#head.length;
+    const timestamps = context.timestamps.subarray(0, length);
+    const values = context.values.subarray(0, length);
+    this.#head.copyTo(timestamps, values, 0);
+    sink(this.key, timestamps, values);
   }
 
   /** The head's points, copied; `undefined` when it is empty. */

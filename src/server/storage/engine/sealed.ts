@@ -44,6 +44,16 @@ export interface LoadedChunk {
 }
 
 /**
+ * Receives a key's head: its points in no sealed chunk, timestamps
+ * ascending. The columns are valid only during the call.
+ */
+export type HeadSink = (
+  key: string,
+  timestamps: ArrayLike<number>,
+  values: ArrayLike<number>,
+) => void;
+
+/**
  * What the durable layer asks of the in-memory store. Puts and WAL replay
  * go through `upsert`; the durable layer never reads chunks back except at
  * start-up.
@@ -75,10 +85,11 @@ export interface ChunkedMemory {
    */
   takeSealed(): SealedChunk[];
   /**
-   * Every key's points that are in no sealed chunk yet, copied: what a
-   * checkpoint writes. Synchronous, so the copy is one moment's state.
+   * Hands `sink` every key, in first-seen order, with its points that are
+   * in no sealed chunk yet (none where all are sealed): what a checkpoint
+   * writes. Synchronous, so it is one moment's state.
    */
-  heads(): Series[];
+  writeHeads(sink: HeadSink): void;
   /**
    * Every key, in first-seen order (as `getAll` answers), without its
    * points: a checkpoint records the order so a restart keeps it.

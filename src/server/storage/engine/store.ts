@@ -21,7 +21,12 @@ import type { ListedChunk } from "./chunk_list.ts";
 import { KeySeries, SeriesContext } from "./key_series.ts";
 import { dayOf } from "./merge.ts";
 import { OnePointColumn } from "../one_point_column.ts";
-import type { ChunkedMemory, LoadedChunk, SealedChunk } from "./sealed.ts";
+import type {
+  ChunkedMemory,
+  HeadSink,
+  LoadedChunk,
+  SealedChunk,
+} from "./sealed.ts";
 
 /** Caps and sizes of a {@link ChunkStore}. */
 export interface ChunkStoreOptions {
@@ -60,6 +65,11 @@ export class ChunkStore implements Storage, ChunkedMemory {
   readonly #maxPoints: number;
   #sealed: SealedChunk[] = [];
   #pointCount = 0;
+  /** A one-point key's head, as {@link ChunkStore.writeHeads} hands it on. */
+  readonly #singleScratch = {
+    timestamps: new Float64Array(1),
+    values: new Float64Array(1),
+  };
 
   /**
    * @param options Caps (none by default) and the head size.
@@ -221,16 +231,37 @@ export class ChunkStore implements Storage, ChunkedMemory {
     return this.#series.keys();
   }
 
-  /** Every key's points that are in no sealed chunk yet, copied. */
+  /**
+   * Every key's points that are in no sealed chunk yet, copied (keys
+   * whose points are all sealed left out).
+   */
   heads(): Series[] {
     const heads: Series[] = [];
-    for (const [key, entry] of this.#series) {
-      const head = typeof entry === "number"
-        ? this.#single(key, entry)
-        : entry.head();
-      if (head !== undefined) heads.push(head);
-    }
+    this.writeHeads((key, timestamps, values) => {
+      if (timestamps.length === 0) return;
+      heads.push({
+        key,
+        timestamps: Float64Array.from(timestamps),
+        values: Float64Array.from(values),
+      });
+    });
     return heads;
+  }
+
+  /**
+   * Hands `sink` every key in first-seen order with its head (empty where
+   * all is sealed), through shared scratch columns: nothing is allocated
+   * per key.
+   */
+  writeHeads(sink: HeadSink): void {
+    const single = this.#singleScratch;
+    for (const [key, entry] of this.#series) {
+      if (typeof entry === "number") {
+        single.timestamps[0] = this.#singles.timestampAt(entry);
+        single.values[0] = this.#singles.valueAt(entry);
+        sink(key, single.timestamps, single.values);
+      } else entry.writeHead(sink, this.#context);
+    }
   }
 
   /**

@@ -16,6 +16,7 @@ import {
 import {
   type ChunkedMemory,
   DAY_SECONDS,
+  type HeadSink,
   type LoadedChunk,
   type SealedChunk,
 } from "../../../../src/server/storage/engine/sealed.ts";
@@ -108,18 +109,11 @@ export class FakeMemory implements ChunkedMemory {
     return sealed;
   }
 
-  heads(): Series[] {
-    return [...this.#heads].filter(([, head]) => head.size > 0).map(
-      ([key, head]) => {
-        const timestamps = [...head].sort((a, b) => a - b);
-        const points = this.#points.get(key)!;
-        return {
-          key,
-          timestamps,
-          values: timestamps.map((t) => points.get(t)!),
-        };
-      },
-    );
+  writeHeads(sink: HeadSink): void {
+    for (const [key, points] of this.#points) {
+      const timestamps = [...this.#heads.get(key) ?? []].sort((a, b) => a - b);
+      sink(key, timestamps, timestamps.map((t) => points.get(t)!));
+    }
   }
 
   keys(): Iterable<string> {
