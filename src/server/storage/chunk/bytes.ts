@@ -12,6 +12,7 @@
  */
 
 import { withRoom } from "../../../internal/grow.ts";
+import { decodeUtf8 } from "../../../internal/utf8.ts";
 
 /** Thrown when chunk bytes do not decode: corrupt, truncated, or not a chunk. */
 export class ChunkError extends Error {
@@ -27,10 +28,7 @@ export class ChunkError extends Error {
 
 /** Most bytes of a varint holding a safe integer: 6 + 7 × 7 ≥ 53 bits. */
 const MAX_VARINT_BYTES = 8;
-/** Longest text read without a decoder call when it is ASCII. */
-const SHORT_TEXT = 64;
 const encoder = new TextEncoder();
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** An append-only byte buffer. */
 export class ByteWriter {
@@ -164,7 +162,8 @@ export function signedLength(value: number): number {
 /** Reads what a {@link ByteWriter} wrote; every overrun is a {@link ChunkError}. */
 export class ByteReader {
   readonly #buf: Uint8Array;
-  readonly #view: DataView;
+  /** Made on first use: most readers (a chunk's header) read no float. */
+  #view: DataView | undefined;
   #at = 0;
 
   /**
@@ -173,7 +172,6 @@ export class ByteReader {
    */
   constructor(buf: Uint8Array) {
     this.#buf = buf;
-    this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   /** Offset of the next byte. */
@@ -215,7 +213,7 @@ export class ByteReader {
   /** A little-endian float64. */
   float64(): number {
     this.#need(8);
-    const value = this.#view.getFloat64(this.#at, true);
+    const value = this.#dataView().getFloat64(this.#at, true);
     this.#at += 8;
     return value;
   }
@@ -223,7 +221,7 @@ export class ByteReader {
   /** A little-endian u32. */
   uint32(): number {
     this.#need(4);
-    const value = this.#view.getUint32(this.#at, true);
+    const value = this.#dataView().getUint32(this.#at, true);
     this.#at += 4;
     return value;
   }
@@ -234,13 +232,11 @@ export class ByteReader {
    */
   text(): string {
     const bytes = this.take(this.varint());
-    const length = bytes.length;
-    if (length > SHORT_TEXT) return decodeUtf8(bytes);
-    for (let i = 0; i < length; i++) {
-      if (bytes[i] >= 0x80) return decodeUtf8(bytes);
+    try {
+      return decodeUtf8(bytes);
+    } catch {
+      throw new ChunkError("text is not UTF-8");
     }
-    // ASCII: one flat string, without a decoder call.
-    return String.fromCharCode.apply(null, bytes as unknown as number[]);
   }
 
   /** A LEB128 varint holding a safe integer. */
@@ -285,18 +281,19 @@ export class ByteReader {
     return -magnitude;
   }
 
+  #dataView(): DataView {
+    const buf = this.#buf;
+    return this.#view ??= new DataView(
+      buf.buffer,
+      buf.byteOffset,
+      buf.byteLength,
+    );
+  }
+
   #need(count: number): void {
     if (this.#at + count > this.#buf.length) {
       throw new ChunkError("a chunk ends too soon");
     }
-  }
-}
-
-function decodeUtf8(bytes: Uint8Array): string {
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    throw new ChunkError("text is not UTF-8");
   }
 }
 
