@@ -152,10 +152,17 @@ async function restart(dir: string): Promise<{ ms: number; line: string }> {
   await using metrics = client(server.port);
   await metrics.get(fleet.series[0].key);
   const ms = performance.now() - started;
+  const rss = await rssOf(server.child.pid);
   await readBack(server.port);
   const stderr = await server.stop("SIGTERM");
   const line = stderr.split("\n").find((l) => l.startsWith("read ")) ?? "";
-  return { ms, line };
+  return { ms, line: `RSS ${(rss / 1e6).toFixed(1)} MB; ${line}` };
+}
+
+/** The resident set of process `pid`, in bytes (Linux). */
+async function rssOf(pid: number): Promise<number> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
 }
 
 async function run(stop: Deno.Signal): Promise<void> {

@@ -7,16 +7,20 @@
  * heads   = magic MTRCHDS1 | block* | trailer
  * block   = u32 body length | u32 CRC-32 of the body | body
  * body    = head+
- * head    = varint key length | key (UTF-8) | varint points × 2 + whole
- *           | signed timestamp | signed t × (points - 1) | f64 value × points
+ * head    = varint key length | key (UTF-8) | varint points × 4 + form | points
+ * points  = signed timestamp | signed t × (points - 1) | f64 value × points
+ *                                              (form 0: t a gap; 1: t whole)
+ *         | varint chunk length | chunk        (form 2, `encodeChunk`'s bytes)
  * trailer = u32 blocks | u32 keys | u32 CRC-32 of the 8 bytes before | magic
  * ```
  *
- * Each `t` after the first timestamp is the gap from the one before, or
- * with `whole` = 1 the timestamp itself (where a gap would pass 2^53: the
- * timestamps a chunk takes span up to 2^54). A key with no point in its
- * head (every point sealed) has neither; it is listed for its place in the
- * first-seen order.
+ * A head of {@link CHUNKED_HEAD_POINTS} points or more is written as a
+ * chunk (about 1 B a point instead of 9, for a few microseconds a key);
+ * a shorter one as its raw points, each `t` after the first timestamp
+ * the gap from the one before, or the timestamp itself where a gap would
+ * pass 2^53 (the timestamps a chunk takes span up to 2^54). A key with no
+ * point in its head (every point sealed) has none; it is listed for its
+ * place in the first-seen order.
  *
  * Varints are the chunks' (`chunk/bytes.ts`), u32s and f64s
  * little-endian. A block is closed once its body reaches
@@ -34,12 +38,19 @@
 
 import { crc32 } from "node:zlib";
 import { ByteReader, ByteWriter } from "../chunk/bytes.ts";
+import { decodeChunk, encodeChunk } from "../chunk/chunk.ts";
 import type { Series } from "../storage.ts";
 
 /** The first and the last 8 bytes of a heads file. */
 export const HEADS_MAGIC: Uint8Array = new TextEncoder().encode("MTRCHDS1");
 /** Body bytes at which a block is closed. */
 export const HEADS_BLOCK_BYTES = 4096;
+/** Points from which a head is written as a chunk. */
+export const CHUNKED_HEAD_POINTS = 16;
+const FORMS = 4;
+const GAPS = 0;
+const WHOLE = 1;
+const CHUNK = 2;
 const MAGIC_BYTES = 8;
 const BLOCK_HEADER_BYTES = 8;
 const TRAILER_BYTES = 20;
@@ -73,15 +84,26 @@ export class HeadsWriter {
     }
     const count = timestamps.length;
     out.text(key);
-    let whole = 0;
-    for (let i = 1; i < count && whole === 0; i++) {
-      if (!Number.isSafeInteger(timestamps[i] - timestamps[i - 1])) whole = 1;
-    }
-    out.varint(2 * count + whole);
-    if (count > 0) {
-      out.signed(timestamps[0]);
+    const chunk = count >= CHUNKED_HEAD_POINTS
+      ? chunkOf(timestamps, values)
+      : undefined;
+    if (chunk !== undefined) {
+      out.varint(FORMS * count + CHUNK);
+      out.varint(chunk.length);
+      out.append(chunk);
+    } else {
+      let form = GAPS;
+      for (let i = 1; i < count && form === GAPS; i++) {
+        if (!Number.isSafeInteger(timestamps[i] - timestamps[i - 1])) {
+          form = WHOLE;
+        }
+      }
+      out.varint(FORMS * count + form);
+      if (count > 0) out.signed(timestamps[0]);
       for (let i = 1; i < count; i++) {
-        out.signed(whole ? timestamps[i] : timestamps[i] - timestamps[i - 1]);
+        out.signed(
+          form === WHOLE ? timestamps[i] : timestamps[i] - timestamps[i - 1],
+        );
       }
       for (let i = 0; i < count; i++) out.float64(values[i]);
     }
@@ -273,23 +295,46 @@ function readHead(
 ): void {
   const key = reader.text();
   const field = reader.varint();
-  const count = Math.floor(field / 2);
-  const whole = field % 2 === 1;
+  const count = Math.floor(field / FORMS);
+  const form = field % FORMS;
+  const { timestamps, values } = heads;
+  if (form === CHUNK) {
+    const chunk = decodeChunk(reader.take(reader.varint()));
+    if (chunk.timestamps.length !== count) throw new Error("a wrong count");
+    for (let i = 0; i < count; i++) {
+      timestamps.push(chunk.timestamps[i]);
+      values.push(chunk.values[i]);
+    }
+  } else if (form === GAPS || form === WHOLE) {
+    let timestamp = count > 0 ? reader.signed() : 0;
+    if (count > 0) timestamps.push(timestamp);
+    for (let i = 1; i < count; i++) {
+      timestamp = form === WHOLE
+        ? reader.signed()
+        : timestamp + reader.signed();
+      if (!Number.isSafeInteger(timestamp)) throw new Error("a timestamp");
+      timestamps.push(timestamp);
+    }
+    const at = reader.offset;
+    reader.take(8 * count);
+    for (let i = 0; i < count; i++) {
+      values.push(view.getFloat64(at + 8 * i, true));
+    }
+  } else throw new Error(`no form ${form}`);
   heads.keys.push(key);
   heads.counts.push(count);
-  if (count === 0) return;
-  const { timestamps, values } = heads;
-  let timestamp = reader.signed();
-  timestamps.push(timestamp);
-  for (let i = 1; i < count; i++) {
-    timestamp = whole ? reader.signed() : timestamp + reader.signed();
-    if (!Number.isSafeInteger(timestamp)) throw new Error("not a timestamp");
-    timestamps.push(timestamp);
-  }
-  const at = reader.offset;
-  reader.take(8 * count);
-  for (let i = 0; i < count; i++) {
-    values.push(view.getFloat64(at + 8 * i, true));
+}
+
+/** A head's points as a chunk, or `undefined` where they cannot be one. */
+function chunkOf(
+  timestamps: ArrayLike<number>,
+  values: ArrayLike<number>,
+): Uint8Array | undefined {
+  try {
+    return encodeChunk(timestamps, values);
+  } catch {
+    // Timestamps that do not ascend (no store hands such a head on).
+    return undefined;
   }
 }
 

@@ -45,7 +45,7 @@ function expectedLines(heads: readonly Series[]): string[] {
   });
 }
 
-/** Six heads in blocks of at least 16 body bytes: a block per one or two keys. */
+/** Seven heads (one long enough to be a chunk) in blocks of at least 16 body bytes. */
 const SMALL: Series[] = [
   {
     key: "cpu",
@@ -56,6 +56,11 @@ const SMALL: Series[] = [
   { key: "x", timestamps: [-5], values: [-0] },
   { key: "mem", timestamps: [7], values: [1e308] },
   { key: "sealed", timestamps: [], values: [] },
+  {
+    key: "chunked",
+    timestamps: Array.from({ length: 16 }, (_, i) => 1_700_000_000 + 10 * i),
+    values: Array.from({ length: 16 }, (_, i) => i / 4),
+  },
   {
     key: "far",
     timestamps: [-(2 ** 53 - 1), 2 ** 53 - 1],
@@ -85,14 +90,14 @@ Deno.test("a heads file's bytes are the documented layout (golden bytes)", () =>
   assertEquals(
     hex(bytes),
     "4d54524348445331" + // magic MTRCHDS1
-      "1b000000" + "a15caf02" + // block: 27 body bytes, CRC-32
+      "1b000000" + "14be4a02" + // block: 27 body bytes, CRC-32
       "03637075" + // key "cpu"
-      "04" + // 2 points × 2, gaps
+      "08" + // 2 points × 4 + form 0: raw points, gaps
       "80c49fd50c" + "0a" + // 1700000000, then a gap of 10
       "000000000000f83f" + "0000000000000240" + // 1.5, 2.25
-      "10000000" + "7f0d57bc" + // block: 16 body bytes, CRC-32
+      "10000000" + "387d49b1" + // block: 16 body bytes, CRC-32
       "02c3a9" + "00" + // key "é", no point: listed for its place
-      "0178" + "02" + "45" + // key "x", 1 point, at -5
+      "0178" + "04" + "45" + // key "x", 1 point × 4, at -5
       "0000000000000080" + // -0
       "02000000" + "03000000" + "fa77b235" + // 2 blocks, 3 keys, CRC-32
       "4d54524348445331", // magic
