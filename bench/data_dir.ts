@@ -153,16 +153,31 @@ async function restart(dir: string): Promise<{ ms: number; line: string }> {
   await metrics.get(fleet.series[0].key);
   const ms = performance.now() - started;
   const rss = await rssOf(server.child.pid);
+  const cpu = await cpuSecondsOf(server.child.pid);
   await readBack(server.port);
   const stderr = await server.stop("SIGTERM");
   const line = stderr.split("\n").find((l) => l.startsWith("read ")) ?? "";
-  return { ms, line: `RSS ${(rss / 1e6).toFixed(1)} MB; ${line}` };
+  return {
+    ms,
+    line: `${cpu.toFixed(2)} CPU s; RSS ${(rss / 1e6).toFixed(1)} MB; ${line}`,
+  };
 }
 
 /** The resident set of process `pid`, in bytes (Linux). */
 async function rssOf(pid: number): Promise<number> {
   const status = await Deno.readTextFile(`/proc/${pid}/status`);
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
+}
+
+/**
+ * The CPU time process `pid` used so far (user and system, Linux): what a
+ * start costs, less moved than its wall time by other jobs on the machine.
+ */
+async function cpuSecondsOf(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  // Fields after the command name (which may hold spaces): utime is the 12th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function run(stop: Deno.Signal): Promise<void> {
