@@ -13,7 +13,8 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const codes: number[] = [];
 
 /**
- * `bytes` as a string, exactly as a fatal UTF-8 `TextDecoder` gives it.
+ * `bytes[start, end)` as a string, exactly as a fatal UTF-8 `TextDecoder`
+ * gives it (no view of the bytes is made for an ASCII string).
  *
  * @throws {TypeError} when `bytes` is not UTF-8.
  *
@@ -24,13 +25,17 @@ const codes: number[] = [];
  * decodeUtf8(new TextEncoder().encode("cpu.load")); // "cpu.load"
  * ```
  */
-export function decodeUtf8(bytes: Uint8Array): string {
-  const length = bytes.length;
-  if (length > SHORT) return utf8.decode(bytes);
+export function decodeUtf8(
+  bytes: Uint8Array,
+  start = 0,
+  end: number = bytes.length,
+): string {
+  const length = end - start;
+  if (length > SHORT) return utf8.decode(bytes.subarray(start, end));
   codes.length = length;
   for (let i = 0; i < length; i++) {
-    const byte = bytes[i];
-    if (byte >= 0x80) return utf8.decode(bytes);
+    const byte = bytes[start + i];
+    if (byte >= 0x80) return utf8.decode(bytes.subarray(start, end));
     codes[i] = byte;
   }
   // One flat string: ASCII is its own UTF-8.

@@ -204,6 +204,12 @@ export class ByteReader {
     return bytes;
   }
 
+  /** Moves past the next `count` bytes. */
+  skip(count: number): void {
+    this.#need(count);
+    this.#at += count;
+  }
+
   /** One byte. */
   byte(): number {
     this.#need(1);
@@ -231,9 +237,12 @@ export class ByteReader {
    * @throws {ChunkError} when it runs past the end or is not UTF-8.
    */
   text(): string {
-    const bytes = this.take(this.varint());
+    const length = this.varint();
+    this.#need(length);
+    const start = this.#at;
+    this.#at += length;
     try {
-      return decodeUtf8(bytes);
+      return decodeUtf8(this.#buf, start, start + length);
     } catch {
       throw new ChunkError("text is not UTF-8");
     }

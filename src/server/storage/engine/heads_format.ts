@@ -316,7 +316,7 @@ function readHead(
       timestamps.push(timestamp);
     }
     const at = reader.offset;
-    reader.take(8 * count);
+    reader.skip(8 * count);
     for (let i = 0; i < count; i++) {
       values.push(view.getFloat64(at + 8 * i, true));
     }

@@ -123,7 +123,7 @@ function visitPayload(payload: Uint8Array, visit: PointVisitor): number {
   let visited = 0;
   while (at < payload.length) {
     const keyLength = view.getUint32(at, true);
-    const key = decodeUtf8(payload.subarray(at + 4, at + 4 + keyLength));
+    const key = decodeUtf8(payload, at + 4, at + 4 + keyLength);
     const countAt = at + 4 + keyLength;
     const count = view.getUint32(countAt, true);
     at = countAt + 4;
