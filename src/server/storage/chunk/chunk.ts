@@ -224,8 +224,9 @@ export function chunkHeader(bytes: Uint8Array): ChunkHeader {
 export function chunkProblem(bytes: Uint8Array): string | undefined {
   if (bytes.length < 3 + CRC_BYTES) return "a chunk is too short";
   const end = bytes.length - CRC_BYTES;
-  const stored = new DataView(bytes.buffer, bytes.byteOffset + end, CRC_BYTES)
-    .getUint32(0, true);
+  // Read by hand: a DataView a chunk would be most of a start-up's garbage.
+  const stored = (bytes[end] | bytes[end + 1] << 8 | bytes[end + 2] << 16 |
+    bytes[end + 3] << 24) >>> 0;
   if (crc32(bytes.subarray(0, end)) !== stored) {
     return "a chunk fails its CRC-32 check";
   }

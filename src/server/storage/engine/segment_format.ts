@@ -299,7 +299,9 @@ function readRecord(bytes: Bytes, at: number, limit: number): RecordRead {
   let chunkLength: number;
   try {
     const reader = readerAt(bytes, at);
-    const keyBytes = reader.take(reader.varint());
+    const keyLength = reader.varint();
+    const keyAt = reader.offset;
+    reader.skip(keyLength);
     chunkLength = reader.varint();
     const headerEnd = reader.offset;
     const crc = reader.uint32();
@@ -307,7 +309,7 @@ function readRecord(bytes: Bytes, at: number, limit: number): RecordRead {
     if (crc32(bytes.all.subarray(at, headerEnd)) !== crc) {
       return { problem: "a record's key fails its CRC-32 check" };
     }
-    key = decodeUtf8(keyBytes);
+    key = decodeUtf8(bytes.all, keyAt, keyAt + keyLength);
     chunkAt = reader.offset;
   } catch {
     return { problem: "a record's header is damaged" };
