@@ -116,9 +116,7 @@ class ChunkSubject implements Subject {
     const heads = new Map(old.heads().map((head) => [head.key, head]));
     this.storage = new ChunkStore({ headPoints: this.#headPoints });
     for (const { key } of old.getAll()) {
-      for (const chunk of this.#taken.get(key) ?? []) {
-        this.storage.loadSegmentChunk(key, chunk.bytes);
-      }
+      this.storage.loadSegmentChunks(key, this.#taken.get(key) ?? []);
       const head = heads.get(key);
       for (let i = 0; i < (head?.timestamps.length ?? 0); i++) {
         this.storage.upsert(key, head!.timestamps[i], head!.values[i]);

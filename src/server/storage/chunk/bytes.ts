@@ -12,6 +12,7 @@
  */
 
 import { withRoom } from "../../../internal/grow.ts";
+import { decodeUtf8 } from "../../../internal/utf8.ts";
 
 /** Thrown when chunk bytes do not decode: corrupt, truncated, or not a chunk. */
 export class ChunkError extends Error {
@@ -27,6 +28,7 @@ export class ChunkError extends Error {
 
 /** Most bytes of a varint holding a safe integer: 6 + 7 × 7 ≥ 53 bits. */
 const MAX_VARINT_BYTES = 8;
+const encoder = new TextEncoder();
 
 /** An append-only byte buffer. */
 export class ByteWriter {
@@ -116,6 +118,33 @@ export class ByteWriter {
     this.#length = at;
   }
 
+  /** Appends `text` as a varint byte length and its UTF-8 bytes. */
+  text(value: string): void {
+    const length = value.length;
+    let ascii = true;
+    for (let i = 0; i < length && ascii; i++) {
+      ascii = value.charCodeAt(i) < 0x80;
+    }
+    if (!ascii) {
+      const bytes = encoder.encode(value);
+      this.varint(bytes.length);
+      this.append(bytes);
+      return;
+    }
+    // ASCII (the usual key): no encoder call, no array made.
+    this.varint(length);
+    this.#reserve(length);
+    const buf = this.#buf;
+    const at = this.#length;
+    for (let i = 0; i < length; i++) buf[at + i] = value.charCodeAt(i);
+    this.#length += length;
+  }
+
+  /** Overwrites the u32 written at `offset`, little-endian. */
+  setUint32(offset: number, value: number): void {
+    this.#view.setUint32(offset, value, true);
+  }
+
   #reserve(count: number): void {
     const buf = withRoom(this.#buf, this.#length, count);
     if (buf === this.#buf) return;
@@ -138,7 +167,8 @@ export function signedLength(value: number): number {
 /** Reads what a {@link ByteWriter} wrote; every overrun is a {@link ChunkError}. */
 export class ByteReader {
   readonly #buf: Uint8Array;
-  readonly #view: DataView;
+  /** Made on first use: most readers (a chunk's header) read no float. */
+  #view: DataView | undefined;
   #at = 0;
 
   /**
@@ -147,7 +177,6 @@ export class ByteReader {
    */
   constructor(buf: Uint8Array) {
     this.#buf = buf;
-    this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   /** Offset of the next byte. */
@@ -180,6 +209,12 @@ export class ByteReader {
     return bytes;
   }
 
+  /** Moves past the next `count` bytes. */
+  skip(count: number): void {
+    this.#need(count);
+    this.#at += count;
+  }
+
   /** One byte. */
   byte(): number {
     this.#need(1);
@@ -189,7 +224,7 @@ export class ByteReader {
   /** A little-endian float64. */
   float64(): number {
     this.#need(8);
-    const value = this.#view.getFloat64(this.#at, true);
+    const value = this.#dataView().getFloat64(this.#at, true);
     this.#at += 8;
     return value;
   }
@@ -197,9 +232,25 @@ export class ByteReader {
   /** A little-endian u32. */
   uint32(): number {
     this.#need(4);
-    const value = this.#view.getUint32(this.#at, true);
+    const value = this.#dataView().getUint32(this.#at, true);
     this.#at += 4;
     return value;
+  }
+
+  /**
+   * Text written by {@link ByteWriter.text}.
+   * @throws {ChunkError} when it runs past the end or is not UTF-8.
+   */
+  text(): string {
+    const length = this.varint();
+    this.#need(length);
+    const start = this.#at;
+    this.#at += length;
+    try {
+      return decodeUtf8(this.#buf, start, start + length);
+    } catch {
+      throw new ChunkError("text is not UTF-8");
+    }
   }
 
   /** A LEB128 varint holding a safe integer. */
@@ -242,6 +293,15 @@ export class ByteReader {
     if (!negative) return magnitude;
     if (magnitude === 0) throw new ChunkError("a varint holds -0");
     return -magnitude;
+  }
+
+  #dataView(): DataView {
+    const buf = this.#buf;
+    return this.#view ??= new DataView(
+      buf.buffer,
+      buf.byteOffset,
+      buf.byteLength,
+    );
   }
 
   #need(count: number): void {

@@ -101,6 +101,20 @@ export class ChunkList {
     return at < this.#length && this.firstOf(at) <= timestamp ? at : -1;
   }
 
+  /**
+   * Makes room for `chunks` more chunks of `bytes` bytes in all, exactly
+   * (start-up knows a key's chunks before it loads them: no slack).
+   */
+  reserve(chunks: number, bytes: number): void {
+    this.#bytes = withRoom(this.#bytes, this.#used, bytes, 0);
+    this.#index = withRoom(
+      this.#index,
+      FIELDS * this.#length,
+      FIELDS * chunks,
+      0,
+    );
+  }
+
   /** Replaces chunks `[at, at + removed)` with `added` (in time order). */
   splice(at: number, removed: number, added: readonly ListedChunk[]): void {
     const index = this.#index;

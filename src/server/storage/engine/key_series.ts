@@ -8,12 +8,18 @@
  * @module
  */
 
-import { decodeChunk, type DecodedChunk } from "../chunk/chunk.ts";
+import {
+  type ChunkHeader,
+  chunkHeader,
+  decodeChunk,
+  type DecodedChunk,
+} from "../chunk/chunk.ts";
 import { lowerBound } from "../range.ts";
 import type { Series } from "../storage.ts";
 import { ChunkList, type ListedChunk } from "./chunk_list.ts";
 import { Head } from "./head.ts";
 import { dayOf, encodeRun, mergeColumns, mergeRun } from "./merge.ts";
+import type { HeadSink, LoadedChunk } from "./sealed.ts";
 
 /** What every key of a store shares: sizes, scratch space, a decoded chunk, where seals go. */
 export class SeriesContext {
@@ -150,45 +156,53 @@ export class KeySeries {
     this.#shadowed = 0;
   }
 
+  /** Makes room for `chunks` after the chunks held, so loading them does not grow the list piecemeal. */
+  reserve(chunks: readonly LoadedChunk[]): void {
+    let bytes = 0;
+    for (const chunk of chunks) bytes += chunk.bytes.length;
+    this.#chunks.reserve(chunks.length, bytes);
+  }
+
   /**
-   * Takes a chunk read from a segment (already decoded from `bytes`): its
-   * points win over any held. Returns how many seconds are new.
+   * Takes a chunk read from a segment: its points win over any held.
+   * Returns how many seconds are new. Where it overlaps nothing held and
+   * its header agrees with its span, it is kept as its bytes, undecoded.
+   *
+   * @throws {ChunkError} before any change, when its header is malformed,
+   * or disagrees with its span and the chunk does not decode.
    */
-  load(
-    bytes: Uint8Array,
-    decoded: DecodedChunk,
-    context: SeriesContext,
-  ): number {
+  load(chunk: LoadedChunk, context: SeriesContext): number {
+    const { bytes, first, last } = chunk;
+    const header = chunkHeader(bytes);
+    // A header that disagrees with the index: the points themselves tell.
+    const decoded = spanAgrees(first, last, header)
+      ? undefined
+      : decodeChunk(bytes);
     const before = this.points;
     // Head points go first, so the loaded points win over them.
     this.seal(context);
     const list = this.#chunks;
-    const { timestamps } = decoded;
-    const first = timestamps[0];
-    const last = timestamps[timestamps.length - 1];
-    this.#newest = Math.max(this.#newest, last);
     const at = list.findFrom(first);
     if (
-      dayOf(first) === dayOf(last) &&
+      decoded === undefined && dayOf(first) === dayOf(last) &&
       (at === list.length || list.firstOf(at) > last)
     ) {
-      // The common case: no overlap, kept as its bytes (a copy: the
-      // caller's buffer may be a whole segment).
-      list.splice(at, 0, [{
-        bytes: bytes.slice(),
-        first,
-        last,
-        count: timestamps.length,
-        loaded: true,
-      }]);
-    } else {
-      mergeRun(list, decoded, {
-        limit: Math.max(context.chunkLimit, timestamps.length),
-        joinBelow: 0,
-        loaded: true,
-        onWrite: (chunk) => context.onWrite(this.key, chunk),
-      });
+      // The common case: appended as its bytes (copied into the list, so
+      // no file buffer stays alive).
+      this.#newest = Math.max(this.#newest, last);
+      const { count } = header;
+      list.splice(at, 0, [{ bytes, first, last, count, loaded: true }]);
+      return this.points - before;
     }
+    const run = decoded ?? decodeChunk(bytes);
+    const { timestamps } = run;
+    this.#newest = Math.max(this.#newest, timestamps[timestamps.length - 1]);
+    mergeRun(list, run, {
+      limit: Math.max(context.chunkLimit, timestamps.length),
+      joinBelow: 0,
+      loaded: true,
+      onWrite: (written) => context.onWrite(this.key, written),
+    });
     return this.points - before;
   }
 
@@ -212,6 +226,15 @@ export class KeySeries {
     while (drop < list.length && list.lastOf(drop) < before) drop++;
     if (drop > 0) list.splice(0, drop, []);
     return held - this.points;
+  }
+
+  /** Hands `sink` the key and its head's points, through `context`'s scratch columns. */
+  writeHead(sink: HeadSink, context: SeriesContext): void {
+    const length = this.#head.length;
+    const timestamps = context.timestamps.subarray(0, length);
+    const values = context.values.subarray(0, length);
+    this.#head.copyTo(timestamps, values, 0);
+    sink(this.key, timestamps, values);
   }
 
   /** The head's points, copied; `undefined` when it is empty. */
@@ -281,4 +304,13 @@ export class KeySeries {
       values: values.subarray(0, k),
     };
   }
+}
+
+/**
+ * Whether a chunk's header can hold the span the segment index gives:
+ * the same first timestamp, and `count` whole seconds from first to last.
+ */
+function spanAgrees(first: number, last: number, header: ChunkHeader): boolean {
+  return header.first === first &&
+    (header.count === 1 ? last === first : last - first >= header.count - 1);
 }

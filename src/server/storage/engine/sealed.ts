@@ -28,6 +28,32 @@ export interface SealedChunk {
 }
 
 /**
+ * A chunk read from a segment, as start-up loads it: its span comes from
+ * the segment's index, so it is kept as its bytes without decoding.
+ */
+export interface LoadedChunk {
+  /** The chunk's first timestamp. */
+  readonly first: number;
+  /** The chunk's last timestamp. */
+  readonly last: number;
+  /**
+   * The chunk's bytes (`encodeChunk`'s output), whose CRC-32 the segment
+   * reader checked: it is not checked again until a read decodes them.
+   */
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * Receives a key's head: its points in no sealed chunk, timestamps
+ * ascending. The columns are valid only during the call.
+ */
+export type HeadSink = (
+  key: string,
+  timestamps: ArrayLike<number>,
+  values: ArrayLike<number>,
+) => void;
+
+/**
  * What the durable layer asks of the in-memory store. Puts and WAL replay
  * go through `upsert`; the durable layer never reads chunks back except at
  * start-up.
@@ -59,21 +85,23 @@ export interface ChunkedMemory {
    */
   takeSealed(): SealedChunk[];
   /**
-   * Every key's points that are in no sealed chunk yet, copied: what a
-   * checkpoint writes. Synchronous, so the copy is one moment's state.
+   * Hands `sink` every key, in first-seen order, with its points that are
+   * in no sealed chunk yet (none where all are sealed): what a checkpoint
+   * writes. Synchronous, so it is one moment's state.
    */
-  heads(): Series[];
+  writeHeads(sink: HeadSink): void;
   /**
    * Every key, in first-seen order (as `getAll` answers), without its
    * points: a checkpoint records the order so a restart keeps it.
    */
   keys(): Iterable<string>;
   /**
-   * At start-up, a chunk read from a segment, in segment sequence order:
-   * where it overlaps points already loaded, its points win. Loaded chunks
-   * are not returned by {@link ChunkedMemory.takeSealed} (they are on disk
-   * already); head points from a checkpoint and the WAL come in through
-   * {@link ChunkedMemory.upsert}.
+   * At start-up, chunks of `key` read from segments, in segment sequence
+   * order: where one overlaps points already loaded, its points win. A
+   * chunk that overlaps nothing held is kept as its bytes, not decoded.
+   * Loaded chunks are not returned by {@link ChunkedMemory.takeSealed}
+   * (they are on disk already); head points from a checkpoint and the WAL
+   * come in through {@link ChunkedMemory.upsert}.
    */
-  loadSegmentChunk(key: string, bytes: Uint8Array): void;
+  loadSegmentChunks(key: string, chunks: readonly LoadedChunk[]): void;
 }

@@ -29,6 +29,7 @@
 import { crc32 } from "node:zlib";
 import { ByteReader, ByteWriter } from "../chunk/bytes.ts";
 import { chunkProblem, decodeChunk } from "../chunk/chunk.ts";
+import { decodeUtf8 } from "../../../internal/utf8.ts";
 
 /** The first and the last 8 bytes of every segment. */
 export const SEGMENT_MAGIC: Uint8Array = new TextEncoder().encode("MTRCSEG1");
@@ -37,7 +38,6 @@ const TRAILER_BYTES = 16;
 const CRC_BYTES = 4;
 const KINDS = ["segment", "checkpoint", "converted"] as const;
 const encoder = new TextEncoder();
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * What a file holds: `segment` (sealed chunks), `checkpoint` (the head at
@@ -299,7 +299,9 @@ function readRecord(bytes: Bytes, at: number, limit: number): RecordRead {
   let chunkLength: number;
   try {
     const reader = readerAt(bytes, at);
-    const keyBytes = reader.take(reader.varint());
+    const keyLength = reader.varint();
+    const keyAt = reader.offset;
+    reader.skip(keyLength);
     chunkLength = reader.varint();
     const headerEnd = reader.offset;
     const crc = reader.uint32();
@@ -307,7 +309,7 @@ function readRecord(bytes: Bytes, at: number, limit: number): RecordRead {
     if (crc32(bytes.all.subarray(at, headerEnd)) !== crc) {
       return { problem: "a record's key fails its CRC-32 check" };
     }
-    key = utf8.decode(keyBytes);
+    key = decodeUtf8(bytes.all, keyAt, keyAt + keyLength);
     chunkAt = reader.offset;
   } catch {
     return { problem: "a record's header is damaged" };

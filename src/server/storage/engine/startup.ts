@@ -14,7 +14,6 @@
  * @module
  */
 
-import { decodeChunk } from "../chunk/chunk.ts";
 import type { PointVisitor } from "../log/format.ts";
 import type { SegmentOnDisk } from "./checkpoint.ts";
 import {
@@ -28,13 +27,13 @@ import {
   listWal,
   openFiles,
   type ReadSegment,
-  readSegmentFile,
   removeAll,
   segmentsDir,
   walPath,
 } from "./files.ts";
+import { readCheckpoint } from "./checkpoint_read.ts";
 import { legacyLog, replayLegacy, undoConversion } from "./migration.ts";
-import type { ChunkedMemory } from "./sealed.ts";
+import type { ChunkedMemory, LoadedChunk } from "./sealed.ts";
 import { replayWal } from "./wal.ts";
 
 /** What {@link loadDirectory} read. */
@@ -59,7 +58,7 @@ export interface Loaded {
 class SegmentChunks {
   readonly #memory: ChunkedMemory;
   /** Per key, its chunks in sequence order; first appearance first. */
-  readonly #byKey = new Map<string, Uint8Array[]>();
+  readonly #byKey = new Map<string, LoadedChunk[]>();
   /** Chunks loaded. */
   loaded = 0;
 
@@ -72,11 +71,11 @@ class SegmentChunks {
     this.#memory = memory;
     for (const segment of segments) {
       const { sequence } = segment.footer;
-      for (const { key, bytes, last } of segment.records) {
-        if (expiredChunk(mark, sequence, last)) continue;
-        const chunks = this.#byKey.get(key);
-        if (chunks === undefined) this.#byKey.set(key, [bytes]);
-        else chunks.push(bytes);
+      for (const record of segment.records) {
+        if (expiredChunk(mark, sequence, record.last)) continue;
+        const chunks = this.#byKey.get(record.key);
+        if (chunks === undefined) this.#byKey.set(record.key, [record]);
+        else chunks.push(record);
       }
     }
   }
@@ -86,7 +85,7 @@ class SegmentChunks {
     const chunks = this.#byKey.get(key);
     if (chunks === undefined) return;
     this.#byKey.delete(key);
-    for (const bytes of chunks) this.#memory.loadSegmentChunk(key, bytes);
+    this.#memory.loadSegmentChunks(key, chunks);
     this.loaded += chunks.length;
   }
 
@@ -131,19 +130,20 @@ export async function loadDirectory(
   let headPoints = 0;
   if (checkpoints.length > 0) {
     const path = checkpointPath(dir, checkpoint);
-    const file = await readSegmentFile(path, checkpoint, "checkpoint", log);
+    const file = await readCheckpoint(path, checkpoint, log);
     damaged += file.damaged;
     readFiles.push(path);
     const upsert = upsertFrom(checkpoint);
-    for (const { key, bytes } of file.records) {
+    const { keys, counts, timestamps, values } = file.heads;
+    let at = 0;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k];
       chunks.load(key);
-      if (bytes.length === 0) continue;
-      const { timestamps, values } = decodeChunk(bytes);
-      for (let i = 0; i < timestamps.length; i++) {
-        upsert(key, timestamps[i], values[i]);
+      for (const end = at + counts[k]; at < end; at++) {
+        upsert(key, timestamps[at], values[at]);
       }
-      headPoints += timestamps.length;
     }
+    headPoints = at;
   }
   const replayed = wal.filter((n) => n > checkpoint);
   let walPoints = 0;

@@ -14,14 +14,19 @@
  * @module
  */
 
-import { decodeChunk, MAX_CHUNK_POINTS } from "../chunk/chunk.ts";
+import { MAX_CHUNK_POINTS } from "../chunk/chunk.ts";
 import { flatCopy } from "../../../internal/flat.ts";
 import type { Series, Storage, StorageSize, StoredPoint } from "../storage.ts";
 import type { ListedChunk } from "./chunk_list.ts";
 import { KeySeries, SeriesContext } from "./key_series.ts";
 import { dayOf } from "./merge.ts";
 import { OnePointColumn } from "../one_point_column.ts";
-import type { ChunkedMemory, SealedChunk } from "./sealed.ts";
+import type {
+  ChunkedMemory,
+  HeadSink,
+  LoadedChunk,
+  SealedChunk,
+} from "./sealed.ts";
 
 /** Caps and sizes of a {@link ChunkStore}. */
 export interface ChunkStoreOptions {
@@ -60,6 +65,11 @@ export class ChunkStore implements Storage, ChunkedMemory {
   readonly #maxPoints: number;
   #sealed: SealedChunk[] = [];
   #pointCount = 0;
+  /** A one-point key's head, as {@link ChunkStore.writeHeads} hands it on. */
+  readonly #singleScratch = {
+    timestamps: new Float64Array(1),
+    values: new Float64Array(1),
+  };
 
   /**
    * @param options Caps (none by default) and the head size.
@@ -221,36 +231,69 @@ export class ChunkStore implements Storage, ChunkedMemory {
     return this.#series.keys();
   }
 
-  /** Every key's points that are in no sealed chunk yet, copied. */
+  /**
+   * Every key's points that are in no sealed chunk yet, copied (keys
+   * whose points are all sealed left out).
+   */
   heads(): Series[] {
     const heads: Series[] = [];
-    for (const [key, entry] of this.#series) {
-      const head = typeof entry === "number"
-        ? this.#single(key, entry)
-        : entry.head();
-      if (head !== undefined) heads.push(head);
-    }
+    this.writeHeads((key, timestamps, values) => {
+      if (timestamps.length === 0) return;
+      heads.push({
+        key,
+        timestamps: Float64Array.from(timestamps),
+        values: Float64Array.from(values),
+      });
+    });
     return heads;
   }
 
   /**
-   * At start-up, a chunk read from a segment: where it overlaps points
-   * already held its points win. Not reported by `takeSealed` unless it
-   * had to be merged with points that came from elsewhere.
-   *
-   * @throws {ChunkError} when `bytes` is not a sound chunk (nothing is
-   * changed then).
+   * Hands `sink` every key in first-seen order with its head (empty where
+   * all is sealed), through shared scratch columns: nothing is allocated
+   * per key.
    */
-  loadSegmentChunk(key: string, bytes: Uint8Array): void {
-    const decoded = decodeChunk(bytes);
+  writeHeads(sink: HeadSink): void {
+    const single = this.#singleScratch;
+    for (const [key, entry] of this.#series) {
+      if (typeof entry === "number") {
+        single.timestamps[0] = this.#singles.timestampAt(entry);
+        single.values[0] = this.#singles.valueAt(entry);
+        sink(key, single.timestamps, single.values);
+      } else entry.writeHead(sink, this.#context);
+    }
+  }
+
+  /**
+   * At start-up, chunks of `key` read from segments, in sequence order:
+   * where one overlaps points already held its points win. One that
+   * overlaps nothing held (the usual case: a key's chunks come in time
+   * order) is kept as its bytes, its point count read from its header,
+   * and is not decoded. Not reported by `takeSealed` unless it had to be
+   * merged with points from elsewhere.
+   *
+   * @throws {ChunkError} when a chunk's header is malformed or disagrees
+   * with its span and the chunk does not decode (that chunk changes
+   * nothing; those before it stay loaded).
+   */
+  loadSegmentChunks(key: string, chunks: readonly LoadedChunk[]): void {
     const entry = this.#series.get(key);
     let series: KeySeries;
     if (entry === undefined) {
       series = new KeySeries(flatCopy(key), this.#context.headLimit);
-      this.#series.set(series.key, series);
     } else if (typeof entry === "number") series = this.#grow(key, entry);
     else series = entry;
-    this.#pointCount += series.load(bytes, decoded, this.#context);
+    series.reserve(chunks);
+    try {
+      for (const chunk of chunks) {
+        this.#pointCount += series.load(chunk, this.#context);
+      }
+    } finally {
+      // Listed once it holds points: a refused chunk leaves no empty key.
+      if (entry === undefined && series.points > 0) {
+        this.#series.set(series.key, series);
+      }
+    }
   }
 
   /** Moves a one-point key out of the shared column into a series of its own. */

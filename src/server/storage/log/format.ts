@@ -19,6 +19,7 @@
  */
 
 import { slide, withRoom } from "../../../internal/grow.ts";
+import { decodeUtf8 } from "../../../internal/utf8.ts";
 import { crc32 } from "node:zlib";
 import type { StoredPoint } from "../storage.ts";
 
@@ -31,7 +32,6 @@ const INITIAL_CAPACITY = 64 * 1024;
 /** A frame buffer past this is let go after its frame, not kept for the next. */
 const MAX_KEPT_CAPACITY = 16 * 1024 * 1024;
 const encoder = new TextEncoder();
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Builds one frame from records; `take` seals it and starts the next. */
 export class FrameWriter {
@@ -155,7 +155,7 @@ function visitPayload(payload: Uint8Array, visit: PointVisitor): number {
   let visited = 0;
   while (at < payload.length) {
     const keyLength = view.getUint32(at, true);
-    const key = utf8.decode(payload.subarray(at + 4, at + 4 + keyLength));
+    const key = decodeUtf8(payload, at + 4, at + 4 + keyLength);
     const countAt = at + 4 + keyLength;
     const count = view.getUint32(countAt, true);
     at = countAt + 4;

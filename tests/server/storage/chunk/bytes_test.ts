@@ -120,3 +120,22 @@ Deno.test("floats and u32s are little-endian, and reading past the end throws", 
   assertThrows(() => reader.byte(), ChunkError);
   assertThrows(() => new ByteReader(new Uint8Array(7)).float64(), ChunkError);
 });
+
+Deno.test("text round-trips ASCII, multi-byte and long strings, and refuses bytes that are not UTF-8", () => {
+  const texts = [
+    "",
+    "cpu",
+    "many.grp7.key123456",
+    "mem.é",
+    "☃".repeat(30),
+    "k".repeat(65),
+    "x".repeat(64),
+  ];
+  const writer = new ByteWriter();
+  for (const text of texts) writer.text(text);
+  const reader = new ByteReader(writer.bytes());
+  assertEquals(texts.map(() => reader.text()), texts);
+  assertEquals(reader.remaining, 0);
+  const broken = new ByteReader(Uint8Array.of(2, 0xc3, 0x28));
+  assertThrows(() => broken.text(), ChunkError);
+});

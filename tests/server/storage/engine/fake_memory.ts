@@ -16,6 +16,8 @@ import {
 import {
   type ChunkedMemory,
   DAY_SECONDS,
+  type HeadSink,
+  type LoadedChunk,
   type SealedChunk,
 } from "../../../../src/server/storage/engine/sealed.ts";
 import type {
@@ -30,7 +32,7 @@ export class FakeMemory implements ChunkedMemory {
   readonly #heads = new Map<string, Set<number>>();
   readonly #sealAt: number;
   #sealed: SealedChunk[] = [];
-  /** Chunks given to loadSegmentChunk. */
+  /** Chunks given to loadSegmentChunks. */
   loadedChunks = 0;
 
   /**
@@ -107,31 +109,26 @@ export class FakeMemory implements ChunkedMemory {
     return sealed;
   }
 
-  heads(): Series[] {
-    return [...this.#heads].filter(([, head]) => head.size > 0).map(
-      ([key, head]) => {
-        const timestamps = [...head].sort((a, b) => a - b);
-        const points = this.#points.get(key)!;
-        return {
-          key,
-          timestamps,
-          values: timestamps.map((t) => points.get(t)!),
-        };
-      },
-    );
+  writeHeads(sink: HeadSink): void {
+    for (const [key, points] of this.#points) {
+      const timestamps = [...this.#heads.get(key) ?? []].sort((a, b) => a - b);
+      sink(key, timestamps, timestamps.map((t) => points.get(t)!));
+    }
   }
 
   keys(): Iterable<string> {
     return this.#points.keys();
   }
 
-  loadSegmentChunk(key: string, bytes: Uint8Array): void {
-    const { timestamps, values } = decodeChunk(bytes);
-    timestamps.forEach((t, i) => {
-      this.#set(key, t, values[i]);
-      this.#heads.get(key)?.delete(t);
-    });
-    this.loadedChunks++;
+  loadSegmentChunks(key: string, chunks: readonly LoadedChunk[]): void {
+    for (const chunk of chunks) {
+      const { timestamps, values } = decodeChunk(chunk.bytes);
+      timestamps.forEach((t, i) => {
+        this.#set(key, t, values[i]);
+        this.#heads.get(key)?.delete(t);
+      });
+      this.loadedChunks++;
+    }
   }
 
   #set(key: string, timestamp: number, value: number): void {

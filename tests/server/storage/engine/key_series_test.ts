@@ -89,7 +89,9 @@ for (const headLimit of [1, 4, 9]) {
         const values = timestamps.map((_, k) => step + k / 100);
         const bytes = encodeChunk(timestamps, values);
         const fresh = [...seconds].filter((t) => !expected.has(t)).length;
-        const got = series.load(bytes, decodeChunk(bytes), context);
+        const first = timestamps[0];
+        const last = timestamps[timestamps.length - 1];
+        const got = series.load({ bytes, first, last }, context);
         assertEquals(got, fresh, `${what}: new seconds of a load`);
         timestamps.forEach((t, k) => expected.set(t, values[k]));
       } else if (roll < 0.06) {
@@ -240,7 +242,8 @@ Deno.test("a loaded chunk's points win over head points at the same seconds", ()
   series.upsert(MIDNIGHT + 9, -9, context);
   const timestamps = Float64Array.of(MIDNIGHT + 2, MIDNIGHT + 3);
   const bytes = encodeChunk(timestamps, Float64Array.of(2, 3));
-  assertEquals(series.load(bytes, decodeChunk(bytes), context), 1);
+  const chunk = { bytes, first: MIDNIGHT + 2, last: MIDNIGHT + 3 };
+  assertEquals(series.load(chunk, context), 1);
   assertEquals(series.points, 4);
   same(
     text(series.read(-Infinity, Infinity)),

@@ -2,6 +2,7 @@ import { assert, assertEquals, assertThrows } from "@std/assert";
 import { ChunkStore } from "../../../../src/server/storage/engine/store.ts";
 import {
   DAY_SECONDS,
+  type LoadedChunk,
   type SealedChunk,
 } from "../../../../src/server/storage/engine/sealed.ts";
 import {
@@ -55,6 +56,15 @@ class Expected {
     }
     assertEquals(store.size(), { keys: this.keys.size, points: this.points });
   }
+}
+
+/** A chunk of these points as a segment gives it: bytes, first, last. */
+function spanned(timestamps: number[], values: number[]): LoadedChunk {
+  return {
+    first: timestamps[0],
+    last: timestamps[timestamps.length - 1],
+    bytes: encodeChunk(timestamps, values),
+  };
 }
 
 /** The points of taken chunks, as pairs, in the order taken. */
@@ -205,7 +215,7 @@ Deno.test("a store rebuilt from every taken chunk and the heads holds the same p
   }
   taken.push(...store.takeSealed());
   const rebuilt = new ChunkStore({ headPoints: 6 });
-  for (const chunk of taken) rebuilt.loadSegmentChunk(chunk.key, chunk.bytes);
+  for (const chunk of taken) rebuilt.loadSegmentChunks(chunk.key, [chunk]);
   assertEquals(rebuilt.takeSealed(), []);
   for (const head of store.heads()) {
     for (let i = 0; i < head.timestamps.length; i++) {
@@ -222,9 +232,9 @@ Deno.test("a store rebuilt from every taken chunk and the heads holds the same p
 
 Deno.test("a later-loaded overlapping chunk's points win, and the merge is not reported", () => {
   const store = new ChunkStore();
-  store.loadSegmentChunk("k", encodeChunk([10, 20, 30], [1, 2, 3]));
-  store.loadSegmentChunk("k", encodeChunk([20, 25], [-2, -2.5]));
-  store.loadSegmentChunk("k", encodeChunk([40], [4]));
+  store.loadSegmentChunks("k", [spanned([10, 20, 30], [1, 2, 3])]);
+  store.loadSegmentChunks("k", [spanned([20, 25], [-2, -2.5])]);
+  store.loadSegmentChunks("k", [spanned([40], [4])]);
   assertEquals(pairs(store.get("k")), [
     [10, 1],
     [20, -2],
@@ -244,10 +254,9 @@ Deno.test("a load into a key whose head rewrites sealed seconds keeps the count 
   expected.put(store, "k", MIDNIGHT + 1, -1);
   expected.put(store, "k", MIDNIGHT + 2, -2);
   assertEquals(store.size(), { keys: 1, points: 4 });
-  store.loadSegmentChunk(
-    "k",
-    encodeChunk([MIDNIGHT + 2, MIDNIGHT + 9], [20, 90]),
-  );
+  store.loadSegmentChunks("k", [
+    spanned([MIDNIGHT + 2, MIDNIGHT + 9], [20, 90]),
+  ]);
   expected.put(store, "k", MIDNIGHT + 10, 100);
   expected.keys.get("k")!.set(MIDNIGHT + 2, 20).set(MIDNIGHT + 9, 90);
   expected.check(store);
@@ -256,10 +265,9 @@ Deno.test("a load into a key whose head rewrites sealed seconds keeps the count 
 Deno.test("a loaded chunk spanning midnight is split by day", () => {
   const store = new ChunkStore();
   store.upsert("k", MIDNIGHT + 7, 7);
-  store.loadSegmentChunk(
-    "k",
-    encodeChunk([MIDNIGHT - 1, MIDNIGHT, MIDNIGHT + 7], [-1, 0, 70]),
-  );
+  store.loadSegmentChunks("k", [
+    spanned([MIDNIGHT - 1, MIDNIGHT, MIDNIGHT + 7], [-1, 0, 70]),
+  ]);
   assertEquals(pairs(store.get("k")), [
     [MIDNIGHT - 1, -1],
     [MIDNIGHT, 0],
@@ -272,13 +280,62 @@ Deno.test("a loaded chunk spanning midnight is split by day", () => {
   }
 });
 
-Deno.test("a damaged chunk is refused with a ChunkError and changes nothing", () => {
+Deno.test("chunks loaded in time order read back exactly by get, get * and getRange", () => {
+  const store = new ChunkStore();
+  const expected = new Expected();
+  for (let day = 0; day < 3; day++) {
+    for (const key of ["a", "b", "c"]) {
+      const base = MIDNIGHT + day * DAY_SECONDS + key.charCodeAt(0);
+      const timestamps = Array.from({ length: 120 }, (_, i) => base + 10 * i);
+      const values = timestamps.map((t, i) => (t % 977) / 10 - i);
+      store.loadSegmentChunks(key, [spanned(timestamps, values)]);
+      const points = expected.keys.get(key) ?? new Map<number, number>();
+      timestamps.forEach((t, i) => points.set(t, values[i]));
+      expected.keys.set(key, points);
+    }
+  }
+  expected.check(store);
+  const from = MIDNIGHT + DAY_SECONDS - 500;
+  const to = MIDNIGHT + 2 * DAY_SECONDS + 300;
+  assertEquals(
+    pairs(store.getRange("b", from, to)),
+    expected.pairs("b", from, to),
+  );
+  assertEquals(store.takeSealed(), []);
+  assertEquals(store.heads(), []);
+});
+
+Deno.test("a chunk that overlaps nothing held is kept undecoded: damage past its header shows only at a read", () => {
   const store = new ChunkStore();
   store.upsert("k", 1, 1);
-  const bytes = encodeChunk([2, 3], [2, 3]);
-  bytes[5] ^= 1;
-  assertThrows(() => store.loadSegmentChunk("k", bytes), ChunkError);
+  const chunk = spanned([2, 3], [2, 3]);
+  chunk.bytes[chunk.bytes.length - 1] ^= 1;
+  store.loadSegmentChunks("k", [chunk]);
+  assertEquals(store.size(), { keys: 1, points: 3 });
+  assertThrows(() => store.get("k"), ChunkError);
+  assertEquals(pairs(store.getRange("k", 0, 1)), [[1, 1]]);
+});
+
+Deno.test("a chunk whose header disagrees with its span is decoded, and its points win", () => {
+  const store = new ChunkStore();
+  const chunk = { ...spanned([10, 20], [1, 2]), last: 15 };
+  store.loadSegmentChunks("k", [chunk]);
+  store.loadSegmentChunks("k", [spanned([30], [3])]);
+  assertEquals(pairs(store.get("k")), [[10, 1], [20, 2], [30, 3]]);
+  assertEquals(store.size(), { keys: 1, points: 3 });
+});
+
+Deno.test("a damaged chunk that has to be decoded is refused with a ChunkError and changes nothing", () => {
+  const store = new ChunkStore();
+  store.upsert("k", 1, 1);
+  const overlapping = spanned([1, 3], [2, 3]);
+  overlapping.bytes[overlapping.bytes.length - 1] ^= 1;
+  assertThrows(() => store.loadSegmentChunks("k", [overlapping]), ChunkError);
+  const disagreeing = { ...spanned([5, 6], [5, 6]), last: 5 };
+  disagreeing.bytes[disagreeing.bytes.length - 1] ^= 1;
+  assertThrows(() => store.loadSegmentChunks("new", [disagreeing]), ChunkError);
   assertEquals(pairs(store.get("k")), [[1, 1]]);
+  assertEquals(store.get("new"), undefined);
   assertEquals(store.size(), { keys: 1, points: 1 });
 });
 
