@@ -95,3 +95,29 @@ Deno.test("a flipped byte in a 0.2 log being converted counts one damaged stretc
   assertEquals(lines(store), text(kept));
   await store.close();
 });
+
+Deno.test("with its checkpoint record damaged, a key's rewrite in the WAL still wins over its segment chunk", async () => {
+  await using tmp = await tempDir();
+  await using copy = await tempDir();
+  const sealed = run("b", 1000, 8); // a chunk of a segment
+  const first = await open(tmp.path);
+  await first.put([...sealed, { key: "b", timestamp: 1008, value: 0.5 }]);
+  await first.close(); // the head point 1008 is in the checkpoint only
+  const second = await open(tmp.path);
+  const rewrite = { key: "b", timestamp: 1003, value: -99 };
+  await second.put([rewrite]);
+  // What a kill -9 leaves: the rewrite in the WAL only.
+  await copyTree(tmp.path, copy.path);
+  await second.close();
+  await flip(checkpointPath(copy.path, 1), (bytes) => {
+    const b = decodeSegment(bytes).records.find((r) => r.key === "b")!;
+    return b.bytes.byteOffset + 2;
+  });
+  const reopened = await open(copy.path);
+  assertEquals(reopened.damagedChunks, 1);
+  assertEquals(
+    lines(reopened),
+    text(sealed.map((p) => p.timestamp === 1003 ? rewrite : p)),
+  );
+  await reopened.close();
+});
