@@ -1,7 +1,8 @@
 /**
  * `BitWriter.bits(value, count)` writes the low `count` bits of `value`
  * only, whatever bits `value` has above them and wherever in a byte the
- * stream is: the bits around read back unchanged.
+ * stream is: the bits around read back unchanged. `bit(set)` writes one
+ * bit as `set` says.
  */
 
 import { assertEquals } from "@std/assert";
@@ -27,4 +28,14 @@ Deno.test("only the low count bits of a wider value are written, at any bit offs
       }
     }
   }
+});
+
+Deno.test("bit(true) writes a one and bit(false) a zero", () => {
+  const writer = new BitWriter(1);
+  for (
+    const set of [true, false, true, true, false, false, true, false, true]
+  ) {
+    writer.bit(set);
+  }
+  assertEquals([...writer.finish()], [0b10110010, 0b10000000]);
 });
