@@ -2,7 +2,7 @@
  * Byte-level edges of the chunk format: a varint takes one byte up to 127
  * and two from 128 (the shortest form, as the format's golden bytes
  * assume), and a decoding failure is an error named `ChunkError`, which
- * is how it reads in a log.
+ * is how it reads in a log; `rest()` leaves a reader at the end.
  */
 
 import { assertEquals, assertThrows } from "@std/assert";
@@ -38,4 +38,12 @@ Deno.test("bytes that are no chunk fail with an error named ChunkError", () => {
   );
   assertEquals(error.name, "ChunkError");
   assertEquals(String(error).startsWith("ChunkError: "), true);
+});
+
+Deno.test("rest() gives the bytes not read yet and leaves the reader at the end", () => {
+  const reader = new ByteReader(new Uint8Array([1, 2, 3, 4, 5]));
+  reader.byte();
+  assertEquals([...reader.rest()], [2, 3, 4, 5]);
+  assertEquals(reader.remaining, 0);
+  assertThrows(() => reader.byte(), ChunkError);
 });
