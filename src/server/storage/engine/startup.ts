@@ -171,8 +171,10 @@ export async function loadDirectory(
   );
   const sequences = read.map((segment) => segment.footer.sequence);
   return {
-    nextWal: Math.max(checkpoint, ...wal) + 1,
-    nextSequence: Math.max(0, ...sequences) + 1,
+    // Never below the mark's numbers: a file numbered under them would
+    // count as written before the deletion (when it removed every file).
+    nextWal: Math.max(checkpoint, mark.wal, ...wal) + 1,
+    nextSequence: Math.max(mark.sequence, Math.max(0, ...sequences) + 1),
     damaged,
     legacy,
     segments: segments.map((segment) => ({

@@ -159,3 +159,29 @@ Deno.test("a damaged expiry mark is reported, counted and kept aside; the points
   );
   await again.close();
 });
+
+Deno.test("points put after a deletion that emptied every segment are kept across restarts", async () => {
+  await using tmp = await tempDir();
+  const store = await open(tmp.path);
+  await fourDays(store);
+  await store.close();
+  const emptied = await open(tmp.path);
+  await emptied.expire(START + 5 * DAY);
+  assertEquals(lines(emptied), []);
+  await emptied.close();
+  // Segments written from here on must count as written after the mark,
+  // though none is left to number them after.
+  const reopened = await open(tmp.path);
+  const old = Array.from({ length: 20 }, (_, i) => ({
+    key: "backfill",
+    timestamp: START + i * 60,
+    value: i,
+  }));
+  await reopened.put(old);
+  const kept = lines(reopened);
+  assertEquals(kept.length, 20);
+  await reopened.close();
+  const again = await open(tmp.path);
+  assertEquals(lines(again), kept);
+  await again.close();
+});
