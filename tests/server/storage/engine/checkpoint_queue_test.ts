@@ -10,6 +10,7 @@ import {
   dayChunks,
 } from "../../../../src/server/storage/engine/checkpoint.ts";
 import { NO_EXPIRY } from "../../../../src/server/storage/engine/expiry.ts";
+import { encodeHeads } from "../../../../src/server/storage/engine/heads_format.ts";
 import {
   segmentsDir,
   walDir,
@@ -31,8 +32,8 @@ Deno.test("two checkpoints queued at once write each sealed chunk into one segme
   const sealed = (key: string) =>
     dayChunks({ key, timestamps: [100, 101], values: [1, 2] }, 120);
   await Promise.all([
-    writer.write({ wal: 1, sealed: sealed("a"), heads: [] }),
-    writer.write({ wal: 2, sealed: sealed("b"), heads: [] }),
+    writer.write({ wal: 1, sealed: sealed("a"), heads: encodeHeads([]) }),
+    writer.write({ wal: 2, sealed: sealed("b"), heads: encodeHeads([]) }),
   ]);
   const stored: string[] = [];
   for (const name of await namesIn(segmentsDir(tmp.path))) {
