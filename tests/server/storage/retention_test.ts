@@ -400,7 +400,7 @@ Deno.test("retention model: the storage engine over 6,000 random operations with
   await using dir = await tempDir();
   const { expired, checked } = await runRetentionModel(
     // No day is over for compaction: a compacted day's chunks hold up to
-    // 2,000 points, which this bound would have to allow, and a compaction
+    // 8,640 points, which this bound would have to allow, and a compaction
     // at each of its many restarts triples its time (compaction_test.ts
     // and the engine's model test cover it).
     () =>

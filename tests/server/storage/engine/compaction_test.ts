@@ -161,11 +161,13 @@ Deno.test("out-of-order points of several segments come back in time order", () 
 });
 
 Deno.test(`a key's day is re-chunked into even chunks of at most ${COMPACTED_CHUNK_POINTS} points`, () => {
+  // Two full chunks and 100 points more, a second apart: one UTC day.
+  const total = 2 * COMPACTED_CHUNK_POINTS + 100;
   const records = [];
-  for (let start = 0; start < 4100; start += 120) {
+  for (let start = 0; start < total; start += 120) {
     const run: [number, number][] = [];
-    for (let i = start; i < Math.min(start + 120, 4100); i++) {
-      run.push([i * 10, i / 4]);
+    for (let i = start; i < Math.min(start + 120, total); i++) {
+      run.push([i, i / 4]);
     }
     records.push(record("k", run));
   }
@@ -173,14 +175,20 @@ Deno.test(`a key's day is re-chunked into even chunks of at most ${COMPACTED_CHU
     [{ sequence: 1, records }],
     NO_EXPIRY,
   );
-  assertEquals(points, 4100);
+  assertEquals(points, total);
+  // Three even pieces, not two full ones and 100 points.
+  const third = Math.floor(total / 3);
   assertEquals(
     chunks.map(({ bytes }) => decodeChunk(bytes).timestamps.length),
-    [1366, 1367, 1367],
+    [
+      third,
+      Math.floor(2 * total / 3) - third,
+      total - Math.floor(2 * total / 3),
+    ],
   );
   assertEquals(
     pointsOf(chunks),
-    Array.from({ length: 4100 }, (_, i) => `k ${i * 10} ${i / 4}`),
+    Array.from({ length: total }, (_, i) => `k ${i} ${i / 4}`),
   );
 });
 

@@ -1,7 +1,7 @@
 /**
  * Compaction of the storage engine's segments (docs/storage-engine.md,
  * "Compaction"): each due UTC day (`plan.ts`) has its segments merged into
- * one of 2,000-point chunks on a worker thread, a day at a time, in
+ * one of chunks of up to 8,640 points on a worker thread, a day at a time, in
  * batches of days that share the directory fsyncs (a backfill's many
  * small days).
  *
