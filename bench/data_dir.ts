@@ -62,6 +62,8 @@ export class Server {
       args: [
         "run",
         "--quiet",
+        // As `deno task serve`, the installed command and the binary run it.
+        "--v8-flags=--max-semi-space-size=4",
         "--allow-net=127.0.0.1",
         "--allow-read",
         "--allow-write",
