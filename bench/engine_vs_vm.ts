@@ -144,7 +144,7 @@ function sizeRows(
     },
     {
       size,
-      name: "RSS after the ingest",
+      name: "RSS after the ingest (ours: its compactions over)",
       unit: "MB",
       ours: ours.rss / 1e6,
       vm: vm.rss / 1e6,
