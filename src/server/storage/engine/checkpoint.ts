@@ -247,8 +247,10 @@ export class CheckpointWriter {
   expire(before: number, wal: number, again = false): Promise<void> {
     return this.#serially(async () => {
       this.#pending = this.#pending.filter((chunk) => chunk.last >= before);
-      // A clock set back: the mark already deletes more.
-      if (before <= this.#mark.before && !again) return;
+      // A clock set back: the mark already deletes more (of what was put
+      // before it). At the same cut-off a new mark is written: it also
+      // deletes what was put since and memory has just deleted.
+      if (before < this.#mark.before && !again) return;
       const mark = {
         before: Math.max(before, this.#mark.before),
         sequence: this.#nextSequence,

@@ -185,3 +185,23 @@ Deno.test("points put after a deletion that emptied every segment are kept acros
   assertEquals(lines(again), kept);
   await again.close();
 });
+
+Deno.test("a deletion at the same cut-off as the last one stays deleted after a kill -9", async () => {
+  await using tmp = await tempDir();
+  await using copy = await tempDir();
+  const store = await open(tmp.path);
+  await fourDays(store);
+  const cutOff = START + 2 * DAY;
+  await store.expire(cutOff);
+  // Put after that deletion, older than its cut-off: the mark spares it.
+  await store.put([{ key: "late", timestamp: START + 60, value: 1 }]);
+  assert(lines(store).includes(`late ${START + 60} 1`));
+  assertEquals(await store.expire(cutOff), 1);
+  const kept = lines(store);
+  // What a kill -9 leaves now.
+  await copyTree(tmp.path, copy.path);
+  await store.close();
+  const again = await open(copy.path);
+  assertEquals(lines(again), kept);
+  await again.close();
+});
