@@ -140,3 +140,21 @@ export function memoryNow(): MemoryReport {
 export function retained(report: MemoryReport): number {
   return report.heapUsed + report.external;
 }
+
+/** One figure of a bench table, the same in every script that prints one. */
+export interface RowFigure {
+  /** What was measured. */
+  readonly name: string;
+  /** The measured number, in `unit`. */
+  readonly value: number;
+  /** `puts/s`, `points/s`, `µs`, `ms`, `s`, `MB`, `B/point`, `x`. */
+  readonly unit: string;
+  /** `value` divided by the figure named in `floor`, if compared. */
+  readonly ratio?: number;
+  /** What `ratio` compares with. */
+  readonly floor?: string;
+  /** The bound the figure is held to, in words (`>= 0.30`). */
+  readonly target?: string;
+  /** Whether the figure is within its bound. */
+  readonly met?: boolean;
+}

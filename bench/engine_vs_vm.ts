@@ -32,6 +32,7 @@
 
 import { VM_SKIP_REASON } from "../tests/helpers/victoriametrics.ts";
 import { workload } from "./workloads.ts";
+import type { RowFigure } from "./common.ts";
 import {
   FLEET_KEYS,
   oursRun,
@@ -41,22 +42,7 @@ import {
 } from "./engine_vs_vm_runs.ts";
 
 /** One figure, in `bench/main.ts`'s shape (its group added there). */
-export interface EngineFigure {
-  /** What was measured. */
-  readonly name: string;
-  /** The number, in `unit`. */
-  readonly value: number;
-  /** `B/point`, `MB`, `s`, `points/s`, `ms`. */
-  readonly unit: string;
-  /** `value` divided by VictoriaMetrics' figure, if compared. */
-  readonly ratio?: number;
-  /** What `ratio` compares with. */
-  readonly floor?: string;
-  /** The bound the figure is held to, in words. */
-  readonly target?: string;
-  /** Whether it is within its bound. */
-  readonly met?: boolean;
-}
+export type EngineFigure = RowFigure;
 
 /** One line of the side-by-side table. */
 interface Row {

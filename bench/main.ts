@@ -24,7 +24,7 @@
  * @module
  */
 
-import type { ClientResult, ClientTask } from "./common.ts";
+import type { ClientResult, ClientTask, RowFigure } from "./common.ts";
 import { HOST, putLine, retained } from "./common.ts";
 import { Client } from "../mod.ts";
 import { certs, OPENSSL_MISSING } from "../tests/helpers/certs.ts";
@@ -37,24 +37,10 @@ import {
   TEST_LOCK,
 } from "./processes.ts";
 
-/** One line of the table. */
-export interface Figure {
+/** One line of the table: a figure and its group. */
+export interface Figure extends RowFigure {
   /** Group in the table. */
   readonly group: string;
-  /** What was measured. */
-  readonly name: string;
-  /** The measured number, in `unit`. */
-  readonly value: number;
-  /** `puts/s`, `µs`, `ms`, `B/point`. */
-  readonly unit: string;
-  /** `value` divided by the floor's value of the same kind, if any. */
-  readonly ratio?: number;
-  /** Which floor `ratio` compares with. */
-  readonly floor?: string;
-  /** The bound this figure is held to, in words (`>= 0.30`). */
-  readonly target?: string;
-  /** Whether the figure is within its bound. */
-  readonly met?: boolean;
 }
 
 const args = new Set(Deno.args);

@@ -35,29 +35,14 @@ import {
 } from "./fleet.ts";
 import { cpuSecondsOf, ServerProcess } from "./processes.ts";
 import process from "node:process";
-import type { MemoryReport } from "./common.ts";
+import type { MemoryReport, RowFigure } from "./common.ts";
 import {
   VictoriaMetricsProcess,
   VM_SKIP_REASON,
 } from "../tests/helpers/victoriametrics.ts";
 
-/** One measured figure. */
-export interface VictoriaMetricsFigure {
-  /** What was measured. */
-  readonly name: string;
-  /** The number, in `unit`. */
-  readonly value: number;
-  /** `points/s`, `ms`, `MB`, `s`, `B/point`, `x`. */
-  readonly unit: string;
-  /** `value` divided by the figure named in `floor`, if any. */
-  readonly ratio?: number;
-  /** What `ratio` compares with. */
-  readonly floor?: string;
-  /** The bound the figure is held to, in words. */
-  readonly target?: string;
-  /** Whether it is within its bound. */
-  readonly met?: boolean;
-}
+/** One figure of this script, in `bench/main.ts`'s shape without its group. */
+export type VictoriaMetricsFigure = RowFigure;
 
 const JSON_OUT = Deno.args.includes("--json");
 const QUICK = Deno.args.includes("--quick");
