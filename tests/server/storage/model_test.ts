@@ -186,6 +186,7 @@ class EngineSubject implements Subject {
       fsync: "interval",
       // Every day is over: a compaction after each checkpoint.
       compactionClock: () => Infinity,
+      compactionQuietMs: 0,
       log: (message) => this.messages.push(message),
     });
   }

@@ -120,6 +120,7 @@ export class EngineStore implements Storage {
       watched,
       log: this.#log,
       now: options.compactionClock ?? (() => Date.now() / 1000),
+      quietMs: options.compactionQuietMs ?? 10_000,
     });
     this.#commits = new Commits({
       path: walDir(dir), // the WAL file changes at each checkpoint

@@ -48,4 +48,11 @@ export interface EngineStoreOptions extends CommitOptions {
    * @default {() => Date.now() / 1000}
    */
   compactionClock?: () => number;
+  /**
+   * Milliseconds a UTC day that is over waits after its newest segment
+   * before it is compacted, so a day still being written into is not
+   * rewritten after every checkpoint (`compaction/plan.ts`).
+   * @default {10000}
+   */
+  compactionQuietMs?: number;
 }

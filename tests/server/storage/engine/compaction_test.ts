@@ -93,6 +93,32 @@ Deno.test(`a day not over is due only past ${MOST_OPEN_SEGMENTS} segments`, () =
   ]);
 });
 
+Deno.test(`a day that is over waits while a segment of it is recent, unless it has more than ${MOST_OPEN_SEGMENTS}`, () => {
+  const recentOnes = new Set([2, 12]);
+  const recent = (s: { sequence: number }) => recentOnes.has(s.sequence);
+  const busy = Array.from(
+    { length: MOST_OPEN_SEGMENTS + 1 },
+    (_, i) => segment(DAY + 1, 10 + i),
+  );
+  const due = dueDays(
+    [
+      segment(DAY, 1),
+      segment(DAY, 2),
+      segment(DAY + 2, 3),
+      segment(DAY + 2, 4),
+    ],
+    NOW,
+    () => 0,
+    recent,
+  );
+  assertEquals(due.map(({ day }) => day), [DAY + 2]);
+  assertEquals(
+    dueDays(busy, NOW, () => 0, recent).map(({ day }) => day),
+    [DAY + 1],
+  );
+  assertEquals(dueDays(busy.slice(1), NOW, () => 0, recent), []);
+});
+
 /** A chunk of `points` ([second offset in DAY, value]) for a record. */
 function record(key: string, points: [number, number][]) {
   const timestamps = points.map(([t]) => DAY * DAY_SECONDS + t);
@@ -387,4 +413,30 @@ Deno.test("a backfill over many days, each written by several checkpoints, is me
     await reopened.close();
   }
   assertEquals(messages.filter((m) => m.startsWith("warning")), []);
+});
+
+Deno.test("a day written into lately is compacted once it has been still for compactionQuietMs", async () => {
+  await using tmp = await tempDir();
+  const oracle: Oracle = new Map();
+  const store = await openEngine(tmp.path, {
+    ...STORE,
+    compactionQuietMs: 3000,
+  });
+  await putRandom(store, oracle, new Rng(5), 1200);
+  await store.compact();
+  // Every day was written into by the last checkpoints: they wait.
+  assertEquals(store.compactions, 0);
+  assert(store.compactionsDue > 0, "no day waits");
+  // Bounded: 20 s.
+  for (let i = 0; i < 200 && store.compactionsDue > 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await store.compact();
+  assertEquals(store.compactionsDue, 0);
+  assert(store.compactions > 0, "nothing was compacted");
+  assertEquals(storeLines(store), oracleLines(oracle));
+  await store.close();
+  const again = await openEngine(tmp.path, STORE);
+  assertEquals(storeLines(again), oracleLines(oracle));
+  await again.close();
 });

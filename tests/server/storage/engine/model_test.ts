@@ -38,6 +38,7 @@ class EngineSubject implements Subject {
     this.#storage = await EngineStore.open(this.#dir, new FakeMemory(4), {
       checkpointPoints: 2000,
       compactionClock: () => Infinity,
+      compactionQuietMs: 0,
       log: (message) => this.messages.push(message),
     });
   }

@@ -78,6 +78,12 @@ export interface CompactorTarget {
   log(message: string): void;
   /** The wall clock in Unix seconds: which days are over. */
   now(): number;
+  /**
+   * Milliseconds a day that is over waits after its newest segment before
+   * it is merged: while puts keep writing into it, merging it after each
+   * checkpoint would rewrite the whole day again and again.
+   */
+  readonly quietMs: number;
 }
 
 /** Compacts a data directory's due days, one at a time (see the module). */
@@ -93,10 +99,17 @@ export class Compactor {
   #compactions = 0;
   /** Bytes of segments, by path, asked for once a segment is a day's only one. */
   readonly #sizes = new Map<string, number>();
+  /** When each segment was first listed (`performance.now()`); those found at start count as old. */
+  readonly #seen = new Map<string, number>();
+  /** Starts a run once a waiting day has been still for `quietMs`. */
+  #wake: ReturnType<typeof setTimeout> | undefined;
 
   /** @param target The store's side. */
   constructor(target: CompactorTarget) {
     this.#target = target;
+    for (const { path } of target.writer.segments()) {
+      this.#seen.set(path, -Infinity);
+    }
   }
 
   /** Days compacted since the store opened. */
@@ -104,19 +117,47 @@ export class Compactor {
     return this.#compactions;
   }
 
-  /** Days due for a compaction now (as far as the sizes are known). */
+  /**
+   * Days due for a compaction, now or once their newest segment is
+   * `quietMs` old (as far as the sizes are known).
+   */
   get due(): number {
-    return this.#plan().length;
+    return this.#plan(false).length;
   }
 
-  /** The days due now, sizes as known. */
-  #plan(): DuePlan[] {
-    const { writer, now } = this.#target;
+  /** The days due now (`quiet`: not those written into lately), sizes as known. */
+  #plan(quiet = true): DuePlan[] {
+    const { writer, now, quietMs } = this.#target;
+    const at = performance.now();
+    const segments = [...writer.segments()];
+    const listed = new Set<string>();
+    for (const { path } of segments) {
+      listed.add(path);
+      if (!this.#seen.has(path)) this.#seen.set(path, at);
+    }
+    for (const path of this.#seen.keys()) {
+      if (!listed.has(path)) this.#seen.delete(path);
+    }
     return dueDays(
-      writer.segments(),
+      segments,
       now(),
       (segment) => this.#sizes.get(segment.path),
+      (segment) => quiet && at - this.#seen.get(segment.path)! < quietMs,
     );
+  }
+
+  /** Starts a run once the days that wait now have been still for `quietMs`. */
+  #wakeForWaiting(): void {
+    clearTimeout(this.#wake);
+    this.#wake = undefined;
+    if (this.#stopped || this.#plan(false).length === 0) return;
+    const wake = setTimeout(() => {
+      this.#wake = undefined;
+      void this.start();
+    }, this.#target.quietMs + 10);
+    // Never what keeps a process alive.
+    Deno.unrefTimer(wake);
+    this.#wake = wake;
   }
 
   /** Learns the sizes of the segments that are their day's only one. */
@@ -151,6 +192,7 @@ export class Compactor {
   /** Stops: a compaction running is abandoned (its `*.tmp` deleted). */
   async stop(): Promise<void> {
     this.#stopped = true;
+    clearTimeout(this.#wake);
     this.#worker.close();
     await this.#running;
   }
@@ -179,6 +221,7 @@ export class Compactor {
       );
     } finally {
       this.#worker.close();
+      this.#wakeForWaiting();
     }
   }
 

@@ -8,8 +8,11 @@
  * checkpoint; a smaller one would save a few kilobytes). A day not over
  * yet (today, or points stamped in the future) is due only once it holds
  * more than {@link MOST_OPEN_SEGMENTS} segments: it is still being
- * written, and each compaction rewrites the whole day. Oldest day first, so a backfill
- * over a year is merged a day at a time in order.
+ * written, and each compaction rewrites the whole day. So is a day that
+ * is over but got a segment lately (`recent`): a backfill or a replay
+ * writing into it would otherwise have the whole day rewritten after each
+ * checkpoint. Oldest day first, so a backfill over a year is merged a day
+ * at a time in order.
  *
  * @module
  */
@@ -37,12 +40,16 @@ export interface DuePlan {
 
 /**
  * The days of `segments` due for a compaction at `now` (Unix seconds),
- * oldest first; `bytesOf` tells a segment's size where it is known.
+ * oldest first; `bytesOf` tells a segment's size where it is known, and
+ * `recent` whether a segment was written too lately for its day to be
+ * merged yet (a day with more than {@link MOST_OPEN_SEGMENTS} is merged
+ * anyway).
  */
 export function dueDays(
   segments: Iterable<SegmentOnDisk>,
   now: number,
   bytesOf: (segment: SegmentOnDisk) => number | undefined,
+  recent: (segment: SegmentOnDisk) => boolean = () => false,
 ): DuePlan[] {
   const due: DuePlan[] = [];
   for (const [day, list] of segmentsByDay(segments)) {
@@ -50,7 +57,8 @@ export function dueDays(
     const merges = list.length >= 2 ||
       (list[0].compacted !== true &&
         (bytesOf(list[0]) ?? 0) >= LARGE_SEGMENT_BYTES);
-    if (over ? merges : list.length > MOST_OPEN_SEGMENTS) {
+    const settled = !list.some(recent);
+    if (over && merges && settled || list.length > MOST_OPEN_SEGMENTS) {
       due.push({
         day,
         segments: list.sort((a, b) => a.sequence - b.sequence),
