@@ -12,7 +12,7 @@
  */
 
 import { withRoom } from "../../../internal/grow.ts";
-import { decodeUtf8 } from "../../../internal/utf8.ts";
+import { decodeUtf8, writeAscii } from "../../../internal/utf8.ts";
 
 /** Thrown when chunk bytes do not decode: corrupt, truncated, or not a chunk. */
 export class ChunkError extends Error {
@@ -120,24 +120,19 @@ export class ByteWriter {
 
   /** Appends `text` as a varint byte length and its UTF-8 bytes. */
   text(value: string): void {
-    const length = value.length;
-    let ascii = true;
-    for (let i = 0; i < length && ascii; i++) {
-      ascii = value.charCodeAt(i) < 0x80;
-    }
-    if (!ascii) {
-      const bytes = encoder.encode(value);
-      this.varint(bytes.length);
-      this.append(bytes);
+    const start = this.#length;
+    // ASCII (the usual key): its length is its byte length, and it is
+    // written without an encoder call or an array.
+    this.varint(value.length);
+    this.#reserve(value.length);
+    if (writeAscii(value, this.#buf, this.#length)) {
+      this.#length += value.length;
       return;
     }
-    // ASCII (the usual key): no encoder call, no array made.
-    this.varint(length);
-    this.#reserve(length);
-    const buf = this.#buf;
-    const at = this.#length;
-    for (let i = 0; i < length; i++) buf[at + i] = value.charCodeAt(i);
-    this.#length += length;
+    this.#length = start;
+    const bytes = encoder.encode(value);
+    this.varint(bytes.length);
+    this.append(bytes);
   }
 
   /** Overwrites the u32 written at `offset`, little-endian. */

@@ -181,10 +181,7 @@ export function decodeChunk(bytes: Uint8Array): DecodedChunk {
   if (codec === undefined || compressor === undefined) {
     throw new ChunkError(`a chunk has an unknown encoding ${encoding}`);
   }
-  const count = reader.varint();
-  if (count < 1 || count > MAX_CHUNK_POINTS) {
-    throw new ChunkError(`a chunk claims ${count} points`);
-  }
+  const count = readCount(reader);
   const timestamps = new Float64Array(count);
   const values = new Float64Array(count);
   timestamps[0] = reader.signed();
@@ -214,11 +211,16 @@ export interface ChunkHeader {
 export function chunkHeader(bytes: Uint8Array): ChunkHeader {
   const reader = new ByteReader(bytes);
   reader.byte();
+  return { count: readCount(reader), first: reader.signed() };
+}
+
+/** A header's point count, after its encoding byte. */
+function readCount(reader: ByteReader): number {
   const count = reader.varint();
   if (count < 1 || count > MAX_CHUNK_POINTS) {
     throw new ChunkError(`a chunk claims ${count} points`);
   }
-  return { count, first: reader.signed() };
+  return count;
 }
 
 /**

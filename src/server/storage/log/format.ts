@@ -19,7 +19,7 @@
  */
 
 import { slide, withRoom } from "../../../internal/grow.ts";
-import { decodeUtf8 } from "../../../internal/utf8.ts";
+import { decodeUtf8, writeAscii } from "../../../internal/utf8.ts";
 import { crc32 } from "node:zlib";
 import type { StoredPoint } from "../storage.ts";
 
@@ -83,8 +83,9 @@ export class FrameWriter {
   /** Space is reserved by `appendPoints`. */
   #record(key: string, count: number): void {
     const keyAt = this.#length + 4;
-    const written = asciiInto(key, this.#buf, keyAt) ??
-      encoder.encodeInto(key, this.#buf.subarray(keyAt)).written;
+    const written = writeAscii(key, this.#buf, keyAt)
+      ? key.length
+      : encoder.encodeInto(key, this.#buf.subarray(keyAt)).written;
     this.#view.setUint32(this.#length, written, true);
     this.#view.setUint32(keyAt + written, count, true);
     this.#length = keyAt + written + 4;
@@ -104,25 +105,6 @@ export class FrameWriter {
     this.#buf = buf;
     this.#view = new DataView(buf.buffer);
   }
-}
-
-/**
- * Writes `key` at `buf[at..]` when every character is ASCII and returns its
- * length, else `undefined` (nothing useful written): a loop is several
- * times faster than `encodeInto` for the short keys of metrics.
- */
-function asciiInto(
-  key: string,
-  buf: Uint8Array,
-  at: number,
-): number | undefined {
-  if (key.length > 64) return undefined;
-  for (let i = 0; i < key.length; i++) {
-    const code = key.charCodeAt(i);
-    if (code >= 0x80) return undefined;
-    buf[at + i] = code;
-  }
-  return key.length;
 }
 
 /** Receives each point read back from a log, in log order. */

@@ -128,6 +128,8 @@ Deno.test("text round-trips ASCII, multi-byte and long strings, and refuses byte
     "many.grp7.key123456",
     "mem.é",
     "☃".repeat(30),
+    // 50 characters, 150 bytes: the byte length takes a longer varint.
+    "☃".repeat(50),
     "k".repeat(65),
     "x".repeat(64),
   ];
