@@ -158,3 +158,17 @@ export interface RowFigure {
   /** Whether the figure is within its bound. */
   readonly met?: boolean;
 }
+
+/** `rows` (the first one the header) as a Markdown table, columns padded. */
+export function markdownTable(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0].map((_, c) =>
+    Math.max(...rows.map((row) => row[c].length))
+  );
+  const line = (cells: readonly string[]): string =>
+    `| ${cells.map((cell, c) => cell.padEnd(widths[c])).join(" | ")} |`;
+  return [
+    line(rows[0]),
+    `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`,
+    ...rows.slice(1).map(line),
+  ].join("\n");
+}

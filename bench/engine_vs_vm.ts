@@ -32,7 +32,7 @@
 
 import { VM_SKIP_REASON } from "../tests/helpers/victoriametrics.ts";
 import { workload } from "./workloads.ts";
-import type { RowFigure } from "./common.ts";
+import { markdownTable, type RowFigure } from "./common.ts";
 import {
   FLEET_KEYS,
   oursRun,
@@ -40,9 +40,6 @@ import {
   type StoreRun,
   vmRun,
 } from "./engine_vs_vm_runs.ts";
-
-/** One figure, in `bench/main.ts`'s shape (its group added there). */
-export type EngineFigure = RowFigure;
 
 /** One line of the side-by-side table. */
 interface Row {
@@ -237,20 +234,11 @@ function table(rows: readonly Row[]): string {
       row.met === undefined ? "" : row.met ? "yes" : "**no**",
     ]),
   ];
-  const widths = lines[0].map((_, c) =>
-    Math.max(...lines.map((line) => line[c].length))
-  );
-  const line = (cells: string[]): string =>
-    `| ${cells.map((text, c) => text.padEnd(widths[c])).join(" | ")} |`;
-  return [
-    line(lines[0]),
-    `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`,
-    ...lines.slice(1).map(line),
-  ].join("\n");
+  return markdownTable(lines);
 }
 
 /** Each row as two figures: ours (against VictoriaMetrics) and theirs. */
-function figures(rows: readonly Row[]): EngineFigure[] {
+function figures(rows: readonly Row[]): RowFigure[] {
   return rows.flatMap((row) => [{
     name: `${row.size}: ${row.name}, ours`,
     value: row.ours,

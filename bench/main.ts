@@ -25,11 +25,9 @@
  */
 
 import type { ClientResult, ClientTask, RowFigure } from "./common.ts";
-import { HOST, putLine, retained } from "./common.ts";
+import { HOST, markdownTable, putLine, retained } from "./common.ts";
 import { Client } from "../mod.ts";
 import { certs, OPENSSL_MISSING } from "../tests/helpers/certs.ts";
-import type { VictoriaMetricsFigure } from "./victoriametrics.ts";
-import type { EngineFigure } from "./engine_vs_vm.ts";
 import {
   CHILD_DEADLINE_MS,
   denoArgs,
@@ -415,6 +413,17 @@ async function run(): Promise<Figure[]> {
   const add = (figure: Figure): void => {
     figures.push(figure);
     progress(`${figure.name}: ${format(figure.value)} ${figure.unit}`);
+  };
+  /** Runs `script` in its own process; its figures go under `group`. */
+  const addChild = async (
+    group: string,
+    script: string,
+    deadlineMs?: number,
+  ): Promise<void> => {
+    progress(group);
+    for (const figure of await childFigures(script, deadlineMs)) {
+      add({ group, ...figure });
+    }
   };
 
   // 1-3: against the minimal server.
@@ -863,51 +872,19 @@ async function run(): Promise<Figure[]> {
     });
   });
 
-  // 7: scaling out, in its own process (it starts VictoriaMetrics).
-  const group7 = "scaling out on VictoriaMetrics";
-  progress(group7);
-  // Two rounds of four 2M-point ingests and their reads: a few minutes.
-  for (
-    const figure of await childFigures<VictoriaMetricsFigure>(
-      VM_SCRIPT,
-      VM_DEADLINE_MS,
-    )
-  ) {
-    add({ group: group7, ...figure });
-  }
-
+  // 7: scaling out, in its own process (it starts VictoriaMetrics): two
+  // rounds of four 2M-point ingests and their reads, a few minutes.
+  await addChild("scaling out on VictoriaMetrics", VM_SCRIPT, VM_DEADLINE_MS);
   // 7b: the storage engine against VictoriaMetrics, in its own process.
-  const group7b = "storage engine vs VictoriaMetrics";
-  progress(group7b);
-  for (
-    const figure of await childFigures<EngineFigure>(
-      ENGINE_VS_VM_SCRIPT,
-      ENGINE_VS_VM_DEADLINE_MS,
-    )
-  ) {
-    add({ group: group7b, ...figure });
-  }
-
+  await addChild(
+    "storage engine vs VictoriaMetrics",
+    ENGINE_VS_VM_SCRIPT,
+    ENGINE_VS_VM_DEADLINE_MS,
+  );
   // 8: the HTTP side, in its own process (it starts Chromium).
-  const group8 = "HTTP API and page";
-  progress(group8);
-  for (
-    const figure of await childFigures<Omit<Figure, "group">>(
-      DASHBOARD_SCRIPT,
-    )
-  ) {
-    add({ group: group8, ...figure });
-  }
+  await addChild("HTTP API and page", DASHBOARD_SCRIPT);
   // 9: a TCP put beside HTTP and get * floods, against a CLI server.
-  const group9 = "fairness, metrics serve --http";
-  progress(group9);
-  for (
-    const figure of await childFigures<Omit<Figure, "group">>(
-      FAIRNESS_SCRIPT,
-    )
-  ) {
-    add({ group: group9, ...figure });
-  }
+  await addChild("fairness, metrics serve --http", FAIRNESS_SCRIPT);
   return figures;
 }
 
@@ -917,10 +894,10 @@ async function run(): Promise<Figure[]> {
  * returns its figures; each leaves out what it cannot run
  * (VictoriaMetrics or Chromium missing).
  */
-async function childFigures<T>(
+async function childFigures(
   script: string,
   deadlineMs = CHILD_DEADLINE_MS,
-): Promise<T[]> {
+): Promise<RowFigure[]> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -946,7 +923,7 @@ async function childFigures<T>(
       `${script} failed (${output.code}): ${text}`,
     );
   }
-  return JSON.parse(text) as T[];
+  return JSON.parse(text) as RowFigure[];
 }
 
 function label(n: number): string {
@@ -970,16 +947,7 @@ export function table(figures: readonly Figure[]): string {
       f.ratio === undefined ? "" : `${f.ratio.toFixed(2)}x ${f.floor}`,
     ]),
   ];
-  const widths = rows[0].map((_, c) =>
-    Math.max(...rows.map((r) => r[c].length))
-  );
-  const line = (cells: string[]): string =>
-    `| ${cells.map((cell, c) => cell.padEnd(widths[c])).join(" | ")} |`;
-  return [
-    line(rows[0]),
-    `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`,
-    ...rows.slice(1).map(line),
-  ].join("\n");
+  return markdownTable(rows);
 }
 
 const started = performance.now();

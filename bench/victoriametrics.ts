@@ -41,9 +41,6 @@ import {
   VM_SKIP_REASON,
 } from "../tests/helpers/victoriametrics.ts";
 
-/** One figure of this script, in `bench/main.ts`'s shape without its group. */
-export type VictoriaMetricsFigure = RowFigure;
-
 const JSON_OUT = Deno.args.includes("--json");
 const QUICK = Deno.args.includes("--quick");
 const PER_KEY = QUICK ? 200 : 2000;
@@ -275,7 +272,7 @@ async function main(): Promise<number> {
   const perRecent = (retained(after) -
     retained(oneIngest.before as MemoryReport)) / (after.recent ?? NaN);
   const points = `${(POINTS / 1e6).toLocaleString("en-US")}M points`;
-  const figures: VictoriaMetricsFigure[] = [
+  const figures: RowFigure[] = [
     {
       name: `ingest, embedded memory store, 1 connection (${
         spread(embedded.all)
