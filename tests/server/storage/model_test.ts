@@ -24,6 +24,7 @@ import {
   VictoriaMetricsProcess,
   VM_SKIP_REASON,
 } from "../../helpers/victoriametrics.ts";
+import { headsOf } from "./engine/heads_of.ts";
 
 const LONG = Deno.env.get("MODEL_LONG") === "1";
 /** How often a long run says how far it got. */
@@ -88,7 +89,7 @@ Deno.test("the memory store answers every operation as the model does", async ()
  * The chunk store with a small head, so seals, midnights and rewrites of
  * sealed chunks come often. A restart builds a fresh store from every
  * chunk `takeSealed` ever gave (loaded in the order taken) and the old
- * store's `heads()`, key by key in the old store's key order, as the
+ * store's heads (`writeHeads`), key by key in the old store's key order, as the
  * durable layer restores one from segments and a checkpoint.
  */
 class ChunkSubject implements Subject {
@@ -113,7 +114,7 @@ class ChunkSubject implements Subject {
   restart(): Promise<void> {
     this.#take();
     const old = this.storage;
-    const heads = new Map(old.heads().map((head) => [head.key, head]));
+    const heads = new Map(headsOf(old).map((head) => [head.key, head]));
     this.storage = new ChunkStore({ headPoints: this.#headPoints });
     for (const { key } of old.getAll()) {
       this.storage.loadSegmentChunks(key, this.#taken.get(key) ?? []);

@@ -232,23 +232,6 @@ export class ChunkStore implements Storage, ChunkedMemory {
   }
 
   /**
-   * Every key's points that are in no sealed chunk yet, copied (keys
-   * whose points are all sealed left out).
-   */
-  heads(): Series[] {
-    const heads: Series[] = [];
-    this.writeHeads((key, timestamps, values) => {
-      if (timestamps.length === 0) return;
-      heads.push({
-        key,
-        timestamps: Float64Array.from(timestamps),
-        values: Float64Array.from(values),
-      });
-    });
-    return heads;
-  }
-
-  /**
    * Hands `sink` every key in first-seen order with its head (empty where
    * all is sealed), through shared scratch columns: nothing is allocated
    * per key.

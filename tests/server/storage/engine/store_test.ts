@@ -12,6 +12,7 @@ import {
 } from "../../../../src/server/storage/chunk/chunk.ts";
 import type { Series } from "../../../../src/server/storage/storage.ts";
 import { runProbe } from "../../../reliability/probe.ts";
+import { headsOf } from "./heads_of.ts";
 
 /** Midnight, UTC, of a day in 2024. */
 const MIDNIGHT = 19_800 * DAY_SECONDS;
@@ -98,7 +99,7 @@ Deno.test("a head of headPoints points is sealed into one chunk that takeSealed 
     [MIDNIGHT + 3, 0.3],
   ]]);
   assertEquals(store.takeSealed(), []);
-  assertEquals(store.heads().map(pairs), [[[MIDNIGHT + 4, 0.4]]]);
+  assertEquals(headsOf(store).map(pairs), [[[MIDNIGHT + 4, 0.4]]]);
   assertEquals(pairs(store.get("k")).length, 5);
 });
 
@@ -186,12 +187,12 @@ Deno.test("getRange answers every edge of an inclusive range, within a chunk, ac
   assertEquals(store.getRange("none", 0, 1), undefined);
 });
 
-Deno.test("heads() copies every point in no sealed chunk yet, one-point keys included", () => {
+Deno.test("writeHeads hands on every point in no sealed chunk yet, one-point keys included", () => {
   const store = new ChunkStore({ headPoints: 3 });
   store.upsert("one", 5, 0.5);
   for (let i = 0; i < 4; i++) store.upsert("four", 10 + i, i);
   store.upsert("four", 11, -1);
-  const heads = store.heads();
+  const heads = headsOf(store);
   assertEquals(heads.map((s) => [s.key, pairs(s)]), [
     ["one", [[5, 0.5]]],
     ["four", [[11, -1], [13, 3]]],
@@ -217,7 +218,7 @@ Deno.test("a store rebuilt from every taken chunk and the heads holds the same p
   const rebuilt = new ChunkStore({ headPoints: 6 });
   for (const chunk of taken) rebuilt.loadSegmentChunks(chunk.key, [chunk]);
   assertEquals(rebuilt.takeSealed(), []);
-  for (const head of store.heads()) {
+  for (const head of headsOf(store)) {
     for (let i = 0; i < head.timestamps.length; i++) {
       rebuilt.upsert(head.key, head.timestamps[i], head.values[i]);
     }
@@ -244,7 +245,7 @@ Deno.test("a later-loaded overlapping chunk's points win, and the merge is not r
   ]);
   assertEquals(store.size(), { keys: 1, points: 5 });
   assertEquals(store.takeSealed(), []);
-  assertEquals(store.heads(), []);
+  assertEquals(headsOf(store), []);
 });
 
 Deno.test("a load into a key whose head rewrites sealed seconds keeps the count exact", () => {
@@ -302,7 +303,7 @@ Deno.test("chunks loaded in time order read back exactly by get, get * and getRa
     expected.pairs("b", from, to),
   );
   assertEquals(store.takeSealed(), []);
-  assertEquals(store.heads(), []);
+  assertEquals(headsOf(store), []);
 });
 
 Deno.test("a chunk that overlaps nothing held is kept undecoded: damage past its header shows only at a read", () => {
