@@ -26,7 +26,7 @@ import { compactionTemp, dayName, segmentPath, segmentsDir } from "../files.ts";
 import type { WatchedFiles } from "../watch.ts";
 import type { ExpiryMark } from "../expiry.ts";
 import type { CompactionOutput } from "./job.ts";
-import { dueDays, type DuePlan, segmentsByDay } from "./plan.ts";
+import { dueDays, type DuePlan, newestWritten, segmentsByDay } from "./plan.ts";
 import { type CompactionResult, CompactionWorker } from "./worker_client.ts";
 
 /** Most days of one batch: one fsync of the directory puts them in place. */
@@ -37,7 +37,9 @@ const BATCH_BYTES = 8 * 1024 * 1024;
 /** One day of a batch, as listed. */
 interface DayJob {
   readonly day: number;
-  /** Its segments, oldest first. */
+  /** Whether the inputs are every segment of the day, or its newest ones. */
+  readonly whole: boolean;
+  /** The segments merged, oldest first. */
   readonly inputs: readonly SegmentOnDisk[];
   /** The output's sequence and path. */
   readonly sequence: number;
@@ -211,7 +213,7 @@ export class Compactor {
           if (due.length === 0) break;
           const batch = await batchOf(due);
           for (const { day } of batch) tried.add(day);
-          await this.#compact(batch.map(({ day }) => day));
+          await this.#compact(batch);
         }
         tried.clear();
       } while (this.#again && !this.#stopped);
@@ -225,24 +227,26 @@ export class Compactor {
     }
   }
 
-  /** Compacts `days`, whose segments are listed again now. */
-  async #compact(days: readonly number[]): Promise<void> {
+  /** Compacts the days `plans` name, whose segments are listed again now. */
+  async #compact(plans: readonly DuePlan[]): Promise<void> {
     const { dir, writer, log } = this.#target;
     const started = performance.now();
     // The inputs and the outputs' sequences at one moment, between file tasks.
     const jobs = await writer.replacing(() => {
       const byDay = segmentsByDay(writer.segments());
       const mark = writer.mark;
-      return Promise.resolve(days.flatMap((day): DayJob[] => {
-        const inputs = (byDay.get(day) ?? []).sort((a, b) =>
+      return Promise.resolve(plans.flatMap(({ day, whole }): DayJob[] => {
+        const all = (byDay.get(day) ?? []).sort((a, b) =>
           a.sequence - b.sequence
         );
-        // None left: deleted meanwhile.
-        if (inputs.length === 0) return [];
+        const inputs = whole ? all : newestWritten(all);
+        // None left (deleted meanwhile), or one newest: nothing to merge.
+        if (inputs.length < (whole ? 1 : 2)) return [];
         const sequence = writer.reserveSequence();
         const path = segmentPath(dir, day, sequence);
         return [{
           day,
+          whole,
           inputs,
           sequence,
           path,
@@ -286,7 +290,9 @@ export class Compactor {
       if (!installed.includes(job)) continue;
       this.#compactions++;
       log(
-        `compacted ${plural(job.inputs.length, "segment")} of ${
+        `compacted ${job.whole ? "" : "the newest "}${
+          plural(job.inputs.length, "segment")
+        } of ${
           dayName(job.day)
         } in ${dir} into one (sequence ${job.sequence}): ${output.points} points in ${output.chunks} chunks, ${output.inputBytes} B to ${output.bytes} B, in ${ms} ms`,
       );
