@@ -394,6 +394,64 @@ Deno.test("a store merges each day's segments into one, and every point reads ba
   assertEquals(messages.filter((m) => m.startsWith("warning")), []);
 });
 
+Deno.test(
+  `a day still being written is merged in steps, never holding more than about ${
+    2 * MOST_OPEN_SEGMENTS
+  } segments, and every point and rewrite reads back`,
+  async () => {
+    await using tmp = await tempDir();
+    const oracle: Oracle = new Map();
+    const rng = new Rng(11);
+    const messages: string[] = [];
+    const options = {
+      ...STORE,
+      checkpointPoints: 50,
+      // The middle of DAY: it is not over, so it is merged in steps.
+      compactionClock: () => DAY * DAY_SECONDS + DAY_SECONDS / 2,
+      log: (m: string) => messages.push(m),
+    };
+    const store = await openEngine(tmp.path, options);
+    let most = 0;
+    try {
+      for (let round = 0; round < 200; round++) {
+        const batch: StoredPoint[] = [];
+        for (let i = 0; i < 50; i++) {
+          const key = `k${rng.int(0, 9)}`;
+          // Minutes ascending round by round, and a few rewrites of any
+          // earlier minute (in whichever segment holds it).
+          const minute = rng.int(0, 49) === 0
+            ? rng.int(0, 20 * round + 19)
+            : 20 * round + rng.int(0, 19);
+          const timestamp = DAY * DAY_SECONDS + 60 * minute;
+          const value = rng.int(0, 10_000) / 100;
+          batch.push({ key, timestamp, value });
+          oracle.set(`${key} ${timestamp}`, value);
+        }
+        await store.put(batch);
+        await store.compact();
+        const held = (await segmentsByDay(tmp.path)).get(DAY)?.length ?? 0;
+        most = Math.max(most, held);
+      }
+      assertEquals(storeLines(store), oracleLines(oracle));
+    } finally {
+      await store.close();
+    }
+    const steps = messages.filter((m) => m.startsWith("compacted the newest"));
+    assert(
+      steps.length >= 2,
+      `merged in steps: ${steps.length} ${most} ${messages.join("\n")}`,
+    );
+    assert(most <= 2 * MOST_OPEN_SEGMENTS + 2, `${most} segments`);
+    const reopened = await openEngine(tmp.path, options);
+    try {
+      assertEquals(storeLines(reopened), oracleLines(oracle));
+    } finally {
+      await reopened.close();
+    }
+    assertEquals(messages.filter((m) => m.startsWith("warning")), []);
+  },
+);
+
 Deno.test("puts and checkpoints that go on while days are compacted win over the compaction's output", async () => {
   await using tmp = await tempDir();
   const oracle: Oracle = new Map();
