@@ -86,6 +86,12 @@ export class MemoryStore implements Storage {
 
   /** Past a cap, why `point` is refused; else `undefined`. */
   refusal(point: StoredPoint): string | undefined {
+    // Under both caps, as nearly always: no lookup (it costs one per put).
+    if (
+      this.#pointCount < this.#maxPoints && this.#series.size < this.#maxKeys
+    ) {
+      return undefined;
+    }
     const entry = this.#series.get(point.key);
     if (entry === undefined && this.#series.size >= this.#maxKeys) {
       return "too many keys";
