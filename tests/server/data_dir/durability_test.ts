@@ -91,7 +91,7 @@ Deno.test("SIGTERM stops gracefully with exit 0 and keeps the points", async () 
   await using restarted = await ServerProcess.start(["--data", dir.path]);
   assertEquals(await allLines(restarted.port), ["k 1.0 1", "k 2.0 2"]);
   // A graceful stop wrote a checkpoint: nothing is replayed.
-  assertMatch(restarted.stderr, /replayed 0 puts .*\(2 points of 1 keys\)/);
+  assertMatch(restarted.stderr, /replayed 0 puts .*\(2 points of 1 key\)/);
 });
 
 Deno.test("SIGINT stops gracefully with exit 0", async () => {

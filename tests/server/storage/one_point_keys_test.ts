@@ -290,7 +290,7 @@ Deno.test(`${KEYS.toLocaleString("en")} one-point keys read back with dataDir af
   const starts = messages.filter((m) => m.startsWith("read "));
   assertEquals(starts.length, 3);
   for (const start of starts.slice(1)) {
-    assertMatch(start, /replayed 0 puts from 1 WAL files/);
+    assertMatch(start, /replayed 0 puts from 1 WAL file /);
   }
   assertEquals(
     messages.filter((m) => /warn|error/i.test(m)),

@@ -14,6 +14,7 @@
  * @module
  */
 
+import { plural } from "../../../internal/plural.ts";
 import type { PointVisitor } from "../log/format.ts";
 import type { SegmentOnDisk } from "./checkpoint.ts";
 import {
@@ -163,9 +164,15 @@ export async function loadDirectory(
   chunks.loadRest();
   const size = memory.size();
   log(
-    `read ${chunks.loaded} chunks from ${segments.length} segments, ${headPoints} head points from checkpoint ${checkpoint}, and replayed ${walPoints} puts from ${replayed.length} WAL files${
+    `read ${plural(chunks.loaded, "chunk")} from ${
+      plural(segments.length, "segment")
+    }, ${
+      plural(headPoints, "head point")
+    } from checkpoint ${checkpoint}, and replayed ${
+      plural(walPoints, "put")
+    } from ${plural(replayed.length, "WAL file")}${
       legacy === undefined ? "" : ` and ${converted} from ${legacy} to convert`
-    } (${size.points} points of ${size.keys} keys) in ${
+    } (${plural(size.points, "point")} of ${plural(size.keys, "key")}) in ${
       Math.round(performance.now() - started)
     } ms`,
   );

@@ -55,7 +55,7 @@ Deno.test("start-up reports the chunks, head points and WAL puts it read, as wri
   const second = await open(tmp.path, messages);
   assertEquals(
     report(messages),
-    "read 1 chunks from 1 segments, 5 head points from checkpoint 1, and replayed 0 puts from 1 WAL files (13 points of 2 keys)",
+    "read 1 chunk from 1 segment, 5 head points from checkpoint 1, and replayed 0 puts from 1 WAL file (13 points of 2 keys)",
   );
   const later = [...run("c", 3000, 4), ...run("b", 2003, 2)];
   await second.put(later);
@@ -67,7 +67,7 @@ Deno.test("start-up reports the chunks, head points and WAL puts it read, as wri
   const third = await open(copy.path, after);
   assertEquals(
     report(after),
-    "read 1 chunks from 1 segments, 5 head points from checkpoint 1, and replayed 6 puts from 2 WAL files (19 points of 3 keys)",
+    "read 1 chunk from 1 segment, 5 head points from checkpoint 1, and replayed 6 puts from 2 WAL files (19 points of 3 keys)",
   );
   const expected = [...written, ...later].map((p) =>
     `${p.key} ${p.timestamp} ${p.value}`

@@ -21,6 +21,7 @@
  */
 
 import { syncDirectory } from "../../log/files.ts";
+import { plural } from "../../../../internal/plural.ts";
 import type { CheckpointWriter, SegmentOnDisk } from "../checkpoint.ts";
 import { compactionTemp, dayName, segmentPath, segmentsDir } from "../files.ts";
 import type { WatchedFiles } from "../watch.ts";
@@ -356,9 +357,4 @@ export class Compactor {
     }
     this.#failed = true;
   }
-}
-
-/** "1 segment", "3 segments". */
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
