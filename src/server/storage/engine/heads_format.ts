@@ -36,6 +36,7 @@
  * @module
  */
 
+import { hasBytesAt } from "../../../internal/bytes_at.ts";
 import { crc32 } from "node:zlib";
 import { ByteReader, ByteWriter } from "../chunk/bytes.ts";
 import { decodeChunk, encodeChunk } from "../chunk/chunk.ts";
@@ -172,7 +173,8 @@ export interface DecodedHeads {
 
 /** Whether `bytes` starts or ends with {@link HEADS_MAGIC} (one damaged magic leaves the other). */
 export function isHeadsFile(bytes: Uint8Array): boolean {
-  return hasMagic(bytes, 0) || hasMagic(bytes, bytes.length - MAGIC_BYTES);
+  return hasBytesAt(bytes, 0, HEADS_MAGIC) ||
+    hasBytesAt(bytes, bytes.length - MAGIC_BYTES, HEADS_MAGIC);
 }
 
 /**
@@ -188,7 +190,7 @@ export function decodeHeads(file: Uint8Array): DecodedHeads {
     damage: [],
   };
   const { damage } = heads;
-  if (!hasMagic(file, 0)) {
+  if (!hasBytesAt(file, 0, HEADS_MAGIC)) {
     damage.push({ offset: 0, problem: "the heads magic is damaged" });
   }
   const trailer = readTrailer(file);
@@ -228,17 +230,15 @@ export function decodeHeads(file: Uint8Array): DecodedHeads {
   return heads;
 }
 
-function hasMagic(bytes: Uint8Array, at: number): boolean {
-  return at >= 0 && at + MAGIC_BYTES <= bytes.length &&
-    HEADS_MAGIC.every((byte, i) => bytes[at + i] === byte);
-}
-
 /** The trailer's counts, or what is wrong with it. */
 function readTrailer(
   file: Uint8Array,
 ): { blocks: number; keys: number } | string {
   const at = file.length - TRAILER_BYTES;
-  if (at < MAGIC_BYTES || !hasMagic(file, file.length - MAGIC_BYTES)) {
+  if (
+    at < MAGIC_BYTES ||
+    !hasBytesAt(file, file.length - MAGIC_BYTES, HEADS_MAGIC)
+  ) {
     return "the trailer is missing or damaged (a truncated file?)";
   }
   const view = new DataView(file.buffer, file.byteOffset + at, 12);

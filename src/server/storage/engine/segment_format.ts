@@ -26,6 +26,7 @@
  * @module
  */
 
+import { hasBytesAt } from "../../../internal/bytes_at.ts";
 import { crc32 } from "node:zlib";
 import { ByteReader, ByteWriter } from "../chunk/bytes.ts";
 import { chunkProblem, decodeChunk } from "../chunk/chunk.ts";
@@ -149,7 +150,7 @@ export function encodeSegment(
 export function decodeSegment(file: Uint8Array): DecodedSegment {
   const bytes = bytesOf(file);
   const damage: SegmentDamage[] = [];
-  if (!startsWithMagic(bytes, 0)) {
+  if (!hasBytesAt(bytes.all, 0, SEGMENT_MAGIC)) {
     damage.push({ offset: 0, problem: "the segment magic is damaged" });
   }
   const footer = readFooter(bytes);
@@ -165,11 +166,6 @@ export function decodeSegment(file: Uint8Array): DecodedSegment {
   const records = fromIndex ?? scan(bytes, indexOffset, damage);
   const { sequence, kind, replaces } = footer;
   return { footer: { sequence, kind, replaces }, records, damage };
-}
-
-function startsWithMagic({ all }: Bytes, at: number): boolean {
-  return at >= 0 && at + SEGMENT_MAGIC.length <= all.length &&
-    SEGMENT_MAGIC.every((byte, i) => all[at + i] === byte);
 }
 
 /** A segment's bytes with one reader and one view over them. */
@@ -197,7 +193,7 @@ function readFooter(bytes: Bytes): Footer | string {
   const { all, view } = bytes;
   const trailer = all.length - TRAILER_BYTES;
   if (trailer < SEGMENT_MAGIC.length) return "the segment is truncated";
-  if (!startsWithMagic(bytes, all.length - SEGMENT_MAGIC.length)) {
+  if (!hasBytesAt(all, all.length - SEGMENT_MAGIC.length, SEGMENT_MAGIC)) {
     return "the footer's magic is damaged (a truncated segment?)";
   }
   const footerOffset = all.length - view.getUint32(trailer, true);
