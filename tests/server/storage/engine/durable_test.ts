@@ -114,7 +114,7 @@ Deno.test("a clean close leaves one empty WAL file and a checkpoint: the next st
   assertEquals(files, ["00000002", "checkpoint.00000001"]);
   assertEquals((await Deno.stat(`${walDir(tmp.path)}/00000002`)).size, 8);
   const reopened = await open(tmp.path, messages);
-  assertMatch(messages.at(-1)!, /1 head points .* replayed 0 puts/);
+  assertMatch(messages.at(-1)!, /1 head point .* replayed 0 puts/);
   assertEquals(storeLines(reopened), ["a 10 1"]);
   await reopened.close();
 });

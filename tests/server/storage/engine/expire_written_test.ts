@@ -41,13 +41,14 @@ Deno.test("a deletion removes the segment a checkpoint just wrote for the expire
   const newer = points("new", DAY + 100);
   await store.put(old);
   await store.put(newer);
-  // The checkpoint the 16 puts start writes one segment a day.
-  for (
-    let i = 0;
-    i < 300 && (await namesIn(segmentsDir(tmp.path))).length < 2;
-    i++
-  ) await new Promise((resolve) => setTimeout(resolve, 10));
-  const [oldDay, newDay] = await namesIn(segmentsDir(tmp.path));
+  // The checkpoint the 16 puts start writes one segment a day (each a
+  // `*.tmp` first: only those renamed into place count).
+  const segments = async () =>
+    (await namesIn(segmentsDir(tmp.path))).filter((n) => n.endsWith(".seg"));
+  for (let i = 0; i < 300 && (await segments()).length < 2; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const [oldDay, newDay] = await segments();
   assertEquals([oldDay.slice(0, 10), newDay.slice(0, 10)], [
     "1970-01-01",
     "1970-01-02",
