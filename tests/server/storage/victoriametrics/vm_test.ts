@@ -359,7 +359,7 @@ Deno.test({
       new Set(vmselect.paths),
       new Set([
         "/metrics",
-        "/select/7:3/prometheus/api/v1/export",
+        "/select/7:3/prometheus/api/v1/export/native",
       ]),
     );
   },
