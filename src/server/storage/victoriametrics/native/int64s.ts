@@ -9,7 +9,7 @@
  * @module
  */
 
-import { zstdDecompressSync } from "node:zlib";
+import { zstdDecompress } from "./zstd/frame.ts";
 import { NativeFormatError, readBigVarints, readVarints } from "./varint.ts";
 
 /** The marshal types, as VictoriaMetrics numbers them. */
@@ -73,9 +73,7 @@ export function decodeInt64s(
 
 function unzstd(data: Uint8Array, count: number): Uint8Array {
   try {
-    return zstdDecompressSync(data, {
-      maxOutputLength: Math.max(1, count * MAX_VARINT_BYTES),
-    });
+    return zstdDecompress(data, count * MAX_VARINT_BYTES);
   } catch (error) {
     throw new NativeFormatError(`a zstd column does not decompress: ${error}`);
   }
