@@ -30,8 +30,8 @@ export function decodeBlock(
   end: number,
 ): NativeBlock {
   const cursor = new ByteCursor(bytes, start, end);
-  const firstMs = cursor.bigVarint();
-  const firstValue = cursor.bigVarint();
+  const firstMs = cursor.int64();
+  const firstValue = cursor.int64();
   const rows = cursor.uvarint();
   const scale = cursor.varint();
   const msType = cursor.byte();

@@ -9,7 +9,8 @@
  * come in several, in any order, overlapping, with points outside the time
  * range and several points in one second (nothing is deduplicated). So a
  * key's points are those of all its blocks inside the range, ordered by
- * millisecond; equal milliseconds keep the order their blocks came in.
+ * millisecond; equal milliseconds keep the order their blocks came in
+ * (VictoriaMetrics keeps an arbitrary one of equal milliseconds).
  * Which one of a second counts (the largest millisecond, as in
  * VictoriaMetrics' dedup) is for the reader to pick (`mergeSeries`).
  *
@@ -109,9 +110,20 @@ function zigzag(u: bigint): number {
   return Number((u & 1n) === 0n ? u >> 1n : -(u >> 1n) - 1n);
 }
 
+/** The points of one block inside the range: `[start, end)` of it. */
+interface Part {
+  readonly block: NativeBlock;
+  readonly start: number;
+  readonly end: number;
+  /** Its place in the order blocks came in. */
+  readonly order: number;
+}
+
 /**
  * `blocks`' points from `fromMs` to `toMs` (inclusive), ordered by
- * millisecond; equal ones in the order of their blocks.
+ * millisecond; equal ones in the order of their blocks. Blocks that do
+ * not overlap (the usual case: parts of different times, sent in any
+ * order) are only put in order; overlapping ones are merged.
  */
 function joined(
   key: string,
@@ -119,30 +131,65 @@ function joined(
   fromMs: number,
   toMs: number,
 ): StoredSeries {
+  const parts: Part[] = [];
   let count = 0;
-  for (const block of blocks) {
+  blocks.forEach((block, order) => {
     const [start, end] = inRange(block.ms, fromMs, toMs);
+    if (start === end) return;
+    parts.push({ block, start, end, order });
     count += end - start;
+  });
+  parts.sort((a, b) =>
+    a.block.ms[a.start] - b.block.ms[b.start] || a.order - b.order
+  );
+  const ms = new Float64Array(count);
+  const values = new Float64Array(count);
+  let overlap = false;
+  for (let p = 1; p < parts.length; p++) {
+    const before = parts[p - 1];
+    if (parts[p].block.ms[parts[p].start] <= before.block.ms[before.end - 1]) {
+      overlap = true;
+    }
   }
-  let ms = new Float64Array(count);
-  let values = new Float64Array(count);
-  let length = 0;
-  let ordered = true;
-  for (const block of blocks) {
-    const [start, end] = inRange(block.ms, fromMs, toMs);
-    if (start === end) continue;
-    if (length > 0 && block.ms[start] < ms[length - 1]) ordered = false;
-    ms.set(block.ms.subarray(start, end), length);
-    values.set(block.values.subarray(start, end), length);
-    length += end - start;
-  }
-  if (!ordered) {
-    const order = Array.from({ length }, (_, i) => i)
-      .sort((a, b) => ms[a] - ms[b] || a - b);
-    ms = Float64Array.from(order, (i) => ms[i]);
-    values = Float64Array.from(order, (i) => values[i]);
+  if (overlap) merge(parts, ms, values);
+  else {
+    let length = 0;
+    for (const { block, start, end } of parts) {
+      ms.set(block.ms.subarray(start, end), length);
+      values.set(block.values.subarray(start, end), length);
+      length += end - start;
+    }
   }
   return { key, ms, values };
+}
+
+/**
+ * Merges the ascending `parts` into `ms` and `values`, each point taken
+ * from the part whose next millisecond is smallest, the earliest-come
+ * part on a tie.
+ */
+function merge(
+  parts: readonly Part[],
+  ms: Float64Array,
+  values: Float64Array,
+): void {
+  const next = parts.map((part) => part.start);
+  for (let length = 0; length < ms.length; length++) {
+    let best = -1;
+    for (let p = 0; p < parts.length; p++) {
+      if (next[p] === parts[p].end) continue;
+      if (best < 0) {
+        best = p;
+        continue;
+      }
+      const a = parts[p].block.ms[next[p]];
+      const b = parts[best].block.ms[next[best]];
+      if (a < b || (a === b && parts[p].order < parts[best].order)) best = p;
+    }
+    const { block } = parts[best];
+    ms[length] = block.ms[next[best]];
+    values[length] = block.values[next[best]++];
+  }
 }
 
 /** Where the ascending `ms` from `fromMs` to `toMs` start and end. */

@@ -10,7 +10,12 @@
  */
 
 import { zstdDecompress } from "./zstd/frame.ts";
-import { NativeFormatError, readBigVarints, readVarints } from "./varint.ts";
+import {
+  ByteCursor,
+  NativeFormatError,
+  readBigVarints,
+  readVarints,
+} from "./varint.ts";
 
 /** The marshal types, as VictoriaMetrics numbers them. */
 export const MarshalType = {
@@ -34,14 +39,14 @@ let deltas = new Float64Array(8192);
 
 /**
  * The `count` int64s that `data` holds in marshal type `type`, the first
- * being `first`.
+ * being `first` (a number when it is a safe integer).
  *
  * @throws {NativeFormatError} when `data` is not such a column.
  */
 export function decodeInt64s(
   type: number,
   data: Uint8Array,
-  first: bigint,
+  first: number | bigint,
   count: number,
 ): Int64Column {
   if (count < 1) throw new NativeFormatError(`a block of ${count} rows`);
@@ -50,13 +55,14 @@ export function decodeInt64s(
       if (data.length > 0) {
         throw new NativeFormatError("bytes after a constant column");
       }
-      return constant(first, 0n, count);
+      return constant(first, 0, count);
     case MarshalType.DELTA_CONST: {
-      const { values, end } = readBigVarints(data, 0, data.length, 1);
-      if (end !== data.length) {
+      const cursor = new ByteCursor(data);
+      const step = cursor.int64();
+      if (cursor.at !== data.length) {
         throw new NativeFormatError("bytes after a constant delta");
       }
-      return constant(first, values[0], count);
+      return constant(first, step, count);
     }
     case MarshalType.ZSTD_NEAREST_DELTA:
       return nearestDelta(unzstd(data, count), first, count, 1);
@@ -80,18 +86,24 @@ function unzstd(data: Uint8Array, count: number): Uint8Array {
 }
 
 /** `first`, `first + step`, ... (`count` values). */
-function constant(first: bigint, step: bigint, count: number): Int64Column {
-  const last = first + step * BigInt(count - 1);
-  if (fits(first) && fits(last) && fits(step)) {
-    const out = new Float64Array(count);
-    const start = Number(first);
-    const by = Number(step);
-    for (let i = 0, v = start; i < count; i++, v += by) out[i] = v;
-    return out;
+function constant(
+  first: number | bigint,
+  step: number | bigint,
+  count: number,
+): Int64Column {
+  if (typeof first === "number" && typeof step === "number") {
+    const last = first + step * (count - 1);
+    if (last <= MAX_SAFE && last >= -MAX_SAFE) {
+      const out = new Float64Array(count);
+      for (let i = 0, v = first; i < count; i++, v += step) out[i] = v;
+      return out;
+    }
   }
   const out = new BigInt64Array(count);
-  for (let i = 0, v = first; i < count; i++, v = BigInt.asIntN(64, v + step)) {
+  const by = BigInt(step);
+  for (let i = 0, v = BigInt(first); i < count; i++) {
     out[i] = v;
+    v = BigInt.asIntN(64, v + by);
   }
   return out;
 }
@@ -102,7 +114,7 @@ function constant(first: bigint, step: bigint, count: number): Int64Column {
  */
 function nearestDelta(
   data: Uint8Array,
-  first: bigint,
+  first: number | bigint,
   count: number,
   order: 1 | 2,
 ): Int64Column {
@@ -110,7 +122,7 @@ function nearestDelta(
     throw new NativeFormatError("a delta-of-delta column of one row");
   }
   if (deltas.length < count) deltas = new Float64Array(count);
-  const end = fits(first)
+  const end = typeof first === "number"
     ? readVarints(data, 0, data.length, deltas, count - 1)
     : -1;
   if (end >= 0) {
@@ -118,13 +130,13 @@ function nearestDelta(
       throw new NativeFormatError("bytes after the deltas of a column");
     }
     const out = new Float64Array(count);
-    if (sumSafe(deltas, Number(first), count, order, out)) return out;
+    if (sumSafe(deltas, first as number, count, order, out)) return out;
   }
   const read = readBigVarints(data, 0, data.length, count - 1);
   if (read.end !== data.length) {
     throw new NativeFormatError("bytes after the deltas of a column");
   }
-  return sumBig(read.values, first, count, order);
+  return sumBig(read.values, BigInt(first), count, order);
 }
 
 /**
@@ -181,8 +193,4 @@ function sumBig(
     out[i] = v;
   }
   return out;
-}
-
-function fits(n: bigint): boolean {
-  return n <= BigInt(MAX_SAFE) && n >= -BigInt(MAX_SAFE);
 }

@@ -60,14 +60,50 @@ export class ByteCursor {
     return (u & 1n) === 0n ? u >> 1n : -(u >> 1n) - 1n;
   }
 
+  /**
+   * The next zigzag varint: a number when it is a safe integer, else a
+   * `bigint` (any int64).
+   */
+  int64(): number | bigint {
+    const n = this.#small();
+    if (n < 0) return asNumber(this.bigVarint());
+    // Zigzag: even is positive, odd negative.
+    return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
+  }
+
   /** The next unsigned varint; throws when it is no safe integer. */
   uvarint(): number {
-    return safe(this.bigUvarint());
+    const n = this.#small();
+    return n >= 0 ? n : safe(this.bigUvarint());
   }
 
   /** The next zigzag varint; throws when it is no safe integer. */
   varint(): number {
-    return safe(this.bigVarint());
+    const n = this.int64();
+    if (typeof n === "bigint") {
+      throw new NativeFormatError(`${n} is out of range here`);
+    }
+    return n;
+  }
+
+  /**
+   * The next unsigned varint when it takes at most 7 bytes (always a safe
+   * integer), moving past it; else -1, not moving.
+   */
+  #small(): number {
+    const { bytes, end } = this;
+    let at = this.at;
+    let u = 0;
+    for (let scale = 1, n = 0; n < SAFE_VARINT_BYTES; n++, scale *= TWO_TO_7) {
+      if (at >= end) throw new NativeFormatError("a varint is cut short");
+      const byte = bytes[at++];
+      u += (byte & 0x7f) * scale;
+      if (byte < 0x80) {
+        this.at = at;
+        return u;
+      }
+    }
+    return -1;
   }
 
   /** The next byte. */
@@ -89,6 +125,14 @@ export class ByteCursor {
     this.at += length;
     return view;
   }
+}
+
+/** `n` as a number when that is exact. */
+function asNumber(n: bigint): number | bigint {
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) &&
+      n >= -BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(n)
+    : n;
 }
 
 function safe(n: bigint): number {

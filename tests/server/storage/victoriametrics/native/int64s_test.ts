@@ -13,10 +13,10 @@ const numbers = (column: Float64Array | BigInt64Array) =>
   Array.from(column, Number);
 
 Deno.test("marshal type 3: one constant, no bytes", () => {
-  const column = decodeInt64s(MarshalType.CONST, new Uint8Array(0), 7n, 3);
+  const column = decodeInt64s(MarshalType.CONST, new Uint8Array(0), 7, 3);
   assertEquals(column, Float64Array.of(7, 7, 7));
   assertThrows(
-    () => decodeInt64s(MarshalType.CONST, Uint8Array.of(0), 7n, 3),
+    () => decodeInt64s(MarshalType.CONST, Uint8Array.of(0), 7, 3),
     NativeFormatError,
   );
 });
@@ -24,18 +24,18 @@ Deno.test("marshal type 3: one constant, no bytes", () => {
 Deno.test("marshal type 2: a constant delta, one varint", () => {
   // As VictoriaMetrics 1.79.5 stored timestamps 1000 ms apart.
   assertEquals(
-    decodeInt64s(MarshalType.DELTA_CONST, Uint8Array.of(0xd0, 0x0f), 1000n, 4),
+    decodeInt64s(MarshalType.DELTA_CONST, Uint8Array.of(0xd0, 0x0f), 1000, 4),
     Float64Array.of(1000, 2000, 3000, 4000),
   );
   assertThrows(
-    () => decodeInt64s(MarshalType.DELTA_CONST, Uint8Array.of(2, 2), 0n, 2),
+    () => decodeInt64s(MarshalType.DELTA_CONST, Uint8Array.of(2, 2), 0, 2),
     NativeFormatError,
   );
 });
 
 Deno.test("marshal type 6: each value the one before plus a zigzag varint", () => {
   assertEquals(
-    decodeInt64s(MarshalType.NEAREST_DELTA, bytes(5n, -7n, 0n), 10n, 4),
+    decodeInt64s(MarshalType.NEAREST_DELTA, bytes(5n, -7n, 0n), 10, 4),
     Float64Array.of(10, 15, 8, 8),
   );
 });
@@ -43,7 +43,7 @@ Deno.test("marshal type 6: each value the one before plus a zigzag varint", () =
 Deno.test("marshal type 5: deltas of deltas, the first delta first", () => {
   // 0, 3, 7, 12, 12: deltas 3, 4, 5, 0; their deltas 1, 1, -5.
   assertEquals(
-    decodeInt64s(MarshalType.NEAREST_DELTA2, bytes(3n, 1n, 1n, -5n), 0n, 5),
+    decodeInt64s(MarshalType.NEAREST_DELTA2, bytes(3n, 1n, 1n, -5n), 0, 5),
     Float64Array.of(0, 3, 7, 12, 12),
   );
 });
@@ -54,7 +54,7 @@ Deno.test("marshal types 4 and 1: types 6 and 5 compressed with zstd", () => {
     decodeInt64s(
       MarshalType.ZSTD_NEAREST_DELTA,
       zstdCompressSync(deltas),
-      10n,
+      10,
       4,
     ),
     Float64Array.of(10, 15, 8, 8),
@@ -64,7 +64,7 @@ Deno.test("marshal types 4 and 1: types 6 and 5 compressed with zstd", () => {
     decodeInt64s(
       MarshalType.ZSTD_NEAREST_DELTA2,
       zstdCompressSync(deltas2),
-      0n,
+      0,
       5,
     ),
     Float64Array.of(0, 3, 7, 12, 12),
@@ -82,7 +82,7 @@ Deno.test("marshal types 4 and 1: types 6 and 5 compressed with zstd", () => {
 });
 
 Deno.test("int64 columns past the safe integers are bigints, wrapping around as Go's int64", () => {
-  const big = decodeInt64s(MarshalType.NEAREST_DELTA, bytes(1n << 60n), 1n, 2);
+  const big = decodeInt64s(MarshalType.NEAREST_DELTA, bytes(1n << 60n), 1, 2);
   assertEquals(big, BigInt64Array.of(1n, (1n << 60n) + 1n));
   // A sum past int64 wraps, as Go's addition does.
   assertEquals(
@@ -92,29 +92,31 @@ Deno.test("int64 columns past the safe integers are bigints, wrapping around as 
   // Safe steps whose sum leaves the safe integers.
   const near = 2n ** 53n - 2n;
   assertEquals(
-    numbers(decodeInt64s(MarshalType.NEAREST_DELTA2, bytes(1n, 1n), near, 3)),
+    numbers(
+      decodeInt64s(MarshalType.NEAREST_DELTA2, bytes(1n, 1n), Number(near), 3),
+    ),
     [Number(near), Number(near + 1n), Number(near + 3n)],
   );
   assertEquals(
-    decodeInt64s(MarshalType.NEAREST_DELTA2, bytes(1n, 1n), near, 3),
+    decodeInt64s(MarshalType.NEAREST_DELTA2, bytes(1n, 1n), Number(near), 3),
     BigInt64Array.of(near, near + 1n, near + 3n),
   );
 });
 
 Deno.test("int64 columns: too few or too many varints, or an unknown type, are errors", () => {
   for (const type of [MarshalType.NEAREST_DELTA, MarshalType.NEAREST_DELTA2]) {
-    assertThrows(() => decodeInt64s(type, bytes(1n), 0n, 3), NativeFormatError);
+    assertThrows(() => decodeInt64s(type, bytes(1n), 0, 3), NativeFormatError);
     assertThrows(
-      () => decodeInt64s(type, bytes(1n, 1n, 1n), 0n, 3),
+      () => decodeInt64s(type, bytes(1n, 1n, 1n), 0, 3),
       NativeFormatError,
     );
   }
   assertThrows(
-    () => decodeInt64s(7, new Uint8Array(0), 0n, 1),
+    () => decodeInt64s(7, new Uint8Array(0), 0, 1),
     NativeFormatError,
   );
   assertThrows(
-    () => decodeInt64s(MarshalType.CONST, new Uint8Array(0), 0n, 0),
+    () => decodeInt64s(MarshalType.CONST, new Uint8Array(0), 0, 0),
     NativeFormatError,
   );
 });

@@ -114,3 +114,16 @@ Deno.test("varints in a column: numbers up to seven bytes, -1 past them for bigi
     NativeFormatError,
   );
 });
+
+Deno.test("varint: an int64 is a number when safe, else a bigint", () => {
+  const cursor = new ByteCursor(
+    Uint8Array.from([
+      ...varint(-1000n),
+      ...varint(2n ** 53n - 1n),
+      ...varint(INT64_MAX),
+    ]),
+  );
+  assertEquals(cursor.int64(), -1000);
+  assertEquals(cursor.int64(), 2 ** 53 - 1);
+  assertEquals(cursor.int64(), INT64_MAX);
+});
