@@ -89,17 +89,18 @@ const V_INF_NEG = -(1n << 63n);
 
 /**
  * The float64s of `mantissas` at decimal scale `scale`; a special value
- * gives `Infinity`, `-Infinity` or `NaN` (the stale mark).
+ * gives `Infinity`, `-Infinity` or `NaN` (the stale mark). Numbers are
+ * scaled in place: the result is `mantissas` itself then.
  */
 export function decimalsToFloats(
   mantissas: Int64Column,
   scale: number,
 ): Float64Array {
-  const out = new Float64Array(mantissas.length);
   if (mantissas instanceof Float64Array) {
-    // Safe integers: float64(v) is v itself.
-    if (scale === 0) out.set(mantissas);
-    else if (scale < 0) {
+    // Safe integers: float64(v) is v itself, scaled in place.
+    const out = mantissas;
+    if (scale === 0) return out;
+    if (scale < 0) {
       const e10 = pow10(-scale);
       for (let i = 0; i < out.length; i++) out[i] = mantissas[i] / e10;
     } else {
@@ -108,6 +109,7 @@ export function decimalsToFloats(
     }
     return out;
   }
+  const out = new Float64Array(mantissas.length);
   const e10 = pow10(Math.abs(scale));
   for (let i = 0; i < out.length; i++) {
     const v = mantissas[i];

@@ -121,16 +121,9 @@ function nearestDelta(
   if (order === 2 && count < 2) {
     throw new NativeFormatError("a delta-of-delta column of one row");
   }
-  if (deltas.length < count) deltas = new Float64Array(count);
-  const end = typeof first === "number"
-    ? readVarints(data, 0, data.length, deltas, count - 1)
-    : -1;
-  if (end >= 0) {
-    if (end !== data.length) {
-      throw new NativeFormatError("bytes after the deltas of a column");
-    }
+  if (typeof first === "number") {
     const out = new Float64Array(count);
-    if (sumSafe(deltas, first as number, count, order, out)) return out;
+    if (sumSafe(data, first, count, order, out)) return out;
   }
   const read = readBigVarints(data, 0, data.length, count - 1);
   if (read.end !== data.length) {
@@ -140,39 +133,44 @@ function nearestDelta(
 }
 
 /**
- * Sums `steps` into `out` from `first`; false when a value or step leaves
- * the safe integers (then the `bigint` path decides).
+ * Reads the `count - 1` varint steps of `data` and sums them into `out`
+ * from `first`; false when a step might not be a safe
+ * integer (8 bytes or more) or a value or step leaves the safe integers
+ * (then the `bigint` path decides).
  */
 function sumSafe(
-  steps: Float64Array,
+  data: Uint8Array,
   first: number,
   count: number,
   order: 1 | 2,
   out: Float64Array,
 ): boolean {
+  if (deltas.length < count) deltas = new Float64Array(count);
+  const end = readVarints(data, 0, data.length, deltas, count - 1);
+  if (end < 0) return false;
+  if (end !== data.length) {
+    throw new NativeFormatError("bytes after the deltas of a column");
+  }
   let v = first;
+  let d1 = 0;
+  let most = Math.abs(first);
   out[0] = v;
   if (order === 1) {
     for (let i = 1; i < count; i++) {
-      v += steps[i - 1];
-      if (v > MAX_SAFE || v < -MAX_SAFE) return false;
+      v += deltas[i - 1];
       out[i] = v;
+      most = Math.max(most, Math.abs(v));
     }
-    return true;
-  }
-  let d1 = steps[0];
-  v += d1;
-  if (v > MAX_SAFE || v < -MAX_SAFE) return false;
-  out[1] = v;
-  for (let i = 2; i < count; i++) {
-    d1 += steps[i - 1];
-    v += d1;
-    if (v > MAX_SAFE || v < -MAX_SAFE || d1 > MAX_SAFE || d1 < -MAX_SAFE) {
-      return false;
+  } else {
+    for (let i = 1; i < count; i++) {
+      d1 += deltas[i - 1];
+      v += d1;
+      out[i] = v;
+      most = Math.max(most, Math.abs(v), Math.abs(d1));
     }
-    out[i] = v;
   }
-  return true;
+  // Past 2^53 a sum may have rounded, so nothing after it counts.
+  return most <= MAX_SAFE;
 }
 
 /** {@link sumSafe} in int64 arithmetic, wrapping around as Go does. */
