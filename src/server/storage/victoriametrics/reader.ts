@@ -12,7 +12,6 @@ import { exportUrl } from "./wire.ts";
 import { compareKeys, mergeSeries, type StoredSeries } from "./export.ts";
 import { MAX_FUTURE_MS, slotMs } from "./order.ts";
 import type { RecentWrites } from "./recent.ts";
-import { LineBlocks } from "./lines.ts";
 import { NativeExport } from "./native/export_body.ts";
 import type { VictoriaMetricsHttp } from "./http.ts";
 
@@ -71,35 +70,21 @@ export class ExportReader {
    */
   async getAll(): Promise<Iterable<Series>> {
     const now = Date.now();
-    return this.#merged(await this.#everyKey("*", now), now);
+    return this.#merged(await this.#everyKey(now), now);
   }
 
   /**
-   * {@link VictoriaMetricsStore.getLines}: the data lines of `key` (or of
-   * every key for `*`), written as they are handed on.
+   * Every key VictoriaMetrics or recent writes hold, sorted by name, with
+   * its exported points.
    */
-  async getLines(key: string): Promise<Iterable<Uint8Array>> {
-    const now = Date.now();
-    const every = await this.#everyKey(key, now);
-    return this.#lines(every, now);
-  }
-
-  /**
-   * The exported points of `key`, or of every key VictoriaMetrics or
-   * recent writes hold for `*`, sorted by name.
-   */
-  async #everyKey(key: string, now: number): Promise<StoredSeries[]> {
-    const stored = await this.#export(key, -Infinity, Infinity);
-    const recentOnly = (only: string): StoredSeries => ({
-      key: only,
-      ms: NONE,
-      values: NONE,
-    });
-    if (key !== "*") return stored.length > 0 ? stored : [recentOnly(key)];
+  async #everyKey(now: number): Promise<StoredSeries[]> {
+    const stored = await this.#export("*", -Infinity, Infinity);
     const storedKeys = new Set(stored.map((entry) => entry.key));
     const added: StoredSeries[] = [];
     for (const writes of this.#recent.all(now)) {
-      if (!storedKeys.has(writes.key)) added.push(recentOnly(writes.key));
+      if (!storedKeys.has(writes.key)) {
+        added.push({ key: writes.key, ms: NONE, values: NONE });
+      }
     }
     return added.length === 0
       ? stored
@@ -114,16 +99,6 @@ export class ExportReader {
         this.#recent.get(series.key, now),
       );
       if (merged !== undefined) yield merged;
-    }
-  }
-
-  *#lines(
-    stored: readonly StoredSeries[],
-    now: number,
-  ): Iterable<Uint8Array> {
-    const blocks = new LineBlocks();
-    for (const series of this.#merged(stored, now)) {
-      yield* blocks.write(series);
     }
   }
 

@@ -245,15 +245,6 @@ export class VictoriaMetricsStore implements Storage {
   }
 
   /**
-   * The data lines of `key`, or of every key for `*` (keys by name, as
-   * {@link VictoriaMetricsStore.getAll}), written key by key as they are
-   * handed on.
-   */
-  getLines(key: string): Promise<Iterable<Uint8Array>> {
-    return this.#reader.getLines(key);
-  }
-
-  /**
    * Sends what is buffered (with the usual retries), fails what could not
    * be sent, and stops. Safe to call more than once.
    */

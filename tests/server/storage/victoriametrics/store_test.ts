@@ -263,11 +263,17 @@ Deno.test("an export cut in the middle is read again whole: each point once", as
     retries: 1,
   });
   try {
-    const pieces = [...await storage.getLines("*")];
-    const text = new TextDecoder().decode(
-      new Uint8Array(pieces.flatMap((piece) => [...piece])),
-    );
-    assertEquals(text, "k0 0.5 1\nk1 1.5 2\nk2 2.5 3\nk3 3.5 4\n");
+    const points = [...await storage.getAll()].map((series) => [
+      series.key,
+      Array.from(series.timestamps),
+      Array.from(series.values),
+    ]);
+    assertEquals(points, [
+      ["k0", [1], [0.5]],
+      ["k1", [2], [1.5]],
+      ["k2", [3], [2.5]],
+      ["k3", [4], [3.5]],
+    ]);
     assertEquals(exports, 2);
     assertEquals(storage.stats().failedAttempts, 1);
   } finally {
@@ -292,7 +298,7 @@ Deno.test("an export answered 503 fails after its retries, quoting the status an
   });
   try {
     await assertRejects(
-      () => storage.getLines("cpu"),
+      () => storage.get("cpu"),
       Error,
       `HTTP 503 from ${backend.url}/api/v1/export/native: too busy`,
     );
