@@ -23,7 +23,12 @@ export interface NativeBlock {
 /** More rows than VictoriaMetrics puts in a block (8,192) by far. */
 const MAX_ROWS = 1 << 20;
 
-/** The block marshaled in `bytes[start, end)`. */
+/**
+ * The block marshaled in `bytes[start, end)`.
+ *
+ * @throws {NativeFormatError} when it is no such block, or holds a value
+ * that is not finite (which no protocol line can spell).
+ */
 export function decodeBlock(
   bytes: Uint8Array,
   start: number,
@@ -50,6 +55,16 @@ export function decodeBlock(
     decodeInt64s(valueType, valueData, firstValue, rows),
     scale,
   );
+  for (let i = 0; i < rows; i++) {
+    // +Inf, -Inf or a stale NaN, stored by another tool: no protocol value.
+    if (!Number.isFinite(values[i])) {
+      throw new NativeFormatError(
+        `VictoriaMetrics holds a value that is not a finite number: ${
+          values[i]
+        }`,
+      );
+    }
+  }
   return { ms, values };
 }
 

@@ -64,3 +64,14 @@ Deno.test("block: bytes left over, cut short, no rows or timestamps out of order
     NativeFormatError,
   );
 });
+
+Deno.test("block: +Inf, -Inf or a stale NaN stored by another tool is an error", () => {
+  for (const special of [(1n << 63n) - 1n, -(1n << 63n), (1n << 63n) - 2n]) {
+    const block = nearestDeltaBlock([1000, 2000], [1n, special]);
+    assertThrows(
+      () => decodeBlock(block, 0, block.length),
+      NativeFormatError,
+      "not a finite number",
+    );
+  }
+});
