@@ -62,7 +62,7 @@ export function writeDataLines(
  * Writes a data line's key (its UTF-8 bytes) and the space after it at
  * `buf[at]`; returns the offset after them.
  */
-export function writeLineHead(
+function writeLineHead(
   buf: Uint8Array,
   at: number,
   key: Uint8Array,
@@ -82,7 +82,7 @@ export function writeLineHead(
  * Writes the end of a data line after its value: a space, `timestamp`
  * and `\n`; returns the offset after them.
  */
-export function writeLineTail(
+function writeLineTail(
   buf: Uint8Array,
   at: number,
   timestamp: number,

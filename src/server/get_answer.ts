@@ -30,15 +30,7 @@ export async function answerGet(
   pace: (bytes: number) => Promise<void>,
 ): Promise<void> {
   out.appendText("ok\n");
-  if (storage.getLines !== undefined) {
-    for (const lines of await storage.getLines(key)) {
-      for (let at = 0; at < lines.length; at += PIECE_BYTES) {
-        const piece = lines.subarray(at, at + PIECE_BYTES);
-        out.append(piece);
-        await pace(piece.length);
-      }
-    }
-  } else if (key === "*") {
+  if (key === "*") {
     // A live iterator: keys added meanwhile are visited too.
     for (const series of await storage.getAll()) {
       await writeSeries(series, out, pace);

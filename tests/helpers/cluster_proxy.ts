@@ -19,11 +19,11 @@ export class ClusterProxy implements AsyncDisposable {
 
   /**
    * Serves `role` (`insert` with `/api/v1/import`, `select` with
-   * `/api/v1/export`) for `tenant`, forwarding to `backend`.
+   * `/api/v1/export/native`) for `tenant`, forwarding to `backend`.
    */
   constructor(role: "insert" | "select", tenant: string, backend: string) {
     const prefix = `/${role}/${tenant}/prometheus`;
-    const api = role === "insert" ? "/api/v1/import" : "/api/v1/export";
+    const api = role === "insert" ? "/api/v1/import" : "/api/v1/export/native";
     this.#server = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen() {} },
       async (request) => {

@@ -106,18 +106,6 @@ export interface Storage {
   /** Every key's points, keys in the order they were first stored. */
   getAll(): Iterable<Series> | Promise<Iterable<Series>>;
   /**
-   * What `get key` answers between its `ok` and its empty line, already
-   * written: the data lines (`<key> <value> <timestamp>\n`, see
-   * `protocol/data_lines.ts`) of `key`, or for `*` of every key in the
-   * order {@link Storage.getAll} gives them, with the points
-   * {@link Storage.get} and {@link Storage.getAll} would give, in
-   * consecutive pieces. Optional: a backend that reads its points from
-   * elsewhere can write each key's lines while the others still arrive,
-   * and from the bytes it got, so the answer is ready soon after the last
-   * point came.
-   */
-  getLines?(key: string): Promise<Iterable<Uint8Array>>;
-  /**
    * How many keys and points are stored, if the backend knows without
    * reading them (for the server's `/metrics` page).
    */

@@ -1,24 +1,21 @@
 /**
- * The read side of the VictoriaMetrics store: `/api/v1/export` (only the
- * key and the time range asked for, read uncompressed and parsed as it
- * arrives) merged with this front-end's recent writes.
+ * The read side of the VictoriaMetrics store: `/api/v1/export/native`
+ * (only the key and the time range asked for: VictoriaMetrics' stored
+ * blocks, decoded as they arrive) merged with this front-end's recent
+ * writes.
  *
  * @module
  */
 
 import type { Series } from "../storage.ts";
 import { exportUrl } from "./wire.ts";
-import {
-  compareKeys,
-  ExportParser,
-  mergeSeries,
-  type StoredSeries,
-} from "./export.ts";
+import { compareKeys, mergeSeries, type StoredSeries } from "./export.ts";
 import { MAX_FUTURE_MS, slotMs } from "./order.ts";
 import type { RecentWrites } from "./recent.ts";
-import { LineBlocks } from "./lines.ts";
-import { type ExportedKey, ExportLines } from "./export_lines.ts";
-import type { BodySink, VictoriaMetricsHttp } from "./http.ts";
+import { NativeExport } from "./native/export_body.ts";
+import type { VictoriaMetricsHttp } from "./http.ts";
+
+const NONE = new Float64Array(0);
 
 /** Reads points back from VictoriaMetrics; see the module documentation. */
 export class ExportReader {
@@ -34,7 +31,7 @@ export class ExportReader {
 
   /**
    * @param http The store's HTTP side.
-   * @param exportUrl Its `.../api/v1/export`.
+   * @param exportUrl Its `.../api/v1/export/native`.
    * @param recent Its recent writes, overlaid on what it reads.
    */
   constructor(
@@ -57,12 +54,7 @@ export class ExportReader {
     from: number,
     to: number,
   ): Promise<Series | undefined> {
-    const [stored] = await this.#export(
-      key,
-      from,
-      to,
-      () => new TextSink(new ExportParser()),
-    );
+    const [stored] = await this.#export(key, from, to);
     return mergeSeries(
       key,
       stored,
@@ -74,41 +66,11 @@ export class ExportReader {
 
   /**
    * Every key's points, keys sorted by name (VictoriaMetrics does not keep
-   * the order keys were first stored in). Each key's points are merged
-   * with recent writes as the answer is read.
+   * the order keys were first stored in), each merged with recent writes.
    */
   async getAll(): Promise<Iterable<Series>> {
     const now = Date.now();
-    const every = await this.#everyKey(now);
-    return this.#merged(every, now);
-  }
-
-  /**
-   * {@link VictoriaMetricsStore.getLines}: the data lines of `key` (or of
-   * every key for `*`), each key's written as soon as its line of the
-   * export is read, while VictoriaMetrics sends the others.
-   */
-  async getLines(key: string): Promise<Iterable<Uint8Array>> {
-    const now = Date.now();
-    const blocks = new LineBlocks();
-    const written = new Map<string, Uint8Array[] | undefined>();
-    const stored = await this.#export(key, -Infinity, Infinity, () => {
-      written.clear(); // a retry reads the export anew
-      return new ExportLines((exported, line, layout) => {
-        const pieces = line && layout &&
-          blocks.writeExport(line, layout, this.#recent.get(exported, now));
-        written.set(exported, pieces);
-        return pieces !== undefined;
-      });
-    });
-    const recentOnly = (only: string): ExportedKey => ({
-      key: only,
-      series: undefined,
-    });
-    const every = key !== "*"
-      ? (stored.length > 0 ? stored : [recentOnly(key)])
-      : this.#withRecent(stored, now, recentOnly);
-    return this.#lines(every, written, blocks, now);
+    return this.#merged(await this.#everyKey(now), now);
   }
 
   /**
@@ -116,32 +78,13 @@ export class ExportReader {
    * its exported points.
    */
   async #everyKey(now: number): Promise<StoredSeries[]> {
-    const stored = await this.#export(
-      "*",
-      -Infinity,
-      Infinity,
-      () => new TextSink(new ExportParser()),
-    );
-    return this.#withRecent(
-      stored,
-      now,
-      (key) => ({ key, ms: [], values: [] }),
-    );
-  }
-
-  /**
-   * `stored` (sorted by key) with the keys only recent writes hold added
-   * as `recentOnly` makes them, sorted by key.
-   */
-  #withRecent<T extends { readonly key: string }>(
-    stored: T[],
-    now: number,
-    recentOnly: (key: string) => T,
-  ): T[] {
+    const stored = await this.#export("*", -Infinity, Infinity);
     const storedKeys = new Set(stored.map((entry) => entry.key));
-    const added: T[] = [];
+    const added: StoredSeries[] = [];
     for (const writes of this.#recent.all(now)) {
-      if (!storedKeys.has(writes.key)) added.push(recentOnly(writes.key));
+      if (!storedKeys.has(writes.key)) {
+        added.push({ key: writes.key, ms: NONE, values: NONE });
+      }
     }
     return added.length === 0
       ? stored
@@ -159,30 +102,15 @@ export class ExportReader {
     }
   }
 
-  /** The lines `written` as the export was read, the rest written now. */
-  *#lines(
-    every: readonly ExportedKey[],
-    written: ReadonlyMap<string, Uint8Array[] | undefined>,
-    blocks: LineBlocks,
-    now: number,
-  ): Iterable<Uint8Array> {
-    for (const { key, series } of every) {
-      yield* written.get(key) ?? blocks.write(
-        mergeSeries(key, series, this.#recent.get(key, now)),
-      );
-    }
-  }
-
   /**
    * Exports the seconds `from` to `to` of `key` (or `*`) with retries,
-   * parsed as it streams in.
+   * decoded as it streams in.
    */
-  async #export<T>(
+  async #export(
     key: string,
     from: number,
     to: number,
-    sink: () => BodySink<T[]>,
-  ): Promise<T[]> {
+  ): Promise<StoredSeries[]> {
     // Second s is stored in (s*1000 - 1000, s*1000] ms (see order.ts);
     // nothing is stored before the epoch or past the backend's future
     // limit, so the range is cut to what could hold points.
@@ -204,26 +132,7 @@ export class ExportReader {
         `fresh_${this.#id}_${this.#exports++}`,
       ),
       label: this.#exportUrl,
-      sink,
+      sink: () => new NativeExport(),
     });
-  }
-}
-
-/** An {@link ExportParser} fed with the body's bytes as text. */
-class TextSink implements BodySink<StoredSeries[]> {
-  readonly #parser: ExportParser;
-  readonly #decoder = new TextDecoder();
-
-  constructor(parser: ExportParser) {
-    this.#parser = parser;
-  }
-
-  push(chunk: Uint8Array): void {
-    this.#parser.push(this.#decoder.decode(chunk, { stream: true }));
-  }
-
-  finish(): StoredSeries[] {
-    this.#parser.push(this.#decoder.decode());
-    return this.#parser.finish();
   }
 }

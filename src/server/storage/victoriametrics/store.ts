@@ -17,8 +17,9 @@
  * - Each second is written at a millisecond slot inside it that grows with
  *   every rewrite, so VictoriaMetrics' dedup keeps the last write (see
  *   `order.ts`, `recent.ts`).
- * - `get` reads `/api/v1/export` (`getRange` only its time range) and
- *   overlays the points this front-end remembers writing (at least
+ * - `get` reads `/api/v1/export/native` (`getRange` only its time range:
+ *   VictoriaMetrics' stored blocks, deduplicated here as VictoriaMetrics
+ *   would) and overlays the points this front-end remembers writing (at least
  *   `recentWindow` seconds) where VictoriaMetrics does not show them yet
  *   (read-your-writes through one front-end).
  * - Points VictoriaMetrics would drop are refused one by one
@@ -241,16 +242,6 @@ export class VictoriaMetricsStore implements Storage {
    */
   getAll(): Promise<Iterable<Series>> {
     return this.#reader.getAll();
-  }
-
-  /**
-   * The data lines of `key`, or of every key for `*` (keys by name, as
-   * {@link VictoriaMetricsStore.getAll}), read from the export's bytes and
-   * each key's written as soon as its line of the export is read, while
-   * VictoriaMetrics sends the others.
-   */
-  getLines(key: string): Promise<Iterable<Uint8Array>> {
-    return this.#reader.getLines(key);
   }
 
   /**

@@ -19,7 +19,7 @@ export interface VictoriaMetricsUrls {
   readonly kind: "single" | "cluster";
   /** Where puts go: `.../api/v1/import` (JSON lines). */
   readonly importUrl: string;
-  /** Where gets come from: `.../api/v1/export`. */
+  /** Where gets come from: `.../api/v1/export/native`. */
   readonly exportUrl: string;
   /** The `/metrics` pages whose `flag{...}` lines are checked at start. */
   readonly metricsUrls: readonly string[];
@@ -50,7 +50,7 @@ export function victoriaMetricsUrls(
     return {
       kind: "single",
       importUrl: `${base}/api/v1/import`,
-      exportUrl: `${base}/api/v1/export`,
+      exportUrl: `${base}/api/v1/export/native`,
       metricsUrls: [`${base}/metrics`],
       forceFlushUrl: `${base}/internal/force_flush`,
     };
@@ -69,7 +69,7 @@ export function victoriaMetricsUrls(
   return {
     kind: "cluster",
     importUrl: `${insert[0].base}/api/v1/import`,
-    exportUrl: `${select[0].base}/api/v1/export`,
+    exportUrl: `${select[0].base}/api/v1/export/native`,
     metricsUrls: [`${insert[0].origin}/metrics`, `${select[0].origin}/metrics`],
   };
 }

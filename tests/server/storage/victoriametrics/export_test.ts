@@ -1,6 +1,5 @@
-import { assertEquals, assertThrows } from "@std/assert";
+import { assertEquals } from "@std/assert";
 import {
-  ExportParser,
   mergeSeries,
   type StoredSeries,
 } from "../../../../src/server/storage/victoriametrics/export.ts";
@@ -23,17 +22,6 @@ function pairs(series: Series | undefined): number[][] {
   return Array.from(series.timestamps, (t, i) => [t, series.values[i]]);
 }
 
-/** Each series' key and points after merging with nothing recent. */
-function parsed(text: string, chunk = 7): [string, number[][]][] {
-  const parser = new ExportParser();
-  for (let i = 0; i < text.length; i += chunk) {
-    parser.push(text.slice(i, i + chunk));
-  }
-  return parser.finish().map((
-    series,
-  ) => [series.key, pairs(mergeSeries(series.key, series, undefined))]);
-}
-
 /**
  * Recent writes of `key` at `[second, value, slot]`, acknowledged. Written
  * more than two days before the seconds, so the clock gives slot 0 and
@@ -47,59 +35,21 @@ function recentOf(key: string, writes: [number, number, number][]) {
   return recent;
 }
 
-Deno.test("export parser: lines split anywhere, blocks merged, sorted by key and time", () => {
-  const text =
-    '{"metric":{"__name__":"b"},"values":[2,1],"timestamps":[30000,10000]}\n' +
-    '{"metric":{"__name__":"a"},"values":[4],"timestamps":[10000]}\n' +
-    '{"metric":{"__name__":"b"},"values":[9],"timestamps":[20000]}\n';
-  assertEquals(parsed(text), [
-    ["a", [[10, 4]]],
-    ["b", [[10, 1], [20, 9], [30, 2]]],
-  ]);
-  assertEquals(parsed(text, 1), parsed(text, 1000));
-});
-
-Deno.test("export parser: a millisecond counts for its dedup interval, the largest winning", () => {
+Deno.test("merge: a millisecond counts for its dedup interval, the last of it winning", () => {
   // VictoriaMetrics' 1 s dedup interval of second 10 is (9000, 10000] ms.
-  assertEquals(
-    parsed(
-      '{"metric":{"__name__":"k"},"values":[1,2,3],"timestamps":[9001,9500,10001]}\n' +
-        '{"metric":{"__name__":"k"},"values":[4],"timestamps":[9400]}\n',
-    ),
-    [["k", [[10, 2], [11, 3]]]],
-  );
-  // Within one line too (an export that did not deduplicate).
-  assertEquals(
-    parsed(
-      '{"metric":{"__name__":"k"},"values":[1,2,3],"timestamps":[9001,9002,10000]}',
-    ),
-    [["k", [[10, 3]]]],
-  );
-});
-
-Deno.test("export parser: a line that is not the expected JSON fails loudly", () => {
-  for (
-    const line of [
-      "not json",
-      '{"metric":{},"values":[1],"timestamps":[1]}',
-      '{"metric":{"__name__":"a"},"values":[1,2],"timestamps":[1]}',
-      '{"metric":{"__name__":"a"},"values":["x"],"timestamps":[1]}',
-      '{"metric":{"__name__":"a"},"values":[1],"timestamps":[1.5]}',
-    ]
-  ) {
-    const parser = new ExportParser();
-    assertThrows(() => {
-      parser.push(line + "\n");
-      parser.finish();
-    }, Error);
-  }
+  const stored: StoredSeries = {
+    key: "k",
+    ms: Float64Array.of(9001, 9400, 9500, 9500, 10001),
+    values: Float64Array.of(1, 4, 2, 5, 3),
+  };
+  assertEquals(pairs(mergeSeries("k", stored, undefined)), [[10, 5], [11, 3]]);
 });
 
 Deno.test("merge: a recent write fills in, and replaces a stored point of a smaller slot only", () => {
   const stored: StoredSeries = {
     key: "k",
-    ms: [slotMs(S(1), 5), slotMs(S(3), 5), slotMs(S(4), 9)],
-    values: [10, 30, 40],
+    ms: Float64Array.of(slotMs(S(1), 5), slotMs(S(3), 5), slotMs(S(4), 9)),
+    values: Float64Array.of(10, 30, 40),
   };
   const recent = recentOf("k", [[S(3), 33, 6], [S(2), 22, 0], [S(4), 44, 9]]);
   // Second 4: same slot, so VictoriaMetrics' copy is the one every front-end shows.
@@ -120,8 +70,8 @@ Deno.test("merge: a recent write fills in, and replaces a stored point of a smal
 Deno.test("merge: only points inside the range, bounds included", () => {
   const stored: StoredSeries = {
     key: "k",
-    ms: [slotMs(S(3), SLOTS - 1)],
-    values: [30],
+    ms: Float64Array.of(slotMs(S(3), SLOTS - 1)),
+    values: Float64Array.of(30),
   };
   const recent = recentOf("k", [
     [S(1), 11, 0],
@@ -143,7 +93,11 @@ Deno.test("merge: a write not acknowledged yet is left out", () => {
   builder.add([{ key: "k", timestamp: 5, value: 1 }]);
   recent.plan(builder.finish(), NOW);
   assertEquals(mergeSeries("k", undefined, recent.get("k", NOW)), undefined);
-  const stored: StoredSeries = { key: "k", ms: [slotMs(5, 0)], values: [7] };
+  const stored: StoredSeries = {
+    key: "k",
+    ms: Float64Array.of(slotMs(5, 0)),
+    values: Float64Array.of(7),
+  };
   assertEquals(pairs(mergeSeries("k", stored, recent.get("k", NOW))), [[
     5,
     7,

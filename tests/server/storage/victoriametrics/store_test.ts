@@ -6,6 +6,12 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { serve, VictoriaMetricsStore } from "../../../../src/server/mod.ts";
 import { RawSocket } from "../../../helpers/server.ts";
+import {
+  nativeBody,
+  nativeFrame,
+  nativeRange,
+  nearestDeltaBlock,
+} from "../../../helpers/native_export.ts";
 
 const FLAGS =
   'flag{name="dedup.minScrapeInterval", value="1s", is_set="true"} 1\n' +
@@ -20,14 +26,14 @@ class StubBackend implements AsyncDisposable {
   constructor(
     importer: (request: Request) => Promise<Response> | Response,
     metrics: string = FLAGS,
-    exporter: () => Response = () => new Response(""),
+    exporter: () => Response = () => new Response(nativeBody(0, 0, [])),
   ) {
     this.#server = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen() {} },
       async (request) => {
         const path = new URL(request.url).pathname;
         if (path === "/metrics") return new Response(metrics);
-        if (path === "/api/v1/export") return exporter();
+        if (path === "/api/v1/export/native") return exporter();
         if (path === "/api/v1/import") {
           this.imports.push(await request.text());
           return importer(request);
@@ -130,18 +136,25 @@ Deno.test("a hung VictoriaMetrics: requests time out, the buffer stays bounded, 
   }
 });
 
+/** A native export frame of key `k<k>`: value k + 0.5 at second k + 1. */
+function frame(k: number): Uint8Array {
+  return nativeFrame(
+    `k${k}`,
+    nearestDeltaBlock([(k + 1) * 1000], [BigInt(10 * k + 5)], -1),
+  );
+}
+
 /**
- * An export body of one line per key `k0`... (one point each, value i at
- * second i + 1), sent a line every `gapMs`; after `stallAfter` lines it
- * stops sending, without ending the body.
+ * A native export body of one frame per key `k0`... (see {@link frame}),
+ * its time range first, then a frame every `gapMs`; after `stallAfter`
+ * frames it stops sending, without ending the body.
  */
 function slowExport(
   lines: number,
   gapMs: number,
   stallAfter = lines,
 ): Response {
-  const encoder = new TextEncoder();
-  let sent = 0;
+  let sent = -1;
   let timer: ReturnType<typeof setTimeout> | undefined;
   return new Response(
     new ReadableStream<Uint8Array>({
@@ -150,11 +163,9 @@ function slowExport(
         if (sent === stallAfter) return new Promise(() => {});
         return new Promise((resolve) => {
           timer = setTimeout(() => {
-            controller.enqueue(encoder.encode(
-              `{"metric":{"__name__":"k${sent}"},"values":[${sent}],"timestamps":[${
-                (sent + 1) * 1000
-              }]}\n`,
-            ));
+            controller.enqueue(
+              sent < 0 ? nativeRange(0, 1e12) : frame(sent),
+            );
             sent++;
             resolve();
           }, gapMs);
@@ -191,7 +202,7 @@ Deno.test("an export that keeps coming may take longer than the timeout in all",
     }
     assertEquals(
       keys,
-      Array.from({ length: 8 }, (_, i) => [`k${i}`, [i + 1], [i]]),
+      Array.from({ length: 8 }, (_, i) => [`k${i}`, [i + 1], [i + 0.5]]),
     );
   } finally {
     await storage.close();
@@ -218,24 +229,21 @@ Deno.test("an export that stalls mid-body longer than the timeout fails", async 
 });
 
 Deno.test("an export cut in the middle is read again whole: each point once", async () => {
-  const encoder = new TextEncoder();
-  const line = (k: number) =>
-    `{"metric":{"__name__":"k${k}"},"values":[${k}.5],"timestamps":[${
-      (k + 1) * 1000
-    }]}\n`;
   let exports = 0;
   await using backend = new StubBackend(
     () => new Response(null, { status: 204 }),
     FLAGS,
     () => {
       exports++;
-      if (exports > 1) return new Response([0, 1, 2, 3].map(line).join(""));
+      if (exports > 1) {
+        return new Response(nativeBody(0, 1e12, [0, 1, 2, 3].map(frame)));
+      }
       // The first answer breaks off after two keys: its connection closes
       // without the chunked body's end.
       return new Response(
         new ReadableStream<Uint8Array>({
           start(controller) {
-            controller.enqueue(encoder.encode(line(2) + line(0)));
+            controller.enqueue(nativeBody(0, 1e12, [frame(2), frame(0)]));
           },
           pull(controller) {
             return new Promise((resolve) =>
@@ -255,11 +263,17 @@ Deno.test("an export cut in the middle is read again whole: each point once", as
     retries: 1,
   });
   try {
-    const pieces = [...await storage.getLines("*")];
-    const text = new TextDecoder().decode(
-      new Uint8Array(pieces.flatMap((piece) => [...piece])),
-    );
-    assertEquals(text, "k0 0.5 1\nk1 1.5 2\nk2 2.5 3\nk3 3.5 4\n");
+    const points = [...await storage.getAll()].map((series) => [
+      series.key,
+      Array.from(series.timestamps),
+      Array.from(series.values),
+    ]);
+    assertEquals(points, [
+      ["k0", [1], [0.5]],
+      ["k1", [2], [1.5]],
+      ["k2", [3], [2.5]],
+      ["k3", [4], [3.5]],
+    ]);
     assertEquals(exports, 2);
     assertEquals(storage.stats().failedAttempts, 1);
   } finally {
@@ -284,9 +298,9 @@ Deno.test("an export answered 503 fails after its retries, quoting the status an
   });
   try {
     await assertRejects(
-      () => storage.getLines("cpu"),
+      () => storage.get("cpu"),
       Error,
-      `HTTP 503 from ${backend.url}/api/v1/export: too busy`,
+      `HTTP 503 from ${backend.url}/api/v1/export/native: too busy`,
     );
     assertEquals(exports, 2);
   } finally {

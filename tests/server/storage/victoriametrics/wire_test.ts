@@ -14,7 +14,7 @@ Deno.test("URLs: a single node serves import, export, metrics and force_flush", 
   assertEquals(victoriaMetricsUrls(["http://127.0.0.1:8428/"]), {
     kind: "single",
     importUrl: "http://127.0.0.1:8428/api/v1/import",
-    exportUrl: "http://127.0.0.1:8428/api/v1/export",
+    exportUrl: "http://127.0.0.1:8428/api/v1/export/native",
     metricsUrls: ["http://127.0.0.1:8428/metrics"],
     forceFlushUrl: "http://127.0.0.1:8428/internal/force_flush",
   });
@@ -31,7 +31,7 @@ Deno.test("URLs: a cluster's vminsert and vmselect, in either order, with tenant
   const expected = {
     kind: "cluster",
     importUrl: "http://vminsert:8480/insert/0/prometheus/api/v1/import",
-    exportUrl: "http://vmselect:8481/select/0/prometheus/api/v1/export",
+    exportUrl: "http://vmselect:8481/select/0/prometheus/api/v1/export/native",
     metricsUrls: [
       "http://vminsert:8480/metrics",
       "http://vmselect:8481/metrics",

@@ -1,0 +1,88 @@
+import { assertEquals, assertThrows } from "@std/assert";
+import { NativeExport } from "../../../../../src/server/storage/victoriametrics/native/export_body.ts";
+import type { StoredSeries } from "../../../../../src/server/storage/victoriametrics/export.ts";
+import { NativeFormatError } from "../../../../../src/server/storage/victoriametrics/native/varint.ts";
+import {
+  nativeBody,
+  nativeFrame,
+  nearestDeltaBlock,
+} from "../../../../helpers/native_export.ts";
+
+/** Hex pairs of VictoriaMetrics 1.79.5's answer to an export of 0.5 s to 3.7 s. */
+const REAL = Uint8Array.from(
+  (
+    "00000000000003e8 0000000000001ce8" +
+    "00000005 6100316201 00000016 d00f0004040205 02d00f 0b00008080a0f6f4acdbe01b" +
+    "00000002 6b01 0000000c d40f0402000202 02fc18 0104"
+  ).replaceAll(" ", "").match(/../g) ?? [],
+  (pair) => parseInt(pair, 16),
+);
+
+/** Each key with its `[ms, value]` pairs. */
+function points(all: StoredSeries[]): [string, number[][]][] {
+  return all.map((
+    s,
+  ) => [s.key, Array.from(s.ms, (ms, i) => [ms, s.values[i]])]);
+}
+
+/** `body` read in pieces of `size` bytes. */
+function read(body: Uint8Array, size: number): StoredSeries[] {
+  const reader = new NativeExport();
+  for (let at = 0; at < body.length; at += size) {
+    reader.push(body.subarray(at, at + size));
+  }
+  return reader.finish();
+}
+
+Deno.test("native export: VictoriaMetrics' bytes, keys by name, points inside the range asked for", () => {
+  // The range is 500 to 3700 ms: the point at 4000 ms of "a\u0001b" is left out.
+  assertEquals(points(read(REAL, REAL.length)), [
+    ["a\u0001b", [[1000, 0], [2000, 0], [3000, 0]]],
+    ["k", [[1002, 2], [2600, 4]]],
+  ]);
+});
+
+Deno.test("native export: the body split at any byte reads the same", () => {
+  const whole = points(read(REAL, REAL.length));
+  for (let size = 1; size < 40; size++) {
+    assertEquals(points(read(REAL, size)), whole);
+  }
+});
+
+Deno.test("native export: a key's blocks joined in time order, equal milliseconds in the order they came", () => {
+  const body = nativeBody(0, 100_000, [
+    nativeFrame("k", nearestDeltaBlock([5000, 6000], [5n, 6n])),
+    nativeFrame("j", nearestDeltaBlock([1000], [1n])),
+    nativeFrame("k", nearestDeltaBlock([1000, 5000, 7000], [1n, 50n, 7n])),
+    nativeFrame("k", nearestDeltaBlock([8000], [8n])),
+  ]);
+  assertEquals(points(read(body, 5)), [
+    ["j", [[1000, 1]]],
+    ["k", [[1000, 1], [5000, 5], [5000, 50], [6000, 6], [7000, 7], [8000, 8]]],
+  ]);
+});
+
+Deno.test("native export: a key with no point in range is left out", () => {
+  const body = nativeBody(2000, 3000, [
+    nativeFrame("early", nearestDeltaBlock([1000, 1999], [1n, 2n])),
+    nativeFrame("late", nearestDeltaBlock([3001], [1n])),
+    nativeFrame(
+      "edges",
+      nearestDeltaBlock([1999, 2000, 3000, 3001], [1n, 2n, 3n, 4n]),
+    ),
+  ]);
+  assertEquals(points(read(body, 64)), [["edges", [[2000, 2], [3000, 3]]]]);
+});
+
+Deno.test("native export: a body cut inside a block or its range is an error", () => {
+  const body = nativeBody(0, 1, [
+    nativeFrame("k", nearestDeltaBlock([1], [1n])),
+  ]);
+  assertThrows(
+    () => read(body.subarray(0, body.length - 1), 8),
+    NativeFormatError,
+  );
+  assertThrows(() => read(body.subarray(0, 10), 8), NativeFormatError);
+  assertThrows(() => read(new Uint8Array(0), 8), NativeFormatError);
+  assertEquals(read(body.subarray(0, 16), 8), []);
+});
