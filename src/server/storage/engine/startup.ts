@@ -16,6 +16,7 @@
 
 import { plural } from "../../../internal/plural.ts";
 import type { PointVisitor } from "../log/format.ts";
+import { KeyGroupedReplay } from "./replay_by_key.ts";
 import type { SegmentOnDisk } from "./checkpoint.ts";
 import {
   expiredChunk,
@@ -149,7 +150,9 @@ export async function loadDirectory(
   const replayed = wal.filter((n) => n > checkpoint);
   let walPoints = 0;
   for (const n of replayed) {
-    const replay = await replayWal(dir, n, upsertFrom(n), log);
+    const grouped = new KeyGroupedReplay(upsertFrom(n));
+    const replay = await replayWal(dir, n, grouped.add, log);
+    grouped.flush();
     walPoints += replay.points;
     damaged += replay.damaged;
     readFiles.push(walPath(dir, n));
