@@ -171,6 +171,46 @@ function checkColumns(
  * decode to the point count the chunk says it holds.
  */
 export function decodeChunk(bytes: Uint8Array): DecodedChunk {
+  let decoded: DecodedChunk | undefined;
+  decodeWith(bytes, (count) =>
+    decoded = {
+      timestamps: new Float64Array(count),
+      values: new Float64Array(count),
+    });
+  return decoded!;
+}
+
+/**
+ * Decodes a chunk into `timestamps` and `values` from `offset` on, and
+ * returns its point count: a caller decoding many chunks (a compaction)
+ * allocates nothing per chunk.
+ *
+ * @throws {ChunkError} as {@link decodeChunk} does.
+ * @throws {RangeError} when the points do not fit from `offset` on.
+ */
+export function decodeChunkInto(
+  bytes: Uint8Array,
+  timestamps: Float64Array,
+  values: Float64Array,
+  offset: number,
+): number {
+  return decodeWith(bytes, (count) => {
+    const end = offset + count;
+    if (end > timestamps.length || end > values.length) {
+      throw new RangeError(`${count} points do not fit from ${offset}`);
+    }
+    return {
+      timestamps: timestamps.subarray(offset, end),
+      values: values.subarray(offset, end),
+    };
+  });
+}
+
+/** Decodes `bytes` into the columns `columns` gives for its count; returns the count. */
+function decodeWith(
+  bytes: Uint8Array,
+  columns: (count: number) => DecodedChunk,
+): number {
   const problem = chunkProblem(bytes);
   if (problem !== undefined) throw new ChunkError(problem);
   const end = bytes.length - CRC_BYTES;
@@ -182,15 +222,14 @@ export function decodeChunk(bytes: Uint8Array): DecodedChunk {
     throw new ChunkError(`a chunk has an unknown encoding ${encoding}`);
   }
   const count = readCount(reader);
-  const timestamps = new Float64Array(count);
-  const values = new Float64Array(count);
+  const { timestamps, values } = columns(count);
   timestamps[0] = reader.signed();
   const body = compressor.decompress(
     reader.rest(),
     count * MAX_BODY_BYTES_PER_POINT + 64,
   );
   codec.decode(body, timestamps, values);
-  return { timestamps, values };
+  return count;
 }
 
 /** What a chunk's first bytes say, read without decoding its points. */

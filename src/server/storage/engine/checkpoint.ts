@@ -147,6 +147,11 @@ export class CheckpointWriter {
   readonly #segments = new Map<string, SegmentOnDisk>();
   /** Sealed chunks taken but not yet in a segment, oldest first. */
   #pending: SealedChunk[] = [];
+  /**
+   * Taken chunks written into segments, by UTC day; none once a rewrite
+   * wrote chunks memory never handed over.
+   */
+  #writtenOfDay: Map<number, number> | undefined = new Map();
   #tail: Promise<void> = Promise.resolve();
 
   /**
@@ -193,9 +198,21 @@ export class CheckpointWriter {
         const chunks = this.#pending.filter((chunk) => chunk.day === day);
         await this.#writeSegment(day, chunks, kind, []);
         this.#pending = this.#pending.filter((chunk) => chunk.day !== day);
+        const written = this.#writtenOfDay?.get(day) ?? 0;
+        this.#writtenOfDay?.set(day, written + chunks.length);
       }
       await this.#writeCheckpoint(state.wal, state.heads);
     });
+  }
+
+  /**
+   * Chunks of UTC day `day` taken from memory (`ChunkedMemory.takeSealed`)
+   * and written into segments since the writer was made; `undefined`
+   * after a rewrite of every segment, which wrote chunks of its own.
+   */
+  writtenOfDay(day: number): number | undefined {
+    const written = this.#writtenOfDay;
+    return written === undefined ? undefined : written.get(day) ?? 0;
   }
 
   /** The segments on disk, as listed now. */
@@ -274,6 +291,7 @@ export class CheckpointWriter {
   rewrite(state: RewriteState): Promise<void> {
     return this.#serially(async () => {
       this.#pending = [];
+      this.#writtenOfDay = undefined;
       const byDay = new Map<number, SealedChunk[]>();
       let keys = 0;
       for (const series of state.series) {

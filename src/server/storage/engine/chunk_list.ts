@@ -166,6 +166,27 @@ export class ChunkList {
       fields[i + 3] = 2 * chunk.count + (chunk.loaded ? 1 : 0);
       this.#points += chunk.count;
     }
+    // Only where chunks went: a reserve before loading keeps its room.
+    if (removed > 0) this.#giveBackSlack();
     this.#version++;
+  }
+
+  /**
+   * After a splice that freed much (a compaction's chunks in place of the
+   * sealed ones, an expiry), arrays of the size held, plus the usual
+   * quarter to grow into: a list never keeps its largest size.
+   */
+  #giveBackSlack(): void {
+    const used = this.#used;
+    if (this.#bytes.length > used + (used >>> 1) + 256) {
+      this.#bytes = this.#bytes.slice(0, used + Math.max(256, used >>> 2));
+    }
+    const fields = FIELDS * this.#length;
+    if (this.#index.length > fields + (fields >>> 1) + FIELDS * 4) {
+      this.#index = this.#index.slice(
+        0,
+        fields + FIELDS * Math.max(4, this.#length >>> 2),
+      );
+    }
   }
 }

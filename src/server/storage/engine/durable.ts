@@ -118,6 +118,7 @@ export class EngineStore implements Storage {
       dir,
       writer: this.#writer,
       watched,
+      memory,
       log: this.#log,
       now: options.compactionClock ?? (() => Date.now() / 1000),
       quietMs: options.compactionQuietMs ?? 10_000,

@@ -19,7 +19,7 @@ import type { Series } from "../storage.ts";
 import { ChunkList, type ListedChunk } from "./chunk_list.ts";
 import { Head } from "./head.ts";
 import { dayOf, encodeRun, mergeColumns, mergeRun } from "./merge.ts";
-import type { HeadSink, LoadedChunk } from "./sealed.ts";
+import { DAY_SECONDS, type HeadSink, type LoadedChunk } from "./sealed.ts";
 
 /** What every key of a store shares: sizes, scratch space, a decoded chunk, where seals go. */
 export class SeriesContext {
@@ -204,6 +204,38 @@ export class KeySeries {
       onWrite: (written) => context.onWrite(this.key, written),
     });
     return this.points - before;
+  }
+
+  /**
+   * Puts `chunks` (this key's points of UTC day `day` as a compaction
+   * merged them, in time order) in place of the chunks of that day held,
+   * when those hold the same number of points from the same first to the
+   * same last second; returns whether it did. The caller knows that every
+   * chunk of the day held went into the compaction's inputs.
+   */
+  adopt(day: number, chunks: readonly LoadedChunk[]): boolean {
+    const list = this.#chunks;
+    const start = list.findFrom(day * DAY_SECONDS);
+    const end = list.findFrom((day + 1) * DAY_SECONDS);
+    if (
+      start === end || chunks.length === 0 ||
+      list.firstOf(start) !== chunks[0].first ||
+      list.lastOf(end - 1) !== chunks[chunks.length - 1].last
+    ) return false;
+    let held = 0;
+    for (let i = start; i < end; i++) held += list.countOf(i);
+    const added: ListedChunk[] = [];
+    for (const { bytes, first, last } of chunks) {
+      const header = chunkHeader(bytes);
+      if (!spanAgrees(first, last, header) || dayOf(last) !== day) {
+        return false;
+      }
+      added.push({ bytes, first, last, count: header.count, loaded: true });
+      held -= header.count;
+    }
+    if (held !== 0) return false;
+    list.splice(start, end - start, added);
+    return true;
   }
 
   /**

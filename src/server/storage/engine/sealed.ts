@@ -104,4 +104,25 @@ export interface ChunkedMemory {
    * come in through {@link ChunkedMemory.upsert}.
    */
   loadSegmentChunks(key: string, chunks: readonly LoadedChunk[]): void;
+  /**
+   * Chunks of UTC day `day` sealed or rewritten since the store opened:
+   * every one is handed to {@link ChunkedMemory.takeSealed} once, so when
+   * the segments written hold as many of that day, memory holds no chunk
+   * of it that is not in a segment.
+   */
+  sealedOfDay(day: number): number;
+  /**
+   * Puts a compaction's output for UTC day `day` (chunks of any keys, each
+   * key's in time order) in place of each key's chunks of that day, where
+   * they hold as many points over the same span; returns how many keys
+   * took it. Only called once every chunk of the day held is in the
+   * compaction's inputs, which nothing newer of that day overrides.
+   */
+  adoptDay(day: number, chunks: readonly DayChunk[]): number;
+}
+
+/** A chunk of a compaction's output, as {@link ChunkedMemory.adoptDay} takes it. */
+export interface DayChunk extends LoadedChunk {
+  /** The key whose points it holds. */
+  readonly key: string;
 }

@@ -23,6 +23,7 @@ import { dayOf } from "./merge.ts";
 import { OnePointColumn } from "../one_point_column.ts";
 import type {
   ChunkedMemory,
+  DayChunk,
   HeadSink,
   LoadedChunk,
   SealedChunk,
@@ -64,6 +65,8 @@ export class ChunkStore implements Storage, ChunkedMemory {
   readonly #maxKeys: number;
   readonly #maxPoints: number;
   #sealed: SealedChunk[] = [];
+  /** Chunks sealed or rewritten, by UTC day (see `sealedOfDay`). */
+  readonly #sealedOfDay = new Map<number, number>();
   #pointCount = 0;
   /** A one-point key's head, as {@link ChunkStore.writeHeads} hands it on. */
   readonly #singleScratch = {
@@ -93,7 +96,12 @@ export class ChunkStore implements Storage, ChunkedMemory {
     this.#context = new SeriesContext(
       headPoints,
       keep
-        ? (key, chunk) => this.#sealed.push(sealedChunk(key, chunk))
+        ? (key, chunk) => {
+          const sealed = sealedChunk(key, chunk);
+          this.#sealed.push(sealed);
+          const day = this.#sealedOfDay.get(sealed.day) ?? 0;
+          this.#sealedOfDay.set(sealed.day, day + 1);
+        }
         : () => {},
     );
   }
@@ -283,6 +291,34 @@ export class ChunkStore implements Storage, ChunkedMemory {
         this.#series.set(series.key, series);
       }
     }
+  }
+
+  /** Chunks of UTC day `day` sealed or rewritten since the store was made. */
+  sealedOfDay(day: number): number {
+    return this.#sealedOfDay.get(day) ?? 0;
+  }
+
+  /**
+   * Puts a compaction's output for UTC day `day` in place of each key's
+   * chunks of that day, where they hold as many points over the same span
+   * (see {@link ChunkedMemory.adoptDay}); returns how many keys took it.
+   * The output's chunks are larger (up to a key's whole day), so the day
+   * then takes about two thirds of the memory, and a read decodes fewer
+   * chunks.
+   */
+  adoptDay(day: number, chunks: readonly DayChunk[]): number {
+    let adopted = 0;
+    for (let from = 0; from < chunks.length;) {
+      const key = chunks[from].key;
+      let to = from + 1;
+      while (to < chunks.length && chunks[to].key === key) to++;
+      const entry = this.#series.get(key);
+      if (
+        typeof entry === "object" && entry.adopt(day, chunks.slice(from, to))
+      ) adopted++;
+      from = to;
+    }
+    return adopted;
   }
 
   /** Moves a one-point key out of the shared column into a series of its own. */

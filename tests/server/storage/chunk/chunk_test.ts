@@ -17,6 +17,7 @@ import {
   type ChunkOptions,
   type CodecName,
   decodeChunk,
+  decodeChunkInto,
   type DecodedChunk,
   encodeChunk,
   MAX_CHUNK_POINTS,
@@ -52,11 +53,27 @@ function difference(
   return undefined;
 }
 
+/** Decoded by `decodeChunkInto` at offset 3 of longer columns: those around are untouched. */
+function decodedInto(chunk: Uint8Array, count: number): DecodedChunk {
+  const timestamps = new Float64Array(count + 5).fill(-1);
+  const values = new Float64Array(count + 5).fill(-1);
+  assertEquals(decodeChunkInto(chunk, timestamps, values, 3), count);
+  for (const column of [timestamps, values]) {
+    assertEquals([column[2], column[3 + count]], [-1, -1]);
+  }
+  return {
+    timestamps: timestamps.subarray(3, 3 + count),
+    values: values.subarray(3, 3 + count),
+  };
+}
+
 function roundTrips(series: TestSeries): void {
   for (const options of ENCODINGS) {
     const chunk = encodeChunk(series.timestamps, series.values, options);
-    const wrong = difference(decodeChunk(chunk), series);
-    assertEquals(wrong, undefined, `${options.codec}+${options.compressor}`);
+    const name = `${options.codec}+${options.compressor}`;
+    assertEquals(difference(decodeChunk(chunk), series), undefined, name);
+    const into = decodedInto(chunk, series.timestamps.length);
+    assertEquals(difference(into, series), undefined, `${name}, into`);
   }
 }
 
@@ -66,6 +83,18 @@ Deno.test("every encoding gives back random series exactly", () => {
 
 Deno.test("every encoding gives back long series exactly", () => {
   fc.assert(fc.property(seriesArbitrary(4000), roundTrips), { numRuns: 20 });
+});
+
+Deno.test("decodeChunkInto refuses columns too short for the chunk's points, writing none", () => {
+  const chunk = encodeChunk([10, 20, 30], [1, 2, 3]);
+  const timestamps = new Float64Array(4);
+  const values = new Float64Array(4);
+  assertThrows(
+    () => decodeChunkInto(chunk, timestamps, values, 2),
+    RangeError,
+    "3 points do not fit from 2",
+  );
+  assertEquals([...timestamps, ...values], [0, 0, 0, 0, 0, 0, 0, 0]);
 });
 
 Deno.test("edge cases round-trip: one point, extremes of time and float64", () => {

@@ -554,3 +554,53 @@ Deno.test("a day written into lately is compacted once it has been still for com
   assertEquals(storeLines(again), oracleLines(oracle));
   await again.close();
 });
+
+Deno.test("a compacted day's chunks take the place of memory's when memory holds nothing of the day that the inputs lack, and every point reads back", async () => {
+  await using tmp = await tempDir();
+  const oracle: Oracle = new Map();
+  const rng = new Rng(33);
+  for (let round = 0; round < 2; round++) {
+    const store = await openEngine(tmp.path, {
+      ...STORE,
+      checkpointPoints: 100_000, // one segment a day at close
+      compactionClock: () => 0, // nothing is over yet
+    });
+    await putRandom(store, oracle, rng, 1500);
+    // A later day's point seals each key's head, so the next start finds
+    // no head points of the three days (which would be sealed anew).
+    const later: StoredPoint[] = [];
+    for (let k = 0; k < 10; k++) {
+      const timestamp = (DAY + 3) * DAY_SECONDS + round;
+      later.push({ key: `k${k}`, timestamp, value: k });
+      oracle.set(`k${k} ${timestamp}`, k);
+    }
+    await store.put(later);
+    await store.close();
+  }
+  const messages: string[] = [];
+  const store = await openEngine(tmp.path, {
+    ...STORE,
+    log: (m) => messages.push(m),
+  });
+  try {
+    // Memory holds what the segments hold: each day's output replaces it.
+    await store.compact();
+    const compacted = messages.filter((m) => m.startsWith("compacted "));
+    assertEquals(compacted.length, 3);
+    for (const message of compacted) {
+      assert(message.endsWith("memory took its chunks for 10 keys"), message);
+    }
+    assertEquals(storeLines(store), oracleLines(oracle));
+    // Rewrites and late points go into the chunks memory took.
+    await putRandom(store, oracle, rng, 1500);
+    assertEquals(storeLines(store), oracleLines(oracle));
+  } finally {
+    await store.close();
+  }
+  const reopened = await openEngine(tmp.path, STORE);
+  try {
+    assertEquals(storeLines(reopened), oracleLines(oracle));
+  } finally {
+    await reopened.close();
+  }
+});

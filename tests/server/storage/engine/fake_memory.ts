@@ -16,6 +16,7 @@ import {
 import {
   type ChunkedMemory,
   DAY_SECONDS,
+  type DayChunk,
   type HeadSink,
   type LoadedChunk,
   type SealedChunk,
@@ -129,6 +130,15 @@ export class FakeMemory implements ChunkedMemory {
       });
       this.loadedChunks++;
     }
+  }
+
+  /** Never matches a writer's count: this memory keeps points, not chunks to swap. */
+  sealedOfDay(_day: number): number {
+    return -1;
+  }
+
+  adoptDay(_day: number, _chunks: readonly DayChunk[]): number {
+    return 0;
   }
 
   #set(key: string, timestamp: number, value: number): void {

@@ -26,6 +26,8 @@ import type { CheckpointWriter, SegmentOnDisk } from "../checkpoint.ts";
 import { compactionTemp, dayName, segmentPath, segmentsDir } from "../files.ts";
 import type { WatchedFiles } from "../watch.ts";
 import type { ExpiryMark } from "../expiry.ts";
+import type { ChunkedMemory } from "../sealed.ts";
+import { adoptInstalled } from "./adopt.ts";
 import type { CompactionOutput } from "./job.ts";
 import { dueDays, type DuePlan, newestWritten, segmentsByDay } from "./plan.ts";
 import { type CompactionResult, CompactionWorker } from "./worker_client.ts";
@@ -77,6 +79,8 @@ export interface CompactorTarget {
   readonly writer: CheckpointWriter;
   /** The files watched for tampering. */
   readonly watched: WatchedFiles;
+  /** The store's memory: a compacted day's chunks replace its sealed ones there. */
+  readonly memory: ChunkedMemory;
   /** Where each compaction and warning is told. */
   log(message: string): void;
   /** The wall clock in Unix seconds: which days are over. */
@@ -273,46 +277,51 @@ export class Compactor {
       if ("output" in result) done.push([jobs[i], result.output]);
       else await this.#failure(jobs[i], result.error);
     }
-    let installed: readonly DayJob[] = [];
+    let installed: ReadonlyMap<DayJob, number> = new Map();
     try {
       installed = await this.#install(done);
     } catch (error) {
       await this.#failure(jobs[0], error);
     }
     for (const job of jobs) {
-      if (!installed.includes(job)) await Deno.remove(job.temp).catch(() => {});
+      if (!installed.has(job)) await Deno.remove(job.temp).catch(() => {});
     }
-    if (installed.length > 0 && this.#failed) {
+    if (installed.size > 0 && this.#failed) {
       log(`compaction of ${dir} works again`);
       this.#failed = false;
     }
     const ms = Math.round(performance.now() - started);
     for (const [job, output] of done) {
-      if (!installed.includes(job)) continue;
+      const adopted = installed.get(job);
+      if (adopted === undefined) continue;
       this.#compactions++;
       log(
         `compacted ${job.whole ? "" : "the newest "}${
           plural(job.inputs.length, "segment")
         } of ${
           dayName(job.day)
-        } in ${dir} into one (sequence ${job.sequence}): ${output.points} points in ${output.chunks} chunks, ${output.inputBytes} B to ${output.bytes} B, in ${ms} ms`,
+        } in ${dir} into one (sequence ${job.sequence}): ${output.points} points in ${output.chunks} chunks, ${output.inputBytes} B to ${output.bytes} B, in ${ms} ms; memory took its chunks for ${
+          plural(adopted, "key")
+        }`,
       );
     }
   }
 
   /**
    * Puts the outputs in place and deletes their inputs, between file
-   * tasks, and resolves with the days it did. A day is left (nothing done)
+   * tasks, and resolves with the days it did, each with the keys whose
+   * chunks in memory it replaced (`adopt.ts`). A day is left (nothing done)
    * when the stop came, or one of its inputs was deleted (a deletion, a
    * rewrite of everything) or touched meanwhile: the watch deals with
    * that, and a later compaction lists the day afresh.
    */
   #install(
     done: readonly [DayJob, CompactionOutput][],
-  ): Promise<DayJob[]> {
+  ): Promise<Map<DayJob, number>> {
     const { dir, watched } = this.#target;
     return this.#target.writer.replacing(async (segments) => {
-      const installed: DayJob[] = [];
+      // Each day put in place, with the keys whose memory took its chunks.
+      const installed = new Map<DayJob, number>();
       for (const [job, output] of done) {
         if (this.#stopped || !job.inputs.every((s) => segments.has(s))) {
           continue;
@@ -327,12 +336,26 @@ export class Compactor {
           last: output.last,
           compacted: true,
         });
-        installed.push(job);
+        installed.set(job, 0);
       }
-      if (installed.length === 0) return installed;
+      if (installed.size === 0) return installed;
       // The outputs are durable before any input goes.
       await syncDirectory(segmentsDir(dir));
-      await segments.remove(installed.flatMap((job) => job.inputs));
+      await segments.remove([...installed.keys()].flatMap((job) => job.inputs));
+      for (const [job, output] of done) {
+        if (!installed.has(job) || this.#stopped) continue;
+        const { day, sequence, mark } = job;
+        const { memory, writer } = this.#target;
+        installed.set(
+          job,
+          adoptInstalled(memory, writer, {
+            day,
+            sequence,
+            mark,
+            segment: output.segment,
+          }),
+        );
+      }
       return installed;
     });
   }

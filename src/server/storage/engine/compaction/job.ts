@@ -37,6 +37,11 @@ export interface CompactionOutput {
   readonly bytes: number;
   /** Bytes of the inputs. */
   readonly inputBytes: number;
+  /**
+   * The output's bytes, as written: the main side can put its chunks in
+   * memory without reading the file back.
+   */
+  readonly segment: Uint8Array;
 }
 
 /**
@@ -75,5 +80,6 @@ export async function runCompaction(
     last: day.last,
     bytes: bytes.length,
     inputBytes,
+    segment: bytes,
   };
 }

@@ -14,7 +14,7 @@ import type { CompactionReply, CompactionResult } from "./worker_client.ts";
 /** The worker's side of its message port. */
 const port = self as unknown as {
   onmessage: ((event: MessageEvent<readonly CompactionJob[]>) => void) | null;
-  postMessage(message: CompactionReply): void;
+  postMessage(message: CompactionReply, transfer: ArrayBuffer[]): void;
 };
 
 port.onmessage = async ({ data }) => {
@@ -28,5 +28,9 @@ port.onmessage = async ({ data }) => {
       });
     }
   }
-  port.postMessage({ results });
+  // The outputs' bytes move to the main side, not copied.
+  const transfer = results.flatMap((result) =>
+    "output" in result ? [result.output.segment.buffer as ArrayBuffer] : []
+  );
+  port.postMessage({ results }, transfer);
 };
