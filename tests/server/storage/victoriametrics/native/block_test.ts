@@ -30,6 +30,37 @@ Deno.test("block: bytes VictoriaMetrics 1.79.5 exported, header then both column
   });
 });
 
+Deno.test("block: the later layout, with the last timestamp and the precision bits, reads the same points", () => {
+  // The first block above as later versions write it: the last
+  // timestamp (4000 ms) after the first, precision 64 after the types.
+  const block = hex(
+    "d00f c03e 00 04 04 02 05 40 02 d00f 0b 0000 8080a0f6f4acdbe01b",
+  );
+  assertEquals(decodeBlock(block, 0, block.length), {
+    ms: Float64Array.of(1000, 2000, 3000, 4000),
+    values: Float64Array.of(0, 0, 0, 1e20),
+  });
+});
+
+Deno.test("block: a later-layout header whose last timestamp is not the block's, or bytes neither layout accounts for, are errors", () => {
+  // Last timestamp 3000 ms (zigzag 6000: f02e), but the points end at 4000.
+  const wrongLast = hex(
+    "d00f f02e 00 04 04 02 05 40 02 d00f 0b 0000 8080a0f6f4acdbe01b",
+  );
+  assertThrows(
+    () => decodeBlock(wrongLast, 0, wrongLast.length),
+    NativeFormatError,
+  );
+  // Two bytes more header than either layout has.
+  const unknown = hex(
+    "d00f c03e 00 04 04 02 05 40 40 40 02 d00f 0b 0000 8080a0f6f4acdbe01b",
+  );
+  assertThrows(
+    () => decodeBlock(unknown, 0, unknown.length),
+    NativeFormatError,
+  );
+});
+
 Deno.test("block: the decimal scale applies to every value", () => {
   const block = nearestDeltaBlock([5000, 6000, 7000], [15n, -2n, 1n], -1);
   assertEquals(decodeBlock(block, 0, block.length), {
