@@ -307,6 +307,20 @@ function oracleLines(oracle: Oracle): string[] {
   return [...oracle].map(([point, value]) => `${point} ${value}`).sort();
 }
 
+/** Opens the store in `dir` again and checks it reads back `oracle`. */
+async function readsBackAfterRestart(
+  dir: string,
+  options: Parameters<typeof openEngine>[1],
+  oracle: Oracle,
+): Promise<void> {
+  const reopened = await openEngine(dir, options);
+  try {
+    assertEquals(storeLines(reopened), oracleLines(oracle));
+  } finally {
+    await reopened.close();
+  }
+}
+
 /** Segment names by day. */
 async function segmentsByDay(dir: string): Promise<Map<number, number[]>> {
   const byDay = new Map<number, number[]>();
@@ -439,12 +453,7 @@ Deno.test(
     const steps = messages.filter((m) => m.startsWith("compacted the newest"));
     assert(steps.length >= 2, `merged in steps: ${steps.length}`);
     assert(most <= 2 * MOST_OPEN_SEGMENTS + 2, `${most} segments`);
-    const reopened = await openEngine(tmp.path, options);
-    try {
-      assertEquals(storeLines(reopened), oracleLines(oracle));
-    } finally {
-      await reopened.close();
-    }
+    await readsBackAfterRestart(tmp.path, options, oracle);
     assertEquals(messages.filter((m) => m.startsWith("warning")), []);
   },
 );
@@ -469,12 +478,7 @@ Deno.test("puts and checkpoints that go on while days are compacted win over the
   } finally {
     await store.close();
   }
-  const reopened = await openEngine(tmp.path, STORE);
-  try {
-    assertEquals(storeLines(reopened), oracleLines(oracle));
-  } finally {
-    await reopened.close();
-  }
+  await readsBackAfterRestart(tmp.path, STORE, oracle);
   assertEquals(messages.filter((m) => m.startsWith("warning")), []);
 });
 
@@ -550,9 +554,7 @@ Deno.test("a day written into lately is compacted once it has been still for com
   assert(store.compactions > 0, "nothing was compacted");
   assertEquals(storeLines(store), oracleLines(oracle));
   await store.close();
-  const again = await openEngine(tmp.path, STORE);
-  assertEquals(storeLines(again), oracleLines(oracle));
-  await again.close();
+  await readsBackAfterRestart(tmp.path, STORE, oracle);
 });
 
 Deno.test("a compacted day's chunks take the place of memory's when memory holds nothing of the day that the inputs lack, and every point reads back", async () => {
@@ -597,10 +599,5 @@ Deno.test("a compacted day's chunks take the place of memory's when memory holds
   } finally {
     await store.close();
   }
-  const reopened = await openEngine(tmp.path, STORE);
-  try {
-    assertEquals(storeLines(reopened), oracleLines(oracle));
-  } finally {
-    await reopened.close();
-  }
+  await readsBackAfterRestart(tmp.path, STORE, oracle);
 });
