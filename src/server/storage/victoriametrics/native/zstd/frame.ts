@@ -26,15 +26,26 @@ interface Output {
 }
 
 /**
- * The bytes the zstd frames `bytes` decompress to, at most `limit`.
+ * Where frames decompress to, reused: a `get *` decompresses thousands of
+ * small columns, and a new array for each cost more than decompressing it.
+ */
+let output = new Uint8Array(64 << 10);
+
+/**
+ * The bytes the zstd frames `bytes` decompress to, at most `limit`: a
+ * view that the next call overwrites.
  *
  * @throws {ZstdError} when `bytes` are not zstd frames of at most
  * `limit` bytes in all.
  */
 export function zstdDecompress(bytes: Uint8Array, limit: number): Uint8Array {
-  const out: Output = { bytes: new Uint8Array(0), length: 0 };
+  const out: Output = { bytes: output, length: 0 };
   let at = 0;
-  do at = decodeFrame(bytes, at, out, limit); while (at < bytes.length);
+  try {
+    do at = decodeFrame(bytes, at, out, limit); while (at < bytes.length);
+  } finally {
+    output = out.bytes;
+  }
   return out.bytes.subarray(0, out.length);
 }
 
@@ -105,7 +116,8 @@ function decodeFrame(
         stop,
         literals.bytes,
         state,
-        out.bytes,
+        // The reused output may be longer than the limit allows.
+        out.bytes.length > limit ? out.bytes.subarray(0, limit) : out.bytes,
         out.length,
         start,
       );

@@ -87,16 +87,45 @@ export interface FseTable {
   readonly bases: Uint16Array;
 }
 
-/** The FSE table of `counts` (normalized; -1 is "less than 1"). */
+/**
+ * Room for the FSE tables of one kind that a decoder reads one after
+ * another, each replacing the last: a frame's columns are small, and new
+ * arrays for each table cost more than reading it.
+ */
+export class FseTableSpace {
+  readonly symbols: Uint8Array;
+  readonly bits: Uint8Array;
+  readonly bases: Uint16Array;
+
+  /** @param maxLog The largest accuracy log a table of this kind has. */
+  constructor(maxLog: number) {
+    this.symbols = new Uint8Array(1 << maxLog);
+    this.bits = new Uint8Array(1 << maxLog);
+    this.bases = new Uint16Array(1 << maxLog);
+  }
+}
+
+/** Each symbol's next state while a table is built (at most 256). */
+const nextStates = new Uint16Array(256);
+/** The one-symbol tables, made once each. */
+const rleTables: FseTable[] = [];
+
+/**
+ * The FSE table of `counts` (normalized; -1 is "less than 1"), in `space`
+ * when given (the table it held before is then gone), else in arrays of
+ * its own.
+ */
 export function fseTable(
   counts: readonly number[],
   accuracyLog: number,
+  space: FseTableSpace = new FseTableSpace(accuracyLog),
 ): FseTable {
   const size = 1 << accuracyLog;
-  const symbols = new Uint8Array(size);
-  const bits = new Uint8Array(size);
-  const bases = new Uint16Array(size);
-  const next = new Uint16Array(counts.length);
+  if (space.symbols.length < size || counts.length > nextStates.length) {
+    throw new ZstdError("an FSE table larger than its kind's");
+  }
+  const { symbols, bits, bases } = space;
+  const next = nextStates;
   let high = size - 1;
   for (let s = 0; s < counts.length; s++) {
     if (counts[s] === -1) {
@@ -126,7 +155,7 @@ export function fseTable(
 
 /** A table of one symbol, read with no bits (RLE mode). */
 export function rleTable(symbol: number): FseTable {
-  return {
+  return rleTables[symbol] ??= {
     accuracyLog: 0,
     symbols: Uint8Array.of(symbol),
     bits: Uint8Array.of(0),
@@ -145,6 +174,7 @@ export function readFseTable(
   end: number,
   maxLog: number,
   maxSymbol: number,
+  space?: FseTableSpace,
 ): { table: FseTable; end: number } {
   let bit = at * 8;
   const limit = end * 8;
@@ -202,5 +232,8 @@ export function readFseTable(
   if (remaining !== 1 || counts.length > maxSymbol + 1) {
     throw new ZstdError("an FSE description that does not add up");
   }
-  return { table: fseTable(counts, accuracyLog), end: (bit + 7) >>> 3 };
+  return {
+    table: fseTable(counts, accuracyLog, space),
+    end: (bit + 7) >>> 3,
+  };
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { BackwardBits, readFseTable, ZstdError } from "./fse.ts";
+import { BackwardBits, FseTableSpace, readFseTable, ZstdError } from "./fse.ts";
 
 /** A Huffman decoding table indexed by the next `log` bits. */
 export interface HuffmanTable {
@@ -25,6 +25,25 @@ export interface Literals {
 }
 
 const MAX_HUFFMAN_LOG = 11;
+
+/**
+ * Where literals, Huffman tables and their weights' FSE tables are
+ * decoded, reused from block to block: a block's literals are used up
+ * before the next block's are read, and a frame's Huffman table is only
+ * replaced by the next one.
+ */
+let literalSpace = new Uint8Array(16 << 10);
+const HUFFMAN_SPACE = {
+  symbols: new Uint8Array(1 << MAX_HUFFMAN_LOG),
+  bits: new Uint8Array(1 << MAX_HUFFMAN_LOG),
+};
+const WEIGHTS_SPACE = new FseTableSpace(6);
+
+/** `literalSpace`, with room for `size` bytes, as a view of that size. */
+function literalsOf(size: number): Uint8Array {
+  if (literalSpace.length < size) literalSpace = new Uint8Array(size);
+  return literalSpace.subarray(0, size);
+}
 
 /** Reads the literals section at `bytes[at]`, the block ending at `end`. */
 export function readLiterals(
@@ -59,7 +78,7 @@ export function readLiterals(
     }
     if (start >= end) throw new ZstdError("RLE literals cut short");
     return {
-      bytes: new Uint8Array(size).fill(bytes[start]),
+      bytes: literalsOf(size).fill(bytes[start]),
       end: start + 1,
       table: previous,
     };
@@ -95,7 +114,7 @@ export function readLiterals(
   } else if (table === undefined) {
     throw new ZstdError("treeless literals without an earlier table");
   }
-  const out = new Uint8Array(regenerated);
+  const out = literalsOf(regenerated);
   if (format === 0) {
     decodeStream(bytes, start, stop, table, out, 0, regenerated);
   } else {
@@ -155,7 +174,7 @@ function readHuffmanTable(
     // Weights FSE-coded, two states taking turns over one backward stream.
     stop = at + 1 + header;
     if (stop > end) throw new ZstdError("Huffman weights cut short");
-    const fse = readFseTable(bytes, at + 1, stop, 6, 255);
+    const fse = readFseTable(bytes, at + 1, stop, 6, 255, WEIGHTS_SPACE);
     const { symbols, bases } = fse.table;
     const stream = new BackwardBits(bytes, fse.end, stop);
     const states = [
@@ -188,9 +207,7 @@ function readHuffmanTable(
     throw new ZstdError("Huffman weights that do not add up");
   }
   weights.push(32 - Math.clz32(rest));
-  const size = 1 << log;
-  const symbols = new Uint8Array(size);
-  const bits = new Uint8Array(size);
+  const { symbols, bits } = HUFFMAN_SPACE;
   const starts = new Array<number>(log + 2).fill(0);
   for (let w = 1, next = 0; w <= log; w++) {
     starts[w] = next;

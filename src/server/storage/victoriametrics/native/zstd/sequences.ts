@@ -11,6 +11,7 @@ import {
   BackwardBits,
   type FseTable,
   fseTable,
+  FseTableSpace,
   readFseTable,
   rleTable,
   ZstdError,
@@ -238,6 +239,11 @@ const OF_DEFAULT = fseTable([
   -1,
 ], 5);
 
+/** Where the tables a frame describes are built, one per kind. */
+const LL_SPACE = new FseTableSpace(9);
+const OF_SPACE = new FseTableSpace(8);
+const ML_SPACE = new FseTableSpace(9);
+
 /** A table of the sequences section: its mode, then what it needs. */
 function readTable(
   mode: number,
@@ -248,6 +254,7 @@ function readTable(
   previous: FseTable | undefined,
   maxLog: number,
   maxSymbol: number,
+  space: FseTableSpace,
 ): { table: FseTable; end: number } {
   switch (mode) {
     case 0:
@@ -256,7 +263,7 @@ function readTable(
       if (at >= end) throw new ZstdError("an RLE table cut short");
       return { table: rleTable(bytes[at]), end: at + 1 };
     case 2:
-      return readFseTable(bytes, at, end, maxLog, maxSymbol);
+      return readFseTable(bytes, at, end, maxLog, maxSymbol, space);
     default:
       if (previous === undefined) {
         throw new ZstdError("a repeated table without an earlier one");
@@ -302,6 +309,7 @@ export function executeSequences(
       state.literalLengths,
       9,
       35,
+      LL_SPACE,
     );
     const of = readTable(
       (modes >>> 4) & 3,
@@ -312,6 +320,7 @@ export function executeSequences(
       state.offsets,
       8,
       31,
+      OF_SPACE,
     );
     const ml = readTable(
       (modes >>> 2) & 3,
@@ -322,6 +331,7 @@ export function executeSequences(
       state.matchLengths,
       9,
       52,
+      ML_SPACE,
     );
     state.literalLengths = ll.table;
     state.offsets = of.table;
@@ -367,7 +377,14 @@ export function executeSequences(
       if (outAt + literalLength + matchLength > out.length) {
         throw new ZstdError("a zstd frame larger than expected");
       }
-      out.set(literals.subarray(literal, literal + literalLength), outAt);
+      // A byte loop beats a view and set() for the few bytes most take.
+      if (literalLength < 32) {
+        for (let i = 0; i < literalLength; i++) {
+          out[outAt + i] = literals[literal + i];
+        }
+      } else {
+        out.set(literals.subarray(literal, literal + literalLength), outAt);
+      }
       literal += literalLength;
       outAt += literalLength;
       if (offset < 1 || offset > outAt - frameStart) {
