@@ -13,7 +13,12 @@ import {
 } from "../protocol/data_lines.ts";
 import type { OutputBuffer } from "./output.ts";
 import { lowerBound } from "./storage/range.ts";
-import type { Series, Storage } from "./storage/storage.ts";
+import {
+  type Series,
+  type Storage,
+  StorageRefusal,
+} from "./storage/storage.ts";
+import { errorResponse } from "./request.ts";
 
 /** Bytes of data lines written at a time. */
 const PIECE_BYTES = 64 * 1024;
@@ -21,25 +26,37 @@ const encoder = new TextEncoder();
 
 /**
  * Appends the answer of `get key` to `out`, from `ok` to its empty line;
- * `pace` hears how many bytes each piece added.
+ * `pace` hears how many bytes each piece added. Where the storage refuses
+ * the read (a {@link StorageRefusal}: an answer too large to take), the
+ * answer is `error` with the refusal's line instead, and its reason is
+ * returned.
  */
 export async function answerGet(
   storage: Storage,
   key: string,
   out: OutputBuffer,
   pace: (bytes: number) => Promise<void>,
-): Promise<void> {
+): Promise<string | undefined> {
+  // Nothing is written before the storage answered: a refusal comes first.
+  let found: Iterable<Series> | Series | undefined;
+  try {
+    found = key === "*" ? await storage.getAll() : await storage.get(key);
+  } catch (error) {
+    if (!(error instanceof StorageRefusal)) throw error;
+    out.append(errorResponse(error.message));
+    return error.message;
+  }
   out.appendText("ok\n");
   if (key === "*") {
     // A live iterator: keys added meanwhile are visited too.
-    for (const series of await storage.getAll()) {
+    for (const series of found as Iterable<Series>) {
       await writeSeries(series, out, pace);
     }
-  } else {
-    const series = await storage.get(key);
-    if (series !== undefined) await writeSeries(series, out, pace);
+  } else if (found !== undefined) {
+    await writeSeries(found as Series, out, pace);
   }
   out.appendText("\n");
+  return undefined;
 }
 
 /**

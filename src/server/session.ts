@@ -329,13 +329,16 @@ export class Session extends PeerLink {
     for (const answer of answers) this.#out.append(answer ?? put);
   }
 
-  /** Logs the first refused put of this connection (one line, not a flood). */
-  #refused(reason: string): void {
+  /**
+   * Counts a refused request and logs the first of this connection (one
+   * line, not a flood).
+   */
+  #refused(reason: string, what: "put" | "get" = "put"): void {
     this.#counters.errors.refused++;
     if (!this.#refusalLogged) {
       this.#refusalLogged = true;
       this.#log(
-        `answering error to a put from ${this.peer} (further ones on this connection are not logged): ${
+        `answering error to a ${what} from ${this.peer} (further ones on this connection are not logged): ${
           withRefusalHint(reason)
         }`,
       );
@@ -343,11 +346,12 @@ export class Session extends PeerLink {
   }
 
   async #get(key: string): Promise<void> {
-    await answerGet(this.#storage, key, this.#out, (bytes) => {
+    const refusal = await answerGet(this.#storage, key, this.#out, (bytes) => {
       // One unit per piece too, so `get *` of a million one-point keys
       // takes turns and writes as it goes, like one big key.
       this.#work += 1 + (bytes >>> 6);
       return this.#pace();
     });
+    if (refusal !== undefined) this.#refused(refusal, "get");
   }
 }

@@ -37,9 +37,10 @@ export interface StorageSize {
 }
 
 /**
- * A batch this storage will not take now, for a reason the peer should
- * read: `storage full`, `too many keys`. Thrown (rejected) by
- * {@link Storage.put}; the message is one short line.
+ * A batch this storage will not take now, or a read it will not answer,
+ * for a reason the peer should read: `storage full`, `too many keys`, an
+ * answer too large. Thrown (rejected) by {@link Storage.put} or a read;
+ * the message is one short line.
  *
  * @example
  * ```ts
@@ -69,6 +70,11 @@ export class StorageRefusal extends Error {
  *
  * A returned {@link Series} may be a live view of the backend's memory: the
  * server reads it synchronously, before it awaits anything else.
+ *
+ * A read (`get`, `getRange`, `getAll`) that rejects with a
+ * {@link StorageRefusal} (an answer too large to take) is answered `error`
+ * with the refusal's message; with any other error the server closes the
+ * connection.
  */
 export interface Storage {
   /**

@@ -13,6 +13,7 @@ import { backoffDelay } from "../../../internal/backoff.ts";
 import { delay } from "../../../internal/delay.ts";
 import { IdleDeadline } from "../../../internal/idle_deadline.ts";
 import { HttpClient } from "../../../internal/http_client.ts";
+import { StorageRefusal } from "../storage.ts";
 
 /** First retry after about this long; each later one doubles it. */
 const RETRY_BASE_MS = 100;
@@ -142,6 +143,8 @@ export class VictoriaMetricsHttp {
    * uncompressed and handed to a new `sink()` as it arrives, with the
    * same retries; resolves to what the sink made of the first 2xx body.
    *
+   * @throws {StorageRefusal} at once, unretried, when the sink throws
+   * one (an answer too large to take).
    * @throws {Error} the last attempt's error, once every retry failed or
    * the store closed.
    */
@@ -210,6 +213,8 @@ export class VictoriaMetricsHttp {
       try {
         return await attempt();
       } catch (error) {
+        // An answer too large to take: asking again would not shrink it.
+        if (error instanceof StorageRefusal) throw error;
         lastError = error instanceof StatusError ? error : new Error(
           `${what} request to ${label} failed: ${describe(error)}`,
           { cause: error },

@@ -72,6 +72,14 @@ export interface VictoriaMetricsOptions {
    */
   maxRecentPoints?: number;
   /**
+   * Most points one `get` or `get *` reads from VictoriaMetrics; a get
+   * that would read more is answered `error` with a line naming this
+   * option, so a front-end's memory stays bounded (about 50 bytes a point
+   * at the peak of a `get *`).
+   * @default {20000000}
+   */
+  maxExportPoints?: number;
+  /**
    * Check at start that every reachable `/metrics` page shows
    * `-dedup.minScrapeInterval=1s`, and read `-retentionPeriod` and
    * `-maxLabelValueLen` from it; refuse to start otherwise.
@@ -135,6 +143,7 @@ export function checkVictoriaMetricsOptions(
     ["maxBufferedPoints", options.maxBufferedPoints, 1],
     ["retries", options.retries, 0],
     ["maxRecentPoints", options.maxRecentPoints, 1],
+    ["maxExportPoints", options.maxExportPoints, 1],
   ] as const;
   for (const [name, value, min] of numbers) {
     if (value !== undefined) checkNumber(name, value, min);

@@ -22,6 +22,7 @@ export class ExportReader {
   readonly #http: VictoriaMetricsHttp;
   readonly #exportUrl: string;
   readonly #recent: RecentWrites;
+  readonly #maxPoints: number;
   /** Tells this reader's exports from any other front-end's. */
   readonly #id = Array.from(
     crypto.getRandomValues(new Uint32Array(2)),
@@ -33,15 +34,19 @@ export class ExportReader {
    * @param http The store's HTTP side.
    * @param exportUrl Its `.../api/v1/export/native`.
    * @param recent Its recent writes, overlaid on what it reads.
+   * @param maxPoints Most points one export may hold (see
+   * `maxExportPoints`).
    */
   constructor(
     http: VictoriaMetricsHttp,
     exportUrl: string,
     recent: RecentWrites,
+    maxPoints: number,
   ) {
     this.#http = http;
     this.#exportUrl = exportUrl;
     this.#recent = recent;
+    this.#maxPoints = maxPoints;
   }
 
   /**
@@ -105,6 +110,9 @@ export class ExportReader {
   /**
    * Exports the seconds `from` to `to` of `key` (or `*`) with retries,
    * decoded as it streams in.
+   *
+   * @throws {StorageRefusal} when it holds more than `maxPoints` points
+   * (not retried).
    */
   async #export(
     key: string,
@@ -132,7 +140,7 @@ export class ExportReader {
         `fresh_${this.#id}_${this.#exports++}`,
       ),
       label: this.#exportUrl,
-      sink: () => new NativeExport(),
+      sink: () => new NativeExport(this.#maxPoints),
     });
   }
 }

@@ -108,7 +108,12 @@ export class VictoriaMetricsStore implements Storage {
       (options.recentWindow ?? 30) * 1000,
       options.maxRecentPoints ?? 1_000_000,
     );
-    this.#reader = new ExportReader(http, urls.exportUrl, this.#recent);
+    this.#reader = new ExportReader(
+      http,
+      urls.exportUrl,
+      this.#recent,
+      options.maxExportPoints ?? 20_000_000,
+    );
     this.#importer = new Importer({
       flushIntervalMs: (options.flushInterval ?? 0.005) * 1000,
       maxBatchPoints: options.maxBatchPoints ?? 20_000,

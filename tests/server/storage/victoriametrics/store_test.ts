@@ -26,14 +26,15 @@ class StubBackend implements AsyncDisposable {
   constructor(
     importer: (request: Request) => Promise<Response> | Response,
     metrics: string = FLAGS,
-    exporter: () => Response = () => new Response(nativeBody(0, 0, [])),
+    exporter: (request: Request) => Response = () =>
+      new Response(nativeBody(0, 0, [])),
   ) {
     this.#server = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen() {} },
       async (request) => {
         const path = new URL(request.url).pathname;
         if (path === "/metrics") return new Response(metrics);
-        if (path === "/api/v1/export/native") return exporter();
+        if (path === "/api/v1/export/native") return exporter(request);
         if (path === "/api/v1/import") {
           this.imports.push(await request.text());
           return importer(request);
@@ -423,6 +424,45 @@ Deno.test("recent writes forgotten early for maxRecentPoints are logged", async 
   } finally {
     await storage.close();
   }
+});
+
+Deno.test("a get that would read more than maxExportPoints is answered error at once; the connection goes on", async () => {
+  let exports = 0;
+  const block = (first: number) =>
+    nearestDeltaBlock([first, first + 1000, first + 2000], [1n, 2n, 3n]);
+  await using backend = new StubBackend(
+    () => new Response(null, { status: 204 }),
+    FLAGS,
+    (request) => {
+      exports++;
+      const every = new URL(request.url).searchParams.get("match[]")
+        ?.startsWith('{__name__=~".+"') === true;
+      const frames = [nativeFrame("a", block(1_000_000))];
+      if (every) frames.push(nativeFrame("b", block(1_000_000)));
+      return new Response(nativeBody(0, 10_000_000, frames));
+    },
+  );
+  const messages: string[] = [];
+  const storage = await VictoriaMetricsStore.open({
+    urls: [backend.url],
+    maxExportPoints: 5,
+    log: (message) => messages.push(message),
+  });
+  await using server = await serve({
+    port: 0,
+    storage,
+    log: (message) => messages.push(message),
+  });
+  await using socket = await RawSocket.connect(server.port);
+  await socket.send("get *\nget a\n");
+  assertEquals(await socket.responses(2), [
+    "error\nmore than 5 points to read (maxExportPoints)\n\n",
+    "ok\na 1.0 1000\na 2.0 1001\na 3.0 1002\n\n",
+  ]);
+  // Refused once, not retried: asking again would not shrink the answer.
+  assertEquals(exports, 2);
+  assertEquals(storage.stats().failedAttempts, 0);
+  assert(messages.some((m) => m.includes("answering error to a get")));
 });
 
 Deno.test("open refuses a backend whose flags cannot give last write wins", async (t) => {

@@ -14,30 +14,68 @@
  * Which one of a second counts (the largest millisecond, as in
  * VictoriaMetrics' dedup) is for the reader to pick (`mergeSeries`).
  *
+ * Each block's points in range are copied, as they arrive, into columns
+ * shared by every key (a key whose blocks come one after another in time,
+ * the usual case, ends up as one run of them), and their count is bounded.
+ *
  * @module
  */
 
 import { slide } from "../../../../internal/grow.ts";
+import { StorageRefusal } from "../../storage.ts";
 import { compareKeys, type StoredSeries } from "../export.ts";
-import { decodeBlock, type NativeBlock } from "./block.ts";
+import { decodeBlock } from "./block.ts";
 import { metricGroup } from "./metric_name.ts";
 import { NativeFormatError } from "./varint.ts";
 
 /** The time range at the start of the body: two int64s. */
 const RANGE_BYTES = 16;
 /** A name or block longer than this is no native export's. */
-const MAX_FRAME_BYTES = 1 << 28;
+const MAX_FRAME_BYTES = 1 << 24;
+/**
+ * Points of one piece of the columns (4 MiB of them). The columns grow a
+ * piece at a time, never copied: growing one array by doubling cost a
+ * `get *` more than decoding it.
+ */
+const PIECE_POINTS = 1 << 18;
+
+/** A run of one key's points, ascending, in one piece of the columns. */
+interface Run {
+  readonly ms: Float64Array;
+  readonly values: Float64Array;
+  readonly start: number;
+  end: number;
+}
 
 /** Reads a native export body; see the module documentation. */
 export class NativeExport {
-  /** Each key's blocks, in the order they came. */
-  readonly #keys = new Map<string, NativeBlock[]>();
+  readonly #maxPoints: number;
+  /**
+   * Each key's runs of points, in the order their blocks came; a block
+   * that follows its key's last one in time and in the columns extends
+   * that run.
+   */
+  readonly #runs = new Map<string, Run[]>();
+  /** The piece of the columns being filled, and how far. */
+  #ms = new Float64Array(0);
+  #values = new Float64Array(0);
+  #length = 0;
+  #points = 0;
   /** Bytes not read yet: `#buf[#start, #end)`. */
   #buf = new Uint8Array(64 << 10);
   #start = 0;
   #end = 0;
   #fromMs = NaN;
   #toMs = NaN;
+
+  /**
+   * @param maxPoints Points inside the range the export may hold; past
+   * it {@link push} throws a {@link StorageRefusal} that names
+   * `maxExportPoints`, so no answer grows without bound.
+   */
+  constructor(maxPoints: number = Infinity) {
+    this.#maxPoints = maxPoints;
+  }
 
   /** Takes the next piece of the body. */
   push(piece: Uint8Array): void {
@@ -61,10 +99,35 @@ export class NativeExport {
     if (this.#end > this.#start) {
       throw new NativeFormatError("the native export ends inside a block");
     }
+    // A key of one run is a view of the columns; the rest are put in
+    // order into columns of their own, allocated once for all of them.
+    let scattered = 0;
+    for (const runs of this.#runs.values()) {
+      if (runs.length > 1) scattered += pointsOf(runs);
+    }
+    const ordered: Filling = {
+      ms: new Float64Array(scattered),
+      values: new Float64Array(scattered),
+      length: 0,
+    };
     const all: StoredSeries[] = [];
-    for (const [key, blocks] of this.#keys) {
-      const series = joined(key, blocks, this.#fromMs, this.#toMs);
-      if (series.ms.length > 0) all.push(series);
+    for (const [key, runs] of this.#runs) {
+      if (runs.length === 1) {
+        const [{ ms, values, start, end }] = runs;
+        all.push({
+          key,
+          ms: ms.subarray(start, end),
+          values: values.subarray(start, end),
+        });
+        continue;
+      }
+      const at = ordered.length;
+      inOrder(runs, ordered);
+      all.push({
+        key,
+        ms: ordered.ms.subarray(at, ordered.length),
+        values: ordered.values.subarray(at, ordered.length),
+      });
     }
     return all.sort((a, b) => compareKeys(a.key, b.key));
   }
@@ -89,12 +152,47 @@ export class NativeExport {
       const next = blockAt + 4 + blockBytes;
       if (next > this.#end) return;
       const key = metricGroup(buf, at + 4, blockAt);
-      const block = decodeBlock(buf, blockAt + 4, next);
-      const blocks = this.#keys.get(key);
-      if (blocks === undefined) this.#keys.set(key, [block]);
-      else blocks.push(block);
+      const { ms, values } = decodeBlock(buf, blockAt + 4, next);
+      const [start, end] = inRange(ms, this.#fromMs, this.#toMs);
+      if (start < end) {
+        this.#keep(key, ms.subarray(start, end), values.subarray(start, end));
+      }
       this.#start = next;
     }
+  }
+
+  /** Appends a block's points in range to the columns, under `key`. */
+  #keep(key: string, ms: Float64Array, values: Float64Array): void {
+    const count = ms.length;
+    this.#points += count;
+    if (this.#points > this.#maxPoints) {
+      throw new StorageRefusal(
+        `more than ${this.#maxPoints} points to read (maxExportPoints)`,
+      );
+    }
+    if (this.#length + count > this.#ms.length) {
+      this.#ms = new Float64Array(Math.max(PIECE_POINTS, count));
+      this.#values = new Float64Array(this.#ms.length);
+      this.#length = 0;
+    }
+    const at = this.#length;
+    this.#ms.set(ms, at);
+    this.#values.set(values, at);
+    this.#length = at + count;
+    const runs = this.#runs.get(key);
+    const last = runs?.[runs.length - 1];
+    if (last?.ms === this.#ms && last.end === at && last.ms[at - 1] <= ms[0]) {
+      last.end += count;
+      return;
+    }
+    const run = {
+      ms: this.#ms,
+      values: this.#values,
+      start: at,
+      end: at + count,
+    };
+    if (runs === undefined) this.#runs.set(key, [run]);
+    else runs.push(run);
   }
 }
 
@@ -110,86 +208,67 @@ function zigzag(u: bigint): number {
   return Number((u & 1n) === 0n ? u >> 1n : -(u >> 1n) - 1n);
 }
 
-/** The points of one block inside the range: `[start, end)` of it. */
-interface Part {
-  readonly block: NativeBlock;
-  readonly start: number;
-  readonly end: number;
-  /** Its place in the order blocks came in. */
-  readonly order: number;
+/** The points of `runs`. */
+function pointsOf(runs: readonly Run[]): number {
+  let points = 0;
+  for (const run of runs) points += run.end - run.start;
+  return points;
+}
+
+/** Columns being filled: their arrays and how much of them is used. */
+interface Filling {
+  readonly ms: Float64Array;
+  readonly values: Float64Array;
+  length: number;
 }
 
 /**
- * `blocks`' points from `fromMs` to `toMs` (inclusive), ordered by
- * millisecond; equal ones in the order of their blocks. Blocks that do
- * not overlap (the usual case: parts of different times, sent in any
- * order) are only put in order; overlapping ones are merged.
+ * Appends the points of `runs` (each ascending, in the order their blocks
+ * came) to `out`, ordered by millisecond; equal ones in the order of their
+ * runs. Runs that do not overlap (the usual case: parts of different
+ * times, sent in any order) are only put in order; overlapping ones are
+ * merged.
  */
-function joined(
-  key: string,
-  blocks: readonly NativeBlock[],
-  fromMs: number,
-  toMs: number,
-): StoredSeries {
-  const parts: Part[] = [];
-  let count = 0;
-  blocks.forEach((block, order) => {
-    const [start, end] = inRange(block.ms, fromMs, toMs);
-    if (start === end) return;
-    parts.push({ block, start, end, order });
-    count += end - start;
-  });
-  parts.sort((a, b) =>
-    a.block.ms[a.start] - b.block.ms[b.start] || a.order - b.order
-  );
-  const ms = new Float64Array(count);
-  const values = new Float64Array(count);
-  let overlap = false;
-  for (let p = 1; p < parts.length; p++) {
-    const before = parts[p - 1];
-    if (parts[p].block.ms[parts[p].start] <= before.block.ms[before.end - 1]) {
-      overlap = true;
+function inOrder(runs: readonly Run[], out: Filling): void {
+  const order = runs.map((_, r) => r);
+  const first = (r: number) => runs[r].ms[runs[r].start];
+  order.sort((a, b) => first(a) - first(b) || a - b);
+  for (let o = 1; o < order.length; o++) {
+    const before = runs[order[o - 1]];
+    if (first(order[o]) <= before.ms[before.end - 1]) {
+      merge(runs, out);
+      return;
     }
   }
-  if (overlap) merge(parts, ms, values);
-  else {
-    let length = 0;
-    for (const { block, start, end } of parts) {
-      ms.set(block.ms.subarray(start, end), length);
-      values.set(block.values.subarray(start, end), length);
-      length += end - start;
-    }
+  for (const r of order) {
+    const { ms, values, start, end } = runs[r];
+    out.ms.set(ms.subarray(start, end), out.length);
+    out.values.set(values.subarray(start, end), out.length);
+    out.length += end - start;
   }
-  return { key, ms, values };
 }
 
 /**
- * Merges the ascending `parts` into `ms` and `values`, each point taken
- * from the part whose next millisecond is smallest, the earliest-come
- * part on a tie.
+ * Merges the ascending `runs` into `out`, each point taken from the run
+ * whose next millisecond is smallest, the earliest-come run on a tie.
  */
-function merge(
-  parts: readonly Part[],
-  ms: Float64Array,
-  values: Float64Array,
-): void {
-  const next = parts.map((part) => part.start);
-  for (let length = 0; length < ms.length; length++) {
+function merge(runs: readonly Run[], out: Filling): void {
+  const next = runs.map((run) => run.start);
+  const end = out.length + pointsOf(runs);
+  for (let length = out.length; length < end; length++) {
     let best = -1;
-    for (let p = 0; p < parts.length; p++) {
-      if (next[p] === parts[p].end) continue;
-      if (best < 0) {
-        best = p;
-        continue;
+    let bestMs = Infinity;
+    for (let r = 0; r < runs.length; r++) {
+      // Strictly smaller: on a tie the earlier run stays best.
+      if (next[r] < runs[r].end && runs[r].ms[next[r]] < bestMs) {
+        best = r;
+        bestMs = runs[r].ms[next[r]];
       }
-      const a = parts[p].block.ms[next[p]];
-      const b = parts[best].block.ms[next[best]];
-      if (a < b || (a === b && parts[p].order < parts[best].order)) best = p;
     }
-    const { block } = parts[best];
-    ms[length] = block.ms[next[best]];
-    values[length] = block.values[next[best]++];
+    out.ms[length] = bestMs;
+    out.values[length] = runs[best].values[next[best]++];
   }
+  out.length = end;
 }
 
 /** Where the ascending `ms` from `fromMs` to `toMs` start and end. */

@@ -39,7 +39,10 @@ let deltas = new Float64Array(8192);
 
 /**
  * The `count` int64s that `data` holds in marshal type `type`, the first
- * being `first` (a number when it is a safe integer).
+ * being `first` (a number when it is a safe integer). As numbers they are
+ * written into `into` when it is given and long enough (the result is then
+ * a view of it), so a caller decoding many blocks allocates nothing per
+ * block; as `bigint`s they come in a new array.
  *
  * @throws {NativeFormatError} when `data` is not such a column.
  */
@@ -48,30 +51,34 @@ export function decodeInt64s(
   data: Uint8Array,
   first: number | bigint,
   count: number,
+  into?: Float64Array,
 ): Int64Column {
   if (count < 1) throw new NativeFormatError(`a block of ${count} rows`);
+  const out = into !== undefined && into.length >= count
+    ? into.subarray(0, count)
+    : new Float64Array(count);
   switch (type) {
     case MarshalType.CONST:
       if (data.length > 0) {
         throw new NativeFormatError("bytes after a constant column");
       }
-      return constant(first, 0, count);
+      return constant(first, 0, out);
     case MarshalType.DELTA_CONST: {
       const cursor = new ByteCursor(data);
       const step = cursor.int64();
       if (cursor.at !== data.length) {
         throw new NativeFormatError("bytes after a constant delta");
       }
-      return constant(first, step, count);
+      return constant(first, step, out);
     }
     case MarshalType.ZSTD_NEAREST_DELTA:
-      return nearestDelta(unzstd(data, count), first, count, 1);
+      return nearestDelta(unzstd(data, count), first, out, 1);
     case MarshalType.NEAREST_DELTA:
-      return nearestDelta(data, first, count, 1);
+      return nearestDelta(data, first, out, 1);
     case MarshalType.ZSTD_NEAREST_DELTA2:
-      return nearestDelta(unzstd(data, count), first, count, 2);
+      return nearestDelta(unzstd(data, count), first, out, 2);
     case MarshalType.NEAREST_DELTA2:
-      return nearestDelta(data, first, count, 2);
+      return nearestDelta(data, first, out, 2);
     default:
       throw new NativeFormatError(`unknown marshal type ${type}`);
   }
@@ -85,44 +92,44 @@ function unzstd(data: Uint8Array, count: number): Uint8Array {
   }
 }
 
-/** `first`, `first + step`, ... (`count` values). */
+/** `first`, `first + step`, ... (as many as `out` holds, or int64s). */
 function constant(
   first: number | bigint,
   step: number | bigint,
-  count: number,
+  out: Float64Array,
 ): Int64Column {
+  const count = out.length;
   if (typeof first === "number" && typeof step === "number") {
     const last = first + step * (count - 1);
     if (last <= MAX_SAFE && last >= -MAX_SAFE) {
-      const out = new Float64Array(count);
       for (let i = 0, v = first; i < count; i++, v += step) out[i] = v;
       return out;
     }
   }
-  const out = new BigInt64Array(count);
+  const big = new BigInt64Array(count);
   const by = BigInt(step);
   for (let i = 0, v = BigInt(first); i < count; i++) {
-    out[i] = v;
+    big[i] = v;
     v = BigInt.asIntN(64, v + by);
   }
-  return out;
+  return big;
 }
 
 /**
  * Values from their deltas (`order` 1) or deltas of deltas (`order` 2),
- * `count - 1` zigzag varints that must fill `data`.
+ * one fewer zigzag varints than `out` holds, which must fill `data`.
  */
 function nearestDelta(
   data: Uint8Array,
   first: number | bigint,
-  count: number,
+  out: Float64Array,
   order: 1 | 2,
 ): Int64Column {
+  const count = out.length;
   if (order === 2 && count < 2) {
     throw new NativeFormatError("a delta-of-delta column of one row");
   }
   if (typeof first === "number") {
-    const out = new Float64Array(count);
     if (sumSafe(data, first, count, order, out)) return out;
   }
   const read = readBigVarints(data, 0, data.length, count - 1);

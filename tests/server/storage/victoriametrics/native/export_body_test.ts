@@ -1,4 +1,5 @@
 import { assertEquals, assertThrows } from "@std/assert";
+import { StorageRefusal } from "../../../../../src/server/storage/storage.ts";
 import { NativeExport } from "../../../../../src/server/storage/victoriametrics/native/export_body.ts";
 import type { StoredSeries } from "../../../../../src/server/storage/victoriametrics/export.ts";
 import { NativeFormatError } from "../../../../../src/server/storage/victoriametrics/native/varint.ts";
@@ -60,6 +61,59 @@ Deno.test("native export: a key's blocks joined in time order, equal millisecond
     ["j", [[1000, 1]]],
     ["k", [[1000, 1], [5000, 5], [5000, 50], [6000, 6], [7000, 7], [8000, 8]]],
   ]);
+});
+
+Deno.test("native export: a key of more points than a piece of its columns reads back whole, beside keys whose blocks came between", () => {
+  const BLOCK = 8192;
+  const BLOCKS = 40; // 327,680 points: past the 262,144 of one piece
+  const frames: Uint8Array[] = [];
+  for (let b = 0; b < BLOCKS; b++) {
+    const ms = Array.from({ length: BLOCK }, (_, i) => (b * BLOCK + i) * 10);
+    const mantissas = ms.map((m) => BigInt(m % 997));
+    frames.push(nativeFrame("big", nearestDeltaBlock(ms, mantissas)));
+    if (b % 8 === 3) {
+      frames.push(nativeFrame(`small${b}`, nearestDeltaBlock([b], [7n])));
+    }
+  }
+  const all = read(nativeBody(0, 1e12, frames), 1 << 16);
+  assertEquals(all.map((s) => s.key), [
+    "big",
+    "small11",
+    "small19",
+    "small27",
+    "small3",
+    "small35",
+  ]);
+  const big = all[0];
+  assertEquals(big.ms.length, BLOCK * BLOCKS);
+  for (let i = 0; i < big.ms.length; i++) {
+    if (big.ms[i] !== i * 10 || big.values[i] !== (i * 10) % 997) {
+      throw new Error(`point ${i}: ${big.ms[i]} ${big.values[i]}`);
+    }
+  }
+  assertEquals(points(all.slice(1)).map(([, p]) => p), [
+    [[11, 7]],
+    [[19, 7]],
+    [[27, 7]],
+    [[3, 7]],
+    [[35, 7]],
+  ]);
+});
+
+Deno.test("native export: more points in range than maxPoints is refused; points outside it do not count", () => {
+  const body = nativeBody(2000, 5000, [
+    nativeFrame("a", nearestDeltaBlock([1000, 2000, 3000], [1n, 2n, 3n])),
+    nativeFrame("b", nearestDeltaBlock([4000, 5000, 6000], [4n, 5n, 6n])),
+  ]);
+  const within = new NativeExport(4);
+  within.push(body);
+  assertEquals(points(within.finish()), [
+    ["a", [[2000, 2], [3000, 3]]],
+    ["b", [[4000, 4], [5000, 5]]],
+  ]);
+  const over = new NativeExport(3);
+  const error = assertThrows(() => over.push(body), StorageRefusal);
+  assertEquals(error.message, "more than 3 points to read (maxExportPoints)");
 });
 
 Deno.test("native export: a key with no point in range is left out", () => {
