@@ -66,45 +66,49 @@ export function mergeSeries(
   const timestamps = new Float64Array(ms.length + recentLength);
   const values = new Float64Array(ms.length + recentLength);
   let length = 0;
-  // The stored point in turn is the last of its second's milliseconds;
-  // `nextSecond` is the second of the point after it, worked out once.
-  let i = -1;
-  let storedSecond = -Infinity;
-  let nextSecond = ms.length > 0 ? secondOfMs(ms[0]) : Infinity;
+  // The next acknowledged recent write: index, second and value.
   let j = recent === undefined ? 0 : recent.find(from);
   if (j < 0) j = -1 - j;
-  for (;;) {
-    if (storedSecond === -Infinity) {
-      storedSecond = nextSecond;
-      i++;
-      while (i + 1 < ms.length) {
-        nextSecond = secondOfMs(ms[i + 1]);
-        if (nextSecond !== storedSecond) break;
-        i++;
+  let recentSecond = Infinity;
+  let recentValue = NaN;
+  const nextRecent = (): void => {
+    for (; j < recentLength; j++) {
+      recentValue = (recent as KeyWrites).value(j);
+      if (!Number.isNaN(recentValue)) {
+        recentSecond = (recent as KeyWrites).second(j);
+        return;
       }
-      if (i + 1 >= ms.length) nextSecond = Infinity;
     }
-    while (j < recentLength && Number.isNaN((recent as KeyWrites).value(j))) {
-      j++;
+    recentSecond = Infinity;
+  };
+  nextRecent();
+  const n = ms.length;
+  let i = 0;
+  while (i < n) {
+    // The stored point of a second is the last of its milliseconds.
+    const second = secondOfMs(ms[i]);
+    if (second > to) break;
+    while (i + 1 < n && secondOfMs(ms[i + 1]) === second) i++;
+    // Recent writes start at `from` (found above).
+    for (; recentSecond < second; j++, nextRecent()) {
+      timestamps[length] = recentSecond;
+      values[length++] = recentValue;
     }
-    const recentSecond = j < recentLength
-      ? (recent as KeyWrites).second(j)
-      : Infinity;
-    const second = Math.min(storedSecond, recentSecond);
-    if (second > to || second === Infinity) break;
     let value = storedValues[i];
-    if (second === recentSecond) {
-      const writes = recent as KeyWrites;
-      if (second !== storedSecond || recentWins(writes, j, ms[i])) {
-        value = writes.value(j);
-      }
+    if (recentSecond === second) {
+      if (recentWins(recent as KeyWrites, j, ms[i])) value = recentValue;
       j++;
+      nextRecent();
     }
-    if (second === storedSecond) storedSecond = -Infinity;
     if (second >= from) {
       timestamps[length] = second;
       values[length++] = value;
     }
+    i++;
+  }
+  for (; recentSecond <= to && recentSecond !== Infinity; j++, nextRecent()) {
+    timestamps[length] = recentSecond;
+    values[length++] = recentValue;
   }
   if (length === 0) return undefined;
   return {

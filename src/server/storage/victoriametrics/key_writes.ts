@@ -78,7 +78,9 @@ export class KeyWrites {
 
   /** The largest slot taken for write `i`'s second. */
   slot(i: number): number {
-    return this.#data[i * STRIDE + 2] % STAMP_SLOTS;
+    const stamp = this.#data[i * STRIDE + 2];
+    // Exact for stamps below 2^53, and cheaper than `%` on a double.
+    return stamp - Math.floor(stamp / STAMP_SLOTS) * STAMP_SLOTS;
   }
 
   /** When write `i` was last planned or acknowledged (ms). */
