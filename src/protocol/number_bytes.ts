@@ -28,6 +28,13 @@ const SCALES = [10, 100, 1000, 10000, 100000, 1000000];
  * places whose decimal reads back as the value give the shortest digits.
  */
 const MAX_SCALED = 2 ** 50;
+/** Integers below this are int32s. */
+const INT32_END = 2 ** 31;
+/**
+ * Below this a value scaled by 10^6 stays under `MAX_SCALED` (with room
+ * for rounding), so one scaling tells every shorter decimal too.
+ */
+const ONE_SCALING_BELOW = 1e9;
 const encoder = new TextEncoder();
 const MINUS_ZERO = encoder.encode("-0.0");
 
@@ -49,7 +56,8 @@ export function writeInteger(buf: Uint8Array, at: number, n: number): number {
     buf[at++] = MINUS;
     n = -n;
   }
-  if (n < 1e9) return writeSmall(buf, at, n | 0);
+  // Int32 arithmetic below 2^31: every Unix second up to 2038.
+  if (n < INT32_END) return writeSmall(buf, at, n | 0);
   // Below 2^53 the high part has at most 7 digits; both fit in int32.
   const high = Math.floor(n / 1e9);
   at = writeSmall(buf, at, high);
@@ -89,6 +97,28 @@ export function writePythonFloat(
     return at;
   }
   // Below 1e-4 Python writes an exponent.
+  if (size >= 1e-4 && size < ONE_SCALING_BELOW) {
+    // A decimal of p <= 6 places that reads back as the value is also one
+    // of 6 places (the error of scaling stays under 0.2), and of 6 places
+    // with its trailing zeros dropped, the fewest: one scaling, not six.
+    const scaled = Math.round(size * 1e6);
+    if (scaled / 1e6 !== size) {
+      return at +
+        encoder.encodeInto(pythonFloat(value), buf.subarray(at)).written;
+    }
+    if (value < 0) buf[at++] = MINUS;
+    const whole = Math.floor(size);
+    let fraction = (scaled - whole * 1e6) | 0;
+    let places = 6;
+    while (places > 1 && fraction % 10 === 0) {
+      fraction = (fraction / 10) | 0;
+      places--;
+    }
+    at = writeInteger(buf, at, whole);
+    buf[at] = DOT;
+    writeDigits(buf, at + places + 1, fraction, places);
+    return at + places + 1;
+  }
   for (let places = 0; places < SCALES.length && size >= 1e-4; places++) {
     const scale = SCALES[places];
     const scaled = Math.round(size * scale);
@@ -111,13 +141,13 @@ export function writePythonFloat(
   return at + encoder.encodeInto(pythonFloat(value), buf.subarray(at)).written;
 }
 
-/** Writes `n` (`0 <= n < 1e9`, an int32) without leading zeros. */
+/** Writes the int32 `n >= 0` without leading zeros. */
 function writeSmall(buf: Uint8Array, at: number, n: number): number {
   const digits = n < 1e4
     ? (n < 100 ? (n < 10 ? 1 : 2) : (n < 1000 ? 3 : 4))
     : n < 1e6
     ? (n < 1e5 ? 5 : 6)
-    : (n < 1e7 ? 7 : n < 1e8 ? 8 : 9);
+    : (n < 1e7 ? 7 : n < 1e8 ? 8 : n < 1e9 ? 9 : 10);
   writeDigits(buf, at + digits, n, digits);
   return at + digits;
 }
