@@ -95,3 +95,20 @@ export function nativeBody(
   }
   return out;
 }
+
+/** Each key an export read, with copies of its points, in key order. */
+export function exportedSeries(
+  exported: {
+    readonly keys: readonly string[];
+    series(i: number): {
+      readonly key: string;
+      readonly ms: Float64Array;
+      readonly values: Float64Array;
+    };
+  },
+): { key: string; ms: Float64Array; values: Float64Array }[] {
+  return exported.keys.map((_, i) => {
+    const { key, ms, values } = exported.series(i);
+    return { key, ms: ms.slice(), values: values.slice() };
+  });
+}

@@ -9,13 +9,19 @@
 
 import type { Series } from "../storage.ts";
 import { exportUrl } from "./wire.ts";
-import { compareKeys, mergeSeries, type StoredSeries } from "./export.ts";
+import { compareKeys, mergeSeries } from "./export.ts";
 import { MAX_FUTURE_MS, slotMs } from "./order.ts";
 import type { RecentWrites } from "./recent.ts";
-import { NativeExport } from "./native/export_body.ts";
+import { type ExportedSeries, NativeExport } from "./native/export_body.ts";
 import type { VictoriaMetricsHttp } from "./http.ts";
 
-const NONE = new Float64Array(0);
+const NOTHING_EXPORTED: ExportedSeries = {
+  keys: [],
+  series: () => {
+    throw new RangeError("no key was exported");
+  },
+  release: () => {},
+};
 
 /** Reads points back from VictoriaMetrics; see the module documentation. */
 export class ExportReader {
@@ -59,14 +65,18 @@ export class ExportReader {
     from: number,
     to: number,
   ): Promise<Series | undefined> {
-    const [stored] = await this.#export(key, from, to);
-    return mergeSeries(
-      key,
-      stored,
-      this.#recent.get(key, Date.now()),
-      from,
-      to,
-    );
+    const exported = await this.#export(key, from, to);
+    try {
+      return mergeSeries(
+        key,
+        exported.keys.length > 0 ? exported.series(0) : undefined,
+        this.#recent.get(key, Date.now()),
+        from,
+        to,
+      );
+    } finally {
+      exported.release();
+    }
   }
 
   /**
@@ -75,35 +85,47 @@ export class ExportReader {
    */
   async getAll(): Promise<Iterable<Series>> {
     const now = Date.now();
-    return this.#merged(await this.#everyKey(now), now);
+    const exported = await this.#export("*", -Infinity, Infinity);
+    return this.#merged(this.#everyKey(exported.keys, now), now, exported);
   }
 
   /**
-   * Every key VictoriaMetrics or recent writes hold, sorted by name, with
-   * its exported points.
+   * Every key VictoriaMetrics (`stored`, sorted) or recent writes hold,
+   * sorted by name, each with its index in `stored` (-1 for none).
    */
-  async #everyKey(now: number): Promise<StoredSeries[]> {
-    const stored = await this.#export("*", -Infinity, Infinity);
-    const storedKeys = new Set(stored.map((entry) => entry.key));
-    const added: StoredSeries[] = [];
+  #everyKey(stored: readonly string[], now: number): [string, number][] {
+    const keys = stored.map((key, i): [string, number] => [key, i]);
+    const storedKeys = new Set(stored);
+    const before = keys.length;
     for (const writes of this.#recent.all(now)) {
-      if (!storedKeys.has(writes.key)) {
-        added.push({ key: writes.key, ms: NONE, values: NONE });
-      }
+      if (!storedKeys.has(writes.key)) keys.push([writes.key, -1]);
     }
-    return added.length === 0
-      ? stored
-      : [...stored, ...added].sort((a, b) => compareKeys(a.key, b.key));
+    return keys.length === before
+      ? keys
+      : keys.sort((a, b) => compareKeys(a[0], b[0]));
   }
 
-  *#merged(stored: readonly StoredSeries[], now: number): Iterable<Series> {
-    for (const series of stored) {
-      const merged = mergeSeries(
-        series.key,
-        series,
-        this.#recent.get(series.key, now),
-      );
-      if (merged !== undefined) yield merged;
+  /**
+   * Each key of `keys` with its exported points merged with recent
+   * writes, into columns of its own; the export's are released once the
+   * last key was merged.
+   */
+  *#merged(
+    keys: readonly [string, number][],
+    now: number,
+    exported: ExportedSeries,
+  ): Iterable<Series> {
+    try {
+      for (const [key, i] of keys) {
+        const merged = mergeSeries(
+          key,
+          i < 0 ? undefined : exported.series(i),
+          this.#recent.get(key, now),
+        );
+        if (merged !== undefined) yield merged;
+      }
+    } finally {
+      exported.release();
     }
   }
 
@@ -118,7 +140,7 @@ export class ExportReader {
     key: string,
     from: number,
     to: number,
-  ): Promise<StoredSeries[]> {
+  ): Promise<ExportedSeries> {
     // Second s is stored in (s*1000 - 1000, s*1000] ms (see order.ts);
     // nothing is stored before the epoch or past the backend's future
     // limit, so the range is cut to what could hold points.
@@ -127,7 +149,7 @@ export class ExportReader {
       to * 1000,
       (Math.ceil((Date.now() + MAX_FUTURE_MS) / 1000) + 86_400) * 1000,
     );
-    if (startMs > endMs) return [];
+    if (startMs > endMs) return NOTHING_EXPORTED;
     return await this.#http.stream({
       what: "export",
       // A selector VictoriaMetrics never saw, so no cached match hides

@@ -39,6 +39,43 @@ const MAX_FRAME_BYTES = 1 << 24;
  */
 const PIECE_POINTS = 1 << 18;
 
+/** One piece of the columns. */
+interface Piece {
+  readonly ms: Float64Array;
+  readonly values: Float64Array;
+}
+
+/**
+ * Pieces of released exports, for the next ones: new typed arrays this
+ * large are fresh pages the kernel maps and zeroes, which cost a front-end
+ * more than the `get *` that filled them. At most {@link MAX_SPARE} (32
+ * MiB) are kept.
+ */
+const spare: Piece[] = [];
+const MAX_SPARE = 8;
+const NO_PIECE: Piece = {
+  ms: new Float64Array(0),
+  values: new Float64Array(0),
+};
+
+/** What an export read: its keys, each key's points, and a release. */
+export interface ExportedSeries {
+  /** Every key with points in range, sorted by name. */
+  readonly keys: readonly string[];
+  /**
+   * The points of `keys[i]` in time order, as views that stay valid until
+   * the next call or the release (a key whose blocks came apart is put in
+   * order into columns the next call reuses).
+   */
+  series(i: number): StoredSeries;
+  /**
+   * Hands the columns the points are read from to later exports; nothing
+   * read from this export may be used afterwards. Optional to call:
+   * unreleased columns are only collected.
+   */
+  release(): void;
+}
+
 /** A run of one key's points, ascending, in one piece of the columns. */
 interface Run {
   readonly ms: Float64Array;
@@ -56,9 +93,9 @@ export class NativeExport {
    * that run.
    */
   readonly #runs = new Map<string, Run[]>();
-  /** The piece of the columns being filled, and how far. */
-  #ms = new Float64Array(0);
-  #values = new Float64Array(0);
+  /** The pieces of the columns taken, the last being filled, and how far. */
+  readonly #pieces: Piece[] = [];
+  #piece = NO_PIECE;
   #length = 0;
   #points = 0;
   /** Bytes not read yet: `#buf[#start, #end)`. */
@@ -90,7 +127,7 @@ export class NativeExport {
   }
 
   /** The body ended: every key with points in range, sorted by name. */
-  finish(): StoredSeries[] {
+  finish(): ExportedSeries {
     if (Number.isNaN(this.#fromMs)) {
       throw new NativeFormatError(
         `a native export of ${this.#end} bytes, shorter than its time range`,
@@ -99,37 +136,35 @@ export class NativeExport {
     if (this.#end > this.#start) {
       throw new NativeFormatError("the native export ends inside a block");
     }
-    // A key of one run is a view of the columns; the rest are put in
-    // order into columns of their own, allocated once for all of them.
-    let scattered = 0;
+    const keys = [...this.#runs.keys()].sort(compareKeys);
+    let largest = 0;
     for (const runs of this.#runs.values()) {
-      if (runs.length > 1) scattered += pointsOf(runs);
+      if (runs.length > 1) largest = Math.max(largest, pointsOf(runs));
     }
-    const ordered: Filling = {
-      ms: new Float64Array(scattered),
-      values: new Float64Array(scattered),
-      length: 0,
-    };
-    const all: StoredSeries[] = [];
-    for (const [key, runs] of this.#runs) {
-      if (runs.length === 1) {
-        const [{ ms, values, start, end }] = runs;
-        all.push({
+    const ordered = newPiece(largest);
+    return {
+      keys,
+      series: (i) => {
+        const key = keys[i];
+        const runs = this.#runs.get(key) ?? [];
+        if (runs.length === 1) {
+          const [{ ms, values, start, end }] = runs;
+          return {
+            key,
+            ms: ms.subarray(start, end),
+            values: values.subarray(start, end),
+          };
+        }
+        const count = pointsOf(runs);
+        inOrder(runs, { ...ordered, length: 0 });
+        return {
           key,
-          ms: ms.subarray(start, end),
-          values: values.subarray(start, end),
-        });
-        continue;
-      }
-      const at = ordered.length;
-      inOrder(runs, ordered);
-      all.push({
-        key,
-        ms: ordered.ms.subarray(at, ordered.length),
-        values: ordered.values.subarray(at, ordered.length),
-      });
-    }
-    return all.sort((a, b) => compareKeys(a.key, b.key));
+          ms: ordered.ms.subarray(0, count),
+          values: ordered.values.subarray(0, count),
+        };
+      },
+      release: () => this.#release(),
+    };
   }
 
   /** Reads the time range, then every whole block buffered. */
@@ -170,29 +205,49 @@ export class NativeExport {
         `more than ${this.#maxPoints} points to read (maxExportPoints)`,
       );
     }
-    if (this.#length + count > this.#ms.length) {
-      this.#ms = new Float64Array(Math.max(PIECE_POINTS, count));
-      this.#values = new Float64Array(this.#ms.length);
-      this.#length = 0;
-    }
-    const at = this.#length;
-    this.#ms.set(ms, at);
-    this.#values.set(values, at);
-    this.#length = at + count;
+    const at = this.#room(count);
+    const piece = this.#piece;
+    piece.ms.set(ms, at);
+    piece.values.set(values, at);
     const runs = this.#runs.get(key);
     const last = runs?.[runs.length - 1];
-    if (last?.ms === this.#ms && last.end === at && last.ms[at - 1] <= ms[0]) {
+    if (last?.ms === piece.ms && last.end === at && last.ms[at - 1] <= ms[0]) {
       last.end += count;
       return;
     }
-    const run = {
-      ms: this.#ms,
-      values: this.#values,
-      start: at,
-      end: at + count,
-    };
+    const run = { ...piece, start: at, end: at + count };
     if (runs === undefined) this.#runs.set(key, [run]);
     else runs.push(run);
+  }
+
+  /**
+   * Takes room for `count` points in the piece being filled, or in the
+   * next one (spare, or new); returns where the room starts.
+   */
+  #room(count: number): number {
+    if (this.#length + count > this.#piece.ms.length) {
+      this.#piece = count > PIECE_POINTS
+        ? newPiece(count)
+        : spare.pop() ?? newPiece(PIECE_POINTS);
+      this.#pieces.push(this.#piece);
+      this.#length = 0;
+    }
+    const at = this.#length;
+    this.#length += count;
+    return at;
+  }
+
+  /** Gives the pieces taken to later exports (see `release`). */
+  #release(): void {
+    for (const piece of this.#pieces) {
+      if (piece.ms.length === PIECE_POINTS && spare.length < MAX_SPARE) {
+        spare.push(piece);
+      }
+    }
+    this.#pieces.length = 0;
+    this.#runs.clear();
+    this.#piece = NO_PIECE;
+    this.#length = 0;
   }
 }
 
@@ -206,6 +261,10 @@ function frameLength(length: number): number {
 /** A zigzag-encoded int64 (`encoding.MarshalInt64`) as a number. */
 function zigzag(u: bigint): number {
   return Number((u & 1n) === 0n ? u >> 1n : -(u >> 1n) - 1n);
+}
+
+function newPiece(points: number): Piece {
+  return { ms: new Float64Array(points), values: new Float64Array(points) };
 }
 
 /** The points of `runs`. */

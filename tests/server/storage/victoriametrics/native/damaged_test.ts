@@ -14,6 +14,7 @@ import {
   ZstdError,
 } from "../../../../../src/server/storage/victoriametrics/native/zstd/frame.ts";
 import {
+  exportedSeries,
   nativeBody,
   nativeFrame,
   nearestDeltaBlock,
@@ -105,7 +106,7 @@ Deno.test("damaged native exports, pushed in pieces of any size, read or fail wi
       reader.push(bytes.subarray(at, Math.min(bytes.length, at + length)));
       at += length;
     }
-    return reader.finish();
+    return exportedSeries(reader.finish());
   };
   assertEquals(read(body).length, 6);
   const { decoded, refused } = outcomes(

@@ -4,6 +4,7 @@ import { NativeExport } from "../../../../../src/server/storage/victoriametrics/
 import type { StoredSeries } from "../../../../../src/server/storage/victoriametrics/export.ts";
 import { NativeFormatError } from "../../../../../src/server/storage/victoriametrics/native/varint.ts";
 import {
+  exportedSeries,
   nativeBody,
   nativeFrame,
   nearestDeltaBlock,
@@ -32,7 +33,7 @@ function read(body: Uint8Array, size: number): StoredSeries[] {
   for (let at = 0; at < body.length; at += size) {
     reader.push(body.subarray(at, at + size));
   }
-  return reader.finish();
+  return exportedSeries(reader.finish());
 }
 
 Deno.test("native export: VictoriaMetrics' bytes, keys by name, points inside the range asked for", () => {
@@ -107,13 +108,40 @@ Deno.test("native export: more points in range than maxPoints is refused; points
   ]);
   const within = new NativeExport(4);
   within.push(body);
-  assertEquals(points(within.finish()), [
+  assertEquals(points(exportedSeries(within.finish())), [
     ["a", [[2000, 2], [3000, 3]]],
     ["b", [[4000, 4], [5000, 5]]],
   ]);
   const over = new NativeExport(3);
   const error = assertThrows(() => over.push(body), StorageRefusal);
   assertEquals(error.message, "more than 3 points to read (maxExportPoints)");
+});
+
+Deno.test("native export: columns are reused only once released; an export not released keeps its points", () => {
+  const body = (value: bigint) =>
+    nativeBody(0, 1e6, [
+      nativeFrame("b", nearestDeltaBlock([3000, 4000], [value, value])),
+      nativeFrame("a", nearestDeltaBlock([1000, 2000], [value, value])),
+      nativeFrame("b", nearestDeltaBlock([1000, 2000], [value, value])),
+    ]);
+  const exportOf = (value: bigint) => {
+    const reader = new NativeExport();
+    reader.push(body(value));
+    return reader.finish();
+  };
+  const expected = (v: number) => [
+    ["a", [[1000, v], [2000, v]]],
+    ["b", [[1000, v], [2000, v], [3000, v], [4000, v]]],
+  ];
+  const kept = exportOf(1n);
+  const released = exportOf(2n);
+  released.release();
+  for (let v = 3; v < 6; v++) {
+    const next = exportOf(BigInt(v));
+    assertEquals(points(exportedSeries(next)), expected(v));
+    next.release();
+  }
+  assertEquals(points(exportedSeries(kept)), expected(1));
 });
 
 Deno.test("native export: a key with no point in range is left out", () => {

@@ -8,6 +8,7 @@
 
 import { assert, assertEquals } from "@std/assert";
 import { NativeExport } from "../../../../../src/server/storage/victoriametrics/native/export_body.ts";
+import { exportedSeries } from "../../../../helpers/native_export.ts";
 import {
   mergeSeries,
   type StoredSeries,
@@ -115,7 +116,7 @@ async function viaNative(
   );
   const reader = new NativeExport();
   for await (const piece of response.body!) reader.push(piece);
-  return reader.finish();
+  return exportedSeries(reader.finish());
 }
 
 /** The JSON export of `[fromMs, toMs]`, as stored series. */
