@@ -8,7 +8,7 @@
  */
 
 import type { Series } from "../storage.ts";
-import type { KeyWrites } from "./key_writes.ts";
+import { KeyWrites } from "./key_writes.ts";
 import { secondOfMs, slotMs } from "./order.ts";
 
 /** One key's points as exported: milliseconds ascending, values beside. */
@@ -25,6 +25,7 @@ export interface StoredSeries {
 }
 
 const NONE = new Float64Array(0);
+const NO_WRITES = new KeyWrites("", { upTo: 0 });
 
 /** Orders keys by UTF-16 code units, the same everywhere. */
 export function compareKeys(a: string, b: string): number {
@@ -62,43 +63,36 @@ export function mergeSeries(
 ): Series | undefined {
   const ms = stored?.ms ?? NONE;
   const storedValues = stored?.values ?? NONE;
-  const recentLength = recent?.length ?? 0;
-  const timestamps = new Float64Array(ms.length + recentLength);
-  const values = new Float64Array(ms.length + recentLength);
-  let length = 0;
-  // The next acknowledged recent write: index, second and value.
-  let j = recent === undefined ? 0 : recent.find(from);
-  if (j < 0) j = -1 - j;
-  let recentSecond = Infinity;
-  let recentValue = NaN;
-  const nextRecent = (): void => {
-    for (; j < recentLength; j++) {
-      recentValue = (recent as KeyWrites).value(j);
-      if (!Number.isNaN(recentValue)) {
-        recentSecond = (recent as KeyWrites).second(j);
-        return;
-      }
-    }
-    recentSecond = Infinity;
-  };
-  nextRecent();
   const n = ms.length;
+  const writes = recent ?? NO_WRITES;
+  const recentLength = writes.length;
+  const timestamps = new Float64Array(n + recentLength);
+  const values = new Float64Array(n + recentLength);
+  let length = 0;
+  // The next acknowledged recent write (no closure: the loop's variables
+  // stay in registers).
+  let j = recentLength === 0 ? 0 : writes.find(from);
+  if (j < 0) j = -1 - j;
+  j = acknowledgedFrom(writes, j);
+  let recentSecond = j < recentLength ? writes.second(j) : Infinity;
   let i = 0;
   while (i < n) {
     // The stored point of a second is the last of its milliseconds.
     const second = secondOfMs(ms[i]);
     if (second > to) break;
-    while (i + 1 < n && secondOfMs(ms[i + 1]) === second) i++;
+    while (i + 1 < n && ms[i + 1] <= second * 1000) i++;
     // Recent writes start at `from` (found above).
-    for (; recentSecond < second; j++, nextRecent()) {
+    while (recentSecond < second) {
       timestamps[length] = recentSecond;
-      values[length++] = recentValue;
+      values[length++] = writes.value(j);
+      j = acknowledgedFrom(writes, j + 1);
+      recentSecond = j < recentLength ? writes.second(j) : Infinity;
     }
     let value = storedValues[i];
     if (recentSecond === second) {
-      if (recentWins(recent as KeyWrites, j, ms[i])) value = recentValue;
-      j++;
-      nextRecent();
+      if (recentWins(writes, j, ms[i])) value = writes.value(j);
+      j = acknowledgedFrom(writes, j + 1);
+      recentSecond = j < recentLength ? writes.second(j) : Infinity;
     }
     if (second >= from) {
       timestamps[length] = second;
@@ -106,9 +100,11 @@ export function mergeSeries(
     }
     i++;
   }
-  for (; recentSecond <= to && recentSecond !== Infinity; j++, nextRecent()) {
+  while (recentSecond <= to && recentSecond !== Infinity) {
     timestamps[length] = recentSecond;
-    values[length++] = recentValue;
+    values[length++] = writes.value(j);
+    j = acknowledgedFrom(writes, j + 1);
+    recentSecond = j < recentLength ? writes.second(j) : Infinity;
   }
   if (length === 0) return undefined;
   return {
@@ -116,4 +112,10 @@ export function mergeSeries(
     timestamps: timestamps.subarray(0, length),
     values: values.subarray(0, length),
   };
+}
+
+/** The first write from `j` on whose value was acknowledged. */
+function acknowledgedFrom(writes: KeyWrites, j: number): number {
+  while (j < writes.length && Number.isNaN(writes.value(j))) j++;
+  return j;
 }
