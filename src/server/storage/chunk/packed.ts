@@ -8,7 +8,7 @@
  *
  * ```text
  * body   = mode | times | values
- * mode   = u8: time mode | value mode << 1
+ * mode   = u8: time mode | value mode << 1 | fitted << 3
  * times  = packed dods                     (time mode 0)
  *        | (count - 1) float64             (time mode 1: a delta past 2^53)
  * values = XOR bits of every value         (value mode 0: not scalable)
@@ -17,6 +17,8 @@
  * ```
  *
  * The first timestamp is in the chunk's header; the delta before it is 0.
+ * `fitted` says how the packed runs' radix groups are sized
+ * (`packing.ts`): 1 in every body written since 0.3, 0 in older ones.
  *
  * @module
  */
@@ -34,6 +36,8 @@ const TIME_RAW = 1;
 const VALUE_XOR = 0;
 const VALUE_DELTAS = 1;
 const VALUE_DODS = 2;
+/** The mode bit of bodies whose radix groups are fitted to their count. */
+const FITTED = 8;
 
 /** Columns and bytes of {@link encodePacked}, reused (see `scratch.ts`). */
 const TIME_STEPS = new ScratchColumn();
@@ -68,7 +72,7 @@ export function encodePacked(
     : useDods
     ? VALUE_DODS
     : VALUE_DELTAS;
-  out.byte((timeSteps ? TIME_PACKED : TIME_RAW) | valueMode << 1);
+  out.byte((timeSteps ? TIME_PACKED : TIME_RAW) | valueMode << 1 | FITTED);
   if (timeSteps) {
     writePacked(out, timeSteps);
   } else {
@@ -103,10 +107,11 @@ export function decodePacked(
   const count = timestamps.length;
   const reader = new ByteReader(body);
   const mode = reader.byte();
-  const valueMode = mode >>> 1;
+  const valueMode = (mode & ~FITTED) >>> 1;
   if (valueMode > VALUE_DODS) throw new ChunkError("an unknown value mode");
+  const fitted = (mode & FITTED) !== 0;
   if ((mode & 1) === TIME_PACKED) {
-    const dods = readPacked(reader, count - 1, STEPS_READ);
+    const dods = readPacked(reader, count - 1, fitted, STEPS_READ);
     unsteps(timestamps[0], dods, 2, timestamps);
   } else {
     for (let i = 1; i < count; i++) timestamps[i] = reader.float64();
@@ -123,7 +128,8 @@ export function decodePacked(
   const first = reader.signed();
   const mantissas = MANTISSAS.take(count);
   const order = valueMode === VALUE_DODS ? 2 : 1;
-  unsteps(first, readPacked(reader, count - 1, STEPS_READ), order, mantissas);
+  const deltas = readPacked(reader, count - 1, fitted, STEPS_READ);
+  unsteps(first, deltas, order, mantissas);
   unscaleAll(mantissas, exponent, values);
   if (reader.remaining !== 0) throw new ChunkError("a chunk has extra bytes");
 }

@@ -63,7 +63,7 @@ const SMALL_ENDS: number[] = decodeSegment(SMALL_BYTES).records.map((r) => {
 
 Deno.test("a segment's bytes are the documented layout (golden bytes)", () => {
   const chunk = encodeChunk([100], [1]);
-  assertEquals(hex(chunk), "0301a40102000000010000b31418fe");
+  assertEquals(hex(chunk), "0301a4010a000000010000d45af7cd");
   const bytes = encodeSegment([{
     key: "k",
     first: 100,
@@ -78,7 +78,7 @@ Deno.test("a segment's bytes are the documented layout (golden bytes)", () => {
     hex(bytes),
     "4d54524353454731" + // MTRCSEG1
       // record: key length 1, "k", chunk length 15, CRC-32 of those, chunk
-      "01" + "6b" + "0f" + "d81c35e8" + "0301a40102000000010000b31418fe" +
+      "01" + "6b" + "0f" + "d81c35e8" + "0301a4010a000000010000d45af7cd" +
       // index: 1 entry (gap 0, length 22, first 100, last 100), CRC-32
       "01" + "00" + "16" + "a401" + "a401" + "f61b1caa" +
       // footer: index at 30, sequence 300, kind 2, replaces [2], 22 bytes, CRC-32
