@@ -156,6 +156,20 @@ export class KeySeries {
     this.#shadowed = 0;
   }
 
+  /**
+   * Seals the head when its points are all older than `before` and a
+   * chunk of its newest point's UTC day is held: a compaction of that day
+   * then takes them into the day's chunks.
+   */
+  sealEnded(before: number, context: SeriesContext): void {
+    const head = this.#head;
+    if (head.length === 0 || head.last >= before) return;
+    const list = this.#chunks;
+    const day = this.#headDay;
+    const at = list.findFrom(day * DAY_SECONDS);
+    if (at < list.length && dayOf(list.firstOf(at)) === day) this.seal(context);
+  }
+
   /** Makes room for `chunks` after the chunks held, so loading them does not grow the list piecemeal. */
   reserve(chunks: readonly LoadedChunk[]): void {
     let bytes = 0;
