@@ -13,16 +13,18 @@
  *           | signed first timestamp | signed last timestamp     (MTRCSEG1)
  * footer  = varint index offset | varint sequence | u8 kind
  *           | varint replaced count | varint replaced sequence*
- *           | u32 footer length | u32 CRC-32 of the footer before it | magic
+ *           | u32 footer length | u32 CRC-32 | magic
  * ```
  *
  * In MTRCSEG2 a record starts where the one before it ends, its first
  * timestamp is its chunk header's (0 for an empty chunk), and `span` is
  * its last timestamp − the first + 1, or 0 where that is no safe integer
  * (the last timestamp is then its chunk's, decoded): an entry takes about
- * 4 bytes instead of 13. The magic at the end, or at the start
- * when the end is damaged, says which index a file has; records are the
- * same in both.
+ * 4 bytes instead of 13. The footer's CRC-32 is that of the footer's
+ * bytes before it, preceded in MTRCSEG2 by the magic's 8: so the magic at
+ * the end says which index a file has only where the footer checks out
+ * with it (a byte that turns one magic into the other fails the footer,
+ * and the records, the same in both, are scanned).
  *
  * Varints are those of the chunks (`chunk/bytes.ts`), u32s little-endian.
  * Each chunk carries its own CRC-32 (`chunk/chunk.ts`); the record's CRC
@@ -55,6 +57,8 @@ const TRAILER_BYTES = 16;
 const CRC_BYTES = 4;
 const KINDS = ["segment", "checkpoint", "converted"] as const;
 const encoder = new TextEncoder();
+/** The CRC-32 of the MTRCSEG2 magic, which an MTRCSEG2 footer's starts from. */
+const MAGIC_CRC = crc32(SEGMENT_MAGIC);
 
 /**
  * What a file holds: `segment` (sealed chunks), `checkpoint` (the head at
@@ -151,7 +155,7 @@ export function encodeSegment(
   out.varint(footer.replaces.length);
   for (const sequence of footer.replaces) out.varint(sequence);
   out.uint32(out.length - footerOffset + TRAILER_BYTES);
-  out.uint32(crc32(out.bytes().subarray(footerOffset)));
+  out.uint32(crc32(out.bytes().subarray(footerOffset), MAGIC_CRC));
   out.append(SEGMENT_MAGIC);
   return out.bytes();
 }
@@ -229,7 +233,10 @@ function readFooter(bytes: Bytes): Footer | string {
     return "the footer's length is damaged";
   }
   if (
-    crc32(all.subarray(footerOffset, trailer + 4)) !==
+    crc32(
+      all.subarray(footerOffset, trailer + 4),
+      version === 2 ? MAGIC_CRC : 0,
+    ) !==
       view.getUint32(trailer + 4, true)
   ) {
     return "the footer fails its CRC-32 check";

@@ -88,7 +88,10 @@ function asVersion1(bytes: Uint8Array): Uint8Array {
     out.signed(record.last);
   });
   out.uint32(crc32(out.bytes().subarray(indexAt)));
-  out.append(bytes.subarray(footerAt, bytes.length - 8));
+  // The footer and its length, under a CRC-32 that no magic precedes.
+  const footer = bytes.subarray(footerAt, bytes.length - 12);
+  out.append(footer);
+  out.uint32(crc32(footer));
   out.append(SEGMENT_MAGIC_V1);
   return out.bytes();
 }
@@ -126,8 +129,9 @@ Deno.test("a segment's bytes are the documented layout (golden bytes)", () => {
       "01" + "6b" + "0f" + "d81c35e8" + "0301a4010a000000010000d45af7cd" +
       // index: 1 entry (length 22, span 100 - 100 + 1), CRC-32
       "01" + "16" + "01" + "64361c95" +
-      // footer: index at 30, sequence 300, kind 2, replaces [2], 22 bytes, CRC-32
-      "1e" + "ac02" + "02" + "01" + "02" + "16000000" + "073629c9" +
+      // footer: index at 30, sequence 300, kind 2, replaces [2], 22 bytes,
+      // CRC-32 of the magic and those
+      "1e" + "ac02" + "02" + "01" + "02" + "16000000" + "ae69cb66" +
       "4d54524353454732", // MTRCSEG2
   );
   const decoded = decodeSegment(bytes);
@@ -157,6 +161,22 @@ Deno.test("a segment written before 0.3 (MTRCSEG1, longer index entries) still r
     replaces: [2],
   });
   assertEquals(decoded.records.map(text), ["k 100..100 100=1"]);
+});
+
+Deno.test("a byte that turns one version's magic into the other's costs no record", () => {
+  for (const [version, written] of VERSIONS) {
+    for (const at of [0, written.length - 1]) {
+      const bytes = written.slice();
+      bytes[at] ^= 0x03; // "1" and "2" differ in these bits
+      const decoded = decodeSegment(bytes);
+      assert(decoded.damage.length > 0, `${version}, byte ${at}: not reported`);
+      assertEquals(
+        decoded.records.map(text),
+        SMALL.map(text),
+        `${version}, byte ${at}`,
+      );
+    }
+  }
 });
 
 Deno.test("a span past 2^53 is read from the chunk itself", () => {
