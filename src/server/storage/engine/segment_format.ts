@@ -169,10 +169,15 @@ export function encodeSegment(
 export function decodeSegment(file: Uint8Array): DecodedSegment {
   const bytes = bytesOf(file);
   const damage: SegmentDamage[] = [];
-  if (versionAt(bytes.all, 0) === undefined) {
+  const footer = readFooter(bytes);
+  // Either magic, or the one of a footer that checks out.
+  const version = versionAt(bytes.all, 0);
+  if (
+    version === undefined ||
+    (typeof footer !== "string" && version !== footer.version)
+  ) {
     damage.push({ offset: 0, problem: "the segment magic is damaged" });
   }
-  const footer = readFooter(bytes);
   if (typeof footer === "string") {
     damage.push({
       offset: Math.max(0, file.length - TRAILER_BYTES),
