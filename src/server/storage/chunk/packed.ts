@@ -19,8 +19,8 @@
  *
  * The first timestamp is in the chunk's header; the delta before it is 0.
  * `fitted` says how the packed runs' radix groups are sized
- * (`packing.ts`): 1 in every body written since 0.3, 0 in older ones.
- * `regular` (written since 0.3, time mode 0) marks timestamps evenly
+ * (`packing.ts`): 1 in every body written now, 0 in earlier builds'.
+ * `regular` (time mode 0; earlier builds never set it) marks timestamps evenly
  * spaced: the interval takes a byte or two where the dods' run took four.
  *
  * @module

@@ -19,12 +19,12 @@
  * first slot least significant, below 2^52. How k is chosen is the
  * caller's to say (the packed body's mode byte, `packed.ts`):
  *
- * - fitted (written since 0.3): the k from 1 up to the most that keep
+ * - fitted (written now): the k from 1 up to the most that keep
  *   range^k ≤ 2^52 whose groups take the fewest bits for `count` slots,
  *   the largest k on a tie; each group takes bits(range^k − 1) bits, and a
  *   last group of r < k slots bits(range^r − 1). 101 distinct slots then
  *   take 6.67 bits each (k = 3: 101^3 < 2^20), against log2(101) = 6.658;
- * - widest (written before): k the most that keep range^k ≤ 2^52, every
+ * - widest (written by earlier builds): k the most that keep range^k ≤ 2^52, every
  *   group bits(range^k − 1) bits: 101 distinct slots take 6.71 bits each,
  *   and a last group of one slot 47 bits.
  *
@@ -262,7 +262,7 @@ export function writePacked(
 
 /**
  * Reads `count` integers written by {@link writePacked} (radix groups
- * `fitted`, or widest as written before 0.3); with `scratch`, as a view of
+ * `fitted`, or widest as earlier builds wrote them); with `scratch`, as a view of
  * it (see `scratch.ts`).
  * @throws {ChunkError} when the run is malformed or holds an integer past 2^53.
  */

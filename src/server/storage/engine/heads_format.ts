@@ -5,7 +5,7 @@
  *
  * ```text
  * heads   = magic | block* | trailer
- * magic   = MTRCHDS2 (written since 0.3) | MTRCHDS1 (before; still read)
+ * magic   = MTRCHDS2 (written now) | MTRCHDS1 (earlier builds'; read)
  * block   = u32 body length | u32 CRC-32 | body
  * body    = head+
  * head    = key | varint points × 4 + form | points
@@ -56,7 +56,7 @@ import { decodeUtf8, writeAscii } from "../../../internal/utf8.ts";
 
 /** The first and the last 8 bytes of a heads file written. */
 export const HEADS_MAGIC: Uint8Array = new TextEncoder().encode("MTRCHDS2");
-/** The magic of heads files written before 0.3, whose keys are whole. */
+/** The magic of heads files of earlier builds, whose keys are whole. */
 export const HEADS_MAGIC_V1: Uint8Array = new TextEncoder().encode(
   "MTRCHDS1",
 );

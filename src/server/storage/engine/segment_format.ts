@@ -4,7 +4,7 @@
  *
  * ```text
  * segment = magic | record* | index | footer
- * magic   = MTRCSEG2 (written since 0.3) | MTRCSEG1 (before; still read)
+ * magic   = MTRCSEG2 (written now) | MTRCSEG1 (earlier builds'; read)
  * record  = varint key length | key (UTF-8) | varint chunk length
  *           | u32 CRC-32 of the record's bytes before it | chunk
  * index   = varint count | count × entry | u32 CRC-32 of the index before it
@@ -46,7 +46,7 @@ import { decodeUtf8 } from "../../../internal/utf8.ts";
 
 /** The first and the last 8 bytes of every segment written. */
 export const SEGMENT_MAGIC: Uint8Array = new TextEncoder().encode("MTRCSEG2");
-/** The magic of segments written before 0.3, whose index entries are longer. */
+/** The magic of segments of earlier builds, whose index entries are longer. */
 export const SEGMENT_MAGIC_V1: Uint8Array = new TextEncoder().encode(
   "MTRCSEG1",
 );

@@ -105,7 +105,7 @@ Deno.test("packed: values that cannot scale take Gorilla's XOR bits", () => {
   assertEquals(Object.is(decodeChunk(chunk).values[1], -0), true);
 });
 
-Deno.test("packed: a chunk written before 0.3, its radix groups the widest, still decodes", () => {
+Deno.test("packed: a chunk of an earlier build, its radix groups the widest, still decodes", () => {
   // Deltas -2..2 (zigzag 0..4, range 5): 44 slots in two groups of 22,
   // 52 bits each, as every radix run was written before groups were fitted.
   const deltas = Array.from({ length: 44 }, (_, i) => ((i * 3) % 5) - 2);

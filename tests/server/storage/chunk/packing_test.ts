@@ -105,7 +105,7 @@ Deno.test("slots of a range that is no power of two share radix groups, fitted t
   ]);
 });
 
-Deno.test("radix groups written before 0.3, the widest that fit 52 bits, still read", () => {
+Deno.test("radix groups of earlier builds, the widest that fit 52 bits, still read", () => {
   // 5^22 < 2^52: 44 slots in 2 groups of 52 bits.
   const bytes = [0x83, 0x05, 0x00, ...radixBytes(FIVE_SLOTS, 5, 22, 52)];
   const reader = new ByteReader(new Uint8Array(bytes));

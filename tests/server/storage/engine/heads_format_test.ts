@@ -99,7 +99,7 @@ const unhex = (text: string): Uint8Array =>
     (_, i) => parseInt(text.slice(2 * i, 2 * i + 2), 16),
   );
 
-/** A heads file written before 0.3: SMALL's first three heads, keys whole. */
+/** A heads file of an earlier build: SMALL's first three heads, keys whole. */
 const V1_BYTES = unhex(
   "4d54524348445331" + // magic MTRCHDS1
     "1b000000" + "14be4a02" + // block: 27 body bytes, CRC-32 of the body
@@ -143,7 +143,7 @@ Deno.test("a heads file's bytes are the documented layout (golden bytes)", () =>
   );
 });
 
-Deno.test("a heads file written before 0.3 (MTRCHDS1, keys whole) still reads", () => {
+Deno.test("a heads file of an earlier build (MTRCHDS1, keys whole) still reads", () => {
   const decoded = decodeHeads(V1_BYTES);
   assertEquals(decoded.damage, []);
   assertEquals(lines(decoded), expectedLines(SMALL.slice(0, 3)));

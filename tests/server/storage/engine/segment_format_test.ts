@@ -68,7 +68,7 @@ const SMALL_BYTES = encodeSegment(SMALL, {
   replaces: [3, 5],
 });
 /**
- * `bytes` (an MTRCSEG2 segment) as a segment written before 0.3: the same
+ * `bytes` (an MTRCSEG2 segment) as a segment of an earlier build: the same
  * records and footer, an MTRCSEG1 index and magic.
  */
 function asVersion1(bytes: Uint8Array): Uint8Array {
@@ -96,7 +96,7 @@ function asVersion1(bytes: Uint8Array): Uint8Array {
   return out.bytes();
 }
 
-/** SMALL_BYTES as written before 0.3. */
+/** SMALL_BYTES as an earlier build wrote it. */
 const SMALL_V1 = asVersion1(SMALL_BYTES);
 const VERSIONS: [string, Uint8Array][] = [
   ["MTRCSEG2", SMALL_BYTES],
@@ -144,7 +144,7 @@ Deno.test("a segment's bytes are the documented layout (golden bytes)", () => {
   assertEquals(decoded.records.map(text), ["k 100..100 100=1"]);
 });
 
-Deno.test("a segment written before 0.3 (MTRCSEG1, longer index entries) still reads", () => {
+Deno.test("a segment of an earlier build (MTRCSEG1, longer index entries) still reads", () => {
   const bytes = unhex(
     "4d54524353454731" + // MTRCSEG1
       "01" + "6b" + "0f" + "d81c35e8" + "0301a4010a000000010000d45af7cd" +
