@@ -109,6 +109,18 @@ const SMALL_ENDS: number[] = decodeSegment(SMALL_BYTES).records.map((r) => {
   return r.offset + 1 + key + 1 + 4 + r.bytes.length; // short keys and chunks
 });
 
+/** Checks that `bytes` hold the golden segment: key "k", 1 at 100, sequence 300. */
+function readsAsGolden(bytes: Uint8Array): void {
+  const decoded = decodeSegment(bytes);
+  assertEquals(decoded.damage, []);
+  assertEquals(decoded.footer, {
+    sequence: 300,
+    kind: "checkpoint",
+    replaces: [2],
+  });
+  assertEquals(decoded.records.map(text), ["k 100..100 100=1"]);
+}
+
 Deno.test("a segment's bytes are the documented layout (golden bytes)", () => {
   const chunk = encodeChunk([100], [1]);
   assertEquals(hex(chunk), "0301a4010a000000010000d45af7cd");
@@ -134,14 +146,7 @@ Deno.test("a segment's bytes are the documented layout (golden bytes)", () => {
       "1e" + "ac02" + "02" + "01" + "02" + "16000000" + "ae69cb66" +
       "4d54524353454732", // MTRCSEG2
   );
-  const decoded = decodeSegment(bytes);
-  assertEquals(decoded.damage, []);
-  assertEquals(decoded.footer, {
-    sequence: 300,
-    kind: "checkpoint",
-    replaces: [2],
-  });
-  assertEquals(decoded.records.map(text), ["k 100..100 100=1"]);
+  readsAsGolden(bytes);
 });
 
 Deno.test("a segment of an earlier build (MTRCSEG1, longer index entries) still reads", () => {
@@ -153,14 +158,7 @@ Deno.test("a segment of an earlier build (MTRCSEG1, longer index entries) still 
       "1e" + "ac02" + "02" + "01" + "02" + "16000000" + "073629c9" +
       "4d54524353454731", // MTRCSEG1
   );
-  const decoded = decodeSegment(bytes);
-  assertEquals(decoded.damage, []);
-  assertEquals(decoded.footer, {
-    sequence: 300,
-    kind: "checkpoint",
-    replaces: [2],
-  });
-  assertEquals(decoded.records.map(text), ["k 100..100 100=1"]);
+  readsAsGolden(bytes);
 });
 
 Deno.test("a byte that turns one version's magic into the other's costs no record", () => {
