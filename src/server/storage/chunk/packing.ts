@@ -24,9 +24,9 @@
  *   the largest k on a tie; each group takes bits(range^k − 1) bits, and a
  *   last group of r < k slots bits(range^r − 1). 101 distinct slots then
  *   take 6.67 bits each (k = 3: 101^3 < 2^20), against log2(101) = 6.658;
- * - widest (written by earlier builds): k the most that keep range^k ≤ 2^52, every
- *   group bits(range^k − 1) bits: 101 distinct slots take 6.71 bits each,
- *   and a last group of one slot 47 bits.
+ * - widest (written by earlier builds): k the most that keep range^k ≤
+ *   2^52, every group bits(range^k − 1) bits: 101 distinct slots take 6.71
+ *   bits each, and a last group of one slot 47 bits.
  *
  * Bits are most significant first, padded to a whole byte; an exception's
  * slot holds 0. The writer picks the mode, width and radix that take the
@@ -98,15 +98,12 @@ function radixLayout(
     groupBits.push(bitLength(power - 1));
   }
   const layoutOf = (k: number): RadixLayout => {
-    const whole = Math.floor(count / k);
-    const lastBits = count % k === 0 ? groupBits[k] : groupBits[count % k];
+    const rest = count % k;
     return {
       perGroup: k,
       groupBits: groupBits[k],
-      lastBits,
-      totalBits: count % k === 0
-        ? whole * groupBits[k]
-        : whole * groupBits[k] + lastBits,
+      lastBits: groupBits[rest === 0 ? k : rest],
+      totalBits: Math.floor(count / k) * groupBits[k] + groupBits[rest],
     };
   };
   const widest = groupBits.length - 1;
@@ -249,12 +246,12 @@ export function writePacked(
     for (let i = to - 1; i >= from; i--) {
       group = range > 0 ? group * range + slots[i] : slots[i];
     }
-    const width = to === slots.length ? lastBits : groupBits;
-    if (width > 32) {
-      bits.bits(Math.floor(group / TWO_32), width - 32);
+    const size = to === slots.length ? lastBits : groupBits;
+    if (size > 32) {
+      bits.bits(Math.floor(group / TWO_32), size - 32);
       bits.bits(group % TWO_32, 32);
     } else {
-      bits.bits(group, width);
+      bits.bits(group, size);
     }
   }
   out.append(bits.view());
@@ -262,8 +259,8 @@ export function writePacked(
 
 /**
  * Reads `count` integers written by {@link writePacked} (radix groups
- * `fitted`, or widest as earlier builds wrote them); with `scratch`, as a view of
- * it (see `scratch.ts`).
+ * `fitted`, or widest as earlier builds wrote them); with `scratch`, as a
+ * view of it (see `scratch.ts`).
  * @throws {ChunkError} when the run is malformed or holds an integer past 2^53.
  */
 export function readPacked(
