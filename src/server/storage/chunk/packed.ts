@@ -8,15 +8,20 @@
  *
  * ```text
  * body   = mode | times | values
- * mode   = u8: time mode | value mode << 1
+ * mode   = u8: time mode | value mode << 1 | fitted << 3 | regular << 4
  * times  = packed dods                     (time mode 0)
  *        | (count - 1) float64             (time mode 1: a delta past 2^53)
+ *        | signed interval                 (regular: t[i] = t[i-1] + interval)
  * values = XOR bits of every value         (value mode 0: not scalable)
  *        | signed exponent | signed first mantissa | packed steps
  *                                          (value mode 1: deltas, 2: dods)
  * ```
  *
  * The first timestamp is in the chunk's header; the delta before it is 0.
+ * `fitted` says how the packed runs' radix groups are sized
+ * (`packing.ts`): 1 in every body written now, 0 in earlier builds'.
+ * `regular` (time mode 0; earlier builds never set it) marks timestamps evenly
+ * spaced: the interval takes a byte or two where the dods' run took four.
  *
  * @module
  */
@@ -34,6 +39,10 @@ const TIME_RAW = 1;
 const VALUE_XOR = 0;
 const VALUE_DELTAS = 1;
 const VALUE_DODS = 2;
+/** The mode bit of bodies whose radix groups are fitted to their count. */
+const FITTED = 8;
+/** The mode bit of bodies whose timestamps are evenly spaced. */
+const REGULAR = 16;
 
 /** Columns and bytes of {@link encodePacked}, reused (see `scratch.ts`). */
 const TIME_STEPS = new ScratchColumn();
@@ -68,8 +77,14 @@ export function encodePacked(
     : useDods
     ? VALUE_DODS
     : VALUE_DELTAS;
-  out.byte((timeSteps ? TIME_PACKED : TIME_RAW) | valueMode << 1);
-  if (timeSteps) {
+  const regular = timeSteps !== undefined && isRegular(timeSteps);
+  out.byte(
+    (timeSteps ? TIME_PACKED : TIME_RAW) | valueMode << 1 | FITTED |
+      (regular ? REGULAR : 0),
+  );
+  if (regular) {
+    out.signed(timeSteps[0]);
+  } else if (timeSteps) {
     writePacked(out, timeSteps);
   } else {
     for (let i = 1; i < count; i++) out.float64(timestamps[i]);
@@ -103,10 +118,19 @@ export function decodePacked(
   const count = timestamps.length;
   const reader = new ByteReader(body);
   const mode = reader.byte();
-  const valueMode = mode >>> 1;
+  const valueMode = (mode & ~(FITTED | REGULAR)) >>> 1;
   if (valueMode > VALUE_DODS) throw new ChunkError("an unknown value mode");
-  if ((mode & 1) === TIME_PACKED) {
-    const dods = readPacked(reader, count - 1, STEPS_READ);
+  const fitted = (mode & FITTED) !== 0;
+  if ((mode & REGULAR) !== 0) {
+    if ((mode & 1) !== TIME_PACKED) {
+      throw new ChunkError("an unknown time mode");
+    }
+    const interval = reader.signed();
+    for (let i = 1; i < count; i++) {
+      timestamps[i] = timestamps[i - 1] + interval;
+    }
+  } else if ((mode & 1) === TIME_PACKED) {
+    const dods = readPacked(reader, count - 1, fitted, STEPS_READ);
     unsteps(timestamps[0], dods, 2, timestamps);
   } else {
     for (let i = 1; i < count; i++) timestamps[i] = reader.float64();
@@ -123,7 +147,18 @@ export function decodePacked(
   const first = reader.signed();
   const mantissas = MANTISSAS.take(count);
   const order = valueMode === VALUE_DODS ? 2 : 1;
-  unsteps(first, readPacked(reader, count - 1, STEPS_READ), order, mantissas);
+  const deltas = readPacked(reader, count - 1, fitted, STEPS_READ);
+  unsteps(first, deltas, order, mantissas);
   unscaleAll(mantissas, exponent, values);
   if (reader.remaining !== 0) throw new ChunkError("a chunk has extra bytes");
+}
+
+/**
+ * Whether timestamps' deltas-of-deltas say they are evenly spaced: two or
+ * more points, and every dod after the first (the interval) 0.
+ */
+function isRegular(dods: Float64Array): boolean {
+  if (dods.length === 0) return false;
+  for (let i = 1; i < dods.length; i++) if (dods[i] !== 0) return false;
+  return true;
 }

@@ -12,14 +12,25 @@
  * width   = 0..52 bits a slot; 0 when every integer is the same
  * gap     = slots skipped since the previous exception
  * slots   = count × width bits                          (radix 0)
- *         | ⌈count / k⌉ groups of bits(range^k − 1) bits (radix 1)
+ *         | radix groups                               (radix 1)
  * ```
  *
- * With radix 1, the k slots of a group (k the most that keep range^k ≤
- * 2^52) make one number in base `range`, first slot least significant:
- * 101 distinct slots then take 6.71 bits each instead of 7. Bits are most
- * significant first, padded to a whole byte; an exception's slot holds 0.
- * The writer picks the mode, width and radix that take the fewest bytes.
+ * With radix 1, the k slots of a group make one number in base `range`,
+ * first slot least significant, below 2^52. How k is chosen is the
+ * caller's to say (the packed body's mode byte, `packed.ts`):
+ *
+ * - fitted (written now): the k from 1 up to the most that keep
+ *   range^k ≤ 2^52 whose groups take the fewest bits for `count` slots,
+ *   the largest k on a tie; each group takes bits(range^k − 1) bits, and a
+ *   last group of r < k slots bits(range^r − 1). 101 distinct slots then
+ *   take 6.67 bits each (k = 3: 101^3 < 2^20), against log2(101) = 6.658;
+ * - widest (written by earlier builds): k the most that keep range^k ≤
+ *   2^52, every group bits(range^k − 1) bits: 101 distinct slots take 6.71
+ *   bits each, and a last group of one slot 47 bits.
+ *
+ * Bits are most significant first, padded to a whole byte; an exception's
+ * slot holds 0. The writer picks the mode, width and radix that take the
+ * fewest bytes, and writes fitted groups.
  *
  * @module
  */
@@ -63,15 +74,55 @@ export interface PackPlan {
   readonly bytes: number;
 }
 
-/** Slots per radix group of `range` (≥ 2), and bits per group. */
-function radixGroup(range: number): [count: number, bits: number] {
-  let power = range;
-  let count = 1;
-  while (power * range <= 2 ** 52) {
-    power *= range;
-    count++;
+/** How `count` slots of a radix run are grouped (see the module). */
+interface RadixLayout {
+  /** Slots per group, but the last. */
+  readonly perGroup: number;
+  /** Bits of a whole group. */
+  readonly groupBits: number;
+  /** Bits of the last group, which may hold fewer slots. */
+  readonly lastBits: number;
+  /** Bits of every group. */
+  readonly totalBits: number;
+}
+
+/** The groups of `count` slots below `range` (≥ 3): fitted, or widest. */
+function radixLayout(
+  range: number,
+  count: number,
+  fitted: boolean,
+): RadixLayout {
+  // groupBits[k]: bits of a group of k slots, for k up to the most that fit.
+  const groupBits = [0, bitLength(range - 1)];
+  for (let power = range * range; power <= 2 ** 52; power *= range) {
+    groupBits.push(bitLength(power - 1));
   }
-  return [count, bitLength(power - 1)];
+  const layoutOf = (k: number): RadixLayout => {
+    const rest = count % k;
+    return {
+      perGroup: k,
+      groupBits: groupBits[k],
+      lastBits: groupBits[rest === 0 ? k : rest],
+      totalBits: Math.floor(count / k) * groupBits[k] + groupBits[rest],
+    };
+  };
+  const widest = groupBits.length - 1;
+  if (!fitted) {
+    const groups = Math.ceil(count / widest);
+    const bits = groupBits[widest];
+    return {
+      perGroup: widest,
+      groupBits: bits,
+      lastBits: bits,
+      totalBits: groups * bits,
+    };
+  }
+  let best = layoutOf(widest);
+  for (let k = widest - 1; k >= 1; k--) {
+    const layout = layoutOf(k);
+    if (layout.totalBits < best.totalBits) best = layout;
+  }
+  return best;
 }
 
 /** `plan` with radix groups instead of plain bits, if that is smaller. */
@@ -84,10 +135,9 @@ function withRadix(plan: PackPlan, integers: Float64Array): PackPlan {
   }
   const range = top + 1;
   if (range < 3 || (range & (range - 1)) === 0) return plan;
-  const [count, bits] = radixGroup(range);
-  const groups = Math.ceil(integers.length / count);
+  const { totalBits } = radixLayout(range, integers.length, true);
   const plainBytes = Math.ceil(integers.length * plan.width / 8);
-  const bytes = plan.bytes - plainBytes + Math.ceil(groups * bits / 8) +
+  const bytes = plan.bytes - plainBytes + Math.ceil(totalBits / 8) +
     signedLength(range);
   return bytes < plan.bytes ? { ...plan, range, bytes } : plan;
 }
@@ -185,32 +235,38 @@ export function writePacked(
     slots[i] = 0;
   }
   if (width === 0) return;
-  const [perGroup, groupBits] = range > 0 ? radixGroup(range) : [1, width];
+  const { perGroup, groupBits, lastBits } = range > 0
+    ? radixLayout(range, slots.length, true)
+    : { perGroup: 1, groupBits: width, lastBits: width };
   const bits = BITS;
   bits.reset();
   for (let from = 0; from < slots.length; from += perGroup) {
+    const to = Math.min(from + perGroup, slots.length);
     let group = 0;
-    for (let i = Math.min(from + perGroup, slots.length) - 1; i >= from; i--) {
+    for (let i = to - 1; i >= from; i--) {
       group = range > 0 ? group * range + slots[i] : slots[i];
     }
-    if (groupBits > 32) {
-      bits.bits(Math.floor(group / TWO_32), groupBits - 32);
+    const size = to === slots.length ? lastBits : groupBits;
+    if (size > 32) {
+      bits.bits(Math.floor(group / TWO_32), size - 32);
       bits.bits(group % TWO_32, 32);
     } else {
-      bits.bits(group, groupBits);
+      bits.bits(group, size);
     }
   }
   out.append(bits.view());
 }
 
 /**
- * Reads `count` integers written by {@link writePacked}; with `scratch`, as a
+ * Reads `count` integers written by {@link writePacked} (radix groups
+ * `fitted`, or widest as earlier builds wrote them); with `scratch`, as a
  * view of it (see `scratch.ts`).
  * @throws {ChunkError} when the run is malformed or holds an integer past 2^53.
  */
 export function readPacked(
   reader: ByteReader,
   count: number,
+  fitted: boolean,
   scratch?: ScratchColumn,
 ): Float64Array {
   const head = reader.byte();
@@ -234,7 +290,7 @@ export function readPacked(
     value[e] = reader.signed();
     if (previous >= count) throw new ChunkError("an exception is out of range");
   }
-  const out = readSlots(reader, count, width, range, scratch);
+  const out = readSlots(reader, count, width, range, fitted, scratch);
   if (mode === FRAME) {
     for (let i = 0; i < count; i++) out[i] += base;
     // Slots are below 2^52, but base + slot may pass 2^53.
@@ -270,17 +326,25 @@ function readSlots(
   count: number,
   width: number,
   range: number,
+  fitted: boolean,
   scratch: ScratchColumn | undefined,
 ): Float64Array {
   const out = scratch?.take(count) ?? new Float64Array(count);
   if (width === 0) return out.fill(0);
-  const [perGroup, groupBits] = range > 0 ? radixGroup(range) : [1, width];
-  const groups = Math.ceil(count / perGroup);
-  const bits = new BitReader(reader.take(Math.ceil(groups * groupBits / 8)));
+  const { perGroup, groupBits, lastBits, totalBits } = range > 0
+    ? radixLayout(range, count, fitted)
+    : {
+      perGroup: 1,
+      groupBits: width,
+      lastBits: width,
+      totalBits: count * width,
+    };
+  const bits = new BitReader(reader.take(Math.ceil(totalBits / 8)));
   for (let from = 0; from < count; from += perGroup) {
-    let group = groupBits > 32
-      ? bits.bits(groupBits - 32) * TWO_32 + bits.bits(32)
-      : bits.bits(groupBits);
+    const size = from + perGroup >= count ? lastBits : groupBits;
+    let group = size > 32
+      ? bits.bits(size - 32) * TWO_32 + bits.bits(32)
+      : bits.bits(size);
     if (range === 0) {
       out[from] = group;
       continue;

@@ -34,7 +34,7 @@ import {
   CheckpointWriter,
 } from "./checkpoint.ts";
 import { walDir } from "./files.ts";
-import type { ChunkedMemory } from "./sealed.ts";
+import { type ChunkedMemory, DAY_SECONDS } from "./sealed.ts";
 import { loadDirectory, type Loaded } from "./startup.ts";
 import { WalFile } from "./wal.ts";
 import { retireLegacy } from "./migration.ts";
@@ -55,6 +55,8 @@ export class EngineStore implements Storage {
   readonly #commits: Commits;
   readonly #writer: CheckpointWriter;
   readonly #checkpointPoints: number;
+  /** The wall clock (Unix seconds) by which a UTC day is over. */
+  readonly #clock: () => number;
   readonly #timer: ReturnType<typeof setInterval>;
   readonly #watchTimer: ReturnType<typeof setInterval>;
   readonly #watched: WatchedFiles;
@@ -91,6 +93,7 @@ export class EngineStore implements Storage {
     this.#watched = watched;
     this.#log = options.log ?? console.error;
     this.#checkpointPoints = options.checkpointPoints ?? 256_000;
+    this.#clock = options.compactionClock ?? (() => Date.now() / 1000);
     this.#writer = new CheckpointWriter(dir, loaded, watched);
     this.#deletions = new Deletions({
       dir,
@@ -120,7 +123,7 @@ export class EngineStore implements Storage {
       watched,
       memory,
       log: this.#log,
-      now: options.compactionClock ?? (() => Date.now() / 1000),
+      now: this.#clock,
       quietMs: options.compactionQuietMs ?? 10_000,
     });
     this.#commits = new Commits({
@@ -306,7 +309,7 @@ export class EngineStore implements Storage {
         // A last check that every file is as written.
         await this.#watchWal(true);
         if (await this.#checks.check((cut) => cut())) return;
-        const state = await this.#cutOrWarn();
+        const state = await this.#cutOrWarn(true);
         if (state !== undefined) await this.#writeCheckpoint(state);
       });
     } finally {
@@ -363,10 +366,12 @@ export class EngineStore implements Storage {
    * it), or `undefined` and a warning when that fails: appends then go on
    * where they were.
    */
-  async #cutOrWarn(): Promise<CheckpointState | undefined> {
+  async #cutOrWarn(
+    closing = false,
+  ): Promise<CheckpointState | undefined> {
     try {
       await this.#wal.sync();
-      return await this.#cut();
+      return await this.#cut(closing);
     } catch (error) {
       this.#checkpointFailure(error);
       return undefined;
@@ -384,10 +389,17 @@ export class EngineStore implements Storage {
   /**
    * The WAL cut of a checkpoint, run between two WAL writes: starts WAL
    * file n + 1 and takes the sealed chunks and heads as of that moment.
+   * `closing`: the heads of days that are over are sealed first
+   * (`ChunkedMemory.sealEndedDays`), so the store stops with them in
+   * segments, where a compaction takes them into the days' chunks.
    */
-  async #cut(): Promise<CheckpointState> {
+  async #cut(closing = false): Promise<CheckpointState> {
     const wal = await this.#cutWal();
     this.#walPoints = 0;
+    if (closing) {
+      const today = Math.floor(this.#clock() / DAY_SECONDS);
+      this.#memory.sealEndedDays(today * DAY_SECONDS);
+    }
     return {
       wal,
       sealed: this.#memory.takeSealed(),

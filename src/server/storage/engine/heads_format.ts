@@ -4,10 +4,14 @@
  * under one CRC-32. Pure: no I/O.
  *
  * ```text
- * heads   = magic MTRCHDS1 | block* | trailer
- * block   = u32 body length | u32 CRC-32 of the body | body
+ * heads   = magic | block* | trailer
+ * magic   = MTRCHDS2 (written now) | MTRCHDS1 (earlier builds'; read)
+ * block   = u32 body length | u32 CRC-32 | body
  * body    = head+
- * head    = varint key length | key (UTF-8) | varint points × 4 + form | points
+ * head    = key | varint points × 4 + form | points
+ * key     = varint bytes shared with the block's key before | varint rest
+ *           length | rest (UTF-8)                       (MTRCHDS2 blocks)
+ *         | varint key length | key (UTF-8)            (MTRCHDS1 blocks)
  * points  = signed timestamp | signed t × (points - 1) | f64 value × points
  *                                              (form 0: t a gap; 1: t whole)
  *         | varint chunk length | chunk        (form 2, `encodeChunk`'s bytes)
@@ -21,6 +25,13 @@
  * pass 2^53 (the timestamps a chunk takes span up to 2^54). A key with no
  * point in its head (every point sealed) has none; it is listed for its
  * place in the first-seen order.
+ *
+ * In MTRCHDS2 a key is written as the bytes it shares with the key before
+ * it in the block (none for a block's first) and the rest: keys of one
+ * host or one metric, listed one after another, take about half their
+ * bytes. A block's CRC-32 is that of its body, preceded in MTRCHDS2 by the
+ * magic's 8 bytes, so each block's CRC says how its keys are written and
+ * a damaged magic misleads no block.
  *
  * Varints are the chunks' (`chunk/bytes.ts`), u32s and f64s
  * little-endian. A block is closed once its body reaches
@@ -41,9 +52,17 @@ import { crc32 } from "node:zlib";
 import { ByteReader, ByteWriter } from "../chunk/bytes.ts";
 import { decodeChunk, encodeChunk } from "../chunk/chunk.ts";
 import type { Series } from "../storage.ts";
+import { decodeUtf8, writeAscii } from "../../../internal/utf8.ts";
 
-/** The first and the last 8 bytes of a heads file. */
-export const HEADS_MAGIC: Uint8Array = new TextEncoder().encode("MTRCHDS1");
+/** The first and the last 8 bytes of a heads file written. */
+export const HEADS_MAGIC: Uint8Array = new TextEncoder().encode("MTRCHDS2");
+/** The magic of heads files of earlier builds, whose keys are whole. */
+export const HEADS_MAGIC_V1: Uint8Array = new TextEncoder().encode(
+  "MTRCHDS1",
+);
+/** What an MTRCHDS2 block's CRC-32 starts from: the magic's. */
+const MAGIC_CRC = crc32(HEADS_MAGIC);
+const encoder = new TextEncoder();
 /** Body bytes at which a block is closed. */
 export const HEADS_BLOCK_BYTES = 4096;
 /** Points from which a head is written as a chunk. */
@@ -64,6 +83,10 @@ export class HeadsWriter {
   #blockAt = -1;
   #blocks = 0;
   #keys = 0;
+  /** The UTF-8 of the key written before in the open block, and of this one. */
+  #previous = new Uint8Array(256);
+  #previousLength = 0;
+  #current = new Uint8Array(256);
 
   /** @param blockBytes Body bytes at which a block is closed. */
   constructor(blockBytes: number = HEADS_BLOCK_BYTES) {
@@ -82,9 +105,10 @@ export class HeadsWriter {
       this.#blockAt = out.length;
       out.uint32(0); // length and CRC-32, set when the block is closed
       out.uint32(0);
+      this.#previousLength = 0;
     }
     const count = timestamps.length;
-    out.text(key);
+    this.#writeKey(key);
     const chunk = count >= CHUNKED_HEAD_POINTS
       ? chunkOf(timestamps, values)
       : undefined;
@@ -125,13 +149,36 @@ export class HeadsWriter {
     return out.bytes();
   }
 
+  /** Writes `key` as the bytes it shares with the key before, and the rest. */
+  #writeKey(key: string): void {
+    let current = this.#current;
+    if (current.length < 3 * key.length) {
+      current = this.#current = new Uint8Array(3 * key.length);
+    }
+    // ASCII (the usual key) without an encoder call.
+    const length = writeAscii(key, current, 0)
+      ? key.length
+      : encoder.encodeInto(key, current).written;
+    const previous = this.#previous;
+    const most = Math.min(length, this.#previousLength);
+    let shared = 0;
+    while (shared < most && current[shared] === previous[shared]) shared++;
+    const out = this.#out;
+    out.varint(shared);
+    out.varint(length - shared);
+    out.append(current.subarray(shared, length));
+    this.#previous = current;
+    this.#current = previous;
+    this.#previousLength = length;
+  }
+
   #closeBlock(): void {
     const at = this.#blockAt;
     if (at < 0) return;
     const out = this.#out;
     const body = out.bytes().subarray(at + BLOCK_HEADER_BYTES);
     out.setUint32(at, body.length);
-    out.setUint32(at + 4, crc32(body));
+    out.setUint32(at + 4, crc32(body, MAGIC_CRC));
     this.#blocks++;
     this.#blockAt = -1;
   }
@@ -171,10 +218,15 @@ export interface DecodedHeads {
   readonly damage: HeadsDamage[];
 }
 
-/** Whether `bytes` starts or ends with {@link HEADS_MAGIC} (one damaged magic leaves the other). */
+/** Whether `bytes` holds a heads magic at `at`, of either version. */
+function isMagicAt(bytes: Uint8Array, at: number): boolean {
+  return hasBytesAt(bytes, at, HEADS_MAGIC) ||
+    hasBytesAt(bytes, at, HEADS_MAGIC_V1);
+}
+
+/** Whether `bytes` starts or ends with a heads magic (one damaged magic leaves the other). */
 export function isHeadsFile(bytes: Uint8Array): boolean {
-  return hasBytesAt(bytes, 0, HEADS_MAGIC) ||
-    hasBytesAt(bytes, bytes.length - MAGIC_BYTES, HEADS_MAGIC);
+  return isMagicAt(bytes, 0) || isMagicAt(bytes, bytes.length - MAGIC_BYTES);
 }
 
 /**
@@ -190,8 +242,13 @@ export function decodeHeads(file: Uint8Array): DecodedHeads {
     damage: [],
   };
   const { damage } = heads;
-  if (!hasBytesAt(file, 0, HEADS_MAGIC)) {
+  if (!isMagicAt(file, 0)) {
     damage.push({ offset: 0, problem: "the heads magic is damaged" });
+  } else if (
+    isMagicAt(file, file.length - MAGIC_BYTES) &&
+    !hasBytesAt(file, file.length - MAGIC_BYTES, file.subarray(0, MAGIC_BYTES))
+  ) {
+    damage.push({ offset: 0, problem: "the magics at either end differ" });
   }
   const trailer = readTrailer(file);
   if (typeof trailer === "string") {
@@ -235,10 +292,7 @@ function readTrailer(
   file: Uint8Array,
 ): { blocks: number; keys: number } | string {
   const at = file.length - TRAILER_BYTES;
-  if (
-    at < MAGIC_BYTES ||
-    !hasBytesAt(file, file.length - MAGIC_BYTES, HEADS_MAGIC)
-  ) {
+  if (at < MAGIC_BYTES || !isMagicAt(file, file.length - MAGIC_BYTES)) {
     return "the trailer is missing or damaged (a truncated file?)";
   }
   const view = new DataView(file.buffer, file.byteOffset + at, 12);
@@ -267,14 +321,21 @@ function readBlock(
     return "a block runs past the end";
   }
   const body = file.subarray(bodyAt, bodyAt + length);
-  if (crc32(body) !== view.getUint32(at + 4, true)) {
-    return "a block fails its CRC-32 check";
-  }
+  const crc = view.getUint32(at + 4, true);
+  // The CRC-32 tells the version: MTRCHDS2's starts from the magic's.
+  const shared = crc32(body, MAGIC_CRC) === crc
+    ? new SharedKeys()
+    : crc32(body) === crc
+    ? undefined
+    : "damaged";
+  if (shared === "damaged") return "a block fails its CRC-32 check";
   const keys = heads.keys.length;
   const points = heads.timestamps.length;
   try {
     reader.seek(bodyAt);
-    while (reader.offset < bodyAt + length) readHead(reader, view, heads);
+    while (reader.offset < bodyAt + length) {
+      readHead(reader, view, heads, shared);
+    }
     if (reader.offset !== bodyAt + length) throw new Error();
     return undefined;
   } catch {
@@ -287,13 +348,39 @@ function readBlock(
   }
 }
 
-/** Reads one key's head at the reader into `heads`. */
+/** The keys of an MTRCHDS2 block, each read as the bytes it shares with the one before and the rest. */
+class SharedKeys {
+  #bytes = new Uint8Array(256);
+  #length = 0;
+
+  /** The next key at the reader. */
+  read(reader: ByteReader): string {
+    const shared = reader.varint();
+    if (shared > this.#length) throw new Error("a key shares too much");
+    const rest = reader.take(reader.varint());
+    const length = shared + rest.length;
+    if (length > this.#bytes.length) {
+      const grown = new Uint8Array(2 * length);
+      grown.set(this.#bytes.subarray(0, shared));
+      this.#bytes = grown;
+    }
+    this.#bytes.set(rest, shared);
+    this.#length = length;
+    return decodeUtf8(this.#bytes, 0, length);
+  }
+}
+
+/**
+ * Reads one key's head at the reader into `heads`: its key as `shared`
+ * reads it (MTRCHDS2), or whole (MTRCHDS1).
+ */
 function readHead(
   reader: ByteReader,
   view: DataView,
   heads: DecodedHeads,
+  shared: SharedKeys | undefined,
 ): void {
-  const key = reader.text();
+  const key = shared === undefined ? reader.text() : shared.read(reader);
   const field = reader.varint();
   const count = Math.floor(field / FORMS);
   const form = field % FORMS;

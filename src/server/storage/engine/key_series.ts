@@ -126,8 +126,15 @@ export class KeySeries {
       context.holds(this.#chunks, timestamp);
   }
 
-  /** Merges the head into the chunks and empties it. */
-  seal(context: SeriesContext): void {
+  /**
+   * Merges the head into the chunks and empties it. A run of fewer than
+   * `joinBelow` points newer than every chunk joins the last chunk of its
+   * day rather than making a chunk of its own.
+   */
+  seal(
+    context: SeriesContext,
+    joinBelow: number = Math.max(2, context.headLimit >>> 2),
+  ): void {
     const head = this.#head;
     const length = head.length;
     if (length === 0) return;
@@ -135,7 +142,6 @@ export class KeySeries {
     const values = context.values.subarray(0, length);
     head.copyTo(timestamps, values, 0);
     const list = this.#chunks;
-    const joinBelow = Math.max(2, context.headLimit >>> 2);
     if (
       length >= joinBelow && timestamps[0] > list.last &&
       dayOf(timestamps[0]) === this.#headDay
@@ -154,6 +160,25 @@ export class KeySeries {
     }
     head.clear();
     this.#shadowed = 0;
+  }
+
+  /**
+   * Seals the head when its points are all older than `before` and a
+   * chunk of its newest point's UTC day is held: a compaction of that day
+   * then takes them into the day's chunks. Points newer than every chunk
+   * make a chunk of their own however few they are (a short one joining
+   * the last chunk would re-encode it, about 25 µs a key), since the
+   * compaction merges them anyway.
+   */
+  sealEnded(before: number, context: SeriesContext): void {
+    const head = this.#head;
+    if (head.length === 0 || head.last >= before) return;
+    const list = this.#chunks;
+    const day = this.#headDay;
+    const at = list.findFrom(day * DAY_SECONDS);
+    if (at < list.length && dayOf(list.firstOf(at)) === day) {
+      this.seal(context, 1);
+    }
   }
 
   /** Makes room for `chunks` after the chunks held, so loading them does not grow the list piecemeal. */

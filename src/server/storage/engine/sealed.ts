@@ -91,6 +91,14 @@ export interface ChunkedMemory {
    */
   writeHeads(sink: HeadSink): void;
   /**
+   * At a clean close: seals each head whose points are all older than
+   * `before` (the UTC midnight that began the wall clock's day) where the
+   * key holds a chunk of the head's newest day. That day is over, so the
+   * head would otherwise stay in every checkpoint; sealed, it goes into a
+   * segment, and the day's compaction takes it into the key's chunks.
+   */
+  sealEndedDays(before: number): void;
+  /**
    * Every key, in first-seen order (as `getAll` answers), without its
    * points: a checkpoint records the order so a restart keeps it.
    */

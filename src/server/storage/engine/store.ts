@@ -240,6 +240,17 @@ export class ChunkStore implements Storage, ChunkedMemory {
     return taken;
   }
 
+  /**
+   * Seals each head older than `before` whose key holds a chunk of the
+   * head's day (see {@link ChunkedMemory.sealEndedDays}); one-point keys
+   * have no chunk and keep their point.
+   */
+  sealEndedDays(before: number): void {
+    for (const entry of this.#series.values()) {
+      if (typeof entry !== "number") entry.sealEnded(before, this.#context);
+    }
+  }
+
   /** Every key, in first-seen order, without its points. */
   keys(): Iterable<string> {
     return this.#series.keys();

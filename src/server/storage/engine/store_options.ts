@@ -43,8 +43,9 @@ export interface EngineStoreOptions extends CommitOptions {
    */
   onSizeDeleted?: (points: number, before: number) => void;
   /**
-   * The wall clock (Unix seconds) by which a UTC day is over, and its
-   * segments are compacted (`compaction/plan.ts`); tests move it.
+   * The wall clock (Unix seconds) by which a UTC day is over: its
+   * segments are compacted (`compaction/plan.ts`), and a clean close seals
+   * its heads (`ChunkedMemory.sealEndedDays`); tests move it.
    * @default {() => Date.now() / 1000}
    */
   compactionClock?: () => number;

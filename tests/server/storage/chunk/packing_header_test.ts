@@ -20,7 +20,7 @@ function roundTrip(integers: Float64Array): number {
   writePacked(out, integers);
   const bytes = out.bytes();
   const reader = new ByteReader(bytes);
-  assertEquals([...readPacked(reader, integers.length)], [...integers]);
+  assertEquals([...readPacked(reader, integers.length, true)], [...integers]);
   assertEquals(reader.offset, bytes.length);
   return bytes[0];
 }

@@ -62,12 +62,16 @@ Deno.test("packed runs, byte for byte", () => {
   }
 });
 
-/** Slots in base `range`, `perGroup` a group of `bits` bits, by hand (bigints). */
+/**
+ * Slots in base `range`, `perGroup` a group of `bits` bits (the last group
+ * `lastBits`), by hand (bigints).
+ */
 function radixBytes(
   slots: number[],
   range: number,
   perGroup: number,
   bits: number,
+  lastBits = bits,
 ): number[] {
   let text = "";
   for (let from = 0; from < slots.length; from += perGroup) {
@@ -75,7 +79,8 @@ function radixBytes(
     slots.slice(from, from + perGroup).forEach((slot, i) => {
       group += BigInt(slot) * BigInt(range) ** BigInt(i);
     });
-    text += group.toString(2).padStart(bits, "0");
+    const last = from + perGroup >= slots.length;
+    text += group.toString(2).padStart(last ? lastBits : bits, "0");
   }
   text = text.padEnd(Math.ceil(text.length / 8) * 8, "0");
   return Array.from(
@@ -84,17 +89,36 @@ function radixBytes(
   );
 }
 
-Deno.test("slots of a range that is no power of two share radix groups", () => {
-  // -2..2: zigzag 0..4 would take 3 bits each; 5 values fit 22 to a 52-bit
-  // group (5^22 < 2^52), so 44 slots take 2 groups: 104 bits, not 132.
-  const integers = Array.from({ length: 44 }, (_, i) => ((i * 3) % 5) - 2);
-  const slots = integers.map((x) => (x >= 0 ? 2 * x : -2 * x - 1));
-  assertEquals(packed(integers), [
+/** 44 integers of -2..2, and their zigzag slots 0..4. */
+const FIVE_VALUES = Array.from({ length: 44 }, (_, i) => ((i * 3) % 5) - 2);
+const FIVE_SLOTS = FIVE_VALUES.map((x) => (x >= 0 ? 2 * x : -2 * x - 1));
+
+Deno.test("slots of a range that is no power of two share radix groups, fitted to their count", () => {
+  // Zigzag 0..4 would take 3 bits each. Groups of 21 slots take 49 bits
+  // (5^21 < 2^49) and the last 2 slots 5 bits (5^2 < 2^5): 103 bits, the
+  // fewest of any group size (22 slots a 52-bit group take 104).
+  assertEquals(packed(FIVE_VALUES), [
     0x83, // width 3 (exceptions past it), zigzag, radix
     0x05, // range 5
     0x00, // no exception
-    ...radixBytes(slots, 5, 22, 52),
+    ...radixBytes(FIVE_SLOTS, 5, 21, 49, 5),
   ]);
+});
+
+Deno.test("radix groups of earlier builds, the widest that fit 52 bits, still read", () => {
+  // 5^22 < 2^52: 44 slots in 2 groups of 52 bits.
+  const bytes = [0x83, 0x05, 0x00, ...radixBytes(FIVE_SLOTS, 5, 22, 52)];
+  const reader = new ByteReader(new Uint8Array(bytes));
+  assertEquals([...readPacked(reader, 44, false)], FIVE_VALUES);
+  assertEquals(reader.offset, bytes.length);
+});
+
+Deno.test("101 distinct slots take 20 bits a group of 3, about 6.67 bits each", () => {
+  const integers = Array.from({ length: 1359 }, (_, i) => (i * 37) % 101 - 50);
+  // Zigzag 0..100: a header of 3 bytes (width, range 101, no exception),
+  // then 453 groups of 20 bits: 1,133 bytes, where groups of 7 slots in 47
+  // bits took 1,146.
+  assertEquals(packed(integers).length, 3 + 1133);
 });
 
 Deno.test("any safe integers come back from a packed run, which ends where it says", () => {
@@ -124,7 +148,7 @@ Deno.test("any safe integers come back from a packed run, which ends where it sa
         writePacked(out, Float64Array.from(integers));
         out.byte(0xee); // what follows the run is not read
         const reader = new ByteReader(out.bytes());
-        assertEquals([...readPacked(reader, integers.length)], integers);
+        assertEquals([...readPacked(reader, integers.length, true)], integers);
         assertEquals(reader.byte(), 0xee);
       },
     ),
@@ -169,7 +193,14 @@ Deno.test("a malformed packed run is a ChunkError", () => {
     ], 1],
   ];
   for (const [what, bytes, count] of bad) {
-    const reader = new ByteReader(new Uint8Array(bytes));
-    assertThrows(() => readPacked(reader, count), ChunkError, undefined, what);
+    for (const fitted of [true, false]) {
+      const reader = new ByteReader(new Uint8Array(bytes));
+      assertThrows(
+        () => readPacked(reader, count, fitted),
+        ChunkError,
+        undefined,
+        `${what} (fitted: ${fitted})`,
+      );
+    }
   }
 });

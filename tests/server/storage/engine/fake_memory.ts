@@ -117,6 +117,9 @@ export class FakeMemory implements ChunkedMemory {
     }
   }
 
+  /** Keeps every head: what a close seals is the chunk store's to test. */
+  sealEndedDays(_before: number): void {}
+
   keys(): Iterable<string> {
     return this.#points.keys();
   }

@@ -69,39 +69,84 @@ const SMALL: Series[] = [
 ];
 const SMALL_BLOCK = 16;
 const SMALL_BYTES = encodeHeads(SMALL, SMALL_BLOCK);
-/** [start, end) of each block of SMALL_BYTES, and the keys it holds. */
-const SMALL_BLOCKS: { start: number; end: number; keys: string[] }[] = [];
-{
-  const view = new DataView(SMALL_BYTES.buffer);
-  for (let at = 8; at < SMALL_BYTES.length - 20;) {
+
+/** [start, end) of each block of a heads file, and the keys it holds. */
+function blocksOf(file: Uint8Array): Block[] {
+  const blocks: Block[] = [];
+  const view = new DataView(file.buffer, file.byteOffset);
+  for (let at = 8; at < file.length - 20;) {
     const end = at + 8 + view.getUint32(at, true);
     // The block alone after the magic: its keys, read as the reader does.
     const alone = new Uint8Array([
-      ...SMALL_BYTES.subarray(0, 8),
-      ...SMALL_BYTES.subarray(at, end),
+      ...file.subarray(0, 8),
+      ...file.subarray(at, end),
     ]);
-    SMALL_BLOCKS.push({ start: at, end, keys: decodeHeads(alone).keys });
+    blocks.push({ start: at, end, keys: decodeHeads(alone).keys });
     at = end;
   }
+  return blocks;
 }
 
+interface Block {
+  readonly start: number;
+  readonly end: number;
+  readonly keys: string[];
+}
+
+const unhex = (text: string): Uint8Array =>
+  Uint8Array.from(
+    { length: text.length / 2 },
+    (_, i) => parseInt(text.slice(2 * i, 2 * i + 2), 16),
+  );
+
+/** A heads file of an earlier build: SMALL's first three heads, keys whole. */
+const V1_BYTES = unhex(
+  "4d54524348445331" + // magic MTRCHDS1
+    "1b000000" + "14be4a02" + // block: 27 body bytes, CRC-32 of the body
+    "03637075" + // key "cpu"
+    "08" + // 2 points × 4 + form 0: raw points, gaps
+    "80c49fd50c" + "0a" + // 1700000000, then a gap of 10
+    "000000000000f83f" + "0000000000000240" + // 1.5, 2.25
+    "10000000" + "387d49b1" + // block: 16 body bytes, CRC-32
+    "02c3a9" + "00" + // key "é", no point: listed for its place
+    "0178" + "04" + "45" + // key "x", 1 point × 4, at -5
+    "0000000000000080" + // -0
+    "02000000" + "03000000" + "fa77b235" + // 2 blocks, 3 keys, CRC-32
+    "4d54524348445331", // magic
+);
+
+/** Each file the damage tests cut and flip, with the heads it holds. */
+const FILES: [string, Uint8Array, Series[]][] = [
+  ["MTRCHDS2", SMALL_BYTES, SMALL],
+  ["MTRCHDS1", V1_BYTES, SMALL.slice(0, 3)],
+];
+
 Deno.test("a heads file's bytes are the documented layout (golden bytes)", () => {
-  const bytes = encodeHeads(SMALL.slice(0, 3), 16);
+  const bytes = encodeHeads([
+    { key: "cpu.user", timestamps: [1_700_000_000], values: [1.5] },
+    { key: "cpu.sys", timestamps: [], values: [] },
+    { key: "é", timestamps: [-5], values: [-0] },
+  ], 64);
   assertEquals(
     hex(bytes),
-    "4d54524348445331" + // magic MTRCHDS1
-      "1b000000" + "14be4a02" + // block: 27 body bytes, CRC-32
-      "03637075" + // key "cpu"
-      "08" + // 2 points × 4 + form 0: raw points, gaps
-      "80c49fd50c" + "0a" + // 1700000000, then a gap of 10
-      "000000000000f83f" + "0000000000000240" + // 1.5, 2.25
-      "10000000" + "387d49b1" + // block: 16 body bytes, CRC-32
-      "02c3a9" + "00" + // key "é", no point: listed for its place
-      "0178" + "04" + "45" + // key "x", 1 point × 4, at -5
-      "0000000000000080" + // -0
-      "02000000" + "03000000" + "fa77b235" + // 2 blocks, 3 keys, CRC-32
-      "4d54524348445331", // magic
+    "4d54524348445332" + // magic MTRCHDS2
+      // block: 44 body bytes, CRC-32 of the magic and the body
+      "2c000000" + "69cf1066" +
+      "00" + "08" + "6370752e75736572" + // key "cpu.user": 0 shared, 8 more
+      "04" + "80c49fd50c" + // 1 point × 4 + form 0, at 1700000000
+      "000000000000f83f" + // 1.5
+      "04" + "03" + "737973" + "00" + // "cpu.sys": 4 shared, "sys"; no point
+      "00" + "02c3a9" + // "é": 0 shared, 2 bytes
+      "04" + "45" + "0000000000000080" + // 1 point at -5: -0
+      "01000000" + "03000000" + "19703dbb" + // 1 block, 3 keys, CRC-32
+      "4d54524348445332", // magic
   );
+});
+
+Deno.test("a heads file of an earlier build (MTRCHDS1, keys whole) still reads", () => {
+  const decoded = decodeHeads(V1_BYTES);
+  assertEquals(decoded.damage, []);
+  assertEquals(lines(decoded), expectedLines(SMALL.slice(0, 3)));
 });
 
 Deno.test("every key and point comes back from random heads files, in order", () => {
@@ -133,42 +178,49 @@ Deno.test("a heads file of no key decodes to no key", () => {
   assertEquals([decoded.keys, decoded.damage], [[], []]);
 });
 
-Deno.test("every flipped byte of a heads file is reported and costs at most the block it hits", () => {
-  const expected = expectedLines(SMALL);
-  for (let at = 0; at < SMALL_BYTES.length; at++) {
-    for (const flip of [0x01, 0x80, 0xff]) {
-      const bytes = SMALL_BYTES.slice();
-      bytes[at] ^= flip;
-      const decoded = decodeHeads(bytes);
-      const where = `byte ${at} ^ ${flip}`;
-      assert(decoded.damage.length > 0, `${where}: not reported`);
-      const got = lines(decoded);
-      const kept = expected.filter((line) => got.includes(line));
-      assertEquals(got, kept, `${where}: a head changed or moved`);
-      const hit = SMALL_BLOCKS.find(({ start, end }) =>
-        start <= at && at < end
-      );
-      const lost = SMALL.filter((_, i) => !got.includes(expected[i]))
-        .map((head) => head.key);
-      assertEquals(lost, hit?.keys ?? [], `${where}: lost ${lost}`);
-      assert(
-        decoded.damage.some((d) => d.offset <= at),
-        `${where}: reported after the byte`,
+for (const [version, written, heads] of FILES) {
+  const blocks = blocksOf(written);
+
+  Deno.test(`every flipped byte of a heads file (${version}) is reported and costs at most the block it hits`, () => {
+    const expected = expectedLines(heads);
+    assertEquals(lines(decodeHeads(written)), expected);
+    for (let at = 0; at < written.length; at++) {
+      for (const flip of [0x01, 0x03, 0x80, 0xff]) {
+        const bytes = written.slice();
+        bytes[at] ^= flip;
+        const decoded = decodeHeads(bytes);
+        const where = `byte ${at} ^ ${flip}`;
+        assert(decoded.damage.length > 0, `${where}: not reported`);
+        const got = lines(decoded);
+        const kept = expected.filter((line) => got.includes(line));
+        assertEquals(got, kept, `${where}: a head changed or moved`);
+        const hit = blocks.find(({ start, end }) => start <= at && at < end);
+        const lost = heads.filter((_, i) => !got.includes(expected[i]))
+          .map((head) => head.key);
+        assertEquals(lost, hit?.keys ?? [], `${where}: lost ${lost}`);
+        assert(
+          decoded.damage.some((d) => d.offset <= at),
+          `${where}: reported after the byte`,
+        );
+      }
+    }
+  });
+
+  Deno.test(`a heads file (${version}) cut at any length gives back exactly the blocks before the cut`, () => {
+    const expected = expectedLines(heads);
+    for (let length = 0; length < written.length; length++) {
+      const decoded = decodeHeads(written.slice(0, length));
+      assert(decoded.damage.length > 0, `cut at ${length}: not reported`);
+      const whole = blocks.filter(({ end }) => end <= length)
+        .reduce((sum, block) => sum + block.keys.length, 0);
+      assertEquals(
+        lines(decoded),
+        expected.slice(0, whole),
+        `cut at ${length}`,
       );
     }
-  }
-});
-
-Deno.test("a heads file cut at any length gives back exactly the blocks before the cut", () => {
-  const expected = expectedLines(SMALL);
-  for (let length = 0; length < SMALL_BYTES.length; length++) {
-    const decoded = decodeHeads(SMALL_BYTES.slice(0, length));
-    assert(decoded.damage.length > 0, `cut at ${length}: not reported`);
-    const whole = SMALL_BLOCKS.filter(({ end }) => end <= length)
-      .reduce((sum, block) => sum + block.keys.length, 0);
-    assertEquals(lines(decoded), expected.slice(0, whole), `cut at ${length}`);
-  }
-});
+  });
+}
 
 Deno.test("a heads file is told apart from a checkpoint written as a segment, even with one magic damaged", () => {
   const segment = encodeSegment([], {

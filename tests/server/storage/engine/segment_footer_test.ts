@@ -40,11 +40,19 @@ function points(records: readonly { key: string; bytes: Uint8Array }[]) {
 
 const WRITTEN = TIMESTAMPS.map((t, i) => `k ${t}=${VALUES[i]}`);
 
-/** Sets the u32 CRC-32 at `at` to that of `bytes[from, at)`. */
-function resign(bytes: Uint8Array, from: number, at: number): void {
+/**
+ * Sets the u32 CRC-32 at `at` to that of `bytes[from, at)`, preceded by
+ * the magic for a footer's.
+ */
+function resign(
+  bytes: Uint8Array,
+  from: number,
+  at: number,
+  footer = false,
+): void {
   new DataView(bytes.buffer).setUint32(
     at,
-    crc32(bytes.subarray(from, at)),
+    crc32(bytes.subarray(from, at), footer ? crc32(SEGMENT_MAGIC) : 0),
     true,
   );
 }
@@ -57,7 +65,7 @@ Deno.test("a footer of a kind no writer makes is malformed, and the records are 
       new DataView(bytes.buffer).getUint32(trailer, true);
     // Index offset and sequence take one byte each; then the kind.
     bytes[footerOffset + 2] = kind;
-    resign(bytes, footerOffset, trailer + 4);
+    resign(bytes, footerOffset, trailer + 4, true);
     const decoded = decodeSegment(bytes);
     assertEquals(decoded.footer, undefined, `kind ${kind}`);
     // Then the scan past the records reports the index and footer bytes.
