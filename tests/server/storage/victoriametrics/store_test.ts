@@ -4,7 +4,12 @@
  */
 
 import { assert, assertEquals, assertRejects } from "@std/assert";
-import { serve, VictoriaMetricsStore } from "../../../../src/server/mod.ts";
+import {
+  type MetricsServer,
+  serve,
+  type VictoriaMetricsOptions,
+  VictoriaMetricsStore,
+} from "../../../../src/server/mod.ts";
 import { RawSocket } from "../../../helpers/server.ts";
 import {
   nativeBody,
@@ -50,6 +55,27 @@ class StubBackend implements AsyncDisposable {
   }
 }
 
+/**
+ * A store on `backend` with `options`, a server on it, and every line
+ * either logged.
+ */
+async function served(
+  backend: StubBackend,
+  options: Omit<VictoriaMetricsOptions, "urls">,
+): Promise<
+  { storage: VictoriaMetricsStore; server: MetricsServer; messages: string[] }
+> {
+  const messages: string[] = [];
+  const log = (message: string) => messages.push(message);
+  const storage = await VictoriaMetricsStore.open({
+    urls: [backend.url],
+    log,
+    ...options,
+  });
+  const server = await serve({ port: 0, storage, log });
+  return { storage, server, messages };
+}
+
 /** Answers after 600 ms, long past the store's timeout in these tests. */
 function hang(): Promise<Response> {
   return new Promise((resolve) =>
@@ -89,17 +115,8 @@ Deno.test("a batch VictoriaMetrics keeps refusing closes its connection unacknow
   await using backend = new StubBackend(() =>
     new Response("cannot store", { status: 500 })
   );
-  const messages: string[] = [];
-  const storage = await VictoriaMetricsStore.open({
-    urls: [backend.url],
-    retries: 2,
-    log: (message) => messages.push(message),
-  });
-  await using server = await serve({
-    port: 0,
-    storage,
-    log: (message) => messages.push(message),
-  });
+  const { storage, server, messages } = await served(backend, { retries: 2 });
+  await using _server = server;
   await using socket = await RawSocket.connect(server.port);
   await socket.send("put k 1 1150864247\nput k 2 1150864248\n");
   assertEquals(await socket.rest(), "");
@@ -442,17 +459,10 @@ Deno.test("a get that would read more than maxExportPoints is answered error at 
       return new Response(nativeBody(0, 10_000_000, frames));
     },
   );
-  const messages: string[] = [];
-  const storage = await VictoriaMetricsStore.open({
-    urls: [backend.url],
+  const { storage, server, messages } = await served(backend, {
     maxExportPoints: 5,
-    log: (message) => messages.push(message),
   });
-  await using server = await serve({
-    port: 0,
-    storage,
-    log: (message) => messages.push(message),
-  });
+  await using _server = server;
   await using socket = await RawSocket.connect(server.port);
   await socket.send("get *\nget a\n");
   assertEquals(await socket.responses(2), [
