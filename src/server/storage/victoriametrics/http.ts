@@ -159,10 +159,16 @@ export class VictoriaMetricsHttp {
         read: async (response, progress) => {
           const body = sink();
           const reader = response.body?.getReader();
-          for (let chunk = await reader?.read(); chunk?.done === false;) {
-            progress();
-            body.push(chunk.value);
-            chunk = await reader?.read();
+          try {
+            for (let chunk = await reader?.read(); chunk?.done === false;) {
+              progress();
+              body.push(chunk.value);
+              chunk = await reader?.read();
+            }
+          } catch (error) {
+            // A body not taken (too large, malformed) is not left open.
+            await reader?.cancel().catch(() => {});
+            throw error;
           }
           return body.finish();
         },
