@@ -20,11 +20,12 @@ const REAL = Uint8Array.from(
   (pair) => parseInt(pair, 16),
 );
 
-/** Each key with its `[ms, value]` pairs. */
+/** Each key with its `[ms, value]` pairs; a value per millisecond. */
 function points(all: StoredSeries[]): [string, number[][]][] {
-  return all.map((
-    s,
-  ) => [s.key, Array.from(s.ms, (ms, i) => [ms, s.values[i]])]);
+  return all.map((s) => {
+    assertEquals(s.values.length, s.ms.length, s.key);
+    return [s.key, Array.from(s.ms, (ms, i) => [ms, s.values[i]])];
+  });
 }
 
 /** `body` read in pieces of `size` bytes. */
