@@ -137,25 +137,24 @@ export class LineReader {
    */
   takeBatch(): { batch: LineBatch; tooLong: boolean } {
     const end = this.#end;
-    const buf = this.#buf;
+    const filled = this.#buf.subarray(0, end);
     const max = this.#maxLineBytes;
     const regionStart = this.#start;
     let ends = this.#ends;
     let count = 0;
     let start = regionStart;
     let tooLong = false;
-    // A byte loop: indexOf per line cost 29 ns a put line, this 17.
-    for (let at = Math.max(start, this.#scanned); at < end; at++) {
-      if (buf[at] !== NL) continue;
-      if (at - start > max) {
+    for (;;) {
+      const nl = filled.indexOf(NL, Math.max(start, this.#scanned));
+      if ((nl === -1 ? end : nl) - start > max) {
         tooLong = true;
         break;
       }
+      if (nl === -1) break;
       if (count === ends.length) ends = this.#ends = withRoom(ends, count, 1);
-      ends[count++] = at;
-      start = at + 1;
+      ends[count++] = nl;
+      start = nl + 1;
     }
-    if (!tooLong && end - start > max) tooLong = true;
     this.#start = start;
     this.#scanned = end;
     const batch = new LineBatch(this.#buf, regionStart, ends, count);
