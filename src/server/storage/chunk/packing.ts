@@ -195,6 +195,15 @@ function costAny(
   }
 }
 
+/**
+ * 1 + signedLength of a magnitude below 2^29, by its bit length: a signed
+ * varint holds 6 bits in its first byte, 7 in each further one.
+ */
+const SMALL_COST = Int32Array.from(
+  { length: 31 },
+  (_, bits) => 2 + Math.ceil(Math.max(0, bits - 6) / 7),
+);
+
 /** {@link costAny} for integers within ±{@link SMALL}: the same sums. */
 function costSmall(
   integers: Float64Array,
@@ -205,17 +214,7 @@ function costSmall(
   const least = base | 0;
   for (let i = 0; i < integers.length; i++) {
     const x = integers[i] | 0;
-    const magnitude = x < 0 ? -x : x;
-    // 1 + signedLength(x), below 2^29.
-    const cost = magnitude < 0x40
-      ? 2
-      : magnitude < 0x2000
-      ? 3
-      : magnitude < 0x100000
-      ? 4
-      : magnitude < 0x8000000
-      ? 5
-      : 6;
+    const cost = SMALL_COST[32 - Math.clz32(x < 0 ? -x : x)];
     zigzagCost[32 - Math.clz32((x << 1) ^ (x >> 31))] += cost;
     frameCost[32 - Math.clz32(x - least)] += cost;
   }
