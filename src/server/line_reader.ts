@@ -5,7 +5,7 @@
  * @module
  */
 
-import { slide } from "../internal/grow.ts";
+import { slide, withRoom } from "../internal/grow.ts";
 
 const NL = 0x0a;
 /** Free space offered to each socket read. */
@@ -31,19 +31,27 @@ export class LineBatch {
   /** The reader's buffer: line `i` is `bytes[start(i), end(i))`. */
   readonly bytes: Uint8Array;
   readonly #first: number;
-  readonly #ends: readonly number[];
+  /** Where each line ends: the first `length` entries. */
+  readonly #ends: Uint32Array;
+  readonly #length: number;
   /** The lines' bytes as one string, once asked for (`null`: not ASCII). */
   #text: string | null | undefined;
 
-  constructor(bytes: Uint8Array, first: number, ends: readonly number[]) {
+  constructor(
+    bytes: Uint8Array,
+    first: number,
+    ends: Uint32Array,
+    length: number,
+  ) {
     this.bytes = bytes;
     this.#first = first;
     this.#ends = ends;
+    this.#length = length;
   }
 
   /** Lines in the batch. */
   get length(): number {
-    return this.#ends.length;
+    return this.#length;
   }
 
   /** Where line `i` starts in `bytes`. */
@@ -61,7 +69,10 @@ export class LineBatch {
     if (this.#text === undefined) {
       // One decode for the whole batch; when it is ASCII (as long as its
       // bytes), byte offsets are string offsets.
-      const region = this.bytes.subarray(this.#first, this.#ends.at(-1));
+      const region = this.bytes.subarray(
+        this.#first,
+        this.#ends[this.#length - 1],
+      );
       const text = decodeOrNull(region);
       this.#text = text !== null && text.length === region.length ? text : null;
     }
@@ -83,6 +94,8 @@ export class LineReader {
   #end = 0;
   /** Bytes before this offset hold no `\n`: a long line is scanned once. */
   #scanned = 0;
+  /** Line ends of the last batch taken, reused by the next. */
+  #ends = new Uint32Array(1024);
 
   /** @param maxLineBytes Longest line accepted, without its `\n`. */
   constructor(maxLineBytes: number) {
@@ -127,7 +140,8 @@ export class LineReader {
     const filled = this.#buf.subarray(0, end);
     const max = this.#maxLineBytes;
     const regionStart = this.#start;
-    const ends: number[] = [];
+    let ends = this.#ends;
+    let count = 0;
     let start = regionStart;
     let tooLong = false;
     for (;;) {
@@ -137,12 +151,14 @@ export class LineReader {
         break;
       }
       if (nl === -1) break;
-      ends.push(nl);
+      if (count === ends.length) ends = this.#ends = withRoom(ends, count, 1);
+      ends[count++] = nl;
       start = nl + 1;
     }
     this.#start = start;
     this.#scanned = end;
-    return { batch: new LineBatch(this.#buf, regionStart, ends), tooLong };
+    const batch = new LineBatch(this.#buf, regionStart, ends, count);
+    return { batch, tooLong };
   }
 }
 

@@ -36,6 +36,21 @@ export class OutputBuffer {
     this.#length = at + bytes.length;
   }
 
+  /** Appends `bytes` `times` times over (the `ok` of each put of a batch). */
+  appendRepeated(bytes: Uint8Array, times: number): void {
+    const total = bytes.length * times;
+    if (total === 0) return;
+    this.#reserve(total);
+    const buf = this.#buf;
+    const at = this.#length;
+    buf.set(bytes, at);
+    // Doubling what is written: a few copies, not one per answer.
+    for (let done = bytes.length; done < total; done *= 2) {
+      buf.copyWithin(at + done, at, at + Math.min(done, total - done));
+    }
+    this.#length = at + total;
+  }
+
   /** Appends `text` as UTF-8. */
   appendText(text: string): void {
     // A UTF-16 unit never takes more than 3 UTF-8 bytes.

@@ -32,15 +32,20 @@ export interface PendingBudget {
   readonly max: number;
 }
 
+/**
+ * Answers of the requests read with a batch, in order: `undefined` for
+ * each put (its answer depends on the outcome), bytes for the others. The
+ * whole is `undefined` when every request was a put of the batch (nearly
+ * always): no array, one entry a put, to fill and walk.
+ */
+export type Answers = readonly (Uint8Array | undefined)[] | undefined;
+
 /** One batch handed to storage, with the answers of its requests. */
 export interface PendingBatch {
   /** Puts in it (stored together). */
   readonly count: number;
-  /**
-   * Answers of the requests read with it, in order: `undefined` for each
-   * put (its answer depends on the outcome), bytes for the others.
-   */
-  readonly answers: readonly (Uint8Array | undefined)[];
+  /** Answers of the requests read with it. */
+  readonly answers: Answers;
   /** Set once storing ended. */
   outcome: Outcome | undefined;
   /** Resolves once storing ended; never rejects. */
@@ -91,7 +96,7 @@ export class PendingBatches {
   /** Adds a batch whose storing ends with `outcome`. */
   push(
     count: number,
-    answers: readonly (Uint8Array | undefined)[],
+    answers: Answers,
     outcome: Outcome | Promise<Outcome>,
   ): void {
     const batch: PendingBatch = {

@@ -23,6 +23,7 @@ import { answerGet } from "./get_answer.ts";
 import type { ServerCounters } from "./counters.ts";
 import type { Storage, StoredPoint } from "./storage/storage.ts";
 import {
+  type Answers,
   type Outcome,
   outcomeOf,
   PendingBatches,
@@ -213,16 +214,28 @@ export class Session extends PeerLink {
 
   /**
    * Answers every line in order. Puts are handed to storage in batches;
-   * the answers of a batch wait with it (`undefined` for each of its puts)
-   * until it is stored, since `ok` may only leave after that.
+   * the answers of a batch wait with it (see {@link Answers}) until it is
+   * stored, since `ok` may only leave after that.
    */
   async #answer(lines: LineBatch): Promise<void> {
-    let batch: StoredPoint[] = [];
-    let answers: (Uint8Array | undefined)[] = [];
-    const store = async (): Promise<void> => {
+    // Sized for the lines from `from` on (a turn's at most) and cut to its
+    // puts when stored: grown put by put, it allocated three times its size.
+    const sized = (from: number): StoredPoint[] =>
+      new Array(Math.min(lines.length - from, TURN_WORK));
+    let batch = sized(0);
+    let puts = 0;
+    // Made at the first request that is not a put of the batch.
+    let answers: (Uint8Array | undefined)[] | undefined;
+    const answer = (bytes: Uint8Array): void => {
+      (answers ??= new Array(puts).fill(undefined)).push(bytes);
+    };
+    /** Stores the batch; the next starts at line `next`. */
+    const store = async (next: number): Promise<void> => {
+      batch.length = puts;
       await this.#store(batch, answers);
-      batch = [];
-      answers = [];
+      batch = sized(next);
+      puts = 0;
+      answers = undefined;
     };
     const bytes = lines.bytes;
     // The clock is read once per run of lines, not per put (about 60 ns).
@@ -237,29 +250,29 @@ export class Session extends PeerLink {
       if (request.kind === "put") {
         const refusal = this.#storage.refusal?.(request, now);
         if (refusal === undefined) {
-          batch.push(request);
-          answers.push(undefined);
+          batch[puts++] = request;
+          answers?.push(undefined);
         } else {
           this.#refused(refusal);
-          answers.push(errorResponse(refusal));
+          answer(errorResponse(refusal));
         }
       } else if (request.kind === "invalid") {
         this.#counters.errors.invalid++;
-        answers.push(ERROR_RESPONSE);
+        answer(ERROR_RESPONSE);
       } else if (request.kind === "get") {
         // A get sees every put before it on this connection.
-        await store();
+        await store(i + 1);
         await this.#settleAll();
         await this.#get(request.key);
         now = Date.now();
       }
       if (this.#work >= TURN_WORK) {
-        await store();
+        await store(i + 1);
         await this.#pace();
         now = Date.now();
       }
     }
-    await store();
+    await store(lines.length);
   }
 
   /**
@@ -270,9 +283,9 @@ export class Session extends PeerLink {
    */
   async #store(
     batch: readonly StoredPoint[],
-    answers: readonly (Uint8Array | undefined)[],
+    answers: Answers,
   ): Promise<void> {
-    if (batch.length === 0 && answers.length === 0) return;
+    if (batch.length === 0 && answers === undefined) return;
     while (!this.#pending.hasRoom(batch.length)) {
       await this.#pending.oldest();
       this.#answerSettled();
@@ -314,7 +327,7 @@ export class Session extends PeerLink {
    */
   #answerBatch(
     count: number,
-    answers: readonly (Uint8Array | undefined)[],
+    answers: Answers,
     outcome: Outcome,
   ): void {
     // Any other failure closes the connection unanswered (see Storage).
@@ -326,7 +339,8 @@ export class Session extends PeerLink {
     } else if (count > 0) {
       this.#counters.stored(count);
     }
-    for (const answer of answers) this.#out.append(answer ?? put);
+    if (answers === undefined) this.#out.appendRepeated(put, count);
+    else for (const answer of answers) this.#out.append(answer ?? put);
   }
 
   /**

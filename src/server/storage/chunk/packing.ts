@@ -143,18 +143,46 @@ function withRadix(plan: PackPlan, integers: Float64Array): PackPlan {
 }
 
 /** Scratch for {@link planPacking}: reused, as planning runs once per run of integers. */
-const ZIGZAG_COST = new Float64Array(TOO_WIDE + 1);
-const FRAME_COST = new Float64Array(TOO_WIDE + 1);
+const ZIGZAG_COST = new Int32Array(TOO_WIDE + 1);
+const FRAME_COST = new Int32Array(TOO_WIDE + 1);
+
+/**
+ * Integers within ±this (nearly every run: a chunk's steps) are costed in
+ * int32 arithmetic, their zigzags and offsets from the least below 2^31.
+ */
+const SMALL = 2 ** 29;
 
 /** The cheapest plan for `integers` (safe integers). */
 export function planPacking(integers: Float64Array): PackPlan {
   const count = integers.length;
   let base = count === 0 ? 0 : integers[0];
-  for (let i = 1; i < count; i++) if (integers[i] < base) base = integers[i];
+  let top = base;
+  for (let i = 1; i < count; i++) {
+    const x = integers[i];
+    if (x < base) base = x;
+    else if (x > top) top = x;
+  }
   // Exception bytes of the integers of each bit length, in either mode.
   const zigzagCost = ZIGZAG_COST.fill(0);
   const frameCost = FRAME_COST.fill(0);
-  for (let i = 0; i < count; i++) {
+  if (base >= -SMALL && top < SMALL) {
+    costSmall(integers, base, zigzagCost, frameCost);
+  } else {
+    costAny(integers, base, zigzagCost, frameCost);
+  }
+  const zig = cheapest(zigzagCost, count, ZIGZAG, 0);
+  const frame = cheapest(frameCost, count, FRAME, base);
+  return withRadix(frame.bytes < zig.bytes ? frame : zig, integers);
+}
+
+/** Adds each integer's exception bytes at its bit length in either mode. */
+function costAny(
+  integers: Float64Array,
+  base: number,
+  zigzagCost: Int32Array,
+  frameCost: Int32Array,
+): void {
+  for (let i = 0; i < integers.length; i++) {
     const x = integers[i];
     const cost = 1 + signedLength(x);
     const zig = Math.abs(x) < 2 ** 51 ? bitLength(zigzag(x)) : TOO_WIDE;
@@ -165,13 +193,35 @@ export function planPacking(integers: Float64Array): PackPlan {
     zigzagCost[zig] += cost;
     frameCost[frame] += cost;
   }
-  const zig = cheapest(zigzagCost, count, ZIGZAG, 0);
-  const frame = cheapest(frameCost, count, FRAME, base);
-  return withRadix(frame.bytes < zig.bytes ? frame : zig, integers);
+}
+
+/**
+ * 1 + signedLength of a magnitude below 2^29, by its bit length: a signed
+ * varint holds 6 bits in its first byte, 7 in each further one.
+ */
+const SMALL_COST = Int32Array.from(
+  { length: 31 },
+  (_, bits) => 2 + Math.ceil(Math.max(0, bits - 6) / 7),
+);
+
+/** {@link costAny} for integers within ±{@link SMALL}: the same sums. */
+function costSmall(
+  integers: Float64Array,
+  base: number,
+  zigzagCost: Int32Array,
+  frameCost: Int32Array,
+): void {
+  const least = base | 0;
+  for (let i = 0; i < integers.length; i++) {
+    const x = integers[i] | 0;
+    const cost = SMALL_COST[32 - Math.clz32(x < 0 ? -x : x)];
+    zigzagCost[32 - Math.clz32((x << 1) ^ (x >> 31))] += cost;
+    frameCost[32 - Math.clz32(x - least)] += cost;
+  }
 }
 
 function cheapest(
-  exceptionCost: Float64Array,
+  exceptionCost: Int32Array,
   count: number,
   mode: number,
   base: number,
@@ -191,6 +241,9 @@ function cheapest(
   return { mode, base, width: bestWidth, range: 0, bytes: bestBytes };
 }
 
+/** 2^0 .. 2^MAX_WIDTH: a slot of `width` bits is below `POW2[width]`. */
+const POW2 = Array.from({ length: MAX_WIDTH + 1 }, (_, i) => 2 ** i);
+
 /** The slot of `x` under `plan`, or -1 when it is an exception. */
 function slot(x: number, plan: PackPlan): number {
   const u = plan.mode === FRAME
@@ -198,9 +251,8 @@ function slot(x: number, plan: PackPlan): number {
     : Math.abs(x) < 2 ** 51
     ? zigzag(x)
     : -1;
-  return u >= 0 && Number.isSafeInteger(u) && bitLength(u) <= plan.width
-    ? u
-    : -1;
+  // An integer in [0, 2^width) is safe and takes at most `width` bits.
+  return u >= 0 && u < POW2[plan.width] ? u : -1;
 }
 
 const NO_EXCEPTIONS = new Float64Array(0);

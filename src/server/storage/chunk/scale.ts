@@ -72,16 +72,28 @@ export function scaleToIntegers(
   values: ArrayLike<number>,
   scratch?: ScratchColumn,
 ): Scaled | undefined {
+  const out = scratch?.take(values.length) ??
+    new Float64Array(values.length);
   let decimals = 0;
+  // Mantissas from here on are at the final decimals already.
+  let settled = 0;
   for (let i = 0; i < values.length; i++) {
     // Most values need no more decimals than the ones before them.
-    while (Number.isNaN(mantissaOf(values[i], -decimals))) {
+    let mantissa = mantissaOf(values[i], -decimals);
+    while (Number.isNaN(mantissa)) {
       if (++decimals > MAX_DECIMALS) return scaleUp(values, scratch);
+      mantissa = mantissaOf(values[i], -decimals);
+      settled = i;
     }
+    out[i] = mantissa;
   }
-  return decimals > 0
-    ? mantissas(values, -decimals, scratch)
-    : scaleUp(values, scratch);
+  if (decimals === 0) return scaleUp(values, scratch);
+  // Only the values before the last change of decimals are scaled again.
+  for (let i = 0; i < settled; i++) {
+    out[i] = mantissaOf(values[i], -decimals);
+    if (Number.isNaN(out[i])) return undefined;
+  }
+  return { exponent: -decimals, mantissas: out };
 }
 
 /** Integers scaled down by their common trailing zeros (`1e20` → `1 × 10^20`). */

@@ -193,6 +193,8 @@ export class Commits {
   async #write(): Promise<void> {
     this.#commit = undefined;
     const points = this.#frame.pointCount;
+    // A view until the next take: that is a later #write, run (serially)
+    // only once this append ended.
     await this.#target.append(this.#frame.take(), points);
     if (this.#fsync === "batch") await this.sync();
     else this.#unsynced = true;

@@ -34,8 +34,9 @@ Deno.test({
   // 200,000 points), odd key lengths and point counts, so frame and
   // record edges fall at many offsets of each MiB.
   // One writer for every frame, as the WAL uses it: a frame taken must
-  // keep its bytes while the next is built.
+  // keep its bytes while the next is built (it is copied only then).
   const writer = new FrameWriter();
+  let last: Uint8Array | undefined;
   while (bytes < 10 * 1024 * 1024) {
     const big = rng.chance(0.1);
     const records = big ? 1 : rng.int(1, 40);
@@ -51,10 +52,11 @@ Deno.test({
       }
       writer.appendPoints(points);
     }
-    const frame = writer.take();
-    parts.push(frame);
-    bytes += frame.length;
+    if (last !== undefined) parts.push(last.slice());
+    last = writer.take();
+    bytes += last.length;
   }
+  parts.push(last!);
   await using tmp = await tempDir();
   const path = `${tmp.path}/log`;
   const whole = new Uint8Array(bytes);
