@@ -35,6 +35,7 @@ import {
 } from "./checkpoint.ts";
 import { walDir } from "./files.ts";
 import { type ChunkedMemory, DAY_SECONDS } from "./sealed.ts";
+import { dayOf } from "./merge.ts";
 import { loadDirectory, type Loaded } from "./startup.ts";
 import { WalFile } from "./wal.ts";
 import { retireLegacy } from "./migration.ts";
@@ -43,6 +44,7 @@ import { FileChecks } from "./file_checks.ts";
 import { Compactor } from "./compaction/compactor.ts";
 import { Deletions } from "./deletions.ts";
 import type { EngineStoreOptions } from "./store_options.ts";
+import { RepeatedFailure } from "../../../internal/warn_once.ts";
 export type { EngineStoreOptions } from "./store_options.ts";
 
 /** Keeps points in a {@link ChunkedMemory}, with segments, checkpoints and a WAL in a directory. */
@@ -69,8 +71,8 @@ export class EngineStore implements Storage {
   #walPoints = 0;
   /** The checkpoint being written, if one is. */
   #checkpoint: Promise<void> | undefined;
-  /** Set after a checkpoint failed: warn once until one succeeds. */
-  #checkpointFailed = false;
+  /** A failing checkpoint is warned about once, until one succeeds. */
+  readonly #checkpointFailure: RepeatedFailure;
   readonly #damaged: number;
   /** What a retention and the disk budget delete (`deletions.ts`). */
   readonly #deletions: Deletions;
@@ -92,6 +94,7 @@ export class EngineStore implements Storage {
     this.#damaged = loaded.damaged;
     this.#watched = watched;
     this.#log = options.log ?? console.error;
+    this.#checkpointFailure = new RepeatedFailure(this.#log);
     this.#checkpointPoints = options.checkpointPoints ?? 256_000;
     this.#clock = options.compactionClock ?? (() => Date.now() / 1000);
     this.#writer = new CheckpointWriter(dir, loaded, watched);
@@ -373,7 +376,7 @@ export class EngineStore implements Storage {
       await this.#wal.sync();
       return await this.#cut(closing);
     } catch (error) {
-      this.#checkpointFailure(error);
+      this.#checkpointFailed(error);
       return undefined;
     }
   }
@@ -396,10 +399,7 @@ export class EngineStore implements Storage {
   async #cut(closing = false): Promise<CheckpointState> {
     const wal = await this.#cutWal();
     this.#walPoints = 0;
-    if (closing) {
-      const today = Math.floor(this.#clock() / DAY_SECONDS);
-      this.#memory.sealEndedDays(today * DAY_SECONDS);
-    }
+    if (closing) this.#memory.sealEndedDays(dayOf(this.#clock()) * DAY_SECONDS);
     return {
       wal,
       sealed: this.#memory.takeSealed(),
@@ -412,22 +412,18 @@ export class EngineStore implements Storage {
     try {
       await this.#writer.write(state);
     } catch (error) {
-      this.#checkpointFailure(error);
+      this.#checkpointFailed(error);
       return;
     }
-    if (this.#checkpointFailed) {
-      this.#log(`checkpoint ${state.wal} of ${this.dir} is written again`);
-    }
-    this.#checkpointFailed = false;
+    this.#checkpointFailure.worked(() =>
+      `checkpoint ${state.wal} of ${this.dir} is written again`
+    );
   }
 
-  #checkpointFailure(error: unknown): void {
-    if (!this.#checkpointFailed) {
-      this.#log(
-        `warning: cannot write a checkpoint in ${this.dir}; the WAL keeps every point, retrying at the next checkpoint: ${error}`,
-      );
-    }
-    this.#checkpointFailed = true;
+  #checkpointFailed(error: unknown): void {
+    this.#checkpointFailure.failed(() =>
+      `warning: cannot write a checkpoint in ${this.dir}; the WAL keeps every point, retrying at the next checkpoint: ${error}`
+    );
   }
 
   /**

@@ -52,7 +52,7 @@ import { crc32 } from "node:zlib";
 import { ByteReader, ByteWriter } from "../chunk/bytes.ts";
 import { decodeChunk, encodeChunk } from "../chunk/chunk.ts";
 import type { Series } from "../storage.ts";
-import { decodeUtf8, writeAscii } from "../../../internal/utf8.ts";
+import { SharedKeyReader, SharedKeyWriter } from "./shared_keys.ts";
 
 /** The first and the last 8 bytes of a heads file written. */
 export const HEADS_MAGIC: Uint8Array = new TextEncoder().encode("MTRCHDS2");
@@ -62,7 +62,6 @@ export const HEADS_MAGIC_V1: Uint8Array = new TextEncoder().encode(
 );
 /** What an MTRCHDS2 block's CRC-32 starts from: the magic's. */
 const MAGIC_CRC = crc32(HEADS_MAGIC);
-const encoder = new TextEncoder();
 /** Body bytes at which a block is closed. */
 export const HEADS_BLOCK_BYTES = 4096;
 /** Points from which a head is written as a chunk. */
@@ -83,10 +82,8 @@ export class HeadsWriter {
   #blockAt = -1;
   #blocks = 0;
   #keys = 0;
-  /** The UTF-8 of the key written before in the open block, and of this one. */
-  #previous = new Uint8Array(256);
-  #previousLength = 0;
-  #current = new Uint8Array(256);
+  /** Writes each key as what it shares with the one before in its block. */
+  readonly #keyWriter = new SharedKeyWriter();
 
   /** @param blockBytes Body bytes at which a block is closed. */
   constructor(blockBytes: number = HEADS_BLOCK_BYTES) {
@@ -105,10 +102,10 @@ export class HeadsWriter {
       this.#blockAt = out.length;
       out.uint32(0); // length and CRC-32, set when the block is closed
       out.uint32(0);
-      this.#previousLength = 0;
+      this.#keyWriter.restart();
     }
     const count = timestamps.length;
-    this.#writeKey(key);
+    this.#keyWriter.write(this.#out, key);
     const chunk = count >= CHUNKED_HEAD_POINTS
       ? chunkOf(timestamps, values)
       : undefined;
@@ -147,29 +144,6 @@ export class HeadsWriter {
     out.uint32(crc32(out.bytes().subarray(trailerAt)));
     out.append(HEADS_MAGIC);
     return out.bytes();
-  }
-
-  /** Writes `key` as the bytes it shares with the key before, and the rest. */
-  #writeKey(key: string): void {
-    let current = this.#current;
-    if (current.length < 3 * key.length) {
-      current = this.#current = new Uint8Array(3 * key.length);
-    }
-    // ASCII (the usual key) without an encoder call.
-    const length = writeAscii(key, current, 0)
-      ? key.length
-      : encoder.encodeInto(key, current).written;
-    const previous = this.#previous;
-    const most = Math.min(length, this.#previousLength);
-    let shared = 0;
-    while (shared < most && current[shared] === previous[shared]) shared++;
-    const out = this.#out;
-    out.varint(shared);
-    out.varint(length - shared);
-    out.append(current.subarray(shared, length));
-    this.#previous = current;
-    this.#current = previous;
-    this.#previousLength = length;
   }
 
   #closeBlock(): void {
@@ -324,7 +298,7 @@ function readBlock(
   const crc = view.getUint32(at + 4, true);
   // The CRC-32 tells the version: MTRCHDS2's starts from the magic's.
   const shared = crc32(body, MAGIC_CRC) === crc
-    ? new SharedKeys()
+    ? new SharedKeyReader()
     : crc32(body) === crc
     ? undefined
     : "damaged";
@@ -348,28 +322,6 @@ function readBlock(
   }
 }
 
-/** The keys of an MTRCHDS2 block, each read as the bytes it shares with the one before and the rest. */
-class SharedKeys {
-  #bytes = new Uint8Array(256);
-  #length = 0;
-
-  /** The next key at the reader. */
-  read(reader: ByteReader): string {
-    const shared = reader.varint();
-    if (shared > this.#length) throw new Error("a key shares too much");
-    const rest = reader.take(reader.varint());
-    const length = shared + rest.length;
-    if (length > this.#bytes.length) {
-      const grown = new Uint8Array(2 * length);
-      grown.set(this.#bytes.subarray(0, shared));
-      this.#bytes = grown;
-    }
-    this.#bytes.set(rest, shared);
-    this.#length = length;
-    return decodeUtf8(this.#bytes, 0, length);
-  }
-}
-
 /**
  * Reads one key's head at the reader into `heads`: its key as `shared`
  * reads it (MTRCHDS2), or whole (MTRCHDS1).
@@ -378,7 +330,7 @@ function readHead(
   reader: ByteReader,
   view: DataView,
   heads: DecodedHeads,
-  shared: SharedKeys | undefined,
+  shared: SharedKeyReader | undefined,
 ): void {
   const key = shared === undefined ? reader.text() : shared.read(reader);
   const field = reader.varint();

@@ -41,7 +41,8 @@
 import { hasBytesAt } from "../../../internal/bytes_at.ts";
 import { crc32 } from "node:zlib";
 import { ByteReader, ByteWriter } from "../chunk/bytes.ts";
-import { chunkHeader, chunkProblem, decodeChunk } from "../chunk/chunk.ts";
+import { chunkProblem } from "../chunk/chunk.ts";
+import { headerSpan, spanOf } from "./chunk_span.ts";
 import { decodeUtf8 } from "../../../internal/utf8.ts";
 
 /** The first and the last 8 bytes of every segment written. */
@@ -332,25 +333,6 @@ function readIndex(
   return records;
 }
 
-/**
- * A sound chunk's first timestamp (its header's; 0 for an empty chunk) and
- * last (from an MTRCSEG2 entry's `span`, see the module), or `undefined`
- * where the chunk is malformed.
- */
-function headerSpan(
-  chunk: Uint8Array,
-  span: number,
-): { first: number; last: number } | undefined {
-  if (span === 0) return spanOf(chunk);
-  if (chunk.length === 0) return { first: 0, last: span - 1 };
-  try {
-    const { first } = chunkHeader(chunk);
-    return { first, last: first + span - 1 };
-  } catch {
-    return undefined;
-  }
-}
-
 /** A record read at an offset: whole, or as much as checked out. */
 type RecordRead =
   | { readonly key: string; readonly bytes: Uint8Array; readonly end: number }
@@ -435,20 +417,4 @@ function nextRecord(bytes: Bytes, from: number, end: number): number {
     if (record.bytes !== undefined && spanOf(record.bytes)) return at;
   }
   return end;
-}
-
-/**
- * A sound chunk's first and last timestamps (decoded: the index is gone);
- * 0 and 0 for an empty one.
- */
-function spanOf(
-  chunk: Uint8Array,
-): { first: number; last: number } | undefined {
-  if (chunk.length === 0) return { first: 0, last: 0 };
-  try {
-    const { timestamps } = decodeChunk(chunk);
-    return { first: timestamps[0], last: timestamps[timestamps.length - 1] };
-  } catch {
-    return undefined;
-  }
 }

@@ -31,6 +31,7 @@ import { adoptInstalled } from "./adopt.ts";
 import type { CompactionOutput } from "./job.ts";
 import { dueDays, type DuePlan, newestWritten, segmentsByDay } from "./plan.ts";
 import { type CompactionResult, CompactionWorker } from "./worker_client.ts";
+import { RepeatedFailure } from "../../../../internal/warn_once.ts";
 
 /** Most days of one batch: one fsync of the directory puts them in place. */
 const BATCH_DAYS = 64;
@@ -101,8 +102,8 @@ export class Compactor {
   /** A start came while a run went on: plan again after it. */
   #again = false;
   #stopped = false;
-  /** Set after a compaction failed: warn once until one succeeds. */
-  #failed = false;
+  /** A failing compaction is warned about once, until one succeeds. */
+  readonly #failures: RepeatedFailure;
   #compactions = 0;
   /** Bytes of segments, by path, asked for once a segment is a day's only one. */
   readonly #sizes = new Map<string, number>();
@@ -114,6 +115,7 @@ export class Compactor {
   /** @param target The store's side. */
   constructor(target: CompactorTarget) {
     this.#target = target;
+    this.#failures = new RepeatedFailure((line) => target.log(line));
     for (const { path } of target.writer.segments()) {
       this.#seen.set(path, -Infinity);
     }
@@ -286,9 +288,8 @@ export class Compactor {
     for (const job of jobs) {
       if (!installed.has(job)) await Deno.remove(job.temp).catch(() => {});
     }
-    if (installed.size > 0 && this.#failed) {
-      log(`compaction of ${dir} works again`);
-      this.#failed = false;
+    if (installed.size > 0) {
+      this.#failures.worked(() => `compaction of ${dir} works again`);
     }
     const ms = Math.round(performance.now() - started);
     for (const [job, output] of done) {
@@ -369,15 +370,10 @@ export class Compactor {
     if (this.#stopped) return;
     const paths = job.inputs.map((s) => s.path);
     if ((await this.#target.watched.changesOf(paths)).length > 0) return;
-    if (!this.#failed) {
-      this.#target.log(
-        `warning: cannot compact the ${
-          plural(job.inputs.length, "segment")
-        } of ${
-          dayName(job.day)
-        } in ${this.#target.dir}; they stay as they are, retrying after the next checkpoint: ${error}`,
-      );
-    }
-    this.#failed = true;
+    this.#failures.failed(() =>
+      `warning: cannot compact the ${plural(job.inputs.length, "segment")} of ${
+        dayName(job.day)
+      } in ${this.#target.dir}; they stay as they are, retrying after the next checkpoint: ${error}`
+    );
   }
 }
