@@ -97,6 +97,7 @@ export class NativeExport {
   readonly #pieces: Piece[] = [];
   #piece = NO_PIECE;
   #length = 0;
+  /** Points kept in all, held to `#maxPoints`. */
   #points = 0;
   /** Bytes not read yet: `#buf[#start, #end)`. */
   #buf = new Uint8Array(64 << 10);
