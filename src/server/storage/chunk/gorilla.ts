@@ -115,9 +115,10 @@ function readTime(
 ): number {
   if (!bits.bit()) return prevTime + prevDelta;
   for (const [, , payloadBits, least] of BUCKETS) {
-    // The delta first: it is exact, where prevTime + prevDelta may round.
+    // The dod first, then the delta: each exact, where prevDelta plus the
+    // unbiased payload, or prevTime + prevDelta, may pass 2^53 and round.
     if (!bits.bit()) {
-      return prevTime + (prevDelta + bits.bits(payloadBits) + least);
+      return prevTime + (prevDelta + (bits.bits(payloadBits) + least));
     }
   }
   return bitsFloat(bits.bits(32), bits.bits(32));

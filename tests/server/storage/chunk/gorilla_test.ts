@@ -105,3 +105,15 @@ Deno.test("Gorilla: each delta-of-delta bucket, and the escape past ±2048", () 
   assertEquals([...chunk], sealed([0x01, 0x06, 0x00, ...bitBytes(bits)]));
   assertEquals([...decodeChunk(chunk).timestamps], timestamps);
 });
+
+Deno.test("Gorilla: a bucketed delta next to 2^53 is read back exactly", () => {
+  // The second delta is 2^53 - 22 and its dod 2048, the top of the last
+  // bucket: adding the payload (4095) to the delta before its bias passed
+  // 2^53 and rounded the timestamp by one.
+  const timestamps = [-9007199254740991, -2069, 9007199254738901];
+  const chunk = encodeChunk(timestamps, [0, 0, 0], {
+    codec: "gorilla",
+    compressor: "none",
+  });
+  assertEquals([...decodeChunk(chunk).timestamps], timestamps);
+});
