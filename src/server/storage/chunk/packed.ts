@@ -31,7 +31,7 @@ import { ByteReader, ByteWriter, ChunkError } from "./bytes.ts";
 import { planPacking, readPacked, writePacked } from "./packing.ts";
 import { scaleToIntegers, unscaleAll } from "./scale.ts";
 import { checkAscending, steps, unsteps } from "./steps.ts";
-import { ScratchColumn } from "./scratch.ts";
+import { ScratchColumn } from "../../../internal/scratch.ts";
 import { XorReader, XorWriter } from "./xor.ts";
 
 const TIME_PACKED = 0;

@@ -36,7 +36,7 @@
  */
 
 import { BitReader, BitWriter } from "./bits.ts";
-import { ScratchColumn } from "./scratch.ts";
+import { ScratchColumn } from "../../../internal/scratch.ts";
 import {
   type ByteReader,
   type ByteWriter,

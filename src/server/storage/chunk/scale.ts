@@ -11,7 +11,7 @@
  */
 
 import { ChunkError } from "./bytes.ts";
-import type { ScratchColumn } from "./scratch.ts";
+import type { ScratchColumn } from "../../../internal/scratch.ts";
 
 /** Most decimals a scaled value may have (VictoriaMetrics goes to 10^12 too). */
 export const MAX_DECIMALS = 12;

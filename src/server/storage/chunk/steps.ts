@@ -6,7 +6,7 @@
  */
 
 import { ChunkError } from "./bytes.ts";
-import type { ScratchColumn } from "./scratch.ts";
+import type { ScratchColumn } from "../../../internal/scratch.ts";
 
 /**
  * The deltas (`order` 1) or deltas-of-deltas (`order` 2, the delta before

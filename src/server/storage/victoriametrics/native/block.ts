@@ -18,6 +18,7 @@
 import { decimalsToFloats } from "./decimal.ts";
 import { decodeInt64s } from "./int64s.ts";
 import { ByteCursor, NativeFormatError } from "./varint.ts";
+import { ScratchColumn } from "../../../../internal/scratch.ts";
 
 /**
  * A decoded block: millisecond timestamps (ascending) and their values,
@@ -38,8 +39,8 @@ const MAX_ROWS = 1 << 20;
  * thousands of blocks, and a new typed array for each cost more than
  * decoding it.
  */
-let msColumn = new Float64Array(8192);
-let valueColumn = new Float64Array(8192);
+const MS_COLUMN = new ScratchColumn();
+const VALUE_COLUMN = new ScratchColumn();
 
 /**
  * The block marshaled in `bytes[start, end)`, in columns that stay valid
@@ -66,11 +67,13 @@ export function decodeBlock(
   }
   const { firstMs, lastMs, firstValue, rows, scale, msType, valueType } =
     header;
-  if (msColumn.length < rows) {
-    msColumn = new Float64Array(rows);
-    valueColumn = new Float64Array(rows);
-  }
-  const ms = decodeInt64s(msType, header.msData, firstMs, rows, msColumn);
+  const ms = decodeInt64s(
+    msType,
+    header.msData,
+    firstMs,
+    rows,
+    MS_COLUMN.take(rows),
+  );
   if (!(ms instanceof Float64Array) || !ascending(ms)) {
     throw new NativeFormatError("a block's timestamps are out of order");
   }
@@ -78,7 +81,13 @@ export function decodeBlock(
     throw new NativeFormatError("a block's last timestamp is not its header's");
   }
   const values = decimalsToFloats(
-    decodeInt64s(valueType, header.valueData, firstValue, rows, valueColumn),
+    decodeInt64s(
+      valueType,
+      header.valueData,
+      firstValue,
+      rows,
+      VALUE_COLUMN.take(rows),
+    ),
     scale,
   );
   for (let i = 0; i < rows; i++) {
