@@ -74,7 +74,7 @@ export function mergeSeries(
   let j = recentLength === 0 ? 0 : writes.find(from);
   if (j < 0) j = -1 - j;
   j = acknowledgedFrom(writes, j);
-  let recentSecond = j < recentLength ? writes.second(j) : Infinity;
+  let recentSecond = secondAt(writes, j);
   let i = 0;
   while (i < n) {
     // The stored point of a second is the last of its milliseconds.
@@ -86,13 +86,13 @@ export function mergeSeries(
       timestamps[length] = recentSecond;
       values[length++] = writes.value(j);
       j = acknowledgedFrom(writes, j + 1);
-      recentSecond = j < recentLength ? writes.second(j) : Infinity;
+      recentSecond = secondAt(writes, j);
     }
     let value = storedValues[i];
     if (recentSecond === second) {
       if (recentWins(writes, j, ms[i])) value = writes.value(j);
       j = acknowledgedFrom(writes, j + 1);
-      recentSecond = j < recentLength ? writes.second(j) : Infinity;
+      recentSecond = secondAt(writes, j);
     }
     if (second >= from) {
       timestamps[length] = second;
@@ -104,7 +104,7 @@ export function mergeSeries(
     timestamps[length] = recentSecond;
     values[length++] = writes.value(j);
     j = acknowledgedFrom(writes, j + 1);
-    recentSecond = j < recentLength ? writes.second(j) : Infinity;
+    recentSecond = secondAt(writes, j);
   }
   if (length === 0) return undefined;
   return {
@@ -112,6 +112,11 @@ export function mergeSeries(
     timestamps: timestamps.subarray(0, length),
     values: values.subarray(0, length),
   };
+}
+
+/** The second of write `j`, `Infinity` past the last. */
+function secondAt(writes: KeyWrites, j: number): number {
+  return j < writes.length ? writes.second(j) : Infinity;
 }
 
 /** The first write from `j` on whose value was acknowledged. */

@@ -156,8 +156,7 @@ export class NativeExport {
             values: values.subarray(start, end),
           };
         }
-        const count = pointsOf(runs);
-        inOrder(runs, { ...ordered, length: 0 });
+        const count = inOrder(runs, ordered);
         return {
           key,
           ms: ordered.ms.subarray(0, count),
@@ -275,47 +274,40 @@ function pointsOf(runs: readonly Run[]): number {
   return points;
 }
 
-/** Columns being filled: their arrays and how much of them is used. */
-interface Filling {
-  readonly ms: Float64Array;
-  readonly values: Float64Array;
-  length: number;
-}
-
 /**
- * Appends the points of `runs` (each ascending, in the order their blocks
- * came) to `out`, ordered by millisecond; equal ones in the order of their
- * runs. Runs that do not overlap (the usual case: parts of different
- * times, sent in any order) are only put in order; overlapping ones are
- * merged.
+ * Writes the points of `runs` (each ascending, in the order their blocks
+ * came) to the start of `out`, ordered by millisecond; equal ones in the
+ * order of their runs. Runs that do not overlap (the usual case: parts of
+ * different times, sent in any order) are only put in order; overlapping
+ * ones are merged. Returns how many points were written.
  */
-function inOrder(runs: readonly Run[], out: Filling): void {
+function inOrder(runs: readonly Run[], out: Piece): number {
   const order = runs.map((_, r) => r);
   const first = (r: number) => runs[r].ms[runs[r].start];
   order.sort((a, b) => first(a) - first(b) || a - b);
   for (let o = 1; o < order.length; o++) {
     const before = runs[order[o - 1]];
-    if (first(order[o]) <= before.ms[before.end - 1]) {
-      merge(runs, out);
-      return;
-    }
+    if (first(order[o]) <= before.ms[before.end - 1]) return merge(runs, out);
   }
+  let length = 0;
   for (const r of order) {
     const { ms, values, start, end } = runs[r];
-    out.ms.set(ms.subarray(start, end), out.length);
-    out.values.set(values.subarray(start, end), out.length);
-    out.length += end - start;
+    out.ms.set(ms.subarray(start, end), length);
+    out.values.set(values.subarray(start, end), length);
+    length += end - start;
   }
+  return length;
 }
 
 /**
- * Merges the ascending `runs` into `out`, each point taken from the run
- * whose next millisecond is smallest, the earliest-come run on a tie.
+ * Merges the ascending `runs` into the start of `out`, each point taken
+ * from the run whose next millisecond is smallest, the earliest-come run
+ * on a tie; returns how many points were written.
  */
-function merge(runs: readonly Run[], out: Filling): void {
+function merge(runs: readonly Run[], out: Piece): number {
   const next = runs.map((run) => run.start);
-  const end = out.length + pointsOf(runs);
-  for (let length = out.length; length < end; length++) {
+  const end = pointsOf(runs);
+  for (let length = 0; length < end; length++) {
     let best = -1;
     let bestMs = Infinity;
     for (let r = 0; r < runs.length; r++) {
@@ -328,7 +320,7 @@ function merge(runs: readonly Run[], out: Filling): void {
     out.ms[length] = bestMs;
     out.values[length] = runs[best].values[next[best]++];
   }
-  out.length = end;
+  return end;
 }
 
 /** Where the ascending `ms` from `fromMs` to `toMs` start and end. */
