@@ -109,8 +109,18 @@ export function writePythonFloat(
     if (value < 0) buf[at++] = MINUS;
     const whole = Math.floor(size);
     let fraction = (scaled - whole * 1e6) | 0;
+    // Trailing zeros (at most 5: the value is not whole) dropped as 3, 2
+    // and 1 of them: three tests instead of a division per zero.
     let places = 6;
-    while (places > 1 && fraction % 10 === 0) {
+    if (fraction % 1000 === 0) {
+      fraction = (fraction / 1000) | 0;
+      places = 3;
+    }
+    if (fraction % 100 === 0) {
+      fraction = (fraction / 100) | 0;
+      places -= 2;
+    }
+    if (fraction % 10 === 0) {
       fraction = (fraction / 10) | 0;
       places--;
     }

@@ -35,6 +35,35 @@ Deno.test("writeDataLines writes one data line per point, values as Python spell
   );
 });
 
+Deno.test("writeDataLines writes keys of every length, into a view at any offset", () => {
+  for (let length = 1; length <= 40; length++) {
+    const key = "k".repeat(length - 1) + "é".slice(0, length > 1 ? 1 : 0);
+    const bytes = new TextEncoder().encode(key);
+    const values = [1.5, -0, 100];
+    const timestamps = [1, 1_700_000_000, 2 ** 40];
+    for (const offset of [0, 1, 3]) {
+      const backing = new Uint8Array(offset + 512).fill(0x7e);
+      const buf = backing.subarray(offset, offset + 400);
+      const { at, next } = writeDataLines(
+        buf,
+        0,
+        200,
+        bytes,
+        { timestamps, values },
+        0,
+      );
+      assertEquals(next, 3);
+      assertEquals(
+        decoder.decode(buf.subarray(0, at)),
+        values.map((v, i) => `${key} ${pythonFloat(v)} ${timestamps[i]}\n`)
+          .join(""),
+        `a key of ${length} bytes at offset ${offset}`,
+      );
+      assert(backing.subarray(0, offset).every((b) => b === 0x7e));
+    }
+  }
+});
+
 Deno.test("writeDataLines stops once a piece reaches its size, and resumes from next", () => {
   const count = 20_000;
   const timestamps = Array.from({ length: count }, (_, i) => i);
