@@ -295,3 +295,58 @@ Deno.test("a closed client refuses requests", async () => {
     "the HTTP client is closed",
   );
 });
+
+Deno.test("a POST's body arrives whole after its head, twice on one kept-alive connection", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const bodies: Uint8Array[] = [];
+  let accepted = 0;
+  const serving = (async () => {
+    const conn = await listener.accept();
+    accepted++;
+    let pending = new Uint8Array(0);
+    const buf = new Uint8Array(1 << 16);
+    try {
+      while (bodies.length < 2) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        const joined = new Uint8Array(pending.length + n);
+        joined.set(pending);
+        joined.set(buf.subarray(0, n), pending.length);
+        pending = joined;
+        const text = decoder.decode(pending.subarray(0, 4096));
+        const end = text.indexOf("\r\n\r\n");
+        if (end === -1) continue;
+        const length = Number(/content-length: (\d+)/.exec(text)?.[1]);
+        if (pending.length < end + 4 + length) continue;
+        bodies.push(pending.slice(end + 4, end + 4 + length));
+        pending = pending.slice(end + 4 + length);
+        await conn.write(encoder.encode("HTTP/1.1 204 No Content\r\n\r\n"));
+      }
+    } finally {
+      conn.close();
+    }
+  })();
+  const sent = [1 << 20, 3].map((size) =>
+    Uint8Array.from({ length: size }, (_, i) => (i * 7919) & 0xff)
+  );
+  const client = new HttpClient();
+  try {
+    for (const body of sent) {
+      const head = await client.request({
+        method: "POST",
+        url: new URL(`http://127.0.0.1:${listener.addr.port}/api/v1/import`),
+        headers: { "content-type": "application/json" },
+        body,
+        maxBodyBytes: 1024,
+        timeoutMs: 5000,
+      }, () => {});
+      assertEquals(head.status, 204);
+    }
+  } finally {
+    client.close();
+    listener.close();
+    await serving;
+  }
+  assertEquals(bodies, sent);
+  assertEquals(accepted, 1);
+});

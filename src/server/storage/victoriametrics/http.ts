@@ -2,9 +2,9 @@
  * HTTP to VictoriaMetrics: connection pools per store, a timeout for
  * silence (until the answer starts, then between pieces of its body, so a
  * long export that keeps coming is never cut), and retries with the
- * package's one backoff. Exports from an `http:` URL go through the
- * package's own HTTP/1.1 client (`internal/http_client.ts`), a fraction
- * of `fetch`'s cost per request; imports and `https:` use `fetch`.
+ * package's one backoff. Imports and exports to an `http:` URL go through
+ * the package's own HTTP/1.1 client (`internal/http_client.ts`), a
+ * fraction of `fetch`'s cost per request; `https:` uses `fetch`.
  *
  * @module
  */
@@ -57,6 +57,20 @@ export interface StreamRequest<T> {
   readonly label: string;
   /** A new sink for each attempt, so a retry starts afresh. */
   readonly sink: () => BodySink<T>;
+}
+
+/** One POST for {@link VictoriaMetricsHttp.post}. */
+export interface PostRequest {
+  /** What the request is, for messages: `import`. */
+  readonly what: string;
+  /** The URL to POST to. */
+  readonly url: string;
+  /** The URL named in messages. */
+  readonly label: string;
+  /** The body, sent as it is (not copied, so not changed until settled). */
+  readonly body: Uint8Array<ArrayBuffer>;
+  /** Its `content-type`. */
+  readonly contentType: string;
 }
 
 /** Longest error body read before the request fails anyway. */
@@ -177,28 +191,84 @@ export class VictoriaMetricsHttp {
     const target = new URL(url);
     return this.#withRetries(request.what, label, async () => {
       const body = sink();
-      let error = "";
-      let errorBytes = 0;
-      const head = await this.#http1.request({
-        method: "GET",
-        url: target,
-        headers: { "accept-encoding": "identity" },
-        maxBodyBytes: Infinity,
-        timeoutMs: this.#timeoutMs,
-      }, (piece, head) => {
-        if (head.status < 300) return body.push(piece);
-        if ((errorBytes += piece.length) > MAX_ERROR_BODY) {
-          throw new Error(`an error body of over ${MAX_ERROR_BODY} bytes`);
-        }
-        if (error.length < QUOTE_CHARS) error += decoder.decode(piece);
-      });
-      if (head.status < 200 || head.status >= 300) {
-        throw new StatusError(
-          `HTTP ${head.status} from ${label}: ${error.slice(0, QUOTE_CHARS)}`,
-        );
-      }
+      await this.#exchange(
+        {
+          method: "GET",
+          url: target,
+          headers: { "accept-encoding": "identity" },
+        },
+        label,
+        (piece) => body.push(piece),
+      );
       return body.finish();
     });
+  }
+
+  /**
+   * POSTs `request.body` with the same retries as
+   * {@link VictoriaMetricsHttp.request}; resolves once VictoriaMetrics
+   * answered 2xx (its body is not kept).
+   *
+   * @throws {Error} the last attempt's error, once every retry failed or
+   * the store closed.
+   */
+  post(request: PostRequest): Promise<void> {
+    const { what, url, label, body, contentType } = request;
+    const headers = { "content-type": contentType };
+    if (!url.startsWith("http:")) {
+      return this.request({
+        what,
+        url,
+        label,
+        init: { method: "POST", body, headers },
+        // Read to its end, so the connection is kept alive.
+        read: async (response) => {
+          await response.arrayBuffer();
+        },
+      });
+    }
+    const target = new URL(url);
+    return this.#withRetries(what, label, async () => {
+      await this.#exchange(
+        { method: "POST", url: target, headers, body },
+        label,
+        () => {},
+      );
+    });
+  }
+
+  /**
+   * One request through the package's HTTP/1.1 client: a 2xx body's
+   * pieces go to `ok`; any other answer throws, quoting its body.
+   */
+  async #exchange(
+    request: {
+      method: "GET" | "POST";
+      url: URL;
+      headers: Record<string, string>;
+      body?: Uint8Array;
+    },
+    label: string,
+    ok: (piece: Uint8Array) => void,
+  ): Promise<void> {
+    let error = "";
+    let errorBytes = 0;
+    const head = await this.#http1.request({
+      ...request,
+      maxBodyBytes: Infinity,
+      timeoutMs: this.#timeoutMs,
+    }, (piece, head) => {
+      if (head.status < 300) return ok(piece);
+      if ((errorBytes += piece.length) > MAX_ERROR_BODY) {
+        throw new Error(`an error body of over ${MAX_ERROR_BODY} bytes`);
+      }
+      if (error.length < QUOTE_CHARS) error += decoder.decode(piece);
+    });
+    if (head.status < 200 || head.status >= 300) {
+      throw new StatusError(
+        `HTTP ${head.status} from ${label}: ${error.slice(0, QUOTE_CHARS)}`,
+      );
+    }
   }
 
   /**

@@ -321,16 +321,12 @@ export class VictoriaMetricsStore implements Storage {
   /** POSTs one import body with retries; the last error, or undefined. */
   async #import(body: Uint8Array<ArrayBuffer>): Promise<Error | undefined> {
     try {
-      await this.#http.request({
+      await this.#http.post({
         what: "import",
         url: this.urls.importUrl,
         label: this.urls.importUrl,
-        init: {
-          method: "POST",
-          body,
-          headers: { "content-type": "application/json" },
-        },
-        read: (response) => response.text(),
+        body,
+        contentType: "application/json",
       });
     } catch (error) {
       return error as Error;
