@@ -10,9 +10,6 @@
  * record = u32 key length | key (UTF-8) | u32 count | count * (f64 timestamp | f64 value)
  * ```
  *
- * This build writes one record per key of a frame; frames that name a
- * key in several records (earlier builds, 0.2) read the same.
- *
  * Integers and floats are little-endian. A frame whose length runs past the
  * end of the file or whose CRC does not match is damaged: a torn tail, or
  * a corrupt byte. Reading skips it and resynchronises on the next offset
@@ -35,7 +32,6 @@ const INITIAL_CAPACITY = 64 * 1024;
 /** A frame buffer past this is let go after its frame, not kept for the next. */
 const MAX_KEPT_CAPACITY = 16 * 1024 * 1024;
 const INITIAL_POINTS = 4096;
-const INITIAL_KEYS = 1024;
 /** Point (and key) columns past this are let go after their frame. */
 const MAX_KEPT_POINTS = 64 * 1024;
 const encoder = new TextEncoder();
@@ -60,7 +56,7 @@ export class FrameWriter {
   readonly #slots = new Map<string, number>();
   readonly #keys: string[] = [];
   /** Per slot: its points so far, then (in `take`) where its next one goes. */
-  #counts = new Float64Array(INITIAL_KEYS);
+  #counts = new Float64Array(INITIAL_POINTS);
   /** Per point, in the order put: its key's slot, timestamp and value. */
   #slotOf = new Uint32Array(INITIAL_POINTS);
   #timestamps = new Float64Array(INITIAL_POINTS);
@@ -185,7 +181,7 @@ export class FrameWriter {
       this.#values = new Float64Array(INITIAL_POINTS);
     }
     if (this.#counts.length > MAX_KEPT_POINTS) {
-      this.#counts = new Float64Array(INITIAL_KEYS);
+      this.#counts = new Float64Array(INITIAL_POINTS);
     }
   }
 
