@@ -31,36 +31,18 @@ const POINT_BYTES = 16;
 const INITIAL_CAPACITY = 64 * 1024;
 /** A frame buffer past this is let go after its frame, not kept for the next. */
 const MAX_KEPT_CAPACITY = 16 * 1024 * 1024;
-const INITIAL_POINTS = 4096;
-/** Point (and key) columns past this are let go after their frame. */
-const MAX_KEPT_POINTS = 64 * 1024;
 const encoder = new TextEncoder();
 
 /**
- * Builds one frame from batches of points: one record per key, its points
- * in the order put (a frame's keys in the order first put). A log is
- * replayed a key at a time anyway (`replay_by_key.ts`), and the last
- * write of a (key, second) is the last of its key's points. An interleaved
- * ingest's frame then names each key once, not once a point: 16 bytes and
- * a bit a point instead of about 43 written, checksummed and forced to disk.
- *
- * `take` seals the frame and starts the next in a second buffer, so the
- * frame taken stays intact while it is written.
+ * Builds one frame from records; `take` seals it and starts the next in a
+ * second buffer, so the frame taken stays intact while it is written.
  */
 export class FrameWriter {
   #buf = new Uint8Array(INITIAL_CAPACITY);
   #view = new DataView(this.#buf.buffer);
   /** The buffer of the frame taken last, built into again after the next `take`. */
   #spare = new Uint8Array(INITIAL_CAPACITY);
-  /** Each key of the frame: its slot, the order it was first put in. */
-  readonly #slots = new Map<string, number>();
-  readonly #keys: string[] = [];
-  /** Per slot: its points so far, then (in `take`) where its next one goes. */
-  #counts = new Float64Array(INITIAL_POINTS);
-  /** Per point, in the order put: its key's slot, timestamp and value. */
-  #slotOf = new Uint32Array(INITIAL_POINTS);
-  #timestamps = new Float64Array(INITIAL_POINTS);
-  #values = new Float64Array(INITIAL_POINTS);
+  #length = FRAME_HEADER_BYTES;
   #pointCount = 0;
 
   /** Points in the frame so far. */
@@ -68,39 +50,21 @@ export class FrameWriter {
     return this.#pointCount;
   }
 
-  /** Appends points to their keys' records. */
+  /** Appends points, one record per run of the same key. */
   appendPoints(points: readonly StoredPoint[]): void {
-    const first = this.#pointCount;
-    this.#reservePoints(points.length);
-    const slots = this.#slots;
-    const slotOf = this.#slotOf;
-    const timestamps = this.#timestamps;
-    const values = this.#values;
-    let counts = this.#counts;
-    let key = "";
-    let slot = -1;
-    for (let i = 0; i < points.length; i++) {
-      const point = points[i];
-      // A run of one key's points looks it up once.
-      if (point.key !== key || slot < 0) {
-        key = point.key;
-        const known = slots.get(key);
-        if (known === undefined) {
-          slot = this.#keys.length;
-          this.#keys.push(key);
-          slots.set(key, slot);
-          if (slot === counts.length) {
-            counts = this.#counts = withRoom(counts, slot, 1);
-          }
-          counts[slot] = 0;
-        } else slot = known;
-      }
-      counts[slot]++;
-      slotOf[first + i] = slot;
-      timestamps[first + i] = point.timestamp;
-      values[first + i] = point.value;
+    // One reservation for the whole batch (each key at most 3 bytes a
+    // UTF-16 unit), not one per record: interleaved batches have a record
+    // per point.
+    let room = points.length * (8 + POINT_BYTES);
+    for (let i = 0; i < points.length; i++) room += points[i].key.length * 3;
+    this.#reserve(room);
+    for (let i = 0; i < points.length;) {
+      const key = points[i].key;
+      let end = i + 1;
+      while (end < points.length && points[end].key === key) end++;
+      this.#record(key, end - i);
+      for (; i < end; i++) this.#point(points[i].timestamp, points[i].value);
     }
-    this.#pointCount = first + points.length;
   }
 
   /**
@@ -111,87 +75,45 @@ export class FrameWriter {
    * allocate nothing.
    */
   take(): Uint8Array {
-    const length = this.#writeRecords();
-    const payload = this.#buf.subarray(FRAME_HEADER_BYTES, length);
+    const payload = this.#buf.subarray(FRAME_HEADER_BYTES, this.#length);
     this.#view.setUint32(0, payload.length, true);
     this.#view.setUint32(4, crc32(payload), true);
-    const frame = this.#buf.subarray(0, length);
+    const frame = this.#buf.subarray(0, this.#length);
     const next = this.#spare.length > MAX_KEPT_CAPACITY
       ? new Uint8Array(INITIAL_CAPACITY)
       : this.#spare;
     this.#spare = this.#buf;
     this.#buf = next;
     this.#view = new DataView(next.buffer);
-    this.#forget();
+    this.#length = FRAME_HEADER_BYTES;
+    this.#pointCount = 0;
     return frame;
   }
 
-  /**
-   * Writes each key's record header, leaving room for its points, then
-   * each point into its key's room; returns the frame's length.
-   */
-  #writeRecords(): number {
-    const keys = this.#keys;
-    const counts = this.#counts;
-    // Each key at most 3 bytes a UTF-16 unit.
-    let room = this.#pointCount * POINT_BYTES;
-    for (let slot = 0; slot < keys.length; slot++) {
-      room += 8 + 3 * keys[slot].length;
-    }
-    const buf = withRoom(this.#buf, FRAME_HEADER_BYTES, room);
-    if (buf !== this.#buf) {
-      this.#buf = buf;
-      this.#view = new DataView(buf.buffer);
-    }
-    const view = this.#view;
-    let at = FRAME_HEADER_BYTES;
-    for (let slot = 0; slot < keys.length; slot++) {
-      const key = keys[slot];
-      const keyAt = at + 4;
-      const written = writeAscii(key, buf, keyAt)
-        ? key.length
-        : encoder.encodeInto(key, buf.subarray(keyAt)).written;
-      const count = counts[slot];
-      view.setUint32(at, written, true);
-      view.setUint32(keyAt + written, count, true);
-      counts[slot] = keyAt + written + 4;
-      at = counts[slot] + count * POINT_BYTES;
-    }
-    const slotOf = this.#slotOf;
-    const timestamps = this.#timestamps;
-    const values = this.#values;
-    for (let i = 0; i < this.#pointCount; i++) {
-      const slot = slotOf[i];
-      const pointAt = counts[slot];
-      view.setFloat64(pointAt, timestamps[i], true);
-      view.setFloat64(pointAt + 8, values[i], true);
-      counts[slot] = pointAt + POINT_BYTES;
-    }
-    return at;
+  /** Space is reserved by `appendPoints`. */
+  #record(key: string, count: number): void {
+    const keyAt = this.#length + 4;
+    const written = writeAscii(key, this.#buf, keyAt)
+      ? key.length
+      : encoder.encodeInto(key, this.#buf.subarray(keyAt)).written;
+    this.#view.setUint32(this.#length, written, true);
+    this.#view.setUint32(keyAt + written, count, true);
+    this.#length = keyAt + written + 4;
+    this.#pointCount += count;
   }
 
-  /** Starts an empty frame; columns past their bound are let go. */
-  #forget(): void {
-    this.#slots.clear();
-    this.#keys.length = 0;
-    this.#pointCount = 0;
-    if (this.#timestamps.length > MAX_KEPT_POINTS) {
-      this.#slotOf = new Uint32Array(INITIAL_POINTS);
-      this.#timestamps = new Float64Array(INITIAL_POINTS);
-      this.#values = new Float64Array(INITIAL_POINTS);
-    }
-    if (this.#counts.length > MAX_KEPT_POINTS) {
-      this.#counts = new Float64Array(INITIAL_POINTS);
-    }
+  /** Space is reserved by `appendPoints`. */
+  #point(timestamp: number, value: number): void {
+    this.#view.setFloat64(this.#length, timestamp, true);
+    this.#view.setFloat64(this.#length + 8, value, true);
+    this.#length += POINT_BYTES;
   }
 
-  #reservePoints(count: number): void {
-    const length = this.#pointCount;
-    const timestamps = withRoom(this.#timestamps, length, count);
-    if (timestamps === this.#timestamps) return;
-    this.#timestamps = timestamps;
-    this.#values = withRoom(this.#values, length, count);
-    this.#slotOf = withRoom(this.#slotOf, length, count);
+  #reserve(count: number): void {
+    const buf = withRoom(this.#buf, this.#length, count);
+    if (buf === this.#buf) return;
+    this.#buf = buf;
+    this.#view = new DataView(buf.buffer);
   }
 }
 
