@@ -94,14 +94,19 @@ export async function serve(
   const store = options.storage ??
     (options.dataDir === undefined
       ? new MemoryStore(checked.caps)
-      : await EngineStore.open(options.dataDir, new ChunkStore(checked.caps), {
-        fsync: options.fsync,
-        fsyncInterval: Math.round(checked.fsyncInterval * 1000),
-        log,
-        onSync: (seconds) => counters.fsync.observe(seconds),
-        maxDiskBytes: checked.maxDisk,
-        onSizeDeleted: (points) => counters.retentionDeleted.size += points,
-      }));
+      : await EngineStore.open(
+        options.dataDir,
+        // Full heads are encoded on a second thread (`seal_queue.ts`).
+        new ChunkStore({ ...checked.caps, sealWorker: true }),
+        {
+          fsync: options.fsync,
+          fsyncInterval: Math.round(checked.fsyncInterval * 1000),
+          log,
+          onSync: (seconds) => counters.fsync.observe(seconds),
+          maxDiskBytes: checked.maxDisk,
+          onSizeDeleted: (points) => counters.retentionDeleted.size += points,
+        },
+      ));
   const storage = checked.retention === undefined
     ? store
     : new RetentionStorage(store, {

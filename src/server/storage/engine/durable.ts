@@ -189,6 +189,7 @@ export class EngineStore implements Storage {
       store.#compactor.start();
       return store;
     } catch (error) {
+      memory.close();
       lock.close();
       const reason = error instanceof Error ? error.message : String(error);
       throw new Error(`cannot open the metrics data in ${dir}: ${reason}`, {
@@ -237,9 +238,7 @@ export class EngineStore implements Storage {
     if (refused !== undefined) {
       return Promise.reject(new StorageRefusal(refused));
     }
-    for (const { key, timestamp, value } of points) {
-      this.#memory.upsert(key, timestamp, value);
-    }
+    for (const p of points) this.#memory.upsert(p.key, p.timestamp, p.value);
     return this.#commits.put(points);
   }
 
@@ -316,6 +315,7 @@ export class EngineStore implements Storage {
         if (state !== undefined) await this.#writeCheckpoint(state);
       });
     } finally {
+      this.#memory.close();
       this.#wal.close();
       this.#lock.close();
     }

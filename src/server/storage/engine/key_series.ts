@@ -12,7 +12,7 @@ import {
   type ChunkHeader,
   chunkHeader,
   decodeChunk,
-  type DecodedChunk,
+  encodeChunk,
 } from "../chunk/chunk.ts";
 import { lowerBound } from "../range.ts";
 import type { Series } from "../storage.ts";
@@ -20,61 +20,30 @@ import { ChunkList, type ListedChunk } from "./chunk_list.ts";
 import { Head } from "./head.ts";
 import { dayOf, encodeRun, mergeColumns, mergeRun } from "./merge.ts";
 import { DAY_SECONDS, type HeadSink, type LoadedChunk } from "./sealed.ts";
+import type { SealingRun, SealOwner } from "./seal_queue.ts";
+import type { SeriesContext } from "./series_context.ts";
 
-/** What every key of a store shares: sizes, scratch space, a decoded chunk, where seals go. */
-export class SeriesContext {
-  /** Points at which a head is sealed. */
-  readonly headLimit: number;
-  /** Most points of a chunk written from heads. */
-  readonly chunkLimit: number;
-  /** Told each chunk sealed or rewritten (not loaded ones). */
-  readonly onWrite: (key: string, chunk: ListedChunk) => void;
-  readonly timestamps: Float64Array;
-  readonly values: Float64Array;
-  /** The last chunk decoded to look a second up: rewrites come in bursts. */
-  #cached: { list: ChunkList; version: number; at: number } | undefined;
-  #decoded: DecodedChunk | undefined;
-
-  /**
-   * @param headLimit Points at which a head is sealed.
-   * @param onWrite Told each chunk sealed or rewritten.
-   */
-  constructor(
-    headLimit: number,
-    onWrite: (key: string, chunk: ListedChunk) => void,
-  ) {
-    this.headLimit = headLimit;
-    this.chunkLimit = 2 * headLimit;
-    this.onWrite = onWrite;
-    this.timestamps = new Float64Array(headLimit);
-    this.values = new Float64Array(headLimit);
-  }
-
-  /** Whether a chunk of `list` holds a point at `timestamp`. */
-  holds(list: ChunkList, timestamp: number): boolean {
-    const at = list.covering(timestamp);
-    if (at < 0) return false;
-    if (list.firstOf(at) === timestamp || list.lastOf(at) === timestamp) {
-      return true;
-    }
-    const cached = this.#cached;
-    if (
-      cached?.list !== list || cached.version !== list.version ||
-      cached.at !== at || this.#decoded === undefined
-    ) {
-      this.#decoded = decodeChunk(list.bytesOf(at));
-      this.#cached = { list, version: list.version, at };
-    }
-    const { timestamps } = this.#decoded;
-    return timestamps[lowerBound(timestamps, timestamp)] === timestamp;
-  }
+/** A key's heads on the seal worker, oldest first, all newer than its chunks. */
+interface Sealing {
+  readonly runs: SealingRun[];
+  /** Their points. */
+  points: number;
+  /** The context they were sent with. */
+  readonly context: SeriesContext;
 }
 
-/** A key's chunks and head; see the module documentation. */
-export class KeySeries {
+/**
+ * A key's chunks and head; see the module documentation. A full head may
+ * be sent to the seal worker (`seal_queue.ts`): until its chunk comes
+ * back it stays here as a sealing run, and anything but a put of a newer
+ * point or a count first encodes it here (`settle`).
+ */
+export class KeySeries implements SealOwner {
   /** Metric name. */
   readonly key: string;
-  readonly #head: Head;
+  #head: Head;
+  /** Heads on the seal worker, while there are any (one field a key, not three). */
+  #sealing: Sealing | undefined;
   readonly #chunks = new ChunkList();
   /** Head points at a second a chunk also holds (counted once). */
   #shadowed = 0;
@@ -94,7 +63,8 @@ export class KeySeries {
 
   /** Distinct seconds held. */
   get points(): number {
-    return this.#chunks.points + this.#head.length - this.#shadowed;
+    return this.#chunks.points + (this.#sealing?.points ?? 0) +
+      this.#head.length - this.#shadowed;
   }
 
   /** Stores a point (last write wins); returns 1 for a new second, else 0. */
@@ -109,6 +79,7 @@ export class KeySeries {
       this.#newest = timestamp;
       this.#headDay = day;
     } else {
+      this.settle();
       if (!head.upsert(timestamp, value)) added = 0;
       else if (context.holds(this.#chunks, timestamp)) {
         this.#shadowed++;
@@ -116,12 +87,77 @@ export class KeySeries {
       }
       this.#headDay = dayOf(head.last);
     }
-    if (head.length >= context.headLimit) this.seal(context);
+    if (head.length >= context.headLimit) this.#sealFull(context);
     return added;
+  }
+
+  /**
+   * Seals a full head: on the seal worker when it is a day's run of points
+   * newer than every other (the common seal), else here.
+   */
+  #sealFull(context: SeriesContext): void {
+    const head = this.#head;
+    const sealer = context.sealer;
+    const runs = this.#sealing?.runs;
+    const newest = runs === undefined
+      ? this.#chunks.last
+      : runs[runs.length - 1].head.last;
+    const first = head.timestampAt(0);
+    if (
+      sealer === undefined || this.#shadowed > 0 || first <= newest ||
+      dayOf(first) !== this.#headDay || !sealer.hasRoom(head.length)
+    ) {
+      this.seal(context);
+      return;
+    }
+    const sealing = this.#sealing ??= { runs: [], points: 0, context };
+    sealing.runs.push(sealer.send(this, head));
+    sealing.points += head.length;
+    this.#head = context.takeHead();
+  }
+
+  /** Takes the chunk of `run`, this key's oldest head on the seal worker. */
+  sealed(run: SealingRun, bytes: Uint8Array): void {
+    const sealing = this.#sealing as Sealing;
+    sealing.runs.shift();
+    sealing.points -= run.head.length;
+    if (sealing.runs.length === 0) this.#sealing = undefined;
+    this.#appendSealed(run.head, bytes, sealing.context);
+  }
+
+  /** Encodes here every head still on the seal worker, oldest first. */
+  settle(): void {
+    const sealing = this.#sealing;
+    if (sealing === undefined) return;
+    this.#sealing = undefined;
+    const { context } = sealing;
+    for (const run of sealing.runs) {
+      context.sealer?.forget(run);
+      const { head } = run;
+      const timestamps = context.timestamps.subarray(0, head.length);
+      const values = context.values.subarray(0, head.length);
+      head.copyTo(timestamps, values, 0);
+      this.#appendSealed(head, encodeChunk(timestamps, values), context);
+    }
+  }
+
+  /** Appends a sealed head's chunk, newer than every other, and frees the head. */
+  #appendSealed(head: Head, bytes: Uint8Array, context: SeriesContext): void {
+    const chunk = {
+      bytes,
+      first: head.timestampAt(0),
+      last: head.last,
+      count: head.length,
+      loaded: false,
+    };
+    this.#chunks.splice(this.#chunks.length, 0, [chunk]);
+    context.onWrite(this.key, chunk);
+    context.giveHead(head);
   }
 
   /** Whether a point at `timestamp` is held. */
   has(timestamp: number, context: SeriesContext): boolean {
+    this.settle();
     return this.#head.has(timestamp) ||
       context.holds(this.#chunks, timestamp);
   }
@@ -135,6 +171,7 @@ export class KeySeries {
     context: SeriesContext,
     joinBelow: number = Math.max(2, context.headLimit >>> 2),
   ): void {
+    this.settle();
     const head = this.#head;
     const length = head.length;
     if (length === 0) return;
@@ -171,6 +208,7 @@ export class KeySeries {
    * compaction merges them anyway.
    */
   sealEnded(before: number, context: SeriesContext): void {
+    this.settle();
     const head = this.#head;
     if (head.length === 0 || head.last >= before) return;
     const list = this.#chunks;
@@ -183,6 +221,7 @@ export class KeySeries {
 
   /** Makes room for `chunks` after the chunks held, so loading them does not grow the list piecemeal. */
   reserve(chunks: readonly LoadedChunk[]): void {
+    this.settle();
     let bytes = 0;
     for (const chunk of chunks) bytes += chunk.bytes.length;
     this.#chunks.reserve(chunks.length, bytes);
@@ -197,6 +236,7 @@ export class KeySeries {
    * or disagrees with its span and the chunk does not decode.
    */
   load(chunk: LoadedChunk, context: SeriesContext): number {
+    this.settle();
     const { bytes, first, last } = chunk;
     const header = chunkHeader(bytes);
     // A header that disagrees with the index: the points themselves tell.
@@ -239,6 +279,7 @@ export class KeySeries {
    * chunk of the day held went into the compaction's inputs.
    */
   adopt(day: number, chunks: readonly LoadedChunk[]): boolean {
+    this.settle();
     const list = this.#chunks;
     const start = list.findFrom(day * DAY_SECONDS);
     const end = list.findFrom((day + 1) * DAY_SECONDS);
@@ -270,6 +311,7 @@ export class KeySeries {
    * retention's reads cut it), so points are never re-encoded one by one.
    */
   dropBefore(before: number, context: SeriesContext): number {
+    this.settle();
     const held = this.points;
     const head = this.#head;
     // Old head points and rewrites go into the chunks first: counted once.
@@ -287,6 +329,7 @@ export class KeySeries {
 
   /** Hands `sink` the key and its head's points, through `context`'s scratch columns. */
   writeHead(sink: HeadSink, context: SeriesContext): void {
+    this.settle();
     const length = this.#head.length;
     const timestamps = context.timestamps.subarray(0, length);
     const values = context.values.subarray(0, length);
@@ -296,6 +339,7 @@ export class KeySeries {
 
   /** The head's points, copied; `undefined` when it is empty. */
   head(): Series | undefined {
+    this.settle();
     const length = this.#head.length;
     if (length === 0) return undefined;
     const timestamps = new Float64Array(length);
@@ -309,6 +353,7 @@ export class KeySeries {
    * range are skipped by their first and last timestamps.
    */
   read(from: number, to: number): Series {
+    this.settle();
     const list = this.#chunks;
     const head = this.#head;
     const headStart = head.lowerBound(from);

@@ -127,6 +127,8 @@ export interface ChunkedMemory {
    * compaction's inputs, which nothing newer of that day overrides.
    */
   adoptDay(day: number, chunks: readonly DayChunk[]): number;
+  /** Releases what it runs (a seal worker); called once the store closed. */
+  close(): void;
 }
 
 /** A chunk of a compaction's output, as {@link ChunkedMemory.adoptDay} takes it. */

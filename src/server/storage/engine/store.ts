@@ -18,9 +18,11 @@ import { MAX_CHUNK_POINTS } from "../chunk/chunk.ts";
 import { flatCopy } from "../../../internal/flat.ts";
 import type { Series, Storage, StorageSize, StoredPoint } from "../storage.ts";
 import type { ListedChunk } from "./chunk_list.ts";
-import { KeySeries, SeriesContext } from "./key_series.ts";
+import { KeySeries } from "./key_series.ts";
+import { SeriesContext } from "./series_context.ts";
 import { dayOf } from "./merge.ts";
 import { OnePointColumn } from "../one_point_column.ts";
+import { SealQueue } from "./seal_queue.ts";
 import type {
   ChunkedMemory,
   DayChunk,
@@ -48,6 +50,13 @@ export interface ChunkStoreOptions {
    */
   headPoints?: number;
   /**
+   * Encode full heads into chunks on a worker thread (`seal_queue.ts`),
+   * while the main thread goes on storing puts; {@link ChunkStore.close}
+   * ends it.
+   * @default {false}
+   */
+  sealWorker?: boolean;
+  /**
    * Keep each chunk sealed or rewritten until {@link ChunkStore.takeSealed}
    * takes it. `false` where nothing takes them (a store only in memory),
    * so they are not held twice.
@@ -62,6 +71,7 @@ export class ChunkStore implements Storage, ChunkedMemory {
   readonly #series = new Map<string, KeySeries | number>();
   readonly #singles = new OnePointColumn();
   readonly #context: SeriesContext;
+  readonly #sealer: SealQueue | undefined;
   readonly #maxKeys: number;
   readonly #maxPoints: number;
   #sealed: SealedChunk[] = [];
@@ -93,6 +103,7 @@ export class ChunkStore implements Storage, ChunkedMemory {
       );
     }
     const keep = options.keepSealed ?? true;
+    this.#sealer = options.sealWorker ? new SealQueue() : undefined;
     this.#context = new SeriesContext(
       headPoints,
       keep
@@ -103,6 +114,7 @@ export class ChunkStore implements Storage, ChunkedMemory {
           this.#sealedOfDay.set(sealed.day, day + 1);
         }
         : () => {},
+      this.#sealer,
     );
   }
 
@@ -227,14 +239,17 @@ export class ChunkStore implements Storage, ChunkedMemory {
     return gone;
   }
 
-  /** Nothing to release. */
-  close(): void {}
+  /** Encodes the heads on the seal worker here, and ends it. */
+  close(): void {
+    this.#sealer?.close();
+  }
 
   /**
    * Chunks sealed, or rewritten by a put into a sealed range, since the
    * last call, oldest first (always empty with `keepSealed: false`).
    */
   takeSealed(): SealedChunk[] {
+    this.#sealer?.settleAll();
     const taken = this.#sealed;
     this.#sealed = [];
     return taken;
@@ -306,6 +321,7 @@ export class ChunkStore implements Storage, ChunkedMemory {
 
   /** Chunks of UTC day `day` sealed or rewritten since the store was made. */
   sealedOfDay(day: number): number {
+    this.#sealer?.settleAll();
     return this.#sealedOfDay.get(day) ?? 0;
   }
 

@@ -144,6 +144,9 @@ export class FakeMemory implements ChunkedMemory {
     return 0;
   }
 
+  /** Nothing to release. */
+  close(): void {}
+
   #set(key: string, timestamp: number, value: number): void {
     let points = this.#points.get(key);
     if (points === undefined) this.#points.set(key, points = new Map());

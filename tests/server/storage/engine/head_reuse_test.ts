@@ -6,10 +6,8 @@
 
 import { assertEquals } from "@std/assert";
 import { Head } from "../../../../src/server/storage/engine/head.ts";
-import {
-  KeySeries,
-  SeriesContext,
-} from "../../../../src/server/storage/engine/key_series.ts";
+import { KeySeries } from "../../../../src/server/storage/engine/key_series.ts";
+import { SeriesContext } from "../../../../src/server/storage/engine/series_context.ts";
 
 Deno.test("an emptied head takes a point at a second it held before as a new point", () => {
   const head = new Head(4);

@@ -5,10 +5,8 @@
  */
 
 import { assertEquals } from "@std/assert";
-import {
-  KeySeries,
-  SeriesContext,
-} from "../../../../src/server/storage/engine/key_series.ts";
+import { KeySeries } from "../../../../src/server/storage/engine/key_series.ts";
+import { SeriesContext } from "../../../../src/server/storage/engine/series_context.ts";
 import { DAY_SECONDS } from "../../../../src/server/storage/engine/sealed.ts";
 
 function points(series: KeySeries): number[][] {

@@ -12,10 +12,8 @@ import {
   encodeChunk,
 } from "../../../../src/server/storage/chunk/chunk.ts";
 import type { ListedChunk } from "../../../../src/server/storage/engine/chunk_list.ts";
-import {
-  KeySeries,
-  SeriesContext,
-} from "../../../../src/server/storage/engine/key_series.ts";
+import { KeySeries } from "../../../../src/server/storage/engine/key_series.ts";
+import { SeriesContext } from "../../../../src/server/storage/engine/series_context.ts";
 import { DAY_SECONDS } from "../../../../src/server/storage/engine/sealed.ts";
 import type { Series } from "../../../../src/server/storage/storage.ts";
 import { Rng } from "../../../reliability/rng.ts";

@@ -23,10 +23,16 @@ export function openEngine(
   dir: string,
   options: EngineStoreOptions & ChunkStoreOptions = {},
 ): Promise<EngineStore> {
-  const { maxKeys, maxPoints, headPoints, ...engine } = options;
+  const { maxKeys, maxPoints, headPoints, sealWorker, ...engine } = options;
   return EngineStore.open(
     dir,
-    new ChunkStore({ maxKeys, maxPoints, headPoints }),
+    // Full heads encoded on the seal worker, as the server has them.
+    new ChunkStore({
+      maxKeys,
+      maxPoints,
+      headPoints,
+      sealWorker: sealWorker ?? true,
+    }),
     // Days compacted as soon as they are due: the tests are about what a
     // compaction does, not when (the server waits 10 s).
     { log: () => {}, compactionQuietMs: 0, ...engine },

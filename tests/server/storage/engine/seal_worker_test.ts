@@ -1,0 +1,123 @@
+/**
+ * Heads sealed on the seal worker (`seal_queue.ts`): their points read
+ * back while they are on their way and once they are back, a rewrite of
+ * one of them wins, and the chunks are the ones the main thread would
+ * have encoded.
+ */
+
+import { assertEquals } from "@std/assert";
+import { ChunkStore } from "../../../../src/server/storage/engine/store.ts";
+import {
+  DAY_SECONDS,
+  type SealedChunk,
+} from "../../../../src/server/storage/engine/sealed.ts";
+import { pairs } from "./expected_store.ts";
+
+const MIDNIGHT = 19_800 * DAY_SECONDS;
+const KEYS = 50;
+const PER_KEY = 400;
+
+/** Puts `PER_KEY` points of each of `KEYS` keys, interleaved, a turn at every 1,000. */
+async function fill(store: ChunkStore): Promise<void> {
+  for (let i = 0; i < PER_KEY; i++) {
+    for (let k = 0; k < KEYS; k++) {
+      store.upsert(`k${k}`, MIDNIGHT + 10 * i, (k * 31 + i) / 100);
+    }
+    if (i % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
+/** Waits until the worker had time to answer every message. */
+async function quiet(): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const summary = (chunks: readonly SealedChunk[]) =>
+  chunks.map((c) => [c.key, c.first, c.last, c.count, [...c.bytes]])
+    .sort((a, b) => `${a[0]}`.localeCompare(`${b[0]}`) || +a[1] - +b[1]);
+
+function expectedPairs(k: number): [number, number][] {
+  return Array.from(
+    { length: PER_KEY },
+    (_, i) => [MIDNIGHT + 10 * i, (k * 31 + i) / 100],
+  );
+}
+
+Deno.test("heads sealed on the worker read back on their way and once back, as the same chunks as sealed here", async () => {
+  const here = new ChunkStore({ headPoints: 8 });
+  const worker = new ChunkStore({ headPoints: 8, sealWorker: true });
+  try {
+    await fill(here);
+    await fill(worker);
+    // Some runs are still on their way: every point reads back now.
+    for (let k = 0; k < KEYS; k++) {
+      assertEquals(pairs(worker.get(`k${k}`)), expectedPairs(k));
+    }
+    await quiet();
+    for (let k = 0; k < KEYS; k++) {
+      assertEquals(pairs(worker.get(`k${k}`)), expectedPairs(k));
+    }
+    assertEquals(worker.size(), here.size());
+    assertEquals(summary(worker.takeSealed()), summary(here.takeSealed()));
+  } finally {
+    worker.close();
+  }
+});
+
+Deno.test("a rewrite of a point whose head is on the worker wins, and the point is counted once", async () => {
+  const store = new ChunkStore({ headPoints: 4, sealWorker: true });
+  try {
+    for (let i = 0; i < 8; i++) store.upsert("k", MIDNIGHT + i, i);
+    // Both full heads were sent; this rewrites a point of the first.
+    store.upsert("k", MIDNIGHT + 1, 100);
+    await quiet();
+    assertEquals(store.size(), { keys: 1, points: 8 });
+    assertEquals(
+      pairs(store.get("k")),
+      Array.from({ length: 8 }, (_, i) => [MIDNIGHT + i, i === 1 ? 100 : i]),
+    );
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("takeSealed right after the puts gives every full head's chunk, the worker's answers then dropped", async () => {
+  const store = new ChunkStore({ headPoints: 4, sealWorker: true });
+  try {
+    for (let i = 0; i < 9; i++) store.upsert("k", MIDNIGHT + i, i);
+    const taken = store.takeSealed();
+    assertEquals(taken.map((c) => [c.first - MIDNIGHT, c.count]), [[0, 4], [
+      4,
+      4,
+    ]]);
+    await quiet();
+    assertEquals(store.takeSealed(), []);
+    assertEquals(pairs(store.get("k")).length, 9);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("a worker ended after two idle seconds is started again by the next burst of seals", async () => {
+  const store = new ChunkStore({ headPoints: 8, sealWorker: true });
+  try {
+    await fill(store);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    for (let i = PER_KEY; i < 2 * PER_KEY; i++) {
+      for (let k = 0; k < KEYS; k++) {
+        store.upsert(`k${k}`, MIDNIGHT + 10 * i, (k * 31 + i) / 100);
+      }
+    }
+    await quiet();
+    for (let k = 0; k < KEYS; k++) {
+      const points = pairs(store.get(`k${k}`));
+      assertEquals(points.length, 2 * PER_KEY);
+      assertEquals(points.slice(0, PER_KEY), expectedPairs(k));
+    }
+    assertEquals(store.takeSealed().length, KEYS * 2 * PER_KEY / 8);
+  } finally {
+    store.close();
+  }
+});
