@@ -34,6 +34,19 @@ async function quiet(): Promise<void> {
   }
 }
 
+/** Runs `body` on a store sealing on the worker, closed after it. */
+async function withWorker(
+  headPoints: number,
+  body: (store: ChunkStore) => Promise<void>,
+): Promise<void> {
+  const store = new ChunkStore({ headPoints, sealWorker: true });
+  try {
+    await body(store);
+  } finally {
+    store.close();
+  }
+}
+
 const summary = (chunks: readonly SealedChunk[]) =>
   chunks.map((c) => [c.key, c.first, c.last, c.count, [...c.bytes]])
     .sort((a, b) => `${a[0]}`.localeCompare(`${b[0]}`) || +a[1] - +b[1]);
@@ -66,9 +79,8 @@ Deno.test("heads sealed on the worker read back on their way and once back, as t
   }
 });
 
-Deno.test("a rewrite of a point whose head is on the worker wins, and the point is counted once", async () => {
-  const store = new ChunkStore({ headPoints: 4, sealWorker: true });
-  try {
+Deno.test("a rewrite of a point whose head is on the worker wins, and the point is counted once", () =>
+  withWorker(4, async (store) => {
     for (let i = 0; i < 8; i++) store.upsert("k", MIDNIGHT + i, i);
     // Both full heads were sent; this rewrites a point of the first.
     store.upsert("k", MIDNIGHT + 1, 100);
@@ -78,14 +90,10 @@ Deno.test("a rewrite of a point whose head is on the worker wins, and the point 
       pairs(store.get("k")),
       Array.from({ length: 8 }, (_, i) => [MIDNIGHT + i, i === 1 ? 100 : i]),
     );
-  } finally {
-    store.close();
-  }
-});
+  }));
 
-Deno.test("takeSealed right after the puts gives every full head's chunk, the worker's answers then dropped", async () => {
-  const store = new ChunkStore({ headPoints: 4, sealWorker: true });
-  try {
+Deno.test("takeSealed right after the puts gives every full head's chunk, the worker's answers then dropped", () =>
+  withWorker(4, async (store) => {
     for (let i = 0; i < 9; i++) store.upsert("k", MIDNIGHT + i, i);
     const taken = store.takeSealed();
     assertEquals(taken.map((c) => [c.first - MIDNIGHT, c.count]), [[0, 4], [
@@ -95,14 +103,10 @@ Deno.test("takeSealed right after the puts gives every full head's chunk, the wo
     await quiet();
     assertEquals(store.takeSealed(), []);
     assertEquals(pairs(store.get("k")).length, 9);
-  } finally {
-    store.close();
-  }
-});
+  }));
 
-Deno.test("a worker ended after two idle seconds is started again by the next burst of seals", async () => {
-  const store = new ChunkStore({ headPoints: 8, sealWorker: true });
-  try {
+Deno.test("a worker ended after two idle seconds is started again by the next burst of seals", () =>
+  withWorker(8, async (store) => {
     await fill(store);
     await new Promise((resolve) => setTimeout(resolve, 2500));
     for (let i = PER_KEY; i < 2 * PER_KEY; i++) {
@@ -117,7 +121,4 @@ Deno.test("a worker ended after two idle seconds is started again by the next bu
       assertEquals(points.slice(0, PER_KEY), expectedPairs(k));
     }
     assertEquals(store.takeSealed().length, KEYS * 2 * PER_KEY / 8);
-  } finally {
-    store.close();
-  }
-});
+  }));
