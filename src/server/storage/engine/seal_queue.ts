@@ -80,6 +80,20 @@ export class SealQueue {
   #ends = new Uint32Array(64);
   #queuedRuns = 0;
   #queuedPoints = 0;
+  readonly #startAfter: number;
+  /** Points sealed here under a steady load since it last paused (`#post`). */
+  #steadyPoints = 0;
+  #lastSteady = -Infinity;
+
+  /**
+   * @param startAfter Points sealed on the main thread under a steady
+   * load (heads filling in batches, no pause of `IDLE_MS`) before the
+   * worker is started: a worker is a JS runtime of its own, whose start
+   * and warm-up (about 0.3 s of CPU) a short ingest does not pay back.
+   */
+  constructor(startAfter: number) {
+    this.#startAfter = startAfter;
+  }
 
   /** Whether a head of `points` points can be sent now. */
   hasRoom(points: number): boolean {
@@ -138,8 +152,8 @@ export class SealQueue {
     const points = this.#queuedPoints;
     this.#queuedRuns = this.#queuedPoints = 0;
     if (this.#failed || runs === 0) return;
-    if (this.#worker === undefined && runs < START_RUNS) {
-      // A light load: sealed here, no thread started for it.
+    if (this.#worker === undefined && !this.#steady(runs, points)) {
+      // A light load or a short one: sealed here, no thread started for it.
       for (let id = this.#firstQueued; id < this.#firstQueued + runs; id++) {
         this.#runs.get(id)?.owner.settle();
       }
@@ -157,6 +171,16 @@ export class SealQueue {
       job.values.buffer,
       job.ends.buffer,
     ]);
+  }
+
+  /** Whether heads are sealed steadily enough to start the worker. */
+  #steady(runs: number, points: number): boolean {
+    if (runs < START_RUNS) return false;
+    const now = performance.now();
+    if (now - this.#lastSteady > IDLE_MS) this.#steadyPoints = 0;
+    this.#lastSteady = now;
+    this.#steadyPoints += points;
+    return this.#steadyPoints > this.#startAfter;
   }
 
   #start(): Worker {

@@ -57,6 +57,12 @@ export interface ChunkStoreOptions {
    */
   sealWorker?: boolean;
   /**
+   * Points sealed under a steady load before the seal worker starts (see
+   * `SealQueue`); until then, and after it ended, heads are sealed here.
+   * @default {0}
+   */
+  sealWorkerAfter?: number;
+  /**
    * Keep each chunk sealed or rewritten until {@link ChunkStore.takeSealed}
    * takes it. `false` where nothing takes them (a store only in memory),
    * so they are not held twice.
@@ -103,7 +109,9 @@ export class ChunkStore implements Storage, ChunkedMemory {
       );
     }
     const keep = options.keepSealed ?? true;
-    this.#sealer = options.sealWorker ? new SealQueue() : undefined;
+    this.#sealer = options.sealWorker
+      ? new SealQueue(options.sealWorkerAfter ?? 0)
+      : undefined;
     this.#context = new SeriesContext(
       headPoints,
       keep

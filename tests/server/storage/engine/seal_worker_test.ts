@@ -5,8 +5,9 @@
  * have encoded.
  */
 
-import { assertEquals } from "@std/assert";
+import { assert, assertEquals } from "@std/assert";
 import { ChunkStore } from "../../../../src/server/storage/engine/store.ts";
+import { KeySeries } from "../../../../src/server/storage/engine/key_series.ts";
 import {
   DAY_SECONDS,
   type SealedChunk,
@@ -122,3 +123,34 @@ Deno.test("a worker ended after two idle seconds is started again by the next bu
     }
     assertEquals(store.takeSealed().length, KEYS * 2 * PER_KEY / 8);
   }));
+
+Deno.test("with sealWorkerAfter the worker starts only once that many points were sealed under a steady load", async () => {
+  const store = new ChunkStore({
+    headPoints: 8,
+    sealWorker: true,
+    sealWorkerAfter: KEYS * PER_KEY / 2,
+  });
+  // Told only of chunks the worker encoded.
+  const sealed = KeySeries.prototype.sealed;
+  let fromWorker = 0;
+  KeySeries.prototype.sealed = function (run, bytes) {
+    fromWorker++;
+    sealed.call(this, run, bytes);
+  };
+  try {
+    await fill(store);
+    await quiet();
+    assert(fromWorker > 0, "the worker never started");
+    // At most the heads of the second half of the points.
+    assert(
+      fromWorker <= KEYS * PER_KEY / 2 / 8,
+      `${fromWorker} from the worker`,
+    );
+    for (let k = 0; k < KEYS; k++) {
+      assertEquals(pairs(store.get(`k${k}`)), expectedPairs(k));
+    }
+  } finally {
+    KeySeries.prototype.sealed = sealed;
+    store.close();
+  }
+});
