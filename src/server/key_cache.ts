@@ -14,6 +14,7 @@ import { flatCopy } from "../internal/flat.ts";
 /** Slots of the table (a power of two). */
 const SLOTS = 1 << 14;
 const MASK = SLOTS - 1;
+const encoder = new TextEncoder();
 
 /** Where {@link keyHashStep} starts (FNV-1a's offset basis). */
 export const KEY_HASH_SEED = 0x811c9dc5 | 0;
@@ -30,11 +31,9 @@ export function keyHashStep(hash: number, code: number): number {
  */
 export class KeyCache {
   readonly #keys: (string | undefined)[] = new Array(SLOTS).fill(undefined);
-  /**
-   * The whole hash of each slot's key (its slot is the low bits): nearly
-   * every miss is told here, without reaching the key.
-   */
-  readonly #hashes = new Int32Array(SLOTS);
+  readonly #bytes: (Uint8Array | undefined)[] = new Array(SLOTS).fill(
+    undefined,
+  );
   /** The hash of the last key not found in each slot. */
   readonly #missed = new Int32Array(SLOTS);
 
@@ -49,15 +48,12 @@ export class KeyCache {
     hash: number,
   ): string | undefined {
     const slot = hash & MASK;
-    if (this.#hashes[slot] !== hash) return undefined;
-    // Compared with the key's own characters (ASCII, one a byte): a flat
-    // string is one object, where a copy of its bytes was two more to load.
-    const cached = this.#keys[slot];
+    const cached = this.#bytes[slot];
     if (cached === undefined || cached.length !== end - start) return undefined;
     for (let i = 0; i < cached.length; i++) {
-      if (cached.charCodeAt(i) !== bytes[start + i]) return undefined;
+      if (cached[i] !== bytes[start + i]) return undefined;
     }
-    return cached;
+    return this.#keys[slot];
   }
 
   /**
@@ -80,6 +76,6 @@ export class KeyCache {
       return;
     }
     this.#keys[slot] = flatCopy(key);
-    this.#hashes[slot] = hash;
+    this.#bytes[slot] = encoder.encode(key);
   }
 }
