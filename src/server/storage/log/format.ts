@@ -18,6 +18,7 @@
  * @module
  */
 
+import { releaseBuffer } from "../../../internal/release.ts";
 import { slide, withRoom } from "../../../internal/grow.ts";
 import { decodeUtf8, writeAscii } from "../../../internal/utf8.ts";
 import { crc32 } from "node:zlib";
@@ -101,10 +102,12 @@ export class FrameWriter {
   release(): void {
     if (this.#pointCount > 0) return;
     if (this.#buf.length > MAX_IDLE_CAPACITY) {
+      releaseBuffer(this.#buf);
       this.#buf = new Uint8Array(INITIAL_CAPACITY);
       this.#view = new DataView(this.#buf.buffer);
     }
     if (this.#spare.length > MAX_IDLE_CAPACITY) {
+      releaseBuffer(this.#spare);
       this.#spare = new Uint8Array(INITIAL_CAPACITY);
     }
   }
