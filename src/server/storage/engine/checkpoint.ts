@@ -10,6 +10,7 @@
  * @module
  */
 
+import { releaseBuffer } from "../../../internal/release.ts";
 import { encodeChunk } from "../chunk/chunk.ts";
 import type { Series } from "../storage.ts";
 import { expiredChunk, type ExpiryMark, writeExpiryMark } from "./expiry.ts";
@@ -339,10 +340,12 @@ export class CheckpointWriter {
   ): Promise<void> {
     const sequence = this.#nextSequence++;
     const path = segmentPath(this.#dir, day, sequence);
-    await writeAtomically(
-      path,
-      encodeSegment(chunks, { sequence, kind, replaces }),
-    );
+    const bytes = encodeSegment(chunks, { sequence, kind, replaces });
+    try {
+      await writeAtomically(path, bytes);
+    } finally {
+      releaseBuffer(bytes);
+    }
     let last = -Infinity;
     for (const chunk of chunks) last = Math.max(last, chunk.last);
     this.#segments.set(path, {

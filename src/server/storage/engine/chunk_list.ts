@@ -172,20 +172,25 @@ export class ChunkList {
   }
 
   /**
-   * After a splice that freed much (a compaction's chunks in place of the
-   * sealed ones, an expiry), arrays of the size held, plus the usual
-   * quarter to grow into: a list never keeps its largest size.
+   * After a splice that freed room (a compaction's chunks in place of the
+   * sealed ones, an expiry, a rewrite), arrays of the size held plus an
+   * eighth to grow into, once they hold more than the quarter a growth
+   * leaves: a list never keeps its largest size, and a compacted day's
+   * list (about two thirds of the bytes the sealed chunks took) does not
+   * keep the room of the chunks it replaced.
    */
   #giveBackSlack(): void {
     const used = this.#used;
-    if (this.#bytes.length > used + (used >>> 1) + 256) {
-      this.#bytes = this.#bytes.slice(0, used + Math.max(256, used >>> 2));
+    if (this.#bytes.length > used + Math.max(256, used >>> 2)) {
+      this.#bytes = this.#bytes.slice(0, used + Math.max(256, used >>> 3));
     }
     const fields = FIELDS * this.#length;
-    if (this.#index.length > fields + (fields >>> 1) + FIELDS * 4) {
+    if (
+      this.#index.length > fields + FIELDS * Math.max(4, this.#length >>> 2)
+    ) {
       this.#index = this.#index.slice(
         0,
-        fields + FIELDS * Math.max(4, this.#length >>> 2),
+        fields + FIELDS * Math.max(4, this.#length >>> 3),
       );
     }
   }

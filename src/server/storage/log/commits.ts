@@ -198,6 +198,8 @@ export class Commits {
     await this.#target.append(this.#frame.take(), points);
     if (this.#fsync === "batch") await this.sync();
     else this.#unsynced = true;
+    // No put came meanwhile: the burst's frame buffers are not kept.
+    if (this.#commit === undefined) this.#frame.release();
   }
 
   #syncIfNeeded(): void {

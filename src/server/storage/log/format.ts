@@ -18,6 +18,7 @@
  * @module
  */
 
+import { releaseBuffer } from "../../../internal/release.ts";
 import { slide, withRoom } from "../../../internal/grow.ts";
 import { decodeUtf8, writeAscii } from "../../../internal/utf8.ts";
 import { crc32 } from "node:zlib";
@@ -31,6 +32,8 @@ const POINT_BYTES = 16;
 const INITIAL_CAPACITY = 64 * 1024;
 /** A frame buffer past this is let go after its frame, not kept for the next. */
 const MAX_KEPT_CAPACITY = 16 * 1024 * 1024;
+/** A frame buffer past this is let go once the puts pause (`release`). */
+const MAX_IDLE_CAPACITY = 1024 * 1024;
 const encoder = new TextEncoder();
 
 /**
@@ -88,6 +91,25 @@ export class FrameWriter {
     this.#length = FRAME_HEADER_BYTES;
     this.#pointCount = 0;
     return frame;
+  }
+
+  /**
+   * While no point waits for a frame, lets go of a buffer past 1 MB: a
+   * burst of puts grows both to its largest frame (megabytes), which a
+   * steady load reuses but a server gone quiet would keep for good. The
+   * frame taken last must be written by then.
+   */
+  release(): void {
+    if (this.#pointCount > 0) return;
+    if (this.#buf.length > MAX_IDLE_CAPACITY) {
+      releaseBuffer(this.#buf);
+      this.#buf = new Uint8Array(INITIAL_CAPACITY);
+      this.#view = new DataView(this.#buf.buffer);
+    }
+    if (this.#spare.length > MAX_IDLE_CAPACITY) {
+      releaseBuffer(this.#spare);
+      this.#spare = new Uint8Array(INITIAL_CAPACITY);
+    }
   }
 
   /** Space is reserved by `appendPoints`. */

@@ -3,7 +3,8 @@
  * "Compaction"): each due UTC day (`plan.ts`) has its segments merged into
  * one of chunks of up to 8,640 points on a worker thread, a day at a time, in
  * batches of days that share the directory fsyncs (a backfill's many
- * small days).
+ * small days). The worker is ended after each batch, so its heap is not
+ * kept while the outputs are put in place, nor between compactions.
  *
  * The inputs are each day's segments listed at one moment, between two
  * file tasks of the checkpoint writer; the output's sequence is reserved
@@ -20,6 +21,7 @@
  * @module
  */
 
+import { releaseBuffer } from "../../../../internal/release.ts";
 import { syncDirectory } from "../../log/files.ts";
 import { plural } from "../../../../internal/plural.ts";
 import type { CheckpointWriter, SegmentOnDisk } from "../checkpoint.ts";
@@ -229,7 +231,6 @@ export class Compactor {
         `warning: compaction of ${this.#target.dir} stopped: ${error}`,
       );
     } finally {
-      this.#worker.close();
       this.#wakeForWaiting();
     }
   }
@@ -273,6 +274,11 @@ export class Compactor {
       })));
     } catch (error) {
       await this.#failure(jobs[0], error);
+    } finally {
+      // Its heap (tens of MB for a day of 1,000 keys) goes now, not after
+      // the installing and whatever batch follows: a worker starts in
+      // milliseconds, a batch takes about a second.
+      this.#worker.close();
     }
     const done: [DayJob, CompactionOutput][] = [];
     for (const [i, result] of results.entries()) {
@@ -288,6 +294,9 @@ export class Compactor {
     for (const job of jobs) {
       if (!installed.has(job)) await Deno.remove(job.temp).catch(() => {});
     }
+    // Memory took its chunks (copied) or never will: a day's megabytes go
+    // now, not at a collection that a quiet server may not run.
+    for (const [, output] of done) releaseBuffer(output.segment);
     if (installed.size > 0) {
       this.#failures.worked(() => `compaction of ${dir} works again`);
     }

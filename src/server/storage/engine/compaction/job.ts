@@ -8,6 +8,7 @@
  * @module
  */
 
+import { releaseBuffer } from "../../../../internal/release.ts";
 import type { ExpiryMark } from "../expiry.ts";
 import { writeSynced } from "../files.ts";
 import { decodeSegment, encodeSegment } from "../segment_format.ts";
@@ -41,7 +42,7 @@ export interface CompactionOutput {
    * The output's bytes, as written: the main side can put its chunks in
    * memory without reading the file back.
    */
-  readonly segment: Uint8Array;
+  readonly segment: Uint8Array<ArrayBuffer>;
 }
 
 /**
@@ -56,9 +57,11 @@ export async function runCompaction(
   job: CompactionJob,
 ): Promise<CompactionOutput> {
   const inputs: DayInput[] = [];
+  const files: Uint8Array<ArrayBuffer>[] = [];
   let inputBytes = 0;
   for (const { path, sequence } of job.inputs) {
     const file = await Deno.readFile(path);
+    files.push(file);
     inputBytes += file.length;
     const { footer, records, damage } = decodeSegment(file);
     if (damage.length > 0 || footer?.sequence !== sequence) {
@@ -68,6 +71,8 @@ export async function runCompaction(
     inputs.push({ sequence, records });
   }
   const day = compactDay(inputs, job.mark);
+  // Its chunks are encoded afresh: the inputs go before the output is built.
+  for (const file of files) releaseBuffer(file);
   const bytes = encodeSegment(day.chunks, {
     sequence: job.sequence,
     kind: "segment",

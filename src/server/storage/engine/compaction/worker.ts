@@ -30,7 +30,7 @@ port.onmessage = async ({ data }) => {
   }
   // The outputs' bytes move to the main side, not copied.
   const transfer = results.flatMap((result) =>
-    "output" in result ? [result.output.segment.buffer as ArrayBuffer] : []
+    "output" in result ? [result.output.segment.buffer] : []
   );
   port.postMessage({ results }, transfer);
 };
