@@ -63,7 +63,7 @@ export class Server {
         "run",
         "--quiet",
         // As `deno task serve`, the installed command and the binary run it.
-        "--v8-flags=--max-semi-space-size=4,--no-memory-pool-share-memory-on-teardown",
+        "--v8-flags=--max-semi-space-size=4",
         "--allow-net=127.0.0.1",
         "--allow-read",
         "--allow-write",
