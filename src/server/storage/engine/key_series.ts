@@ -8,12 +8,7 @@
  * @module
  */
 
-import {
-  type ChunkHeader,
-  chunkHeader,
-  decodeChunk,
-  encodeChunk,
-} from "../chunk/chunk.ts";
+import { type ChunkHeader, chunkHeader, decodeChunk } from "../chunk/chunk.ts";
 import { lowerBound } from "../range.ts";
 import type { Series } from "../storage.ts";
 import { ChunkList, type ListedChunk } from "./chunk_list.ts";
@@ -122,7 +117,15 @@ export class KeySeries implements SealOwner {
     sealing.runs.shift();
     sealing.points -= run.head.length;
     if (sealing.runs.length === 0) this.#sealing = undefined;
-    this.#appendSealed(run.head, bytes, sealing.context);
+    const { head } = run;
+    this.#append({
+      bytes,
+      first: head.timestampAt(0),
+      last: head.last,
+      count: head.length,
+      loaded: false,
+    }, sealing.context);
+    sealing.context.giveHead(head);
   }
 
   /** Encodes here every head still on the seal worker, oldest first. */
@@ -137,22 +140,18 @@ export class KeySeries implements SealOwner {
       const timestamps = context.timestamps.subarray(0, head.length);
       const values = context.values.subarray(0, head.length);
       head.copyTo(timestamps, values, 0);
-      this.#appendSealed(head, encodeChunk(timestamps, values), context);
+      this.#append(
+        encodeRun({ timestamps, values }, 0, head.length, false),
+        context,
+      );
+      context.giveHead(head);
     }
   }
 
-  /** Appends a sealed head's chunk, newer than every other, and frees the head. */
-  #appendSealed(head: Head, bytes: Uint8Array, context: SeriesContext): void {
-    const chunk = {
-      bytes,
-      first: head.timestampAt(0),
-      last: head.last,
-      count: head.length,
-      loaded: false,
-    };
+  /** Appends `chunk`, newer than every chunk held, and tells `context`. */
+  #append(chunk: ListedChunk, context: SeriesContext): void {
     this.#chunks.splice(this.#chunks.length, 0, [chunk]);
     context.onWrite(this.key, chunk);
-    context.giveHead(head);
   }
 
   /** Whether a point at `timestamp` is held. */
@@ -184,9 +183,10 @@ export class KeySeries implements SealOwner {
       dayOf(timestamps[0]) === this.#headDay
     ) {
       // The common seal: a day's run of points newer than every chunk.
-      const chunk = encodeRun({ timestamps, values }, 0, length, false);
-      list.splice(list.length, 0, [chunk]);
-      context.onWrite(this.key, chunk);
+      this.#append(
+        encodeRun({ timestamps, values }, 0, length, false),
+        context,
+      );
     } else {
       mergeRun(list, { timestamps, values }, {
         limit: context.chunkLimit,
