@@ -12,7 +12,10 @@
 import { backoffDelay } from "../../../internal/backoff.ts";
 import { delay } from "../../../internal/delay.ts";
 import { IdleDeadline } from "../../../internal/idle_deadline.ts";
-import { HttpClient } from "../../../internal/http_client.ts";
+import {
+  type ClientRequest,
+  HttpClient,
+} from "../../../internal/http_client.ts";
 import { StorageRefusal } from "../storage.ts";
 
 /** First retry after about this long; each later one doubles it. */
@@ -242,12 +245,7 @@ export class VictoriaMetricsHttp {
    * pieces go to `ok`; any other answer throws, quoting its body.
    */
   async #exchange(
-    request: {
-      method: "GET" | "POST";
-      url: URL;
-      headers: Record<string, string>;
-      body?: Uint8Array;
-    },
+    request: Omit<ClientRequest, "maxBodyBytes" | "timeoutMs">,
     label: string,
     ok: (piece: Uint8Array) => void,
   ): Promise<void> {
