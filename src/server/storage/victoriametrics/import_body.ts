@@ -14,7 +14,7 @@ import {
   writeInteger,
   writePythonFloat,
 } from "../../../protocol/number_bytes.ts";
-import { withRoom } from "../../../internal/grow.ts";
+import { replacementLength, withRoom } from "../../../internal/grow.ts";
 import type { RequestWrites } from "./batch.ts";
 import { slotMs } from "./order.ts";
 
@@ -34,11 +34,21 @@ const SECOND_CACHE = 64;
 /** Digits of a millisecond's whole seconds, at most. */
 const SECOND_DIGITS = 16;
 
-/** The import body for `request` (with its slots planned). */
-export function encodeImport(request: RequestWrites): Uint8Array<ArrayBuffer> {
+/**
+ * The import body for `request` (with its slots planned), written into
+ * `spare` (the buffer of a body no longer in use) when it is large enough,
+ * else into a new buffer.
+ */
+export function encodeImport(
+  request: RequestWrites,
+  spare?: Uint8Array<ArrayBuffer>,
+): Uint8Array<ArrayBuffer> {
   const { keys, starts, ends, seconds, values, slots } = request;
   // About 30 bytes a point for usual values; grown when a line needs more.
-  let buf = new Uint8Array(seconds.length * 32 + keys.length * LINE_BYTES);
+  const size = seconds.length * 32 + keys.length * LINE_BYTES;
+  let buf = spare !== undefined && spare.length >= size
+    ? spare
+    : new Uint8Array(replacementLength(spare?.length ?? 0, size));
   let at = 0;
   const digits = new SecondDigits();
   for (let k = 0; k < keys.length; k++) {

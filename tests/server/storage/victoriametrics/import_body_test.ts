@@ -54,3 +54,23 @@ Deno.test("import body: every value reads back exactly as JSON, keys of any size
     values.map((_, i) => (1 + i) * 1000 - 999 + i % 1000),
   );
 });
+
+Deno.test("import body: written into a spare buffer of old bytes, the same body", () => {
+  const request: RequestWrites = {
+    keys: ["k", "other"],
+    starts: new Int32Array([0, 2]),
+    ends: new Int32Array([2, 3]),
+    seconds: new Float64Array([1150864247, 1150864248, 7]),
+    values: new Float64Array([0.25, 3, -1]),
+    slots: new Int32Array([1, 2, 3]),
+  };
+  const expected = decode(encodeImport(request));
+  const spare = new Uint8Array(4096).fill(0x7b);
+  const body = encodeImport(request, spare);
+  assertEquals(decode(body), expected);
+  assertEquals(body.buffer, spare.buffer);
+  // A spare too small for the request is not used.
+  const small = new Uint8Array(8).fill(0x7b);
+  assertEquals(decode(encodeImport(request, small)), expected);
+  assertEquals([...small], new Array(8).fill(0x7b));
+});
