@@ -43,6 +43,22 @@ export function withRoom<T extends GrowableArray>(
 }
 
 /**
+ * The length of a new buffer for `needed` elements that replaces a reused
+ * one of `spare` elements found too short: an eighth longer than the
+ * spare at least, so that needs a little larger again fit without another.
+ *
+ * @example
+ * ```ts
+ * import { replacementLength } from "./grow.ts";
+ *
+ * console.log(replacementLength(800, 810)); // 900
+ * ```
+ */
+export function replacementLength(spare: number, needed: number): number {
+  return Math.max(needed, spare + (spare >>> 3));
+}
+
+/**
  * A sliding read window: moves the unread bytes `buf[start, end)` to the
  * front so that `room` bytes fit after them, in `buf` when it is large
  * enough, else in a new buffer of `max(end - start + room, limit)` bytes

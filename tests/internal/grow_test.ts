@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";
-import { slide, withRoom } from "../../src/internal/grow.ts";
+import { replacementLength, slide, withRoom } from "../../src/internal/grow.ts";
 
 /** A value for element `i` that no shift by one can fake. */
 const mark = (i: number): number => (i * 7 + 3) % 251;
@@ -109,4 +109,10 @@ Deno.test("slide grows to exactly the bytes needed when the limit is 0", () => {
   const same = slide(buf, 6, 10, 6);
   assertStrictEquals(same, buf);
   assertEquals([...same.subarray(0, 4)], [6, 7, 8, 9]);
+});
+
+Deno.test("replacementLength is an eighth more than the spare, or the need when larger", () => {
+  assertEquals(replacementLength(800, 810), 900);
+  assertEquals(replacementLength(800, 1000), 1000);
+  assertEquals(replacementLength(0, 5), 5);
 });

@@ -9,7 +9,7 @@
  */
 
 import { flatCopy } from "../../../internal/flat.ts";
-import { withRoom } from "../../../internal/grow.ts";
+import { replacementLength, withRoom } from "../../../internal/grow.ts";
 import type { StoredPoint } from "../storage.ts";
 
 /** Points a request's columns start with room for. */
@@ -24,22 +24,22 @@ export interface RequestWrites {
   /** Metric names, in the order they were first put. */
   readonly keys: readonly string[];
   /** Where each key's writes start. */
-  readonly starts: Int32Array;
+  readonly starts: Int32Array<ArrayBuffer>;
   /** Where each key's writes end. */
-  readonly ends: Int32Array;
+  readonly ends: Int32Array<ArrayBuffer>;
   /** Each write's second. */
-  readonly seconds: Float64Array;
+  readonly seconds: Float64Array<ArrayBuffer>;
   /** The last value put to it. */
-  readonly values: Float64Array;
+  readonly values: Float64Array<ArrayBuffer>;
   /** Its slot (see `order.ts`), set by `RecentWrites.plan`. */
-  readonly slots: Int32Array;
+  readonly slots: Int32Array<ArrayBuffer>;
 }
 
 /** The puts of one import request, gathered as they come. */
 export class BatchBuilder {
   /** Each key's number. */
   readonly #numbers = new Map<string, number>();
-  readonly #keys: string[] = [];
+  #keys: string[] = [];
   /** Per key: points, last second put, whether seconds came ascending. */
   readonly #counts: number[] = [];
   readonly #lastSeconds: number[] = [];
@@ -92,20 +92,37 @@ export class BatchBuilder {
 
   /**
    * The writes grouped by key, keys in first-seen order; within a key,
-   * one write per second (the last), seconds ascending.
+   * one write per second (the last), seconds ascending. Its columns are
+   * written in those of `room` (a request that settled, which nothing
+   * uses any more) where they are large enough. Empties the builder for
+   * the next request: its columns keep their room. Columns reused, not
+   * zero-filled anew for each request, cut a front-end's page faults.
    */
-  finish(): RequestWrites {
+  finish(room?: RequestWrites): RequestWrites {
     const keys = this.#keys.length;
-    const starts = new Int32Array(keys);
-    const ends = new Int32Array(keys);
+    const points = this.#points;
+    const starts = reuse<Int32Array<ArrayBuffer>>(
+      room?.starts,
+      keys,
+      Int32Array,
+    );
+    const ends = reuse<Int32Array<ArrayBuffer>>(room?.ends, keys, Int32Array);
     for (let k = 0, at = 0; k < keys; k++) {
       starts[k] = ends[k] = at;
       at += this.#counts[k];
     }
-    const seconds = new Float64Array(this.#points);
-    const values = new Float64Array(this.#points);
+    const seconds = reuse<Float64Array<ArrayBuffer>>(
+      room?.seconds,
+      points,
+      Float64Array,
+    );
+    const values = reuse<Float64Array<ArrayBuffer>>(
+      room?.values,
+      points,
+      Float64Array,
+    );
     // A stable counting sort by key: each key's points keep their order.
-    for (let i = 0; i < this.#points; i++) {
+    for (let i = 0; i < points; i++) {
       const to = ends[this.#keyOf[i]]++;
       seconds[to] = this.#seconds[i];
       values[to] = this.#values[i];
@@ -115,15 +132,44 @@ export class BatchBuilder {
         ends[k] = sortKeepingLast(seconds, values, starts[k], ends[k]);
       }
     }
-    return {
+    const request = {
       keys: this.#keys,
       starts,
       ends,
       seconds,
       values,
-      slots: new Int32Array(this.#points),
+      slots: reuse<Int32Array<ArrayBuffer>>(room?.slots, points, Int32Array),
     };
+    this.#numbers.clear();
+    this.#keys = [];
+    this.#counts.length = 0;
+    this.#lastSeconds.length = 0;
+    this.#ascending.length = 0;
+    this.#points = 0;
+    return request;
   }
+}
+
+/**
+ * A column of `length` elements: a view of `room`'s buffer (its old
+ * contents stay until overwritten) when it is large enough, else a view
+ * of a new one (see {@link replacementLength}).
+ */
+function reuse<T extends Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(
+  room: T | undefined,
+  length: number,
+  Kind: {
+    new (buffer: ArrayBuffer, offset: number, length: number): T;
+    new (length: number): T;
+  },
+): T {
+  const spare = room === undefined
+    ? 0
+    : room.buffer.byteLength / room.BYTES_PER_ELEMENT;
+  const buffer = room !== undefined && spare >= length
+    ? room.buffer
+    : new Kind(replacementLength(spare, length)).buffer;
+  return new Kind(buffer, 0, length);
 }
 
 /**

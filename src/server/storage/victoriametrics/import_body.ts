@@ -14,7 +14,7 @@ import {
   writeInteger,
   writePythonFloat,
 } from "../../../protocol/number_bytes.ts";
-import { withRoom } from "../../../internal/grow.ts";
+import { replacementLength, withRoom } from "../../../internal/grow.ts";
 import type { RequestWrites } from "./batch.ts";
 import { slotMs } from "./order.ts";
 
@@ -34,11 +34,21 @@ const SECOND_CACHE = 64;
 /** Digits of a millisecond's whole seconds, at most. */
 const SECOND_DIGITS = 16;
 
-/** The import body for `request` (with its slots planned). */
-export function encodeImport(request: RequestWrites): Uint8Array<ArrayBuffer> {
+/**
+ * The import body for `request` (with its slots planned), written into
+ * `spare` (the buffer of a body no longer in use) when it is large enough,
+ * else into a new buffer.
+ */
+export function encodeImport(
+  request: RequestWrites,
+  spare?: Uint8Array<ArrayBuffer>,
+): Uint8Array<ArrayBuffer> {
   const { keys, starts, ends, seconds, values, slots } = request;
   // About 30 bytes a point for usual values; grown when a line needs more.
-  let buf = new Uint8Array(seconds.length * 32 + keys.length * LINE_BYTES);
+  const size = seconds.length * 32 + keys.length * LINE_BYTES;
+  let buf = spare !== undefined && spare.length >= size
+    ? spare
+    : new Uint8Array(replacementLength(spare?.length ?? 0, size));
   let at = 0;
   const digits = new SecondDigits();
   for (let k = 0; k < keys.length; k++) {
@@ -105,10 +115,16 @@ class SecondDigits {
 
   /** Writes `slotMs(second, slot)` at `buf[at]`; returns the offset after. */
   write(buf: Uint8Array, at: number, second: number, slot: number): number {
-    const ms = slotMs(second, slot);
-    const whole = Math.floor(ms / 1000);
-    const within = ms - whole * 1000;
-    if (whole < 1) return writeInteger(buf, at, ms);
+    // slotMs is (second - 1) * 1000 + slot + 1: its whole seconds and the
+    // millisecond within come without a division of a double (seconds are
+    // whole, slots below 1000).
+    let whole = second - 1;
+    let within = slot + 1;
+    if (within === 1000) {
+      whole = second;
+      within = 0;
+    }
+    if (whole < 1) return writeInteger(buf, at, slotMs(second, slot));
     const cached = whole & (SECOND_CACHE - 1);
     const from = cached * SECOND_DIGITS;
     if (this.#seconds[cached] !== whole) {
@@ -118,9 +134,12 @@ class SecondDigits {
     const length = this.#lengths[cached];
     for (let i = 0; i < length; i++) buf[at + i] = this.#digits[from + i];
     at += length;
-    buf[at] = DIGIT_0 + Math.floor(within / 100);
-    buf[at + 1] = DIGIT_0 + Math.floor(within / 10) % 10;
-    buf[at + 2] = DIGIT_0 + within % 10;
+    const hundreds = (within / 100) | 0;
+    const rest = within - hundreds * 100;
+    const tens = (rest / 10) | 0;
+    buf[at] = DIGIT_0 + hundreds;
+    buf[at + 1] = DIGIT_0 + tens;
+    buf[at + 2] = DIGIT_0 + rest - tens * 10;
     return at + 3;
   }
 }

@@ -65,6 +65,16 @@ export class Importer {
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Requests sent and not settled yet. */
   #inFlight = 0;
+  /**
+   * Builders emptied by sending their requests, and the columns and
+   * bodies of requests that settled: the next requests are gathered and
+   * written in them, not in arrays zero-filled anew (at most `maxInFlight`
+   * of each, from requests of at most `maxBatchPoints` points, let go
+   * once nothing is queued or in flight).
+   */
+  readonly #spareBatches: BatchBuilder[] = [];
+  readonly #spareBodies: Uint8Array<ArrayBuffer>[] = [];
+  readonly #spareRequests: RequestWrites[] = [];
   /** Settles once the last request sent has settled. */
   #settled: Promise<void> = Promise.resolve();
   #closed = false;
@@ -120,7 +130,10 @@ export class Importer {
       last === undefined ||
       last.batch.points + points.length > this.#options.maxBatchPoints
     ) {
-      last = { batch: new BatchBuilder(), puts: [] };
+      last = {
+        batch: this.#spareBatches.pop() ?? new BatchBuilder(),
+        puts: [],
+      };
       this.#queue.push(last);
     }
     last.batch.add(points);
@@ -185,9 +198,16 @@ export class Importer {
     if (next === undefined) return;
     const size = next.batch.points;
     this.#inFlight++;
-    const request = next.batch.finish();
+    const request = next.batch.finish(this.#spareRequests.pop());
+    const { maxInFlight, maxBatchPoints } = this.#options;
+    // A put larger than a request grew its arrays: they are let go.
+    const usual = size <= maxBatchPoints;
+    if (usual && this.#spareBatches.length < maxInFlight) {
+      this.#spareBatches.push(next.batch);
+    }
     this.#options.plan(request);
-    const result = this.#options.send(encodeImport(request));
+    const body = encodeImport(request, this.#spareBodies.pop());
+    const result = this.#options.send(body);
     const previous = this.#settled;
     this.#settled = (async () => {
       const error = await result;
@@ -195,11 +215,22 @@ export class Importer {
       this.#inFlight--;
       this.#budget.release(size);
       this.#options.settled(request, size, error);
+      // Nothing holds them once settled.
+      if (usual && this.#spareBodies.length < maxInFlight) {
+        this.#spareBodies.push(new Uint8Array(body.buffer));
+        this.#spareRequests.push(request);
+      }
       for (const put of next.puts) {
         if (error === undefined) put.resolve();
         else put.reject(error);
       }
       this.#schedule();
+      if (this.#inFlight === 0 && this.#queue.length === 0) {
+        // Idle: an idle front-end holds no arrays for requests to come.
+        this.#spareBatches.length = 0;
+        this.#spareBodies.length = 0;
+        this.#spareRequests.length = 0;
+      }
     })();
   }
 }

@@ -63,3 +63,29 @@ Deno.test("batch: a key sliced from a long request is kept as a copy with the sa
   builder.add([{ key, timestamp: 1, value: 1 }]);
   assertEquals(builder.finish().keys, ["k".repeat(40)]);
 });
+
+Deno.test("batch: a builder emptied by finish, and columns of a settled request reused, give the next request exactly", () => {
+  const points = (round: number, keys: number, count: number) =>
+    Array.from({ length: count }, (_, i) => ({
+      key: `r${round}k${i % keys}`,
+      // Descending in the first round, so its columns were sorted.
+      timestamp: round === 0 ? count - i : i + 1,
+      value: round * 1000 + i,
+    }));
+  const builder = new BatchBuilder();
+  builder.add(points(0, 5, 9000));
+  const first = builder.finish();
+  assertEquals(builder.points, 0);
+  builder.add(points(1, 3, 100));
+  const reused = builder.finish(first);
+  const fresh = new BatchBuilder();
+  fresh.add(points(1, 3, 100));
+  const expected = fresh.finish();
+  assertEquals(reused.keys, expected.keys);
+  for (const column of ["starts", "ends", "seconds", "values"] as const) {
+    assertEquals([...reused[column]], [...expected[column]], column);
+  }
+  assertEquals(reused.slots.length, expected.slots.length);
+  // The first request's memory was reused, not a new array.
+  assertEquals(reused.seconds.buffer, first.seconds.buffer);
+});

@@ -1,6 +1,7 @@
 import { assertEquals } from "@std/assert";
 import { encodeImport } from "../../../../src/server/storage/victoriametrics/import_body.ts";
 import type { RequestWrites } from "../../../../src/server/storage/victoriametrics/batch.ts";
+import { slotMs } from "../../../../src/server/storage/victoriametrics/order.ts";
 
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
@@ -53,4 +54,41 @@ Deno.test("import body: every value reads back exactly as JSON, keys of any size
     line.timestamps,
     values.map((_, i) => (1 + i) * 1000 - 999 + i % 1000),
   );
+});
+
+Deno.test("import body: written into a spare buffer of old bytes, the same body", () => {
+  const request: RequestWrites = {
+    keys: ["k", "other"],
+    starts: new Int32Array([0, 2]),
+    ends: new Int32Array([2, 3]),
+    seconds: new Float64Array([1150864247, 1150864248, 7]),
+    values: new Float64Array([0.25, 3, -1]),
+    slots: new Int32Array([1, 2, 3]),
+  };
+  const expected = decode(encodeImport(request));
+  const spare = new Uint8Array(4096).fill(0x7b);
+  const body = encodeImport(request, spare);
+  assertEquals(decode(body), expected);
+  assertEquals(body.buffer, spare.buffer);
+  // A spare too small for the request is not used.
+  const small = new Uint8Array(8).fill(0x7b);
+  assertEquals(decode(encodeImport(request, small)), expected);
+  assertEquals([...small], new Array(8).fill(0x7b));
+});
+
+Deno.test("import body: every slot of a second is written at its slotMs millisecond", () => {
+  const slots = Array.from({ length: 1000 }, (_, i) => i);
+  for (const second of [1, 2, 1000, 1150864247, 4102444800]) {
+    const request: RequestWrites = {
+      keys: ["k"],
+      starts: new Int32Array([0]),
+      ends: new Int32Array([1000]),
+      // One second per slot: seconds ascend, the slot does the rest.
+      seconds: new Float64Array(slots.map((i) => second + i)),
+      values: new Float64Array(1000),
+      slots: new Int32Array(slots),
+    };
+    const line = JSON.parse(decode(encodeImport(request)));
+    assertEquals(line.timestamps, slots.map((i) => slotMs(second + i, i)));
+  }
 });
