@@ -46,7 +46,7 @@ export interface CheckpointState {
    * first-seen order (none where all its points are sealed), as the bytes
    * of a heads file (`heads_format.ts`).
    */
-  readonly heads: Uint8Array;
+  readonly heads: Uint8Array<ArrayBuffer>;
 }
 
 /**
@@ -137,7 +137,7 @@ const ENCODED_KEYS_PER_TURN = 1000;
 export function checkpointHeads(
   memory: ChunkedMemory,
   chunked: boolean,
-): Uint8Array {
+): Uint8Array<ArrayBuffer> {
   const writer = new HeadsWriter(
     HEADS_BLOCK_BYTES,
     chunked ? CHUNKED_HEAD_POINTS : Infinity,
@@ -372,10 +372,21 @@ export class CheckpointWriter {
     await this.#watched.add(path);
   }
 
-  /** Writes checkpoint `wal`, then deletes what it covers. */
-  async #writeCheckpoint(wal: number, heads: Uint8Array): Promise<void> {
+  /**
+   * Writes checkpoint `wal`, then deletes what it covers. The heads'
+   * buffer (about 9 B a head point, half a megabyte at 1,000 keys) is
+   * freed once written, not at a later GC.
+   */
+  async #writeCheckpoint(
+    wal: number,
+    heads: Uint8Array<ArrayBuffer>,
+  ): Promise<void> {
     const path = checkpointPath(this.#dir, wal);
-    await writeAtomically(path, heads);
+    try {
+      await writeAtomically(path, heads);
+    } finally {
+      releaseBuffer(heads);
+    }
     await this.#watched.add(path);
     await this.#removeCovered(wal);
   }
