@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "@std/assert";
-import { LineReader } from "../../src/server/line_reader.ts";
+import { LineReader, newlineAt } from "../../src/server/line_reader.ts";
 import { assertSameLines } from "../helpers/same_lines.ts";
 import { Rng } from "../reliability/rng.ts";
 
@@ -124,4 +124,24 @@ Deno.test("LineReader gives back every line of 6 MiB read in odd pieces, across 
     for (const line of taken) got.push(line);
   }
   assertSameLines(got.map(String), lines, `${reads} reads`);
+});
+
+Deno.test("newlineAt finds the first newline from every offset to every end, wherever words begin", () => {
+  // Newlines at every position of a word, next to bytes whose XOR with
+  // `\n` borrows (0x0b, 0x09, 0x8a, 0x00) in the has-zero-byte test.
+  const bytes = new Uint8Array(40);
+  const pattern = [0x0b, 0x0a, 0x09, 0x8a, 0x00, 0x0a, 0x0a, 0x41, 0x0b, 0x0b];
+  for (let i = 0; i < 32; i++) bytes[i] = pattern[i % pattern.length];
+  for (let i = 32; i < 40; i++) bytes[i] = 0x0b;
+  bytes[38] = NL;
+  const words = new Uint32Array(bytes.buffer, 0, bytes.length >>> 2);
+  let checked = 0;
+  for (let from = 0; from <= bytes.length; from++) {
+    for (let end = from; end <= bytes.length; end++) {
+      const found = bytes.subarray(0, end).indexOf(NL, from);
+      assertEquals(newlineAt(bytes, words, from, end), found, `${from}-${end}`);
+      checked++;
+    }
+  }
+  assertEquals(checked, 861);
 });

@@ -26,7 +26,11 @@ import {
 } from "./files.ts";
 import { dayOf } from "./merge.ts";
 import type { ChunkedMemory, SealedChunk } from "./sealed.ts";
-import { HeadsWriter } from "./heads_format.ts";
+import {
+  CHUNKED_HEAD_POINTS,
+  HEADS_BLOCK_BYTES,
+  HeadsWriter,
+} from "./heads_format.ts";
 import { encodeSegment, type SegmentKind } from "./segment_format.ts";
 import type { FileChange, WatchedFiles } from "./watch.ts";
 import { nextTurn } from "../../../internal/turn.ts";
@@ -42,7 +46,7 @@ export interface CheckpointState {
    * first-seen order (none where all its points are sealed), as the bytes
    * of a heads file (`heads_format.ts`).
    */
-  readonly heads: Uint8Array;
+  readonly heads: Uint8Array<ArrayBuffer>;
 }
 
 /**
@@ -122,11 +126,22 @@ const ENCODED_KEYS_PER_TURN = 1000;
 
 /**
  * Every key's head in first-seen key order (none where all is sealed), as
- * a heads file. Encoding is the copy of the heads at the cut: about a
- * microsecond a key, and nothing allocated per key.
+ * a heads file. Encoding is the copy of the heads at the cut, with nothing
+ * allocated per key: as raw points (9 B a point, about 10 ns) unless
+ * `chunked`, when heads of 16 points or more are encoded as chunks (about
+ * 1 B a point, but about 125 ns: a checkpoint every 256,000 puts of 1,000
+ * keys encoded some 23% of the points put again, 5% of the ingest's main
+ * thread). Only the checkpoint a clean stop leaves stays on disk for long:
+ * that one is chunked.
  */
-export function checkpointHeads(memory: ChunkedMemory): Uint8Array {
-  const writer = new HeadsWriter();
+export function checkpointHeads(
+  memory: ChunkedMemory,
+  chunked: boolean,
+): Uint8Array<ArrayBuffer> {
+  const writer = new HeadsWriter(
+    HEADS_BLOCK_BYTES,
+    chunked ? CHUNKED_HEAD_POINTS : Infinity,
+  );
   memory.writeHeads((key, timestamps, values) =>
     writer.add(key, timestamps, values)
   );
@@ -357,10 +372,21 @@ export class CheckpointWriter {
     await this.#watched.add(path);
   }
 
-  /** Writes checkpoint `wal`, then deletes what it covers. */
-  async #writeCheckpoint(wal: number, heads: Uint8Array): Promise<void> {
+  /**
+   * Writes checkpoint `wal`, then deletes what it covers. The heads'
+   * buffer (about 9 B a head point, half a megabyte at 1,000 keys) is
+   * freed once written, not at a later GC.
+   */
+  async #writeCheckpoint(
+    wal: number,
+    heads: Uint8Array<ArrayBuffer>,
+  ): Promise<void> {
     const path = checkpointPath(this.#dir, wal);
-    await writeAtomically(path, heads);
+    try {
+      await writeAtomically(path, heads);
+    } finally {
+      releaseBuffer(heads);
+    }
     await this.#watched.add(path);
     await this.#removeCovered(wal);
   }

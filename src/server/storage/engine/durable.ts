@@ -403,7 +403,7 @@ export class EngineStore implements Storage {
     return {
       wal,
       sealed: this.#memory.takeSealed(),
-      heads: checkpointHeads(this.#memory),
+      heads: checkpointHeads(this.#memory, closing),
     };
   }
 

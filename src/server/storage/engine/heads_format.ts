@@ -18,9 +18,9 @@
  * trailer = u32 blocks | u32 keys | u32 CRC-32 of the 8 bytes before | magic
  * ```
  *
- * A head of {@link CHUNKED_HEAD_POINTS} points or more is written as a
- * chunk (about 1 B a point instead of 9, for a few microseconds a key);
- * a shorter one as its raw points, each `t` after the first timestamp
+ * A head of {@link CHUNKED_HEAD_POINTS} points or more (by default) is
+ * written as a chunk (about 1 B a point instead of 9, for a few
+ * microseconds a key); a shorter one as its raw points, each `t` after the first timestamp
  * the gap from the one before, or the timestamp itself where a gap would
  * pass 2^53 (the timestamps a chunk takes span up to 2^54). A key with no
  * point in its head (every point sealed) has none; it is listed for its
@@ -78,6 +78,7 @@ const TRAILER_BYTES = 20;
 export class HeadsWriter {
   readonly #out = new ByteWriter(64 * 1024);
   readonly #blockBytes: number;
+  readonly #chunkedFrom: number;
   /** Where the open block's header is, or -1 when no block is open. */
   #blockAt = -1;
   #blocks = 0;
@@ -85,9 +86,16 @@ export class HeadsWriter {
   /** Writes each key as what it shares with the one before in its block. */
   readonly #keyWriter = new SharedKeyWriter();
 
-  /** @param blockBytes Body bytes at which a block is closed. */
-  constructor(blockBytes: number = HEADS_BLOCK_BYTES) {
+  /**
+   * @param blockBytes Body bytes at which a block is closed.
+   * @param chunkedFrom Points from which a head is written as a chunk.
+   */
+  constructor(
+    blockBytes: number = HEADS_BLOCK_BYTES,
+    chunkedFrom: number = CHUNKED_HEAD_POINTS,
+  ) {
     this.#blockBytes = blockBytes;
+    this.#chunkedFrom = chunkedFrom;
     this.#out.append(HEADS_MAGIC);
   }
 
@@ -106,7 +114,7 @@ export class HeadsWriter {
     }
     const count = timestamps.length;
     this.#keyWriter.write(this.#out, key);
-    const chunk = count >= CHUNKED_HEAD_POINTS
+    const chunk = count >= this.#chunkedFrom
       ? chunkOf(timestamps, values)
       : undefined;
     if (chunk !== undefined) {

@@ -10,6 +10,10 @@
  * record = u32 key length | key (UTF-8) | u32 count | count * (f64 timestamp | f64 value)
  * ```
  *
+ * This build writes a frame's points as one record per key of each group
+ * of up to 8,192 points (`key_groups.ts`); frames with a record per run
+ * of one key's points (earlier builds, 0.2) read the same.
+ *
  * Integers and floats are little-endian. A frame whose length runs past the
  * end of the file or whose CRC does not match is damaged: a torn tail, or
  * a corrupt byte. Reading skips it and resynchronises on the next offset
@@ -20,24 +24,23 @@
 
 import { releaseBuffer } from "../../../internal/release.ts";
 import { slide, withRoom } from "../../../internal/grow.ts";
-import { decodeUtf8, writeAscii } from "../../../internal/utf8.ts";
+import { decodeUtf8 } from "../../../internal/utf8.ts";
 import { crc32 } from "node:zlib";
 import type { StoredPoint } from "../storage.ts";
+import { KeyGroups, POINT_BYTES } from "./key_groups.ts";
 
 /** The first bytes of a 0.2 log file (`metrics.log`). */
 export const MAGIC: Uint8Array = new TextEncoder().encode("MTRCLOG1");
 /** Bytes before a frame's payload: length and CRC. */
 const FRAME_HEADER_BYTES = 8;
-const POINT_BYTES = 16;
 const INITIAL_CAPACITY = 64 * 1024;
 /** A frame buffer past this is let go after its frame, not kept for the next. */
 const MAX_KEPT_CAPACITY = 16 * 1024 * 1024;
 /** A frame buffer past this is let go once the puts pause (`release`). */
 const MAX_IDLE_CAPACITY = 1024 * 1024;
-const encoder = new TextEncoder();
 
 /**
- * Builds one frame from records; `take` seals it and starts the next in a
+ * Builds one frame from batches of points (records of `key_groups.ts`); `take` seals it and starts the next in a
  * second buffer, so the frame taken stays intact while it is written.
  */
 export class FrameWriter {
@@ -46,6 +49,8 @@ export class FrameWriter {
   /** The buffer of the frame taken last, built into again after the next `take`. */
   #spare = new Uint8Array(INITIAL_CAPACITY);
   #length = FRAME_HEADER_BYTES;
+  /** The points not yet written into `#buf`. */
+  readonly #groups = new KeyGroups();
   #pointCount = 0;
 
   /** Points in the frame so far. */
@@ -53,21 +58,16 @@ export class FrameWriter {
     return this.#pointCount;
   }
 
-  /** Appends points, one record per run of the same key. */
+  /** Appends points to the frame. */
   appendPoints(points: readonly StoredPoint[]): void {
-    // One reservation for the whole batch (each key at most 3 bytes a
-    // UTF-16 unit), not one per record: interleaved batches have a record
-    // per point.
-    let room = points.length * (8 + POINT_BYTES);
-    for (let i = 0; i < points.length; i++) room += points[i].key.length * 3;
-    this.#reserve(room);
+    const groups = this.#groups;
     for (let i = 0; i < points.length;) {
-      const key = points[i].key;
-      let end = i + 1;
-      while (end < points.length && points[end].key === key) end++;
-      this.#record(key, end - i);
-      for (; i < end; i++) this.#point(points[i].timestamp, points[i].value);
+      const end = Math.min(points.length, i + groups.room);
+      groups.add(points, i, end);
+      i = end;
+      if (groups.room === 0) this.#writeGroups();
     }
+    this.#pointCount += points.length;
   }
 
   /**
@@ -78,6 +78,7 @@ export class FrameWriter {
    * allocate nothing.
    */
   take(): Uint8Array {
+    this.#writeGroups();
     const payload = this.#buf.subarray(FRAME_HEADER_BYTES, this.#length);
     this.#view.setUint32(0, payload.length, true);
     this.#view.setUint32(4, crc32(payload), true);
@@ -112,23 +113,10 @@ export class FrameWriter {
     }
   }
 
-  /** Space is reserved by `appendPoints`. */
-  #record(key: string, count: number): void {
-    const keyAt = this.#length + 4;
-    const written = writeAscii(key, this.#buf, keyAt)
-      ? key.length
-      : encoder.encodeInto(key, this.#buf.subarray(keyAt)).written;
-    this.#view.setUint32(this.#length, written, true);
-    this.#view.setUint32(keyAt + written, count, true);
-    this.#length = keyAt + written + 4;
-    this.#pointCount += count;
-  }
-
-  /** Space is reserved by `appendPoints`. */
-  #point(timestamp: number, value: number): void {
-    this.#view.setFloat64(this.#length, timestamp, true);
-    this.#view.setFloat64(this.#length + 8, value, true);
-    this.#length += POINT_BYTES;
+  /** Writes the points gathered into the frame's records. */
+  #writeGroups(): void {
+    this.#reserve(this.#groups.byteBound);
+    this.#length = this.#groups.write(this.#buf, this.#view, this.#length);
   }
 
   #reserve(count: number): void {

@@ -112,21 +112,59 @@ Deno.test("readLog counts a torn magic as an empty log", async () => {
   assertEquals((await scan(`${dir}/log`)).validBytes, 0);
 });
 
-Deno.test("a log written by the first build's CRC-32 code replays, and new frames are byte-identical", async () => {
+Deno.test("a log written by the first build's CRC-32 code replays, and new frames of keys in runs are byte-identical", async () => {
   const fixture = new URL("./fixtures/v1.log", import.meta.url).pathname;
   const written = await Deno.readFile(fixture);
+  // Every batch but the last puts each key in one run: its frame is the
+  // first build's. The last interleaves seven keys, which now make one
+  // record each (key_groups_test.ts).
   const frames = BATCHES.map((batch) => {
     const writer = new FrameWriter();
     writer.appendPoints(batch);
     return writer.take();
   });
-  assertEquals(concat([MAGIC, ...frames]), written);
+  const runs = concat([MAGIC, ...frames.slice(0, -1)]);
+  assertEquals(runs, written.subarray(0, runs.length));
+  assertEquals(frames.at(-1)!.length, 8 + 7 * (4 + 8 + 4) + 300 * 16);
   const { seen, ...result } = await scan(fixture);
   assertEquals(result.validBytes, written.length);
   assertEquals(result.problem, undefined);
   assertEquals(
     seen,
     BATCHES.flat().map((p): Point => [p.key, p.timestamp, p.value]),
+  );
+});
+
+Deno.test("a frame of more points than a key group holds reads back every point, each key's in the order put", async () => {
+  await using tmp = await tempDir();
+  // 20,000 points over 7 keys, interleaved, rewriting seconds; a key put
+  // only past the first 8,192; three batches, cut across the groups.
+  const points: StoredPoint[] = Array.from({ length: 20_000 }, (_, i) => ({
+    key: i === 15_000 ? "late" : `k${i % 7}`,
+    timestamp: i % 500,
+    value: i,
+  }));
+  const writer = new FrameWriter();
+  for (const [from, to] of [[0, 5000], [5000, 9000], [9000, 20_000]]) {
+    writer.appendPoints(points.slice(from, to));
+  }
+  assertEquals(writer.pointCount, 20_000);
+  await Deno.writeFile(`${tmp.path}/log`, concat([MAGIC, writer.take()]));
+  const { seen, ...result } = await scan(`${tmp.path}/log`);
+  assertEquals(result.problem, undefined);
+  const byKey = (list: Point[]) =>
+    Object.fromEntries(
+      [...new Set(list.map(([k]) => k))].map((k) => [
+        k,
+        list.filter(([key]) => key === k),
+      ]),
+    );
+  assertEquals(seen.length, points.length);
+  assertEquals(byKey(seen), byKey(pointsOf(points)));
+  // Keys first seen in the order first put.
+  assertEquals(
+    [...new Set(seen.map(([k]) => k))],
+    ["k0", "k1", "k2", "k3", "k4", "k5", "k6", "late"],
   );
 });
 
