@@ -1,5 +1,10 @@
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";
-import { replacementLength, slide, withRoom } from "../../src/internal/grow.ts";
+import {
+  fromSpare,
+  replacementLength,
+  slide,
+  withRoom,
+} from "../../src/internal/grow.ts";
 
 /** A value for element `i` that no shift by one can fake. */
 const mark = (i: number): number => (i * 7 + 3) % 251;
@@ -115,4 +120,17 @@ Deno.test("replacementLength is an eighth more than the spare, or the need when 
   assertEquals(replacementLength(800, 810), 900);
   assertEquals(replacementLength(800, 1000), 1000);
   assertEquals(replacementLength(0, 5), 5);
+});
+
+Deno.test("fromSpare views a spare's whole buffer when it holds the length, else a new one an eighth longer", () => {
+  const spare = new Float64Array(new ArrayBuffer(800 * 8), 0, 10);
+  spare[0] = 4.5;
+  const same = fromSpare(spare, 800, Float64Array);
+  assertStrictEquals(same.buffer, spare.buffer);
+  assertEquals([same.length, same[0]], [800, 4.5]);
+  const grown = fromSpare(spare, 810, Float64Array);
+  assert(grown.buffer !== spare.buffer);
+  assertEquals([grown.length, grown.buffer.byteLength], [810, 900 * 8]);
+  const fresh = fromSpare<Int32Array<ArrayBuffer>>(undefined, 5, Int32Array);
+  assertEquals([fresh.length, fresh.buffer.byteLength], [5, 5 * 4]);
 });

@@ -9,7 +9,7 @@
  */
 
 import { flatCopy } from "../../../internal/flat.ts";
-import { replacementLength, withRoom } from "../../../internal/grow.ts";
+import { fromSpare, withRoom } from "../../../internal/grow.ts";
 import type { StoredPoint } from "../storage.ts";
 
 /** Points a request's columns start with room for. */
@@ -101,22 +101,22 @@ export class BatchBuilder {
   finish(room?: RequestWrites): RequestWrites {
     const keys = this.#keys.length;
     const points = this.#points;
-    const starts = reuse<Int32Array<ArrayBuffer>>(
+    const starts = fromSpare(
       room?.starts,
       keys,
       Int32Array,
     );
-    const ends = reuse<Int32Array<ArrayBuffer>>(room?.ends, keys, Int32Array);
+    const ends = fromSpare(room?.ends, keys, Int32Array);
     for (let k = 0, at = 0; k < keys; k++) {
       starts[k] = ends[k] = at;
       at += this.#counts[k];
     }
-    const seconds = reuse<Float64Array<ArrayBuffer>>(
+    const seconds = fromSpare(
       room?.seconds,
       points,
       Float64Array,
     );
-    const values = reuse<Float64Array<ArrayBuffer>>(
+    const values = fromSpare(
       room?.values,
       points,
       Float64Array,
@@ -138,7 +138,7 @@ export class BatchBuilder {
       ends,
       seconds,
       values,
-      slots: reuse<Int32Array<ArrayBuffer>>(room?.slots, points, Int32Array),
+      slots: fromSpare(room?.slots, points, Int32Array),
     };
     this.#numbers.clear();
     this.#keys = [];
@@ -148,28 +148,6 @@ export class BatchBuilder {
     this.#points = 0;
     return request;
   }
-}
-
-/**
- * A column of `length` elements: a view of `room`'s buffer (its old
- * contents stay until overwritten) when it is large enough, else a view
- * of a new one (see {@link replacementLength}).
- */
-function reuse<T extends Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(
-  room: T | undefined,
-  length: number,
-  Kind: {
-    new (buffer: ArrayBuffer, offset: number, length: number): T;
-    new (length: number): T;
-  },
-): T {
-  const spare = room === undefined
-    ? 0
-    : room.buffer.byteLength / room.BYTES_PER_ELEMENT;
-  const buffer = room !== undefined && spare >= length
-    ? room.buffer
-    : new Kind(replacementLength(spare, length)).buffer;
-  return new Kind(buffer, 0, length);
 }
 
 /**

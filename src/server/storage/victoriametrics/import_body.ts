@@ -14,7 +14,7 @@ import {
   writeInteger,
   writePythonFloat,
 } from "../../../protocol/number_bytes.ts";
-import { replacementLength, withRoom } from "../../../internal/grow.ts";
+import { fromSpare, withRoom } from "../../../internal/grow.ts";
 import type { RequestWrites } from "./batch.ts";
 import { slotMs } from "./order.ts";
 
@@ -46,9 +46,9 @@ export function encodeImport(
   const { keys, starts, ends, seconds, values, slots } = request;
   // About 30 bytes a point for usual values; grown when a line needs more.
   const size = seconds.length * 32 + keys.length * LINE_BYTES;
-  let buf = spare !== undefined && spare.length >= size
-    ? spare
-    : new Uint8Array(replacementLength(spare?.length ?? 0, size));
+  // All of the buffer: a line that passes `size` grows into the spare's
+  // room before it is copied.
+  let buf = new Uint8Array(fromSpare(spare, size, Uint8Array).buffer);
   let at = 0;
   const digits = new SecondDigits();
   for (let k = 0; k < keys.length; k++) {

@@ -217,7 +217,7 @@ export class Importer {
       this.#options.settled(request, size, error);
       // Nothing holds them once settled.
       if (usual && this.#spareBodies.length < maxInFlight) {
-        this.#spareBodies.push(new Uint8Array(body.buffer));
+        this.#spareBodies.push(body);
         this.#spareRequests.push(request);
       }
       for (const put of next.puts) {
