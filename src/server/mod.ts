@@ -39,6 +39,7 @@ export type { TlsCertificate } from "./listeners.ts";
 export { AddressInUseError } from "./listeners.ts";
 export type { FsyncMode } from "./storage/log/commits.ts";
 export type {
+  PointBatch,
   Series,
   Storage,
   StorageSize,

@@ -11,7 +11,7 @@
 
 import { setImmediate } from "node:timers";
 import { type LineBatch, LineReader } from "./line_reader.ts";
-import { parsePutBytes } from "./put_bytes.ts";
+import { parsePutBytes, putScratch } from "./put_bytes.ts";
 import { OutputBuffer } from "./output.ts";
 import {
   ERROR_RESPONSE,
@@ -21,7 +21,8 @@ import {
 } from "./request.ts";
 import { answerGet } from "./get_answer.ts";
 import type { ServerCounters } from "./counters.ts";
-import type { Storage, StoredPoint } from "./storage/storage.ts";
+import type { Storage } from "./storage/storage.ts";
+import { PointColumns } from "./storage/point_columns.ts";
 import {
   type Answers,
   type Outcome,
@@ -87,6 +88,10 @@ export class Session extends PeerLink {
   readonly #keys: KeyCache;
   readonly #tls: boolean;
   #refusalLogged = false;
+  /** The puts being read, until they are stored (see `#answer`). */
+  #batch = new PointColumns(0);
+  /** Each put read from bytes, until it joins `#batch`. */
+  readonly #scratch = putScratch();
   /** Work done since the event loop was last given back. */
   #work = 0;
 
@@ -218,39 +223,44 @@ export class Session extends PeerLink {
    * stored, since `ok` may only leave after that.
    */
   async #answer(lines: LineBatch): Promise<void> {
-    // Sized for the lines from `from` on (a turn's at most) and cut to its
-    // puts when stored: grown put by put, it allocated three times its size.
-    const sized = (from: number): StoredPoint[] =>
-      new Array(Math.min(lines.length - from, TURN_WORK));
+    // Room for the lines from `from` on, a turn's at most.
+    const sized = (from: number): PointColumns => {
+      const needed = Math.min(lines.length - from, TURN_WORK);
+      if (this.#batch.capacity < needed) this.#batch = new PointColumns(needed);
+      return this.#batch;
+    };
     let batch = sized(0);
-    let puts = 0;
     // Made at the first request that is not a put of the batch.
     let answers: (Uint8Array | undefined)[] | undefined;
     const answer = (bytes: Uint8Array): void => {
-      (answers ??= new Array(puts).fill(undefined)).push(bytes);
+      (answers ??= new Array(batch.length).fill(undefined)).push(bytes);
     };
     /** Stores the batch; the next starts at line `next`. */
     const store = async (next: number): Promise<void> => {
-      batch.length = puts;
       await this.#store(batch, answers);
       batch = sized(next);
-      puts = 0;
       answers = undefined;
     };
     const bytes = lines.bytes;
+    const scratch = this.#scratch;
     // The clock is read once per run of lines, not per put (about 60 ns).
     let now = Date.now();
     for (let i = 0; i < lines.length; i++) {
       this.#work++;
       // Known keys are read from the bytes; the rest as text.
-      const request =
-        parsePutBytes(bytes, lines.start(i), lines.end(i), this.#keys) ??
-          parseRequest(lines.text(i), this.#keys);
+      const request = parsePutBytes(
+        bytes,
+        lines.start(i),
+        lines.end(i),
+        this.#keys,
+        scratch,
+      ) ??
+        parseRequest(lines.text(i), this.#keys);
       if (request.kind !== "blank") this.#counters.requests[request.kind]++;
       if (request.kind === "put") {
         const refusal = this.#storage.refusal?.(request, now);
         if (refusal === undefined) {
-          batch[puts++] = request;
+          batch.push(request.key, request.timestamp, request.value);
           answers?.push(undefined);
         } else {
           this.#refused(refusal);
@@ -278,25 +288,29 @@ export class Session extends PeerLink {
   /**
    * Hands `batch` to storage with the `answers` of its requests; they are
    * written once it and every batch before it settled. Waits for older
-   * batches first while the server has too many points pending. The arrays
-   * are kept: pass new ones next time.
+   * batches first while the server has too many points pending. `batch`
+   * is emptied for reuse; `answers` is kept: pass a new one next time.
    */
-  async #store(
-    batch: readonly StoredPoint[],
-    answers: Answers,
-  ): Promise<void> {
-    if (batch.length === 0 && answers === undefined) return;
-    while (!this.#pending.hasRoom(batch.length)) {
+  async #store(batch: PointColumns, answers: Answers): Promise<void> {
+    const count = batch.length;
+    if (count === 0 && answers === undefined) return;
+    while (!this.#pending.hasRoom(count)) {
       await this.#pending.oldest();
       this.#answerSettled();
     }
-    const outcome = batch.length === 0
+    const storage = this.#storage;
+    const outcome = count === 0
       ? { kind: "stored" } as const
-      : outcomeOf(() => this.#storage.put(batch));
+      : outcomeOf(() =>
+        storage.putColumns !== undefined
+          ? storage.putColumns(batch)
+          : storage.put(batch.toPoints())
+      );
+    batch.clear();
     if (!(outcome instanceof Promise) && this.#pending.length === 0) {
-      this.#answerBatch(batch.length, answers, outcome);
+      this.#answerBatch(count, answers, outcome);
     } else {
-      this.#pending.push(batch.length, answers, outcome);
+      this.#pending.push(count, answers, outcome);
     }
   }
 

@@ -5,7 +5,7 @@ import {
   assertStringIncludes,
 } from "@std/assert";
 import { serve } from "../../src/server/mod.ts";
-import type { Storage, StoredPoint } from "../../src/server/mod.ts";
+import type { Series, Storage, StoredPoint } from "../../src/server/mod.ts";
 import { MemoryStore } from "../../src/server/storage/memory.ts";
 import { exchange, RawSocket } from "../helpers/server.ts";
 import { assertSameLines } from "../helpers/same_lines.ts";
@@ -159,16 +159,23 @@ Deno.test("a peer that never reads its answers is closed after idleTimeout", asy
 });
 
 /** Holds each put until released, to catch the server mid-request. */
-class GatedStore extends MemoryStore implements Storage {
+class GatedStore implements Storage {
+  readonly memory = new MemoryStore();
   readonly entered = Promise.withResolvers<void>();
   readonly gate = Promise.withResolvers<void>();
-  override async put(points: readonly StoredPoint[]): Promise<void> {
+  async put(points: readonly StoredPoint[]): Promise<void> {
     this.entered.resolve();
     await this.gate.promise;
-    super.put(points);
+    this.memory.put(points);
+  }
+  get(key: string): Series | undefined {
+    return this.memory.get(key);
+  }
+  getAll(): Iterable<Series> {
+    return this.memory.getAll();
   }
   closed = false;
-  override close(): void {
+  close(): void {
     this.closed = true;
   }
 }

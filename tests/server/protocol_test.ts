@@ -1,6 +1,7 @@
-import { assertEquals } from "@std/assert";
+import { assert, assertEquals } from "@std/assert";
 import { serve } from "../../src/server/mod.ts";
 import {
+  type PointBatch,
   type Series,
   type Storage,
   StorageRefusal,
@@ -125,10 +126,96 @@ Deno.test("an async storage backend gets batches and answers stay in order", asy
   assertEquals(storage.batches, [2, 1]);
 });
 
-/** A backend whose puts fail. */
+/**
+ * A backend that takes points only as objects, keeps each batch as it was
+ * handed over, and stores them all only when told.
+ */
+class KeepingStore implements Storage {
+  readonly memory = new MemoryStore();
+  readonly kept: (readonly StoredPoint[])[] = [];
+  put(points: readonly StoredPoint[]): void {
+    this.kept.push(points);
+  }
+  get(key: string): Series | undefined {
+    return this.memory.get(key);
+  }
+  getAll(): Iterable<Series> {
+    return this.memory.getAll();
+  }
+  close(): void {}
+}
+
+Deno.test("a storage without putColumns gets points it may keep after the call", async () => {
+  const storage = new KeepingStore();
+  await using server = await quietServer({ storage });
+  // More puts than one batch holds, in one write: batches follow each
+  // other while the first are still kept.
+  const puts = Array.from({ length: 10_000 }, (_, i) => ({
+    key: `k${i % 7}`,
+    timestamp: i,
+    value: i / 4,
+  }));
+  const lines = puts.map((p) => `put ${p.key} ${p.value} ${p.timestamp}\n`);
+  await using socket = await RawSocket.connect(server.port);
+  await socket.send(lines.join(""));
+  await socket.responses(puts.length);
+  assert(storage.kept.length > 1, `${storage.kept.length} batch`);
+  assertEquals(storage.kept.flat(), puts);
+  for (const batch of storage.kept) storage.memory.put(batch);
+  const got = await exchange(server.port, "get k3\n", 1);
+  assertEquals(
+    got.split("\n").filter((line) => line.startsWith("k3 ")).length,
+    puts.filter((p) => p.key === "k3").length,
+  );
+});
+
+/** A backend that takes columns and copies them, as a built-in store does. */
+class ColumnStore extends MemoryStore {
+  readonly copies: StoredPoint[] = [];
+  override put(): void {
+    throw new Error("put called though putColumns is offered");
+  }
+  override putColumns(batch: PointBatch): void {
+    for (let i = 0; i < batch.length; i++) {
+      this.copies.push({
+        key: batch.keys[i],
+        timestamp: batch.timestamps[i],
+        value: batch.values[i],
+      });
+    }
+    super.putColumns(batch);
+  }
+}
+
+Deno.test("a storage with putColumns gets every put in columns, in order", async () => {
+  const storage = new ColumnStore();
+  await using server = await quietServer({ storage });
+  const lines = Array.from(
+    { length: 10_000 },
+    (_, i) => `put k${i % 3} ${i}.5 ${i}\n`,
+  );
+  // A put whose key is new takes the text path; it joins the same columns.
+  lines.splice(5_000, 0, "put ключ -1 7\n");
+  await using socket = await RawSocket.connect(server.port);
+  await socket.send(lines.join(""));
+  await socket.responses(lines.length);
+  assertEquals(
+    storage.copies.map((p) => `put ${p.key} ${p.value} ${p.timestamp}\n`),
+    lines,
+  );
+  assertEquals(
+    await exchange(server.port, "get ключ\n", 1),
+    "ok\nключ -1.0 7\n\n",
+  );
+});
+
+/** A backend whose puts fail, in objects or in columns. */
 class FailingStore extends MemoryStore {
   override put(): void {
     throw new Error("disk on fire");
+  }
+  override putColumns(): void {
+    this.put();
   }
 }
 
@@ -152,9 +239,9 @@ class NonNegativeStore extends MemoryStore {
   override refusal(point: StoredPoint): string | undefined {
     return point.value < 0 ? "no negative values here" : undefined;
   }
-  override put(points: readonly StoredPoint[]): void {
-    this.batches.push(points.length);
-    super.put(points);
+  override putColumns(batch: PointBatch): void {
+    this.batches.push(batch.length);
+    super.putColumns(batch);
   }
 }
 

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "@std/assert";
-import { parsePutBytes } from "../../src/server/put_bytes.ts";
+import { parsePutBytes, putScratch } from "../../src/server/put_bytes.ts";
 import { KeyCache } from "../../src/server/key_cache.ts";
 import { parseRequest } from "../../src/server/request.ts";
 import { Rng } from "../reliability/rng.ts";
@@ -9,7 +9,7 @@ const encoder = new TextEncoder();
 /** `line` read from bytes with a few bytes around it, as a reader holds it. */
 function fromBytes(line: string, keys: KeyCache) {
   const bytes = encoder.encode(`xx\n${line}\nyy`);
-  return parsePutBytes(bytes, 3, bytes.length - 3, keys);
+  return parsePutBytes(bytes, 3, bytes.length - 3, keys, putScratch());
 }
 
 /** A cache that knows `key` (seen twice). */
@@ -53,6 +53,27 @@ Deno.test("parsePutBytes reads the common put of a known key as the text path do
   ) {
     assertSameAsText(line, keys);
   }
+});
+
+Deno.test("parsePutBytes writes each put into the scratch it is given", () => {
+  const keys = knowing("a", "b");
+  const scratch = putScratch();
+  const bytes = encoder.encode("put a 1.5 10\nput b -2 20\n");
+  const first = parsePutBytes(bytes, 0, 12, keys, scratch);
+  assert(first === scratch);
+  assertEquals({ ...scratch }, {
+    kind: "put",
+    key: "a",
+    value: 1.5,
+    timestamp: 10,
+  });
+  assert(parsePutBytes(bytes, 13, 24, keys, scratch) === scratch);
+  assertEquals({ ...scratch }, {
+    kind: "put",
+    key: "b",
+    value: -2,
+    timestamp: 20,
+  });
 });
 
 Deno.test("parsePutBytes reads random decimals of up to 15 digits exactly", () => {

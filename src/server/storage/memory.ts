@@ -11,7 +11,14 @@ import { flatCopy } from "../../internal/flat.ts";
 import { OnePointColumn } from "./one_point_column.ts";
 import { seriesRange } from "./range.ts";
 import { ColumnSeries } from "./series.ts";
-import type { Series, Storage, StorageSize, StoredPoint } from "./storage.ts";
+import { upsertEach } from "./point_columns.ts";
+import type {
+  PointBatch,
+  Series,
+  Storage,
+  StorageSize,
+  StoredPoint,
+} from "./storage.ts";
 
 /** Caps of a {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -58,6 +65,13 @@ export class MemoryStore implements Storage {
     for (const point of points) {
       this.upsert(point.key, point.timestamp, point.value);
     }
+  }
+
+  /** {@link MemoryStore.put} for a batch in columns. */
+  putColumns(batch: PointBatch): void {
+    upsertEach(batch, (key, timestamp, value) => {
+      this.upsert(key, timestamp, value);
+    });
   }
 
   /** Stores one point without allocating a {@link StoredPoint}. */

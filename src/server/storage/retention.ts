@@ -8,7 +8,13 @@
  */
 
 import { seriesRange } from "./range.ts";
-import type { Series, Storage, StorageSize, StoredPoint } from "./storage.ts";
+import type {
+  PointBatch,
+  Series,
+  Storage,
+  StorageSize,
+  StoredPoint,
+} from "./storage.ts";
 
 /** The answer to a put older than the retention. */
 export const TOO_OLD = "older than retention";
@@ -50,6 +56,8 @@ export class RetentionStorage implements Storage {
   #expiring: Promise<number> | undefined;
   /** How many keys and points the store behind holds, if it knows. */
   readonly size?: () => StorageSize;
+  /** Stores a batch in columns in the store behind, if it takes them. */
+  readonly putColumns?: (batch: PointBatch) => Promise<void> | void;
 
   /**
    * @param inner The store that holds the points.
@@ -62,6 +70,9 @@ export class RetentionStorage implements Storage {
     this.#onExpired = options.onExpired ?? (() => {});
     this.#onError = options.onError ?? (() => {});
     if (inner.size !== undefined) this.size = () => inner.size!();
+    if (inner.putColumns !== undefined) {
+      this.putColumns = (batch) => inner.putColumns!(batch);
+    }
     this.#timer = setInterval(() => {
       this.expire().catch(() => {}); // told through onError
     }, options.expireEveryMs ?? 30_000);

@@ -28,6 +28,22 @@ export interface Series {
   readonly values: ArrayLike<number>;
 }
 
+/**
+ * Points in columns, as the server hands them to
+ * {@link Storage.putColumns}: point `i` is `keys[i]` at `timestamps[i]`
+ * with `values[i]`, for `i < length`, in the order they were put.
+ */
+export interface PointBatch {
+  /** Points in the batch. */
+  readonly length: number;
+  /** Each point's key (valid on the wire, never `*`). */
+  readonly keys: ArrayLike<string>;
+  /** Each point's Unix seconds, a safe integer. */
+  readonly timestamps: ArrayLike<number>;
+  /** Each point's value, a finite float. */
+  readonly values: ArrayLike<number>;
+}
+
 /** Counts of what a {@link Storage} holds. */
 export interface StorageSize {
   /** Distinct keys. */
@@ -87,11 +103,20 @@ export interface Storage {
    */
   put(points: readonly StoredPoint[]): Promise<void> | void;
   /**
+   * Stores a batch given in columns, exactly as {@link Storage.put} stores
+   * the same points (and fails the same ways). Optional: the server uses
+   * it when present, and otherwise hands `put` an object per point. The
+   * server reuses `batch` once this returns, so keep nothing of it but
+   * copies (a returned promise may settle later).
+   */
+  putColumns?(batch: PointBatch): Promise<void> | void;
+  /**
    * Why `point` can never be stored here, or `undefined` (a backend with
    * narrower limits than the protocol's). Asked before a put joins a
    * batch; the server answers such a put `error` instead of storing it.
    * `nowMs` is when the put was read (`Date.now()`, read once for many
-   * puts); without it the backend reads the clock.
+   * puts); without it the backend reads the clock. The server may reuse
+   * `point` once this returns.
    */
   refusal?(point: StoredPoint, nowMs?: number): string | undefined;
   /** The points of `key`, or `undefined` when none were stored. */

@@ -22,6 +22,7 @@
 import { Commits } from "../log/commits.ts";
 import { lockDirectory } from "../log/files.ts";
 import {
+  type PointBatch,
   type Series,
   type Storage,
   StorageRefusal,
@@ -33,12 +34,13 @@ import {
   type CheckpointState,
   CheckpointWriter,
 } from "./checkpoint.ts";
+import { PointColumns } from "../point_columns.ts";
 import { walDir } from "./files.ts";
 import { type ChunkedMemory, DAY_SECONDS } from "./sealed.ts";
 import { dayOf } from "./merge.ts";
 import { loadDirectory, type Loaded } from "./startup.ts";
 import { WalFile } from "./wal.ts";
-import { retireLegacy } from "./migration.ts";
+import { convertLegacy } from "./migration.ts";
 import { reportChange, WatchedFiles } from "./watch.ts";
 import { FileChecks } from "./file_checks.ts";
 import { Compactor } from "./compaction/compactor.ts";
@@ -175,7 +177,12 @@ export class EngineStore implements Storage {
         options,
       );
       if (loaded.legacy !== undefined) {
-        await store.#convert(loaded.legacy).catch((error) => {
+        await convertLegacy(
+          loaded.legacy,
+          () => store.#commits.serially(() => store.#cut()),
+          store.#writer,
+          log,
+        ).catch((error) => {
           // No closing checkpoint: its segments would not be marked
           // converted, and the next start converts again from the log.
           store.#commits.stop();
@@ -231,6 +238,11 @@ export class EngineStore implements Storage {
    * the WAL (and forced to disk in `"batch"` mode).
    */
   put(points: readonly StoredPoint[]): Promise<void> {
+    return this.putColumns(PointColumns.of(points));
+  }
+
+  /** {@link EngineStore.put} for a batch in columns, copied at once. */
+  putColumns(batch: PointBatch): Promise<void> {
     if (this.#closing) {
       return Promise.reject(new Error("the storage engine is closed"));
     }
@@ -238,8 +250,8 @@ export class EngineStore implements Storage {
     if (refused !== undefined) {
       return Promise.reject(new StorageRefusal(refused));
     }
-    for (const p of points) this.#memory.upsert(p.key, p.timestamp, p.value);
-    return this.#commits.put(points);
+    this.#memory.putColumns(batch);
+    return this.#commits.put(batch);
   }
 
   /** Why `point` is refused now: the WAL cannot be written, the disk budget is spent, or a cap. */
@@ -423,19 +435,6 @@ export class EngineStore implements Storage {
   #checkpointFailed(error: unknown): void {
     this.#checkpointFailure.failed(() =>
       `warning: cannot write a checkpoint in ${this.dir}; the WAL keeps every point, retrying at the next checkpoint: ${error}`
-    );
-  }
-
-  /**
-   * Converts the 0.2 log at `path`, replayed into memory: a checkpoint
-   * whose segments are marked `converted`, then the log renamed aside.
-   */
-  async #convert(path: string): Promise<void> {
-    const state = await this.#commits.serially(() => this.#cut());
-    await this.#writer.write(state, "converted");
-    const kept = await retireLegacy(path);
-    this.#log(
-      `converted ${path} to segments; the 0.2 log is kept as ${kept}, to delete by hand`,
     );
   }
 

@@ -12,6 +12,7 @@
 
 import { MAGIC, type PointVisitor, readLog } from "../log/format.ts";
 import { copyAside, syncDirectory } from "../log/files.ts";
+import type { CheckpointState, CheckpointWriter } from "./checkpoint.ts";
 import {
   checkpointPath,
   listWal,
@@ -91,13 +92,23 @@ export async function replayLegacy(
 }
 
 /**
- * Renames the converted log to `metrics.log.v0.2-<time>` and fsyncs the
- * directory: the conversion is then done. Returns the new path.
+ * Converts the 0.2 log at `path`, already replayed into memory: `writer`
+ * writes the checkpoint `cut` takes, its segments marked `converted`; then
+ * the log is renamed to `metrics.log.v0.2-<time>` and the directory
+ * fsynced, which ends the conversion. `log` hears where the log went.
  */
-export async function retireLegacy(path: string): Promise<string> {
+export async function convertLegacy(
+  path: string,
+  cut: () => Promise<CheckpointState>,
+  writer: CheckpointWriter,
+  log: (message: string) => void,
+): Promise<void> {
+  await writer.write(await cut(), "converted");
   const time = new Date().toISOString().replaceAll(":", "-");
   const kept = `${path}.v0.2-${time}`;
   await Deno.rename(path, kept);
   await syncDirectory(path.slice(0, path.lastIndexOf("/")));
-  return kept;
+  log(
+    `converted ${path} to segments; the 0.2 log is kept as ${kept}, to delete by hand`,
+  );
 }

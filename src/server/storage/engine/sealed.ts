@@ -6,7 +6,12 @@
  * @module
  */
 
-import type { Series, StorageSize, StoredPoint } from "../storage.ts";
+import type {
+  PointBatch,
+  Series,
+  StorageSize,
+  StoredPoint,
+} from "../storage.ts";
 
 /** Seconds in a UTC day: a chunk never spans a midnight, so retention drops whole days. */
 export const DAY_SECONDS = 86_400;
@@ -55,12 +60,14 @@ export type HeadSink = (
 
 /**
  * What the durable layer asks of the in-memory store. Puts and WAL replay
- * go through `upsert`; the durable layer never reads chunks back except at
- * start-up.
+ * go through `putColumns` and `upsert`; the durable layer never reads
+ * chunks back except at start-up.
  */
 export interface ChunkedMemory {
   /** Stores one point; the last write of a (key, second) wins. */
   upsert(key: string, timestamp: number, value: number): void;
+  /** Stores each point of `batch` in order, as {@link ChunkedMemory.upsert}. */
+  putColumns(batch: PointBatch): void;
   /** Past a cap, why `point` is refused; else `undefined`. */
   refusal(point: StoredPoint): string | undefined;
   /** The points of `key`, or `undefined`. */

@@ -16,12 +16,19 @@
 
 import { MAX_CHUNK_POINTS } from "../chunk/chunk.ts";
 import { flatCopy } from "../../../internal/flat.ts";
-import type { Series, Storage, StorageSize, StoredPoint } from "../storage.ts";
+import type {
+  PointBatch,
+  Series,
+  Storage,
+  StorageSize,
+  StoredPoint,
+} from "../storage.ts";
 import type { ListedChunk } from "./chunk_list.ts";
 import { KeySeries } from "./key_series.ts";
 import { SeriesContext } from "./series_context.ts";
 import { dayOf } from "./merge.ts";
 import { OnePointColumn } from "../one_point_column.ts";
+import { upsertEach } from "../point_columns.ts";
 import { SealQueue } from "./seal_queue.ts";
 import type {
   ChunkedMemory,
@@ -141,6 +148,13 @@ export class ChunkStore implements Storage, ChunkedMemory {
     for (const point of points) {
       this.upsert(point.key, point.timestamp, point.value);
     }
+  }
+
+  /** {@link ChunkStore.put} for a batch in columns. */
+  putColumns(batch: PointBatch): void {
+    upsertEach(batch, (key, timestamp, value) => {
+      this.upsert(key, timestamp, value);
+    });
   }
 
   /** Stores one point without allocating a {@link StoredPoint}. */

@@ -8,7 +8,7 @@
  */
 
 import { FrameWriter } from "./format.ts";
-import { StorageRefusal, type StoredPoint } from "../storage.ts";
+import { type PointBatch, StorageRefusal } from "../storage.ts";
 
 /**
  * When the write-ahead log is forced to disk.
@@ -120,8 +120,8 @@ export class Commits {
    * that frame is written, and forced to disk in `"batch"` mode. Batches
    * arriving while a write runs share the next write and fsync.
    */
-  put(points: readonly StoredPoint[]): Promise<void> {
-    this.#frame.appendPoints(points);
+  put(batch: PointBatch): Promise<void> {
+    this.#frame.appendPoints(batch);
     // A failed write is a refusal with a reason, not a broken connection.
     return this.#commit ??= this.serially(() => this.#write()).catch(
       (error) => {

@@ -26,7 +26,7 @@ import { releaseBuffer } from "../../../internal/release.ts";
 import { slide, withRoom } from "../../../internal/grow.ts";
 import { decodeUtf8 } from "../../../internal/utf8.ts";
 import { crc32 } from "node:zlib";
-import type { StoredPoint } from "../storage.ts";
+import type { PointBatch } from "../storage.ts";
 import { KeyGroups, POINT_BYTES } from "./key_groups.ts";
 
 /** The first bytes of a 0.2 log file (`metrics.log`). */
@@ -58,16 +58,16 @@ export class FrameWriter {
     return this.#pointCount;
   }
 
-  /** Appends points to the frame. */
-  appendPoints(points: readonly StoredPoint[]): void {
+  /** Appends the points of `batch` to the frame. */
+  appendPoints(batch: PointBatch): void {
     const groups = this.#groups;
-    for (let i = 0; i < points.length;) {
-      const end = Math.min(points.length, i + groups.room);
-      groups.add(points, i, end);
+    for (let i = 0; i < batch.length;) {
+      const end = Math.min(batch.length, i + groups.room);
+      groups.add(batch, i, end);
       i = end;
       if (groups.room === 0) this.#writeGroups();
     }
-    this.#pointCount += points.length;
+    this.#pointCount += batch.length;
   }
 
   /**

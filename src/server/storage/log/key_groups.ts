@@ -7,7 +7,7 @@
  */
 
 import { writeAscii } from "../../../internal/utf8.ts";
-import type { StoredPoint } from "../storage.ts";
+import type { PointBatch } from "../storage.ts";
 
 /** Points a group holds: its columns are allocated once, at this size. */
 export const GROUP_POINTS = 8192;
@@ -49,8 +49,8 @@ export class KeyGroups {
     return this.#bytes;
   }
 
-  /** Adds `points[from, to)`; at most {@link KeyGroups.room} of them. */
-  add(points: readonly StoredPoint[], from: number, to: number): void {
+  /** Adds points `from` to `to` (exclusive) of `batch`; at most {@link KeyGroups.room} of them. */
+  add(batch: PointBatch, from: number, to: number): void {
     const slots = this.#slots;
     const counts = this.#counts;
     const slotOf = this.#slotOf;
@@ -59,11 +59,13 @@ export class KeyGroups {
     let at = this.#length;
     let key = "";
     let slot = -1;
+    const batchKeys = batch.keys;
+    const batchTimestamps = batch.timestamps;
+    const batchValues = batch.values;
     for (let i = from; i < to; i++, at++) {
-      const point = points[i];
       // A run of one key's points looks it up once.
-      if (point.key !== key || slot < 0) {
-        key = point.key;
+      if (batchKeys[i] !== key || slot < 0) {
+        key = batchKeys[i];
         const known = slots.get(key);
         if (known === undefined) {
           slot = this.#keys.length;
@@ -75,8 +77,8 @@ export class KeyGroups {
       }
       counts[slot]++;
       slotOf[at] = slot;
-      timestamps[at] = point.timestamp;
-      values[at] = point.value;
+      timestamps[at] = batchTimestamps[i];
+      values[at] = batchValues[i];
     }
     this.#bytes += (to - from) * POINT_BYTES;
     this.#length = at;

@@ -21,7 +21,9 @@ import {
   type LoadedChunk,
   type SealedChunk,
 } from "../../../../src/server/storage/engine/sealed.ts";
+import { upsertEach } from "../../../../src/server/storage/point_columns.ts";
 import type {
+  PointBatch,
   Series,
   StorageSize,
   StoredPoint,
@@ -50,6 +52,12 @@ export class FakeMemory implements ChunkedMemory {
     if (head === undefined) this.#heads.set(key, head = new Set());
     head.add(timestamp);
     if (head.size >= this.#sealAt) this.#seal(key, head);
+  }
+
+  putColumns(batch: PointBatch): void {
+    upsertEach(batch, (key, timestamp, value) => {
+      this.upsert(key, timestamp, value);
+    });
   }
 
   refusal(_point: StoredPoint): string | undefined {

@@ -3,6 +3,7 @@
  * a damaged frame costs that frame, and the file is kept aside.
  */
 
+import { PointColumns } from "../../../../src/server/storage/point_columns.ts";
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import {
   isEngineFile,
@@ -86,7 +87,9 @@ Deno.test("a flipped byte in a WAL file costs its frame: the others are replayed
   await Deno.mkdir(walDir(tmp.path), { recursive: true });
   const frames = [1, 2, 3].map((n) => {
     const writer = new FrameWriter();
-    writer.appendPoints([{ key: `k${n}`, timestamp: n, value: n * 1.5 }]);
+    writer.appendPoints(
+      PointColumns.of([{ key: `k${n}`, timestamp: n, value: n * 1.5 }]),
+    );
     return writer.take();
   });
   const bytes = new Uint8Array(

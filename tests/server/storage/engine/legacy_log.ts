@@ -5,6 +5,7 @@
  * @module
  */
 
+import { PointColumns } from "../../../../src/server/storage/point_columns.ts";
 import {
   FrameWriter,
   MAGIC,
@@ -15,7 +16,7 @@ import type { StoredPoint } from "../../../../src/server/storage/storage.ts";
 export function legacyLogBytes(batches: readonly StoredPoint[][]): Uint8Array {
   const frames = batches.map((batch) => {
     const writer = new FrameWriter();
-    writer.appendPoints(batch);
+    writer.appendPoints(PointColumns.of(batch));
     return writer.take();
   });
   const bytes = new Uint8Array(

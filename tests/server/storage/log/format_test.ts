@@ -4,6 +4,7 @@
  * read back and compared with the points written.
  */
 
+import { PointColumns } from "../../../../src/server/storage/point_columns.ts";
 import { assert, assertEquals } from "@std/assert";
 import {
   FrameWriter,
@@ -50,7 +51,7 @@ Deno.test({
         points.push({ key, timestamp, value });
         written.push(text(key, timestamp, value));
       }
-      writer.appendPoints(points);
+      writer.appendPoints(PointColumns.of(points));
     }
     if (last !== undefined) parts.push(last.slice());
     last = writer.take();
@@ -114,7 +115,7 @@ Deno.test("readLog resynchronises past a flipped byte in 20,000-point frames rea
       timestamp: 1796173880 + f,
       value: ((f * 20_000 + i) % 9973) / 100,
     }));
-    writer.appendPoints(batch);
+    writer.appendPoints(PointColumns.of(batch));
     frames.push(writer.take());
     if (f !== 2) {
       expected.push(...batch.map((p) => text(p.key, p.timestamp, p.value)));

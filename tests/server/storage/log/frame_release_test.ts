@@ -4,6 +4,7 @@
  * built when it is called keeps its points.
  */
 
+import { PointColumns } from "../../../../src/server/storage/point_columns.ts";
 import { assertEquals } from "@std/assert";
 import {
   FrameWriter,
@@ -52,12 +53,12 @@ Deno.test("FrameWriter.release keeps the points of the frame being built", async
   const written: string[] = [];
   for (const key of ["big1", "big2"]) {
     const points = pointsOf(key, 100_000);
-    writer.appendPoints(points);
+    writer.appendPoints(PointColumns.of(points));
     written.push(...lines(points));
     frames.push(writer.take().slice());
   }
   const waiting = pointsOf("waiting", 3);
-  writer.appendPoints(waiting);
+  writer.appendPoints(PointColumns.of(waiting));
   writer.release();
   frames.push(writer.take().slice());
   assertEquals(await readBack(frames), [...written, ...lines(waiting)]);
@@ -69,7 +70,7 @@ Deno.test("frames built after FrameWriter.release let go of 4 MB buffers read ba
   const written: StoredPoint[] = [];
   for (const count of [150_000, 150_000, 10, 150_000]) {
     const points = pointsOf(`k${frames.length}`, count);
-    writer.appendPoints(points);
+    writer.appendPoints(PointColumns.of(points));
     for (const point of points) written.push(point);
     frames.push(writer.take().slice());
     writer.release();

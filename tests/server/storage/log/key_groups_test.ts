@@ -1,5 +1,6 @@
 /** A log frame's points grouped into one record per key (`key_groups.ts`). */
 
+import { PointColumns } from "../../../../src/server/storage/point_columns.ts";
 import { assertEquals } from "@std/assert";
 import {
   GROUP_POINTS,
@@ -45,8 +46,8 @@ Deno.test("KeyGroups writes one record per key, keys in first-added order, each 
     { key: "é", timestamp: 9, value: 5 },
   ];
   const groups = new KeyGroups();
-  groups.add(points, 0, 2);
-  groups.add(points, 2, points.length);
+  groups.add(PointColumns.of(points), 0, 2);
+  groups.add(PointColumns.of(points), 2, points.length);
   assertEquals(records(written(groups)), [
     ["b", [[5, 1], [3, 3], [5, 4]]],
     ["é", [[9, 2], [9, 5]]],
@@ -62,7 +63,7 @@ Deno.test("KeyGroups' byte bound covers its records, non-ASCII keys at 3 bytes a
     value: i / 3,
   }));
   const groups = new KeyGroups();
-  groups.add(points, 0, points.length);
+  groups.add(PointColumns.of(points), 0, points.length);
   assertEquals(groups.room, GROUP_POINTS - 40);
   const bound = groups.byteBound;
   const bytes = written(groups);
@@ -75,6 +76,6 @@ Deno.test("KeyGroups' byte bound covers its records, non-ASCII keys at 3 bytes a
     keys.map((key) => [key, 10]),
   );
   // Emptied: the next group starts its own records.
-  groups.add(points, 0, 1);
+  groups.add(PointColumns.of(points), 0, 1);
   assertEquals(records(written(groups)), [["ключ", [[0, 0]]]]);
 });

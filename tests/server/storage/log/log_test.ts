@@ -3,6 +3,7 @@
  * writes, `readLog` reads back, through torn, flipped and foreign bytes.
  */
 
+import { PointColumns } from "../../../../src/server/storage/point_columns.ts";
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import {
   FrameWriter,
@@ -19,7 +20,7 @@ type Point = [key: string, timestamp: number, value: number];
 async function writeLogFile(path: string, batches: StoredPoint[][]) {
   const frames = batches.map((batch) => {
     const writer = new FrameWriter();
-    writer.appendPoints(batch);
+    writer.appendPoints(PointColumns.of(batch));
     return writer.take();
   });
   await Deno.writeFile(path, concat([MAGIC, ...frames]));
@@ -120,7 +121,7 @@ Deno.test("a log written by the first build's CRC-32 code replays, and new frame
   // record each (key_groups_test.ts).
   const frames = BATCHES.map((batch) => {
     const writer = new FrameWriter();
-    writer.appendPoints(batch);
+    writer.appendPoints(PointColumns.of(batch));
     return writer.take();
   });
   const runs = concat([MAGIC, ...frames.slice(0, -1)]);
@@ -146,7 +147,7 @@ Deno.test("a frame of more points than a key group holds reads back every point,
   }));
   const writer = new FrameWriter();
   for (const [from, to] of [[0, 5000], [5000, 9000], [9000, 20_000]]) {
-    writer.appendPoints(points.slice(from, to));
+    writer.appendPoints(PointColumns.of(points.slice(from, to)));
   }
   assertEquals(writer.pointCount, 20_000);
   await Deno.writeFile(`${tmp.path}/log`, concat([MAGIC, writer.take()]));
