@@ -1,0 +1,58 @@
+/**
+ * A proxy in front of a real VictoriaMetrics that a test can make
+ * misbehave: it hides names from listings (as a VictoriaMetrics that does
+ * not list a new series yet), fails exports from the n-th on, and counts
+ * them.
+ *
+ * @module
+ */
+
+const LISTING = "/api/v1/label/__name__/values";
+const EXPORT = "/api/v1/export/native";
+
+/** Forwards every request to a VictoriaMetrics, with the faults asked for. */
+export class FaultyVictoriaMetrics implements AsyncDisposable {
+  /** The base URL to give the front-end. */
+  readonly url: string;
+  /** Names left out of every listing. */
+  readonly hidden = new Set<string>();
+  /** Export requests so far, failed ones too. */
+  exports = 0;
+  /** Export requests from this one on (1 is the first) answer HTTP 503. */
+  failExportsFrom = Infinity;
+  readonly #server: Deno.HttpServer<Deno.NetAddr>;
+  readonly #http = Deno.createHttpClient({});
+
+  /** Serves on a free port of 127.0.0.1, forwarding to `backend`. */
+  constructor(backend: string) {
+    this.#server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      async (request) => {
+        const url = new URL(request.url);
+        if (url.pathname === EXPORT && ++this.exports >= this.failExportsFrom) {
+          await request.body?.cancel();
+          return new Response("export failed on purpose", { status: 503 });
+        }
+        const response = await fetch(`${backend}${url.pathname}${url.search}`, {
+          method: request.method,
+          body: request.body,
+          headers: request.headers,
+          client: this.#http,
+        });
+        if (url.pathname !== LISTING || !response.ok) {
+          return new Response(response.body, { status: response.status });
+        }
+        const listing = await response.json() as { data: string[] };
+        listing.data = listing.data.filter((name) => !this.hidden.has(name));
+        return Response.json(listing);
+      },
+    );
+    this.url = `http://127.0.0.1:${this.#server.addr.port}`;
+  }
+
+  /** Stops serving and closes its connections to the backend. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#server.shutdown();
+    this.#http.close();
+  }
+}
