@@ -1,20 +1,21 @@
 /**
  * A proxy in front of a real VictoriaMetrics that a test can make
- * misbehave: it hides names from listings (as a VictoriaMetrics that does
- * not list a new series yet), fails exports from the n-th on, and counts
- * them.
+ * misbehave: it hides keys (drops them from imports and listings, as a
+ * VictoriaMetrics that does not show a new series yet), fails exports
+ * from the n-th on, and counts them.
  *
  * @module
  */
 
 const LISTING = "/api/v1/label/__name__/values";
 const EXPORT = "/api/v1/export/native";
+const IMPORT = "/api/v1/import";
 
 /** Forwards every request to a VictoriaMetrics, with the faults asked for. */
 export class FaultyVictoriaMetrics implements AsyncDisposable {
   /** The base URL to give the front-end. */
   readonly url: string;
-  /** Names left out of every listing. */
+  /** Keys whose imports are answered 2xx but dropped, never listed. */
   readonly hidden = new Set<string>();
   /** Export requests so far, failed ones too. */
   exports = 0;
@@ -35,7 +36,9 @@ export class FaultyVictoriaMetrics implements AsyncDisposable {
         }
         const response = await fetch(`${backend}${url.pathname}${url.search}`, {
           method: request.method,
-          body: request.body,
+          body: url.pathname === IMPORT
+            ? this.#shown(await request.text())
+            : request.body,
           headers: request.headers,
           client: this.#http,
         });
@@ -48,6 +51,16 @@ export class FaultyVictoriaMetrics implements AsyncDisposable {
       },
     );
     this.url = `http://127.0.0.1:${this.#server.addr.port}`;
+  }
+
+  /** The JSON lines of an import body whose key is not hidden. */
+  #shown(body: string): string {
+    return body.split("\n").filter((line) =>
+      line === "" ||
+      !this.hidden.has(
+        (JSON.parse(line) as { metric: { __name__: string } }).metric.__name__,
+      )
+    ).join("\n");
   }
 
   /** Stops serving and closes its connections to the backend. */

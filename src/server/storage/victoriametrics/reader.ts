@@ -26,6 +26,13 @@ const NOTHING_EXPORTED: ExportedSeries = {
   release: () => {},
 };
 
+/** An export of a range of keys in flight, and which keys it answers. */
+interface Pending {
+  readonly exported: Promise<ExportedSeries>;
+  /** The range's keys, sorted, once the export is in. */
+  readonly keys: (exported: ExportedSeries) => readonly string[];
+}
+
 /** Reads points back from VictoriaMetrics; see the module documentation. */
 export class ExportReader {
   readonly #http: VictoriaMetricsHttp;
@@ -104,8 +111,9 @@ export class ExportReader {
    * VictoriaMetrics lists and those of recent writes, sorted, are
    * exported a range at a time, the next range in flight while this one
    * is read. At most `maxPoints` points are held at once: a range gets
-   * what the one before left. A listing that may have been cut short
-   * (`maxListed` names) makes it export every key at once instead.
+   * what the one before left. Keys of few points (see `key_ranges.ts`)
+   * go in one export after the first range, and a listing that may have
+   * been cut short (`maxListed` names) makes it export every key at once.
    *
    * @throws {StorageRefusal} from the step that exports a range too
    * large to take.
@@ -121,33 +129,64 @@ export class ExportReader {
     let start = 0;
     let size = Math.min(FIRST_RANGE_KEYS, keys.length);
     let seenPoints = 0;
-    let next = size === 0
-      ? undefined
-      : this.#exportNames(keys.slice(0, size), this.#maxPoints);
+    let next: Pending | undefined = size === 0 ? undefined : {
+      exported: this.#exportNames(keys.slice(0, size), this.#maxPoints),
+      keys: () => keys.slice(0, size),
+    };
     try {
       while (next !== undefined) {
-        const exported = await next;
+        const exported = await next.exported;
+        const range = next.keys(exported);
         next = undefined;
-        const range = keys.slice(start, start += size);
+        start += range.length;
         seenPoints += exported.points;
         if (start < keys.length) {
-          size = Math.min(
-            nextRangeKeys(size, start, seenPoints),
-            keys.length - start,
-          );
-          next = this.#exportNames(
-            keys.slice(start, start + size),
+          size = nextRangeKeys(size, start, seenPoints);
+          next = this.#nextRange(
+            keys,
+            start,
+            size,
             this.#maxPoints - exported.points,
+            now,
           );
           // Awaited next round; its failure is not unhandled meanwhile.
-          next.catch(() => {});
+          next.exported.catch(() => {});
         }
         yield* this.#merged(range, now, exported);
       }
     } finally {
       // Stopped early: the range in flight is released once it is in.
-      next?.then((exported) => exported.release(), () => {});
+      next?.exported.then((exported) => exported.release(), () => {});
     }
+  }
+
+  /**
+   * The export of `size` keys of `keys` from `start` on, holding at most
+   * `maxPoints`; with `size` `Infinity`, of every key past those before
+   * `start`, VictoriaMetrics' whole export taken from there.
+   */
+  #nextRange(
+    keys: readonly string[],
+    start: number,
+    size: number,
+    maxPoints: number,
+    now: number,
+  ): Pending {
+    if (size !== Infinity) {
+      const range = keys.slice(start, start + size);
+      return {
+        exported: this.#exportNames(range, maxPoints),
+        keys: () => range,
+      };
+    }
+    const last = keys[start - 1];
+    return {
+      exported: this.#export("*", -Infinity, Infinity, maxPoints),
+      keys: (exported) =>
+        this.#withRecent(exported.keys, now).filter((key) =>
+          compareKeys(key, last) > 0
+        ),
+    };
   }
 
   /**
@@ -224,12 +263,13 @@ export class ExportReader {
    * decoded as it streams in.
    *
    * @throws {StorageRefusal} when it holds more than `maxPoints` points
-   * (not retried).
+   * (by default the reader's; not retried).
    */
   async #export(
     key: string,
     from: number,
     to: number,
+    maxPoints: number = this.#maxPoints,
   ): Promise<ExportedSeries> {
     const [startMs, endMs] = span(from, to);
     if (startMs > endMs) return NOTHING_EXPORTED;
@@ -237,7 +277,7 @@ export class ExportReader {
       what: "export",
       url: exportUrl(this.#urls.exportUrl, key, startMs, endMs, this.#fresh()),
       label: this.#urls.exportUrl,
-      sink: () => new NativeExport(this.#maxPoints),
+      sink: () => new NativeExport(maxPoints),
     });
   }
 
