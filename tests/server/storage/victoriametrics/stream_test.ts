@@ -93,6 +93,50 @@ function sorted(
 }
 
 /**
+ * A VictoriaMetrics behind a {@link FaultyVictoriaMetrics} and a
+ * front-end `a` that wrote {@link everyPoint}`(KEYS, least)` through it,
+ * keys `hidden` dropped on the way, then flushed; disposing stops all.
+ */
+async function written(
+  least: number,
+  hidden: readonly number[] = [],
+): Promise<
+  {
+    vm: VictoriaMetricsProcess;
+    proxy: FaultyVictoriaMetrics;
+    a: MetricsServer;
+    expected: Record<string, [number, number][]>;
+  } & AsyncDisposable
+> {
+  const vm = await VictoriaMetricsProcess.start();
+  const proxy = new FaultyVictoriaMetrics(vm.url);
+  const stop = async () => {
+    await proxy[Symbol.asyncDispose]();
+    await vm[Symbol.asyncDispose]();
+  };
+  try {
+    const a = await frontEnd(proxy.url);
+    for (const i of hidden) proxy.hidden.add(keyName(i));
+    const expected = everyPoint(KEYS, least);
+    await putAll(a.port, expected);
+    await vm.forceFlush();
+    return {
+      vm,
+      proxy,
+      a,
+      expected,
+      [Symbol.asyncDispose]: async () => {
+        await a.close();
+        await stop();
+      },
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
  * Sends `get *` on a raw connection to `port` and checks the server
  * closed it with the answer unfinished; then that a Client's `get *`
  * fails.
@@ -115,15 +159,11 @@ Deno.test({
     "get * reads every point of many keys across several ranges, through the front-end that wrote them and through a new one",
   ignore,
   async fn() {
-    await using vm = await VictoriaMetricsProcess.start();
-    await using proxy = new FaultyVictoriaMetrics(vm.url);
-    await using a = await frontEnd(proxy.url);
-    const expected = everyPoint(KEYS, 256);
-    await putAll(a.port, expected);
+    await using setup = await written(256);
+    const { proxy, a, expected } = setup;
     const before = proxy.exports;
     assertEquals(await getAll(a.port), sorted(expected));
     assert(proxy.exports - before >= 3, `${proxy.exports - before} exports`);
-    await vm.forceFlush();
     await using b = await frontEnd(proxy.url);
     assertEquals(await getAll(b.port), sorted(expected));
   },
@@ -134,15 +174,9 @@ Deno.test({
     "get * of keys of few points reads the keys after the first range in one export, every point back, keys VictoriaMetrics does not show yet too",
   ignore,
   async fn() {
-    await using vm = await VictoriaMetricsProcess.start();
-    await using proxy = new FaultyVictoriaMetrics(vm.url);
-    await using a = await frontEnd(proxy.url);
-    const expected = everyPoint(KEYS, 1);
     // In the first range, and later.
-    const hidden = [0, 5, 90, KEYS - 1].map(keyName);
-    for (const key of hidden) proxy.hidden.add(key);
-    await putAll(a.port, expected);
-    await vm.forceFlush();
+    await using setup = await written(1, [0, 5, 90, KEYS - 1]);
+    const { proxy, a, expected } = setup;
     const before = proxy.exports;
     assertEquals(await getAll(a.port), sorted(expected));
     assertEquals(proxy.exports - before, 2);
@@ -154,20 +188,15 @@ Deno.test({
     "get * answers keys VictoriaMetrics does not show yet from the front-end's recent writes, in their place by name",
   ignore,
   async fn() {
-    await using vm = await VictoriaMetricsProcess.start();
-    await using proxy = new FaultyVictoriaMetrics(vm.url);
-    await using a = await frontEnd(proxy.url);
-    const expected = everyPoint(KEYS, 256);
     // In the first range, a later one and the last.
-    const hidden = [0, 5, 90, KEYS - 1].map(keyName);
-    for (const key of hidden) proxy.hidden.add(key);
-    await putAll(a.port, expected);
-    await vm.forceFlush();
+    const hidden = [0, 5, 90, KEYS - 1];
+    await using setup = await written(256, hidden);
+    const { proxy, a, expected } = setup;
     assertEquals(await getAll(a.port), sorted(expected));
     // A front-end that did not write them does not know them.
     await using b = await frontEnd(proxy.url);
     const notWritten = { ...expected };
-    for (const key of hidden) delete notWritten[key];
+    for (const i of hidden) delete notWritten[keyName(i)];
     assertEquals(await getAll(b.port), sorted(notWritten));
   },
 });
@@ -177,11 +206,8 @@ Deno.test({
     "a range whose export fails after ok was written closes the connection: the client sees an error, not a short answer",
   ignore,
   async fn() {
-    await using vm = await VictoriaMetricsProcess.start();
-    await using proxy = new FaultyVictoriaMetrics(vm.url);
-    await using a = await frontEnd(proxy.url, { retries: 0 });
-    await putAll(a.port, everyPoint(KEYS, 256));
-    await vm.forceFlush();
+    await using setup = await written(256);
+    const { proxy } = setup;
     await using b = await frontEnd(proxy.url, { retries: 0 });
     // The third range's export and every later one fail.
     proxy.failExportsFrom = proxy.exports + 3;
