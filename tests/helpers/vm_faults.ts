@@ -1,8 +1,9 @@
 /**
  * A proxy in front of a real VictoriaMetrics that a test can make
  * misbehave: it hides keys (drops them from imports and listings, as a
- * VictoriaMetrics that does not show a new series yet), fails exports
- * from the n-th on, and counts them.
+ * VictoriaMetrics that does not show a new series yet), lists names no
+ * series has (as one whose series went since), fails exports from the
+ * n-th on, and counts them.
  *
  * @module
  */
@@ -17,6 +18,8 @@ export class FaultyVictoriaMetrics implements AsyncDisposable {
   readonly url: string;
   /** Keys whose imports are answered 2xx but dropped, never listed. */
   readonly hidden = new Set<string>();
+  /** Names added to every listing, though no series has them. */
+  readonly phantoms = new Set<string>();
   /** Export requests so far, failed ones too. */
   exports = 0;
   /** Export requests from this one on (1 is the first) answer HTTP 503. */
@@ -46,7 +49,10 @@ export class FaultyVictoriaMetrics implements AsyncDisposable {
           return new Response(response.body, { status: response.status });
         }
         const listing = await response.json() as { data: string[] };
-        listing.data = listing.data.filter((name) => !this.hidden.has(name));
+        listing.data = [
+          ...listing.data.filter((name) => !this.hidden.has(name)),
+          ...this.phantoms,
+        ];
         return Response.json(listing);
       },
     );

@@ -129,10 +129,9 @@ export class ExportReader {
     let start = 0;
     let size = Math.min(FIRST_RANGE_KEYS, keys.length);
     let seenPoints = 0;
-    let next: Pending | undefined = size === 0 ? undefined : {
-      exported: this.#exportNames(keys.slice(0, size), this.#maxPoints),
-      keys: () => keys.slice(0, size),
-    };
+    let next: Pending | undefined = size === 0
+      ? undefined
+      : this.#nextRange(keys, 0, size, this.#maxPoints, now);
     try {
       while (next !== undefined) {
         const exported = await next.exported;
@@ -140,7 +139,8 @@ export class ExportReader {
         next = undefined;
         start += range.length;
         seenPoints += exported.points;
-        if (start < keys.length) {
+        // After the export of the rest (size Infinity) no key is left.
+        if (size !== Infinity && start < keys.length) {
           size = nextRangeKeys(size, start, seenPoints);
           next = this.#nextRange(
             keys,

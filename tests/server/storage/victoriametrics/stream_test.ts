@@ -171,12 +171,14 @@ Deno.test({
 
 Deno.test({
   name:
-    "get * of keys of few points reads the keys after the first range in one export, every point back, keys VictoriaMetrics does not show yet too",
+    "get * of keys of few points reads the keys after the first range in one export, every point back once, keys VictoriaMetrics does not show yet too",
   ignore,
   async fn() {
     // In the first range, and later.
     await using setup = await written(1, [0, 5, 90, KEYS - 1]);
     const { proxy, a, expected } = setup;
+    // Listed names without points, after the first range: left out.
+    proxy.phantoms.add("k.0505").add("zz");
     const before = proxy.exports;
     assertEquals(await getAll(a.port), sorted(expected));
     assertEquals(proxy.exports - before, 2);
