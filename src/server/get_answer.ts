@@ -29,7 +29,9 @@ const encoder = new TextEncoder();
  * `pace` hears how many bytes each piece added. Where the storage refuses
  * the read (a {@link StorageRefusal}: an answer too large to take), the
  * answer is `error` with the refusal's line instead, and its reason is
- * returned.
+ * returned. `get *` goes through {@link Storage.streamAll} when the
+ * storage has it: a failure after `ok` rejects (the caller closes the
+ * connection), so no answer ends short.
  */
 export async function answerGet(
   storage: Storage,
@@ -37,14 +39,15 @@ export async function answerGet(
   out: OutputBuffer,
   pace: (bytes: number) => Promise<void>,
 ): Promise<string | undefined> {
+  if (key === "*" && storage.streamAll !== undefined) {
+    return await answerStream(storage.streamAll(), out, pace);
+  }
   // Nothing is written before the storage answered: a refusal comes first.
   let found: Iterable<Series> | Series | undefined;
   try {
     found = key === "*" ? await storage.getAll() : await storage.get(key);
   } catch (error) {
-    if (!(error instanceof StorageRefusal)) throw error;
-    out.append(errorResponse(error.message));
-    return error.message;
+    return refused(error, out);
   }
   out.appendText("ok\n");
   if (key === "*") {
@@ -57,6 +60,51 @@ export async function answerGet(
   }
   out.appendText("\n");
   return undefined;
+}
+
+/**
+ * The answer of `get *` from a stream of series: `ok` once the first
+ * step settled (a refusal there is answered `error`), each series as it
+ * comes; a later failure rejects with the answer unfinished.
+ */
+async function answerStream(
+  all: AsyncIterable<Series>,
+  out: OutputBuffer,
+  pace: (bytes: number) => Promise<void>,
+): Promise<string | undefined> {
+  const stream = all[Symbol.asyncIterator]();
+  let step: IteratorResult<Series>;
+  try {
+    step = await stream.next();
+  } catch (error) {
+    return refused(error, out);
+  }
+  out.appendText("ok\n");
+  try {
+    for (; step.done !== true; step = await stream.next()) {
+      await writeSeries(step.value, out, pace);
+    }
+  } catch (error) {
+    // The reader stops where it is (a closed connection, a failed read).
+    await stream.return?.();
+    throw error instanceof StorageRefusal
+      ? new Error(`get * failed after its answer began: ${error.message}`, {
+        cause: error,
+      })
+      : error;
+  }
+  out.appendText("\n");
+  return undefined;
+}
+
+/**
+ * Appends `error` with a {@link StorageRefusal}'s line and returns it;
+ * rethrows any other error.
+ */
+function refused(error: unknown, out: OutputBuffer): string {
+  if (!(error instanceof StorageRefusal)) throw error;
+  out.append(errorResponse(error.message));
+  return error.message;
 }
 
 /**

@@ -19,11 +19,14 @@ export class ClusterProxy implements AsyncDisposable {
 
   /**
    * Serves `role` (`insert` with `/api/v1/import`, `select` with
-   * `/api/v1/export/native`) for `tenant`, forwarding to `backend`.
+   * `/api/v1/export/native` and `/api/v1/label/__name__/values`) for
+   * `tenant`, forwarding to `backend`.
    */
   constructor(role: "insert" | "select", tenant: string, backend: string) {
     const prefix = `/${role}/${tenant}/prometheus`;
-    const api = role === "insert" ? "/api/v1/import" : "/api/v1/export/native";
+    const apis = role === "insert"
+      ? ["/api/v1/import"]
+      : ["/api/v1/export/native", "/api/v1/label/__name__/values"];
     this.#server = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen() {} },
       async (request) => {
@@ -31,9 +34,7 @@ export class ClusterProxy implements AsyncDisposable {
         this.paths.push(url.pathname);
         const target = url.pathname === "/metrics"
           ? "/metrics"
-          : url.pathname === prefix + api
-          ? api
-          : undefined;
+          : apis.find((api) => url.pathname === prefix + api);
         if (target === undefined) {
           await request.body?.cancel();
           return new Response("not found", { status: 404 });

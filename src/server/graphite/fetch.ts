@@ -61,7 +61,8 @@ export async function eachTreeKey(
   visit: (key: string, nodes: string[]) => void,
 ): Promise<void> {
   let seen = 0;
-  for (const series of await storage.getAll()) {
+  // Streamed where the storage streams: a part of the keys held at once.
+  for await (const series of storage.streamAll?.() ?? await storage.getAll()) {
     const key = series.key;
     if (++seen % TURN_KEYS === 0) {
       await nextTurn();

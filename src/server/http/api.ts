@@ -92,7 +92,8 @@ export async function keysAnswer(
   const keys: string[] = [];
   let total = 0;
   let work = 0;
-  for (const series of await storage.getAll()) {
+  // Streamed where the storage streams: a part of the keys held at once.
+  for await (const series of storage.streamAll?.() ?? await storage.getAll()) {
     // Every key visited counts: a filter that matches none still pauses.
     if ((work += VISIT_COST) >= SLICE_POINTS) {
       work = 0;

@@ -58,6 +58,11 @@ export class RetentionStorage implements Storage {
   readonly size?: () => StorageSize;
   /** Stores a batch in columns in the store behind, if it takes them. */
   readonly putColumns?: (batch: PointBatch) => Promise<void> | void;
+  /**
+   * Every key's points not yet expired, as the store behind reads them
+   * (if it streams); keys left with none are left out.
+   */
+  readonly streamAll?: () => AsyncIterable<Series>;
 
   /**
    * @param inner The store that holds the points.
@@ -72,6 +77,9 @@ export class RetentionStorage implements Storage {
     if (inner.size !== undefined) this.size = () => inner.size!();
     if (inner.putColumns !== undefined) {
       this.putColumns = (batch) => inner.putColumns!(batch);
+    }
+    if (inner.streamAll !== undefined) {
+      this.streamAll = () => keptAsync(inner.streamAll!(), this.cutoff());
     }
     this.#timer = setInterval(() => {
       this.expire().catch(() => {}); // told through onError
@@ -172,9 +180,26 @@ export class RetentionStorage implements Storage {
 /** `all` cut to the points from `cutoff` on, keys left with none dropped. */
 function* kept(all: Iterable<Series>, cutoff: number): Iterable<Series> {
   for (const series of all) {
-    const live = liveRange(series, cutoff, Infinity);
-    if (live.timestamps.length > 0) yield live;
+    const live = liveFrom(series, cutoff);
+    if (live !== undefined) yield live;
   }
+}
+
+/** {@link kept} of a streamed `all`. */
+async function* keptAsync(
+  all: AsyncIterable<Series>,
+  cutoff: number,
+): AsyncGenerator<Series, void, undefined> {
+  for await (const series of all) {
+    const live = liveFrom(series, cutoff);
+    if (live !== undefined) yield live;
+  }
+}
+
+/** The points of `series` from `cutoff` on, `undefined` for none. */
+function liveFrom(series: Series, cutoff: number): Series | undefined {
+  const live = liveRange(series, cutoff, Infinity);
+  return live.timestamps.length > 0 ? live : undefined;
 }
 
 /**

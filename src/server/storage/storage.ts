@@ -137,6 +137,18 @@ export interface Storage {
   /** Every key's points, keys in the order they were first stored. */
   getAll(): Iterable<Series> | Promise<Iterable<Series>>;
   /**
+   * What {@link Storage.getAll} answers, as it is read: a backend that
+   * reads keys in parts (a remote store) offers it, so an answer starts
+   * before the last key was read and only a part is held at once.
+   * Optional: the server uses it for `get *` when present, else
+   * {@link Storage.getAll}. A yielded {@link Series} is read before the
+   * next one is asked for. A first step that rejects with a
+   * {@link StorageRefusal} is answered `error`; once the answer began,
+   * any failure (a refusal too) closes the connection, so the client
+   * sees a failed read, never a short answer.
+   */
+  streamAll?(): AsyncIterable<Series>;
+  /**
    * How many keys and points are stored, if the backend knows without
    * reading them (for the server's `/metrics` page).
    */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Storage } from "../../../src/server/storage/storage.ts";
+import type { Series, Storage } from "../../../src/server/storage/storage.ts";
 import { StorageModel } from "./model.ts";
 import { checkAll, checkSeries, checkSize } from "./model_check.ts";
 import {
@@ -102,6 +102,18 @@ export async function runModel(
   };
   const checkEverything = async () => {
     checkAll(await subject.storage.getAll(), model, subject.sortedKeys);
+    if (subject.storage.streamAll !== undefined) {
+      // A streamed series is read before the next is asked for: copied.
+      const streamed: Series[] = [];
+      for await (const series of subject.storage.streamAll()) {
+        streamed.push({
+          key: series.key,
+          timestamps: Array.from(series.timestamps),
+          values: Array.from(series.values),
+        });
+      }
+      checkAll(streamed, model, subject.sortedKeys);
+    }
     const size = subject.storage.size?.();
     if (size !== undefined) checkSize(size, model);
   };

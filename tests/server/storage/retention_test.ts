@@ -147,6 +147,37 @@ Deno.test("an expired point is never answered, even before the deletion runs", a
   assertEquals(memory.pointCount, put.length);
 });
 
+/** A memory store that also streams `get *`, as a remote backend would. */
+class StreamingStore extends MemoryStore {
+  async *streamAll(): AsyncGenerator<Series, void, undefined> {
+    for (const series of this.getAll()) {
+      await Promise.resolve();
+      yield series;
+    }
+  }
+}
+
+Deno.test("a streamed get * is forwarded with its expired points cut and keys left with none dropped; a store that does not stream gets none", async () => {
+  const clock = new FakeClock();
+  await using storage = asyncDisposable(
+    retained(new StreamingStore(), clock, 100),
+  );
+  const now = clock.seconds;
+  await storage.inner.put([
+    { key: "walk", timestamp: now - 150, value: 1 },
+    { key: "walk", timestamp: now - 50, value: 2 },
+    { key: "gone", timestamp: now - 150, value: 3 },
+    { key: "kept", timestamp: now, value: 4 },
+  ]);
+  const streamed: string[] = [];
+  for await (const series of storage.inner.streamAll!()) {
+    streamed.push(`${series.key} ${lines(series).join(" ")}`);
+  }
+  assertEquals(streamed, [`walk ${now - 50}=2`, `kept ${now}=4`]);
+  await using plain = asyncDisposable(retained(new MemoryStore(), clock, 100));
+  assertEquals(plain.inner.streamAll, undefined);
+});
+
 /** A 100 s retention on a memory store, on a fake clock, its deletions heard. */
 function heardRetention(expireEveryMs?: number): {
   clock: FakeClock;

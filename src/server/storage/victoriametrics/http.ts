@@ -50,12 +50,14 @@ export interface BodySink<T> {
   finish(): T;
 }
 
-/** One GET for {@link VictoriaMetricsHttp.stream}. */
+/** One GET, or POST of a form, for {@link VictoriaMetricsHttp.stream}. */
 export interface StreamRequest<T> {
   /** What the request is, for messages: `export`. */
   readonly what: string;
-  /** The URL to GET. */
+  /** The URL to GET, or POST `form` to. */
   readonly url: string;
+  /** A form (`application/x-www-form-urlencoded`) to POST. */
+  readonly form?: string;
   /** The URL named in messages (without a long query). */
   readonly label: string;
   /** A new sink for each attempt, so a retry starts afresh. */
@@ -79,6 +81,8 @@ export interface PostRequest {
 /** Longest error body read before the request fails anyway. */
 const MAX_ERROR_BODY = 1 << 20;
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+const FORM_TYPE = "application/x-www-form-urlencoded";
 
 /** A non-2xx answer, named as it is in messages. */
 class StatusError extends Error {}
@@ -156,9 +160,10 @@ export class VictoriaMetricsHttp {
   }
 
   /**
-   * GETs `request.url` like {@link VictoriaMetricsHttp.request}, its body
-   * uncompressed and handed to a new `sink()` as it arrives, with the
-   * same retries; resolves to what the sink made of the first 2xx body.
+   * GETs `request.url` (or POSTs its `form` there) like
+   * {@link VictoriaMetricsHttp.request}, the answer's body uncompressed
+   * and handed to a new `sink()` as it arrives, with the same retries;
+   * resolves to what the sink made of the first 2xx body.
    *
    * @throws {StorageRefusal} at once, unretried, when the sink throws
    * one (an answer too large to take).
@@ -166,13 +171,18 @@ export class VictoriaMetricsHttp {
    * the store closed.
    */
   stream<T>(request: StreamRequest<T>): Promise<T> {
-    const { url, label, sink } = request;
+    const { url, label, sink, form } = request;
+    // fetch asks for gzip by default: VictoriaMetrics then compresses an
+    // export and sends it in thousands of small pieces.
+    const headers: Record<string, string> = form === undefined
+      ? { "accept-encoding": "identity" }
+      : { "accept-encoding": "identity", "content-type": FORM_TYPE };
+    const method = form === undefined ? "GET" : "POST";
+    const body = form === undefined ? undefined : encoder.encode(form);
     if (!url.startsWith("http:")) {
       return this.request({
         ...request,
-        // fetch asks for gzip by default: VictoriaMetrics then compresses
-        // an export and sends it in thousands of small pieces.
-        init: { headers: { "accept-encoding": "identity" } },
+        init: { method, headers, body },
         read: async (response, progress) => {
           const body = sink();
           const reader = response.body?.getReader();
@@ -193,17 +203,13 @@ export class VictoriaMetricsHttp {
     }
     const target = new URL(url);
     return this.#withRetries(request.what, label, async () => {
-      const body = sink();
+      const sunk = sink();
       await this.#exchange(
-        {
-          method: "GET",
-          url: target,
-          headers: { "accept-encoding": "identity" },
-        },
+        { method, url: target, headers, body },
         label,
-        (piece) => body.push(piece),
+        (piece) => sunk.push(piece),
       );
-      return body.finish();
+      return sunk.finish();
     });
   }
 

@@ -19,7 +19,7 @@
  *   `order.ts`, `recent.ts`).
  * - `get` reads `/api/v1/export/native` (`getRange` only its time range:
  *   VictoriaMetrics' stored blocks, deduplicated here as VictoriaMetrics
- *   would) and overlays the points this front-end remembers writing (at least
+ *   would; `streamAll` a range of keys at a time) and overlays the points this front-end remembers writing (at least
  *   `recentWindow` seconds) where VictoriaMetrics does not show them yet
  *   (read-your-writes through one front-end).
  * - Points VictoriaMetrics would drop are refused one by one
@@ -42,6 +42,7 @@ import type { Series, Storage, StoredPoint } from "../storage.ts";
 import {
   type BackendLimits,
   checkFlags,
+  DEFAULT_MAX_LISTED_NAMES,
   MONTH_MS,
   parseFlags,
   unstorable,
@@ -110,9 +111,14 @@ export class VictoriaMetricsStore implements Storage {
     );
     this.#reader = new ExportReader(
       http,
-      urls.exportUrl,
+      urls,
       this.#recent,
       options.maxExportPoints ?? 20_000_000,
+      // Past the default, a vmstorage behind may cut a listing too.
+      Math.min(
+        limits.maxListedNames ?? DEFAULT_MAX_LISTED_NAMES,
+        DEFAULT_MAX_LISTED_NAMES,
+      ),
     );
     this.#importer = new Importer({
       flushIntervalMs: (options.flushInterval ?? 0.005) * 1000,
@@ -162,6 +168,7 @@ export class VictoriaMetricsStore implements Storage {
           limits = {
             retentionMs: limits.retentionMs ?? found.retentionMs,
             maxKeyBytes: limits.maxKeyBytes ?? found.maxKeyBytes,
+            maxListedNames: limits.maxListedNames ?? found.maxListedNames,
           };
         }
       }
@@ -247,6 +254,17 @@ export class VictoriaMetricsStore implements Storage {
    */
   getAll(): Promise<Iterable<Series>> {
     return this.#reader.getAll();
+  }
+
+  /**
+   * What {@link VictoriaMetricsStore.getAll} answers, read a range of
+   * keys at a time: the names are listed first, then each range is
+   * exported while the one before is read, holding at most
+   * `maxExportPoints` points at once. Keys this front-end wrote that
+   * VictoriaMetrics does not list yet are read too.
+   */
+  streamAll(): AsyncIterable<Series> {
+    return this.#reader.streamAll();
   }
 
   /**

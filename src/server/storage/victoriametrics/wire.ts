@@ -21,6 +21,8 @@ export interface VictoriaMetricsUrls {
   readonly importUrl: string;
   /** Where gets come from: `.../api/v1/export/native`. */
   readonly exportUrl: string;
+  /** Where `get *` lists keys: `.../api/v1/label/__name__/values`. */
+  readonly namesUrl: string;
   /** The `/metrics` pages whose `flag{...}` lines are checked at start. */
   readonly metricsUrls: readonly string[];
   /** Single node only: makes recent points searchable (meant for tests). */
@@ -51,6 +53,7 @@ export function victoriaMetricsUrls(
       kind: "single",
       importUrl: `${base}/api/v1/import`,
       exportUrl: `${base}/api/v1/export/native`,
+      namesUrl: `${base}/api/v1/label/__name__/values`,
       metricsUrls: [`${base}/metrics`],
       forceFlushUrl: `${base}/internal/force_flush`,
     };
@@ -70,6 +73,7 @@ export function victoriaMetricsUrls(
     kind: "cluster",
     importUrl: `${insert[0].base}/api/v1/import`,
     exportUrl: `${select[0].base}/api/v1/export/native`,
+    namesUrl: `${select[0].base}/api/v1/label/__name__/values`,
     metricsUrls: [`${insert[0].origin}/metrics`, `${select[0].origin}/metrics`],
   };
 }
@@ -115,10 +119,14 @@ function parseBase(text: string): Base {
  * misses series created since, even after `/internal/force_flush`.
  */
 export function exportSelector(key: string, fresh: string): string {
+  return selector(key === "*" ? '=~".+"' : `=${JSON.stringify(key)}`, fresh);
+}
+
+/** `{__name__<name>,<fresh>=""}`, `fresh` checked. */
+function selector(name: string, fresh: string): string {
   if (!FRESH_LABEL.test(fresh)) {
     throw new RangeError(`invalid label name "${fresh}"`);
   }
-  const name = key === "*" ? '=~".+"' : `=${JSON.stringify(key)}`;
   return `{__name__${name},${fresh}=""}`;
 }
 
@@ -126,10 +134,46 @@ export function exportSelector(key: string, fresh: string): string {
 const FRESH_LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /**
+ * Names per selector of {@link namesForm}: VictoriaMetrics (1.79) looks an
+ * alternation of up to 100 literal names up in its index, name by name,
+ * and matches a longer one against every name it holds.
+ */
+export const NAMES_PER_SELECTOR = 100;
+
+/**
+ * The form (`application/x-www-form-urlencoded`) of an export of exactly
+ * the series named `names` from `startMs` to `endMs` (as in
+ * {@link exportUrl}): one `match[]` per {@link NAMES_PER_SELECTOR} names,
+ * each an alternation of the names with every character a regular
+ * expression could read otherwise escaped (VictoriaMetrics anchors it at
+ * both ends), plus the label `fresh` (see {@link exportSelector}).
+ */
+export function namesForm(
+  names: readonly string[],
+  startMs: number,
+  endMs: number,
+  fresh: string,
+): string {
+  const form = new URLSearchParams();
+  for (let at = 0; at < names.length; at += NAMES_PER_SELECTOR) {
+    const alternation = names.slice(at, at + NAMES_PER_SELECTOR)
+      .map((name) => name.replace(REGEX_SYNTAX, "\\$&")).join("|");
+    form.append("match[]", selector(`=~${JSON.stringify(alternation)}`, fresh));
+  }
+  form.append("start", secondsText(startMs));
+  form.append("end", secondsText(endMs));
+  return form.toString();
+}
+
+/** ASCII a regular expression may read as syntax; RE2 takes each escaped. */
+const REGEX_SYNTAX = /[^A-Za-z0-9_\u0080-\uffff]/g;
+
+/**
  * The export URL's query for `key` (or `*`) from `startMs` to `endMs`
  * (inclusive, milliseconds since the epoch, not negative), sent as
  * seconds with exactly three decimals so no bound is rounded; `fresh` as
- * in {@link exportSelector}.
+ * in {@link exportSelector}. With `*` and the `namesUrl` as base: the
+ * names of the series with points in that range.
  */
 export function exportUrl(
   exportBase: string,
@@ -179,7 +223,15 @@ export interface BackendLimits {
   readonly retentionMs?: number;
   /** `-maxLabelValueLen`: longest key in UTF-8 bytes, when known. */
   readonly maxKeyBytes?: number;
+  /**
+   * `-search.maxTagValues`: most names one listing answers (it cuts the
+   * rest silently), when known.
+   */
+  readonly maxListedNames?: number;
 }
+
+/** `-search.maxTagValues` unless set otherwise. */
+export const DEFAULT_MAX_LISTED_NAMES = 100_000;
 
 /**
  * Checks one `/metrics` page's flags: `-dedup.minScrapeInterval` must be
@@ -204,7 +256,9 @@ export function checkFlags(
   }
   const retention = flags.get("retentionPeriod");
   const maxLabel = flags.get("maxLabelValueLen");
+  const maxListed = flags.get("search.maxTagValues");
   return {
+    maxListedNames: maxListed === undefined ? undefined : Number(maxListed),
     retentionMs: retention === undefined
       ? undefined
       : parseDuration(retention, MONTH_MS),

@@ -361,6 +361,7 @@ Deno.test({
       new Set([
         "/metrics",
         "/select/7:3/prometheus/api/v1/export/native",
+        "/select/7:3/prometheus/api/v1/label/__name__/values",
       ]),
     );
   },

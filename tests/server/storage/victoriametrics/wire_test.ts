@@ -1,20 +1,22 @@
-import { assertEquals, assertThrows } from "@std/assert";
+import { assert, assertEquals, assertThrows } from "@std/assert";
 import {
   checkFlags,
   exportSelector,
   exportUrl,
   MONTH_MS,
+  namesForm,
   parseFlags,
   unstorable,
   victoriaMetricsUrls,
 } from "../../../../src/server/storage/victoriametrics/wire.ts";
 import { parseDuration } from "../../../../src/internal/duration.ts";
 
-Deno.test("URLs: a single node serves import, export, metrics and force_flush", () => {
+Deno.test("URLs: a single node serves import, export, listing, metrics and force_flush", () => {
   assertEquals(victoriaMetricsUrls(["http://127.0.0.1:8428/"]), {
     kind: "single",
     importUrl: "http://127.0.0.1:8428/api/v1/import",
     exportUrl: "http://127.0.0.1:8428/api/v1/export/native",
+    namesUrl: "http://127.0.0.1:8428/api/v1/label/__name__/values",
     metricsUrls: ["http://127.0.0.1:8428/metrics"],
     forceFlushUrl: "http://127.0.0.1:8428/internal/force_flush",
   });
@@ -32,6 +34,8 @@ Deno.test("URLs: a cluster's vminsert and vmselect, in either order, with tenant
     kind: "cluster",
     importUrl: "http://vminsert:8480/insert/0/prometheus/api/v1/import",
     exportUrl: "http://vmselect:8481/select/0/prometheus/api/v1/export/native",
+    namesUrl:
+      "http://vmselect:8481/select/0/prometheus/api/v1/label/__name__/values",
     metricsUrls: [
       "http://vminsert:8480/metrics",
       "http://vmselect:8481/metrics",
@@ -93,6 +97,27 @@ Deno.test("export selector quotes the key exactly; * matches every series; a lab
   assertEquals(url.searchParams.get("end"), "99");
 });
 
+Deno.test("an export of named keys: alternations of up to 100 names, each matching only itself, a label of its own", () => {
+  const names = Array.from({ length: 150 }, (_, i) => `k${i}`);
+  names[1] = 'a.b*(c)|[d]{2}+?^$\\"é-x/#';
+  const form = new URLSearchParams(namesForm(names, 1000, 99_000, "f_5"));
+  const selectors = form.getAll("match[]");
+  assertEquals(selectors.length, 2);
+  selectors.forEach((selector, i) => {
+    const quoted = /^\{__name__=~("(?:[^"\\]|\\.)*"),f_5=""\}$/.exec(selector);
+    assertEquals(quoted?.length, 2, selector);
+    // RE2 reads these escapes as JavaScript does; VictoriaMetrics anchors.
+    const regex = new RegExp(`^(?:${JSON.parse(quoted?.[1] ?? "")})$`);
+    const chunk = names.slice(i * 100, i * 100 + 100);
+    for (const name of chunk) assert(regex.test(name), name);
+    for (const other of ["a.b", "aXb*(c)", "k1", "k1000", "k", "|"]) {
+      assertEquals(regex.test(other), chunk.includes(other), other);
+    }
+  });
+  assertEquals(form.get("start"), "1");
+  assertEquals(form.get("end"), "99");
+});
+
 Deno.test("export range bounds are sent as seconds with exact milliseconds", () => {
   const url = new URL(
     exportUrl(
@@ -113,11 +138,13 @@ Deno.test("flags: parsed from /metrics; dedup must be exactly one second", () =>
     'flag{name="dedup.minScrapeInterval", value="1s", is_set="true"} 1',
     'flag{name="retentionPeriod", value="100y", is_set="true"} 1',
     'flag{name="maxLabelValueLen", value="16384", is_set="false"} 1',
+    'flag{name="search.maxTagValues", value="100000", is_set="false"} 1',
     'vm_rows{type="x"} 5',
   ].join("\n");
   assertEquals(checkFlags("u", parseFlags(page)), {
     retentionMs: 100 * 365 * 86_400_000,
     maxKeyBytes: 16384,
+    maxListedNames: 100_000,
   });
   for (const value of ["0s", "2s", "1m0s", "500ms"]) {
     assertThrows(
@@ -129,7 +156,11 @@ Deno.test("flags: parsed from /metrics; dedup must be exactly one second", () =>
   assertThrows(() => checkFlags("u", new Map()), Error, "lists no flag");
   assertEquals(
     checkFlags("u", new Map([["dedup.minScrapeInterval", "1000ms"]])),
-    { retentionMs: undefined, maxKeyBytes: undefined },
+    {
+      retentionMs: undefined,
+      maxKeyBytes: undefined,
+      maxListedNames: undefined,
+    },
   );
 });
 

@@ -62,6 +62,8 @@ const NO_PIECE: Piece = {
 export interface ExportedSeries {
   /** Every key with points in range, sorted by name. */
   readonly keys: readonly string[];
+  /** How many points the keys hold in all. */
+  readonly points: number;
   /**
    * The points of `keys[i]` in time order, as views that stay valid until
    * the next call or the release (a key whose blocks came apart is put in
@@ -145,6 +147,7 @@ export class NativeExport {
     const ordered = newPiece(largest);
     return {
       keys,
+      points: this.#points,
       series: (i) => {
         const key = keys[i];
         const runs = this.#runs.get(key) ?? [];
