@@ -52,6 +52,15 @@ export class PointColumns implements PointBatch {
     return batch;
   }
 
+  /** A copy of `batch`, as long as it. */
+  static from(batch: PointBatch): PointColumns {
+    const copy = new PointColumns(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      copy.push(batch.keys[i], batch.timestamps[i], batch.values[i]);
+    }
+    return copy;
+  }
+
   /** Points held. */
   get length(): number {
     return this.#length;

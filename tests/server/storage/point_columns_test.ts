@@ -48,3 +48,12 @@ Deno.test("upsertEach hands over each point of a batch in order, and only those"
   );
   assertEquals(seen, POINTS.map((p) => [p.key, p.timestamp, p.value]));
 });
+
+Deno.test("PointColumns.from copies a batch: refilling the batch leaves the copy as it was", () => {
+  const batch = PointColumns.of(POINTS);
+  const copy = PointColumns.from(batch);
+  batch.clear();
+  batch.push("z", 1, 1);
+  assertEquals(copy.toPoints(), POINTS);
+  assertEquals(copy.capacity, POINTS.length);
+});

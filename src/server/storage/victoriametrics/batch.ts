@@ -10,7 +10,7 @@
 
 import { flatCopy } from "../../../internal/flat.ts";
 import { fromSpare, withRoom } from "../../../internal/grow.ts";
-import type { StoredPoint } from "../storage.ts";
+import type { PointBatch } from "../storage.ts";
 
 /** Points a request's columns start with room for. */
 const INITIAL_POINTS = 4096;
@@ -55,19 +55,22 @@ export class BatchBuilder {
     return this.#points;
   }
 
-  /** Adds `points`, in the order they were put. */
-  add(points: readonly StoredPoint[]): void {
+  /** Adds the points of `batch`, in the order they were put. */
+  add(batch: PointBatch): void {
     const at = this.#points;
-    if (at + points.length > this.#seconds.length) {
-      this.#keyOf = withRoom(this.#keyOf, at, points.length);
-      this.#seconds = withRoom(this.#seconds, at, points.length);
-      this.#values = withRoom(this.#values, at, points.length);
+    const count = batch.length;
+    if (at + count > this.#seconds.length) {
+      this.#keyOf = withRoom(this.#keyOf, at, count);
+      this.#seconds = withRoom(this.#seconds, at, count);
+      this.#values = withRoom(this.#values, at, count);
     }
     const keyOf = this.#keyOf;
     const seconds = this.#seconds;
     const values = this.#values;
     let i = at;
-    for (const { key, timestamp, value } of points) {
+    for (let p = 0; p < count; p++) {
+      const key = batch.keys[p];
+      const timestamp = batch.timestamps[p];
       let number = this.#numbers.get(key);
       if (number === undefined) {
         number = this.#keys.length;
@@ -85,7 +88,7 @@ export class BatchBuilder {
       this.#counts[number]++;
       keyOf[i] = number;
       seconds[i] = timestamp;
-      values[i++] = value;
+      values[i++] = batch.values[p];
     }
     this.#points = i;
   }

@@ -9,7 +9,8 @@
  * @module
  */
 
-import type { StoredPoint } from "../storage.ts";
+import type { PointBatch } from "../storage.ts";
+import { PointColumns } from "../point_columns.ts";
 import { BatchBuilder, type RequestWrites } from "./batch.ts";
 import { PointBudget } from "./budget.ts";
 import { encodeImport } from "./import_body.ts";
@@ -103,12 +104,13 @@ export class Importer {
    * it. Rejects when the buffer stays full for `bufferWaitMs`, when its
    * request fails after every retry, or once closing.
    */
-  add(points: readonly StoredPoint[]): Promise<void> {
-    if (this.#budget.tryTake(points.length)) return this.#enqueue(points);
-    return this.#addWhenRoom(points);
+  add(batch: PointBatch): Promise<void> {
+    if (this.#budget.tryTake(batch.length)) return this.#enqueue(batch);
+    // The caller reuses `batch` once this returns: waiting, keep a copy.
+    return this.#addWhenRoom(PointColumns.from(batch));
   }
 
-  async #addWhenRoom(points: readonly StoredPoint[]): Promise<void> {
+  async #addWhenRoom(points: PointBatch): Promise<void> {
     await this.#budget.take(points.length);
     // Not awaited here, so this frame (and `points`) is let go at once.
     return this.#enqueue(points);
@@ -119,7 +121,7 @@ export class Importer {
    * holds the put's points while its request is in flight: they would
    * outlive two scavenges and fill the old generation.
    */
-  #enqueue(points: readonly StoredPoint[]): Promise<void> {
+  #enqueue(points: PointBatch): Promise<void> {
     if (this.#closed) {
       this.#budget.release(points.length);
       return Promise.reject(new Error("VictoriaMetrics storage is closed"));

@@ -38,7 +38,8 @@
  * @module
  */
 
-import type { Series, Storage, StoredPoint } from "../storage.ts";
+import type { PointBatch, Series, Storage, StoredPoint } from "../storage.ts";
+import { PointColumns } from "../point_columns.ts";
 import {
   type BackendLimits,
   checkFlags,
@@ -82,6 +83,8 @@ export class VictoriaMetricsStore implements Storage {
   readonly #reader: ExportReader;
   readonly #importer: Importer;
   #closed = false;
+  /** Each put of a batch, as its refusal is asked (see `putColumns`). */
+  readonly #checked = { key: "", timestamp: NaN, value: NaN };
   #closing: Promise<void> | undefined;
   /** Its own connection pool and retries, closed with the store. */
   readonly #http: VictoriaMetricsHttp;
@@ -209,12 +212,24 @@ export class VictoriaMetricsStore implements Storage {
    * full for `bufferWait` seconds, or when the request fails after every retry.
    */
   put(points: readonly StoredPoint[]): Promise<void> {
+    return this.putColumns(PointColumns.of(points));
+  }
+
+  /**
+   * {@link VictoriaMetricsStore.put} for a batch in columns, copied before
+   * it returns.
+   */
+  putColumns(batch: PointBatch): Promise<void> {
     if (this.#closed) {
       return Promise.reject(new Error("VictoriaMetrics storage is closed"));
     }
-    if (points.length === 0) return Promise.resolve();
+    if (batch.length === 0) return Promise.resolve();
     const now = Date.now();
-    for (const point of points) {
+    const point = this.#checked;
+    for (let i = 0; i < batch.length; i++) {
+      point.key = batch.keys[i];
+      point.timestamp = batch.timestamps[i];
+      point.value = batch.values[i];
       const reason = this.#refusalAt(point, now);
       if (reason !== undefined) {
         return Promise.reject(
@@ -222,8 +237,8 @@ export class VictoriaMetricsStore implements Storage {
         );
       }
     }
-    // Not async: no frame holds `points` while the request is in flight.
-    return this.#importer.add(points);
+    // Not async: no frame holds `batch` while the request is in flight.
+    return this.#importer.add(batch);
   }
 
   #refusalAt(point: StoredPoint, now: number): string | undefined {

@@ -1,19 +1,20 @@
+import { PointColumns } from "../../../../src/server/storage/point_columns.ts";
 import { assertEquals } from "@std/assert";
 import { BatchBuilder } from "../../../../src/server/storage/victoriametrics/batch.ts";
 
 Deno.test("batch: keys in first-seen order, each second once with its last value, ascending", () => {
   const builder = new BatchBuilder();
-  builder.add([
+  builder.add(PointColumns.of([
     { key: "b", timestamp: 5, value: 1 },
     { key: "a", timestamp: 1, value: 1 },
     { key: "b", timestamp: 3, value: 2 },
-  ]);
-  builder.add([
+  ]));
+  builder.add(PointColumns.of([
     { key: "b", timestamp: 5, value: 3 },
     { key: "a", timestamp: 2, value: 2 },
     { key: "b", timestamp: 4, value: 4 },
     { key: "b", timestamp: 3, value: 5 },
-  ]);
+  ]));
   assertEquals(builder.points, 7);
   const writes = builder.finish();
   assertEquals(writes.keys, ["b", "a"]);
@@ -31,12 +32,12 @@ Deno.test("batch: keys in first-seen order, each second once with its last value
 Deno.test("batch: thousands of points past the first room, every key kept apart", () => {
   const builder = new BatchBuilder();
   for (let round = 0; round < 3; round++) {
-    builder.add(
+    builder.add(PointColumns.of(
       Array.from({ length: 5000 }, (_, i) => {
         const timestamp = round * 5000 + i;
         return { key: `k${timestamp % 7}`, timestamp, value: timestamp % 7 };
       }),
-    );
+    ));
   }
   const writes = builder.finish();
   assertEquals(writes.keys.length, 7);
@@ -60,7 +61,7 @@ Deno.test("batch: a key sliced from a long request is kept as a copy with the sa
   const request = `put ${"k".repeat(40)} 1 1\n`.repeat(100);
   const key = request.slice(4, 44);
   const builder = new BatchBuilder();
-  builder.add([{ key, timestamp: 1, value: 1 }]);
+  builder.add(PointColumns.of([{ key, timestamp: 1, value: 1 }]));
   assertEquals(builder.finish().keys, ["k".repeat(40)]);
 });
 
@@ -73,13 +74,13 @@ Deno.test("batch: a builder emptied by finish, and columns of a settled request 
       value: round * 1000 + i,
     }));
   const builder = new BatchBuilder();
-  builder.add(points(0, 5, 9000));
+  builder.add(PointColumns.of(points(0, 5, 9000)));
   const first = builder.finish();
   assertEquals(builder.points, 0);
-  builder.add(points(1, 3, 100));
+  builder.add(PointColumns.of(points(1, 3, 100)));
   const reused = builder.finish(first);
   const fresh = new BatchBuilder();
-  fresh.add(points(1, 3, 100));
+  fresh.add(PointColumns.of(points(1, 3, 100)));
   const expected = fresh.finish();
   assertEquals(reused.keys, expected.keys);
   for (const column of ["starts", "ends", "seconds", "values"] as const) {

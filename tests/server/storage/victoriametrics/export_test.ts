@@ -1,3 +1,4 @@
+import { PointColumns } from "../../../../src/server/storage/point_columns.ts";
 import { assertEquals } from "@std/assert";
 import {
   mergeSeries,
@@ -90,7 +91,7 @@ Deno.test("merge: only points inside the range, bounds included", () => {
 Deno.test("merge: a write not acknowledged yet is left out", () => {
   const recent = new RecentWrites(30_000, 1000);
   const builder = new BatchBuilder();
-  builder.add([{ key: "k", timestamp: 5, value: 1 }]);
+  builder.add(PointColumns.of([{ key: "k", timestamp: 5, value: 1 }]));
   recent.plan(builder.finish(), NOW);
   assertEquals(mergeSeries("k", undefined, recent.get("k", NOW)), undefined);
   const stored: StoredSeries = {

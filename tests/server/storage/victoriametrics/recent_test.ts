@@ -1,3 +1,4 @@
+import { PointColumns } from "../../../../src/server/storage/point_columns.ts";
 import { assert, assertEquals } from "@std/assert";
 import {
   clockSlot,
@@ -19,7 +20,7 @@ const OLD = 1150864247;
 /** The writes of one request made of `points`. */
 function request(points: StoredPoint[]): RequestWrites {
   const builder = new BatchBuilder();
-  builder.add(points);
+  builder.add(PointColumns.of(points));
   return builder.finish();
 }
 

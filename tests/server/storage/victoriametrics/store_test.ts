@@ -115,6 +115,43 @@ Deno.test("puts from several connections within flushInterval share one import r
   assertEquals(storage.stats().batches, 1);
 });
 
+Deno.test("puts that wait for room in the buffer are imported as put, though the server refills its batch", async () => {
+  await using backend = new StubBackend(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return new Response(null, { status: 204 });
+  });
+  const storage = await VictoriaMetricsStore.open({
+    log: () => {},
+    urls: [backend.url],
+    maxBufferedPoints: 300,
+    flushInterval: 0.001,
+  });
+  await using server = await serve({ port: 0, storage, log: () => {} });
+  await using socket = await RawSocket.connect(server.port);
+  const sent = new Map<string, number>();
+  const lines: string[] = [];
+  for (let i = 0; i < 5_000; i++) {
+    const key = `k${i % 13}`;
+    const second = 1150864247 + i;
+    lines.push(`put ${key} ${i} ${second}\n`);
+    sent.set(`${key} ${second}`, i);
+  }
+  await socket.send(lines.join(""));
+  const answers = await socket.responses(lines.length);
+  assertEquals(answers.filter((a) => a !== "ok\n\n"), []);
+  const imported = new Map<string, number>();
+  for (const body of backend.imports) {
+    for (const line of body.trim().split("\n")) {
+      const { metric, values, timestamps } = JSON.parse(line);
+      timestamps.forEach((ms: number, j: number) => {
+        imported.set(`${metric.__name__} ${Math.ceil(ms / 1000)}`, values[j]);
+      });
+    }
+  }
+  assertEquals(imported, sent);
+  assert(backend.imports.length > 1, `${backend.imports.length} import`);
+});
+
 Deno.test("a batch VictoriaMetrics keeps refusing closes its connection unacknowledged", async () => {
   await using backend = new StubBackend(() =>
     new Response("cannot store", { status: 500 })
