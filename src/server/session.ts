@@ -88,7 +88,11 @@ export class Session extends PeerLink {
   readonly #keys: KeyCache;
   readonly #tls: boolean;
   #refusalLogged = false;
-  /** The puts being read, until they are stored (see `#answer`). */
+  /**
+   * The puts being read, until they are stored (see `#answer`); kept for
+   * the next ones while the connection lives: a turn's 4,096 puts at most,
+   * 80 KB.
+   */
   #batch = new PointColumns(0);
   /** Each put read from bytes, until it joins `#batch`. */
   readonly #scratch = putScratch();
