@@ -122,14 +122,14 @@ export class KeyCache {
     let live = 0;
     for (let slot = 0; slot < SLOTS; slot++) {
       const at = this.#at[slot] - 1;
-      if (at >= 0) live += LENGTH_BYTES + old[at] + 1;
+      if (at >= 0) live += entryBytes(old, at);
     }
     const arena = new Uint8Array(Math.max(INITIAL_ARENA, 2 * (live + size)));
     let used = 0;
     for (let slot = 0; slot < SLOTS; slot++) {
       const at = this.#at[slot] - 1;
       if (at < 0) continue;
-      const entry = LENGTH_BYTES + old[at] + 1;
+      const entry = entryBytes(old, at);
       arena.set(old.subarray(at, at + entry), used);
       this.#at[slot] = used + 1;
       used += entry;
@@ -137,4 +137,10 @@ export class KeyCache {
     this.#arena = arena;
     this.#used = used;
   }
+}
+
+/** Bytes of the arena entry at `at`: its length byte and its key. */
+function entryBytes(arena: Uint8Array, at: number): number {
+  // The length byte holds the key's length less 1 (keys of 1 to 256).
+  return LENGTH_BYTES + arena[at] + 1;
 }

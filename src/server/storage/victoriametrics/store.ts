@@ -19,9 +19,10 @@
  *   `order.ts`, `recent.ts`).
  * - `get` reads `/api/v1/export/native` (`getRange` only its time range:
  *   VictoriaMetrics' stored blocks, deduplicated here as VictoriaMetrics
- *   would; `streamAll` a range of keys at a time) and overlays the points this front-end remembers writing (at least
- *   `recentWindow` seconds) where VictoriaMetrics does not show them yet
- *   (read-your-writes through one front-end).
+ *   would; `streamAll` a range of keys at a time) and overlays the points
+ *   this front-end remembers writing (at least `recentWindow` seconds)
+ *   where VictoriaMetrics does not show them yet (read-your-writes
+ *   through one front-end).
  * - Points VictoriaMetrics would drop are refused one by one
  *   ({@link VictoriaMetricsStore.refusal}): the server answers them `error`.
  *
