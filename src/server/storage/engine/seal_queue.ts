@@ -31,6 +31,8 @@ export interface SealReply {
   readonly bytes: Uint8Array;
   /** Where each chunk's bytes end. */
   readonly ends: Uint32Array;
+  /** The job's columns, given back to carry a later job. */
+  readonly spent: SealJob;
 }
 
 /** A head being encoded on the worker, with the key it seals. */
@@ -61,6 +63,8 @@ const MAX_POINTS_SENT = 128 * 1024;
 const IDLE_MS = 2000;
 /** Heads sealed in one task that start the worker (fewer are sealed here). */
 const START_RUNS = 8;
+/** Columns of spent jobs kept for the next ones. */
+const MAX_SPARES = 4;
 const WORKER = new URL("./seal_worker.ts", import.meta.url).href;
 
 /** Sends full heads to the seal worker; see the module documentation. */
@@ -80,6 +84,12 @@ export class SealQueue {
   #ends = new Uint32Array(64);
   #queuedRuns = 0;
   #queuedPoints = 0;
+  /**
+   * Columns the worker gave back: a job's columns are handed over (not
+   * copied) and a spare takes their place, so an ingest does not
+   * zero-fill fresh buffers for every message.
+   */
+  readonly #spares: SealJob[] = [];
   readonly #startAfter: number;
   /** Points sealed here under a steady load since it last paused (`#post`). */
   #steadyPoints = 0;
@@ -145,6 +155,7 @@ export class SealQueue {
     clearTimeout(this.#idleTimer);
     this.#worker?.terminate();
     this.#worker = undefined;
+    this.#spares.length = 0;
   }
 
   #post(): void {
@@ -161,16 +172,22 @@ export class SealQueue {
     }
     const job: SealJob = {
       first: this.#firstQueued,
-      timestamps: this.#timestamps.slice(0, points),
-      values: this.#values.slice(0, points),
-      ends: this.#ends.slice(0, runs),
+      timestamps: this.#timestamps.subarray(0, points),
+      values: this.#values.subarray(0, points),
+      ends: this.#ends.subarray(0, runs),
     };
     const worker = this.#worker ??= this.#start();
+    const spare = this.#spares.pop();
     worker.postMessage(job, [
       job.timestamps.buffer,
       job.values.buffer,
       job.ends.buffer,
     ]);
+    // The columns went with the job (detached): a spare of their size
+    // or more takes their place, when there is one.
+    this.#timestamps = whole(spare?.timestamps) ?? new Float64Array(4096);
+    this.#values = whole(spare?.values) ?? new Float64Array(4096);
+    this.#ends = whole(spare?.ends) ?? new Uint32Array(64);
   }
 
   /** Whether heads are sealed steadily enough to start the worker. */
@@ -186,7 +203,8 @@ export class SealQueue {
   #start(): Worker {
     const worker = new Worker(WORKER, { type: "module" });
     worker.onmessage = (event: MessageEvent<SealReply>) => {
-      const { first, bytes, ends } = event.data;
+      const { first, bytes, ends, spent } = event.data;
+      if (this.#spares.length < MAX_SPARES) this.#spares.push(spent);
       for (let i = 0; i < ends.length; i++) {
         const run = this.#runs.get(first + i);
         if (run === undefined) continue;
@@ -212,4 +230,13 @@ export class SealQueue {
     };
     return worker;
   }
+}
+
+/** An array over the whole of `array`'s buffer, when there is one. */
+function whole<T extends Float64Array<ArrayBuffer> | Uint32Array<ArrayBuffer>>(
+  array: T | undefined,
+): T | undefined {
+  if (array === undefined) return undefined;
+  const Kind = array.constructor as new (buffer: ArrayBuffer) => T;
+  return new Kind(array.buffer);
 }

@@ -33,9 +33,13 @@ port.onmessage = ({ data }) => {
     used += chunk.length;
     byteEnds[run] = used;
   }
-  // Moved to the main side, not copied.
-  port.postMessage({ first, bytes, ends: byteEnds }, [
+  // Moved to the main side, not copied; the job's columns go back too,
+  // to carry a later job.
+  port.postMessage({ first, bytes, ends: byteEnds, spent: data }, [
     bytes.buffer,
     byteEnds.buffer,
+    timestamps.buffer,
+    values.buffer,
+    ends.buffer,
   ]);
 };

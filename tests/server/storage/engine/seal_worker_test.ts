@@ -12,6 +12,11 @@ import {
   DAY_SECONDS,
   type SealedChunk,
 } from "../../../../src/server/storage/engine/sealed.ts";
+import type {
+  SealJob,
+  SealReply,
+} from "../../../../src/server/storage/engine/seal_queue.ts";
+import { encodeChunk } from "../../../../src/server/storage/chunk/chunk.ts";
 import { pairs } from "./expected_store.ts";
 
 const MIDNIGHT = 19_800 * DAY_SECONDS;
@@ -152,5 +157,63 @@ Deno.test("with sealWorkerAfter the worker starts only once that many points wer
   } finally {
     KeySeries.prototype.sealed = sealed;
     store.close();
+  }
+});
+
+Deno.test("the seal worker takes a job's columns (moved, not copied) and gives them back whole with its chunks", async () => {
+  const worker = new Worker(
+    new URL(
+      "../../../../src/server/storage/engine/seal_worker.ts",
+      import.meta.url,
+    ).href,
+    { type: "module" },
+  );
+  try {
+    // Columns with room past the job's six points, as the queue's have.
+    const job: SealJob = {
+      first: 7,
+      timestamps: new Float64Array(16).subarray(0, 6),
+      values: new Float64Array(8).subarray(0, 6),
+      ends: new Uint32Array([2, 6]),
+    };
+    for (let i = 0; i < 6; i++) {
+      job.timestamps[i] = MIDNIGHT + i;
+      job.values[i] = i / 4;
+    }
+    const answered = new Promise<SealReply>((resolve) => {
+      worker.onmessage = (event: MessageEvent<SealReply>) =>
+        resolve(event.data);
+    });
+    worker.postMessage(job, [
+      job.timestamps.buffer,
+      job.values.buffer,
+      job.ends.buffer,
+    ]);
+    // Handed over: the sender's views are empty now.
+    assertEquals(job.timestamps.length, 0);
+    const { first, bytes, ends, spent } = await answered;
+    assertEquals(first, 7);
+    assertEquals(
+      [...spent.timestamps],
+      Array.from({ length: 6 }, (_, i) => MIDNIGHT + i),
+    );
+    assertEquals([...spent.values], [0, 0.25, 0.5, 0.75, 1, 1.25]);
+    assertEquals([...spent.ends], [2, 6]);
+    // The whole buffers come back, room past the job's points included.
+    assertEquals(spent.timestamps.buffer.byteLength, 8 * 16);
+    assertEquals(spent.values.buffer.byteLength, 8 * 8);
+    assertEquals(
+      bytes.subarray(0, ends[0]),
+      encodeChunk([MIDNIGHT, MIDNIGHT + 1], [0, 0.25]),
+    );
+    assertEquals(
+      bytes.subarray(ends[0], ends[1]),
+      encodeChunk(
+        [MIDNIGHT + 2, MIDNIGHT + 3, MIDNIGHT + 4, MIDNIGHT + 5],
+        [0.5, 0.75, 1, 1.25],
+      ),
+    );
+  } finally {
+    worker.terminate();
   }
 });
