@@ -9,8 +9,8 @@
  * For each size and store, in this order (`bench/engine_vs_vm_runs.ts`):
  * ingest (ours: one pipelined client, `putMany` of 10,000 points, every
  * put acknowledged; VictoriaMetrics: `/api/v1/import` bodies of 10,000
- * points on two connections, then a flush); RSS; `kill -9`; three restarts
- * until a `get` answers; reads (`get` of one key, `get *`); waiting for
+ * points on two connections, then a flush); RSS, and again 12 s later at
+ * rest; `kill -9`; three restarts until a `get` answers; reads (`get` of one key, `get *`); waiting for
  * compaction (ours: until the data directory holds still; VictoriaMetrics:
  * a forced merge); three restarts after a clean stop; the data directory's
  * bytes after a clean stop. Every point is compared at up to 2M points,
@@ -36,6 +36,7 @@ import { markdownTable, type RowFigure } from "./common.ts";
 import {
   FLEET_KEYS,
   oursRun,
+  REST_MS,
   type RunOptions,
   type StoreRun,
   vmRun,
@@ -127,7 +128,14 @@ function sizeRows(
     },
     {
       size,
-      name: "RSS after the ingest (ours: its compactions over)",
+      name: "RSS right after the ingest (ours: its compactions over)",
+      unit: "MB",
+      ours: ours.rssAfter / 1e6,
+      vm: vm.rssAfter / 1e6,
+    },
+    {
+      size,
+      name: `RSS at rest, ${REST_MS / 1000} s later`,
       unit: "MB",
       ours: ours.rss / 1e6,
       vm: vm.rss / 1e6,

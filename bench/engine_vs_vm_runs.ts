@@ -48,6 +48,12 @@ const IMPORT_STEPS = 10;
 const OURS_FLAGS = ["--fsync", "batch", "--max-points", "1000000000"];
 /** How long our data directory must hold still to count as compacted. */
 const QUIET_MS = 1000 * Number(Deno.env.get("BENCH_QUIET_SECONDS") ?? 3);
+/**
+ * How long after the ingest RSS is taken again, at rest: past the 8 s in
+ * which V8 gives back the pages of an ended worker's heap (its
+ * `--memory-pool-timeout`), and the same wait for VictoriaMetrics.
+ */
+export const REST_MS = 12_000;
 /** Longest a restart may take to answer a `get`. */
 const RESTART_TIMEOUT_MS = 120_000;
 
@@ -56,6 +62,8 @@ export interface StoreRun {
   /** Points per second, from the first put to the last answer. */
   readonly ingest: number;
   /** Resident set size right after the ingest, in bytes. */
+  readonly rssAfter: number;
+  /** Resident set size {@link REST_MS} later, at rest, in bytes. */
   readonly rss: number;
   /** Each restart after `kill -9` until a `get` answered, ms. */
   readonly restartKillMs: readonly number[];
@@ -174,12 +182,15 @@ export async function oursRun(
     progress(`ours: ingest`);
     const first = await Server.start(dir, OURS_FLAGS);
     let seconds = NaN;
+    let rssAfter = NaN;
     let rss = NaN;
     try {
       seconds = await sendPipelined(first.port, putChunks(fleet), points);
       // Once the compactions the ingest started are over: a worker's heap
       // while one runs is not what the stored points cost.
       await first.compacted();
+      rssAfter = await rssOf(first.child.pid);
+      await new Promise((resolve) => setTimeout(resolve, REST_MS));
       rss = await rssOf(first.child.pid);
     } finally {
       await first.stop("SIGKILL");
@@ -227,6 +238,7 @@ export async function oursRun(
     const disk = await treeBytes(dir);
     return {
       ingest: points / seconds,
+      rssAfter,
       rss,
       restartKillMs,
       restartCleanMs,
@@ -319,6 +331,8 @@ export async function vmRun(
   await using vm = await VictoriaMetricsProcess.start();
   const seconds = await importDirect(vm.url, importBodies(fleet), 2);
   await vm.forceFlush();
+  const rssAfter = await rssOf(vm.pid ?? 0);
+  await new Promise((resolve) => setTimeout(resolve, REST_MS));
   const rss = await rssOf(vm.pid ?? 0);
   await vmReadBack(vm, fleet, sample);
   progress(`VictoriaMetrics: reads, then a forced merge`);
@@ -346,6 +360,7 @@ export async function vmRun(
   const cache = await treeBytes(`${vm.dataDir}/cache`).catch(() => 0);
   return {
     ingest: points / seconds,
+    rssAfter,
     rss,
     restartKillMs,
     restartCleanMs,
