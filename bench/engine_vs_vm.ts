@@ -9,7 +9,7 @@
  * For each size and store, in this order (`bench/engine_vs_vm_runs.ts`):
  * ingest (ours: one pipelined client, `putMany` of 10,000 points, every
  * put acknowledged; VictoriaMetrics: `/api/v1/import` bodies of 10,000
- * points on two connections, then a flush); RSS, and again 12 s later at
+ * points on two connections, then a flush); RSS, and again 45 s later at
  * rest; `kill -9`; three restarts until a `get` answers; reads (`get` of one key, `get *`); waiting for
  * compaction (ours: until the data directory holds still; VictoriaMetrics:
  * a forced merge); three restarts after a clean stop; the data directory's

@@ -49,11 +49,12 @@ const OURS_FLAGS = ["--fsync", "batch", "--max-points", "1000000000"];
 /** How long our data directory must hold still to count as compacted. */
 const QUIET_MS = 1000 * Number(Deno.env.get("BENCH_QUIET_SECONDS") ?? 3);
 /**
- * How long after the ingest RSS is taken again, at rest: past the 8 s in
- * which V8 gives back the pages of an ended worker's heap (its
- * `--memory-pool-timeout`), and the same wait for VictoriaMetrics.
+ * How long after the ingest RSS is taken again, at rest, the same wait for
+ * both stores: past the 8 s in which V8 gives back the pages of an ended
+ * worker's heap (`--memory-pool-timeout`) and the collection V8's memory
+ * reducer runs once a process went quiet (about 30 s on).
  */
-export const REST_MS = 12_000;
+export const REST_MS = 45_000;
 /** Longest a restart may take to answer a `get`. */
 const RESTART_TIMEOUT_MS = 120_000;
 
