@@ -1,55 +1,19 @@
 /**
  * The compaction worker's life: one worker runs batch after batch while
- * days are due, and none is left once no day is due. Workers are counted
- * by wrapping the global `Worker` the compactor constructs.
+ * days are due, and none is left once no day is due (`worker_count.ts`
+ * counts them). The disk-full test checks that a worker waiting for days
+ * that keep failing is ended too.
  */
 
 import { assertEquals } from "@std/assert";
 import { DAY_SECONDS } from "../../../../src/server/storage/engine/sealed.ts";
 import { tempDir } from "../../../helpers/server.ts";
 import { openEngine } from "./open_engine.ts";
+import { countingWorkers } from "./worker_count.ts";
 
 const FIRST_DAY = 19_675; // 2023-11-14
 /** More than one batch holds (64 days). */
 const DAYS = 70;
-
-/** Compaction workers constructed, and those not terminated yet. */
-interface WorkerCount {
-  started: number;
-  live: number;
-}
-
-/** Runs `body` with every compaction worker counted in `count`. */
-async function countingWorkers(
-  body: (count: WorkerCount) => Promise<void>,
-): Promise<void> {
-  const count: WorkerCount = { started: 0, live: 0 };
-  const Original = globalThis.Worker;
-  class Counted extends Original {
-    #counted: boolean;
-    constructor(url: string | URL, options?: WorkerOptions) {
-      super(url, options);
-      this.#counted = `${url}`.endsWith("/compaction/worker.ts");
-      if (this.#counted) {
-        count.started++;
-        count.live++;
-      }
-    }
-    override terminate(): void {
-      if (this.#counted) {
-        count.live--;
-        this.#counted = false;
-      }
-      super.terminate();
-    }
-  }
-  globalThis.Worker = Counted;
-  try {
-    await body(count);
-  } finally {
-    globalThis.Worker = Original;
-  }
-}
 
 Deno.test(`one compaction worker merges ${DAYS} due days in two batches, and is ended once no day is due`, () =>
   countingWorkers(async (count) => {

@@ -7,7 +7,8 @@
  * or once they have been still for `quietMs`) and is ended as soon as none
  * is: a worker started afresh for each batch spent about a tenth of a 20M
  * ingest's CPU on starting up and warming its code again. Its heap (20 to
- * 40 MB for a backfill of 1,000 keys) is not kept once nothing is due.
+ * 40 MB for a backfill of 1,000 keys) is not kept once nothing is due, nor
+ * after a batch in which a day failed.
  *
  * The inputs are each day's segments listed at one moment, between two
  * file tasks of the checkpoint writer; the output's sequence is reserved
@@ -291,6 +292,9 @@ export class Compactor {
       if ("output" in result) done.push([jobs[i], result.output]);
       else await this.#failure(jobs[i], result.error);
     }
+    // A day that failed (a full disk) is tried again every `quietMs`: a
+    // worker is not kept waiting for it.
+    if (done.length < results.length) this.#worker.close();
     let installed: ReadonlyMap<DayJob, number> = new Map();
     try {
       installed = await this.#install(done);
