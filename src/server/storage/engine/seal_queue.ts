@@ -183,8 +183,8 @@ export class SealQueue {
       job.values.buffer,
       job.ends.buffer,
     ]);
-    // The columns went with the job (detached): a spare of their size
-    // or more takes their place, when there is one.
+    // The columns went with the job (detached): a spare takes their
+    // place when there is one (grown again if a later job needs more).
     this.#timestamps = whole(spare?.timestamps) ?? new Float64Array(4096);
     this.#values = whole(spare?.values) ?? new Float64Array(4096);
     this.#ends = whole(spare?.ends) ?? new Uint32Array(64);
