@@ -7,18 +7,14 @@
 
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { Client, ClientError } from "../../../../mod.ts";
-import {
-  type MetricsServer,
-  serve,
-  type VictoriaMetricsOptions,
-  VictoriaMetricsStore,
-} from "../../../../src/server/mod.ts";
+import type { MetricsServer } from "../../../../src/server/mod.ts";
 import { RawSocket } from "../../../helpers/server.ts";
 import {
   VictoriaMetricsProcess,
   VM_SKIP_REASON,
 } from "../../../helpers/victoriametrics.ts";
 import { FaultyVictoriaMetrics } from "../../../helpers/vm_faults.ts";
+import { frontEnd } from "./front_end.ts";
 
 const ignore = VM_SKIP_REASON !== undefined;
 /** Keys written: several ranges' worth (see `key_ranges.ts`). */
@@ -48,19 +44,6 @@ function everyPoint(
     );
   }
   return all;
-}
-
-/** A quiet front-end on the VictoriaMetrics at `url`. */
-async function frontEnd(
-  url: string,
-  options: Partial<VictoriaMetricsOptions> = {},
-): Promise<MetricsServer> {
-  const storage = await VictoriaMetricsStore.open({
-    urls: [url],
-    log: () => {},
-    ...options,
-  });
-  return await serve({ port: 0, storage, log: () => {} });
 }
 
 /** Puts `points` through the server at `port`. */

@@ -8,11 +8,9 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { Client, ClientError } from "../../../../mod.ts";
 import {
-  type MetricsServer,
   type Series,
   serve,
   type StoredPoint,
-  type VictoriaMetricsOptions,
   VictoriaMetricsStore,
 } from "../../../../src/server/mod.ts";
 import { pythonFloat } from "../../../../src/protocol/number_text.ts";
@@ -23,21 +21,9 @@ import {
 } from "../../../helpers/victoriametrics.ts";
 import { ClusterProxy } from "../../../helpers/cluster_proxy.ts";
 import { Rng } from "../../../reliability/rng.ts";
+import { frontEnd } from "./front_end.ts";
 
 const ignore = VM_SKIP_REASON !== undefined;
-
-/** A quiet front-end on `vm`. */
-async function frontEnd(
-  vm: VictoriaMetricsProcess,
-  options: Partial<VictoriaMetricsOptions> = {},
-): Promise<MetricsServer> {
-  const storage = await VictoriaMetricsStore.open({
-    urls: [vm.url],
-    log: () => {},
-    ...options,
-  });
-  return await serve({ port: 0, storage, log: () => {} });
-}
 
 /** Deterministic puts in random order, many seconds written several times. */
 function workload(count: number): [string, number, number][] {
@@ -57,8 +43,8 @@ Deno.test({
   async fn() {
     await using vm = await VictoriaMetricsProcess.start();
     await using embedded = await serve({ port: 0, log: () => {} });
-    await using a = await frontEnd(vm);
-    await using b = await frontEnd(vm);
+    await using a = await frontEnd(vm.url);
+    await using b = await frontEnd(vm.url);
     const options = { timeout: 10, maxInFlight: 32 };
     await using toEmbedded = new Client("127.0.0.1", embedded.port, options);
     await using toA = new Client("127.0.0.1", a.port, options);
@@ -124,7 +110,7 @@ Deno.test({
   ignore,
   async fn() {
     await using vm = await VictoriaMetricsProcess.start();
-    await using a = await frontEnd(vm);
+    await using a = await frontEnd(vm.url);
     await using toA = new Client("127.0.0.1", a.port, { timeout: 10 });
     const expected: Record<string, [number, number][]> = {};
     // VictoriaMetrics 1.79 remembers which series a selector matched until
@@ -140,7 +126,7 @@ Deno.test({
       expected[key] = [[1150864247, round]];
       await new Promise((resolve) => setTimeout(resolve, 2500));
       await vm.forceFlush();
-      await using b = await frontEnd(vm);
+      await using b = await frontEnd(vm.url);
       await using toB = new Client("127.0.0.1", b.port, { timeout: 10 });
       assertEquals(await toB.get(key), { [key]: expected[key] });
       assertEquals(await toB.get("*"), expected);
@@ -152,7 +138,7 @@ Deno.test({
 async function readAll(
   vm: VictoriaMetricsProcess,
 ): Promise<Map<string, number>> {
-  await using c = await frontEnd(vm);
+  await using c = await frontEnd(vm.url);
   await using client = new Client("127.0.0.1", c.port, { timeout: 10 });
   const kept = new Map<string, number>();
   for (const [key, points] of Object.entries(await client.get("*"))) {
@@ -176,7 +162,7 @@ function lastWrites(puts: [string, number, number][]): Map<string, number> {
 async function twoFrontEnds(
   vm: VictoriaMetricsProcess,
 ): Promise<{ toA: Client; toB: Client } & AsyncDisposable> {
-  const servers = [await frontEnd(vm), await frontEnd(vm)];
+  const servers = [await frontEnd(vm.url), await frontEnd(vm.url)];
   const [toA, toB] = servers.map((server) =>
     new Client("127.0.0.1", server.port, { timeout: 10 })
   );
@@ -214,7 +200,7 @@ Deno.test({
     await using vm = await VictoriaMetricsProcess.start();
     const puts = workload(600);
     {
-      await using a = await frontEnd(vm);
+      await using a = await frontEnd(vm.url);
       await using toA = new Client("127.0.0.1", a.port, { timeout: 10 });
       for (const [i, [key, value, timestamp]] of puts.entries()) {
         await toA.put(key, value, { timestamp });
@@ -374,7 +360,7 @@ Deno.test({
     await using vm = await VictoriaMetricsProcess.start();
     // No retries toward VictoriaMetrics: failed batches close connections,
     // so the client's reconnect-and-resend carries the puts over.
-    await using a = await frontEnd(vm, { retries: 0, timeout: 2 });
+    await using a = await frontEnd(vm.url, { retries: 0, timeout: 2 });
     await using client = new Client("127.0.0.1", a.port, {
       timeout: 30,
       maxInFlight: 64,
@@ -403,7 +389,7 @@ Deno.test({
       "the restart never broke a connection",
     );
     await vm.forceFlush();
-    await using b = await frontEnd(vm);
+    await using b = await frontEnd(vm.url);
     await using reader = new Client("127.0.0.1", b.port, { timeout: 30 });
     const all = await reader.get("*");
     let found = 0;
@@ -423,7 +409,7 @@ Deno.test({
   ignore,
   async fn() {
     await using vm = await VictoriaMetricsProcess.start();
-    await using a = await frontEnd(vm, { retries: 1, timeout: 1 });
+    await using a = await frontEnd(vm.url, { retries: 1, timeout: 1 });
     await vm.stop();
     {
       await using socket = await RawSocket.connect(a.port);
@@ -452,7 +438,7 @@ Deno.test({
   ignore,
   async fn() {
     await using vm = await VictoriaMetricsProcess.start();
-    await using a = await frontEnd(vm);
+    await using a = await frontEnd(vm.url);
     await using client = new Client("127.0.0.1", a.port, { timeout: 10 });
     await client.put("third", 1 / 3, { timestamp: 1150864247 });
     await client.put("exact", 2.156, { timestamp: 1150864247 });
