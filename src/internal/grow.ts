@@ -12,12 +12,15 @@
 export type GrowableArray =
   | Uint8Array<ArrayBuffer>
   | Uint32Array<ArrayBuffer>
-  | Float64Array<ArrayBuffer>;
+  | Float64Array<ArrayBuffer>
+  | Uint32Array<SharedArrayBuffer>
+  | Float64Array<SharedArrayBuffer>;
 
 /**
  * `buf` when it has room for `count` more elements after its first
  * `length`, else a new array of the same type holding those elements, at
- * least `buf.length + step` long (`step` defaults to `buf.length`: double).
+ * least `buf.length + step` long (`step` defaults to `buf.length`: double),
+ * on a `SharedArrayBuffer` when `buf` is on one.
  *
  * @example
  * ```ts
@@ -36,8 +39,13 @@ export function withRoom<T extends GrowableArray>(
 ): T {
   const needed = length + count;
   if (needed <= buf.length) return buf;
-  const Kind = buf.constructor as new (length: number) => T;
-  const grown = new Kind(Math.max(needed, buf.length + Math.max(1, step)));
+  const Kind = buf.constructor as new (
+    lengthOrBuffer: number | SharedArrayBuffer,
+  ) => T;
+  const size = Math.max(needed, buf.length + Math.max(1, step));
+  const grown = buf.buffer instanceof SharedArrayBuffer
+    ? new Kind(new SharedArrayBuffer(size * buf.BYTES_PER_ELEMENT))
+    : new Kind(size);
   (grown as Uint8Array).set((buf as Uint8Array).subarray(0, length));
   return grown;
 }

@@ -1,8 +1,13 @@
 /**
  * Frees a large buffer at once rather than at the next garbage
- * collection: a server gone quiet after a burst runs none, so every
- * megabyte not yet collected stays resident, and the allocator keeps the
- * room of each for good once it was freed late and out of order.
+ * collection: a worker's isolate that goes on to its next job keeps every
+ * megabyte not yet collected, and the allocator keeps the room of each
+ * for good once it was freed late and out of order.
+ *
+ * Only on a worker, never on the main thread: the first buffer detached
+ * in an isolate makes V8 drop its optimized code that reads typed arrays
+ * and check every such read from then on (about a tenth of an ingest's
+ * CPU; `tests/server/storage/engine/no_detach_test.ts`).
  *
  * @module
  */

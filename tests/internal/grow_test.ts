@@ -58,6 +58,20 @@ Deno.test("withRoom returns the same array while it has room and keeps its type"
   assertEquals(withRoom(new Uint8Array(0), 0, 3).length, 3);
 });
 
+Deno.test("withRoom grows an array on a SharedArrayBuffer into another one, elements kept", () => {
+  const shared = new Float64Array(new SharedArrayBuffer(4 * 8));
+  shared.set([1.5, 2.5, 3.5]);
+  const grown = withRoom(shared, 3, 2);
+  assert(grown.buffer instanceof SharedArrayBuffer);
+  assertEquals([...grown], [1.5, 2.5, 3.5, 0, 0, 0, 0, 0]);
+  const ends = withRoom(new Uint32Array(new SharedArrayBuffer(4)), 1, 1, 1);
+  assert(ends.buffer instanceof SharedArrayBuffer);
+  assertEquals(ends.length, 2);
+  // An ordinary buffer stays ordinary.
+  const plain = withRoom(new Float64Array(1), 1, 1);
+  assert(!(plain.buffer instanceof SharedArrayBuffer));
+});
+
 Deno.test("withRoom grows by exactly the step when that holds the need", () => {
   // Growth by one slot (step 1) must not round up: the memory per key of a
   // column grown by small steps depends on it.

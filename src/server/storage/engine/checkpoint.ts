@@ -10,7 +10,6 @@
  * @module
  */
 
-import { releaseBuffer } from "../../../internal/release.ts";
 import { encodeChunk } from "../chunk/chunk.ts";
 import type { Series } from "../storage.ts";
 import { expiredChunk, type ExpiryMark, writeExpiryMark } from "./expiry.ts";
@@ -355,12 +354,10 @@ export class CheckpointWriter {
   ): Promise<void> {
     const sequence = this.#nextSequence++;
     const path = segmentPath(this.#dir, day, sequence);
-    const bytes = encodeSegment(chunks, { sequence, kind, replaces });
-    try {
-      await writeAtomically(path, bytes);
-    } finally {
-      releaseBuffer(bytes);
-    }
+    await writeAtomically(
+      path,
+      encodeSegment(chunks, { sequence, kind, replaces }),
+    );
     let last = -Infinity;
     for (const chunk of chunks) last = Math.max(last, chunk.last);
     this.#segments.set(path, {
@@ -372,21 +369,13 @@ export class CheckpointWriter {
     await this.#watched.add(path);
   }
 
-  /**
-   * Writes checkpoint `wal`, then deletes what it covers. The heads'
-   * buffer (about 9 B a head point, half a megabyte at 1,000 keys) is
-   * freed once written, not at a later GC.
-   */
+  /** Writes checkpoint `wal`, then deletes what it covers. */
   async #writeCheckpoint(
     wal: number,
     heads: Uint8Array<ArrayBuffer>,
   ): Promise<void> {
     const path = checkpointPath(this.#dir, wal);
-    try {
-      await writeAtomically(path, heads);
-    } finally {
-      releaseBuffer(heads);
-    }
+    await writeAtomically(path, heads);
     await this.#watched.add(path);
     await this.#removeCovered(wal);
   }

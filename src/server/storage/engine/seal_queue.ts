@@ -14,14 +14,20 @@
 import { withRoom } from "../../../internal/grow.ts";
 import type { Head } from "./head.ts";
 
-/** Heads sent in one message: their points, each run's end. */
+/**
+ * Heads sent in one message: their points, each run's end, in columns on
+ * `SharedArrayBuffer`s, so a message moves no bytes and detaches no
+ * buffer. Detaching any buffer (a transfer) would make V8 throw away the
+ * main thread's optimized code that reads typed arrays and check every
+ * such read from then on: about a tenth of an ingest's CPU.
+ */
 export interface SealJob {
   /** The number of the first run; the others follow. */
   readonly first: number;
-  readonly timestamps: Float64Array<ArrayBuffer>;
-  readonly values: Float64Array<ArrayBuffer>;
+  readonly timestamps: Float64Array<SharedArrayBuffer>;
+  readonly values: Float64Array<SharedArrayBuffer>;
   /** Where each run's points end. */
-  readonly ends: Uint32Array<ArrayBuffer>;
+  readonly ends: Uint32Array<SharedArrayBuffer>;
 }
 
 /** The chunks of a {@link SealJob}, one after another. */
@@ -31,7 +37,7 @@ export interface SealReply {
   readonly bytes: Uint8Array;
   /** Where each chunk's bytes end. */
   readonly ends: Uint32Array;
-  /** The job's columns, given back to carry a later job. */
+  /** The job, given back once read: its columns carry a later job. */
   readonly spent: SealJob;
 }
 
@@ -79,14 +85,14 @@ export class SealQueue {
   #pointsSent = 0;
   /** The next message: runs from `#firstQueued` on. */
   #firstQueued = 0;
-  #timestamps = new Float64Array(4096);
-  #values = new Float64Array(4096);
-  #ends = new Uint32Array(64);
+  #timestamps!: Float64Array<SharedArrayBuffer>;
+  #values!: Float64Array<SharedArrayBuffer>;
+  #ends!: Uint32Array<SharedArrayBuffer>;
   #queuedRuns = 0;
   #queuedPoints = 0;
   /**
-   * Columns the worker gave back: a job's columns are handed over (not
-   * copied) and a spare takes their place, so an ingest does not
+   * Columns the worker gave back: a job's columns stay the worker's until
+   * it answers, and a spare takes their place, so an ingest does not
    * zero-fill fresh buffers for every message.
    */
   readonly #spares: SealJob[] = [];
@@ -103,6 +109,7 @@ export class SealQueue {
    */
   constructor(startAfter: number) {
     this.#startAfter = startAfter;
+    this.#take(freshColumns());
   }
 
   /** Whether a head of `points` points can be sent now. */
@@ -177,17 +184,17 @@ export class SealQueue {
       ends: this.#ends.subarray(0, runs),
     };
     const worker = this.#worker ??= this.#start();
-    const spare = this.#spares.pop();
-    worker.postMessage(job, [
-      job.timestamps.buffer,
-      job.values.buffer,
-      job.ends.buffer,
-    ]);
-    // The columns went with the job (detached): a spare takes their
+    worker.postMessage(job);
+    // The worker reads the columns until it answers: a spare takes their
     // place when there is one (grown again if a later job needs more).
-    this.#timestamps = whole(spare?.timestamps) ?? new Float64Array(4096);
-    this.#values = whole(spare?.values) ?? new Float64Array(4096);
-    this.#ends = whole(spare?.ends) ?? new Uint32Array(64);
+    this.#take(this.#spares.pop() ?? freshColumns());
+  }
+
+  /** Gathers the next message in the whole of `columns`' buffers. */
+  #take(columns: SealJob): void {
+    this.#timestamps = new Float64Array(columns.timestamps.buffer);
+    this.#values = new Float64Array(columns.values.buffer);
+    this.#ends = new Uint32Array(columns.ends.buffer);
   }
 
   /** Whether heads are sealed steadily enough to start the worker. */
@@ -232,11 +239,12 @@ export class SealQueue {
   }
 }
 
-/** An array over the whole of `array`'s buffer, when there is one. */
-function whole<T extends Float64Array<ArrayBuffer> | Uint32Array<ArrayBuffer>>(
-  array: T | undefined,
-): T | undefined {
-  if (array === undefined) return undefined;
-  const Kind = array.constructor as new (buffer: ArrayBuffer) => T;
-  return new Kind(array.buffer);
+/** New columns for the queue's next message, on shared buffers. */
+function freshColumns(): SealJob {
+  return {
+    first: 0,
+    timestamps: new Float64Array(new SharedArrayBuffer(8 * 4096)),
+    values: new Float64Array(new SharedArrayBuffer(8 * 4096)),
+    ends: new Uint32Array(new SharedArrayBuffer(4 * 64)),
+  };
 }

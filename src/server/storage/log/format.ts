@@ -22,7 +22,6 @@
  * @module
  */
 
-import { releaseBuffer } from "../../../internal/release.ts";
 import { slide, withRoom } from "../../../internal/grow.ts";
 import { decodeUtf8 } from "../../../internal/utf8.ts";
 import { crc32 } from "node:zlib";
@@ -95,20 +94,19 @@ export class FrameWriter {
   }
 
   /**
-   * While no point waits for a frame, lets go of a buffer past 1 MB: a
-   * burst of puts grows both to its largest frame (megabytes), which a
-   * steady load reuses but a server gone quiet would keep for good. The
-   * frame taken last must be written by then.
+   * While no point waits for a frame, lets go of a buffer past 1 MB (for
+   * the next garbage collection): a burst of puts grows both to its
+   * largest frame (megabytes), which a steady load reuses but a server
+   * gone quiet would keep for good. The frame taken last must be written
+   * by then.
    */
   release(): void {
     if (this.#pointCount > 0) return;
     if (this.#buf.length > MAX_IDLE_CAPACITY) {
-      releaseBuffer(this.#buf);
       this.#buf = new Uint8Array(INITIAL_CAPACITY);
       this.#view = new DataView(this.#buf.buffer);
     }
     if (this.#spare.length > MAX_IDLE_CAPACITY) {
-      releaseBuffer(this.#spare);
       this.#spare = new Uint8Array(INITIAL_CAPACITY);
     }
   }

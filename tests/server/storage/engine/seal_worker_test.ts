@@ -160,7 +160,7 @@ Deno.test("with sealWorkerAfter the worker starts only once that many points wer
   }
 });
 
-Deno.test("the seal worker takes a job's columns (moved, not copied) and gives them back whole with its chunks", async () => {
+Deno.test("the seal worker reads a job's shared columns (neither moved nor copied) and gives them back whole with its chunks", async () => {
   const worker = new Worker(
     new URL(
       "../../../../src/server/storage/engine/seal_worker.ts",
@@ -170,12 +170,14 @@ Deno.test("the seal worker takes a job's columns (moved, not copied) and gives t
   );
   try {
     // Columns with room past the job's six points, as the queue's have.
+    const shared = (bytes: number) => new SharedArrayBuffer(bytes);
     const job: SealJob = {
       first: 7,
-      timestamps: new Float64Array(16).subarray(0, 6),
-      values: new Float64Array(8).subarray(0, 6),
-      ends: new Uint32Array([2, 6]),
+      timestamps: new Float64Array(shared(8 * 16)).subarray(0, 6),
+      values: new Float64Array(shared(8 * 8)).subarray(0, 6),
+      ends: new Uint32Array(shared(4 * 2)),
     };
+    job.ends.set([2, 6]);
     for (let i = 0; i < 6; i++) {
       job.timestamps[i] = MIDNIGHT + i;
       job.values[i] = i / 4;
@@ -184,13 +186,9 @@ Deno.test("the seal worker takes a job's columns (moved, not copied) and gives t
       worker.onmessage = (event: MessageEvent<SealReply>) =>
         resolve(event.data);
     });
-    worker.postMessage(job, [
-      job.timestamps.buffer,
-      job.values.buffer,
-      job.ends.buffer,
-    ]);
-    // Handed over: the sender's views are empty now.
-    assertEquals(job.timestamps.length, 0);
+    worker.postMessage(job);
+    // Shared, not handed over: the sender's views are whole.
+    assertEquals(job.timestamps.length, 6);
     const { first, bytes, ends, spent } = await answered;
     assertEquals(first, 7);
     assertEquals(
@@ -199,9 +197,12 @@ Deno.test("the seal worker takes a job's columns (moved, not copied) and gives t
     );
     assertEquals([...spent.values], [0, 0.25, 0.5, 0.75, 1, 1.25]);
     assertEquals([...spent.ends], [2, 6]);
-    // The whole buffers come back, room past the job's points included.
+    // The whole buffers come back, room past the job's points included,
+    // and they are the sender's memory, not copies of it.
     assertEquals(spent.timestamps.buffer.byteLength, 8 * 16);
     assertEquals(spent.values.buffer.byteLength, 8 * 8);
+    spent.values[0] = 42;
+    assertEquals(job.values[0], 42);
     assertEquals(
       bytes.subarray(0, ends[0]),
       encodeChunk([MIDNIGHT, MIDNIGHT + 1], [0, 0.25]),

@@ -25,7 +25,6 @@
  * @module
  */
 
-import { releaseBuffer } from "../../../../internal/release.ts";
 import { syncDirectory } from "../../log/files.ts";
 import { plural } from "../../../../internal/plural.ts";
 import type { CheckpointWriter, SegmentOnDisk } from "../checkpoint.ts";
@@ -306,9 +305,6 @@ export class Compactor {
     for (const job of jobs) {
       if (!installed.has(job)) await Deno.remove(job.temp).catch(() => {});
     }
-    // Memory took its chunks (copied) or never will: a day's megabytes go
-    // now, not at a collection that a quiet server may not run.
-    for (const [, output] of done) releaseBuffer(output.segment);
     if (installed.size > 0) {
       this.#failures.worked(() => `compaction of ${dir} works again`);
     }
