@@ -108,7 +108,7 @@ export class KeySeries implements SealOwner {
     const sealing = this.#sealing ??= { runs: [], points: 0, context };
     sealing.runs.push(sealer.send(this, head));
     sealing.points += head.length;
-    this.#head = context.takeHead();
+    this.#head = sealer.takeHead(context.headLimit);
   }
 
   /** Takes the chunk of `run`, this key's oldest head on the seal worker. */
@@ -125,7 +125,7 @@ export class KeySeries implements SealOwner {
       count: head.length,
       loaded: false,
     }, sealing.context);
-    sealing.context.giveHead(head);
+    sealing.context.sealer?.giveHead(head);
   }
 
   /** Encodes here every head still on the seal worker, oldest first. */
@@ -144,7 +144,7 @@ export class KeySeries implements SealOwner {
         encodeRun({ timestamps, values }, 0, head.length, false),
         context,
       );
-      context.giveHead(head);
+      context.sealer?.giveHead(head);
     }
   }
 

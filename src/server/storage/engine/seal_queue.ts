@@ -12,7 +12,7 @@
  */
 
 import { withRoom } from "../../../internal/grow.ts";
-import type { Head } from "./head.ts";
+import { Head } from "./head.ts";
 
 /**
  * Heads sent in one message: their points, each run's end, in columns on
@@ -71,6 +71,8 @@ const IDLE_MS = 2000;
 const START_RUNS = 8;
 /** Columns of spent jobs kept for the next ones. */
 const MAX_SPARES = 4;
+/** Emptied heads kept for the next full ones sent. */
+const SPARE_HEADS = 1024;
 const WORKER = new URL("./seal_worker.ts", import.meta.url).href;
 
 /** Sends full heads to the seal worker; see the module documentation. */
@@ -96,6 +98,8 @@ export class SealQueue {
    * zero-fill fresh buffers for every message.
    */
   readonly #spares: SealJob[] = [];
+  /** Heads emptied after their seal, for keys whose head was sent. */
+  readonly #spareHeads: Head[] = [];
   readonly #startAfter: number;
   /** Points sealed here under a steady load since it last paused (`#post`). */
   #steadyPoints = 0;
@@ -141,6 +145,17 @@ export class SealQueue {
     return run;
   }
 
+  /** An empty head, in place of one sent (`limit`: the seal size). */
+  takeHead(limit: number): Head {
+    return this.#spareHeads.pop() ?? new Head(limit);
+  }
+
+  /** Takes back a head whose points are sealed. */
+  giveHead(head: Head): void {
+    head.clear();
+    if (this.#spareHeads.length < SPARE_HEADS) this.#spareHeads.push(head);
+  }
+
   /** Forgets `run`: its key encoded it itself. */
   forget(run: SealingRun): void {
     if (this.#runs.delete(run.id)) this.#pointsSent -= run.head.length;
@@ -158,11 +173,18 @@ export class SealQueue {
     this.#end();
   }
 
+  /**
+   * Ends the worker and lets go of what an ingest grew for it: the spare
+   * heads (about 2 KB each, one per key) and columns grown to the largest
+   * message (up to 1 MB each). Nothing is on its way by then.
+   */
   #end(): void {
     clearTimeout(this.#idleTimer);
     this.#worker?.terminate();
     this.#worker = undefined;
     this.#spares.length = 0;
+    this.#spareHeads.length = 0;
+    if (this.#queuedRuns === 0) this.#take(freshColumns());
   }
 
   #post(): void {

@@ -1,7 +1,7 @@
 /**
  * What every key of a store shares (`key_series.ts`): sizes, scratch
  * columns, the last chunk decoded to look a second up, where seals are
- * reported, and the seal worker with its spare heads. Pure: no I/O.
+ * reported, and the seal worker. Pure: no I/O.
  *
  * @module
  */
@@ -9,11 +9,7 @@
 import { decodeChunk, type DecodedChunk } from "../chunk/chunk.ts";
 import { lowerBound } from "../range.ts";
 import type { ChunkList, ListedChunk } from "./chunk_list.ts";
-import { Head } from "./head.ts";
 import type { SealQueue } from "./seal_queue.ts";
-
-/** Emptied heads kept for the next full ones sent to the seal worker. */
-const SPARE_HEADS = 1024;
 
 /** What every key of a store shares: sizes, scratch space, a decoded chunk, where seals go. */
 export class SeriesContext {
@@ -27,8 +23,6 @@ export class SeriesContext {
   readonly values: Float64Array;
   /** Encodes full heads on a second thread, if the store has one. */
   readonly sealer: SealQueue | undefined;
-  /** Heads emptied after their seal, for keys whose head was sent. */
-  readonly #spareHeads: Head[] = [];
   /** The last chunk decoded to look a second up: rewrites come in bursts. */
   #cached: { list: ChunkList; version: number; at: number } | undefined;
   #decoded: DecodedChunk | undefined;
@@ -49,17 +43,6 @@ export class SeriesContext {
     this.onWrite = onWrite;
     this.timestamps = new Float64Array(headLimit);
     this.values = new Float64Array(headLimit);
-  }
-
-  /** An empty head, in place of one sent to the seal worker. */
-  takeHead(): Head {
-    return this.#spareHeads.pop() ?? new Head(this.headLimit);
-  }
-
-  /** Takes back a head whose points are sealed. */
-  giveHead(head: Head): void {
-    head.clear();
-    if (this.#spareHeads.length < SPARE_HEADS) this.#spareHeads.push(head);
   }
 
   /** Whether a chunk of `list` holds a point at `timestamp`. */

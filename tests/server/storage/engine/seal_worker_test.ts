@@ -12,10 +12,13 @@ import {
   DAY_SECONDS,
   type SealedChunk,
 } from "../../../../src/server/storage/engine/sealed.ts";
-import type {
-  SealJob,
-  SealReply,
+import {
+  type SealJob,
+  type SealOwner,
+  SealQueue,
+  type SealReply,
 } from "../../../../src/server/storage/engine/seal_queue.ts";
+import { Head } from "../../../../src/server/storage/engine/head.ts";
 import { encodeChunk } from "../../../../src/server/storage/chunk/chunk.ts";
 import { pairs } from "./expected_store.ts";
 
@@ -216,5 +219,55 @@ Deno.test("the seal worker reads a job's shared columns (neither moved nor copie
     );
   } finally {
     worker.terminate();
+  }
+});
+
+Deno.test("an emptied head is taken again for the next full one, and let go with the worker once it idled", async () => {
+  const queue = new SealQueue(0);
+  try {
+    const chunks = new Map<Head, Uint8Array>();
+    const owner: SealOwner = {
+      sealed: (run, bytes) => {
+        chunks.set(run.head, bytes.slice());
+        queue.giveHead(run.head);
+      },
+      settle: () => {},
+    };
+    // Eight runs in one task start the worker.
+    const heads = Array.from({ length: 8 }, (_, k) => {
+      const head = new Head(4);
+      for (let i = 0; i < 4; i++) head.append(MIDNIGHT + i, k + i);
+      return head;
+    });
+    // From a task of its own, as a server's puts come: the test body's
+    // first synchronous run saw the queue's message sent after one head.
+    await new Promise<void>((resolve) =>
+      setTimeout(() => {
+        for (const head of heads) queue.send(owner, head);
+        resolve();
+      }, 0)
+    );
+    for (let i = 0; i < 100 && chunks.size < heads.length; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    heads.forEach((head, k) =>
+      assertEquals(
+        chunks.get(head),
+        encodeChunk(
+          Array.from({ length: 4 }, (_, i) => MIDNIGHT + i),
+          Array.from({ length: 4 }, (_, i) => k + i),
+        ),
+      )
+    );
+    // Emptied and kept: the next key whose head is sent takes one.
+    const reused = queue.takeHead(4);
+    assert(heads.includes(reused));
+    assertEquals(reused.length, 0);
+    queue.giveHead(reused);
+    // Two idle seconds end the worker, and the spare heads go with it.
+    await new Promise((resolve) => setTimeout(resolve, 2300));
+    assert(!heads.includes(queue.takeHead(4)));
+  } finally {
+    queue.close();
   }
 });
