@@ -65,8 +65,8 @@ export interface MetricsServer extends AsyncDisposable {
 
 /**
  * Points parsed and handed to storage but not answered yet, across every
- * connection (about 35 MB of parsed requests): a connection may always
- * have one batch pending, more only below this.
+ * connection, unless the storage says otherwise (`Storage.pendingPoints`):
+ * a connection may always have one batch pending, more only below this.
  */
 const MAX_PENDING_POINTS = 65_536;
 /**
@@ -211,7 +211,7 @@ class Server implements MetricsServer {
   readonly #slots: ConnectionSlots;
   #closing: Promise<void> | undefined;
   /** Points handed to storage and not answered, across connections. */
-  readonly #pending: PendingBudget = { used: 0, max: MAX_PENDING_POINTS };
+  readonly #pending: PendingBudget;
   readonly #keys = new KeyCache();
 
   constructor(
@@ -237,6 +237,10 @@ class Server implements MetricsServer {
     this.#listeners = carbon ? [...listeners, carbon] : listeners;
     this.#access = access;
     this.#storage = storage;
+    this.#pending = {
+      used: 0,
+      max: storage.pendingPoints ?? MAX_PENDING_POINTS,
+    };
     this.#limits = limits;
     this.#slots = new ConnectionSlots({
       max: limits.maxConnections,

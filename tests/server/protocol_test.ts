@@ -287,9 +287,26 @@ class GatedStore implements Storage {
   readonly memory = new MemoryStore();
   /** One per put, in arrival order: settles it (with a refusal or an error). */
   readonly gates: ((outcome?: string | Error) => void)[] = [];
+  /** Points handed over so far. */
+  points = 0;
   #arrived: (() => void) | undefined;
+  #open = false;
+
+  /** @param pendingPoints What the server may hand over unanswered. */
+  constructor(readonly pendingPoints?: number) {}
+
+  /** Settles every put waiting now, and from now on each as it comes. */
+  openAll(): void {
+    this.#open = true;
+    for (const gate of this.gates) gate();
+  }
 
   put(points: readonly StoredPoint[]): Promise<void> {
+    this.points += points.length;
+    if (this.#open) {
+      this.memory.put(points);
+      return Promise.resolve();
+    }
     return new Promise((resolve, reject) => {
       this.gates.push((outcome) => {
         if (outcome instanceof Error) reject(outcome);
@@ -368,4 +385,52 @@ Deno.test("a failed batch closes the connection unanswered, later stored batches
   storage.gates[1]();
   storage.gates[0](new Error("disk on fire"));
   assertEquals(await socket.rest(), "");
+});
+
+/**
+ * Sends `total` pipelined puts to a server over `storage`, and checks that
+ * the storage is handed up to `max` points (within a batch) before any
+ * settles; then that every put is answered `ok` and reads back.
+ */
+async function handsOverUpTo(
+  storage: GatedStore,
+  max: number,
+  total: number,
+): Promise<void> {
+  await using server = await quietServer({ storage });
+  await using socket = await RawSocket.connect(server.port);
+  const puts = Array.from(
+    { length: total },
+    (_, i) => `put k${i % 10} ${i} ${i}\n`,
+  );
+  // Not awaited: the server stops reading once its pending points are full.
+  const sending = socket.send(puts.join(""));
+  const deadline = Date.now() + 10_000;
+  while (storage.points <= max - 4096 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const handed = storage.points;
+  storage.openAll();
+  // A batch (at most 4,096 puts) that would pass the budget waits.
+  assert(
+    handed > max - 4096 && handed <= max,
+    `${handed} points handed over, not up to ${max}`,
+  );
+  // Read while sending: unread answers would stop the server's reading.
+  const [answers] = await Promise.all([socket.responses(total), sending]);
+  assertEquals(answers.filter((answer) => answer !== OK), []);
+  assertEquals(storage.points, total);
+  await socket.send("get k7\n");
+  const [got] = await socket.responses(1);
+  assertEquals(got.split("\n").length, total / 10 + 3);
+  assert(got.endsWith(`k7 ${total - 3}.0 ${total - 3}\n\n`), got.slice(-40));
+}
+
+Deno.test("a server hands storage at most 65,536 unanswered points by default", async () => {
+  await handsOverUpTo(new GatedStore(), 65_536, 100_000);
+});
+
+Deno.test("a storage's pendingPoints sets how many unanswered points it is handed", async () => {
+  await handsOverUpTo(new GatedStore(150_000), 150_000, 200_000);
 });

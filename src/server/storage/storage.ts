@@ -111,6 +111,14 @@ export interface Storage {
    */
   putColumns?(batch: PointBatch): Promise<void> | void;
   /**
+   * Points the server may hand over before their puts settled, across
+   * every connection (a connection may always have one batch pending). A
+   * backend that acknowledges after a network round trip is kept busy
+   * only with its whole buffer handed over: set this to that buffer.
+   * @default {65536}
+   */
+  readonly pendingPoints?: number;
+  /**
    * Why `point` can never be stored here, or `undefined` (a backend with
    * narrower limits than the protocol's). Asked before a put joins a
    * batch; the server answers such a put `error` instead of storing it.

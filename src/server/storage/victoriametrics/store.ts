@@ -77,6 +77,12 @@ const MEMORY_NEWS = {
 export class VictoriaMetricsStore implements Storage {
   /** The endpoints in use. */
   readonly urls: VictoriaMetricsUrls;
+  /**
+   * `maxBufferedPoints`: the server hands over a whole buffer of puts
+   * before their answers, so requests in flight keep VictoriaMetrics busy
+   * while the next is gathered.
+   */
+  readonly pendingPoints: number;
   readonly #retries: number;
   readonly #limits: BackendLimits;
   readonly #log: (message: string) => void;
@@ -105,6 +111,7 @@ export class VictoriaMetricsStore implements Storage {
     http: VictoriaMetricsHttp,
   ) {
     this.urls = urls;
+    this.pendingPoints = options.maxBufferedPoints ?? 200_000;
     this.#http = http;
     this.#limits = limits;
     this.#retries = options.retries ?? 3;
@@ -128,7 +135,7 @@ export class VictoriaMetricsStore implements Storage {
       flushIntervalMs: (options.flushInterval ?? 0.005) * 1000,
       maxBatchPoints: options.maxBatchPoints ?? 20_000,
       maxInFlight: options.maxImportsInFlight ?? 2,
-      maxBufferedPoints: options.maxBufferedPoints ?? 200_000,
+      maxBufferedPoints: this.pendingPoints,
       bufferWaitMs: (options.bufferWait ?? 5) * 1000,
       plan: (request) => this.#recent.plan(request, Date.now()),
       send: (body) => this.#import(body),

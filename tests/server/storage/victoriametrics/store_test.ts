@@ -126,6 +126,8 @@ Deno.test("puts that wait for room in the buffer are imported as put, though the
     maxBufferedPoints: 300,
     flushInterval: 0.001,
   });
+  // The server hands over a whole buffer before answers come back.
+  assertEquals(storage.pendingPoints, 300);
   await using server = await serve({ port: 0, storage, log: () => {} });
   await using socket = await RawSocket.connect(server.port);
   const sent = new Map<string, number>();
