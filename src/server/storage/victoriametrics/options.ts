@@ -35,7 +35,8 @@ export interface VictoriaMetricsOptions {
    */
   maxImportsInFlight?: number;
   /**
-   * Points that may wait for VictoriaMetrics at once (the memory bound).
+   * Points that may wait for VictoriaMetrics at once (the memory bound);
+   * the server hands the store this many puts before their answers.
    * @default {200000}
    */
   maxBufferedPoints?: number;
