@@ -26,6 +26,8 @@ export interface SequenceState {
   readonly repeats: number[];
 }
 
+/** `2 ** code` for each offset code, read from a table, not computed. */
+const OFFSET_BASES = Float64Array.from({ length: 32 }, (_, code) => 2 ** code);
 const LL_BASE = [
   0,
   1,
@@ -348,7 +350,7 @@ export function executeSequences(
       if (llCode > 35 || mlCode > 52 || ofCode > 31) {
         throw new ZstdError("a sequence code out of range");
       }
-      let offset = 2 ** ofCode + bits.read(ofCode);
+      let offset = OFFSET_BASES[ofCode] + bits.read(ofCode);
       const matchLength = ML_BASE[mlCode] + bits.read(ML_BITS[mlCode]);
       const literalLength = LL_BASE[llCode] + bits.read(LL_BITS[llCode]);
       if (offset > 3) {
