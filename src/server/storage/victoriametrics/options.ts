@@ -36,7 +36,8 @@ export interface VictoriaMetricsOptions {
   maxImportsInFlight?: number;
   /**
    * Points that may wait for VictoriaMetrics at once (the memory bound);
-   * the server hands the store this many puts before their answers.
+   * the server hands the store three quarters of this many puts before
+   * their answers.
    * @default {200000}
    */
   maxBufferedPoints?: number;

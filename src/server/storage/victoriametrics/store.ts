@@ -63,6 +63,11 @@ import {
   type VictoriaMetricsStats,
 } from "./options.ts";
 
+/**
+ * Share of the buffer the server may fill with one connection's puts
+ * before their answers (see {@link VictoriaMetricsStore.pendingPoints}).
+ */
+const PENDING_SHARE = 3 / 4;
 /** The shortest time between two log lines about recent writes. */
 const MEMORY_LOG_MS = 60_000;
 /** What the counters of recent writes mean, for the log. */
@@ -78,9 +83,10 @@ export class VictoriaMetricsStore implements Storage {
   /** The endpoints in use. */
   readonly urls: VictoriaMetricsUrls;
   /**
-   * `maxBufferedPoints`: the server hands over a whole buffer of puts
-   * before their answers, so requests in flight keep VictoriaMetrics busy
-   * while the next is gathered.
+   * Three quarters of `maxBufferedPoints`: the server hands over that many
+   * puts before their answers, so requests in flight keep VictoriaMetrics
+   * busy while the next is gathered, and the last quarter is room for the
+   * batch any other connection may always hand over.
    */
   readonly pendingPoints: number;
   readonly #retries: number;
@@ -111,7 +117,8 @@ export class VictoriaMetricsStore implements Storage {
     http: VictoriaMetricsHttp,
   ) {
     this.urls = urls;
-    this.pendingPoints = options.maxBufferedPoints ?? 200_000;
+    const maxBufferedPoints = options.maxBufferedPoints ?? 200_000;
+    this.pendingPoints = Math.floor(maxBufferedPoints * PENDING_SHARE);
     this.#http = http;
     this.#limits = limits;
     this.#retries = options.retries ?? 3;
@@ -135,7 +142,7 @@ export class VictoriaMetricsStore implements Storage {
       flushIntervalMs: (options.flushInterval ?? 0.005) * 1000,
       maxBatchPoints: options.maxBatchPoints ?? 20_000,
       maxInFlight: options.maxImportsInFlight ?? 2,
-      maxBufferedPoints: this.pendingPoints,
+      maxBufferedPoints,
       bufferWaitMs: (options.bufferWait ?? 5) * 1000,
       plan: (request) => this.#recent.plan(request, Date.now()),
       send: (body) => this.#import(body),

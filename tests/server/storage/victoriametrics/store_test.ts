@@ -126,8 +126,9 @@ Deno.test("puts that wait for room in the buffer are imported as put, though the
     maxBufferedPoints: 300,
     flushInterval: 0.001,
   });
-  // The server hands over a whole buffer before answers come back.
-  assertEquals(storage.pendingPoints, 300);
+  // The server hands over three quarters of the buffer before answers
+  // come back; the rest is room for other connections' batches.
+  assertEquals(storage.pendingPoints, 225);
   await using server = await serve({ port: 0, storage, log: () => {} });
   await using socket = await RawSocket.connect(server.port);
   const sent = new Map<string, number>();
@@ -152,6 +153,69 @@ Deno.test("puts that wait for room in the buffer are imported as put, though the
   }
   assertEquals(imported, sent);
   assert(backend.imports.length > 1, `${backend.imports.length} import`);
+});
+
+Deno.test("a connection's puts get room beside a peer that filled the front-end while VictoriaMetrics is slow", async () => {
+  // Each import takes longer than a put may wait for room in the buffer.
+  await using backend = new StubBackend(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    return new Response(null, { status: 204 });
+  });
+  const { storage, server, messages } = await served(backend, {
+    maxBufferedPoints: 40_000,
+    maxBatchPoints: 5_000,
+    bufferWait: 0.2,
+    flushInterval: 0.001,
+  });
+  await using _server = server;
+  await using greedy = await RawSocket.connect(server.port);
+  await using other = await RawSocket.connect(server.port);
+  const lines = Array.from(
+    { length: 60_000 },
+    (_, i) => `put g${i % 7} ${i} ${1150864247 + i}\n`,
+  );
+  const answering = greedy.responses(lines.length);
+  const sending = greedy.send(lines.join(""));
+  // Awaited at the end; a failure before then is the test's own.
+  answering.catch(() => {});
+  sending.catch(() => {});
+  // The greedy peer holds every point the server hands over unanswered.
+  for (
+    let i = 0;
+    i < 250 && storage.stats().buffered < storage.pendingPoints - 4096;
+    i++
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert(
+    storage.stats().buffered >= storage.pendingPoints - 4096,
+    `${storage.stats().buffered} points buffered`,
+  );
+  // A whole batch of puts, more than a peer that may fill the whole
+  // buffer leaves of it.
+  const own = Array.from(
+    { length: 4096 },
+    (_, i) => `put other ${i + 0.5} ${1150864247 + i}\n`,
+  );
+  await other.send(own.join(""));
+  const ownAnswers = await other.responses(own.length);
+  assertEquals(ownAnswers.filter((a) => a !== "ok\n\n"), []);
+  const [answers] = await Promise.all([answering, sending]);
+  assertEquals(answers.filter((a) => a !== "ok\n\n"), []);
+  await other.send("get other\n");
+  const [got] = await other.responses(1);
+  assertEquals(got.split("\n").length, own.length + 3);
+  assert(got.endsWith("other 4095.5 1150868342\n\n"), got.slice(-40));
+  await greedy.send("get g3\n");
+  const [greedyGot] = await greedy.responses(1);
+  // g3 holds every seventh put from the fourth: 8,571 of them.
+  assertEquals(greedyGot.split("\n").length, 8571 + 3, greedyGot.slice(-80));
+  assert(
+    greedyGot.endsWith("g3 59993.0 1150924240\n\n"),
+    greedyGot.slice(-40),
+  );
+  assertEquals(storage.stats().bufferTimeouts, 0);
+  assertEquals(messages, []);
 });
 
 Deno.test("a batch VictoriaMetrics keeps refusing closes its connection unacknowledged", async () => {
